@@ -1,0 +1,53 @@
+"""Every project- or permission-scoped fetch goes through here.
+
+Non-members get 404 (a project's existence is not revealed); members whose role is
+too low get 403.
+"""
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+
+from .models import Item, Membership, Project, Role
+
+ALL_ROLES = frozenset(Role.values)
+MANAGERS = frozenset({Role.OWNER, Role.LEAD})
+OWNERS = frozenset({Role.OWNER})
+
+
+def get_membership(user, slug: str) -> Membership:
+    """The caller's membership of project `slug`; 404 when absent or anonymous."""
+    if not user.is_authenticated:
+        raise Http404("No such project.")
+    try:
+        return Membership.objects.select_related("project").get(project__slug=slug, user=user)
+    except Membership.DoesNotExist:
+        raise Http404("No such project.") from None
+
+
+def get_project_for_user(user, slug: str, roles=ALL_ROLES) -> tuple[Project, Membership]:
+    """The project and the caller's membership, if the caller holds one of `roles`."""
+    membership = get_membership(user, slug)
+    if membership.role not in roles:
+        raise PermissionDenied("Your role in this project does not allow this.")
+    return membership.project, membership
+
+
+def get_item_for_user(user, project: Project, item_id, roles=ALL_ROLES) -> Item:
+    """An item of `project` that the caller (already a member with one of `roles`) may see.
+
+    Annotators see only items they hold or held an assignment for."""
+    membership = get_membership(user, project.slug)
+    if membership.role not in roles:
+        raise PermissionDenied("Your role in this project does not allow this.")
+    items = Item.objects.select_related("issue__repository").filter(project=project)
+    if membership.role == Role.ANNOTATOR:
+        items = items.filter(assignments__annotator=user)
+    try:
+        return items.get(pk=item_id)
+    except (Item.DoesNotExist, ValueError, TypeError):
+        raise Http404("No such item.") from None
+
+
+def user_projects(user):
+    """The projects the user belongs to."""
+    return Project.objects.for_user(user)

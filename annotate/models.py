@@ -1,0 +1,371 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+PATH_SEPARATOR = " > "
+
+
+class Role(models.TextChoices):
+    OWNER = "owner", "owner"
+    LEAD = "lead", "lead"
+    ANNOTATOR = "annotator", "annotator"
+
+
+class ProjectQuerySet(models.QuerySet):
+    def for_user(self, user):
+        if not user.is_authenticated:
+            return self.none()
+        return self.filter(memberships__user=user)
+
+
+class Project(models.Model):
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=100, unique=True)
+    description = models.TextField(blank=True)
+    guidelines = models.TextField(blank=True, help_text="Markdown shown to annotators.")
+    overlap = models.PositiveSmallIntegerField(
+        default=2, help_text="How many annotators label each item independently."
+    )
+    codebook_version = models.PositiveIntegerField(default=1)
+    hide_annotator_names = models.BooleanField(
+        default=False, help_text="Hide who labeled what from leads while they adjudicate."
+    )
+    assignment_timeout_minutes = models.PositiveIntegerField(
+        default=120, help_text="An unsubmitted assignment returns to the pool after this long."
+    )
+    # How the labeling pool was drawn (filters, seed, size), kept to reproduce it.
+    sample_definition = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ProjectQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class Membership(models.Model):
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.ANNOTATOR)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["project", "role", "user__username"]
+        constraints = [
+            models.UniqueConstraint(fields=["project", "user"], name="membership_unique_user")
+        ]
+
+    def __str__(self):
+        return f"{self.user} ({self.role}) in {self.project}"
+
+
+class Dimension(models.Model):
+    """A single-choice question of the codebook (symptom, root cause, stage)."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="dimensions")
+    key = models.SlugField(max_length=50)
+    name = models.CharField(max_length=100)
+    description = models.TextField(blank=True)
+    order = models.PositiveSmallIntegerField(default=0)
+    required = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["project", "order", "key"]
+        constraints = [
+            models.UniqueConstraint(fields=["project", "key"], name="dimension_unique_key")
+        ]
+
+    def __str__(self):
+        return f"{self.project.slug}:{self.key}"
+
+
+class CategoryQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(retired=False)
+
+
+class Category(models.Model):
+    """A node of a dimension's category tree. Its full path is its identity in exports;
+    `path` and `depth` are kept in step with the tree by the codebook services."""
+
+    dimension = models.ForeignKey(Dimension, on_delete=models.CASCADE, related_name="categories")
+    parent = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="children"
+    )
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    examples = models.JSONField(default=list, blank=True)
+    order = models.PositiveSmallIntegerField(default=0)
+    retired = models.BooleanField(default=False)
+    path = models.CharField(max_length=1000, editable=False)
+    depth = models.PositiveSmallIntegerField(default=1, editable=False)
+
+    objects = CategoryQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["dimension", "path"]
+        verbose_name_plural = "categories"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["dimension", "name"],
+                condition=Q(parent__isnull=True),
+                name="category_unique_root_name",
+            ),
+            models.UniqueConstraint(
+                fields=["parent", "name"],
+                condition=Q(parent__isnull=False),
+                name="category_unique_child_name",
+            ),
+        ]
+        indexes = [models.Index(fields=["dimension", "path"])]
+
+    def __str__(self):
+        return self.path
+
+    @property
+    def parts(self) -> list[str]:
+        return self.path.split(PATH_SEPARATOR)
+
+    def compute_path(self) -> str:
+        if self.parent_id is None:
+            return self.name
+        return f"{self.parent.path}{PATH_SEPARATOR}{self.name}"
+
+
+class CodebookChange(models.Model):
+    """One recorded change of a project's codebook; each bumps the codebook version."""
+
+    class Kind(models.TextChoices):
+        PRESET = "preset", "preset loaded"
+        ADD = "add", "add"
+        RENAME = "rename", "rename"
+        EDIT = "edit", "edit description"
+        RETIRE = "retire", "retire"
+        MERGE = "merge", "merge"
+        SPLIT = "split", "split"
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="codebook_changes")
+    version = models.PositiveIntegerField()
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    payload = models.JSONField(default=dict, blank=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["project", "version", "id"]
+
+
+class Item(models.Model):
+    """An issue in a project's labeling pool."""
+
+    class State(models.TextChoices):
+        OPEN = "open", "needs annotation"
+        CONFLICT = "conflict", "in conflict"
+        DISCUSSION = "discussion", "in discussion"
+        SETTLED = "settled", "settled"
+        EXCLUDED = "excluded", "excluded"
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="items")
+    issue = models.ForeignKey("mining.Issue", on_delete=models.PROTECT, related_name="items")
+    state = models.CharField(max_length=10, choices=State.choices, default=State.OPEN)
+    position = models.PositiveIntegerField(default=0, help_text="Order in the sample.")
+    calibration = models.BooleanField(default=False)
+    batch = models.CharField(max_length=100, blank=True, help_text="Calibration batch name.")
+    # Set once a lead sends the item back to its annotators for discussion.
+    discussed = models.BooleanField(default=False)
+    # Kept by the queue under the item's row lock: assignments held or submitted.
+    assigned_count = models.PositiveSmallIntegerField(default=0)
+    submitted_count = models.PositiveSmallIntegerField(default=0)
+    metadata = models.JSONField(default=dict, blank=True)
+    # The issue's text as annotators saw it, and whether GitHub's copy changed since.
+    snapshot_title = models.TextField(blank=True)
+    snapshot_body = models.TextField(blank=True)
+    edited_since_labeling = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    settled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["project", "position", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["project", "issue"], name="item_unique_issue")
+        ]
+        indexes = [models.Index(fields=["project", "state", "position"])]
+
+    def __str__(self):
+        return f"item {self.pk} ({self.issue_id})"
+
+
+class Assignment(models.Model):
+    class State(models.TextChoices):
+        ACTIVE = "active", "active"
+        SUBMITTED = "submitted", "submitted"
+        SKIPPED = "skipped", "skipped"
+        EXPIRED = "expired", "expired"
+
+    item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="assignments")
+    annotator = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="assignments"
+    )
+    state = models.CharField(max_length=10, choices=State.choices, default=State.ACTIVE)
+    skip_reason = models.TextField(blank=True)
+    assigned_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-assigned_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["item", "annotator"], name="assignment_unique_annotator"
+            )
+        ]
+        indexes = [models.Index(fields=["annotator", "state"])]
+
+
+class Annotation(models.Model):
+    """One annotator's submission for an item: one or more failure records (AnnotationLabel
+    rows grouped by `record`), or "not a failure / out of scope" with a reason."""
+
+    item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="annotations")
+    annotator = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="annotations"
+    )
+    out_of_scope = models.BooleanField(default=False)
+    out_of_scope_reason = models.TextField(blank=True)
+    note = models.TextField(blank=True)
+    confidence = models.PositiveSmallIntegerField(null=True, blank=True)
+    codebook_version = models.PositiveIntegerField(default=1)
+    # 1 for the independent round; bumped when an annotator revises after discussion.
+    round = models.PositiveSmallIntegerField(default=1)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["item", "created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["item", "annotator"], name="annotation_unique_annotator"
+            )
+        ]
+
+
+class AnnotationLabel(models.Model):
+    """One category on one dimension of one failure record of an annotation. Item and
+    annotator are repeated here so that agreement tables are one GROUP BY."""
+
+    annotation = models.ForeignKey(Annotation, on_delete=models.CASCADE, related_name="labels")
+    item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="+")
+    annotator = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    record = models.PositiveSmallIntegerField(default=0)
+    dimension = models.ForeignKey(Dimension, on_delete=models.CASCADE, related_name="+")
+    category = models.ForeignKey(
+        Category, on_delete=models.PROTECT, related_name="annotation_labels"
+    )
+    evidence = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["annotation", "record", "dimension__order"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["annotation", "record", "dimension"], name="annotation_label_unique"
+            )
+        ]
+        indexes = [models.Index(fields=["dimension", "item", "record"])]
+
+
+class FinalLabel(models.Model):
+    """An item's settled failure records (FinalRecordLabel rows), with provenance."""
+
+    class Provenance(models.TextChoices):
+        UNANIMOUS = "unanimous", "unanimous"
+        ADJUDICATED = "adjudicated", "adjudicated"
+        IMPORTED = "imported", "imported"
+
+    class ErrorKind(models.TextChoices):
+        NONE = "", "none"
+        AMBIGUOUS = "ambiguous", "ambiguous issue"
+        GUIDELINE_GAP = "guideline_gap", "guideline gap"
+        SLIP = "slip", "annotator slip"
+        CODEBOOK_GAP = "codebook_gap", "codebook gap"
+
+    item = models.OneToOneField(Item, on_delete=models.CASCADE, related_name="final_label")
+    provenance = models.CharField(max_length=12, choices=Provenance.choices)
+    out_of_scope = models.BooleanField(default=False)
+    out_of_scope_reason = models.TextField(blank=True)
+    rationale = models.TextField(blank=True)
+    error_kind = models.CharField(max_length=15, choices=ErrorKind.choices, blank=True, default="")
+    codebook_needs_work = models.BooleanField(default=False)
+    codebook_version = models.PositiveIntegerField(default=1)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["item"]
+
+
+class FinalRecordLabel(models.Model):
+    final = models.ForeignKey(FinalLabel, on_delete=models.CASCADE, related_name="labels")
+    item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="+")
+    record = models.PositiveSmallIntegerField(default=0)
+    dimension = models.ForeignKey(Dimension, on_delete=models.CASCADE, related_name="+")
+    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="final_labels")
+
+    class Meta:
+        ordering = ["final", "record", "dimension__order"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["final", "record", "dimension"], name="final_record_label_unique"
+            )
+        ]
+        indexes = [models.Index(fields=["dimension", "category"])]
+
+
+class AuditEvent(models.Model):
+    """Append-only trail of every label, decision and codebook change."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="audit_events")
+    item = models.ForeignKey(
+        Item, on_delete=models.CASCADE, null=True, blank=True, related_name="audit_events"
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    kind = models.CharField(max_length=40)
+    payload = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+
+class Release(models.Model):
+    """A versioned, immutable snapshot of a project's dataset, as one zip."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="releases")
+    version = models.CharField(max_length=40)
+    title = models.CharField(max_length=200, blank=True)
+    archive = models.FileField(upload_to="releases/")
+    sha256 = models.CharField(max_length=64)
+    size = models.PositiveBigIntegerField(default=0)
+    counts = models.JSONField(default=dict, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["project", "-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["project", "version"], name="release_unique_version")
+        ]

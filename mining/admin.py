@@ -1,0 +1,36 @@
+from django.contrib import admin
+
+from . import models
+
+
+@admin.register(models.Repository)
+class RepositoryAdmin(admin.ModelAdmin):
+    list_display = ["full_name", "group", "issues_watermark", "last_synced_at"]
+    list_filter = ["group"]
+    search_fields = ["owner", "name"]
+
+
+class CommentInline(admin.StackedInline):
+    model = models.Comment
+    extra = 0
+    fields = ["author", "created_at", "body"]
+
+
+@admin.register(models.Issue)
+class IssueAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "title", "state", "is_pull_request", "updated_at", "gone"]
+    list_filter = ["repository__group", "repository", "state", "is_pull_request", "gone"]
+    search_fields = ["title", "number"]
+    inlines = [CommentInline]
+
+
+@admin.register(models.Comment)
+class CommentAdmin(admin.ModelAdmin):
+    list_display = ["github_id", "issue", "author", "created_at"]
+    raw_id_fields = ["issue"]
+
+
+@admin.register(models.MiningJob)
+class MiningJobAdmin(admin.ModelAdmin):
+    list_display = ["id", "kind", "project", "status", "pages", "issues", "comments", "requests"]
+    list_filter = ["status", "kind"]

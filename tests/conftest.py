@@ -1,0 +1,71 @@
+"""The fixed cast (owner, lead, annotator_a, annotator_b, outsider) on one project with
+the study's preset codebook, on PostgreSQL: the suite refuses to run on anything else."""
+
+import pytest
+from django.conf import settings
+from rest_framework.test import APIClient
+
+from annotate import services
+from annotate.models import Role
+
+from .factories import ItemFactory, UserFactory
+
+
+def pytest_configure(config):
+    engine = settings.DATABASES["default"]["ENGINE"]
+    if "postgresql" not in engine:
+        raise pytest.UsageError(
+            "The tests run on PostgreSQL, not " + engine + ". Set DATABASE_URL "
+            "(make test does: postgres://postgres@127.0.0.1:5432/faultline)."
+        )
+
+
+@pytest.fixture
+def cast(db):
+    """Users by role, keyed by name."""
+    return {
+        name: UserFactory(username=name)
+        for name in ("owner", "lead", "annotator_a", "annotator_b", "outsider")
+    }
+
+
+@pytest.fixture
+def project(cast):
+    project = services.create_project(name="LLM failures", slug="llm-failures", owner=cast["owner"])
+    services.add_member(project=project, username="lead", role=Role.LEAD)
+    services.add_member(project=project, username="annotator_a", role=Role.ANNOTATOR)
+    services.add_member(project=project, username="annotator_b", role=Role.ANNOTATOR)
+    return project
+
+
+@pytest.fixture
+def items(project):
+    return ItemFactory.create_batch(5, project=project)
+
+
+@pytest.fixture
+def client_for(client):
+    """A Django test client logged in as one of the cast (or anonymous for None)."""
+
+    def make(user):
+        from django.test import Client
+
+        c = Client()
+        if user is not None:
+            c.force_login(user)
+        return c
+
+    return make
+
+
+@pytest.fixture
+def api_for():
+    """A DRF API client authenticated as one of the cast (or anonymous for None)."""
+
+    def make(user):
+        c = APIClient()
+        if user is not None:
+            c.force_authenticate(user)
+        return c
+
+    return make
