@@ -175,7 +175,7 @@ REST_FRAMEWORK = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Faultline API",
-    "DESCRIPTION": "Mine GitHub issues, label failures twice and blind, adjudicate, analyse, export.",
+    "DESCRIPTION": "Mine GitHub issues, label failures blind, adjudicate, analyse, export.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
