@@ -10,7 +10,12 @@ database_url = os.environ["DATABASE_URL"]
 redis_url = os.environ["REDIS_URL"]
 
 try:
-    psycopg.connect(database_url.rsplit("/", 1)[0] + "/postgres", connect_timeout=5).close()
+    name = database_url.rsplit("/", 1)[1].split("?")[0]
+    with psycopg.connect(
+        database_url.rsplit("/", 1)[0] + "/postgres", connect_timeout=5, autocommit=True
+    ) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+            conn.execute(f'CREATE DATABASE "{name}"')
 except psycopg.OperationalError as error:
     sys.exit(
         f"PostgreSQL is not reachable at {database_url} ({error}).\n"
