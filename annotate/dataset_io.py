@@ -1,0 +1,323 @@
+"""Reading and writing the dataset's file formats; Django-free.
+
+Three formats carry the same records:
+
+- ``olf``: the study's format, a JSON list of objects with ``number``, ``link``, ``status``,
+  one field per codebook dimension (``SYMPTOM``, ``ROOT CAUSE``, ``STAGE``: the category path
+  with its parts joined by `` - ``), ``model`` and ``architecture``.
+- ``jsonl``: one such object per line.
+- ``csv``: one such object per row, with a header line.
+
+Column mapping (all three formats, import and export):
+
+========================  ===================================================================
+field / column            meaning
+========================  ===================================================================
+``link``                  the issue's GitHub URL, ``https://github.com/OWNER/NAME/issues/N``
+                          (or ``/pull/N``); records that share a link are failure records of
+                          the same issue, in file order
+``status``                the issue's state, ``open`` or ``closed``
+``number``                a running record number (ignored on import)
+dimension fields          a dimension with key ``root_cause`` is read from ``ROOT CAUSE``
+                          (the key upper-cased, ``_`` as a space) or from ``root_cause``;
+                          parts split on `` - `` and trimmed
+``model``                 item metadata ``model``
+``architecture``          item metadata ``architecture``
+========================  ===================================================================
+
+Exports add, beside these: ``repository``, ``group``, ``issue``, ``item``, ``record`` (index of
+the failure record within its issue), ``source`` (``final`` or an annotator's pseudonym),
+``provenance``, ``out_of_scope`` and ``codebook_version``; imports ignore them.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+
+FORMATS = ("olf", "jsonl", "csv")
+FILE_SUFFIXES = {"olf": (".json",), "jsonl": (".jsonl", ".ndjson"), "csv": (".csv",)}
+# The study's whole dataset is 350 kB; anything far bigger is a mistake, refused unread.
+MAX_FILE_BYTES = 10 * 1024 * 1024
+PART_SEPARATOR = " - "
+STATUSES = ("open", "closed")
+METADATA_FIELDS = ("model", "architecture")
+EXPORT_EXTRA_FIELDS = (
+    "repository",
+    "group",
+    "issue",
+    "item",
+    "record",
+    "source",
+    "provenance",
+    "out_of_scope",
+    "codebook_version",
+)
+
+_LINK = re.compile(
+    r"^https?://(?:www\.)?github\.com/(?P<owner>[A-Za-z0-9](?:[A-Za-z0-9-]{0,38}))/"
+    r"(?P<name>[A-Za-z0-9._-]{1,100})/(?P<kind>issues|pull)/(?P<number>[1-9][0-9]{0,9})/?$"
+)
+_SPLIT = re.compile(r"\s+-\s+")
+
+
+class DatasetError(ValueError):
+    """An invalid input, located by file, record and field."""
+
+    def __init__(self, problem: str, *, file: str = "", record: int | None = None, field=""):
+        self.problem = problem
+        self.file = file
+        self.record = record
+        self.field = field
+        super().__init__(self.describe())
+
+    def describe(self) -> str:
+        where = []
+        if self.file:
+            where.append(self.file)
+        if self.record is not None:
+            where.append(f"record {self.record}")
+        if self.field:
+            where.append(f"field '{self.field}'")
+        return f"{', '.join(where)}: {self.problem}" if where else self.problem
+
+
+@dataclass(frozen=True)
+class IssueLink:
+    owner: str
+    name: str
+    number: int
+    is_pull_request: bool
+
+    @property
+    def url(self) -> str:
+        kind = "pull" if self.is_pull_request else "issues"
+        return f"https://github.com/{self.owner}/{self.name}/{kind}/{self.number}"
+
+
+@dataclass
+class SourceRecord:
+    """One failure record read from a file: where it came from and what it says."""
+
+    file: str
+    index: int  # 1-based position in its file
+    link: IssueLink
+    status: str
+    paths: dict[str, tuple[str, ...]]  # dimension key -> category path parts
+    metadata: dict[str, str] = field(default_factory=dict)
+
+
+def field_name(dimension_key: str) -> str:
+    """The olf field of a dimension: `root_cause` -> `ROOT CAUSE`."""
+    return dimension_key.upper().replace("_", " ")
+
+
+def parse_link(value) -> IssueLink:
+    if not isinstance(value, str):
+        raise ValueError("must be a GitHub issue URL")
+    match = _LINK.match(value.strip())
+    if not match:
+        raise ValueError(
+            f"'{value}' is not a GitHub issue URL (https://github.com/OWNER/NAME/issues/N)"
+        )
+    return IssueLink(
+        owner=match["owner"],
+        name=match["name"],
+        number=int(match["number"]),
+        is_pull_request=match["kind"] == "pull",
+    )
+
+
+def split_path(value) -> tuple[str, ...]:
+    """Category path parts: split on ' - ', each trimmed, inner runs of spaces collapsed."""
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError("must be a category path like 'Crash - CUDA Error'")
+    parts = tuple(" ".join(part.split()) for part in _SPLIT.split(value.strip()))
+    if any(not part for part in parts):
+        raise ValueError(f"'{value}' has an empty part")
+    return parts
+
+
+def join_path(parts: Iterable[str]) -> str:
+    return PART_SEPARATOR.join(parts)
+
+
+def read_objects(data: bytes, fmt: str, name: str) -> list[dict]:
+    """The raw objects of one file, in order; DatasetError on syntax or shape problems."""
+    if fmt not in FORMATS:
+        raise DatasetError(f"unknown format '{fmt}'; choose one of {', '.join(FORMATS)}")
+    if len(data) > MAX_FILE_BYTES:
+        raise DatasetError(too_big_message(len(data)), file=name)
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise DatasetError(f"not UTF-8 text ({error.reason})", file=name) from None
+    if not text.strip():
+        raise DatasetError("the file is empty", file=name)
+    if fmt == "olf":
+        return _read_olf(text, name)
+    if fmt == "jsonl":
+        return _read_jsonl(text, name)
+    return _read_csv(text, name)
+
+
+def too_big_message(size: int) -> str:
+    return (
+        f"the file is {size / 1024 / 1024:.1f} MB, over the import limit of "
+        f"{MAX_FILE_BYTES // 1024 // 1024} MB; split it into smaller files"
+    )
+
+
+def _read_olf(text: str, name: str) -> list[dict]:
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise DatasetError(
+            f"broken JSON at line {error.lineno}, column {error.colno}: {error.msg}", file=name
+        ) from None
+    if not isinstance(data, list):
+        raise DatasetError("expected a JSON list of records", file=name)
+    for index, obj in enumerate(data, start=1):
+        if not isinstance(obj, dict):
+            raise DatasetError("expected a JSON object", file=name, record=index)
+    return data
+
+
+def _read_jsonl(text: str, name: str) -> list[dict]:
+    objects = []
+    for lineno, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as error:
+            raise DatasetError(
+                f"broken JSON on line {lineno}: {error.msg}", file=name, record=len(objects) + 1
+            ) from None
+        if not isinstance(obj, dict):
+            raise DatasetError("expected a JSON object", file=name, record=len(objects) + 1)
+        objects.append(obj)
+    return objects
+
+
+def _read_csv(text: str, name: str) -> list[dict]:
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    if not reader.fieldnames:
+        raise DatasetError("the CSV file has no header line", file=name)
+    objects = []
+    for index, row in enumerate(reader, start=1):
+        if None in row:
+            raise DatasetError("more cells than header columns", file=name, record=index)
+        objects.append({k: v for k, v in row.items() if v is not None})
+    return objects
+
+
+def parse_record(
+    obj: dict, *, file: str, index: int, dimension_keys: Iterable[str], required: Iterable[str]
+) -> SourceRecord:
+    """Validate one raw object into a SourceRecord; DatasetError names the field."""
+
+    def fail(problem, field_):
+        raise DatasetError(problem, file=file, record=index, field=field_)
+
+    if "link" not in obj or obj["link"] in (None, ""):
+        fail("missing", "link")
+    try:
+        link = parse_link(obj["link"])
+    except ValueError as error:
+        fail(str(error), "link")
+    status = obj.get("status")
+    if status is None or status == "":
+        fail("missing", "status")
+    status = str(status).strip().lower()
+    if status not in STATUSES:
+        fail(f"'{obj['status']}' is not one of {', '.join(STATUSES)}", "status")
+    required = set(required)
+    paths = {}
+    for key in dimension_keys:
+        name = field_name(key)
+        value = obj.get(name, obj.get(key))
+        if value is None or (isinstance(value, str) and not value.strip()):
+            if key in required:
+                fail("missing", name)
+            continue
+        try:
+            paths[key] = split_path(value)
+        except ValueError as error:
+            fail(str(error), name)
+    metadata = {}
+    for meta in METADATA_FIELDS:
+        value = obj.get(meta)
+        if value not in (None, ""):
+            metadata[meta] = str(value).strip()
+    return SourceRecord(
+        file=file, index=index, link=link, status=status, paths=paths, metadata=metadata
+    )
+
+
+# --- writing ---------------------------------------------------------------------------
+
+
+def olf_fields(dimension_keys: Iterable[str], extra: bool) -> list[str]:
+    names = ["number", "link", "status", *(field_name(k) for k in dimension_keys)]
+    names += list(METADATA_FIELDS)
+    if extra:
+        names += list(EXPORT_EXTRA_FIELDS)
+    return names
+
+
+def write_olf(rows: Iterable[dict]) -> Iterator[str]:
+    """A JSON list, one record per line, produced piece by piece."""
+    first = True
+    for row in rows:
+        yield ("[\n  " if first else ",\n  ") + json.dumps(row, ensure_ascii=False)
+        first = False
+    yield "[]\n" if first else "\n]\n"
+
+
+def write_jsonl(rows: Iterable[dict]) -> Iterator[str]:
+    dumps = json.JSONEncoder(ensure_ascii=False).encode
+    for row in rows:
+        yield dumps(row) + "\n"
+
+
+class _Line:
+    """A file-like sink for csv.writer that hands back what was written."""
+
+    def __init__(self):
+        self.value = ""
+
+    def write(self, text):
+        self.value = text
+
+
+def write_csv(rows: Iterable[dict], fields: list[str]) -> Iterator[str]:
+    sink = _Line()
+    writer = csv.writer(sink)
+    writer.writerow(fields)
+    yield sink.value
+    for row in rows:
+        writer.writerow([_csv_cell(row.get(name)) for name in fields])
+        yield sink.value
+
+
+def _csv_cell(value):
+    if value is None:
+        return ""
+    if value is True or value is False:
+        return "true" if value else "false"
+    return value
+
+
+def write_rows(rows: Iterable[dict], fmt: str, fields: list[str]) -> Iterator[str]:
+    if fmt == "olf":
+        return write_olf(rows)
+    if fmt == "jsonl":
+        return write_jsonl(rows)
+    if fmt == "csv":
+        return write_csv(rows, fields)
+    raise DatasetError(f"unknown format '{fmt}'; choose one of {', '.join(FORMATS)}")
