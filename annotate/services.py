@@ -76,6 +76,21 @@ def load_preset(*, project: Project, user=None, preset=STUDY_PRESET) -> int:
     return created
 
 
+def ensure_user(*, username: str):
+    """The user called `username`, created with a one-time password when missing.
+
+    Returns (user, NewUser or None)."""
+    User = get_user_model()
+    user = User.objects.filter(username=username).first()
+    if user is not None:
+        return user, None
+    if not username or len(username) > 150:
+        raise ServiceError(f"'{username}' is not a valid username.")
+    password = secrets.token_urlsafe(12)
+    user = User.objects.create_user(username=username, password=password)
+    return user, NewUser(username=username, password=password)
+
+
 @transaction.atomic
 def add_member(*, project: Project, username: str, role: str) -> NewUser | None:
     """Give `username` `role` in `project`, creating the user when missing.
@@ -84,13 +99,7 @@ def add_member(*, project: Project, username: str, role: str) -> NewUser | None:
     existing members (their role is updated)."""
     if role not in Role.values:
         raise ServiceError(f"Unknown role '{role}'; choose one of {', '.join(Role.values)}.")
-    User = get_user_model()
-    user = User.objects.filter(username=username).first()
-    created = None
-    if user is None:
-        password = secrets.token_urlsafe(12)
-        user = User.objects.create_user(username=username, password=password)
-        created = NewUser(username=username, password=password)
+    user, created = ensure_user(username=username)
     Membership.objects.update_or_create(project=project, user=user, defaults={"role": role})
     return created
 

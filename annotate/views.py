@@ -7,7 +7,6 @@ from django.views.decorators.http import require_POST
 from . import services
 from .access import OWNERS, get_project_for_user, user_projects
 from .forms import AddMemberForm, ProjectSettingsForm, RoleForm
-from .markdown import render_markdown
 from .models import Item, Role
 from .queries import category_tree, progress_by_project
 
@@ -31,7 +30,6 @@ def project_detail(request, slug):
         "project": project,
         "membership": membership,
         "progress": progress,
-        "guidelines_html": render_markdown(project.guidelines),
         "member_counts": dict(
             project.memberships.values_list("role").annotate(n=Count("id")).order_by()
         ),
@@ -103,7 +101,6 @@ def codebook(request, slug):
         "project": project,
         "membership": membership,
         "dimensions": category_tree(project),
-        "guidelines_html": render_markdown(project.guidelines),
         "item_count": Item.objects.filter(project=project).count(),
     }
     return render(request, "annotate/codebook.html", context)

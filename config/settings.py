@@ -2,6 +2,7 @@
 environment variable with a safe local default (see .env.example)."""
 
 import os
+import warnings
 from pathlib import Path
 
 import dj_database_url
@@ -74,6 +75,7 @@ TEMPLATES = [
         "DIRS": [BASE_DIR / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
+            "builtins": ["template_partials.templatetags.partials"],
             "context_processors": [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
@@ -127,6 +129,11 @@ STORAGES = {
     },
 }
 
+WHITENOISE_USE_FINDERS = DEBUG
+# Before `collectstatic` has run (tests, `make run`) WhiteNoise warns that STATIC_ROOT is
+# missing; the finders serve the files then, so the warning is noise.
+warnings.filterwarnings("ignore", message="No directory at", module="whitenoise.base")
+
 # Broker and rate-limit budget. Without REDIS_URL (the laptop default) Celery uses
 # kombu's filesystem transport: no server, but still a separate worker process.
 REDIS_URL = os.environ.get("REDIS_URL", "")
@@ -142,6 +149,7 @@ else:
         "data_folder_in": str(BROKER_DIR / "queue"),
         "data_folder_out": str(BROKER_DIR / "queue"),
         "processed_folder": str(BROKER_DIR / "processed"),
+        "control_folder": str(BROKER_DIR / "control"),
         "store_processed": False,
     }
     CACHES = {
