@@ -1,1 +1,33 @@
-urlpatterns: list = []
+from django.urls import path, re_path
+
+from . import api, views
+
+P = "projects/<slug:slug>/"
+RP = r"^projects/(?P<slug>[-a-zA-Z0-9_]+)/"
+CHART = r"(?P<fmt>svg|png|pdf)$"
+TABLE = r"(?P<fmt>csv|tex)$"
+
+urlpatterns = [
+    path(f"{P}agreement/", views.agreement, name="analysis-agreement"),
+    re_path(
+        rf"{RP}agreement/tables/(?P<name>[a-z]+)\.{TABLE}",
+        views.agreement_table,
+        name="analysis-agreement-table",
+    ),
+    re_path(
+        rf"{RP}agreement/chart\.{CHART}", views.agreement_chart, name="analysis-agreement-chart"
+    ),
+    path(f"{P}distributions/", views.distributions, name="analysis-distributions"),
+    re_path(
+        rf"{RP}distributions/charts/(?P<view>[a-z0-9]+)/(?P<kind>[a-z]+)\.{CHART}",
+        views.distribution_chart,
+        name="analysis-distribution-chart",
+    ),
+    re_path(
+        rf"{RP}distributions/tables/(?P<name>[a-z0-9-]+)\.{TABLE}",
+        views.distribution_table,
+        name="analysis-distribution-table",
+    ),
+    path(f"api/{P}agreement/", api.agreement, name="api-agreement"),
+    path(f"api/{P}distribution/", api.distribution, name="api-distribution"),
+]

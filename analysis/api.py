@@ -1,0 +1,80 @@
+"""GET /api/projects/{slug}/agreement/ and /distribution/: the dashboards' numbers."""
+
+from django.core.exceptions import PermissionDenied
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework.decorators import api_view
+from rest_framework.exceptions import PermissionDenied as ApiPermissionDenied
+from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
+
+from annotate.access import MANAGERS, get_project_for_user
+
+from .agreement import build_agreement_report
+from .dashboard import access_source
+from .distributions import build_crosstab
+from .serializers import (
+    AgreementQuerySerializer,
+    AgreementRowSerializer,
+    DistributionQuerySerializer,
+    DistributionSerializer,
+)
+from .specs import SpecError, parse_source, parse_spec
+
+
+@extend_schema(
+    parameters=[AgreementQuerySerializer],
+    responses={
+        200: AgreementRowSerializer(many=True),
+        403: OpenApiResponse(description="Annotators may not read agreement."),
+        404: OpenApiResponse(description="No such project (or not a member)."),
+    },
+    description="Agreement per dimension and level over the annotators' own labels.",
+)
+@api_view(["GET"])
+def agreement(request, slug):
+    project, _ = get_project_for_user(request.user, slug, roles=MANAGERS)
+    query = AgreementQuerySerializer(data=request.query_params)
+    query.is_valid(raise_exception=True)
+    report = build_agreement_report(project=project, **query.validated_data)
+    return Response(AgreementRowSerializer(report.rows(), many=True).data)
+
+
+@extend_schema(
+    parameters=[DistributionQuerySerializer],
+    responses={
+        200: DistributionSerializer,
+        400: OpenApiResponse(description="A bad SPEC or source; the message names it."),
+        403: OpenApiResponse(description="Another annotator's labels."),
+        404: OpenApiResponse(description="No such project (or not a member)."),
+    },
+    description="Failure records cross-tabulated by two SPECs, with the chi-square test.",
+)
+@api_view(["GET"])
+def distribution(request, slug):
+    project, membership = get_project_for_user(request.user, slug)
+    query = DistributionQuerySerializer(data=request.query_params)
+    query.is_valid(raise_exception=True)
+    data = query.validated_data
+    try:
+        rows = parse_spec(data["rows"], name="rows")
+        cols = parse_spec(data["cols"], name="cols") if data.get("cols") else None
+        source = parse_source(data.get("source"))
+        access = access_source(project=project, membership=membership, source=source)
+        table = build_crosstab(
+            project=project, rows=rows, cols=cols, source=source, user=access.user,
+            settled_only=access.settled_only, group=data.get("group") or None,
+        )  # fmt: skip
+    except SpecError as error:
+        raise ValidationError({"detail": str(error)}) from error
+    except PermissionDenied as error:
+        raise ApiPermissionDenied(str(error)) from error
+    payload = {
+        "rows": table.rows,
+        "cols": table.cols,
+        "counts": table.counts,
+        "percentages": table.percentages(),
+        "total": table.total,
+    }
+    if "chi2" in table.extras:
+        payload["chi2"] = table.extras["chi2"]
+    return Response(DistributionSerializer(payload).data)

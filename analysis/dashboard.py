@@ -1,0 +1,215 @@
+"""The study's research-question views (RQ1-RQ6) and the free cross-tab, as panels: a
+cross-tab, its charts and tables. Shared by the distributions page and its downloads."""
+
+from dataclasses import dataclass, field, replace
+
+from django.core.exceptions import PermissionDenied
+
+from annotate.access import MANAGERS
+from annotate.models import Membership, Role
+
+from . import charts
+from .codebook import load_codebook
+from .distributions import CrossTab, build_crosstab, correlation_matrix
+from .specs import Source, SpecError, parse_source, parse_spec
+
+VIEWS = {
+    "rq1": ("RQ1 · Symptoms", "What symptoms do the failures show?", ["bars", "treemap"]),
+    "rq2": ("RQ2 · Root causes", "What causes the failures?", ["bars", "treemap"]),
+    "rq3": ("RQ3 · Symptom × root cause", "Which causes lead to which symptoms?", ["heatmap"]),
+    "rq4": ("RQ4 · Across groups", "Do model series differ?", ["percent", "correlation"]),
+    "rq5": ("RQ5 · Across stages", "Do fine-tuning and inference differ?", ["percent"]),
+    "rq6": (
+        "RQ6 · Across models",
+        "Do models within one group differ?",
+        ["percent", "correlation"],
+    ),
+    "explore": ("Cross-tab", "Any two SPECs against each other.", ["heatmap"]),
+}
+
+
+@dataclass
+class Filters:
+    view: str = "rq1"
+    source: Source = field(default_factory=lambda: Source(kind="final"))
+    level: int = 1
+    dimension: str = "symptom"
+    group: str | None = None
+    rows: str = "dim:symptom@1"
+    cols: str = "group"
+
+    def query(self) -> dict:
+        return {
+            "source": str(self.source),
+            "level": self.level,
+            "dimension": self.dimension,
+            "group": self.group or "",
+            "rows": self.rows,
+            "cols": self.cols,
+        }
+
+
+@dataclass
+class Panel:
+    name: str
+    title: str
+    question: str
+    chart_kinds: list[str]
+    table: CrossTab | None = None
+    hierarchy: list | None = None
+    correlation: object = None
+    error: str | None = None
+
+
+@dataclass
+class SourceAccess:
+    user: object = None
+    settled_only: bool = False
+
+
+def parse_filters(params, project) -> Filters:
+    """Dashboard filters from query parameters; SpecError names a bad one."""
+    view = params.get("view") or "rq1"
+    if view not in VIEWS:
+        raise SpecError(f"'view={view}' is not a view; use one of {', '.join(VIEWS)}.")
+    level_text = params.get("level") or "1"
+    if not level_text.isdigit() or int(level_text) < 1:
+        raise SpecError(f"'level={level_text}' must be a whole number from 1.")
+    keys = list(project.dimensions.values_list("key", flat=True))
+    dimension = params.get("dimension") or ("symptom" if "symptom" in keys else keys[0])
+    if dimension not in keys:
+        raise SpecError(f"'dimension={dimension}': this project has {', '.join(keys)}.")
+    return Filters(
+        view=view,
+        source=parse_source(params.get("source")),
+        level=int(level_text),
+        dimension=dimension,
+        group=params.get("group") or None,
+        rows=params.get("rows") or f"dim:{dimension}@1",
+        cols=params.get("cols") or "group",
+    )
+
+
+def access_source(*, project, membership, source: Source) -> SourceAccess:
+    """Who may read which labels: every member the final labels; leads and owners any
+    member's own labels; an annotator only their own, and only of settled items."""
+    if source.kind == "final":
+        return SourceAccess()
+    if membership.role == Role.ANNOTATOR:
+        if source.username != membership.user.username:
+            raise PermissionDenied("Annotators may read only their own labels.")
+        return SourceAccess(user=membership.user, settled_only=True)
+    if membership.role not in MANAGERS:
+        raise PermissionDenied("Your role in this project does not allow this.")
+    member = (
+        Membership.objects.filter(project=project, user__username=source.username)
+        .select_related("user")
+        .first()
+    )
+    if member is None:
+        raise SpecError(f"'source={source}': no member of this project is named so.")
+    return SourceAccess(user=member.user)
+
+
+def _level(level: int, tree) -> int:
+    return min(level, tree.depth)
+
+
+def _clamp(spec, trees):
+    """The study's views take one level for every dimension; a shallower tree stops at its
+    full path."""
+    if spec is not None and spec.kind == "dim" and spec.key in trees and spec.level:
+        return replace(spec, level=_level(spec.level, trees[spec.key]))
+    return spec
+
+
+def build_panel(*, project, filters: Filters, access: SourceAccess, view: str | None = None):
+    """One panel's cross-tab (and hierarchy or correlation where its charts need them)."""
+    name = view or filters.view
+    title, question, kinds = VIEWS[name]
+    panel = Panel(name=name, title=title, question=question, chart_kinds=kinds)
+    trees = load_codebook(project)
+    d = filters.dimension
+    try:
+        level = _level(filters.level, trees[d]) if d in trees else filters.level
+        specs = {
+            "rq1": (f"dim:symptom@{filters.level}", None, None),
+            "rq2": (f"dim:root_cause@{filters.level}", None, None),
+            "rq3": (f"dim:symptom@{filters.level}", f"dim:root_cause@{filters.level}", None),
+            "rq4": ("group", f"dim:{d}@{level}", None),
+            "rq5": ("dim:stage", f"dim:{d}@{level}", None),
+            "rq6": ("meta:model", f"dim:{d}@{level}", filters.group),
+            "explore": (filters.rows, filters.cols, None),
+        }
+        rows_text, cols_text, group = specs[name]
+        rows = parse_spec(rows_text, name="rows")
+        cols = parse_spec(cols_text, name="cols") if cols_text else None
+        if name != "explore":
+            rows, cols = _clamp(rows, trees), _clamp(cols, trees)
+        common = {"project": project, "source": filters.source, "user": access.user,
+                  "settled_only": access.settled_only}  # fmt: skip
+        panel.table = build_crosstab(rows=rows, cols=cols, group=group, **common)
+        if "treemap" in kinds:
+            tree = trees[rows.key]
+            deep = parse_spec(f"dim:{rows.key}@{min(2, tree.depth)}")
+            panel.hierarchy = _hierarchy(build_crosstab(rows=deep, cols=None, **common), tree)
+        if "correlation" in kinds:
+            panel.correlation = correlation_matrix(panel.table)
+    except SpecError as error:
+        panel.error = str(error)
+    return panel
+
+
+def _hierarchy(table: CrossTab, tree) -> list:
+    """[(top name, count, [(child name, count), ...])] in codebook order."""
+    groups: dict[int, list] = {}
+    for cid, row in zip(table.row_ids or [], table.counts, strict=True):
+        top = tree.ancestor(cid, 1)
+        entry = groups.setdefault(top, [tree.names[top], 0, []])
+        entry[1] += row[0]
+        if cid != top:
+            entry[2].append((tree.names[cid], row[0]))
+    return [tuple(groups[top]) for top in tree.ordered(groups)]
+
+
+def panel_figure(panel: Panel, kind: str):
+    """The matplotlib figure of one chart of a panel."""
+    table = panel.table
+    if panel.error or table is None:
+        return charts.empty(panel.error or "No data.")
+    title = panel.title
+    if kind == "bars":
+        return charts.bars(table.rows, [row[0] for row in table.counts], title=title)
+    if kind == "treemap":
+        return charts.treemap(panel.hierarchy or [], title=title)
+    if kind == "heatmap":
+        return charts.heatmap(table.rows, table.cols, table.counts, title=title)
+    if kind == "percent":
+        return charts.percent_bars(table.rows, table.cols, table.counts, title=title)
+    if kind == "correlation" and panel.correlation is not None:
+        corr = panel.correlation
+        return charts.correlation(corr.labels, corr.r, title=f"{title}: Pearson's r")
+    raise SpecError(f"The view '{panel.name}' has no '{kind}' chart.")
+
+
+def panel_tables(panel: Panel) -> dict[str, tuple[list, list]]:
+    """The panel's downloadable tables: name -> (header, rows)."""
+    if panel.table is None:
+        return {}
+    table = panel.table
+    header = [table.row_spec or "rows", *table.cols]
+    if table.cols == ["records"]:
+        total = table.total
+        rows = [[r, c[0], 100.0 * c[0] / total if total else 0.0]
+                for r, c in zip(table.rows, table.counts, strict=True)]  # fmt: skip
+        result = {panel.name: ([table.row_spec, "records", "percent"], rows)}
+    else:
+        rows = [[r, *c] for r, c in zip(table.rows, table.counts, strict=True)]
+        result = {panel.name: (header, rows)}
+    if panel.correlation is not None:
+        corr = panel.correlation
+        result[f"{panel.name}-correlation"] = (
+            ["group", *corr.labels],
+            [[label, *row] for label, row in zip(corr.labels, corr.r, strict=True)],
+        )
+    return result

@@ -1,0 +1,212 @@
+"""Cross-tabs of failure records by two SPECs, counted by the database (GROUP BY) and
+rolled up to category levels in Python from the aggregate rows.
+
+A failure record is one record of an item's final label (or of one annotator's
+annotation): an issue with two final records counts twice. Out-of-scope final labels carry
+no records and count nowhere.
+"""
+
+from dataclasses import dataclass, field
+
+from django.db.models import CharField, Count, F, Value
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Cast, Coalesce, Concat, ExtractQuarter, ExtractYear
+
+from annotate.models import AnnotationLabel, FinalRecordLabel, Item
+
+from . import metrics
+from .codebook import DimensionTree, load_codebook
+from .specs import Source, Spec, SpecError
+
+NONE_LABEL = "(none)"
+
+
+@dataclass
+class CrossTab:
+    rows: list[str]
+    cols: list[str]
+    counts: list[list[int]]
+    row_spec: str = ""
+    col_spec: str = ""
+    # Category ids of dimension axes (for links and treemaps); None for attributes.
+    row_ids: list | None = None
+    col_ids: list | None = None
+    extras: dict = field(default_factory=dict)
+
+    @property
+    def total(self) -> int:
+        return sum(sum(row) for row in self.counts)
+
+    def row_percentages(self) -> list[list[float]]:
+        return [[100.0 * c / sum(row) if sum(row) else 0.0 for c in row] for row in self.counts]
+
+    def percentages(self) -> list[list[float]]:
+        total = self.total
+        return [[100.0 * c / total if total else 0.0 for c in row] for row in self.counts]
+
+
+def source_labels(project, source: Source, *, user=None, settled_only: bool = False):
+    """The label rows of ``source``: final records, or one annotator's own records.
+    ``user`` is the resolved annotator for an annotator source."""
+    if source.kind == "final":
+        return FinalRecordLabel.objects.filter(item__project=project, final__out_of_scope=False)
+    labels = AnnotationLabel.objects.filter(item__project=project, annotator=user)
+    if settled_only:
+        labels = labels.filter(item__state=Item.State.SETTLED)
+    return labels
+
+
+def _partner(source: Source) -> str:
+    """The relation from a label to the other labels of the same record set."""
+    return "final__labels" if source.kind == "final" else "annotation__labels"
+
+
+def _attribute_expressions(spec: Spec) -> list:
+    """Database expressions whose values identify an item attribute's value."""
+    issue = "item__issue__"
+    if spec.kind == "group":
+        return [F(issue + "repository__group")]
+    if spec.kind == "repo":
+        return [Concat(issue + "repository__owner", Value("/"), issue + "repository__name")]
+    if spec.kind == "state":
+        return [F(issue + "state")]
+    if spec.kind == "year":
+        return [ExtractYear(issue + "created_at")]
+    if spec.kind == "quarter":
+        return [ExtractYear(issue + "created_at"), ExtractQuarter(issue + "created_at")]
+    if spec.kind == "meta":
+        # Per-item metadata first, then the repository's (where an import keeps it).
+        return [
+            Coalesce(
+                KeyTextTransform(spec.key, "item__metadata"),
+                KeyTextTransform(spec.key, issue + "repository__metadata"),
+                output_field=CharField(),
+            )
+        ]
+    raise SpecError(f"Unknown SPEC kind '{spec.kind}'.")
+
+
+def _attribute_label(spec: Spec, values: tuple):
+    """(sort key, label) of an attribute value."""
+    if any(v is None or v == "" for v in values):
+        return ((1, ""), NONE_LABEL)
+    if spec.kind == "quarter":
+        return ((0, values), f"{values[0]}-Q{values[1]}")
+    return ((0, values[0]), str(values[0]))
+
+
+def resolve_dimension(trees: dict[str, DimensionTree], spec: Spec, name: str) -> DimensionTree:
+    tree = trees.get(spec.key)
+    if tree is None:
+        known = ", ".join(trees) or "none"
+        raise SpecError(f"'{name}={spec}': no dimension '{spec.key}' (this project has {known}).")
+    if spec.level is not None and spec.level > tree.depth:
+        raise SpecError(
+            f"'{name}={spec}': dimension '{spec.key}' has {tree.depth} level(s), not {spec.level}."
+        )
+    return tree
+
+
+class _Axis:
+    """One SPEC bound to the project: how to group by it and how to label its values."""
+
+    def __init__(self, spec: Spec, tree: DimensionTree | None, width: int):
+        self.spec, self.tree, self.width = spec, tree, width
+        self.keys: dict = {}  # label key -> (sort key, label, category id)
+
+    def bind(self, values: tuple):
+        if self.tree is not None:
+            (category_id,) = values
+            cid = self.tree.ancestor(category_id, self.spec.level)
+            self.keys[cid] = (self.tree.sort_keys[cid], self.tree.paths[cid], cid)
+            return cid
+        sort_key, label = _attribute_label(self.spec, values)
+        self.keys[label] = (sort_key, label, None)
+        return label
+
+    def ordered(self) -> list:
+        return sorted(self.keys, key=lambda k: self.keys[k][0])
+
+
+def build_crosstab(
+    *,
+    project,
+    rows: Spec,
+    cols: Spec | None,
+    source: Source,
+    user=None,
+    settled_only: bool = False,
+    group: str | None = None,
+) -> CrossTab:
+    """Failure records by ``rows`` x ``cols`` (one column "records" when ``cols`` is None),
+    with the chi-square test of independence. ``group`` keeps one repository group. One
+    GROUP BY query (plus the codebook's two); raises SpecError naming a bad SPEC."""
+    trees = load_codebook(project)
+    specs = [("rows", rows)] + ([("cols", cols)] if cols is not None else [])
+    labels = source_labels(project, source, user=user, settled_only=settled_only)
+    if group is not None:
+        labels = labels.filter(item__issue__repository__group=group)
+    partner = _partner(source)
+    axes, fields, dims_seen = [], [], 0
+    for name, spec in specs:
+        if spec.kind == "dim":
+            tree = resolve_dimension(trees, spec, name)
+            if dims_seen == 0:
+                labels = labels.filter(dimension=tree.dimension)
+                fields.append(F("category_id"))
+            else:
+                labels = labels.filter(
+                    **{f"{partner}__record": F("record"), f"{partner}__dimension": tree.dimension}
+                )
+                fields.append(F(f"{partner}__category_id"))
+            dims_seen += 1
+            axes.append(_Axis(spec, tree, 1))
+        else:
+            expressions = _attribute_expressions(spec)
+            fields.extend(expressions)
+            axes.append(_Axis(spec, None, len(expressions)))
+    if dims_seen:
+        measure = Count("id")
+    else:
+        # No dimension names the records: count distinct (item, record) pairs.
+        record_key = Concat(Cast("item_id", CharField()), Value(":"), Cast("record", CharField()))
+        measure = Count(record_key, distinct=True)
+    aggregate = labels.values_list(*fields).annotate(n=measure).order_by()
+    cells: dict = {}
+    for row in aggregate:
+        values, n = row[:-1], row[-1]
+        key, start = [], 0
+        for axis in axes:
+            key.append(axis.bind(tuple(values[start : start + axis.width])))
+            start += axis.width
+        cell = tuple(key) if cols is not None else (key[0], "records")
+        cells[cell] = cells.get(cell, 0) + n
+    return _assemble(axes, cells, rows, cols)
+
+
+def _assemble(axes, cells, rows: Spec, cols: Spec | None) -> CrossTab:
+    row_axis = axes[0]
+    row_keys = row_axis.ordered()
+    col_keys = axes[1].ordered() if cols is not None else ["records"]
+    counts = [[cells.get((r, c), 0) for c in col_keys] for r in row_keys]
+    table = CrossTab(
+        rows=[row_axis.keys[r][1] for r in row_keys],
+        cols=[axes[1].keys[c][1] for c in col_keys] if cols is not None else ["records"],
+        counts=counts,
+        row_spec=str(rows),
+        col_spec=str(cols) if cols is not None else "",
+        row_ids=[row_axis.keys[r][2] for r in row_keys] if row_axis.tree else None,
+        col_ids=(
+            [axes[1].keys[c][2] for c in col_keys]
+            if cols is not None and axes[1].tree is not None
+            else None
+        ),
+    )
+    if cols is not None:
+        table.extras["chi2"] = metrics.chi_square(counts).as_dict()
+    return table
+
+
+def correlation_matrix(table: CrossTab) -> metrics.Correlation:
+    """Pearson's r between the rows' distributions over the columns."""
+    return metrics.distribution_correlation(table.rows, table.counts)

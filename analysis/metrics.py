@@ -1,0 +1,279 @@
+"""Agreement and association statistics over aggregate tables. Django-free: numpy + scipy.
+
+Every function takes counts (a contingency table, per-unit value counts, a coincidence
+matrix), never raw label rows, so the database does the counting. A statistic that is not
+defined for its input (no units, a single category) comes back as ``None`` with a reason
+in ``undefined``: never NaN, never an exception.
+"""
+
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+from scipy import stats
+
+Z_95 = float(stats.norm.ppf(0.975))
+
+# Landis & Koch (1977): upper bounds of the bands of kappa.
+BANDS = [
+    (0.0, "poor"),
+    (0.20, "slight"),
+    (0.40, "fair"),
+    (0.60, "moderate"),
+    (0.80, "substantial"),
+    (1.0, "almost perfect"),
+]
+
+NO_UNITS = "no paired units"
+ONE_CATEGORY = "only one category was used, so chance agreement is total"
+
+
+@dataclass
+class Kappa:
+    kappa: float | None = None
+    se: float | None = None
+    ci_low: float | None = None
+    ci_high: float | None = None
+    undefined: str | None = None
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class Value:
+    """A single statistic, or the reason it is undefined."""
+
+    value: float | None = None
+    undefined: str | None = None
+
+
+@dataclass
+class ChiSquare:
+    chi2: float | None = None
+    dof: int | None = None
+    p_value: float | None = None
+    cramers_v: float | None = None
+    n: int = 0
+    undefined: str | None = None
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class Correlation:
+    labels: list = field(default_factory=list)
+    r: list = field(default_factory=list)  # square matrix of float | None
+    p: list = field(default_factory=list)
+
+
+def _table(table) -> np.ndarray:
+    array = np.asarray(table, dtype=float)
+    if array.ndim != 2 or array.shape[0] != array.shape[1]:
+        raise ValueError("An agreement table must be square (the same categories on both axes).")
+    return array
+
+
+def percent_agreement(table) -> Value:
+    """The share of paired units on which both coders chose the same category."""
+    array = _table(table)
+    n = array.sum()
+    if n == 0:
+        return Value(undefined=NO_UNITS)
+    return Value(value=float(np.trace(array) / n))
+
+
+def cohens_kappa(table) -> Kappa:
+    """Cohen's kappa with the asymptotic standard error of Fleiss, Cohen and Everitt (1969)
+    and its 95% Wald interval, as statsmodels' ``cohens_kappa`` and R's vcd compute them.
+
+    ``table[i][j]`` counts units that coder A put in category i and coder B in j."""
+    array = _table(table)
+    n = array.sum()
+    if n == 0:
+        return Kappa(undefined=NO_UNITS)
+    p = array / n
+    rows = p.sum(axis=1)
+    cols = p.sum(axis=0)
+    observed = float(np.trace(p))
+    expected = float(rows @ cols)
+    if expected >= 1.0 - 1e-12:
+        return Kappa(undefined=ONE_CATEGORY)
+    kappa = (observed - expected) / (1.0 - expected)
+    # Fleiss, Cohen & Everitt (1969), equation 13.
+    diagonal = np.diag(p) * (1.0 - (rows + cols) * (1.0 - kappa)) ** 2
+    off = p * (cols[:, None] + rows[None, :]) ** 2
+    np.fill_diagonal(off, 0.0)
+    term_c = (kappa - expected * (1.0 - kappa)) ** 2
+    variance = (diagonal.sum() + (1.0 - kappa) ** 2 * off.sum() - term_c) / (
+        n * (1.0 - expected) ** 2
+    )
+    se = float(np.sqrt(max(variance, 0.0)))
+    return Kappa(kappa=float(kappa), se=se, ci_low=kappa - Z_95 * se, ci_high=kappa + Z_95 * se)
+
+
+def gwet_ac1(table) -> Value:
+    """Gwet's (2008) AC1 for two coders over the categories that occur in the table."""
+    array = _table(table)
+    n = array.sum()
+    if n == 0:
+        return Value(undefined=NO_UNITS)
+    used = (array.sum(axis=0) + array.sum(axis=1)) > 0
+    array = array[np.ix_(used, used)]
+    q = array.shape[0]
+    if q < 2:
+        return Value(undefined=ONE_CATEGORY)
+    p = array / n
+    pi = (p.sum(axis=1) + p.sum(axis=0)) / 2.0
+    expected = float((pi * (1.0 - pi)).sum() / (q - 1))
+    observed = float(np.trace(p))
+    return Value(value=(observed - expected) / (1.0 - expected))
+
+
+def one_vs_rest(table, index: int) -> np.ndarray:
+    """The 2x2 table of category ``index`` against all the others."""
+    array = _table(table)
+    both = array[index, index]
+    a_only = array[index, :].sum() - both
+    b_only = array[:, index].sum() - both
+    rest = array.sum() - both - a_only - b_only
+    return np.array([[both, a_only], [b_only, rest]])
+
+
+def disagreement_involvement(table) -> np.ndarray:
+    """Per category: how many disagreeing units have it on either side."""
+    array = _table(table)
+    return array.sum(axis=0) + array.sum(axis=1) - 2 * np.diag(array)
+
+
+def coincidence_matrix(value_counts) -> np.ndarray:
+    """Krippendorff's coincidence matrix from per-unit value counts (units x categories).
+
+    Units with fewer than two values are not pairable and contribute nothing."""
+    counts = np.asarray(value_counts, dtype=float)
+    if counts.ndim != 2:
+        raise ValueError("Value counts must be a units x categories matrix.")
+    m = counts.sum(axis=1)
+    keep = m >= 2
+    counts, m = counts[keep], m[keep]
+    if counts.size == 0:
+        return np.zeros((counts.shape[1], counts.shape[1]))
+    weights = 1.0 / (m - 1.0)
+    weighted = counts * weights[:, None]
+    return weighted.T @ counts - np.diag(weighted.sum(axis=0))
+
+
+def pair_coincidence(table) -> np.ndarray:
+    """The coincidence matrix of units coded by exactly two coders, from their pair table."""
+    array = _table(table)
+    return array + array.T
+
+
+def krippendorff_alpha_nominal(coincidence) -> Value:
+    """Krippendorff's alpha for nominal data from a coincidence matrix."""
+    o = _table(coincidence)
+    n_c = o.sum(axis=1)
+    n = n_c.sum()
+    if n <= 1:
+        return Value(undefined=NO_UNITS)
+    observed = o.sum() - np.trace(o)
+    expected = n * n - (n_c**2).sum()
+    if expected <= 0:
+        return Value(undefined=ONE_CATEGORY)
+    return Value(value=float(1.0 - (n - 1.0) * observed / expected))
+
+
+def krippendorff_alpha_from_units(value_counts) -> Value:
+    """Krippendorff's nominal alpha from per-unit value counts (units x categories)."""
+    return krippendorff_alpha_nominal(coincidence_matrix(value_counts))
+
+
+def fleiss_kappa(value_counts) -> Value:
+    """Fleiss' (1971) kappa; every unit must carry the same number of ratings."""
+    counts = np.asarray(value_counts, dtype=float)
+    if counts.ndim != 2 or counts.shape[0] == 0:
+        return Value(undefined=NO_UNITS)
+    raters = counts.sum(axis=1)
+    if not np.allclose(raters, raters[0]) or raters[0] < 2:
+        return Value(undefined="units differ in their number of ratings (or have fewer than 2)")
+    r = raters[0]
+    units = counts.shape[0]
+    p_j = counts.sum(axis=0) / (units * r)
+    expected = float((p_j**2).sum())
+    if expected >= 1.0 - 1e-12:
+        return Value(undefined=ONE_CATEGORY)
+    observed = float(((counts * (counts - 1)).sum(axis=1) / (r * (r - 1))).mean())
+    return Value(value=(observed - expected) / (1.0 - expected))
+
+
+def landis_koch(kappa: float | None) -> str | None:
+    """The Landis & Koch (1977) band of a kappa value."""
+    if kappa is None:
+        return None
+    if kappa < 0:
+        return "poor"
+    for upper, band in BANDS[1:]:
+        if kappa <= upper + 1e-12:
+            return band
+    return BANDS[-1][1]
+
+
+def chi_square(table) -> ChiSquare:
+    """Pearson's chi-square test of independence with Cramér's V; empty rows and columns
+    are dropped first (they carry no information and would make expected counts zero)."""
+    array = np.asarray(table, dtype=float)
+    n = int(array.sum()) if array.size else 0
+    if n == 0:
+        return ChiSquare(n=0, undefined="the table is empty")
+    array = array[array.sum(axis=1) > 0][:, array.sum(axis=0) > 0]
+    if min(array.shape) < 2:
+        return ChiSquare(n=n, undefined="the test needs at least two non-empty rows and columns")
+    chi2, p_value, dof, _ = stats.chi2_contingency(array, correction=False)
+    v = float(np.sqrt(chi2 / (n * (min(array.shape) - 1))))
+    return ChiSquare(chi2=float(chi2), dof=int(dof), p_value=float(p_value), cramers_v=v, n=n)
+
+
+def distribution_correlation(labels, table) -> Correlation:
+    """Pearson's r between the category distributions (row proportions) of each pair of
+    groups: ``table`` is groups x categories. A pair with a constant or empty row is None."""
+    array = np.asarray(table, dtype=float)
+    k = array.shape[0]
+    r = [[None] * k for _ in range(k)]
+    p = [[None] * k for _ in range(k)]
+    totals = array.sum(axis=1) if array.size else np.zeros(k)
+    defined = [totals[i] > 0 and array.shape[1] >= 3 and np.ptp(array[i]) > 0 for i in range(k)]
+    shares = [array[i] / totals[i] if totals[i] else array[i] for i in range(k)]
+    for i in range(k):
+        for j in range(k):
+            if defined[i] and defined[j]:
+                result = stats.pearsonr(shares[i], shares[j])
+                r[i][j] = float(np.clip(result.statistic, -1.0, 1.0))
+                p[i][j] = float(result.pvalue)
+    return Correlation(labels=list(labels), r=r, p=p)
+
+
+def agreement_summary(table, coincidence=None) -> dict:
+    """Every agreement statistic of one pair table: n, percent agreement, Cohen's kappa with
+    SE and 95% CI, Krippendorff's alpha, Gwet's AC1 and the Landis-Koch band.
+
+    ``coincidence`` defaults to the two-coder coincidence matrix of ``table``."""
+    array = _table(table)
+    kappa = cohens_kappa(array)
+    alpha = krippendorff_alpha_nominal(
+        pair_coincidence(array) if coincidence is None else coincidence
+    )
+    ac1 = gwet_ac1(array)
+    agreement = percent_agreement(array)
+    reasons = [r for r in (kappa.undefined, alpha.undefined, ac1.undefined) if r]
+    return {
+        "n": int(array.sum()),
+        "percent_agreement": agreement.value,
+        "kappa": kappa.kappa,
+        "se": kappa.se,
+        "ci_low": kappa.ci_low,
+        "ci_high": kappa.ci_high,
+        "alpha": alpha.value,
+        "ac1": ac1.value,
+        "band": landis_koch(kappa.kappa),
+        "undefined": reasons[0] if reasons else None,
+    }

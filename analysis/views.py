@@ -1,0 +1,220 @@
+"""The agreement and distributions dashboards, their charts and their table downloads."""
+
+from urllib.parse import urlencode
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponse, HttpResponseBadRequest
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.text import slugify
+
+from annotate.access import MANAGERS, get_project_for_user
+from mining.models import Repository
+
+from . import charts, dashboard, exports
+from .agreement import build_agreement_report
+from .reports import (
+    agreement_tables,
+    confusion_cells,
+    kappa_figure,
+    parse_agreement_filters,
+    selected_level,
+)
+from .specs import SpecError
+
+TABLE_TYPES = {"csv": "text/csv; charset=utf-8", "tex": "application/x-tex; charset=utf-8"}
+
+
+def _download(content, content_type: str, filename: str) -> HttpResponse:
+    response = HttpResponse(content, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def _table_response(caption, header, rows, fmt: str, filename: str) -> HttpResponse:
+    if fmt == "csv":
+        return _download(exports.to_csv(header, rows), TABLE_TYPES["csv"], f"{filename}.csv")
+    text = exports.to_latex(header, rows, caption=caption, label=f"tab:{filename}")
+    return _download(text, TABLE_TYPES["tex"], f"{filename}.tex")
+
+
+def _agreement(request, slug):
+    project, membership = get_project_for_user(request.user, slug, roles=MANAGERS)
+    filters = parse_agreement_filters(request.GET)
+    report = build_agreement_report(
+        project=project,
+        exclude_calibration=filters.exclude_calibration,
+        exclude_discussed=filters.exclude_discussed,
+    )
+    return project, membership, filters, report
+
+
+@login_required
+def agreement(request, slug):
+    try:
+        project, membership, filters, report = _agreement(request, slug)
+    except SpecError as error:
+        return HttpResponseBadRequest(str(error))
+    dim, level = selected_level(report, filters)
+    tables = agreement_tables(report, filters)
+    context = {
+        "project": project,
+        "membership": membership,
+        "filters": filters,
+        "report": report,
+        "rows": report.rows(),
+        "dim": dim,
+        "level": level,
+        "confusion": confusion_cells(project.slug, dim, level) if dim else [],
+        "breakdowns": _breakdowns(tables, several_pairs=len(report.annotators) > 2),
+        "chart": charts.inline_svg(kappa_figure(report), "kappa"),
+        "tables_base": reverse("analysis-agreement-table", args=[slug, "x", "csv"])[
+            : -len("x.csv")
+        ],
+        "chart_base": reverse("analysis-agreement-chart", args=[slug, "svg"])[: -len(".svg")],
+        "table_formats": ["csv", "tex"],
+        "chart_formats": list(charts.FORMATS),
+        "qs": urlencode(filters.query()),
+    }
+    template = "analysis/agreement.html#report" if request.htmx else "analysis/agreement.html"
+    return render(request, template, context)
+
+
+def _breakdowns(tables, *, several_pairs: bool) -> list[dict]:
+    names = (["pairs"] if several_pairs else []) + ["batches", "weeks", "versions"]
+    return [
+        {
+            "name": name,
+            "caption": tables[name][0],
+            "header": tables[name][1],
+            "rows": [[exports.cell_text(v) for v in row] for row in tables[name][2]],
+        }
+        for name in names
+        if name in tables
+    ]
+
+
+@login_required
+def agreement_table(request, slug, name, fmt):
+    try:
+        project, _, filters, report = _agreement(request, slug)
+    except SpecError as error:
+        return HttpResponseBadRequest(str(error))
+    tables = agreement_tables(report, filters)
+    if name not in tables:
+        raise Http404("No such table.")
+    caption, header, rows = tables[name]
+    return _table_response(caption, header, rows, fmt, f"{project.slug}-agreement-{name}")
+
+
+@login_required
+def agreement_chart(request, slug, fmt):
+    try:
+        project, _, _, report = _agreement(request, slug)
+    except SpecError as error:
+        return HttpResponseBadRequest(str(error))
+    content = charts.render(kappa_figure(report), fmt)
+    return _download(content, charts.FORMATS[fmt], f"{project.slug}-kappa.{fmt}")
+
+
+def _panel(request, slug, view=None):
+    project, membership = get_project_for_user(request.user, slug)
+    filters = dashboard.parse_filters(request.GET, project)
+    access = dashboard.access_source(project=project, membership=membership, source=filters.source)
+    panel = dashboard.build_panel(project=project, filters=filters, access=access, view=view)
+    return project, membership, filters, panel
+
+
+@login_required
+def distributions(request, slug):
+    try:
+        project, membership, filters, panel = _panel(request, slug)
+    except SpecError as error:
+        return HttpResponseBadRequest(str(error))
+    figures = [
+        (kind, charts.inline_svg(dashboard.panel_figure(panel, kind), f"{panel.name}-{kind}"))
+        for kind in panel.chart_kinds
+    ]
+    context = {
+        "project": project,
+        "membership": membership,
+        "filters": filters,
+        "panel": panel,
+        "figures": figures,
+        "tables": dashboard.panel_tables(panel),
+        "views": dashboard.VIEWS,
+        "table_rows": _table_rows(panel),
+        "correlation_rows": _correlation_rows(panel),
+        "tables_base": reverse("analysis-distribution-table", args=[slug, "x", "csv"])[:-5],
+        "chart_base": reverse("analysis-distribution-chart", args=[slug, panel.name, "x", "svg"])[
+            :-5
+        ],
+        "table_formats": ["csv", "tex"],
+        "chart_formats": list(charts.FORMATS),
+        "groups": _groups(project),
+        "qs": urlencode(filters.query()),
+    }
+    template = (
+        "analysis/distributions.html#panel" if request.htmx else "analysis/distributions.html"
+    )
+    return render(request, template, context)
+
+
+def _table_rows(panel) -> list[dict]:
+    table = panel.table
+    if table is None:
+        return []
+    total = table.total
+    one_way = len(table.cols) == 1
+    return [
+        {
+            "label": label,
+            "counts": counts,
+            "extra": f"{100 * counts[0] / total:.1f}" if one_way and total else sum(counts),
+        }
+        for label, counts in zip(table.rows, table.counts, strict=True)
+    ]
+
+
+def _correlation_rows(panel) -> list[dict]:
+    corr = panel.correlation
+    if corr is None:
+        return []
+    return [
+        {"label": label, "values": [exports.cell_text(v, 3) for v in row]}
+        for label, row in zip(corr.labels, corr.r, strict=True)
+    ]
+
+
+def _groups(project) -> list[str]:
+    groups = Repository.objects.filter(issues__items__project=project).exclude(group="")
+    return sorted(set(groups.values_list("group", flat=True)))
+
+
+@login_required
+def distribution_chart(request, slug, view, kind, fmt):
+    if view not in dashboard.VIEWS or kind not in dashboard.VIEWS[view][2]:
+        raise Http404("No such chart.")
+    try:
+        project, _, _, panel = _panel(request, slug, view=view)
+    except SpecError as error:
+        return HttpResponseBadRequest(str(error))
+    content = charts.render(dashboard.panel_figure(panel, kind), fmt)
+    return _download(content, charts.FORMATS[fmt], f"{project.slug}-{view}-{kind}.{fmt}")
+
+
+@login_required
+def distribution_table(request, slug, name, fmt):
+    view = name.removesuffix("-correlation")
+    if view not in dashboard.VIEWS:
+        raise Http404("No such table.")
+    try:
+        project, _, _, panel = _panel(request, slug, view=view)
+    except SpecError as error:
+        return HttpResponseBadRequest(str(error))
+    tables = dashboard.panel_tables(panel)
+    if name not in tables:
+        raise Http404("No such table.")
+    header, rows = tables[name]
+    caption = f"{panel.title}: {panel.question}"
+    return _table_response(caption, header, rows, fmt, slugify(f"{project.slug}-{name}"))
