@@ -1,0 +1,381 @@
+"""The lead's pages: the conflict queue, the conflict view and decision, discussion,
+history, the codebook-review list and codebook editing."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from . import adjudication, codebook
+from .access import MANAGERS, get_item_for_user, get_project_for_user
+from .models import Annotation, AuditEvent, Category, CodebookChange, FinalLabel, Item, Role
+from .queries import category_tree
+from .services import ServiceError
+
+QUEUE_PAGE_SIZE = 200
+
+
+def _queue_filters(request) -> dict:
+    pair = None
+    first, _, second = request.GET.get("pair", "").partition(",")
+    if first.isdigit() and second.isdigit():
+        pair = (int(first), int(second))
+    return {
+        "dimension": request.GET.get("dimension") or None,
+        "pair": pair,
+        "repository": request.GET.get("repository") or None,
+        "group": request.GET.get("group") or None,
+    }
+
+
+@login_required
+def conflict_queue(request, slug):
+    project, membership = get_project_for_user(request.user, slug, roles=MANAGERS)
+    filters = _queue_filters(request)
+    queue = adjudication.conflict_queue(project, **filters)
+    items = list(queue[:QUEUE_PAGE_SIZE])
+    differences = adjudication.open_differences(items)
+    for item in items:
+        item.open_differences = differences.get(item.pk, [])
+    counts = adjudication.conflict_counts(project)
+    in_conflict = Item.objects.filter(project=project, state=Item.State.CONFLICT)
+    context = {
+        "project": project,
+        "membership": membership,
+        "items": items,
+        "matching": queue.count(),
+        "counts": counts,
+        "filters": filters,
+        "pair_value": request.GET.get("pair", ""),
+        "dimensions": [(d, counts["by_dimension"].get(d.key, 0)) for d in project.dimensions.all()],
+        "repositories": sorted(
+            set(in_conflict.values_list("issue__repository__owner", "issue__repository__name"))
+        ),
+        "groups": sorted(set(in_conflict.values_list("issue__repository__group", flat=True))),
+        "discussion": adjudication.discussion_agreement(project),
+    }
+    template = "annotate/conflict_queue.html"
+    return render(request, template + "#queue" if request.htmx else template, context)
+
+
+def _decision_rows(project, table, posted=None) -> list[dict]:
+    """The decision form's failure records: one select per dimension, preset to the
+    annotators' common answer (or to what the lead posted), with each side's choice."""
+    compared = {
+        (record["index"], dim["dimension"].pk): [
+            cell["category"].pk if cell["category"] else "" for cell in dim["cells"]
+        ]
+        for record in table["records"]
+        for dim in record["dimensions"]
+    }
+    used = {pk for sides in compared.values() for pk in sides if pk}
+    options: dict[int, list] = {}
+    for category in Category.objects.filter(dimension__project=project).order_by("path"):
+        if not category.retired or category.pk in used:
+            options.setdefault(category.dimension_id, []).append(category)
+    source = posted
+    if source is None:
+        source = [{"index": r["index"], "values": None} for r in table["records"]]
+        source = source or [{"index": 0, "values": {}}]
+    dimensions = list(project.dimensions.all())
+    rows = []
+    for record in source:
+        dims = []
+        for dimension in dimensions:
+            sides = compared.get((record["index"], dimension.pk), [])
+            if record["values"] is not None:
+                selected = record["values"].get(dimension.key, "")
+            else:
+                selected = sides[0] if sides and len(set(sides)) == 1 else ""
+            dims.append(
+                {
+                    "dimension": dimension,
+                    "options": options.get(dimension.pk, []),
+                    "sides": [
+                        {"letter": adjudication.side_letter(i), "id": pk}
+                        for i, pk in enumerate(sides)
+                    ],
+                    "selected": str(selected),
+                }
+            )
+        rows.append({"index": record["index"], "dims": dims})
+    return rows
+
+
+def _posted_records(post, dimensions) -> list[dict]:
+    count = min(int(post.get("record_count", "0") or 0), 50)
+    records = []
+    for index in range(count):
+        values = {d.key: post.get(f"r{index}-{d.key}", "") for d in dimensions}
+        if f"r{index}-present" in post:
+            records.append({"index": index, "values": values})
+    return records
+
+
+def _conflict_context(request, project, membership, item, posted=None) -> dict:
+    annotations = list(
+        Annotation.objects.filter(item=item)
+        .select_related("annotator")
+        .prefetch_related("labels")
+        .order_by("created_at", "id")
+    )
+    table = adjudication.comparison_table(item, annotations, project.hide_annotator_names)
+    decision = _decision_rows(project, table, posted)
+    return {
+        "project": project,
+        "membership": membership,
+        "item": item,
+        "issue": item.issue,
+        "comments": item.issue.comments.all(),
+        "table": table,
+        "decision": decision,
+        "record_count": max((r["index"] for r in decision), default=0) + 1,
+        "differences": adjudication.open_differences([item]).get(item.pk, []),
+        "final": FinalLabel.objects.filter(item=item).select_related("decided_by").first(),
+        "error_kinds": FinalLabel.ErrorKind.choices,
+        "posted": request.POST if posted is not None else {},
+        "next_item": adjudication.conflict_queue(project).exclude(pk=item.pk).first(),
+    }
+
+
+@login_required
+def conflict_detail(request, slug, item_id):
+    project, membership = get_project_for_user(request.user, slug, roles=MANAGERS)
+    item = get_item_for_user(request.user, project, item_id, roles=MANAGERS)
+    context = _conflict_context(request, project, membership, item)
+    return render(request, "annotate/conflict_detail.html", context)
+
+
+@login_required
+@require_POST
+def conflict_decide(request, slug, item_id):
+    project, membership = get_project_for_user(request.user, slug, roles=MANAGERS)
+    item = get_item_for_user(request.user, project, item_id, roles=MANAGERS)
+    posted = _posted_records(request.POST, list(project.dimensions.all()))
+    out_of_scope = bool(request.POST.get("out_of_scope"))
+    try:
+        records = adjudication.parse_records(
+            project=project, raw_records=[] if out_of_scope else [r["values"] for r in posted]
+        )
+        adjudication.decide_item(
+            item=item,
+            actor=request.user,
+            records=records,
+            out_of_scope=out_of_scope,
+            out_of_scope_reason=request.POST.get("out_of_scope_reason", ""),
+            rationale=request.POST.get("rationale", ""),
+            error_kind=request.POST.get("error_kind", ""),
+            codebook_needs_work=bool(request.POST.get("codebook_needs_work")),
+        )
+    except ServiceError as error:
+        context = _conflict_context(request, project, membership, item, posted=posted)
+        context["error"] = str(error)
+        return render(request, "annotate/conflict_detail.html", context, status=400)
+    messages.success(request, f"Settled {item.issue}.")
+    following = adjudication.conflict_queue(project).first()
+    if following is not None:
+        return redirect("conflict-detail", slug=slug, item_id=following.pk)
+    return redirect("conflict-queue", slug=slug)
+
+
+def _item_action(request, slug, item_id, action, success: str):
+    project, _ = get_project_for_user(request.user, slug, roles=MANAGERS)
+    item = get_item_for_user(request.user, project, item_id, roles=MANAGERS)
+    try:
+        action(item)
+        messages.success(request, success)
+    except ServiceError as error:
+        messages.error(request, str(error))
+    return redirect("conflict-detail", slug=slug, item_id=item.pk)
+
+
+@login_required
+@require_POST
+def conflict_discuss(request, slug, item_id):
+    note = request.POST.get("note", "")
+    return _item_action(
+        request,
+        slug,
+        item_id,
+        lambda item: adjudication.start_discussion(item=item, actor=request.user, note=note),
+        "Sent back to its annotators for discussion.",
+    )
+
+
+@login_required
+@require_POST
+def conflict_end_discussion(request, slug, item_id):
+    return _item_action(
+        request,
+        slug,
+        item_id,
+        lambda item: adjudication.end_discussion(item=item, actor=request.user),
+        "Discussion closed.",
+    )
+
+
+@login_required
+@require_POST
+def item_reopen(request, slug, item_id):
+    reason = request.POST.get("reason", "")
+    return _item_action(
+        request,
+        slug,
+        item_id,
+        lambda item: adjudication.reopen_item(item=item, actor=request.user, reason=reason),
+        "Re-opened: the item is back in the conflict queue.",
+    )
+
+
+def _actor_names(project, item) -> dict[int, str]:
+    """Annotators' names as leads may see them (letters when names are hidden)."""
+    annotators = list(
+        Annotation.objects.filter(item=item).order_by("created_at", "id").values_list(
+            "annotator_id", "annotator__username")
+    )  # fmt: skip
+    return {
+        pk: f"Annotator {adjudication.side_letter(i)}" if project.hide_annotator_names else name
+        for i, (pk, name) in enumerate(annotators)
+    }
+
+
+@login_required
+def item_history(request, slug, item_id):
+    project, membership = get_project_for_user(request.user, slug, roles=MANAGERS)
+    item = get_item_for_user(request.user, project, item_id, roles=MANAGERS)
+    names = _actor_names(project, item)
+    events = []
+    for event in AuditEvent.objects.filter(item=item).select_related("actor"):
+        actor = names.get(event.actor_id) or (event.actor.username if event.actor else "system")
+        events.append({"event": event, "actor": actor})
+    final = FinalLabel.objects.filter(item=item).select_related("decided_by").first()
+    context = {
+        "project": project,
+        "membership": membership,
+        "item": item,
+        "events": events,
+        "final": final,
+        "final_records": adjudication.records_as_paths(
+            final.labels.select_related("dimension", "category")
+        )
+        if final
+        else [],
+    }
+    return render(request, "annotate/history.html", context)
+
+
+@login_required
+def item_discussion(request, slug, item_id):
+    project, membership = get_project_for_user(request.user, slug)
+    item = get_item_for_user(request.user, project, item_id)
+    annotations = list(
+        Annotation.objects.filter(item=item)
+        .select_related("annotator")
+        .prefetch_related("labels")
+        .order_by("created_at", "id")
+    )
+    if membership.role == Role.ANNOTATOR and (
+        item.state not in (Item.State.DISCUSSION, Item.State.SETTLED)
+        or not any(a.annotator_id == request.user.pk for a in annotations)
+    ):
+        raise PermissionDenied("This item is not in discussion with you.")
+    table = adjudication.comparison_table(item, annotations, hide_names=True)
+    for side in table["sides"]:
+        if side["annotation"].annotator_id == request.user.pk:
+            side["name"] = "You"
+    context = {
+        "project": project,
+        "membership": membership,
+        "item": item,
+        "issue": item.issue,
+        "comments": item.issue.comments.all(),
+        "table": table,
+    }
+    return render(request, "annotate/conflict_discussion.html", context)
+
+
+@login_required
+def codebook_review(request, slug):
+    project, membership = get_project_for_user(request.user, slug, roles=MANAGERS)
+    context = {
+        "project": project,
+        "membership": membership,
+        "decisions": adjudication.flagged_decisions(project)[:500],
+        "changes": CodebookChange.objects.filter(project=project)
+        .select_related("user")
+        .order_by("-version", "-id")[:50],
+    }
+    return render(request, "annotate/codebook_edit_review.html", context)
+
+
+@login_required
+def codebook_edit(request, slug):
+    project, membership = get_project_for_user(request.user, slug, roles=MANAGERS)
+    if request.method == "POST":
+        try:
+            message = _apply_codebook_change(request, project)
+            messages.success(request, message)
+            return redirect("codebook-edit", slug=slug)
+        except ServiceError as error:
+            messages.error(request, str(error))
+    context = {
+        "project": project,
+        "membership": membership,
+        "dimensions": category_tree(project),
+        "categories": Category.objects.filter(dimension__project=project)
+        .select_related("dimension")
+        .order_by("dimension__order", "path"),
+    }
+    return render(request, "annotate/codebook_edit.html", context)
+
+
+def _category(project, value) -> Category:
+    category = (
+        Category.objects.filter(dimension__project=project, pk=value)
+        .select_related("dimension")
+        .first()
+        if str(value).isdigit()
+        else None
+    )
+    if category is None:
+        raise ServiceError("Choose a category.")
+    return category
+
+
+def _apply_codebook_change(request, project) -> str:
+    """Run the codebook change the posted form names; returns a message for the lead."""
+    post, actor, op = request.POST, request.user, request.POST.get("op")
+    if op == "add":
+        dimension = project.dimensions.filter(key=post.get("dimension")).first()
+        if dimension is None:
+            raise ServiceError("Choose a dimension.")
+        parent = _category(project, post["parent"]) if post.get("parent") else None
+        category = codebook.add_category(
+            project=project,
+            actor=actor,
+            dimension=dimension,
+            name=post.get("name", ""),
+            parent=parent,
+            description=post.get("description", ""),
+        )
+        return f"Added {category.path}."
+    category = _category(project, post.get("category"))
+    if op == "rename":
+        codebook.rename_category(project=project, actor=actor, category=category, name=post["name"])
+        return f"Renamed to {category.path}."
+    if op == "retire":
+        retired = post.get("retired", "1") == "1"
+        codebook.retire_category(project=project, actor=actor, category=category, retired=retired)
+        return f"{'Retired' if retired else 'Restored'} {category.path}."
+    if op == "merge":
+        target = _category(project, post.get("target"))
+        moved = codebook.merge_categories(
+            project=project, actor=actor, source=category, target=target
+        )
+        return f"Merged into {target.path}: {sum(moved.values())} labels moved."
+    if op == "split":
+        names = [line for line in post.get("into", "").splitlines() if line.strip()]
+        parts = codebook.split_category(project=project, actor=actor, category=category, into=names)
+        return f"Split into {', '.join(p.path for p in parts)}; affected items await a decision."
+    raise ServiceError("Unknown codebook change.")
