@@ -132,7 +132,7 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = DEBUG
 # Before `collectstatic` has run (tests, `make run`) WhiteNoise warns that STATIC_ROOT is
 # missing; the finders serve the files then, so the warning is noise.
-warnings.filterwarnings("ignore", message="No directory at", module="whitenoise.base")
+warnings.filterwarnings("ignore", message="No directory at")
 
 # Broker and rate-limit budget. Without REDIS_URL (the laptop default) Celery uses
 # kombu's filesystem transport: no server, but still a separate worker process.
