@@ -158,11 +158,11 @@ def read_objects(data: bytes, fmt: str, name: str) -> list[dict]:
         raise DatasetError(f"not UTF-8 text ({error.reason})", file=name) from None
     if not text.strip():
         raise DatasetError("the file is empty", file=name)
-    if fmt == "olf":
-        return _read_olf(text, name)
-    if fmt == "jsonl":
-        return _read_jsonl(text, name)
-    return _read_csv(text, name)
+    readers = {"olf": _read_olf, "jsonl": _read_jsonl, "csv": _read_csv}
+    objects = readers[fmt](text, name)
+    if not objects:
+        raise DatasetError("the file holds no records", file=name)
+    return objects
 
 
 def too_big_message(size: int) -> str:

@@ -1,0 +1,585 @@
+"""Generic REST resources: projects, members, codebook, issues, items, annotations, final
+labels, export, import and releases. Every lookup is scoped through annotate.access.
+
+Error replies all look alike: ``{"detail": ..., "code": ..., "fields": {field: [messages]}}``
+(`fields` is empty except on 400). Lists use cursor pagination on `id`.
+"""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.db.models import F, Prefetch
+from django.http import FileResponse, Http404, StreamingHttpResponse
+from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import generics, status
+from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.pagination import CursorPagination
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
+from rest_framework.response import Response
+from rest_framework.views import APIView
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from mining.models import Comment, Issue
+
+from . import filters, releases, services
+from . import serializers as s
+from .access import ALL_ROLES, MANAGERS, OWNERS, get_item_for_user, get_project_for_user
+from .dataset_io import MAX_FILE_BYTES, too_big_message
+from .exporting import CONTENT_TYPES, filename, pseudonym, stream_export
+from .importing import ImportFailed, Source, import_dataset
+from .models import (
+    PATH_SEPARATOR,
+    Annotation,
+    AnnotationLabel,
+    Assignment,
+    Category,
+    CodebookChange,
+    FinalLabel,
+    FinalRecordLabel,
+    Item,
+    Project,
+    Release,
+    Role,
+)
+from .queries import category_tree
+
+ERRORS = {
+    400: OpenApiResponse(s.ApiErrorSerializer, description="Invalid input, messages per field."),
+    401: OpenApiResponse(s.ApiErrorSerializer, description="Not authenticated."),
+    403: OpenApiResponse(s.ApiErrorSerializer, description="Your role does not allow this."),
+    404: OpenApiResponse(s.ApiErrorSerializer, description="No such project (or object)."),
+}
+
+
+def _fields(detail) -> dict:
+    if isinstance(detail, dict):
+        return {k: [str(m) for m in (v if isinstance(v, list) else [v])] for k, v in detail.items()}
+    if isinstance(detail, list):
+        return {"non_field_errors": [str(m) for m in detail]}
+    return {"non_field_errors": [str(detail)]}
+
+
+def exception_handler(exc, context):
+    """DRF's handler, with every error body shaped as {detail, code, fields}.
+
+    Install project-wide with REST_FRAMEWORK["EXCEPTION_HANDLER"] =
+    "annotate.api.exception_handler"; the views here use it already."""
+    if isinstance(exc, services.ServiceError):
+        exc = ValidationError({"non_field_errors": [str(exc)]})
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(exc, ValidationError):
+        body = {"detail": "Invalid input.", "code": "invalid", "fields": _fields(exc.detail)}
+        if set(body["fields"]) == {"non_field_errors"}:
+            body["detail"] = " ".join(body["fields"]["non_field_errors"])
+    else:
+        detail = getattr(exc, "detail", response.data.get("detail", ""))
+        code = getattr(detail, "code", None) or getattr(exc, "default_code", "error")
+        body = {"detail": str(detail), "code": str(code), "fields": {}}
+    response.data = body
+    return response
+
+
+class IdCursorPagination(CursorPagination):
+    """Cursor pagination on the primary key: stable under inserts."""
+
+    ordering = "id"
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 500
+
+
+class ApiMixin:
+    """House rules for every view here: our error bodies, cursor pagination, JSON."""
+
+    pagination_class = IdCursorPagination
+    renderer_classes = [JSONRenderer, BrowsableAPIRenderer]
+
+    def get_exception_handler(self):
+        return exception_handler
+
+
+class ProjectScoped(ApiMixin):
+    """Resolves `self.project` and `self.membership` from the URL's slug through access,
+    before anything else: non-members get 404, roles outside `roles` 403."""
+
+    roles = ALL_ROLES
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        self.project, self.membership = get_project_for_user(
+            request.user, kwargs["slug"], roles=self.roles
+        )
+
+    def faking(self) -> bool:
+        return getattr(self, "swagger_fake_view", False)
+
+
+# --- projects and members ----------------------------------------------------------------
+
+
+@extend_schema(responses={200: s.ProjectSerializer, **ERRORS})
+class ProjectList(ApiMixin, generics.ListCreateAPIView):
+    """The caller's projects; POST creates one with the caller as its owner."""
+
+    serializer_class = s.ProjectSerializer
+    queryset = Project.objects.none()
+
+    def get_queryset(self):
+        return Project.objects.filter(memberships__user=self.request.user).annotate(
+            role=F("memberships__role")
+        )
+
+    @extend_schema(
+        request=s.ProjectCreateSerializer, responses={201: s.ProjectSerializer, **ERRORS}
+    )
+    def post(self, request, *args, **kwargs):
+        form = s.ProjectCreateSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        project = services.create_project(owner=request.user, **form.validated_data)
+        project.role = Role.OWNER
+        return Response(s.ProjectSerializer(project).data, status=status.HTTP_201_CREATED)
+
+
+@extend_schema(responses={200: s.ProjectSerializer, **ERRORS})
+class ProjectDetail(ProjectScoped, generics.GenericAPIView):
+    serializer_class = s.ProjectSerializer
+
+    def get(self, request, slug):
+        self.project.role = self.membership.role
+        return Response(s.ProjectSerializer(self.project).data)
+
+
+class MemberList(ProjectScoped, generics.ListAPIView):
+    """Members of the project; owners add people (creating missing users)."""
+
+    serializer_class = s.MemberSerializer
+    queryset = Project.objects.none()
+
+    def get_queryset(self):
+        return self.project.memberships.select_related("user")
+
+    @extend_schema(
+        request=s.MemberCreateSerializer, responses={201: s.MemberCreatedSerializer, **ERRORS}
+    )
+    def post(self, request, slug):
+        if self.membership.role != Role.OWNER:
+            raise PermissionDenied("Only owners manage members.")
+        form = s.MemberCreateSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        created = services.add_member(project=self.project, **form.validated_data)
+        member = self.project.memberships.select_related("user").get(
+            user__username=form.validated_data["username"]
+        )
+        member.one_time_password = created.password if created else None
+        return Response(s.MemberCreatedSerializer(member).data, status=status.HTTP_201_CREATED)
+
+
+class MemberDetail(ProjectScoped, generics.GenericAPIView):
+    """Owners change a member's role or remove them; the last owner stays."""
+
+    roles = OWNERS
+    serializer_class = s.MemberSerializer
+
+    def member(self, membership_id):
+        return get_object_or_404(self.project.memberships.select_related("user"), pk=membership_id)
+
+    @extend_schema(request=s.RoleSerializer, responses={200: s.MemberSerializer, **ERRORS})
+    def patch(self, request, slug, membership_id):
+        self.member(membership_id)
+        form = s.RoleSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        services.change_role(
+            project=self.project, membership_id=membership_id, role=form.validated_data["role"]
+        )
+        return Response(s.MemberSerializer(self.member(membership_id)).data)
+
+    @extend_schema(responses={204: None, **ERRORS})
+    def delete(self, request, slug, membership_id):
+        self.member(membership_id)
+        services.remove_member(project=self.project, membership_id=membership_id)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+# --- codebook ------------------------------------------------------------------------------
+
+
+def codebook_data(project: Project) -> dict:
+    def node(entry):
+        c = entry["category"]
+        return {
+            "id": c.pk,
+            "name": c.name,
+            "path": c.path,
+            "depth": c.depth,
+            "description": c.description,
+            "examples": c.examples,
+            "retired": c.retired,
+            "children": [node(child) for child in entry["children"]],
+        }
+
+    return {
+        "version": project.codebook_version,
+        "dimensions": [
+            {
+                "id": d["dimension"].pk,
+                "key": d["dimension"].key,
+                "name": d["dimension"].name,
+                "description": d["dimension"].description,
+                "required": d["dimension"].required,
+                "categories": [node(e) for e in d["tree"]],
+            }
+            for d in category_tree(project)
+        ],
+    }
+
+
+@extend_schema(responses={200: s.CodebookSerializer, **ERRORS})
+class CodebookDetail(ProjectScoped, APIView):
+    """Dimensions with their category trees and the codebook's version."""
+
+    def get(self, request, slug):
+        return Response(codebook_data(self.project))
+
+
+@transaction.atomic
+def edit_category(*, project: Project, category: Category, user, **changes) -> Category:
+    """Rename a category or edit its description and examples, recording the change and
+    bumping the codebook version; a rename rewrites the paths of its subtree."""
+    changes = {k: v for k, v in changes.items() if getattr(category, k) != v}
+    if not changes:
+        return category
+    old_path = category.path
+    for key, value in changes.items():
+        setattr(category, key, value)
+    if "name" in changes:
+        siblings = Category.objects.filter(dimension=category.dimension, parent=category.parent_id)
+        if siblings.exclude(pk=category.pk).filter(name=category.name).exists():
+            raise services.ServiceError(f"'{category.name}' already exists at this level.")
+        category.path = category.compute_path()
+        for child in Category.objects.filter(
+            dimension=category.dimension, path__startswith=old_path + PATH_SEPARATOR
+        ):
+            child.path = category.path + child.path[len(old_path) :]
+            child.save(update_fields=["path"])
+    category.save()
+    project.codebook_version += 1
+    Project.objects.filter(pk=project.pk).update(codebook_version=project.codebook_version)
+    kind = CodebookChange.Kind.RENAME if "name" in changes else CodebookChange.Kind.EDIT
+    CodebookChange.objects.create(
+        project=project,
+        version=project.codebook_version,
+        kind=kind,
+        payload={"category": category.pk, "old_path": old_path, "fields": sorted(changes)},
+        user=user,
+    )
+    return category
+
+
+class CategoryDetail(ProjectScoped, APIView):
+    """Owners and leads edit a category's name, description and examples (merge and split
+    belong to adjudication)."""
+
+    roles = MANAGERS
+
+    @extend_schema(
+        request=s.CategoryEditSerializer, responses={200: s.CategoryNodeSerializer, **ERRORS}
+    )
+    def patch(self, request, slug, category_id):
+        category = get_object_or_404(
+            Category.objects.filter(dimension__project=self.project), pk=category_id
+        )
+        form = s.CategoryEditSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        category = edit_category(
+            project=self.project, category=category, user=request.user, **form.validated_data
+        )
+        data = {**{f: getattr(category, f) for f in ("id", "name", "path", "depth")}}
+        data.update(description=category.description, examples=category.examples)
+        data.update(retired=category.retired, children=[])
+        return Response(data)
+
+
+# --- issues and items ----------------------------------------------------------------------
+
+
+class IssueList(ProjectScoped, generics.ListAPIView):
+    """Issues of the project's items."""
+
+    serializer_class = s.IssueSerializer
+    filterset_class = filters.IssueFilter
+    queryset = Issue.objects.none()
+
+    def get_queryset(self):
+        if self.faking():
+            return Issue.objects.none()
+        return Issue.objects.filter(items__project=self.project).select_related("repository")
+
+
+class IssueDetail(ProjectScoped, generics.RetrieveAPIView):
+    serializer_class = s.IssueSerializer
+    lookup_url_kwarg = "issue_id"
+    queryset = Issue.objects.none()
+
+    def get_queryset(self):
+        if self.faking():
+            return Issue.objects.none()
+        return Issue.objects.filter(items__project=self.project).select_related("repository")
+
+
+class CommentList(ProjectScoped, generics.ListAPIView):
+    serializer_class = s.CommentSerializer
+    queryset = Comment.objects.none()
+
+    def get_queryset(self):
+        if self.faking():
+            return Comment.objects.none()
+        issue = get_object_or_404(
+            Issue.objects.filter(items__project=self.project), pk=self.kwargs["issue_id"]
+        )
+        return issue.comments.all()
+
+
+class ItemList(ProjectScoped, generics.ListAPIView):
+    """The project's items (annotators: those they were assigned)."""
+
+    serializer_class = s.ItemSerializer
+    filterset_class = filters.ItemFilter
+    queryset = Item.objects.none()
+
+    def get_queryset(self):
+        if self.faking():
+            return Item.objects.none()
+        items = Item.objects.filter(project=self.project).select_related("issue__repository")
+        if self.membership.role == Role.ANNOTATOR:
+            items = items.filter(assignments__annotator=self.request.user)
+        return items
+
+
+@extend_schema(responses={200: s.ItemSerializer, **ERRORS})
+class ItemDetail(ProjectScoped, generics.GenericAPIView):
+    serializer_class = s.ItemSerializer
+
+    def get(self, request, slug, item_id):
+        item = get_item_for_user(request.user, self.project, item_id)
+        return Response(s.ItemSerializer(item).data)
+
+
+# --- annotations and final labels ----------------------------------------------------------
+
+LABELS = Prefetch(
+    "labels", queryset=AnnotationLabel.objects.select_related("dimension", "category")
+)
+FINAL_LABELS = Prefetch(
+    "labels", queryset=FinalRecordLabel.objects.select_related("dimension", "category")
+)
+
+
+class MyAssignmentList(ProjectScoped, generics.ListAPIView):
+    """The caller's own assignments in the project."""
+
+    serializer_class = s.AssignmentSerializer
+    queryset = Assignment.objects.none()
+
+    def get_queryset(self):
+        return Assignment.objects.filter(item__project=self.project, annotator=self.request.user)
+
+
+class MyAnnotationList(ProjectScoped, generics.ListAPIView):
+    """The caller's own annotations: never anyone else's."""
+
+    serializer_class = s.AnnotationSerializer
+    filterset_class = filters.MyAnnotationFilter
+    queryset = Annotation.objects.none()
+
+    def get_queryset(self):
+        if self.faking():
+            return Annotation.objects.none()
+        return (
+            Annotation.objects.filter(item__project=self.project, annotator=self.request.user)
+            .select_related("annotator")
+            .prefetch_related(LABELS)
+        )
+
+
+class AnnotationList(ProjectScoped, generics.ListAPIView):
+    """Every annotation of the project: leads and owners only. With the project's
+    `hide_annotator_names`, leads see pseudonyms."""
+
+    roles = MANAGERS
+    serializer_class = s.AnnotationSerializer
+    filterset_class = filters.AnnotationFilter
+    queryset = Annotation.objects.none()
+
+    def get_queryset(self):
+        if self.faking():
+            return Annotation.objects.none()
+        return (
+            Annotation.objects.filter(item__project=self.project)
+            .select_related("annotator")
+            .prefetch_related(LABELS)
+        )
+
+    def get_serializer_context(self):
+        context = super().get_serializer_context()
+        if not self.faking() and self.project.hide_annotator_names:
+            if self.membership.role != Role.OWNER:
+                context["annotator_names"] = lambda user: pseudonym(self.project.pk, user.pk)
+        return context
+
+
+class FinalLabelList(ProjectScoped, generics.ListAPIView):
+    """Final labels with provenance (settled items only)."""
+
+    serializer_class = s.FinalLabelSerializer
+    filterset_class = filters.FinalLabelFilter
+    queryset = FinalLabel.objects.none()
+
+    def get_queryset(self):
+        if self.faking():
+            return FinalLabel.objects.none()
+        return (
+            FinalLabel.objects.filter(item__project=self.project, item__state=Item.State.SETTLED)
+            .select_related("item__issue__repository", "decided_by")
+            .prefetch_related(FINAL_LABELS)
+        )
+
+
+# --- export, import, releases --------------------------------------------------------------
+
+
+class ExportView(ProjectScoped, APIView):
+    """The dataset, streamed. `labels=all` (every annotator's labels under pseudonyms)
+    is for leads and owners."""
+
+    def perform_content_negotiation(self, request, force=False):
+        # `format` here names the dataset format, not DRF's renderer override.
+        return JSONRenderer(), JSONRenderer.media_type
+
+    @extend_schema(
+        parameters=[s.ExportQuerySerializer],
+        responses={
+            (200, "application/json"): OpenApiResponse(
+                {"type": "array", "items": {"type": "object"}}, description="olf"
+            ),
+            (200, "application/x-ndjson"): OpenApiResponse(OpenApiTypes.STR, description="jsonl"),
+            (200, "text/csv"): OpenApiResponse(OpenApiTypes.STR, description="csv"),
+            **ERRORS,
+        },
+    )
+    def get(self, request, slug):
+        query = s.ExportQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        fmt, labels = query.validated_data["format"], query.validated_data["labels"]
+        if labels == "all" and self.membership.role not in MANAGERS:
+            raise PermissionDenied("Only leads and owners export every annotator's labels.")
+        response = StreamingHttpResponse(
+            (chunk.encode() for chunk in stream_export(self.project, fmt, labels)),
+            content_type=f"{CONTENT_TYPES[fmt]}; charset=utf-8",
+        )
+        name = filename(self.project, fmt, labels)
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
+        return response
+
+
+class ImportView(ProjectScoped, APIView):
+    """Owners import files (olf, JSONL, CSV): all or nothing, idempotent."""
+
+    roles = OWNERS
+    parser_classes = [MultiPartParser, FormParser]
+
+    @extend_schema(
+        request={"multipart/form-data": s.ImportSerializer},
+        responses={200: s.ImportResultSerializer, 201: s.ImportResultSerializer, **ERRORS},
+    )
+    def post(self, request, slug):
+        form = s.ImportSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        data = form.validated_data
+        sources = read_uploads(data["files"])
+        try:
+            result = import_dataset(
+                project=self.project,
+                sources=sources,
+                fmt=data["format"],
+                labels=data["labels"],
+                add_categories=data["add_categories"],
+                group=data.get("group") or None,
+                user=request.user,
+            )
+        except ImportFailed as error:
+            raise ValidationError({"files": [f"Nothing imported. {error}"]}) from error
+        body = {**result.__dict__, "changed": result.changed, "summary": result.summary()}
+        code = status.HTTP_201_CREATED if result.changed else status.HTTP_200_OK
+        return Response(s.ImportResultSerializer(body).data, status=code)
+
+
+def read_uploads(files) -> list[Source]:
+    """Uploaded files as import sources; an oversized file is refused before it is read."""
+    sources = []
+    for upload in files:
+        if upload.size > MAX_FILE_BYTES:
+            raise ValidationError({"files": [f"{upload.name}: {too_big_message(upload.size)}."]})
+        sources.append(Source(name=upload.name, data=upload.read()))
+    return sources
+
+
+class ReleaseList(ProjectScoped, generics.ListAPIView):
+    """The project's releases; owners create one (an immutable snapshot)."""
+
+    serializer_class = s.ReleaseSerializer
+    queryset = Release.objects.none()
+
+    def get_queryset(self):
+        if self.faking():
+            return Release.objects.none()
+        return self.project.releases.select_related("project", "created_by")
+
+    @extend_schema(
+        request=s.ReleaseCreateSerializer, responses={201: s.ReleaseSerializer, **ERRORS}
+    )
+    def post(self, request, slug):
+        if self.membership.role != Role.OWNER:
+            raise PermissionDenied("Only owners publish releases.")
+        form = s.ReleaseCreateSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        release = releases.create_release(
+            project=self.project,
+            user=request.user,
+            version=form.validated_data.get("version", ""),
+            title=form.validated_data["title"],
+        )
+        return Response(s.ReleaseSerializer(release).data, status=status.HTTP_201_CREATED)
+
+
+def get_release(project: Project, version: str) -> Release:
+    try:
+        return project.releases.select_related("project", "created_by").get(version=version)
+    except Release.DoesNotExist:
+        raise Http404("No such release.") from None
+
+
+@extend_schema(responses={200: s.ReleaseSerializer, **ERRORS})
+class ReleaseDetail(ProjectScoped, generics.GenericAPIView):
+    serializer_class = s.ReleaseSerializer
+
+    def get(self, request, slug, version):
+        return Response(s.ReleaseSerializer(get_release(self.project, version)).data)
+
+
+class ReleaseDownload(ProjectScoped, APIView):
+    @extend_schema(
+        responses={(200, "application/zip"): OpenApiResponse(OpenApiTypes.BINARY), **ERRORS}
+    )
+    def get(self, request, slug, version):
+        release = get_release(self.project, version)
+        return FileResponse(
+            release.archive.open("rb"),
+            as_attachment=True,
+            filename=f"{self.project.slug}-{release.version}.zip",
+            content_type="application/zip",
+        )

@@ -1,0 +1,329 @@
+"""Input and output shapes of the generic REST resources (annotate/api.py)."""
+
+from rest_framework import serializers
+
+from mining.models import Comment, Issue
+
+from .dataset_io import FORMATS
+from .exporting import LABEL_CHOICES
+from .models import (
+    PATH_SEPARATOR,
+    Annotation,
+    Assignment,
+    FinalLabel,
+    Item,
+    Membership,
+    Project,
+    Release,
+    Role,
+)
+
+
+class ApiErrorSerializer(serializers.Serializer):
+    """Every error reply: a message, a code, and on 400 the messages per field."""
+
+    detail = serializers.CharField()
+    code = serializers.CharField()
+    fields = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))
+
+
+class ProjectSerializer(serializers.ModelSerializer):
+    role = serializers.CharField(read_only=True, help_text="The caller's role.")
+
+    class Meta:
+        model = Project
+        fields = [
+            "id",
+            "slug",
+            "name",
+            "description",
+            "guidelines",
+            "overlap",
+            "codebook_version",
+            "role",
+            "created_at",
+        ]
+        read_only_fields = ["id", "codebook_version", "created_at"]
+
+
+class ProjectCreateSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=200)
+    slug = serializers.SlugField(max_length=100)
+    description = serializers.CharField(required=False, allow_blank=True, default="")
+    preset = serializers.BooleanField(
+        default=True, help_text="Load the study's codebook (symptom, root cause, stage)."
+    )
+
+    def validate_slug(self, value):
+        if Project.objects.filter(slug=value).exists():
+            raise serializers.ValidationError("A project with this slug already exists.")
+        return value
+
+
+class MemberSerializer(serializers.ModelSerializer):
+    username = serializers.CharField(source="user.username", read_only=True)
+
+    class Meta:
+        model = Membership
+        fields = ["id", "username", "role", "created_at"]
+        read_only_fields = ["id", "username", "created_at"]
+
+
+class MemberCreateSerializer(serializers.Serializer):
+    username = serializers.RegexField(r"^[\w.@+-]{1,150}$", max_length=150)
+    role = serializers.ChoiceField(choices=Role.choices)
+
+
+class MemberCreatedSerializer(MemberSerializer):
+    one_time_password = serializers.CharField(
+        read_only=True, allow_null=True, help_text="Set only when the user was created."
+    )
+
+    class Meta(MemberSerializer.Meta):
+        fields = [*MemberSerializer.Meta.fields, "one_time_password"]
+
+
+class RoleSerializer(serializers.Serializer):
+    role = serializers.ChoiceField(choices=Role.choices)
+
+
+class CategoryNodeSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    path = serializers.CharField()
+    depth = serializers.IntegerField()
+    description = serializers.CharField()
+    examples = serializers.JSONField()
+    retired = serializers.BooleanField()
+    children = serializers.ListField(
+        child=serializers.DictField(), help_text="Nodes of the same shape."
+    )
+
+
+class DimensionTreeSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    key = serializers.CharField()
+    name = serializers.CharField()
+    description = serializers.CharField()
+    required = serializers.BooleanField()
+    categories = CategoryNodeSerializer(many=True)
+
+
+class CodebookSerializer(serializers.Serializer):
+    version = serializers.IntegerField()
+    dimensions = DimensionTreeSerializer(many=True)
+
+
+class CategoryEditSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=200, required=False)
+    description = serializers.CharField(required=False, allow_blank=True)
+    examples = serializers.ListField(child=serializers.CharField(), required=False)
+
+    def validate_name(self, value):
+        value = " ".join(value.split())
+        if not value or PATH_SEPARATOR.strip() in value:
+            raise serializers.ValidationError("A name must be non-empty and must not contain '>'.")
+        return value
+
+
+class IssueSerializer(serializers.ModelSerializer):
+    repository = serializers.CharField(source="repository.full_name", read_only=True)
+    group = serializers.CharField(source="repository.group", read_only=True)
+    html_url = serializers.CharField(read_only=True)
+
+    class Meta:
+        model = Issue
+        fields = [
+            "id",
+            "repository",
+            "group",
+            "number",
+            "html_url",
+            "title",
+            "body",
+            "state",
+            "author",
+            "labels",
+            "created_at",
+            "updated_at",
+            "closed_at",
+            "comment_count",
+            "is_pull_request",
+            "fetched",
+        ]
+
+
+class CommentSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Comment
+        fields = ["id", "github_id", "author", "body", "created_at", "updated_at"]
+
+
+class IssueBriefSerializer(serializers.ModelSerializer):
+    repository = serializers.CharField(source="repository.full_name", read_only=True)
+    group = serializers.CharField(source="repository.group", read_only=True)
+    html_url = serializers.CharField(read_only=True)
+
+    class Meta:
+        model = Issue
+        fields = ["id", "repository", "group", "number", "html_url", "title", "state"]
+
+
+class ItemSerializer(serializers.ModelSerializer):
+    issue = IssueBriefSerializer(read_only=True)
+
+    class Meta:
+        model = Item
+        fields = [
+            "id",
+            "issue",
+            "state",
+            "position",
+            "calibration",
+            "batch",
+            "metadata",
+            "edited_since_labeling",
+            "created_at",
+            "settled_at",
+        ]
+
+
+class AssignmentSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Assignment
+        fields = ["id", "item", "state", "skip_reason", "assigned_at", "expires_at", "completed_at"]
+
+
+class RecordSerializer(serializers.Serializer):
+    record = serializers.IntegerField(help_text="Index of the failure record in its issue.")
+    labels = serializers.DictField(
+        child=serializers.CharField(), help_text="Dimension key to category path."
+    )
+
+
+def records_of(labels) -> list[dict]:
+    """Label rows (with dimension and category loaded) grouped into failure records."""
+    records: dict[int, dict] = {}
+    for label in labels:
+        entry = records.setdefault(label.record, {"record": label.record, "labels": {}})
+        entry["labels"][label.dimension.key] = label.category.path
+    return [records[k] for k in sorted(records)]
+
+
+class AnnotationSerializer(serializers.ModelSerializer):
+    annotator = serializers.SerializerMethodField()
+    records = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Annotation
+        fields = [
+            "id",
+            "item",
+            "annotator",
+            "out_of_scope",
+            "out_of_scope_reason",
+            "note",
+            "confidence",
+            "codebook_version",
+            "round",
+            "records",
+            "created_at",
+            "updated_at",
+        ]
+
+    def get_annotator(self, obj) -> str:
+        names = self.context.get("annotator_names")
+        return names(obj.annotator) if names else obj.annotator.username
+
+    def get_records(self, obj) -> list[dict]:
+        return RecordSerializer(records_of(obj.labels.all()), many=True).data
+
+
+class FinalLabelSerializer(serializers.ModelSerializer):
+    issue = IssueBriefSerializer(source="item.issue", read_only=True)
+    decided_by = serializers.CharField(source="decided_by.username", default=None, read_only=True)
+    records = serializers.SerializerMethodField()
+
+    class Meta:
+        model = FinalLabel
+        fields = [
+            "id",
+            "item",
+            "issue",
+            "provenance",
+            "out_of_scope",
+            "out_of_scope_reason",
+            "rationale",
+            "error_kind",
+            "codebook_needs_work",
+            "codebook_version",
+            "decided_by",
+            "decided_at",
+            "records",
+        ]
+
+    def get_records(self, obj) -> list[dict]:
+        return RecordSerializer(records_of(obj.labels.all()), many=True).data
+
+
+class ExportQuerySerializer(serializers.Serializer):
+    format = serializers.ChoiceField(choices=FORMATS, default="jsonl")
+    labels = serializers.ChoiceField(choices=LABEL_CHOICES, default="final")
+
+
+class ImportSerializer(serializers.Serializer):
+    files = serializers.ListField(child=serializers.FileField(), min_length=1)
+    format = serializers.ChoiceField(choices=FORMATS, default="olf")
+    labels = serializers.RegexField(
+        r"^(final|none|annotator:[\w.@+-]{1,150})$",
+        default="final",
+        help_text="final, none or annotator:USERNAME",
+    )
+    add_categories = serializers.BooleanField(default=False)
+    group = serializers.CharField(max_length=100, required=False, allow_blank=True)
+
+
+class ImportResultSerializer(serializers.Serializer):
+    changed = serializers.BooleanField()
+    summary = serializers.CharField()
+    files = serializers.IntegerField()
+    records = serializers.IntegerField()
+    issues = serializers.IntegerField()
+    repositories_created = serializers.IntegerField()
+    issues_created = serializers.IntegerField()
+    items_created = serializers.IntegerField()
+    labels_written = serializers.IntegerField()
+    categories_added = serializers.ListField(child=serializers.CharField())
+
+
+class ReleaseSerializer(serializers.ModelSerializer):
+    created_by = serializers.CharField(source="created_by.username", default=None, read_only=True)
+    download_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Release
+        fields = [
+            "id",
+            "version",
+            "title",
+            "sha256",
+            "size",
+            "counts",
+            "created_by",
+            "created_at",
+            "download_url",
+        ]
+
+    def get_download_url(self, obj) -> str:
+        from django.urls import reverse
+
+        return reverse("api-release-download", args=[obj.project.slug, obj.version])
+
+
+class ReleaseCreateSerializer(serializers.Serializer):
+    version = serializers.RegexField(
+        r"^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$",
+        required=False,
+        help_text="e.g. 1.0 or 2026-03; the next number when omitted",
+    )
+    title = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
