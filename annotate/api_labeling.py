@@ -1,0 +1,226 @@
+"""Labeling API: the queue, submissions, skips, the caller's own annotation and progress.
+
+Every lookup goes through annotate.access; annotators only ever get their own labels."""
+
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from . import labeling
+from .access import get_item_for_user as access_item
+from .access import get_project_for_user
+from .models import Annotation, Item
+from .serializers_labeling import (
+    AnnotationInputSerializer,
+    AnnotationOutputSerializer,
+    ErrorSerializer,
+    ProgressOutputSerializer,
+    QueueItemSerializer,
+    SkipInputSerializer,
+    SkipOutputSerializer,
+)
+
+ERRORS = {
+    400: OpenApiResponse(ErrorSerializer, description="Invalid label; the message names it."),
+    403: OpenApiResponse(ErrorSerializer, description="Not assigned to the caller."),
+    404: OpenApiResponse(ErrorSerializer, description="No such project or item for the caller."),
+    409: OpenApiResponse(ErrorSerializer, description="The item is settled or in adjudication."),
+}
+
+
+def error_response(error: labeling.LabelingError) -> Response:
+    if isinstance(error, labeling.NotAssignedError):
+        code = status.HTTP_403_FORBIDDEN
+    elif isinstance(error, labeling.ItemClosedError):
+        code = status.HTTP_409_CONFLICT
+    else:
+        code = status.HTTP_400_BAD_REQUEST
+    return Response({"detail": str(error)}, status=code)
+
+
+def codebook_payload(project) -> dict:
+    return {
+        "version": project.codebook_version,
+        "guidelines": project.guidelines,
+        "dimensions": [
+            {
+                "key": entry["dimension"].key,
+                "name": entry["dimension"].name,
+                "description": entry["dimension"].description,
+                "required": entry["dimension"].required,
+                "categories": entry["categories"],
+            }
+            for entry in labeling.codebook_dimensions(project)
+        ],
+    }
+
+
+def queue_item_payload(item: Item, assignment_expires_at) -> dict:
+    issue = item.issue
+    return {
+        "id": item.pk,
+        "calibration": item.calibration,
+        "batch": item.batch,
+        "title": item.snapshot_title or issue.title,
+        "body": item.snapshot_body or issue.body,
+        "url": issue.html_url,
+        "repo": issue.repository.full_name,
+        "group": issue.repository.group,
+        "number": issue.number,
+        "issue_state": issue.state,
+        "labels": issue.labels,
+        "created_at": issue.created_at,
+        "comments": list(issue.comments.all()),
+        "expires_at": assignment_expires_at,
+        "codebook": codebook_payload(item.project),
+    }
+
+
+def annotation_payload(annotation: Annotation) -> dict:
+    """The caller's own annotation, plus the final label once (and only once) settled."""
+    item = annotation.item
+    final = getattr(item, "final_label", None) if item.state == Item.State.SETTLED else None
+    comparison = labeling.compare_with_final(annotation, final)
+    return {
+        "item": item.pk,
+        "out_of_scope": annotation.out_of_scope,
+        "out_of_scope_reason": annotation.out_of_scope_reason,
+        "note": annotation.note,
+        "confidence": annotation.confidence,
+        "codebook_version": annotation.codebook_version,
+        "round": annotation.round,
+        "created_at": annotation.created_at,
+        "updated_at": annotation.updated_at,
+        "records": [
+            {
+                "labels": [
+                    {
+                        "dimension": label.dimension.key,
+                        "category": label.category_id,
+                        "path": label.category.path,
+                        "evidence": label.evidence,
+                    }
+                    for label in record
+                ]
+            }
+            for record in labeling.own_records(annotation)
+        ],
+        "settled": comparison is not None,
+        "final": comparison
+        and {
+            "provenance": final.provenance,
+            "out_of_scope": final.out_of_scope,
+            "records": comparison["final"],
+            "differences": comparison["differences"],
+        },
+    }
+
+
+class QueueNextView(APIView):
+    @extend_schema(
+        operation_id="queue_next",
+        summary="The caller's next item to label",
+        description=(
+            "Assigns the caller an item that still needs annotators (the one they already "
+            "hold, if any) and returns it with the project's codebook; 204 when none is left."
+        ),
+        request=None,
+        responses={200: QueueItemSerializer, 204: OpenApiResponse(description="Nothing left.")},
+    )
+    def post(self, request, slug):
+        project, _ = get_project_for_user(request.user, slug)
+        item = labeling.next_item(project=project, user=request.user)
+        if item is None:
+            return Response(status=status.HTTP_204_NO_CONTENT)
+        item.project = project
+        data = QueueItemSerializer(queue_item_payload(item, item.assignment.expires_at)).data
+        return Response(data)
+
+
+class AnnotationSubmitView(APIView):
+    @extend_schema(
+        operation_id="annotation_submit",
+        summary="Submit (or replace) the caller's annotation of an item",
+        description=(
+            "Categories are named by id or by full path. Allowed until the item is settled "
+            "or goes to adjudication. Returns the caller's annotation."
+        ),
+        request=AnnotationInputSerializer,
+        responses={200: AnnotationOutputSerializer, **ERRORS},
+    )
+    def post(self, request, slug, item_id):
+        project, _ = get_project_for_user(request.user, slug)
+        item = access_item(request.user, project, item_id)
+        form = AnnotationInputSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        try:
+            annotation = labeling.submit_annotation(
+                project=project,
+                user=request.user,
+                item=item,
+                records=form.service_records(),
+                out_of_scope=form.validated_data["out_of_scope"],
+                out_of_scope_reason=form.validated_data["out_of_scope_reason"],
+                note=form.validated_data["note"],
+                confidence=form.validated_data["confidence"],
+            )
+        except labeling.LabelingError as error:
+            return error_response(error)
+        annotation = labeling.own_annotation(item=annotation.item, user=request.user)
+        return Response(AnnotationOutputSerializer(annotation_payload(annotation)).data)
+
+
+class SkipView(APIView):
+    @extend_schema(
+        operation_id="item_skip",
+        summary="Skip the caller's item, with a reason",
+        request=SkipInputSerializer,
+        responses={200: SkipOutputSerializer, **ERRORS},
+    )
+    def post(self, request, slug, item_id):
+        project, _ = get_project_for_user(request.user, slug)
+        item = access_item(request.user, project, item_id)
+        form = SkipInputSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        reason = form.validated_data["reason"]
+        try:
+            labeling.skip_item(project=project, user=request.user, item=item, reason=reason)
+        except labeling.LabelingError as error:
+            return error_response(error)
+        return Response(
+            SkipOutputSerializer({"item": item.pk, "skipped": True, "reason": reason}).data
+        )
+
+
+class MyAnnotationView(APIView):
+    @extend_schema(
+        operation_id="annotation_mine",
+        summary="The caller's own annotation of an item",
+        description="Never anyone else's; the final label is included once the item is settled.",
+        responses={200: AnnotationOutputSerializer, 404: ERRORS[404]},
+    )
+    def get(self, request, slug, item_id):
+        project, _ = get_project_for_user(request.user, slug)
+        item = access_item(request.user, project, item_id)
+        annotation = labeling.own_annotation(item=item, user=request.user)
+        if annotation is None:
+            return Response(
+                {"detail": "You have not annotated this item."}, status=status.HTTP_404_NOT_FOUND
+            )
+        return Response(AnnotationOutputSerializer(annotation_payload(annotation)).data)
+
+
+class ProgressView(APIView):
+    @extend_schema(
+        operation_id="labeling_progress",
+        summary="The caller's labeling progress and the project's",
+        responses={200: ProgressOutputSerializer},
+    )
+    def get(self, request, slug):
+        project, membership = get_project_for_user(request.user, slug)
+        data = {
+            "mine": labeling.annotator_progress(project=project, user=request.user),
+            "project": labeling.project_progress(project=project, role=membership.role),
+        }
+        return Response(ProgressOutputSerializer(data).data)

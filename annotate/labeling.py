@@ -1,0 +1,589 @@
+"""The labeling queue and annotators' submissions.
+
+Every item goes to `Project.overlap` annotators, blind. The queue hands items out under
+row locks (SELECT ... FOR UPDATE SKIP LOCKED on Item rows): Item.assigned_count (live
+assignments plus submissions) is only ever changed by a transaction that holds the item's
+row lock, so no item gets more than `overlap` annotators, and the (item, annotator)
+unique constraints keep anyone from getting an item twice. Calibration items are the
+exception: every annotator labels them, so `overlap` does not cap them.
+"""
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.core.cache import cache
+from django.db import transaction
+from django.db.models import Count, F, OuterRef, Prefetch, Q, Subquery
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from . import adjudication
+from .models import (
+    PATH_SEPARATOR,
+    Annotation,
+    AnnotationLabel,
+    Assignment,
+    AuditEvent,
+    Category,
+    Dimension,
+    FinalLabel,
+    FinalRecordLabel,
+    Item,
+    Membership,
+    Project,
+    Role,
+)
+from .services import ServiceError
+
+# How far down the sample's order the queue looks for an item, before preferring the
+# items that already have an annotation among those (keeps `next` an index range scan).
+QUEUE_WINDOW = 200
+# Abandoned assignments are swept at most this often per project by `next_item`; the
+# `expire_assignments` command does it for every project whenever it is run.
+SWEEP_SECONDS = 30
+CALIBRATION_CACHE_SECONDS = 60
+CONFIDENCE_RANGE = range(1, 6)
+
+
+class LabelingError(ServiceError):
+    """Invalid input for a label (unknown category, missing dimension...): HTTP 400."""
+
+
+class NotAssignedError(LabelingError):
+    """The caller holds no usable assignment for the item: HTTP 403."""
+
+
+class ItemClosedError(LabelingError):
+    """The item can no longer take (or change) this annotation: HTTP 409."""
+
+
+# ---------------------------------------------------------------------------- the queue
+
+
+def _calibration_key(project: Project) -> str:
+    return f"faultline:labeling:calibration:{project.pk}:{project.created_at.timestamp()}"
+
+
+def calibration_item_ids(project: Project) -> list[int]:
+    """Ids of the project's calibration items (cached briefly: the column has no index,
+    and most projects have none, so `next_item` skips that query entirely)."""
+    key = _calibration_key(project)
+    ids = cache.get(key)
+    if ids is None:
+        ids = list(
+            Item.objects.filter(project=project, calibration=True)
+            .exclude(state=Item.State.EXCLUDED)
+            .order_by("position", "id")
+            .values_list("id", flat=True)
+        )
+        cache.set(key, ids, CALIBRATION_CACHE_SECONDS)
+    return ids
+
+
+@transaction.atomic
+def pin_calibration(*, project: Project, item_ids, batch: str, actor=None) -> int:
+    """Mark items of `project` as the calibration batch `batch` that everyone labels first.
+
+    Idempotent. Returns the number of items in the batch."""
+    count = Item.objects.filter(project=project, pk__in=list(item_ids)).update(
+        calibration=True, batch=batch
+    )
+    AuditEvent.objects.create(
+        project=project,
+        actor=actor,
+        kind="calibration_pinned",
+        payload={"batch": batch, "items": sorted(item_ids)},
+    )
+    transaction.on_commit(lambda: cache.delete(_calibration_key(project)))
+    return count
+
+
+@transaction.atomic
+def expire_assignments(*, project: Project | None = None, now=None) -> int:
+    """Expire active assignments past their `expires_at` and free their items' slots.
+
+    Items locked by someone else right now are left for the next sweep. Idempotent.
+    Returns the number of assignments expired."""
+    now = now or timezone.now()
+    stale = Assignment.objects.filter(state=Assignment.State.ACTIVE, expires_at__lt=now)
+    items = Item.objects.filter(pk__in=stale.values("item_id"))
+    if project is not None:
+        items = items.filter(project=project)
+    locked = list(
+        items.select_for_update(skip_locked=True).order_by("pk").values_list("pk", flat=True)
+    )
+    if not locked:
+        return 0
+    expired = stale.filter(item_id__in=locked).update(
+        state=Assignment.State.EXPIRED, completed_at=now
+    )
+    live = (
+        Assignment.objects.filter(
+            item=OuterRef("pk"),
+            state__in=[Assignment.State.ACTIVE, Assignment.State.SUBMITTED],
+        )
+        .order_by()
+        .values("item")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    Item.objects.filter(pk__in=locked).update(assigned_count=Coalesce(Subquery(live), 0))
+    return expired
+
+
+def _sweep_now(project: Project) -> bool:
+    return cache.add(f"faultline:labeling:sweep:{project.pk}", 1, SWEEP_SECONDS)
+
+
+def _expires_at(project: Project, now):
+    return now + timedelta(minutes=project.assignment_timeout_minutes)
+
+
+def _lock_candidate(project: Project, user) -> Item | None:
+    """Lock the best item for `user`: calibration first, then items that already have an
+    annotation, then the sample's order. Items locked by other callers are skipped."""
+    mine = Assignment.objects.filter(annotator=user).values("item_id")
+    locking = Item.objects.select_for_update(skip_locked=True, of=("self",)).select_related(
+        "issue__repository"
+    )
+    calibration = calibration_item_ids(project)
+    if calibration:
+        item = (
+            locking.filter(pk__in=calibration)
+            .exclude(state=Item.State.EXCLUDED)
+            .exclude(pk__in=mine)
+            .order_by("position", "id")
+            .first()
+        )
+        if item is not None:
+            return item
+    open_with_room = Q(state=Item.State.OPEN, assigned_count__lt=project.overlap)
+    window = (
+        Item.objects.filter(open_with_room, project=project)
+        .exclude(pk__in=mine)
+        .order_by("position", "id")
+        .values("pk")[:QUEUE_WINDOW]
+    )
+    # The conditions are repeated outside the window so that PostgreSQL re-checks them on
+    # the row's newest version once it holds the lock.
+    return (
+        locking.filter(open_with_room, pk__in=window)
+        .order_by("-submitted_count", "position", "id")
+        .first()
+    )
+
+
+@transaction.atomic
+def next_item(*, project: Project, user) -> Item | None:
+    """The caller's next item to label, assigned to them (`item.assignment`); None when
+    nothing is left.
+
+    The caller's own live assignment comes back first, so asking twice is idempotent.
+    Race-free: candidates are taken under FOR UPDATE SKIP LOCKED."""
+    now = timezone.now()
+    if _sweep_now(project):
+        expire_assignments(project=project, now=now)
+    # One caller at a time per (project, user): two tabs asking at once get one item.
+    list(
+        Membership.objects.select_for_update(of=("self",))
+        .filter(project=project, user=user)
+        .order_by()
+        .values_list("pk", flat=True)
+    )
+    held = (
+        Assignment.objects.filter(
+            annotator=user,
+            item__project=project,
+            state=Assignment.State.ACTIVE,
+            expires_at__gt=now,
+        )
+        .select_related("item__issue__repository")
+        .order_by("assigned_at")
+        .first()
+    )
+    if held is not None:
+        held.item.assignment = held
+        return held.item
+    item = _lock_candidate(project, user)
+    if item is None:
+        return None
+    item.assignment = Assignment.objects.create(
+        item=item,
+        annotator=user,
+        expires_at=_expires_at(project, now),
+        state=Assignment.State.ACTIVE,
+    )
+    Item.objects.filter(pk=item.pk).update(assigned_count=F("assigned_count") + 1)
+    item.assigned_count += 1
+    return item
+
+
+@transaction.atomic
+def skip_item(*, project: Project, user, item: Item, reason: str) -> Assignment:
+    """Give back the caller's active assignment with a reason; the item goes to someone
+    else and never comes back to the caller."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise LabelingError("Say why you skip this item (a reason is required).")
+    locked = Item.objects.select_for_update().get(pk=item.pk, project=project)
+    assignment = Assignment.objects.filter(item=locked, annotator=user).first()
+    if assignment is None:
+        raise NotAssignedError("This item is not assigned to you.")
+    if assignment.state == Assignment.State.SUBMITTED:
+        raise ItemClosedError("You already submitted this item; revise it instead of skipping.")
+    if assignment.state == Assignment.State.SKIPPED:
+        return assignment
+    if assignment.state == Assignment.State.ACTIVE:
+        locked.assigned_count = max(locked.assigned_count - 1, 0)
+        locked.save(update_fields=["assigned_count"])
+    assignment.state = Assignment.State.SKIPPED
+    assignment.skip_reason = reason
+    assignment.completed_at = timezone.now()
+    assignment.save(update_fields=["state", "skip_reason", "completed_at"])
+    AuditEvent.objects.create(
+        project=project, item=locked, actor=user, kind="item_skipped", payload={"reason": reason}
+    )
+    return assignment
+
+
+# ---------------------------------------------------------------------- submissions
+
+
+@dataclass
+class _Label:
+    record: int
+    dimension: Dimension
+    category: Category
+    evidence: str
+
+
+def _category_ref(value):
+    """A category named by id (int or digits) or by full path (str)."""
+    if isinstance(value, bool):
+        raise LabelingError(f"'{value}' is not a category id or path.")
+    if isinstance(value, int):
+        return value, None
+    text = str(value or "").strip()
+    if not text:
+        raise LabelingError("A label names no category.")
+    return (int(text) if text.isdigit() else None), text
+
+
+def resolve_labels(*, project: Project, records, out_of_scope: bool) -> list[_Label]:
+    """Validate failure records against the codebook (two queries whatever their size).
+
+    `records` is a list of records, each a list of {"dimension": key, "category": id or
+    full path, "evidence": optional quote}. Raises LabelingError naming the problem."""
+    records = list(records or [])
+    if out_of_scope:
+        if records:
+            raise LabelingError("An out-of-scope annotation has no failure records.")
+        return []
+    if not records:
+        raise LabelingError("Give at least one failure record, or mark the item out of scope.")
+    dimensions = {d.key: d for d in Dimension.objects.filter(project=project)}
+    wanted_ids, wanted_paths = set(), set()
+    for record in records:
+        for label in record:
+            pk, path = _category_ref(label.get("category"))
+            if pk is not None:
+                wanted_ids.add(pk)
+            if path is not None:
+                wanted_paths.add(path)
+    found = Category.objects.filter(dimension__project=project).filter(
+        Q(pk__in=wanted_ids) | Q(path__in=wanted_paths)
+    )
+    by_id = {c.pk: c for c in found}
+    by_path = {(c.dimension_id, c.path): c for c in by_id.values()}
+    result = []
+    for number, record in enumerate(records):
+        seen = set()
+        for label in record:
+            key = label.get("dimension")
+            dimension = dimensions.get(key)
+            if dimension is None:
+                raise LabelingError(f"Record {number + 1}: unknown dimension '{key}'.")
+            if key in seen:
+                raise LabelingError(f"Record {number + 1}: dimension '{key}' is given twice.")
+            seen.add(key)
+            pk, path = _category_ref(label.get("category"))
+            category = by_path.get((dimension.pk, path)) if path is not None else None
+            if category is None and pk is not None:
+                category = by_id.get(pk)
+            if category is None or category.dimension_id != dimension.pk:
+                raise LabelingError(
+                    f"Record {number + 1}: unknown category '{label.get('category')}' "
+                    f"for dimension '{key}'."
+                )
+            if category.retired:
+                raise LabelingError(
+                    f"Record {number + 1}: category '{category.path}' is retired; pick another."
+                )
+            evidence = str(label.get("evidence") or "").strip()
+            result.append(_Label(number, dimension, category, evidence))
+        missing = [d.key for d in dimensions.values() if d.required and d.key not in seen]
+        if missing:
+            raise LabelingError(
+                f"Record {number + 1} is missing the required dimension "
+                + ", ".join(f"'{m}'" for m in missing)
+                + "."
+            )
+    return result
+
+
+def _check_open_for(item: Item, annotation: Annotation | None) -> None:
+    if item.state in (Item.State.OPEN, Item.State.DISCUSSION):
+        return
+    if item.calibration and annotation is None and item.state != Item.State.EXCLUDED:
+        return  # a calibration item takes everyone's first annotation
+    if item.state == Item.State.SETTLED:
+        raise ItemClosedError("This item is settled: its annotations can no longer change.")
+    if item.state == Item.State.CONFLICT:
+        raise ItemClosedError("This item is being adjudicated: its annotations are frozen.")
+    raise ItemClosedError("This item is excluded from labeling.")
+
+
+def _claim_slot(item: Item, assignment: Assignment | None, project: Project) -> None:
+    """Make sure the caller's assignment counts towards the item's annotators."""
+    if assignment is None:
+        raise NotAssignedError("This item is not assigned to you.")
+    if assignment.state == Assignment.State.SKIPPED:
+        raise NotAssignedError("You skipped this item; it went to someone else.")
+    if assignment.state == Assignment.State.EXPIRED:
+        if not item.calibration and item.assigned_count >= project.overlap:
+            raise ItemClosedError(
+                "Your assignment of this item expired and it went to another annotator."
+            )
+        item.assigned_count += 1
+
+
+@transaction.atomic
+def submit_annotation(
+    *,
+    project: Project,
+    user,
+    item: Item,
+    records=None,
+    out_of_scope: bool = False,
+    out_of_scope_reason: str = "",
+    note: str = "",
+    confidence: int | None = None,
+) -> Annotation:
+    """Submit, or replace until the item is settled, the caller's annotation of `item`.
+
+    Precondition: the caller holds an assignment of the item (see next_item). Writes the
+    Annotation and its labels under the item's row lock, then lets adjudication settle the
+    item when all its annotations are in. Re-submitting the same thing is harmless."""
+    out_of_scope_reason = (out_of_scope_reason or "").strip()
+    if out_of_scope and not out_of_scope_reason:
+        raise LabelingError("Say why the item is out of scope (a reason is required).")
+    if confidence is not None and confidence not in CONFIDENCE_RANGE:
+        raise LabelingError("Confidence is a whole number from 1 to 5.")
+    labels = resolve_labels(project=project, records=records, out_of_scope=out_of_scope)
+    locked = Item.objects.select_for_update().get(pk=item.pk, project=project)
+    locked.project = project
+    assignment = Assignment.objects.filter(item=locked, annotator=user).first()
+    annotation = Annotation.objects.filter(item=locked, annotator=user).first()
+    _check_open_for(locked, annotation)
+    now = timezone.now()
+    fields = {
+        "out_of_scope": bool(out_of_scope),
+        "out_of_scope_reason": out_of_scope_reason if out_of_scope else "",
+        "note": (note or "").strip(),
+        "confidence": confidence,
+        "codebook_version": project.codebook_version,
+        "round": 2 if locked.discussed else 1,
+    }
+    if annotation is None:
+        _claim_slot(locked, assignment, project)
+        annotation = Annotation.objects.create(item=locked, annotator=user, **fields)
+        locked.submitted_count += 1
+        locked.save(update_fields=["assigned_count", "submitted_count"])
+        assignment.state = Assignment.State.SUBMITTED
+        assignment.completed_at = now
+        assignment.save(update_fields=["state", "completed_at"])
+        kind = "annotation_submitted"
+    else:
+        for name, value in fields.items():
+            setattr(annotation, name, value)
+        annotation.save()
+        AnnotationLabel.objects.filter(annotation=annotation).delete()
+        kind = "annotation_replaced"
+    AnnotationLabel.objects.bulk_create(
+        AnnotationLabel(
+            annotation=annotation,
+            item=locked,
+            annotator=user,
+            record=label.record,
+            dimension=label.dimension,
+            category=label.category,
+            evidence=label.evidence,
+        )
+        for label in labels
+    )
+    AuditEvent.objects.create(
+        project=project,
+        item=locked,
+        actor=user,
+        kind=kind,
+        payload={
+            "annotation": annotation.pk,
+            "out_of_scope": annotation.out_of_scope,
+            "records": _records_payload(labels),
+        },
+    )
+    adjudication.settle_if_complete(item=locked, actor=user)
+    annotation.item = locked
+    return annotation
+
+
+def _records_payload(labels: list[_Label]) -> list[dict]:
+    records: dict[int, dict] = {}
+    for label in labels:
+        records.setdefault(label.record, {})[label.dimension.key] = label.category.path
+    return [records[n] for n in sorted(records)]
+
+
+# ------------------------------------------------------------------------ reading
+
+
+def codebook_dimensions(project: Project) -> list[dict]:
+    """The dimensions with their non-retired categories flattened in tree order (parents
+    before children, siblings by `order`), for pickers and the API. Two queries."""
+    dimensions = list(Dimension.objects.filter(project=project).order_by("order", "key"))
+    children: dict[tuple, list] = {}
+    categories = Category.objects.filter(dimension__project=project).order_by("order", "name")
+    for category in categories:
+        children.setdefault((category.dimension_id, category.parent_id), []).append(category)
+
+    def walk(dimension_id, parent_id):
+        for category in children.get((dimension_id, parent_id), []):
+            if not category.retired:
+                yield category
+            yield from walk(dimension_id, category.pk)
+
+    return [{"dimension": d, "categories": list(walk(d.pk, None))} for d in dimensions]
+
+
+def _with_labels(annotations):
+    return annotations.select_related(
+        "item__issue__repository", "item__final_label"
+    ).prefetch_related(
+        Prefetch("labels", AnnotationLabel.objects.select_related("dimension", "category")),
+        Prefetch(
+            "item__final_label__labels",
+            FinalRecordLabel.objects.select_related("dimension", "category"),
+        ),
+    )
+
+
+def own_annotation(*, item: Item, user) -> Annotation | None:
+    """The caller's annotation of `item` with its labels (and the final label's), or None."""
+    return _with_labels(Annotation.objects.filter(item=item, annotator=user)).first()
+
+
+def own_records(annotation: Annotation) -> list[list[AnnotationLabel]]:
+    """The annotation's labels grouped by failure record, in dimension order."""
+    records: dict[int, list] = {}
+    for label in sorted(annotation.labels.all(), key=lambda lab: (lab.record, lab.dimension.order)):
+        records.setdefault(label.record, []).append(label)
+    return [records[n] for n in sorted(records)]
+
+
+def annotator_progress(*, project: Project, user) -> dict:
+    """The caller's own counts: done today, done in total, and items the queue could still
+    give them. Says nothing about anyone else's labels."""
+    start = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
+    done = Annotation.objects.filter(item__project=project, annotator=user).aggregate(
+        total=Count("id"), today=Count("id", filter=Q(created_at__gte=start))
+    )
+    remaining = (
+        Item.objects.filter(project=project)
+        .filter(
+            Q(state=Item.State.OPEN, assigned_count__lt=project.overlap)
+            | Q(calibration=True, state__in=[Item.State.OPEN, Item.State.SETTLED])
+        )
+        .exclude(pk__in=Assignment.objects.filter(annotator=user).values("item_id"))
+        .count()
+    )
+    return {"done_today": done["today"], "done_total": done["total"], "remaining": remaining}
+
+
+def project_progress(*, project: Project, role: str) -> dict:
+    """Items in the project and how many are settled. Conflict and per-state counts are
+    for leads and owners only: for an annotator they would give other labels away."""
+    counts = dict(
+        Item.objects.filter(project=project).values_list("state").annotate(n=Count("id")).order_by()
+    )
+    total = sum(counts.values())
+    settled = counts.get(Item.State.SETTLED, 0)
+    result = {
+        "total": total,
+        "settled": settled,
+        "percent": round(100 * settled / total) if total else 0,
+    }
+    if role in (Role.OWNER, Role.LEAD):
+        result["states"] = counts
+    return result
+
+
+def labeled_items(*, project: Project, user):
+    """The caller's annotations in `project`, newest first, with their labels and the item's
+    final label (to be shown only when the item is settled: see compare_with_final)."""
+    return _with_labels(
+        Annotation.objects.filter(item__project=project, annotator=user).order_by(
+            "-updated_at", "-pk"
+        )
+    )
+
+
+def final_records(final: FinalLabel) -> list[dict]:
+    """A settled item's final records as {dimension key: category path}."""
+    records: dict[int, dict] = {}
+    for label in final.labels.all():
+        records.setdefault(label.record, {})[label.dimension.key] = label.category.path
+    return [records[n] for n in sorted(records)]
+
+
+def compare_with_final(annotation: Annotation, final: FinalLabel | None) -> dict | None:
+    """Where the caller's annotation differs from the settled final label (None while the
+    item is not settled, so that nothing leaks before)."""
+    if final is None or annotation.item.state != Item.State.SETTLED:
+        return None
+    mine = [
+        {label.dimension.key: label.category.path for label in record}
+        for record in own_records(annotation)
+    ]
+    theirs = final_records(final)
+    differences = []
+    if annotation.out_of_scope != final.out_of_scope:
+        differences.append("out of scope" if final.out_of_scope else "in scope")
+    if len(mine) != len(theirs) and not final.out_of_scope and not annotation.out_of_scope:
+        differences.append(f"{len(theirs)} failure record(s), you gave {len(mine)}")
+    for number, (own, final_record) in enumerate(zip(mine, theirs, strict=False)):
+        for key, path in final_record.items():
+            if own.get(key) != path:
+                differences.append(f"record {number + 1}, {key}: {path} (yours: {own.get(key)})")
+    return {"mine": mine, "final": theirs, "differences": differences, "final_label": final}
+
+
+__all__ = [
+    "PATH_SEPARATOR",
+    "ItemClosedError",
+    "LabelingError",
+    "NotAssignedError",
+    "annotator_progress",
+    "calibration_item_ids",
+    "codebook_dimensions",
+    "compare_with_final",
+    "expire_assignments",
+    "labeled_items",
+    "next_item",
+    "own_annotation",
+    "own_records",
+    "pin_calibration",
+    "project_progress",
+    "resolve_labels",
+    "skip_item",
+    "submit_annotation",
+]

@@ -1,0 +1,382 @@
+/* Faultline labeling page: keyboard-first category pickers, failure records, evidence
+   from the selection, a draft kept in localStorage, and the page's shortcuts.
+   Plain JavaScript; htmx (django-htmx's copy) swaps #workspace after submit and skip. */
+(function () {
+  "use strict";
+
+  var state = { picker: null, selection: "" };
+
+  function qs(root, selector) { return root.querySelector(selector); }
+  function qsa(root, selector) { return Array.prototype.slice.call(root.querySelectorAll(selector)); }
+  function workspace() { return document.getElementById("workspace"); }
+  function labelForm() { return document.getElementById("label-form"); }
+  function skipForm() { return document.getElementById("skip-form"); }
+
+  function draftKey(ws, itemId) {
+    return "faultline:draft:" + ws.dataset.project + ":" + itemId + ":" + ws.dataset.user;
+  }
+
+  /* ------------------------------------------------------------------ pickers */
+
+  function pickers() {
+    var form = labelForm();
+    return form ? qsa(form, "#records .picker") : [];
+  }
+
+  function visibleOptions(picker) {
+    return qsa(picker, ".picker-options li").filter(function (li) { return !li.hidden; });
+  }
+
+  function filterPicker(picker) {
+    var query = qs(picker, ".picker-search").value.toLowerCase().trim();
+    var words = query ? query.split(/\s+/) : [];
+    var list = qs(picker, ".picker-options");
+    var ranked = qsa(list, "li").map(function (li) {
+      var path = li.dataset.search;
+      var text = path + " " + (li.dataset.text || "");
+      var inPath = words.every(function (w) { return path.indexOf(w) !== -1; });
+      var inText = inPath || words.every(function (w) { return text.indexOf(w) !== -1; });
+      li.hidden = !inText;
+      // Matches in the path come before matches in descriptions and examples.
+      return { li: li, rank: inPath ? 0 : (inText ? 1 : 2), order: Number(li.dataset.order) };
+    });
+    ranked.sort(function (a, b) { return a.rank - b.rank || a.order - b.order; });
+    ranked.forEach(function (entry) { list.appendChild(entry.li); });
+    visibleOptions(picker).forEach(function (li, index) {
+      qs(li, ".num").textContent = index < 9 ? String(index + 1) : "";
+    });
+    setHighlight(picker, 0);
+  }
+
+  function setHighlight(picker, index) {
+    var visible = visibleOptions(picker);
+    qsa(picker, "li.highlight").forEach(function (li) { li.classList.remove("highlight"); });
+    if (!visible.length) { return; }
+    index = Math.max(0, Math.min(index, visible.length - 1));
+    picker.dataset.highlight = String(index);
+    visible[index].classList.add("highlight");
+    if (picker.classList.contains("active")) {
+      visible[index].scrollIntoView({ block: "nearest" });
+    }
+  }
+
+  function showPicked(picker, li) {
+    qsa(picker, "li.selected").forEach(function (other) { other.classList.remove("selected"); });
+    if (li) {
+      li.classList.add("selected");
+      qs(picker, ".picked").textContent = li.dataset.path;
+      picker.classList.add("done");
+    } else {
+      qs(picker, ".picked").textContent = "nothing picked";
+      picker.classList.remove("done");
+    }
+  }
+
+  function pick(picker, li) {
+    qs(picker, ".picker-value").value = li.dataset.id;
+    showPicked(picker, li);
+    qs(picker, ".picker-search").value = "";
+    filterPicker(picker);
+    saveDraft();
+    moveFrom(picker, 1);
+  }
+
+  function focusPicker(picker) {
+    if (!picker) { return; }
+    pickers().forEach(function (p) { p.classList.remove("active"); });
+    picker.classList.add("active");
+    state.picker = picker;
+    qs(picker, ".picker-search").focus();
+  }
+
+  function moveFrom(picker, step) {
+    var all = pickers();
+    var index = all.indexOf(picker) + step;
+    if (index >= all.length) {
+      document.getElementById("note").focus();
+    } else if (index >= 0) {
+      focusPicker(all[index]);
+    }
+  }
+
+  function onSearchKey(event) {
+    var picker = event.target.closest(".picker");
+    var key = event.key;
+    if (event.ctrlKey || event.altKey || event.metaKey) { return; }
+    var highlight = Number(picker.dataset.highlight || 0);
+    if (/^[1-9]$/.test(key)) {
+      var option = visibleOptions(picker)[Number(key) - 1];
+      if (option) { pick(picker, option); }
+      event.preventDefault();
+    } else if (key === "ArrowDown" || key === "ArrowUp") {
+      setHighlight(picker, highlight + (key === "ArrowDown" ? 1 : -1));
+      event.preventDefault();
+    } else if (key === "Enter") {
+      var chosen = visibleOptions(picker)[highlight];
+      if (chosen) { pick(picker, chosen); }
+      event.preventDefault();
+    } else if ((key === "Tab" && !event.shiftKey) || key === "]") {
+      moveFrom(picker, 1);
+      event.preventDefault();
+    } else if ((key === "Tab" && event.shiftKey) || key === "[") {
+      moveFrom(picker, -1);
+      event.preventDefault();
+    } else if (key === "Escape" && event.target.value) {
+      event.target.value = "";
+      filterPicker(picker);
+      event.preventDefault();
+      event.stopPropagation();
+    }
+  }
+
+  function initPickers(root) {
+    qsa(root, ".picker").forEach(function (picker) {
+      qsa(picker, ".picker-options li").forEach(function (li, index) {
+        li.dataset.order = String(index);
+        li.addEventListener("click", function () { pick(picker, li); });
+      });
+      var search = qs(picker, ".picker-search");
+      search.addEventListener("input", function () { filterPicker(picker); });
+      search.addEventListener("keydown", onSearchKey);
+      search.addEventListener("focus", function () {
+        pickers().forEach(function (p) { p.classList.remove("active"); });
+        picker.classList.add("active");
+        state.picker = picker;
+      });
+      filterPicker(picker);
+    });
+    qsa(root, "[data-action=remove-record]").forEach(function (button) {
+      button.addEventListener("click", function () { removeRecord(button.closest(".record")); });
+    });
+  }
+
+  /* ------------------------------------------------------------------ records */
+
+  function records() { return qsa(labelForm(), "#records .record"); }
+
+  function renumber() {
+    records().forEach(function (record, index) {
+      record.dataset.record = String(index);
+      qs(record, ".record-number").textContent = String(index + 1);
+      qsa(record, "[name], [id], label[for]").forEach(function (el) {
+        ["name", "id", "for"].forEach(function (attr) {
+          var value = el.getAttribute(attr);
+          if (value && /^r\d+-/.test(value)) {
+            el.setAttribute(attr, value.replace(/^r\d+-/, "r" + index + "-"));
+          }
+        });
+      });
+    });
+    labelForm().elements.record_count.value = String(records().length);
+  }
+
+  function addRecord(focus) {
+    var template = document.getElementById("record-template");
+    var container = document.getElementById("records");
+    var index = records().length;
+    container.insertAdjacentHTML("beforeend", template.innerHTML.replace(/__R__/g, String(index)));
+    var record = container.lastElementChild;
+    initPickers(record);
+    renumber();
+    if (focus) { focusPicker(qs(record, ".picker")); saveDraft(); }
+    return record;
+  }
+
+  function removeRecord(record) {
+    if (!record || records().length < 2) { return; }
+    record.remove();
+    renumber();
+    focusPicker(qs(records()[records().length - 1], ".picker"));
+    saveDraft();
+  }
+
+  /* ------------------------------------------------------------ out of scope */
+
+  function applyOutOfScope(focus) {
+    var box = document.getElementById("out-of-scope");
+    var on = box.checked;
+    workspace().classList.toggle("out-of-scope", on);
+    records().forEach(function (record) { record.disabled = on; });
+    if (on && focus) { document.getElementById("oos-reason").focus(); }
+    if (!on && focus) { focusPicker(pickers()[0]); }
+  }
+
+  /* -------------------------------------------------------------------- draft */
+
+  function saveDraft() {
+    var ws = workspace();
+    var form = labelForm();
+    if (!ws || !form || !ws.dataset.item) { return; }
+    var data = { records: records().length, fields: {} };
+    qsa(form, "input, textarea, select").forEach(function (el) {
+      if (!el.name || el.name === "csrfmiddlewaretoken" || el.name === "record_count") { return; }
+      data.fields[el.name] = el.type === "checkbox" ? el.checked : el.value;
+    });
+    try { localStorage.setItem(draftKey(ws, ws.dataset.item), JSON.stringify(data)); } catch (e) { /* storage full or off */ }
+  }
+
+  function restoreDraft(ws) {
+    var raw = null;
+    try { raw = localStorage.getItem(draftKey(ws, ws.dataset.item)); } catch (e) { return; }
+    if (!raw) { return; }
+    var data;
+    try { data = JSON.parse(raw); } catch (e) { return; }
+    while (records().length < data.records) { addRecord(false); }
+    while (records().length > Math.max(data.records, 1)) { records()[records().length - 1].remove(); }
+    renumber();
+    var form = labelForm();
+    Object.keys(data.fields).forEach(function (name) {
+      var el = form.elements[name];
+      if (!el || el.length !== undefined && !el.tagName) { return; }
+      if (el.type === "checkbox") { el.checked = Boolean(data.fields[name]); } else { el.value = data.fields[name]; }
+    });
+    pickers().forEach(function (picker) {
+      var id = qs(picker, ".picker-value").value;
+      showPicked(picker, id ? qs(picker, '.picker-options li[data-id="' + id + '"]') : null);
+    });
+  }
+
+  /* --------------------------------------------------------------- evidence */
+
+  function rememberSelection() {
+    var selection = window.getSelection();
+    if (!selection || selection.isCollapsed || !selection.anchorNode) { return; }
+    var node = selection.anchorNode.nodeType === 1 ? selection.anchorNode : selection.anchorNode.parentElement;
+    if (node && node.closest && node.closest(".label-issue")) {
+      state.selection = String(selection).trim().replace(/\s+/g, " ");
+    }
+  }
+
+  function captureEvidence() {
+    rememberSelection();
+    var picker = state.picker || pickers()[0];
+    if (!picker || !state.selection) { return; }
+    qs(picker, ".evidence").value = state.selection.slice(0, 2000);
+    saveDraft();
+    focusPicker(picker);
+  }
+
+  /* ---------------------------------------------------------------- panels */
+
+  function toggleGuidelines(show) {
+    var panel = document.getElementById("guidelines");
+    if (!panel) { return; }
+    panel.hidden = show === undefined ? !panel.hidden : !show;
+  }
+
+  function openSkip() {
+    var form = skipForm();
+    if (!form) { return; }
+    form.hidden = false;
+    document.getElementById("skip-reason").focus();
+  }
+
+  function closePanels() {
+    toggleGuidelines(false);
+    if (skipForm()) { skipForm().hidden = true; }
+    focusPicker(state.picker || pickers()[0]);
+  }
+
+  function submitLabel() {
+    var form = labelForm();
+    if (!form) { return; }
+    renumber();
+    form.requestSubmit();
+  }
+
+  /* ------------------------------------------------------------- shortcuts */
+
+  var ALT_ACTIONS = {
+    KeyA: function () { addRecord(true); },
+    KeyR: function () { removeRecord(state.picker ? state.picker.closest(".record") : null); },
+    KeyO: function () {
+      var box = document.getElementById("out-of-scope");
+      box.checked = !box.checked;
+      applyOutOfScope(true);
+      saveDraft();
+    },
+    KeyE: captureEvidence,
+    KeyS: openSkip,
+    KeyG: function () { toggleGuidelines(); },
+    KeyN: function () { document.getElementById("note").focus(); },
+    KeyC: function () { document.getElementById("confidence").focus(); },
+    KeyP: function () { focusPicker(state.picker || pickers()[0]); }
+  };
+
+  function typingIn(target) {
+    if (!target || !target.tagName) { return false; }
+    if (target.classList && target.classList.contains("picker-search")) { return false; }
+    return target.tagName === "TEXTAREA" || target.tagName === "SELECT" ||
+      (target.tagName === "INPUT" && target.type !== "checkbox");
+  }
+
+  function onKey(event) {
+    if (!workspace()) { return; }
+    if ((event.ctrlKey || event.metaKey) && event.key === "Enter") {
+      event.preventDefault();
+      if (skipForm() && !skipForm().hidden && skipForm().contains(event.target)) {
+        skipForm().requestSubmit();
+      } else {
+        submitLabel();
+      }
+      return;
+    }
+    if (event.altKey && !event.ctrlKey && !event.metaKey && ALT_ACTIONS[event.code] && labelForm()) {
+      event.preventDefault();
+      ALT_ACTIONS[event.code]();
+      return;
+    }
+    if (event.key === "Escape") {
+      closePanels();
+      return;
+    }
+    if (event.key === "?" && !typingIn(event.target)) {
+      event.preventDefault();
+      toggleGuidelines();
+    }
+  }
+
+  /* ------------------------------------------------------------------ setup */
+
+  function init() {
+    var ws = workspace();
+    if (!ws || ws.dataset.ready) { return; }
+    ws.dataset.ready = "1";
+    if (ws.dataset.submitted) {
+      try { localStorage.removeItem(draftKey(ws, ws.dataset.submitted)); } catch (e) { /* off */ }
+    }
+    var form = labelForm();
+    if (!form) { return; }
+    initPickers(form);
+    restoreDraft(ws);
+    applyOutOfScope(false);
+    form.addEventListener("input", saveDraft);
+    form.addEventListener("change", saveDraft);
+    form.addEventListener("submit", renumber);
+    qsa(ws, "[data-action=add-record]").forEach(function (b) {
+      b.addEventListener("click", function () { addRecord(true); });
+    });
+    qsa(ws, "[data-action=skip]").forEach(function (b) { b.addEventListener("click", openSkip); });
+    document.getElementById("out-of-scope").addEventListener("change", function () { applyOutOfScope(true); });
+    window.scrollTo(0, 0);
+    var all = pickers();
+    var first = all.filter(function (p) { return !p.classList.contains("done"); })[0] || all[0];
+    if (document.getElementById("out-of-scope").checked) {
+      document.getElementById("oos-reason").focus();
+    } else {
+      focusPicker(first);
+    }
+  }
+
+  document.addEventListener("keydown", onKey);
+  document.addEventListener("selectionchange", rememberSelection);
+  document.addEventListener("click", function (event) {
+    if (event.target.closest("[data-action=close-guidelines]")) { toggleGuidelines(false); }
+  });
+  document.addEventListener("htmx:load", init);
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", init);
+  } else {
+    init();
+  }
+})();
