@@ -17,6 +17,8 @@ class Repository(models.Model):
     comments_etag = models.CharField(max_length=200, blank=True)
     last_synced_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # The projects that mine this repository (a repository is mined once for all of them).
+    projects = models.ManyToManyField("annotate.Project", blank=True, related_name="repositories")
 
     class Meta:
         ordering = ["owner", "name"]
@@ -134,6 +136,8 @@ class MiningJob(models.Model):
     rate_limit_reset = models.DateTimeField(null=True, blank=True)
     errors = models.JSONField(default=list, blank=True)
     log = models.JSONField(default=list, blank=True)
+    # The API the job talks to (GitHub, an Enterprise URL, or the emulator); never a token.
+    api_url = models.CharField(max_length=300, blank=True)
     created_by = models.ForeignKey(
         "auth.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
@@ -146,3 +150,35 @@ class MiningJob(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} #{self.pk} ({self.status})"
+
+
+class MiningTask(models.Model):
+    """One repository's share of a job (or a job's single-issue list): the unit a Celery task
+    claims. `worker` and `heartbeat_at` tell whether its claimer is still alive."""
+
+    job = models.ForeignKey(MiningJob, on_delete=models.CASCADE, related_name="tasks")
+    repository = models.ForeignKey(
+        Repository, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    status = models.CharField(
+        max_length=10, choices=MiningJob.Status.choices, default=MiningJob.Status.QUEUED
+    )
+    # 0: the issues list, 1: the comments list, 2: finished (for the progress estimate).
+    phase = models.PositiveSmallIntegerField(default=0)
+    progress = models.FloatField(default=0.0)
+    worker = models.CharField(max_length=200, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    not_before = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["job", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["job", "repository"], name="mining_task_unique_repo")
+        ]
+
+    def __str__(self):
+        return f"task {self.pk} of job {self.job_id} ({self.status})"

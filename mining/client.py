@@ -1,0 +1,190 @@
+"""The GitHub client: PyGithub's requester (token auth, base URL for Enterprise, connection
+retries, timeouts) used for raw JSON pages, so that no lazy object ever completes itself
+with an extra GET. Replies are classified into results and typed errors; waiting and
+retrying is the caller's decision (see services.fetch). Django-free.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from urllib.parse import urlencode
+
+import requests
+from github import Auth, Github
+from urllib3.util.retry import Retry
+
+PER_PAGE = 100
+SECONDARY_DEFAULT_WAIT = 60.0
+
+
+class GitHubError(Exception):
+    """Base of the client's errors; messages never contain the token."""
+
+
+class BadCredentials(GitHubError):
+    pass
+
+
+class NotFound(GitHubError):
+    pass
+
+
+class Gone(GitHubError):
+    pass
+
+
+class Transient(GitHubError):
+    """5xx, timeouts, cut replies: worth retrying with backoff."""
+
+
+class Unreachable(Transient):
+    """No connection to the API host (retried a few times, then reported)."""
+
+
+class RateLimited(GitHubError):
+    def __init__(self, message: str, wait: float, primary: bool):
+        super().__init__(message)
+        self.wait = wait
+        self.primary = primary
+
+
+class RequestFailed(GitHubError):
+    def __init__(self, message: str, status: int):
+        super().__init__(message)
+        self.status = status
+
+
+@dataclass
+class Reply:
+    status: int  # 200 or 304
+    data: object = None
+    etag: str = ""
+    next_url: str | None = None
+    headers: dict = field(default_factory=dict)
+
+    @property
+    def not_modified(self) -> bool:
+        return self.status == 304
+
+
+def next_link(header: str | None) -> str | None:
+    """The URL of `rel="next"` in a Link header, exactly as given."""
+    for part in (header or "").split(","):
+        if 'rel="next"' in part and "<" in part:
+            return part[part.index("<") + 1 : part.index(">")]
+    return None
+
+
+def list_path(owner: str, name: str, kind: str, since: str | None) -> str:
+    """The first page of a repository-wide list, oldest update first. `since` is omitted,
+    never empty or the epoch, when there is no watermark yet."""
+    base = f"/repos/{owner}/{name}/issues" + ("/comments" if kind == "comments" else "")
+    query = {"sort": "updated", "direction": "asc", "per_page": PER_PAGE}
+    if kind == "issues":
+        query = {"state": "all", **query}
+    if since:
+        query["since"] = since
+    return f"{base}?{urlencode(query)}"
+
+
+class GitHubClient:
+    """One client per token and API URL. `budget` (see budget.py) is consulted before each
+    request and told the rate-limit headers after each reply."""
+
+    def __init__(self, *, token: str, base_url: str, timeout: int = 10, budget=None):
+        self.base_url = base_url.rstrip("/")
+        self._token = token
+        self.budget = budget
+        self.requests = 0
+        self.rate_remaining: int | None = None
+        self.rate_reset: float | None = None
+        # Connection failures only: statuses (rate limits, 5xx) are the miner's to handle.
+        retry = Retry(
+            total=2,
+            connect=2,
+            read=0,
+            status=0,
+            other=0,
+            backoff_factor=0.2,
+            respect_retry_after_header=False,
+            raise_on_status=False,
+        )
+        self._github = Github(
+            auth=Auth.Token(token) if token else None,
+            base_url=self.base_url,
+            timeout=timeout,
+            per_page=PER_PAGE,
+            retry=retry,
+            user_agent="faultline-miner",
+        )
+        self._requester = self._github.requester
+
+    def __repr__(self):  # never show the token
+        return f"GitHubClient({self.base_url})"
+
+    def close(self) -> None:
+        self._github.close()
+
+    def scrub(self, text: str) -> str:
+        return text.replace(self._token, "***") if self._token else text
+
+    def get(self, url: str, *, etag: str = "") -> Reply:
+        """One GET (relative path or a Link URL); raises the typed errors above."""
+        if self.budget is not None:
+            wait = self.budget.acquire()
+            if wait > 0:
+                raise RateLimited("shared rate-limit budget exhausted", wait, primary=True)
+        headers = {"Accept": "application/vnd.github+json"}
+        if etag:
+            headers["If-None-Match"] = etag
+        self.requests += 1
+        try:
+            status, reply_headers, body = self._requester.requestJson("GET", url, headers=headers)
+        except requests.exceptions.Timeout as error:
+            raise Transient(f"timeout: {type(error).__name__}") from None
+        except requests.exceptions.ConnectionError as error:
+            if "timed out" in str(error):
+                raise Transient("timeout: the API did not answer in time") from None
+            raise Unreachable(self.scrub(f"cannot reach {self.base_url}: {error}")) from None
+        self._note_rate(reply_headers)
+        return self._classify(status, reply_headers, body)
+
+    def _note_rate(self, headers: dict) -> None:
+        if "x-ratelimit-remaining" not in headers:
+            return
+        self.rate_remaining = int(float(headers["x-ratelimit-remaining"]))
+        self.rate_reset = float(headers.get("x-ratelimit-reset", time.time()))
+        if self.budget is not None:
+            self.budget.observe(self.rate_remaining, self.rate_reset)
+
+    def _classify(self, status: int, headers: dict, body: str) -> Reply:
+        if status == 304:
+            return Reply(304, etag=headers.get("etag", ""), headers=headers)
+        try:
+            data = json.loads(body) if body else None
+        except ValueError:
+            if status == 200:
+                raise Transient("cut or invalid JSON in a 200 reply") from None
+            data = None
+        message = data.get("message", "") if isinstance(data, dict) else ""
+        if status == 200:
+            return Reply(
+                200, data, headers.get("etag", ""), next_link(headers.get("link")), headers
+            )
+        if status in (403, 429) and headers.get("x-ratelimit-remaining") == "0":
+            wait = max(float(headers.get("x-ratelimit-reset", 0)) - time.time(), 0) + 0.5
+            raise RateLimited(f"primary rate limit ({status})", wait, primary=True)
+        if status == 429 or (status == 403 and ("retry-after" in headers or "rate" in message)):
+            wait = float(headers.get("retry-after", SECONDARY_DEFAULT_WAIT))
+            raise RateLimited(f"secondary rate limit ({status})", wait, primary=False)
+        if status == 401:
+            raise BadCredentials("GitHub rejected the token (401 Bad credentials)")
+        if status == 404:
+            raise NotFound("not found (404)")
+        if status == 410:
+            raise Gone("deleted (410)")
+        if status >= 500:
+            raise Transient(f"server error {status}")
+        raise RequestFailed(f"GitHub answered {status}: {message}"[:300], status)

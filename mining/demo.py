@@ -1,0 +1,81 @@
+"""The demo's issues: the GitHub API emulator started in this process with generated
+repositories, mined through the real miner (synchronously), then turned into the
+project's items. Used by annotate's `seed_demo` command."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from annotate.models import Item, Project
+
+from . import pool, services
+from .emulator import GitHubEmulator
+from .models import Issue, MiningJob, Repository
+from .synthetic import DEMO_REPOSITORIES, generate_issues
+
+DEMO_SEED = 0
+DEMO_PULL_REQUEST_EVERY = 9
+DEMO_COMMENTS_PER_ISSUE = (0, 4)
+
+
+def load_demo_issues(
+    *, project: Project, repositories=DEMO_REPOSITORIES, per_repository: int
+) -> list[Item]:
+    """Mine `per_repository` generated issues and pull requests of each repository from an
+    in-process emulator and make every issue (not the pull requests) an item of `project`.
+    Deterministic and idempotent. Returns the project's items in position order."""
+    emulator = GitHubEmulator()
+    for owner, name, _group, _metadata in repositories:
+        emulator.add_repository(
+            owner,
+            name,
+            issues=per_repository,
+            seed=DEMO_SEED,
+            pull_request_every=DEMO_PULL_REQUEST_EVERY,
+            comments_per_issue=DEMO_COMMENTS_PER_ISSUE,
+        )
+    with emulator:
+        repos = [
+            services.add_repository(
+                project=project, full_name=f"{owner}/{name}", group=group, metadata=metadata
+            )
+            for owner, name, group, metadata in repositories
+        ]
+        # A fresh emulator is a fresh world: crawl it from the start.
+        Repository.objects.filter(pk__in=[r.pk for r in repos]).update(
+            issues_watermark=None, comments_watermark=None, issues_etag="", comments_etag=""
+        )
+        job = services.start_mining_job(
+            project=project, repositories=repos, api_url=emulator.url, dispatch=False
+        )
+        client = services.make_client(api_url=emulator.url, token="")
+        try:
+            job = services.run_job_sync(job=job, client=client)
+        finally:
+            client.close()
+    if job.status != MiningJob.Status.DONE:
+        raise services.MiningError("Mining the demo issues failed: " + "; ".join(job.errors))
+    definition = pool.PoolDefinition(repositories=[r.pk for r in repos])
+    pool.build_pool(project=project, definition=definition)
+    return list(Item.objects.filter(project=project).select_related("issue").order_by("position"))
+
+
+@lru_cache(maxsize=64)
+def _truths(owner: str, name: str, count: int) -> dict[int, dict]:
+    generated = generate_issues(
+        owner,
+        name,
+        count,
+        seed=DEMO_SEED,
+        pull_request_every=DEMO_PULL_REQUEST_EVERY,
+        comments_per_issue=DEMO_COMMENTS_PER_ISSUE,
+    )
+    return {issue["number"]: issue["_truth"] for issue in generated}
+
+
+def demo_truth(issue: Issue) -> dict:
+    """The failure a demo issue was generated from: {"symptom", "root_cause", "stage"} as
+    category paths joined by " > "."""
+    count = (issue.number // 256 + 1) * 256  # generation is sequential: any longer run agrees
+    repository = issue.repository
+    return dict(_truths(repository.owner, repository.name, count)[issue.number])

@@ -1,0 +1,59 @@
+"""python manage.py mine OWNER/NAME [OWNER/NAME ...] --project SLUG [--api-url URL]"""
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from tqdm import tqdm
+
+from annotate.services import ServiceError, get_or_create_project
+from mining import services
+from mining.models import MiningJob
+
+
+class Command(BaseCommand):
+    help = (
+        "Mine the issues, pull requests and comments of GitHub repositories into a project "
+        "(token from GITHUB_TOKEN)."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("repositories", nargs="+", metavar="OWNER/NAME")
+        parser.add_argument("--project", required=True, metavar="SLUG")
+        parser.add_argument("--api-url", default="", help="GitHub API URL (Enterprise, emulator)")
+        parser.add_argument("--owner", default=None, help="create the project with this owner")
+
+    def handle(self, *args, **options):
+        try:
+            project = get_or_create_project(
+                slug=options["project"], owner_username=options["owner"]
+            )
+            repositories = [
+                services.add_repository(project=project, full_name=name)
+                for name in options["repositories"]
+            ]
+        except (ServiceError, services.MiningError) as error:
+            raise CommandError(str(error)) from None
+        api_url = options["api_url"] or settings.GITHUB_API_URL
+        job = services.start_mining_job(
+            project=project, repositories=repositories, api_url=api_url, dispatch=False
+        )
+        show = options["verbosity"] > 0
+        bar = tqdm(desc="mining", unit=" issues", disable=not show, file=self.stderr._out)
+
+        def on_page(*, issues, comments, requests):
+            bar.update(issues)
+            bar.set_postfix(comments=job_counts["comments"] + comments, requests=requests)
+            job_counts["comments"] += comments
+
+        job_counts = {"comments": 0}
+        try:
+            job = services.run_job_sync(job=job, on_page=on_page)
+        finally:
+            bar.close()
+        if job.status != MiningJob.Status.DONE:
+            raise CommandError("Mining failed: " + " ".join(job.errors or [job.status]))
+        if show:
+            self.stdout.write(
+                f"Mined {len(repositories)} repositories into '{project.slug}': "
+                f"{job.issues} issues and pull requests, {job.comments} comments, "
+                f"{job.requests} requests (job {job.pk})."
+            )

@@ -1,0 +1,193 @@
+"""The labeling pool: from a project's mined issues to its Items, through filters and an
+optional seeded sample whose definition is stored with the project (to reproduce it)."""
+
+from __future__ import annotations
+
+import random
+import re
+from dataclasses import asdict, dataclass, field
+from datetime import date
+
+from django.db import connection, transaction
+from django.db.models import Max, Q
+from django.utils import timezone
+
+from annotate.models import Item, Project
+
+from .models import Issue
+
+
+class PoolError(Exception):
+    pass
+
+
+@dataclass
+class PoolDefinition:
+    repositories: list[int] = field(default_factory=list)
+    groups: list[str] = field(default_factory=list)
+    state: str = ""  # "", "open" or "closed"
+    labels: list[str] = field(default_factory=list)
+    keywords: str = ""
+    regex: str = ""
+    created_after: date | None = None
+    created_before: date | None = None
+    min_comments: int = 0
+    sample_size: int | None = None  # None: every issue that passes
+    seed: int = 0
+    stratify: bool = False
+
+    def as_json(self) -> dict:
+        data = asdict(self)
+        for key in ("created_after", "created_before"):
+            data[key] = data[key].isoformat() if data[key] else None
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict) -> PoolDefinition:
+        data = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
+        for key in ("created_after", "created_before"):
+            if data.get(key):
+                data[key] = date.fromisoformat(data[key])
+        return cls(**data)
+
+
+def _steps(project: Project, definition: PoolDefinition):
+    """(label, Q) for each filter that is set, in the order the funnel shows them."""
+    d = definition
+    steps = [("pull requests excluded", Q(is_pull_request=False))]
+    duplicate = Q(labels__contains=["duplicate"]) | Q(raw__state_reason="duplicate")
+    steps.append(("duplicates and deleted issues excluded", ~duplicate & Q(gone="")))
+    if d.repositories:
+        steps.append(("repositories", Q(repository__in=d.repositories)))
+    if d.groups:
+        steps.append(("groups", Q(repository__group__in=d.groups)))
+    if d.state:
+        steps.append((f"state {d.state}", Q(state=d.state)))
+    if d.labels:
+        any_label = Q()
+        for label in d.labels:
+            any_label |= Q(labels__contains=[label])
+        steps.append(("GitHub labels", any_label))
+    if d.keywords.strip():
+        steps.append(("keywords", _keyword_q(d.keywords)))
+    if d.regex:
+        try:
+            re.compile(d.regex)
+        except re.error as error:
+            raise PoolError(f"Invalid regular expression: {error}") from None
+        steps.append(("regular expression", Q(title__iregex=d.regex) | Q(body__iregex=d.regex)))
+    if d.created_after:
+        steps.append(
+            (f"created on or after {d.created_after}", Q(created_at__date__gte=d.created_after))
+        )
+    if d.created_before:
+        steps.append(
+            (f"created on or before {d.created_before}", Q(created_at__date__lte=d.created_before))
+        )
+    if d.min_comments:
+        steps.append((f"at least {d.min_comments} comments", Q(comment_count__gte=d.min_comments)))
+    return steps
+
+
+def _keyword_q(keywords: str) -> Q:
+    """PostgreSQL full-text search (web-search syntax) over title and body; a plain
+    every-word substring match elsewhere (the laptop's SQLite)."""
+    if connection.vendor == "postgresql":
+        from django.contrib.postgres.search import SearchQuery, SearchVector
+
+        matching = Issue.objects.annotate(
+            document=SearchVector("title", "body", config="english")
+        ).filter(document=SearchQuery(keywords, search_type="websearch", config="english"))
+        return Q(pk__in=matching.values("pk"))
+    q = Q()
+    for word in keywords.split():
+        q &= Q(title__icontains=word) | Q(body__icontains=word)
+    return q
+
+
+def base_issues(project: Project):
+    return Issue.objects.filter(repository__projects=project, fetched=True)
+
+
+def funnel(project: Project, definition: PoolDefinition) -> list[tuple[str, int]]:
+    """How many issues remain after each filter, in order (one COUNT each)."""
+    issues = base_issues(project)
+    rows = [("mined issues and pull requests", issues.count())]
+    for label, q in _steps(project, definition):
+        issues = issues.filter(q)
+        rows.append((label, issues.count()))
+    return rows
+
+
+def select_issue_ids(project: Project, definition: PoolDefinition) -> list[int]:
+    """The pool's issue ids in sample order: all that pass (by repository and number), or a
+    random sample with `seed`, optionally stratified by repository (proportional)."""
+    issues = base_issues(project)
+    for _label, q in _steps(project, definition):
+        issues = issues.filter(q)
+    rows = list(
+        issues.order_by("repository__owner", "repository__name", "number").values_list(
+            "pk", "repository_id"
+        )
+    )
+    size = definition.sample_size
+    if size is None or size >= len(rows):
+        return [pk for pk, _ in rows]
+    rng = random.Random(definition.seed)
+    if not definition.stratify:
+        return rng.sample([pk for pk, _ in rows], size)
+    strata: dict[int, list[int]] = {}
+    for pk, repository_id in rows:
+        strata.setdefault(repository_id, []).append(pk)
+    quotas = _proportional(strata, size, len(rows))
+    chosen = []
+    for repository_id in sorted(strata):
+        chosen.extend(rng.sample(strata[repository_id], quotas[repository_id]))
+    rng.shuffle(chosen)
+    return chosen
+
+
+def _proportional(strata: dict[int, list], size: int, total: int) -> dict[int, int]:
+    """Largest-remainder allocation of `size` over the strata, proportional to their size."""
+    exact = {key: size * len(members) / total for key, members in strata.items()}
+    quotas = {key: int(value) for key, value in exact.items()}
+    leftover = size - sum(quotas.values())
+    for key in sorted(exact, key=lambda k: (-(exact[k] - quotas[k]), k))[:leftover]:
+        quotas[key] += 1
+    return quotas
+
+
+@transaction.atomic
+def build_pool(*, project: Project, definition: PoolDefinition, user=None) -> list[Item]:
+    """Add the selected issues to `project` as Items (position = sample order, metadata =
+    the repository's, snapshot = the text annotators will see) and store the definition.
+    Idempotent: issues already in the project keep their item (and labels)."""
+    ids = select_issue_ids(project, definition)
+    existing = set(Item.objects.filter(project=project).values_list("issue_id", flat=True))
+    start = (Item.objects.filter(project=project).aggregate(m=Max("position"))["m"] or -1) + 1
+    issues = Issue.objects.select_related("repository").in_bulk(ids)
+    new = []
+    for issue_id in ids:
+        if issue_id in existing:
+            continue
+        issue = issues[issue_id]
+        new.append(
+            Item(
+                project=project,
+                issue=issue,
+                position=start + len(new),
+                metadata=dict(issue.repository.metadata),
+                snapshot_title=issue.title,
+                snapshot_body=issue.body,
+            )
+        )
+    Item.objects.bulk_create(new)
+    project.sample_definition = {
+        **definition.as_json(),
+        "selected": len(ids),
+        "added": len(new),
+        "built_at": timezone.now().isoformat(),
+        "built_by": getattr(user, "username", None),
+    }
+    project.save(update_fields=["sample_definition"])
+    return list(Item.objects.filter(project=project, issue_id__in=ids).order_by("position"))

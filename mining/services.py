@@ -1,0 +1,652 @@
+"""Mining: repositories, jobs and their tasks, repository crawls, single issues, reconcile.
+
+A crawl spends the minimum: per repository, the two repository-wide lists (issues with
+pull requests, and comments), 100 per page, oldest update first, from the watermark on;
+then one conditional request per list whose stored ETag makes an unchanged re-sync a 304
+that costs no quota. Each page is upserted and the watermark advanced in one transaction,
+so a crawl killed at any moment resumes where it stopped, with no duplicates or gaps.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Q
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from annotate.models import Item, Project
+
+from . import client as gh
+from .budget import make_budget
+from .models import Comment, Issue, MiningJob, MiningTask, Repository
+from .progress import (
+    github_timestamp,
+    list_fraction,
+    parse_full_name,
+    parse_issue_link,
+    parse_timestamp,
+)
+
+logger = logging.getLogger(__name__)
+
+INLINE_WAIT_LIMIT = 5.0  # seconds; a longer wait re-queues the task with a countdown
+TRANSIENT_ATTEMPTS = 5
+BACKOFF_SECONDS = 0.25
+STALE_AFTER = timedelta(minutes=15)  # a running task without a heartbeat this long is orphaned
+ACTIVE = (MiningJob.Status.QUEUED, MiningJob.Status.RUNNING, MiningJob.Status.WAITING)
+ISSUE_FIELDS = [
+    "github_id",
+    "title",
+    "body",
+    "state",
+    "author",
+    "labels",
+    "created_at",
+    "updated_at",
+    "closed_at",
+    "comment_count",
+    "is_pull_request",
+    "raw",
+    "fetched",
+    "gone",
+    "moved_to",
+]
+COMMENT_FIELDS = ["issue", "author", "body", "created_at", "updated_at", "raw"]
+
+
+class MiningError(Exception):
+    """A problem the caller must fix (bad input, bad token, unknown repository)."""
+
+
+class MustWait(Exception):
+    """The rate limit asks for a wait too long to sleep through: re-queue after `seconds`."""
+
+    def __init__(self, seconds: float, reason: str):
+        super().__init__(f"{reason}; waiting {seconds:.0f}s")
+        self.seconds = seconds
+
+
+class JobCancelled(Exception):
+    pass
+
+
+# ----- clients and the tracker ----------------------------------------------------------
+def make_client(*, api_url: str = "", token: str | None = None) -> gh.GitHubClient:
+    """A client for `api_url` (default: settings.GITHUB_API_URL) with the token from the
+    environment and the shared rate-limit budget (Redis when REDIS_URL is set)."""
+    token = settings.GITHUB_TOKEN if token is None else token
+    base_url = api_url or settings.GITHUB_API_URL
+    budget = make_budget(token=token, api_url=base_url, redis_url=settings.REDIS_URL)
+    timeout = int(os.environ.get("GITHUB_TIMEOUT", "10"))
+    return gh.GitHubClient(token=token, base_url=base_url, timeout=timeout, budget=budget)
+
+
+@dataclass
+class Tracker:
+    """Counts a run's work into its job and task rows, inside each page's transaction."""
+
+    client: gh.GitHubClient
+    job_id: int | None = None
+    task_id: int | None = None
+    on_page: object = None  # callable(issues=, comments=, requests=) for progress bars
+    counted: int = 0
+    events: list = field(default_factory=list)
+    totals: dict = field(default_factory=lambda: {"pages": 0, "issues": 0, "comments": 0})
+
+    def note(self, message: str) -> None:
+        self.events.append(f"{timezone.now():%H:%M:%S} {self.client.scrub(message)}")
+
+    def record(self, *, pages: int = 0, issues: int = 0, comments: int = 0, progress=None):
+        """Add counts (call inside the page's transaction)."""
+        spent, self.counted = self.client.requests - self.counted, self.client.requests
+        self.totals["pages"] += pages
+        self.totals["issues"] += issues
+        self.totals["comments"] += comments
+        if self.job_id:
+            reset = self.client.rate_reset
+            MiningJob.objects.filter(pk=self.job_id).update(
+                pages=F("pages") + pages,
+                issues=F("issues") + issues,
+                comments=F("comments") + comments,
+                requests=F("requests") + spent,
+                rate_limit_remaining=self.client.rate_remaining,
+                rate_limit_reset=datetime.fromtimestamp(reset, UTC) if reset else None,
+            )
+            if self.events:
+                job = MiningJob.objects.select_for_update().get(pk=self.job_id)
+                job.log = (job.log + self.events)[-50:]
+                job.save(update_fields=["log"])
+                self.events = []
+        if self.task_id:
+            changes = {"heartbeat_at": timezone.now()}
+            if progress is not None:
+                changes["progress"] = progress
+            MiningTask.objects.filter(pk=self.task_id).update(**changes)
+        if self.on_page is not None and pages:
+            self.on_page(issues=issues, comments=comments, requests=spent)
+
+    def check_cancelled(self) -> None:
+        if self.job_id and MiningJob.objects.filter(pk=self.job_id, cancel_requested=True).exists():
+            raise JobCancelled()
+
+
+def fetch(client: gh.GitHubClient, url: str, *, etag: str = "", tracker=None, sleep=time.sleep):
+    """GET with the miner's policy: short rate-limit waits and transient failures (5xx,
+    timeouts, cut JSON) are retried in place with backoff; a long wait raises MustWait."""
+    transient = limited = 0
+    while True:
+        try:
+            return client.get(url, etag=etag)
+        except gh.RateLimited as error:
+            limited += 1
+            if tracker:
+                tracker.note(f"{error}: wait {error.wait:.1f}s")
+            if error.wait > INLINE_WAIT_LIMIT or limited > 10:
+                raise MustWait(error.wait, str(error)) from None
+            sleep(error.wait)
+        except gh.Transient as error:
+            transient += 1
+            if tracker:
+                tracker.note(f"{error} (attempt {transient})")
+            if transient >= TRANSIENT_ATTEMPTS:
+                raise
+            sleep(min(BACKOFF_SECONDS * 2 ** (transient - 1), 4.0))
+
+
+# ----- storing pages ---------------------------------------------------------------------
+def _issue_row(repository: Repository, data: dict) -> Issue:
+    return Issue(
+        repository=repository,
+        github_id=data["id"],
+        number=data["number"],
+        title=data.get("title") or "",
+        body=data.get("body") or "",
+        state=data.get("state") or "open",
+        author=(data.get("user") or {}).get("login", "")[:100],
+        labels=[label["name"] for label in data.get("labels") or []],
+        created_at=parse_timestamp(data.get("created_at")),
+        updated_at=parse_timestamp(data.get("updated_at")),
+        closed_at=parse_timestamp(data.get("closed_at")),
+        comment_count=data.get("comments") or 0,
+        is_pull_request="pull_request" in data,
+        raw=data,
+        fetched=True,
+        gone=Issue.Gone.PRESENT,
+        moved_to="",
+    )
+
+
+def store_issues(*, repository: Repository, pages: list[dict]) -> None:
+    """Upsert listed issues of `repository` (call inside a transaction); flags the project
+    items whose title or body changed from what annotators saw."""
+    rows = [_issue_row(repository, data) for data in pages]
+    if not rows:
+        return
+    by_id = {row.github_id: row for row in rows}
+    # An issue transferred here from another stored repository keeps its GitHub id.
+    for moved in Issue.objects.filter(github_id__in=by_id).exclude(repository=repository):
+        moved.moved_to = by_id[moved.github_id].raw.get("html_url", "")[:200]
+        moved.gone, moved.github_id = Issue.Gone.MOVED, None
+        moved.save(update_fields=["gone", "github_id", "moved_to"])
+    Issue.objects.bulk_create(
+        rows,
+        update_conflicts=True,
+        unique_fields=["repository", "number"],
+        update_fields=ISSUE_FIELDS,
+    )
+    _flag_edited_items(repository, {row.number: row for row in rows})
+
+
+def _flag_edited_items(repository: Repository, rows: dict[int, Issue]) -> None:
+    items = Item.objects.filter(
+        issue__repository=repository, issue__number__in=list(rows)
+    ).values_list("pk", "issue__number", "snapshot_title", "snapshot_body", "edited_since_labeling")
+    edited = []
+    for pk, number, title, body, already in items:
+        row = rows[number]
+        if not title and not body:
+            Item.objects.filter(pk=pk).update(snapshot_title=row.title, snapshot_body=row.body)
+        elif not already and (title != row.title or body != row.body):
+            edited.append(pk)
+    if edited:
+        Item.objects.filter(pk__in=edited).update(edited_since_labeling=True)
+
+
+def store_comments(*, repository: Repository, pages: list[dict]) -> None:
+    """Upsert comments of `repository`'s issues (inside a transaction). A comment on an
+    issue not stored yet gets a placeholder issue that the next issues sync fills in."""
+    numbers = {int(c["issue_url"].rstrip("/").rsplit("/", 1)[1]) for c in pages}
+    if not numbers:
+        return
+    known = dict(
+        Issue.objects.filter(repository=repository, number__in=numbers).values_list("number", "pk")
+    )
+    missing = numbers - set(known)
+    if missing:
+        Issue.objects.bulk_create(
+            [Issue(repository=repository, number=n) for n in missing], ignore_conflicts=True
+        )
+        known.update(
+            Issue.objects.filter(repository=repository, number__in=missing).values_list(
+                "number", "pk"
+            )
+        )
+    rows = [
+        Comment(
+            issue_id=known[int(c["issue_url"].rstrip("/").rsplit("/", 1)[1])],
+            github_id=c["id"],
+            author=(c.get("user") or {}).get("login", "")[:100],
+            body=c.get("body") or "",
+            created_at=parse_timestamp(c.get("created_at")),
+            updated_at=parse_timestamp(c.get("updated_at")),
+            raw=c,
+        )
+        for c in pages
+    ]
+    Comment.objects.bulk_create(
+        rows, update_conflicts=True, unique_fields=["github_id"], update_fields=COMMENT_FIELDS
+    )
+
+
+# ----- the crawl ---------------------------------------------------------------------------
+def crawl_repository(*, repository: Repository, client: gh.GitHubClient, tracker: Tracker):
+    """Sync one repository's issues, pull requests and comments from its watermarks.
+
+    Idempotent and resumable: safe to run again at any time, after any interruption."""
+    for phase, kind in enumerate(("issues", "comments")):
+        if tracker.task_id:
+            MiningTask.objects.filter(pk=tracker.task_id).update(phase=phase)
+        _sync_list(repository, kind, client, tracker, phase)
+    Repository.objects.filter(pk=repository.pk).update(last_synced_at=timezone.now())
+
+
+def _sync_list(repository: Repository, kind: str, client, tracker: Tracker, phase: int) -> None:
+    started = timezone.now()
+    first_mark = None
+    while True:
+        repo = Repository.objects.get(pk=repository.pk)
+        mark = getattr(repo, f"{kind}_watermark")
+        since = github_timestamp(mark) if mark else None
+        url = gh.list_path(repo.owner, repo.name, kind, since)
+        reply = fetch(client, url, etag=getattr(repo, f"{kind}_etag"), tracker=tracker)
+        if reply.not_modified:
+            with transaction.atomic():
+                tracker.record(progress=(phase + 1) / 2)
+            return
+        single = reply.next_url is None
+        mark_before = mark
+        while True:
+            first_mark = first_mark or mark or _oldest(reply.data)
+            mark = _store_page(repo, kind, reply, tracker, single, first_mark, started, phase)
+            tracker.check_cancelled()
+            if reply.next_url is None:
+                break
+            reply = fetch(client, reply.next_url, tracker=tracker)
+        if mark == mark_before:
+            return  # the ETag (single page) is stored: the next re-sync is a free 304
+        # The watermark moved: one more request from it stores the ETag the next re-sync
+        # sends (and picks up anything updated meanwhile).
+
+
+def _oldest(data) -> datetime | None:
+    return parse_timestamp(data[0]["updated_at"]) if data else None
+
+
+def _store_page(repo, kind, reply, tracker, single, first_mark, started, phase):
+    data = reply.data
+    mark = getattr(repo, f"{kind}_watermark")
+    newest = max((parse_timestamp(d["updated_at"]) for d in data), default=None)
+    new_mark = max(mark, newest) if mark and newest else (mark or newest)
+    with transaction.atomic():
+        if kind == "issues":
+            store_issues(repository=repo, pages=data)
+        else:
+            store_comments(repository=repo, pages=data)
+        etag = reply.etag if single and new_mark == mark else ""
+        Repository.objects.filter(pk=repo.pk).update(
+            **{f"{kind}_watermark": new_mark, f"{kind}_etag": etag}
+        )
+        fraction = list_fraction(first_mark, new_mark, started)
+        counts = {"issues": len(data)} if kind == "issues" else {"comments": len(data)}
+        tracker.record(pages=1, progress=(phase + fraction) / 2, **counts)
+    setattr(repo, f"{kind}_watermark", new_mark)
+    return new_mark
+
+
+# ----- single issues and reconcile ---------------------------------------------------------
+def _mark_gone(repository: Repository, number: int, gone: str, moved_to: str = "") -> None:
+    Issue.objects.update_or_create(
+        repository=repository, number=number, defaults={"gone": gone, "moved_to": moved_to[:200]}
+    )
+
+
+def _check_one(repo: Repository, number: int, client, tracker: Tracker) -> dict | None:
+    """GET one issue; records 301/404/410 on the stored row. Returns the issue JSON when it
+    is still here."""
+    try:
+        reply = fetch(client, f"/repos/{repo.owner}/{repo.name}/issues/{number}", tracker=tracker)
+    except gh.NotFound:
+        _mark_gone(repo, number, Issue.Gone.NOT_FOUND)
+        return None
+    except gh.Gone:
+        _mark_gone(repo, number, Issue.Gone.DELETED)
+        return None
+    data = reply.data
+    here = f"/repos/{repo.owner}/{repo.name}".lower()
+    if not data["repository_url"].lower().endswith(here) or data["number"] != number:
+        # GitHub answered 301 and the client followed it to the issue's new home.
+        with transaction.atomic():
+            target_owner, target_name = data["repository_url"].rstrip("/").split("/")[-2:]
+            target, _ = Repository.objects.get_or_create(owner=target_owner, name=target_name)
+            store_issues(repository=target, pages=[data])
+            _mark_gone(repo, number, Issue.Gone.MOVED, data.get("html_url", ""))
+        return None
+    return data
+
+
+def mine_issue_links(*, links: list[str], client, tracker: Tracker) -> None:
+    """Fetch each linked issue and its comments (1 request, plus ⌈comments/100⌉).
+    Idempotent."""
+    for position, link in enumerate(links):
+        owner, name, number = parse_issue_link(link)
+        repo, _ = Repository.objects.get_or_create(owner=owner, name=name)
+        data = _check_one(repo, number, client, tracker)
+        comments = []
+        if data and data.get("comments"):
+            reply = fetch(client, data["comments_url"] + "?per_page=100", tracker=tracker)
+            comments.extend(reply.data)
+            while reply.next_url:
+                reply = fetch(client, reply.next_url, tracker=tracker)
+                comments.extend(reply.data)
+        with transaction.atomic():
+            if data:
+                store_issues(repository=repo, pages=[data])
+                store_comments(repository=repo, pages=comments)
+            tracker.record(
+                pages=1,
+                issues=int(bool(data)),
+                comments=len(comments),
+                progress=(position + 1) / len(links),
+            )
+        tracker.check_cancelled()
+
+
+def reconcile_repository(*, repository: Repository, client, tracker: Tracker) -> list[int]:
+    """List every issue of `repository` and check, one by one, the stored ones that no
+    longer list: records 301 (with the new location), 404 or 410. Never deletes anything.
+    Returns the numbers found gone."""
+    listed: set[int] = set()
+    reply = fetch(
+        client, gh.list_path(repository.owner, repository.name, "issues", None), tracker=tracker
+    )
+    while True:
+        with transaction.atomic():
+            store_issues(repository=repository, pages=reply.data)
+            tracker.record(pages=1, issues=len(reply.data))
+        listed.update(d["number"] for d in reply.data)
+        tracker.check_cancelled()
+        if not reply.next_url:
+            break
+        reply = fetch(client, reply.next_url, tracker=tracker)
+    stored = Issue.objects.filter(repository=repository, fetched=True, gone="")
+    missing = sorted(set(stored.values_list("number", flat=True)) - listed)
+    gone = []
+    for number in missing:
+        data = _check_one(repository, number, client, tracker)
+        if data is None:
+            gone.append(number)
+        with transaction.atomic():
+            if data:
+                store_issues(repository=repository, pages=[data])
+            tracker.record()
+    return gone
+
+
+# ----- repositories and jobs ---------------------------------------------------------------
+@transaction.atomic
+def add_repository(
+    *, project: Project, full_name: str, group: str = "", metadata: dict | None = None
+) -> Repository:
+    """Add OWNER/NAME to `project` (creating the repository once for every project).
+    Idempotent; a given group or metadata replaces the stored one."""
+    try:
+        owner, name = parse_full_name(full_name)
+    except ValueError as error:
+        raise MiningError(str(error)) from None
+    repository = Repository.objects.filter(owner__iexact=owner, name__iexact=name).first()
+    if repository is None:
+        repository = Repository.objects.create(owner=owner, name=name)
+    if group or metadata:
+        repository.group = group or repository.group
+        repository.metadata = metadata if metadata is not None else repository.metadata
+        repository.save(update_fields=["group", "metadata"])
+    repository.projects.add(project)
+    return repository
+
+
+@transaction.atomic
+def start_mining_job(
+    *,
+    project: Project | None,
+    repositories=(),
+    links=(),
+    kind: str = MiningJob.Kind.CRAWL,
+    user=None,
+    api_url: str = "",
+    dispatch: bool = True,
+) -> MiningJob:
+    """Create a job and its tasks (one per repository; one for a list of issue links) and,
+    with `dispatch`, enqueue one Celery task each once the transaction commits."""
+    repositories = list(repositories)
+    links = [link.strip() for link in links if link.strip()]
+    if kind == MiningJob.Kind.SINGLE:
+        if not links:
+            raise MiningError("Give at least one issue link.")
+        for link in links:
+            try:
+                parse_issue_link(link)
+            except ValueError as error:
+                raise MiningError(str(error)) from None
+    elif not repositories:
+        raise MiningError("Choose at least one repository.")
+    job = MiningJob.objects.create(
+        project=project,
+        kind=kind,
+        filters={"links": links} if links else {},
+        api_url=api_url or settings.GITHUB_API_URL,
+        created_by=user if user is not None and user.is_authenticated else None,
+    )
+    if kind == MiningJob.Kind.SINGLE:
+        tasks = [MiningTask.objects.create(job=job)]
+    else:
+        job.repositories.set(repositories)
+        tasks = MiningTask.objects.bulk_create(
+            [MiningTask(job=job, repository=r) for r in repositories]
+        )
+    if dispatch:
+        _dispatch([task.pk for task in tasks])
+    return job
+
+
+def _dispatch(task_ids: list[int]) -> None:
+    from .tasks import run_mining_task
+
+    for task_id in task_ids:
+        run_mining_task.delay_on_commit(task_id=task_id)
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def claim_task(*, task_id: int, worker: str, redelivered: bool = False) -> bool:
+    """Claim a task by a conditional update: queued or waiting, or running but orphaned
+    (its message redelivered, or no heartbeat for STALE_AFTER). False when another
+    worker holds it or it is finished (the caller then does nothing)."""
+    now = timezone.now()
+    claimable = Q(status__in=[MiningJob.Status.QUEUED, MiningJob.Status.WAITING])
+    claimable |= Q(status=MiningJob.Status.RUNNING, heartbeat_at__lt=now - STALE_AFTER)
+    if redelivered:
+        claimable |= Q(status=MiningJob.Status.RUNNING)
+    claimed = MiningTask.objects.filter(claimable, pk=task_id).update(
+        status=MiningJob.Status.RUNNING,
+        worker=worker[:200],
+        heartbeat_at=now,
+        attempts=F("attempts") + 1,
+        started_at=Coalesce("started_at", now),
+    )
+    if claimed:
+        MiningJob.objects.filter(tasks__pk=task_id, status__in=ACTIVE).update(
+            status=MiningJob.Status.RUNNING, started_at=Coalesce("started_at", now)
+        )
+    return bool(claimed)
+
+
+def run_task(*, task_id: int, client=None, on_page=None) -> None:
+    """Run a claimed task to its end: done, cancelled or failed (recorded on the task and
+    job). Raises MustWait (task left waiting) when the rate limit needs a long wait."""
+    task = MiningTask.objects.select_related("job", "repository").get(pk=task_id)
+    job = task.job
+    own_client = client is None
+    client = client or make_client(api_url=job.api_url)
+    tracker = Tracker(client=client, job_id=job.pk, task_id=task.pk, on_page=on_page)
+    tracker.counted = client.requests
+    status, error = MiningJob.Status.DONE, ""
+    try:
+        tracker.check_cancelled()
+        if job.kind == MiningJob.Kind.SINGLE:
+            mine_issue_links(links=job.filters.get("links", []), client=client, tracker=tracker)
+        elif job.kind == MiningJob.Kind.RECONCILE:
+            reconcile_repository(repository=task.repository, client=client, tracker=tracker)
+        else:
+            crawl_repository(repository=task.repository, client=client, tracker=tracker)
+    except JobCancelled:
+        status = MiningJob.Status.CANCELLED
+    except MustWait as wait:
+        _finish_task(task, tracker, MiningJob.Status.WAITING, str(wait), wait.seconds)
+        raise
+    except (gh.GitHubError, MiningError) as failure:
+        status, error = MiningJob.Status.FAILED, describe_error(failure, task, client)
+    finally:
+        if own_client:
+            client.close()
+    _finish_task(task, tracker, status, error)
+
+
+def describe_error(error: Exception, task: MiningTask, client) -> str:
+    """A clear, token-free message for an error that stopped a task."""
+    where = task.repository.full_name if task.repository else "the issue list"
+    if isinstance(error, gh.BadCredentials):
+        text = "GitHub rejected the token (401 Bad credentials): set a valid GITHUB_TOKEN."
+    elif isinstance(error, gh.NotFound):
+        text = f"Repository {where} was not found at {client.base_url} (404)."
+    elif isinstance(error, gh.Unreachable):
+        text = f"Cannot reach the GitHub API at {client.base_url}."
+    else:
+        text = f"{where}: {error}"
+    return client.scrub(text)
+
+
+def _finish_task(task, tracker, status, error="", wait=None) -> None:
+    with transaction.atomic():
+        tracker.record()
+        changes = {"status": status, "error": error, "heartbeat_at": timezone.now()}
+        if wait is not None:
+            changes["not_before"] = timezone.now() + timedelta(seconds=wait)
+        else:
+            changes["finished_at"] = timezone.now()
+        if status == MiningJob.Status.DONE:
+            changes.update(phase=2, progress=1.0)
+        MiningTask.objects.filter(pk=task.pk).update(**changes)
+        if error and status == MiningJob.Status.FAILED:
+            job = MiningJob.objects.select_for_update().get(pk=task.job_id)
+            job.errors = [*job.errors, error][-50:]
+            job.save(update_fields=["errors"])
+    finish_job_if_done(job_id=task.job_id)
+
+
+def finish_job_if_done(*, job_id: int) -> MiningJob:
+    """Set the job's status from its tasks' (done, failed, cancelled or waiting)."""
+    with transaction.atomic():
+        job = MiningJob.objects.select_for_update().get(pk=job_id)
+        statuses = set(job.tasks.values_list("status", flat=True))
+        if MiningJob.Status.RUNNING in statuses or MiningJob.Status.QUEUED in statuses:
+            return job
+        if MiningJob.Status.WAITING in statuses:
+            job.status = MiningJob.Status.WAITING
+        elif MiningJob.Status.FAILED in statuses:
+            job.status = MiningJob.Status.FAILED
+        elif MiningJob.Status.CANCELLED in statuses or job.cancel_requested:
+            job.status = MiningJob.Status.CANCELLED
+        else:
+            job.status = MiningJob.Status.DONE
+        if job.status != MiningJob.Status.WAITING:
+            job.finished_at = job.finished_at or timezone.now()
+        job.save(update_fields=["status", "finished_at"])
+        return job
+
+
+@transaction.atomic
+def cancel_mining_job(*, job: MiningJob) -> MiningJob:
+    """Ask a job to stop: queued and waiting tasks stop now, running ones after their
+    current page (leaving consistent data). Idempotent."""
+    MiningJob.objects.filter(pk=job.pk).update(cancel_requested=True)
+    job.tasks.filter(status__in=[MiningJob.Status.QUEUED, MiningJob.Status.WAITING]).update(
+        status=MiningJob.Status.CANCELLED, finished_at=timezone.now()
+    )
+    transaction.on_commit(lambda: finish_job_if_done(job_id=job.pk))
+    job.refresh_from_db()
+    return job
+
+
+@transaction.atomic
+def restart_mining_job(*, job: MiningJob) -> MiningJob:
+    """Run a finished, failed or cancelled job again (every crawl resumes from its
+    watermarks, so this only fetches what is missing). A running job is left alone."""
+    if job.status in ACTIVE:
+        return job
+    tasks = list(job.tasks.values_list("pk", flat=True))
+    job.tasks.update(status=MiningJob.Status.QUEUED, error="", finished_at=None, phase=0)
+    MiningJob.objects.filter(pk=job.pk).update(
+        status=MiningJob.Status.QUEUED, cancel_requested=False, finished_at=None
+    )
+    _dispatch(tasks)
+    job.refresh_from_db()
+    return job
+
+
+def recover_orphaned_tasks(*, worker_prefix: str = "", stale_after=STALE_AFTER) -> list[int]:
+    """Re-queue tasks whose worker died: running tasks claimed by a worker whose name
+    starts with `worker_prefix` (a restarted node's own), or silent for `stale_after`;
+    and waiting tasks whose countdown passed long ago. Returns the re-queued task ids."""
+    now = timezone.now()
+    orphaned = Q(status=MiningJob.Status.RUNNING, heartbeat_at__lt=now - stale_after)
+    if worker_prefix:
+        orphaned |= Q(status=MiningJob.Status.RUNNING, worker__startswith=worker_prefix)
+    orphaned |= Q(status=MiningJob.Status.WAITING, not_before__lt=now - stale_after)
+    with transaction.atomic():
+        ids = list(MiningTask.objects.filter(orphaned).values_list("pk", flat=True))
+        MiningTask.objects.filter(pk__in=ids).update(status=MiningJob.Status.QUEUED)
+        _dispatch(ids)
+    return ids
+
+
+def run_job_sync(*, job: MiningJob, client=None, on_page=None, sleep=time.sleep) -> MiningJob:
+    """Run every task of `job` here, in this process (the `mine` command, the demo),
+    sleeping through rate-limit waits. Returns the finished job."""
+    for task_id in job.tasks.order_by("pk").values_list("pk", flat=True):
+        while claim_task(task_id=task_id, worker=f"sync:{worker_name()}"):
+            try:
+                run_task(task_id=task_id, client=client, on_page=on_page)
+            except MustWait as wait:
+                logger.info("mining job %s: %s", job.pk, wait)
+                sleep(wait.seconds)
+    return finish_job_if_done(job_id=job.pk)
