@@ -341,7 +341,7 @@ class GitHubEmulator:
                 return self._with_rate(_json(403, {"message": message}))
         status, extra, payload = self._route(path)
         body = json.dumps(payload, separators=(",", ":")).encode()
-        etag = 'W/"' + hashlib.sha1(body + extra.get("Link", "").encode()).hexdigest() + '"'
+        etag = 'W/"' + hashlib.sha256(body + extra.get("Link", "").encode()).hexdigest() + '"'
         if status == 200:
             extra["ETag"] = etag
             if headers.get("If-None-Match") == etag:
