@@ -44,8 +44,8 @@ def pseudonym(project_id: int, user_id: int) -> str:
     return f"annotator-{digest[:10]}"
 
 
-def export_fields(project: Project, fmt: str, labels: str) -> list[str]:
-    keys = [d.key for d in project.dimensions.all()]
+def export_fields(project: Project, fmt: str, labels: str, dimensions=None) -> list[str]:
+    keys = [d.key for d in (project.dimensions.all() if dimensions is None else dimensions)]
     if fmt == "olf":
         names = [*olf_fields(keys, extra=False), "provenance"]
         return names + (["source", "out_of_scope"] if labels == "all" else [])
@@ -163,9 +163,10 @@ def all_rows_query(project: Project, dimensions):
     )
 
 
-def iter_records(project: Project, labels: str = "final") -> Iterator[dict]:
+def iter_records(project: Project, labels: str = "final", dimensions=None) -> Iterator[dict]:
     """The export's records as dicts, keyed by export field names, streamed."""
-    dimensions = list(project.dimensions.all())
+    if dimensions is None:
+        dimensions = list(project.dimensions.all())
     query = (
         all_rows_query(project, dimensions)
         if labels == "all"
@@ -211,8 +212,9 @@ def stream_export(project: Project, fmt: str, labels: str = "final") -> Iterator
         raise ValueError(f"Unknown format '{fmt}'.")
     if labels not in LABEL_CHOICES:
         raise ValueError(f"Unknown labels '{labels}'.")
-    fields = export_fields(project, fmt, labels)
-    records = iter_records(project, labels)
+    dimensions = list(project.dimensions.all())
+    fields = export_fields(project, fmt, labels, dimensions)
+    records = iter_records(project, labels, dimensions)
     if fmt == "olf":
         wanted = set(fields)
         records = ({k: v for k, v in r.items() if k in wanted} for r in records)
