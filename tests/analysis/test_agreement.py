@@ -1,0 +1,153 @@
+"""The agreement report from labels in the database, its page, downloads and API."""
+
+import krippendorff
+import numpy as np
+import pytest
+from statsmodels.stats.inter_rater import cohens_kappa as sm_kappa
+
+from analysis.agreement import build_agreement_report
+from annotate.models import Role
+from annotate.services import add_member
+
+OOM = "Crash > CUDA Error > Out of Memory"
+KERNEL = "Crash > CUDA Error > Kernel Error"
+HANG = "Hang"
+
+
+@pytest.fixture
+def labeled(project, cast, labels):
+    """Six items: A and B agree on four symptoms at the full path, differ in the leaf once
+    (same level 1) and at level 1 once; one item of A has a second record B lacks."""
+    a, b = cast["annotator_a"], cast["annotator_b"]
+    plan = [(OOM, OOM), (OOM, OOM), (HANG, HANG), (KERNEL, KERNEL), (OOM, KERNEL), (OOM, HANG)]
+    items = []
+    for index, (sa, sb) in enumerate(plan):
+        item = labels.item(calibration=index == 0, batch="pilot" if index == 0 else "")
+        records_a = [{"symptom": sa, "stage": "Inference"}]
+        if index == 1:
+            records_a.append({"symptom": HANG, "stage": "Inference"})
+        labels.annotate(item, a, records_a)
+        labels.annotate(item, b, [{"symptom": sb, "stage": "Inference"}])
+        items.append(item)
+    return items
+
+
+def level(report, key, lv):
+    return next(r for r in report.rows() if r["dimension"] == key and r["level"] == lv)
+
+
+def test_report_per_level_matches_statsmodels(project, labeled):
+    report = build_agreement_report(project=project)
+    full = level(report, "symptom", 3)
+    top = level(report, "symptom", 1)
+    assert full["n"] == 6 and full["unpaired"] == 1
+    assert full["percent_agreement"] == pytest.approx(4 / 6)
+    assert top["percent_agreement"] == pytest.approx(5 / 6)
+    # Full path: categories in codebook order Kernel, OOM, Hang.
+    detail = report.level("symptom", 3)
+    assert detail.labels == [KERNEL, OOM, "Hang"]
+    assert detail.matrix == [[1, 0, 0], [1, 2, 1], [0, 0, 1]]
+    expected = sm_kappa(np.array(detail.matrix))
+    assert full["kappa"] == pytest.approx(expected.kappa)
+    assert full["se"] == pytest.approx(expected.std_kappa)
+    a = [KERNEL, OOM, OOM, OOM, "Hang", OOM]
+    b = [KERNEL, KERNEL, OOM, OOM, "Hang", "Hang"]
+    codes = {KERNEL: 0, OOM: 1, "Hang": 2}
+    alpha = krippendorff.alpha(
+        reliability_data=[[codes[x] for x in a], [codes[x] for x in b]],
+        level_of_measurement="nominal",
+    )
+    assert full["alpha"] == pytest.approx(alpha)
+    stage = level(report, "stage", 1)
+    assert stage["kappa"] is None and "one category" in stage["undefined"]
+
+
+def test_exclude_calibration_filter(project, labeled):
+    report = build_agreement_report(project=project, exclude_calibration=True)
+    assert level(report, "symptom", 3)["n"] == 5
+    batches = {r["batch"] for r in build_agreement_report(project=project).by_batch}
+    assert batches == {"pilot", "(none)"}
+
+
+def test_three_annotators_pairs_and_alpha_weighting(project, cast, labels):
+    add_member(project=project, username="annotator_c", role=Role.ANNOTATOR)
+    from django.contrib.auth import get_user_model
+
+    c = get_user_model().objects.get(username="annotator_c")
+    coders = [cast["annotator_a"], cast["annotator_b"], c]
+    data = [(OOM, OOM, HANG), (HANG, HANG, HANG), (KERNEL, OOM, KERNEL), (OOM, OOM, None)]
+    for values in data:
+        item = labels.item()
+        for user, value in zip(coders, values, strict=True):
+            if value is not None:
+                labels.annotate(item, user, [{"symptom": value}])
+    report = build_agreement_report(project=project)
+    codes = {KERNEL: 0, OOM: 1, HANG: 2}
+    reliability = [[np.nan if v[i] is None else codes[v[i]] for v in data] for i in range(3)]
+    expected = krippendorff.alpha(reliability_data=reliability, level_of_measurement="nominal")
+    assert level(report, "symptom", 3)["alpha"] == pytest.approx(expected)
+    pairs = {(r["annotator_a"], r["annotator_b"]) for r in report.pairs}
+    assert ("annotator_a", "annotator_b") in pairs and len(pairs) == 3
+
+
+def test_report_query_count_is_bounded(project, labeled, django_assert_max_num_queries):
+    with django_assert_max_num_queries(7):
+        build_agreement_report(project=project)
+
+
+def test_agreement_page_shows_numbers_and_conflict_links(project, cast, labeled, client_for):
+    response = client_for(cast["lead"]).get(
+        f"/projects/{project.slug}/agreement/?dimension=symptom&level=3"
+    )
+    assert response.status_code == 200
+    html = response.content.decode()
+    detail = build_agreement_report(project=project).level("symptom", 3)
+    oom, kernel = detail.ids[1], detail.ids[0]
+    assert f"/projects/{project.slug}/conflicts/?dimension=symptom&amp;pair={oom},{kernel}" in html
+    assert f"{level(build_agreement_report(project=project), 'symptom', 3)['kappa']:.4f}" in html
+    assert "<svg" in html
+
+
+def test_agreement_htmx_returns_partial(project, cast, labeled, client_for):
+    response = client_for(cast["owner"]).get(
+        f"/projects/{project.slug}/agreement/?exclude_calibration=1", HTTP_HX_REQUEST="true"
+    )
+    assert response.status_code == 200
+    assert b'id="report"' in response.content and b"<html" not in response.content
+
+
+def test_agreement_tables_and_chart_download(project, cast, labeled, client_for):
+    client = client_for(cast["lead"])
+    base = f"/projects/{project.slug}/agreement/"
+    cases = [
+        ("tables/summary.csv", b"dimension,level,n"), ("tables/summary.tex", b"\\toprule"),
+        ("tables/confusion.csv", b"Crash,4,1"), ("tables/weeks.csv", b"week"),
+        ("chart.svg", b"<svg"), ("chart.png", b"\x89PNG"), ("chart.pdf", b"%PDF"),
+    ]  # fmt: skip
+    for path, needle in cases:
+        response = client.get(base + path)
+        assert response.status_code == 200, path
+        assert needle in response.content[:2000], path
+        assert "attachment" in response["Content-Disposition"]
+
+
+def test_api_agreement_returns_the_page_numbers(project, cast, labeled, api_for):
+    response = api_for(cast["lead"]).get(f"/api/projects/{project.slug}/agreement/")
+    assert response.status_code == 200
+    rows = response.json()
+    report = build_agreement_report(project=project)
+    assert len(rows) == len(report.rows())
+    row = next(r for r in rows if r["dimension"] == "symptom" and r["level"] == 3)
+    for key in ("n", "percent_agreement", "kappa", "se", "ci_low", "ci_high", "alpha", "ac1"):
+        assert row[key] == pytest.approx(level(report, "symptom", 3)[key])
+    assert row["band"] == level(report, "symptom", 3)["band"]
+
+
+def test_only_leads_and_owners_read_agreement(project, cast, api_for, client_for):
+    expected = {"owner": 200, "lead": 200, "annotator_a": 403, "outsider": 404}
+    for who, status in expected.items():
+        api = api_for(cast[who]).get(f"/api/projects/{project.slug}/agreement/")
+        page = client_for(cast[who]).get(f"/projects/{project.slug}/agreement/")
+        table = client_for(cast[who]).get(f"/projects/{project.slug}/agreement/tables/summary.csv")
+        assert (api.status_code, page.status_code, table.status_code) == (status,) * 3, who
+    assert api_for(None).get(f"/api/projects/{project.slug}/agreement/").status_code == 401

@@ -1,0 +1,180 @@
+"""Distributions of final (and annotators') labels: cross-tabs, the study's counts, pages,
+downloads and the API."""
+
+import json
+from pathlib import Path
+
+import pytest
+from scipy import stats
+
+from analysis.distributions import build_crosstab
+from analysis.specs import Source, parse_spec
+
+from .conftest import bulk_final_records
+
+STUDY = Path(__file__).resolve().parents[2].parent / "shared" / "datasets" / "open-llm-failures"
+STUDY_LEVEL1 = {
+    "Crash": 295,
+    "Incorrect Functionality": 240,
+    "Loading Failure": 137,
+    "Hang": 19,
+    "Poor Performance": 15,
+}
+MIX = [
+    ("Crash - CUDA Error - Out of Memory", 200, "QwenLM/Qwen", "Qwen"),
+    ("Crash - Value-related Error - ShapeError", 95, "meta-llama/llama", "llama"),
+    ("Incorrect Functionality - Generation Quality Anomaly", 240, "QwenLM/Qwen", "Qwen"),
+    ("Loading Failure - Model Loading Error - Validation Failed", 137, "meta-llama/llama", "llama"),
+    ("Hang - Fine-tuning Process Stuck", 19, "deepseek-ai/DeepSeek-V3", "DeepSeek-V3"),
+    ("Poor Performance - Slow Inference Speed", 15, "meta-llama/llama", "llama3"),
+]
+
+
+def level1(table):
+    return dict(zip(table.rows, (row[0] for row in table.counts), strict=True))
+
+
+@pytest.fixture
+def study_mix(project):
+    """The study's level-1 symptom mix (706 records), the last two records on one issue."""
+    records, number = [], 0
+    for symptom, count, repo, model in MIX:
+        for _ in range(count):
+            number += 1
+            records.append({
+                "link": f"https://github.com/{repo}/issues/{number}", "status": "closed",
+                "SYMPTOM": symptom, "ROOT CAUSE": "Configuration and Parameter Setting Errors - Inference Configuration Error",
+                "STAGE": "Inference" if number % 4 else "Fine-tuning", "model": model,
+                "architecture": "Dense",
+            })  # fmt: skip
+    records[-1]["link"] = records[-2]["link"]
+    return bulk_final_records(project, records)
+
+
+def test_level1_symptoms_of_the_study_mix(project, study_mix):
+    crosstab = build_crosstab(
+        project=project, rows=parse_spec("dim:symptom@1"), cols=None, source=Source("final")
+    )
+    assert level1(crosstab) == STUDY_LEVEL1
+    assert crosstab.total == 706 and len(study_mix) == 705  # two records on one issue
+
+
+@pytest.mark.skipif(not STUDY.exists(), reason="the study's dataset (../shared) is not here")
+def test_study_dataset_level1_symptom_counts(project):
+    records = [r for path in sorted(STUDY.rglob("*.json")) for r in json.loads(path.read_text())]
+    assert len(records) == 706
+    bulk_final_records(project, records)
+    crosstab = build_crosstab(
+        project=project, rows=parse_spec("dim:symptom@1"), cols=None, source=Source("final")
+    )
+    assert level1(crosstab) == STUDY_LEVEL1
+
+
+def test_crosstab_specs_and_chi_square(project, study_mix, django_assert_max_num_queries):
+    final = Source("final")
+    with django_assert_max_num_queries(3):
+        table = build_crosstab(
+            project=project, rows=parse_spec("group"), cols=parse_spec("dim:symptom@1"),
+            source=final,
+        )  # fmt: skip
+    assert table.rows == ["QwenLM", "deepseek-ai", "meta-llama"]
+    assert sum(map(sum, table.counts)) == 706
+    chi2 = stats.chi2_contingency(table.counts, correction=False)[0]
+    assert table.extras["chi2"]["chi2"] == pytest.approx(chi2)
+    assert table.extras["chi2"]["cramers_v"] == pytest.approx((chi2 / (706 * 2)) ** 0.5)
+    by_model = build_crosstab(
+        project=project, rows=parse_spec("meta:model"), cols=parse_spec("dim:stage"),
+        source=final,
+    )  # fmt: skip
+    assert dict(zip(by_model.rows, map(sum, by_model.counts), strict=True))["Qwen"] == 440
+    issues_only = build_crosstab(
+        project=project, rows=parse_spec("state"), cols=parse_spec("repo"), source=final
+    )
+    assert issues_only.total == 706  # records, not issues
+    both_dims = build_crosstab(
+        project=project, rows=parse_spec("dim:symptom@2"), cols=parse_spec("dim:root_cause@1"),
+        source=final,
+    )  # fmt: skip
+    assert both_dims.total == 706 and "Crash > CUDA Error" in both_dims.rows
+
+
+def test_api_distribution_shape(project, cast, study_mix, api_for):
+    response = api_for(cast["annotator_a"]).get(
+        f"/api/projects/{project.slug}/distribution/",
+        {"rows": "dim:symptom@1", "cols": "dim:stage"},
+    )
+    assert response.status_code == 200
+    data = response.json()
+    assert data["cols"] == ["Fine-tuning", "Inference"]
+    counts = dict(zip(data["rows"], map(sum, data["counts"]), strict=True))
+    assert counts == STUDY_LEVEL1
+    assert all(isinstance(n, int) for row in data["counts"] for n in row)
+    assert data["chi2"]["n"] == 706
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"rows": "colour", "cols": "group"}, "is not a SPEC"),
+        ({"rows": "dim:nope", "cols": "group"}, "no dimension 'nope'"),
+        ({"rows": "dim:stage@2", "cols": "group"}, "has 1 level"),
+        ({"rows": "group", "cols": "group", "source": "all"}, "not a source"),
+    ],
+)
+def test_api_distribution_bad_spec_is_400_naming_it(project, cast, api_for, params, message):
+    response = api_for(cast["lead"]).get(f"/api/projects/{project.slug}/distribution/", params)
+    assert response.status_code == 400
+    assert message in json.dumps(response.json())
+
+
+def test_annotator_labels_are_private_until_settled(project, cast, labels, api_for):
+    a, b = cast["annotator_a"], cast["annotator_b"]
+    open_item, settled_item = labels.item(), labels.item()
+    for item in (open_item, settled_item):
+        labels.annotate(item, a, [{"symptom": "Hang"}])
+        labels.annotate(item, b, [{"symptom": "Hang"}])
+    labels.settle(settled_item, [{"symptom": "Hang"}])
+    url = f"/api/projects/{project.slug}/distribution/"
+    params = {"rows": "dim:symptom@1", "cols": "state"}
+
+    def get(user, source):
+        return api_for(user).get(url, {**params, "source": source})
+
+    assert get(a, "annotator:annotator_b").status_code == 403
+    own = get(a, "annotator:annotator_a")
+    assert own.status_code == 200 and sum(map(sum, own.json()["counts"])) == 1  # settled only
+    lead = get(cast["lead"], "annotator:annotator_b")
+    assert lead.status_code == 200 and sum(map(sum, lead.json()["counts"])) == 2
+    assert get(cast["lead"], "annotator:nobody").status_code == 400
+    assert get(cast["outsider"], "final").status_code == 404
+    page = f"/projects/{project.slug}/distributions/?source=annotator:annotator_b"
+    from django.test import Client
+
+    client = Client()
+    client.force_login(a)
+    assert client.get(page).status_code == 403
+
+
+def test_distributions_page_views_charts_and_tables(project, cast, study_mix, client_for):
+    client = client_for(cast["annotator_b"])
+    base = f"/projects/{project.slug}/distributions/"
+    for view in ("rq1", "rq2", "rq3", "rq4", "rq5", "rq6", "explore"):
+        response = client.get(base, {"view": view, "group": "meta-llama"})
+        assert response.status_code == 200, view
+        assert b"<svg" in response.content and b'id="crosstab"' in response.content
+    rq1 = client.get(base, {"view": "rq1"}).content.decode()
+    assert "Crash" in rq1 and "295" in rq1
+    partial = client.get(base, {"view": "rq4"}, HTTP_HX_REQUEST="true")
+    assert b'id="panel"' in partial.content and b"<html" not in partial.content
+    assert b'id="correlation"' in partial.content
+    downloads = [
+        ("charts/rq1/treemap.svg", b"<svg"), ("charts/rq3/heatmap.png", b"\x89PNG"),
+        ("charts/rq5/percent.pdf", b"%PDF"), ("tables/rq1.csv", b"Crash,295"),
+        ("tables/rq4-correlation.tex", b"\\toprule"), ("tables/rq3.tex", b"\\begin{tabular}"),
+    ]  # fmt: skip
+    for path, needle in downloads:
+        response = client.get(base + path)
+        assert response.status_code == 200, path
+        assert needle in response.content[:3000], path
+    assert client.get(base, {"rows": "bogus", "view": "explore"}).status_code == 200
+    assert client.get(base, {"view": "nope"}).status_code == 400
