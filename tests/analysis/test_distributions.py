@@ -20,6 +20,7 @@ STUDY_LEVEL1 = {
     "Hang": 19,
     "Poor Performance": 15,
 }
+CAUSE = "Configuration and Parameter Setting Errors - Inference Configuration Error"
 MIX = [
     ("Crash - CUDA Error - Out of Memory", 200, "QwenLM/Qwen", "Qwen"),
     ("Crash - Value-related Error - ShapeError", 95, "meta-llama/llama", "llama"),
@@ -43,7 +44,7 @@ def study_mix(project):
             number += 1
             records.append({
                 "link": f"https://github.com/{repo}/issues/{number}", "status": "closed",
-                "SYMPTOM": symptom, "ROOT CAUSE": "Configuration and Parameter Setting Errors - Inference Configuration Error",
+                "SYMPTOM": symptom, "ROOT CAUSE": CAUSE,
                 "STAGE": "Inference" if number % 4 else "Fine-tuning", "model": model,
                 "architecture": "Dense",
             })  # fmt: skip
