@@ -13,7 +13,7 @@ from .serializers_adjudication import (
     AuditEventSerializer,
     ConflictListSerializer,
     DecisionInputSerializer,
-    FinalLabelSerializer,
+    DecisionSerializer,
     ItemAnnotationsSerializer,
 )
 from .services import ServiceError
@@ -30,20 +30,20 @@ class AdjudicationView(APIView):
     @extend_schema(
         operation_id="item_adjudication_read",
         summary="An item's current final label (404 when none yet)",
-        responses={200: FinalLabelSerializer},
+        responses={200: DecisionSerializer},
     )
     def get(self, request, slug, item_id):
         _, item = _managed_item(request, slug, item_id)
         final = FinalLabel.objects.filter(item=item).select_related("decided_by").first()
         if final is None:
             return Response({"detail": "No final label yet."}, status=status.HTTP_404_NOT_FOUND)
-        return Response(FinalLabelSerializer(final).data)
+        return Response(DecisionSerializer(final).data)
 
     @extend_schema(
         operation_id="item_adjudication_decide",
         summary="A lead's final decision on an item in conflict or discussion",
         request=DecisionInputSerializer,
-        responses={201: FinalLabelSerializer},
+        responses={201: DecisionSerializer},
     )
     def post(self, request, slug, item_id):
         project, item = _managed_item(request, slug, item_id)
@@ -67,7 +67,7 @@ class AdjudicationView(APIView):
             )
         except ServiceError as error:
             return Response({"detail": str(error)}, status=status.HTTP_400_BAD_REQUEST)
-        return Response(FinalLabelSerializer(final).data, status=status.HTTP_201_CREATED)
+        return Response(DecisionSerializer(final).data, status=status.HTTP_201_CREATED)
 
 
 class ConflictListView(APIView):
@@ -138,7 +138,10 @@ def _round_data(row) -> dict:
     }
 
 
-class ItemAnnotationsView(APIView):
+class ItemAnnotationsReadMixin:
+    """GET for /api/projects/{slug}/items/{id}/annotations/. The labeling API's POST view
+    owns that path; it mixes this in so that one view answers both methods."""
+
     @extend_schema(
         operation_id="item_annotations_read",
         summary="Every annotation of an item (and earlier rounds), for leads and owners",
@@ -180,6 +183,10 @@ class ItemAnnotationsView(APIView):
             "final": final,
         }
         return Response(ItemAnnotationsSerializer(payload).data)
+
+
+class ItemAnnotationsView(ItemAnnotationsReadMixin, APIView):
+    pass
 
 
 class ItemHistoryView(APIView):

@@ -34,7 +34,7 @@ RECORD_PATHS_SCHEMA = {
 }
 
 
-class FinalLabelSerializer(serializers.ModelSerializer):
+class DecisionSerializer(serializers.ModelSerializer):
     item = serializers.IntegerField(source="item_id")
     records = serializers.SerializerMethodField(help_text="[{dimension key: full category path}]")
     decided_by = serializers.CharField(source="decided_by.username", default=None)
@@ -136,7 +136,7 @@ class ItemAnnotationsSerializer(serializers.Serializer):
     state = serializers.CharField()
     discussed = serializers.BooleanField()
     annotations = AnnotationOutSerializer(many=True)
-    final = FinalLabelSerializer(allow_null=True)
+    final = DecisionSerializer(allow_null=True)
 
 
 class AuditEventSerializer(serializers.ModelSerializer):

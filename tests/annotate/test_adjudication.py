@@ -27,6 +27,12 @@ CPU_MEMORY = "Hardware and Resource Limitations > CPU Memory Limitation"
 CALL_ORDER = "API Usage and Interface Issues > Call Sequence Error"
 
 
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    """The cast's passwords are hashed per test; the default hasher costs seconds."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 def record(symptom=OOM, root_cause=GPU_MEMORY, stage="Inference") -> dict:
     return {"symptom": symptom, "root_cause": root_cause, "stage": stage}
 
