@@ -1,0 +1,154 @@
+"""Blindness: before an item is settled nobody but its annotator sees an annotation, on any
+labeling page or endpoint, not even how many annotators already submitted."""
+
+import pytest
+from django.core.cache import cache
+from django.urls import reverse
+
+from annotate import labeling
+from annotate.models import Category, Item
+from tests.factories import ItemFactory
+
+SECRET_NOTE = "note-only-annotator-a-wrote"
+SECRET_EVIDENCE = "evidence-only-annotator-a-quoted"
+A_SYMPTOM = "Hang"
+B_SYMPTOM = "Crash > CUDA Error > Out of Memory"
+CAST = ["owner", "lead", "annotator_a", "annotator_b", "outsider", None]
+
+
+@pytest.fixture(autouse=True)
+def fast_passwords(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    cache.clear()
+
+
+def records(project, symptom, evidence=""):
+    root = Category.objects.filter(
+        dimension__project=project, dimension__key="root_cause", children__isnull=True
+    ).first()
+    return [
+        [
+            {"dimension": "symptom", "category": symptom, "evidence": evidence},
+            {"dimension": "root_cause", "category": root.pk},
+            {"dimension": "stage", "category": "Inference"},
+        ]
+    ]
+
+
+@pytest.fixture
+def labeled(project, cast):
+    """Item `shared`: annotator_a and annotator_b disagree (in conflict, unsettled);
+    item `half`: only annotator_a submitted, annotator_b holds it."""
+    shared, half = ItemFactory(project=project), ItemFactory(project=project)
+    a, b = cast["annotator_a"], cast["annotator_b"]
+    for user in (a, b):
+        assert labeling.next_item(project=project, user=user).pk == shared.pk
+    labeling.submit_annotation(
+        project=project,
+        user=a,
+        item=shared,
+        records=records(project, A_SYMPTOM, SECRET_EVIDENCE),
+        note=SECRET_NOTE,
+    )
+    labeling.submit_annotation(
+        project=project, user=b, item=shared, records=records(project, B_SYMPTOM)
+    )
+    assert labeling.next_item(project=project, user=a).pk == half.pk
+    labeling.submit_annotation(
+        project=project,
+        user=a,
+        item=half,
+        records=records(project, A_SYMPTOM, SECRET_EVIDENCE),
+        note=SECRET_NOTE,
+    )
+    assert labeling.next_item(project=project, user=b).pk == half.pk
+    shared.refresh_from_db()
+    assert shared.state == Item.State.CONFLICT
+    return {"shared": shared, "half": half}
+
+
+def exposures(project, labeled):
+    """Every labeling page and endpoint that could show an annotation, as (kind, url)."""
+    slug = project.slug
+    urls = [
+        ("page", reverse("label-next", args=[slug])),
+        ("page", reverse("label-mine", args=[slug])),
+        ("api", reverse("api-labeling-progress", args=[slug])),
+    ]
+    for item in labeled.values():
+        urls += [
+            ("page", reverse("label-item", args=[slug, item.pk])),
+            ("api", reverse("api-annotation-mine", args=[slug, item.pk])),
+        ]
+    return urls
+
+
+@pytest.mark.parametrize("who", CAST)
+def test_nobody_but_annotator_a_sees_annotator_as_labels(
+    project, cast, labeled, client_for, api_for, who
+):
+    user = cast[who] if who else None
+    client, api = client_for(user), api_for(user)
+    for kind, url in exposures(project, labeled):
+        response = client.get(url, follow=True) if kind == "page" else api.get(url)
+        text = response.content.decode()
+        assert response.status_code < 500
+        if who != "annotator_a":
+            assert SECRET_NOTE not in text, (who, url)
+            assert SECRET_EVIDENCE not in text, (who, url)
+        assert "submitted_count" not in text and "assigned_count" not in text
+    # The queue and the submit reply, too, carry only the caller's own work.
+    if who in ("owner", "lead", "annotator_b"):
+        reply = api.post(reverse("api-queue-next", args=[project.slug]))
+        assert SECRET_NOTE not in reply.content.decode()
+
+
+def test_annotator_b_sees_neither_as_category_nor_that_a_submitted(
+    project, cast, labeled, client_for, api_for
+):
+    b = cast["annotator_b"]
+    half = labeled["half"]
+    page = client_for(b).get(reverse("label-item", args=[project.slug, half.pk]))
+    text = page.content.decode()
+    # The picker lists every category; none is marked as chosen on a fresh item.
+    assert ' selected"' not in text
+    assert "nothing picked" in text
+    mine = api_for(b).get(reverse("api-annotation-mine", args=[project.slug, half.pk]))
+    assert mine.status_code == 404
+    # Submitting gives back only b's own annotation, and no hint of a's.
+    reply = api_for(b).post(
+        reverse("api-annotation-submit", args=[project.slug, half.pk]),
+        {
+            "records": [
+                {
+                    "labels": [
+                        {"dimension": label["dimension"], "category": label["category"]}
+                        for label in records(project, B_SYMPTOM)[0]
+                    ]
+                }
+            ]
+        },
+        format="json",
+    )
+    assert reply.status_code == 200
+    body = reply.content.decode()
+    assert A_SYMPTOM not in [r["labels"][0]["path"] for r in reply.json()["records"]]
+    assert SECRET_NOTE not in body and SECRET_EVIDENCE not in body
+    assert reply.json()["settled"] is False and reply.json()["final"] is None
+
+
+def test_annotators_get_no_state_counts_that_reveal_conflicts(project, cast, labeled, api_for):
+    for who in ("annotator_a", "annotator_b"):
+        data = api_for(cast[who]).get(reverse("api-labeling-progress", args=[project.slug]))
+        assert set(data.json()["project"]) == {"total", "settled", "percent"}
+        assert "conflict" not in data.content.decode()
+
+
+def test_annotators_locked_out_of_a_conflict_see_only_their_own(project, cast, labeled, client_for):
+    page = client_for(cast["annotator_b"]).get(
+        reverse("label-item", args=[project.slug, labeled["shared"].pk])
+    )
+    text = page.content.decode()
+    assert "Locked" in text
+    assert "conflict" not in text.lower().replace("data-", "")
+    assert "Hang" not in text.split("Your annotation")[-1]
