@@ -252,6 +252,10 @@
     var picker = state.picker || pickers()[0];
     if (!picker || !state.selection) { return; }
     qs(picker, ".evidence").value = state.selection.slice(0, 2000);
+    state.selection = "";
+    // A selection left in the issue would swallow the next keystrokes.
+    window.getSelection().removeAllRanges();
+    qs(picker, ".picker-search").blur();
     saveDraft();
     focusPicker(picker);
   }
