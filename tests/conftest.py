@@ -12,6 +12,8 @@ from .factories import ItemFactory, UserFactory
 
 
 def pytest_configure(config):
+    # Password hashing dominates fixture setup otherwise; strength is irrelevant in tests.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     engine = settings.DATABASES["default"]["ENGINE"]
     if "postgresql" not in engine:
         raise pytest.UsageError(
