@@ -12,7 +12,7 @@ from django.db.models import F, Prefetch
 from django.http import FileResponse, Http404, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import generics, status
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.pagination import CursorPagination
@@ -52,6 +52,11 @@ ERRORS = {
     403: OpenApiResponse(s.ApiErrorSerializer, description="Your role does not allow this."),
     404: OpenApiResponse(s.ApiErrorSerializer, description="No such project (or object)."),
 }
+
+
+def listing(serializer):
+    """Schema of a paginated list endpoint, with its error replies."""
+    return extend_schema_view(get=extend_schema(responses={200: serializer(many=True), **ERRORS}))
 
 
 def _fields(detail) -> dict:
@@ -122,7 +127,7 @@ class ProjectScoped(ApiMixin):
 # --- projects and members ----------------------------------------------------------------
 
 
-@extend_schema(responses={200: s.ProjectSerializer, **ERRORS})
+@listing(s.ProjectSerializer)
 class ProjectList(ApiMixin, generics.ListCreateAPIView):
     """The caller's projects; POST creates one with the caller as its owner."""
 
@@ -154,6 +159,7 @@ class ProjectDetail(ProjectScoped, generics.GenericAPIView):
         return Response(s.ProjectSerializer(self.project).data)
 
 
+@listing(s.MemberSerializer)
 class MemberList(ProjectScoped, generics.ListAPIView):
     """Members of the project; owners add people (creating missing users)."""
 
@@ -307,6 +313,7 @@ class CategoryDetail(ProjectScoped, APIView):
 # --- issues and items ----------------------------------------------------------------------
 
 
+@listing(s.IssueSerializer)
 class IssueList(ProjectScoped, generics.ListAPIView):
     """Issues of the project's items."""
 
@@ -320,6 +327,7 @@ class IssueList(ProjectScoped, generics.ListAPIView):
         return Issue.objects.filter(items__project=self.project).select_related("repository")
 
 
+@extend_schema(responses={200: s.IssueSerializer, **ERRORS})
 class IssueDetail(ProjectScoped, generics.RetrieveAPIView):
     serializer_class = s.IssueSerializer
     lookup_url_kwarg = "issue_id"
@@ -331,6 +339,7 @@ class IssueDetail(ProjectScoped, generics.RetrieveAPIView):
         return Issue.objects.filter(items__project=self.project).select_related("repository")
 
 
+@listing(s.CommentSerializer)
 class CommentList(ProjectScoped, generics.ListAPIView):
     serializer_class = s.CommentSerializer
     queryset = Comment.objects.none()
@@ -344,6 +353,7 @@ class CommentList(ProjectScoped, generics.ListAPIView):
         return issue.comments.all()
 
 
+@listing(s.ItemSerializer)
 class ItemList(ProjectScoped, generics.ListAPIView):
     """The project's items (annotators: those they were assigned)."""
 
@@ -379,6 +389,7 @@ FINAL_LABELS = Prefetch(
 )
 
 
+@listing(s.AssignmentSerializer)
 class MyAssignmentList(ProjectScoped, generics.ListAPIView):
     """The caller's own assignments in the project."""
 
@@ -389,6 +400,7 @@ class MyAssignmentList(ProjectScoped, generics.ListAPIView):
         return Assignment.objects.filter(item__project=self.project, annotator=self.request.user)
 
 
+@listing(s.AnnotationSerializer)
 class MyAnnotationList(ProjectScoped, generics.ListAPIView):
     """The caller's own annotations: never anyone else's."""
 
@@ -406,6 +418,7 @@ class MyAnnotationList(ProjectScoped, generics.ListAPIView):
         )
 
 
+@listing(s.AnnotationSerializer)
 class AnnotationList(ProjectScoped, generics.ListAPIView):
     """Every annotation of the project: leads and owners only. With the project's
     `hide_annotator_names`, leads see pseudonyms."""
@@ -432,6 +445,7 @@ class AnnotationList(ProjectScoped, generics.ListAPIView):
         return context
 
 
+@listing(s.FinalLabelSerializer)
 class FinalLabelList(ProjectScoped, generics.ListAPIView):
     """Final labels with provenance (settled items only)."""
 
@@ -528,6 +542,7 @@ def read_uploads(files) -> list[Source]:
     return sources
 
 
+@listing(s.ReleaseSerializer)
 class ReleaseList(ProjectScoped, generics.ListAPIView):
     """The project's releases; owners create one (an immutable snapshot)."""
 

@@ -241,7 +241,9 @@ class AnnotationSerializer(serializers.ModelSerializer):
 
 class FinalLabelSerializer(serializers.ModelSerializer):
     issue = IssueBriefSerializer(source="item.issue", read_only=True)
-    decided_by = serializers.CharField(source="decided_by.username", default=None, read_only=True)
+    decided_by = serializers.CharField(
+        source="decided_by.username", default=None, read_only=True, allow_null=True
+    )
     records = serializers.SerializerMethodField()
 
     class Meta:
@@ -297,7 +299,9 @@ class ImportResultSerializer(serializers.Serializer):
 
 
 class ReleaseSerializer(serializers.ModelSerializer):
-    created_by = serializers.CharField(source="created_by.username", default=None, read_only=True)
+    created_by = serializers.CharField(
+        source="created_by.username", default=None, read_only=True, allow_null=True
+    )
     download_url = serializers.SerializerMethodField()
 
     class Meta:
