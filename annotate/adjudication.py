@@ -594,18 +594,27 @@ def conflict_counts(project) -> dict:
         .annotate(n=Count("item", distinct=True))
         .order_by()
     )
-    pairs = (
+    rows = (
         open_rows.filter(kind=Conflict.Kind.CATEGORY)
         .exclude(category_a=None)
         .exclude(category_b=None)
-        .values("category_a", "category_b", "category_a__path", "category_b__path")
-        .annotate(n=Count("item", distinct=True))
-        .order_by("-n", "category_a__path")[:20]
+        .values_list("item_id", "category_a", "category_b", "category_a__path", "category_b__path")
     )
+    # A pair is unordered: A's OOM against B's Device Error is B's Device Error against A's OOM.
+    pairs: dict[tuple, dict] = {}
+    for item_id, a, b, path_a, path_b in rows:
+        (a, path_a), (b, path_b) = sorted([(a, path_a), (b, path_b)], key=lambda c: c[1])
+        entry = pairs.setdefault((a, b), {"category_a": a, "category_b": b, "items": set()})
+        entry.update({"category_a__path": path_a, "category_b__path": path_b})
+        entry["items"].add(item_id)
+    ranked = sorted(pairs.values(), key=lambda p: (-len(p["items"]), p["category_a__path"]))
     return {
         "total": Item.objects.filter(project=project, state=Item.State.CONFLICT).count(),
         "by_dimension": by_dimension,
-        "pairs": list(pairs),
+        "pairs": [
+            {key: value for key, value in p.items() if key != "items"} | {"n": len(p["items"])}
+            for p in ranked[:20]
+        ],
     }
 
 

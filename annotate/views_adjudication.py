@@ -54,6 +54,9 @@ def conflict_queue(request, slug):
         ),
         "groups": sorted(set(in_conflict.values_list("issue__repository__group", flat=True))),
         "discussion": adjudication.discussion_agreement(project),
+        "discussing": Item.objects.filter(project=project, state=Item.State.DISCUSSION)
+        .select_related("issue__repository")
+        .order_by("position", "pk")[:100],
     }
     template = "annotate/conflict_queue.html"
     return render(request, template + "#queue" if request.htmx else template, context)

@@ -313,9 +313,15 @@ def test_queue_filters_and_orders_oldest_first(project, cast):
     assert list(adjudication.conflict_queue(project, dimension="stage")) == []
     assert list(adjudication.conflict_queue(project, repository=repo.full_name)) == [second]
     assert list(adjudication.conflict_queue(project, group=repo.group)) == [first, second]
+    third = in_conflict(project, cast, [record(DEVICE)], [record(OOM)])
     counts = adjudication.conflict_counts(project)
-    assert counts["total"] == 2
-    assert counts["by_dimension"] == {"symptom": 1, "root_cause": 1}
+    assert counts["total"] == 3
+    top = counts["pairs"][0]
+    assert (top["category_a__path"], top["category_b__path"], top["n"]) == (DEVICE, OOM, 2)
+    assert [first, third] == list(
+        adjudication.conflict_queue(project, pair=(top["category_a"], top["category_b"]))
+    )
+    assert counts["by_dimension"] == {"symptom": 2, "root_cause": 1}
 
 
 def test_agreement_on_a_retired_category_goes_to_a_lead(project, cast):

@@ -73,11 +73,13 @@ def test_queue_lists_conflicts_with_their_differences_and_filters(
 
 
 def test_conflict_view_shows_both_sides_with_differences_highlighted(
-    client_for, cast, project, conflict
+    client_for, cast, project, conflict, django_assert_max_num_queries
 ):
-    page = client_for(cast["lead"]).get(
-        reverse("conflict-detail", kwargs={"slug": project.slug, "item_id": conflict.pk})
-    )
+    client = client_for(cast["lead"])
+    with django_assert_max_num_queries(20):
+        page = client.get(
+            reverse("conflict-detail", kwargs={"slug": project.slug, "item_id": conflict.pk})
+        )
     html = page.content.decode()
     assert "annotator_a" in html and "annotator_b" in html
     assert '<span class="level differs" title="level 3">Out of Memory</span>' in html
@@ -148,6 +150,8 @@ def test_discussion_page_shows_each_other_labels_only_in_discussion(
     assert annotator.get(url).status_code == 403
     response = client_for(cast["lead"]).post(reverse("conflict-discuss", kwargs=kwargs))
     assert response.status_code == 302
+    queue = client_for(cast["lead"]).get(reverse("conflict-queue", kwargs={"slug": project.slug}))
+    assert 'id="in-discussion"' in queue.content.decode()
     html = annotator.get(url).content.decode()
     assert "You" in html and "Device Error" in html and "Out of Memory" in html
     assert "annotator_b" not in html

@@ -4,6 +4,7 @@ item's history show it."""
 from annotate.models import AuditEvent, FinalLabel
 from tests.annotate.test_adjudication import (  # noqa: F401 - the autouse fixture applies
     DEVICE,
+    GPU_MEMORY,
     OOM,
     fast_password_hashing,
     in_conflict,
@@ -41,3 +42,23 @@ def test_lead_resolves_a_conflict_by_keyboard(page, live_server, login, project,
     assert rows.count() == AuditEvent.objects.filter(item=item).count() == 2
     assert "adjudicated" in rows.nth(1).inner_text() and "lead" in rows.nth(1).inner_text()
     assert page.dialogs == []
+
+
+def test_lead_splits_an_issue_into_two_failure_records(page, live_server, login, project, cast):
+    item = in_conflict(project, cast, [record(OOM)], [record(OOM), record(DEVICE)])
+    login(page, "lead")
+    page.goto(f"{live_server.url}/projects/{project.slug}/conflicts/{item.pk}/")
+    assert page.locator("[data-record-block]").count() == 2
+    page.locator("[data-remove-record]").nth(1).click()  # merge back to one record
+    assert page.locator("[data-record-block]").count() == 1
+    page.click("[data-add-record]")  # and split again, by hand
+    second = page.locator("[data-record-block]").nth(1)
+    second.locator("select[data-dimension=symptom]").select_option(label=DEVICE)
+    second.locator("select[data-dimension=root_cause]").select_option(label=GPU_MEMORY)
+    second.locator("select[data-dimension=stage]").select_option(label="Inference")
+    page.click("#decide")
+    page.wait_for_url(f"**/projects/{project.slug}/conflicts/")
+    assert page.locator(".messages").inner_text().startswith("Settled")
+    final = FinalLabel.objects.get(item=item)
+    assert final.labels.values("record").distinct().count() == 2
+    assert final.labels.filter(record=1, dimension__key="symptom").get().category.path == DEVICE
