@@ -7,7 +7,6 @@ Error replies all look alike: ``{"detail": ..., "code": ..., "fields": {field: [
 
 from __future__ import annotations
 
-from django.db import transaction
 from django.db.models import F, Prefetch
 from django.http import FileResponse, Http404, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
@@ -24,19 +23,17 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 from mining.models import Comment, Issue
 
-from . import filters, releases, services
+from . import codebook, filters, releases, services
 from . import serializers as s
 from .access import ALL_ROLES, MANAGERS, OWNERS, get_item_for_user, get_project_for_user
 from .dataset_io import MAX_FILE_BYTES, too_big_message
 from .exporting import CONTENT_TYPES, filename, pseudonym, stream_export
 from .importing import ImportFailed, Source, import_dataset
 from .models import (
-    PATH_SEPARATOR,
     Annotation,
     AnnotationLabel,
     Assignment,
     Category,
-    CodebookChange,
     FinalLabel,
     FinalRecordLabel,
     Item,
@@ -252,40 +249,6 @@ class CodebookDetail(ProjectScoped, APIView):
         return Response(codebook_data(self.project))
 
 
-@transaction.atomic
-def edit_category(*, project: Project, category: Category, user, **changes) -> Category:
-    """Rename a category or edit its description and examples, recording the change and
-    bumping the codebook version; a rename rewrites the paths of its subtree."""
-    changes = {k: v for k, v in changes.items() if getattr(category, k) != v}
-    if not changes:
-        return category
-    old_path = category.path
-    for key, value in changes.items():
-        setattr(category, key, value)
-    if "name" in changes:
-        siblings = Category.objects.filter(dimension=category.dimension, parent=category.parent_id)
-        if siblings.exclude(pk=category.pk).filter(name=category.name).exists():
-            raise services.ServiceError(f"'{category.name}' already exists at this level.")
-        category.path = category.compute_path()
-        for child in Category.objects.filter(
-            dimension=category.dimension, path__startswith=old_path + PATH_SEPARATOR
-        ):
-            child.path = category.path + child.path[len(old_path) :]
-            child.save(update_fields=["path"])
-    category.save()
-    project.codebook_version += 1
-    Project.objects.filter(pk=project.pk).update(codebook_version=project.codebook_version)
-    kind = CodebookChange.Kind.RENAME if "name" in changes else CodebookChange.Kind.EDIT
-    CodebookChange.objects.create(
-        project=project,
-        version=project.codebook_version,
-        kind=kind,
-        payload={"category": category.pk, "old_path": old_path, "fields": sorted(changes)},
-        user=user,
-    )
-    return category
-
-
 class CategoryDetail(ProjectScoped, APIView):
     """Owners and leads edit a category's name, description and examples (merge and split
     belong to adjudication)."""
@@ -301,9 +264,19 @@ class CategoryDetail(ProjectScoped, APIView):
         )
         form = s.CategoryEditSerializer(data=request.data)
         form.is_valid(raise_exception=True)
-        category = edit_category(
-            project=self.project, category=category, user=request.user, **form.validated_data
-        )
+        data = form.validated_data
+        if "name" in data and data["name"] != category.name:
+            category = codebook.rename_category(
+                project=self.project, actor=request.user, category=category, name=data["name"]
+            )
+        if "description" in data or "examples" in data:
+            category = codebook.edit_category(
+                project=self.project,
+                actor=request.user,
+                category=category,
+                description=data.get("description", category.description),
+                examples=data.get("examples"),
+            )
         data = {**{f: getattr(category, f) for f in ("id", "name", "path", "depth")}}
         data.update(description=category.description, examples=category.examples)
         data.update(retired=category.retired, children=[])

@@ -4,9 +4,8 @@ A release holds the final labels (olf, JSONL, CSV), every annotator's labels of 
 under stable pseudonyms (JSONL), the codebook with its version (JSON), an agreement report
 (JSON), a README with counts and a manifest with the SHA-256 of every file.
 
-The agreement report is computed here (percent agreement and Cohen's kappa per dimension and
-level, over the first two annotators of each double-labeled settled item, failure records
-matched by index) until the analysis app offers a shared implementation.
+The agreement report is the analysis app's (analysis.agreement), the same numbers as the
+agreement page; it holds statistics only, never an annotator's labels.
 """
 
 from __future__ import annotations
@@ -15,77 +14,36 @@ import hashlib
 import io
 import json
 import zipfile
-from collections import defaultdict
-from itertools import groupby
 
-import numpy as np
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from statsmodels.stats.inter_rater import cohens_kappa
+
+from analysis.agreement import build_agreement_report
 
 from .exporting import iter_records, stream_export
-from .models import PATH_SEPARATOR, AnnotationLabel, Item, Project, Release
+from .models import Item, Project, Release
 from .queries import category_tree
 from .services import ServiceError
 
 ZIP_DATE = (2020, 1, 1, 0, 0, 0)  # fixed member dates: the same data gives the same bytes
 
 
-def agreement_report(pairs: dict[str, list[tuple[str, str]]]) -> dict:
-    """Per dimension and level: percent agreement and Cohen's kappa of paired paths.
-
-    `pairs` maps a dimension key to (path of rater 1, path of rater 2) tuples, paths as
-    ' > '-joined category paths. Pure: no database."""
-    report = {}
-    for key, rows in pairs.items():
-        depth = max((len(p.split(PATH_SEPARATOR)) for row in rows for p in row), default=0)
-        levels = []
-        for level in range(1, depth + 1):
-            cut = [(_ancestor(a, level), _ancestor(b, level)) for a, b in rows]
-            levels.append({"level": level, **_agreement(cut)})
-        report[key] = {"pairs": len(rows), **_agreement(rows), "levels": levels}
-    return report
+def agreement_document(project: Project) -> dict:
+    """The analysis app's agreement report (per dimension and level), as plain JSON."""
+    report = build_agreement_report(project=project)
+    return {
+        "method": "analysis.agreement: Cohen's kappa with CI, Krippendorff's alpha, Gwet's "
+        "AC1 and percent agreement per dimension and level over annotator pairs",
+        "rows": json.loads(json.dumps(report.rows(), default=_plain)),
+    }
 
 
-def _ancestor(path: str, level: int) -> str:
-    return PATH_SEPARATOR.join(path.split(PATH_SEPARATOR)[:level])
-
-
-def _agreement(rows) -> dict:
-    if not rows:
-        return {"percent_agreement": None, "cohens_kappa": None}
-    agree = sum(a == b for a, b in rows) / len(rows)
-    labels = sorted({x for row in rows for x in row})
-    if len(labels) < 2:
-        # One category used by both raters throughout: kappa is undefined.
-        return {"percent_agreement": round(100 * agree, 2), "cohens_kappa": None}
-    index = {label: i for i, label in enumerate(labels)}
-    table = np.zeros((len(labels), len(labels)))
-    for a, b in rows:
-        table[index[a], index[b]] += 1
-    kappa = float(cohens_kappa(table, return_results=False))
-    return {"percent_agreement": round(100 * agree, 2), "cohens_kappa": round(kappa, 4)}
-
-
-def annotation_pairs(project: Project) -> dict[str, list[tuple[str, str]]]:
-    """Paired category paths of the first two annotators of each settled item."""
-    rows = (
-        AnnotationLabel.objects.filter(item__project=project, item__state=Item.State.SETTLED)
-        .order_by("item_id", "annotator_id", "record")
-        .values_list("item_id", "annotator_id", "record", "dimension__key", "category__path")
-    )
-    pairs: dict[str, list] = defaultdict(list)
-    for _, item_rows in groupby(rows.iterator(chunk_size=2000), key=lambda r: r[0]):
-        by_annotator: dict[int, dict] = {}
-        for _, annotator, record, key, path in item_rows:
-            by_annotator.setdefault(annotator, {})[(record, key)] = path
-        if len(by_annotator) < 2:
-            continue
-        first, second = list(by_annotator.values())[:2]
-        for slot in sorted(first.keys() & second.keys()):
-            pairs[slot[1]].append((first[slot], second[slot]))
-    return dict(pairs)
+def _plain(value):
+    """numpy scalars and other stragglers as JSON values."""
+    if hasattr(value, "item"):
+        return value.item()
+    return str(value)
 
 
 def codebook_document(project: Project) -> dict:
@@ -156,7 +114,7 @@ def _readme(project, version, title, counts, created_at) -> str:
         "- `annotations.jsonl`: every annotator's labels of settled items; annotators appear "
         "only as stable pseudonyms (`annotator-…`)",
         "- `codebook.json`: dimensions and category trees, with the codebook version",
-        "- `agreement.json`: percent agreement and Cohen's kappa per dimension and level",
+        "- `agreement.json`: agreement statistics per dimension and level",
         "- `manifest.json`: SHA-256 of every file above",
         "",
     ]
@@ -172,11 +130,7 @@ def build_archive(project: Project, version: str, title: str) -> tuple[bytes, di
     annotations = "".join(_annotator_rows(project))
     files["annotations.jsonl"] = annotations.encode()
     files["codebook.json"] = json.dumps(codebook_document(project), indent=2).encode()
-    agreement = {
-        "method": "percent agreement and Cohen's kappa (statsmodels) per dimension and level, "
-        "first two annotators of each settled item, failure records matched by index",
-        "dimensions": agreement_report(annotation_pairs(project)),
-    }
+    agreement = agreement_document(project)
     files["agreement.json"] = json.dumps(agreement, indent=2).encode()
     annotator_lines = [json.loads(line) for line in annotations.splitlines()]
     items = Item.objects.filter(project=project)

@@ -14,8 +14,9 @@ CAST = ("owner", "lead", "annotator_a", "outsider", None)
 
 
 @pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+def media_root(settings, tmp_path):
+    """Release archives go to a temporary folder, not the working tree."""
+    settings.MEDIA_ROOT = tmp_path / "media"
 
 
 @pytest.fixture

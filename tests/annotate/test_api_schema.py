@@ -33,6 +33,12 @@ CHECKS = [
 ]
 
 
+@pytest.fixture(autouse=True)
+def media_root(settings, tmp_path):
+    """Release archives go to a temporary folder, not the working tree."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
 @pytest.fixture
 def api_schema(db):
     # Like Django's test client: keep the test's connection (and its transaction) open
@@ -45,8 +51,7 @@ def api_schema(db):
 
 
 @pytest.fixture
-def owner_token(project, cast, settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+def owner_token(project, cast):
     import_dataset(project=project, sources=collect_sources([FIXTURES], "olf"))
     return Token.objects.create(user=cast["owner"]).key
 

@@ -20,11 +20,6 @@ from .test_import import FIXTURES, RECORD, olf
 STUDY_FIELDS = ("link", "status", "SYMPTOM", "ROOT CAUSE", "STAGE", "model", "architecture")
 
 
-@pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def normalised(record):
     row = {k: record[k] for k in STUDY_FIELDS}
     for key in ("SYMPTOM", "ROOT CAUSE", "STAGE"):

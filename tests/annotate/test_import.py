@@ -358,9 +358,3 @@ def test_collect_sources_names_a_missing_path(tmp_path):
     os.mkdir(tmp_path / "empty dir ")
     with pytest.raises(ImportFailed, match="no .json files"):
         collect_sources([tmp_path / "empty dir "], "olf")
-
-
-@pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    """The cast's passwords hashed cheaply: PBKDF2 would dominate these tests' runtime."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
