@@ -147,7 +147,8 @@ class GitHubClient:
         except requests.exceptions.ConnectionError as error:
             if "timed out" in str(error):
                 raise Transient("timeout: the API did not answer in time") from None
-            raise Unreachable(self.scrub(f"cannot reach {self.base_url}: {error}")) from None
+            reason = getattr(error.args[0], "reason", error) if error.args else error
+            raise Unreachable(f"cannot reach {self.base_url} ({type(reason).__name__})") from None
         self._note_rate(reply_headers)
         return self._classify(status, reply_headers, body)
 

@@ -55,7 +55,7 @@ def _steps(project: Project, definition: PoolDefinition):
     """(label, Q) for each filter that is set, in the order the funnel shows them."""
     d = definition
     steps = [("pull requests excluded", Q(is_pull_request=False))]
-    duplicate = Q(labels__contains=["duplicate"]) | Q(raw__state_reason="duplicate")
+    duplicate = Q(labels__contains=["duplicate"]) | Q(raw__contains={"state_reason": "duplicate"})
     steps.append(("duplicates and deleted issues excluded", ~duplicate & Q(gone="")))
     if d.repositories:
         steps.append(("repositories", Q(repository__in=d.repositories)))

@@ -28,6 +28,7 @@ from . import client as gh
 from .budget import make_budget
 from .models import Comment, Issue, MiningJob, MiningTask, Repository
 from .progress import (
+    eta_seconds,
     github_timestamp,
     list_fraction,
     parse_full_name,
@@ -192,7 +193,9 @@ def store_issues(*, repository: Repository, pages: list[dict]) -> None:
         return
     by_id = {row.github_id: row for row in rows}
     # An issue transferred here from another stored repository keeps its GitHub id.
+    moved_from = {}
     for moved in Issue.objects.filter(github_id__in=by_id).exclude(repository=repository):
+        moved_from[moved.pk] = moved.github_id
         moved.moved_to = by_id[moved.github_id].raw.get("html_url", "")[:200]
         moved.gone, moved.github_id = Issue.Gone.MOVED, None
         moved.save(update_fields=["gone", "github_id", "moved_to"])
@@ -202,6 +205,12 @@ def store_issues(*, repository: Repository, pages: list[dict]) -> None:
         unique_fields=["repository", "number"],
         update_fields=ISSUE_FIELDS,
     )
+    if moved_from:  # the comments travel with the issue (they keep their ids)
+        new_pk = dict(
+            Issue.objects.filter(github_id__in=moved_from.values()).values_list("github_id", "pk")
+        )
+        for old_pk, github_id in moved_from.items():
+            Comment.objects.filter(issue_id=old_pk).update(issue_id=new_pk[github_id])
     _flag_edited_items(repository, {row.number: row for row in rows})
 
 
@@ -315,7 +324,9 @@ def _store_page(repo, kind, reply, tracker, single, first_mark, started, phase):
             **{f"{kind}_watermark": new_mark, f"{kind}_etag": etag}
         )
         fraction = list_fraction(first_mark, new_mark, started)
-        counts = {"issues": len(data)} if kind == "issues" else {"comments": len(data)}
+        # Rows at the old watermark were stored before (since= is inclusive): not new.
+        fresh = sum(1 for d in data if mark is None or parse_timestamp(d["updated_at"]) > mark)
+        counts = {"issues": fresh} if kind == "issues" else {"comments": fresh}
         tracker.record(pages=1, progress=(phase + fraction) / 2, **counts)
     setattr(repo, f"{kind}_watermark", new_mark)
     return new_mark
@@ -602,9 +613,7 @@ def cancel_mining_job(*, job: MiningJob) -> MiningJob:
     job.tasks.filter(status__in=[MiningJob.Status.QUEUED, MiningJob.Status.WAITING]).update(
         status=MiningJob.Status.CANCELLED, finished_at=timezone.now()
     )
-    transaction.on_commit(lambda: finish_job_if_done(job_id=job.pk))
-    job.refresh_from_db()
-    return job
+    return finish_job_if_done(job_id=job.pk)
 
 
 @transaction.atomic
@@ -650,3 +659,16 @@ def run_job_sync(*, job: MiningJob, client=None, on_page=None, sleep=time.sleep)
                 logger.info("mining job %s: %s", job.pk, wait)
                 sleep(wait.seconds)
     return finish_job_if_done(job_id=job.pk)
+
+
+def job_progress(job: MiningJob) -> dict:
+    """The job's completion (0..1, an estimate while crawling: lists carry no totals) and
+    the estimated seconds left."""
+    tasks = list(job.tasks.values_list("status", "progress"))
+    if not tasks:
+        return {"fraction": 0.0, "eta_seconds": None, "percent": 0}
+    finished = (MiningJob.Status.DONE, MiningJob.Status.FAILED, MiningJob.Status.CANCELLED)
+    fraction = sum(1.0 if s in finished else p for s, p in tasks) / len(tasks)
+    elapsed = (timezone.now() - job.started_at).total_seconds() if job.started_at else 0.0
+    eta = None if job.status not in ACTIVE else eta_seconds(fraction, elapsed)
+    return {"fraction": fraction, "eta_seconds": eta, "percent": round(fraction * 100)}

@@ -17,6 +17,7 @@ def emulator():
 @pytest.fixture
 def token(emulator, settings):
     settings.GITHUB_TOKEN = emulator.token
+    settings.GITHUB_API_URL = emulator.url
     return emulator.token
 
 

@@ -1,0 +1,121 @@
+"""The miner's pages: repositories, jobs (start, watch, cancel) and the pool builder.
+Owners act; leads may look."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from annotate.access import MANAGERS, OWNERS, get_project_for_user
+
+from . import pool, services
+from .access import get_job_for_user, project_jobs, project_repositories
+from .forms import JobForm, PoolForm, RepositoryForm
+from .models import Issue
+
+
+def _require_owner(membership):
+    if membership.role not in OWNERS:
+        raise PermissionDenied("Only the project's owners can do this.")
+
+
+@login_required
+def repositories(request, slug):
+    project, membership = get_project_for_user(request.user, slug, roles=MANAGERS)
+    form = RepositoryForm()
+    if request.method == "POST":
+        _require_owner(membership)
+        form = RepositoryForm(request.POST)
+        if form.is_valid():
+            repository = services.add_repository(
+                project=project,
+                full_name=form.cleaned_data["full_name"],
+                group=form.cleaned_data["group"],
+                metadata=form.metadata() or None,
+            )
+            messages.success(request, f"{repository.full_name} added.")
+            return redirect("mining-repositories", slug=slug)
+    rows = [
+        (repo, Issue.objects.filter(repository=repo, fetched=True).count())
+        for repo in project_repositories(project)
+    ]
+    context = {"project": project, "membership": membership, "form": form, "rows": rows}
+    return render(request, "mining/repositories.html", context)
+
+
+@login_required
+def jobs(request, slug):
+    project, membership = get_project_for_user(request.user, slug, roles=MANAGERS)
+    form = JobForm(project=project)
+    if request.method == "POST":
+        _require_owner(membership)
+        form = JobForm(request.POST, project=project)
+        if form.is_valid():
+            job = services.start_mining_job(
+                project=project,
+                repositories=form.cleaned_data["repositories"],
+                links=form.cleaned_data["links"],
+                kind=form.cleaned_data["kind"],
+                user=request.user,
+            )
+            return redirect("mining-job", slug=slug, job_id=job.pk)
+    context = {
+        "project": project,
+        "membership": membership,
+        "form": form,
+        "jobs": project_jobs(project)[:50],
+    }
+    return render(request, "mining/jobs.html", context)
+
+
+@login_required
+def job_detail(request, slug, job_id):
+    project, membership, job = get_job_for_user(request.user, slug, job_id)
+    context = {
+        "project": project,
+        "membership": membership,
+        "job": job,
+        "progress": services.job_progress(job),
+        "tasks": job.tasks.select_related("repository"),
+    }
+    if request.htmx:
+        return render(request, "mining/job_detail.html#progress", context)
+    return render(request, "mining/job_detail.html", context)
+
+
+@login_required
+@require_POST
+def job_cancel(request, slug, job_id):
+    project, membership, job = get_job_for_user(request.user, slug, job_id, roles=OWNERS)
+    services.cancel_mining_job(job=job)
+    messages.success(request, "Cancelling: the job stops after its current page.")
+    return redirect("mining-job", slug=slug, job_id=job.pk)
+
+
+@login_required
+def pool_builder(request, slug):
+    project, membership = get_project_for_user(request.user, slug, roles=MANAGERS)
+    data = request.POST if request.method == "POST" else (request.GET or None)
+    form = PoolForm(data, project=project)
+    funnel, error = None, ""
+    if form.is_bound and form.is_valid():
+        try:
+            definition = form.definition()
+            funnel = pool.funnel(project, definition)
+            if "commit" in request.POST:
+                _require_owner(membership)
+                items = pool.build_pool(project=project, definition=definition, user=request.user)
+                messages.success(request, f"The pool holds {len(items)} of the selected issues.")
+                return redirect("mining-pool", slug=slug)
+        except pool.PoolError as failure:
+            error = str(failure)
+    context = {
+        "project": project,
+        "membership": membership,
+        "form": form,
+        "funnel": funnel,
+        "error": error,
+        "definition": project.sample_definition,
+    }
+    return render(request, "mining/pool.html", context)

@@ -1,0 +1,189 @@
+import io
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from annotate.models import Item
+from mining import services
+from mining.demo import demo_truth, load_demo_issues
+from mining.models import Comment, Issue, MiningJob
+
+from .helpers import assert_same_data, crawl
+
+
+@pytest.fixture
+def repos(project, emulator):
+    emulator.add_repository("QwenLM", "Qwen", issues=40, comments=120)
+    emulator.add_repository("QwenLM", "Qwen2.5", issues=10, comments=5)
+    return [
+        services.add_repository(project=project, full_name="QwenLM/Qwen"),
+        services.add_repository(project=project, full_name="QwenLM/Qwen2.5"),
+    ]
+
+
+def _single(project, emulator, links):
+    job = services.start_mining_job(
+        project=project,
+        links=links,
+        kind=MiningJob.Kind.SINGLE,
+        api_url=emulator.url,
+        dispatch=False,
+    )
+    return services.run_job_sync(job=job)
+
+
+def test_single_issues_are_mined_with_their_comments(project, repos, emulator, token):
+    source = emulator.repo("QwenLM", "Qwen")
+    busy = max(source.issues, key=lambda n: source.issues[n]["comments"])
+    links = [f"https://github.com/QwenLM/Qwen/issues/{busy}", "QwenLM/Qwen#2"]
+
+    job = _single(project, emulator, links)
+
+    assert job.status == MiningJob.Status.DONE
+    issue = Issue.objects.get(repository=repos[0], number=busy)
+    assert issue.fetched and issue.title == source.issues[busy]["title"]
+    expected = {c["id"] for c in source.comments.values() if c["issue_number"] == busy}
+    assert set(issue.comments.values_list("github_id", flat=True)) == expected
+    with_comments = sum(1 for n in (busy, 2) if source.issues[n]["comments"])
+    assert emulator.requests == 2 + with_comments
+
+
+def test_single_issue_links_record_deleted_and_transferred_issues(project, repos, emulator, token):
+    emulator.delete_issue("QwenLM", "Qwen", 3)
+    new_number = emulator.transfer_issue("QwenLM", "Qwen", 4, "QwenLM", "Qwen2.5")
+
+    job = _single(project, emulator, ["QwenLM/Qwen#3", "QwenLM/Qwen#4", "QwenLM/Qwen#999"])
+
+    assert job.status == MiningJob.Status.DONE
+    assert Issue.objects.get(repository=repos[0], number=3).gone == Issue.Gone.DELETED
+    moved = Issue.objects.get(repository=repos[0], number=4)
+    assert moved.gone == Issue.Gone.MOVED
+    assert moved.moved_to == f"https://github.com/QwenLM/Qwen2.5/issues/{new_number}"
+    assert Issue.objects.get(repository=repos[0], number=999).gone == Issue.Gone.NOT_FOUND
+    assert Issue.objects.get(repository=repos[1], number=new_number).fetched
+
+
+def test_reconcile_records_gone_issues_and_keeps_their_items(project, repos, emulator, token):
+    crawl(project, repos, emulator)
+    deleted, moved = Issue.objects.get(repository=repos[0], number=5), None
+    item = Item.objects.create(project=project, issue=deleted, snapshot_title=deleted.title)
+    emulator.delete_issue("QwenLM", "Qwen", 5)
+    new_number = emulator.transfer_issue("QwenLM", "Qwen", 6, "QwenLM", "Qwen2.5")
+    emulator.reset_counters()
+
+    job = services.start_mining_job(
+        project=project,
+        repositories=[repos[0]],
+        kind=MiningJob.Kind.RECONCILE,
+        api_url=emulator.url,
+        dispatch=False,
+    )
+    job = services.run_job_sync(job=job)
+
+    assert job.status == MiningJob.Status.DONE
+    # The full list (38 issues), one GET per missing issue, and the 301's redirect.
+    assert emulator.requests == 1 + 2 + 1
+    deleted.refresh_from_db()
+    assert deleted.gone == Issue.Gone.DELETED
+    assert Item.objects.filter(pk=item.pk).exists()
+    assert deleted.comments.exists() or deleted.comment_count == 0  # nothing deleted
+    moved = Issue.objects.get(repository=repos[0], number=6)
+    assert moved.gone == Issue.Gone.MOVED and moved.moved_to.endswith(f"/issues/{new_number}")
+    # The next crawl of the target stores the transferred issue under its new number.
+    crawl(project, [repos[1]], emulator)
+    assert_same_data(emulator, repos[1])
+    assert (
+        Comment.objects.filter(issue__repository=repos[1], issue__number=new_number).count()
+        == (emulator.repo("QwenLM", "Qwen2.5").issues[new_number]["comments"])
+    )
+
+
+def test_mine_command_mines_into_a_project_and_fails_clearly(project, emulator, token, cast):
+    emulator.add_repository("deepseek-ai", "DeepSeek-V3", issues=30, comments=20)
+    out, err = io.StringIO(), io.StringIO()
+
+    call_command(
+        "mine",
+        "deepseek-ai/DeepSeek-V3",
+        "--project",
+        project.slug,
+        "--api-url",
+        emulator.url,
+        stdout=out,
+        stderr=err,
+    )
+
+    assert "Mined 1 repositories" in out.getvalue() and "30 issues" in out.getvalue()
+    repo = project.repositories.get(name="DeepSeek-V3")
+    assert_same_data(emulator, repo)
+    assert emulator.token not in out.getvalue() + err.getvalue()
+
+    with pytest.raises(CommandError, match="not found at .*404"):
+        call_command(
+            "mine",
+            "deepseek-ai/nope",
+            "--project",
+            project.slug,
+            "--api-url",
+            emulator.url,
+            stdout=out,
+            stderr=err,
+        )
+    with pytest.raises(CommandError, match="does not exist. Pass --owner"):
+        call_command(
+            "mine",
+            "deepseek-ai/DeepSeek-V3",
+            "--project",
+            "new-one",
+            "--api-url",
+            emulator.url,
+            stdout=out,
+            stderr=err,
+        )
+    call_command(
+        "mine",
+        "deepseek-ai/DeepSeek-V3",
+        "--project",
+        "new-one",
+        "--owner",
+        "owner",
+        "--api-url",
+        emulator.url,
+        stdout=out,
+        stderr=err,
+    )
+    assert project.repositories.model.objects.get(name="DeepSeek-V3").projects.count() == 2
+
+
+def test_mine_command_reports_a_bad_token_and_an_unreachable_host(
+    project, emulator, settings, monkeypatch
+):
+    emulator.add_repository("deepseek-ai", "DeepSeek-V3", issues=3)
+    settings.GITHUB_TOKEN = "ghp_not_the_right_one"
+    monkeypatch.setattr(services, "BACKOFF_SECONDS", 0.01)
+    args = ["mine", "deepseek-ai/DeepSeek-V3", "--project", project.slug]
+    with pytest.raises(CommandError, match="401 Bad credentials"):
+        call_command(*args, "--api-url", emulator.url, stdout=io.StringIO(), stderr=io.StringIO())
+    with pytest.raises(CommandError, match="Cannot reach the GitHub API at http://127.0.0.1:9"):
+        call_command(
+            *args, "--api-url", "http://127.0.0.1:9", stdout=io.StringIO(), stderr=io.StringIO()
+        )
+
+
+def test_demo_loader_is_deterministic_idempotent_and_knows_the_truth(project):
+    repositories = [
+        ("QwenLM", "Qwen", "Qwen", {"model": "Qwen", "architecture": "Dense"}),
+        ("meta-llama", "llama3", "Llama", {"model": "llama3", "architecture": "Dense"}),
+    ]
+    items = load_demo_issues(project=project, repositories=repositories, per_repository=30)
+    again = load_demo_issues(project=project, repositories=repositories, per_repository=30)
+
+    assert [i.pk for i in items] == [i.pk for i in again]
+    assert len(items) == 2 * (30 - 30 // 9)  # every issue, no pull request
+    assert [i.position for i in items] == list(range(len(items)))
+    assert not any(i.issue.is_pull_request for i in items)
+    assert items[0].metadata["architecture"] == "Dense"
+    truth = demo_truth(items[0].issue)
+    assert set(truth) == {"symptom", "root_cause", "stage"}
+    assert " > " in truth["symptom"]
+    assert Issue.objects.filter(repository__projects=project).count() == 60
