@@ -21,7 +21,9 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 BASE_URL = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/faultline")
 DB_NAME = "bench_agreement"
-ITEMS = int(os.environ.get("BENCH_AGREEMENT_ITEMS", "200000"))
+ITEMS = int(os.environ.get("BENCH_AGREEMENT_ITEMS", "500000"))
+# Keep the database afterwards (to profile queries by hand); it is dropped at the next run.
+KEEP = os.environ.get("BENCH_AGREEMENT_KEEP") == "1"
 
 
 def admin_connection():
@@ -46,23 +48,85 @@ def main():
         from django.db import connections
 
         connections.close_all()
-        with admin_connection() as conn:
-            conn.execute(f"DROP DATABASE IF EXISTS {DB_NAME}")
+        if not KEEP:
+            with admin_connection() as conn:
+                conn.execute(f"DROP DATABASE IF EXISTS {DB_NAME}")
 
 
-def skewed(rng, ids, size, power=1.6):
-    """Category ids with a Zipf-like skew: a few categories take most labels."""
+LOOKUP = 4096  # entries of each dimension's sampling table: a category's share is its weight
+
+
+def skewed_lookup(ids, power=1.6) -> list[int]:
+    """A table to sample category ids with a Zipf-like skew (a few categories take most
+    labels) in SQL: entry k is the category at quantile (k + 0.5) / LOOKUP."""
     weights = 1.0 / np.arange(1, len(ids) + 1) ** power
-    return rng.choice(np.array(ids), size=size, p=weights / weights.sum())
+    cumulative = np.cumsum(weights / weights.sum())
+    picks = np.searchsorted(cumulative, (np.arange(LOOKUP) + 0.5) / LOOKUP)
+    return [int(ids[min(p, len(ids) - 1)]) for p in picks]
 
 
-def copy_rows(cursor, table, columns, rows):
-    with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
-        for row in rows:
-            copy.write_row(row)
+# Item i's annotators: (first, second) as indices into the annotators, so three of five
+# items go to the main pair and the rest to the pairs with the third annotator.
+PAIR_PLAN = [(0, 1), (0, 1), (0, 1), (0, 2), (1, 2)]
+
+GENERATE_SQL = [
+    # Issues and items: ids 1..N in a fresh database.
+    """INSERT INTO mining_issue (id, repository_id, number, title, body, state, author, labels,
+        comment_count, is_pull_request, raw, fetched, gone, moved_to, created_at)
+    SELECT g, %(repo)s, g, '', '', 'closed', '', '[]', 0, false, '{}', false, '', '',
+        '2024-01-01' FROM generate_series(1, %(n)s) g""",
+    """INSERT INTO annotate_item (id, project_id, issue_id, state, position, calibration, batch,
+        discussed, assigned_count, submitted_count, metadata, snapshot_title, snapshot_body,
+        edited_since_labeling, created_at)
+    SELECT g, %(project)s, g, 'settled', g, g <= 2000,
+        CASE WHEN g <= 1000 THEN 'pilot-1' WHEN g <= 2000 THEN 'pilot-2' ELSE '' END,
+        g %% 50 = 0, 2, 2, '{}', '', '', false, '2024-01-01' FROM generate_series(1, %(n)s) g""",
+    # Annotation 2i-1 is item i's first, 2i its second; labeling runs over 26 weeks of 2025
+    # and the codebook moves to version 2 half way; the second annotator follows 0-3 days on.
+    """CREATE UNLOGGED TABLE bench_unit AS
+    SELECT g AS i, %(first)s::int[] AS first_of, %(second)s::int[] AS second_of,
+        timestamptz '2025-01-06 09:00+00' + (g::float / %(n)s) * interval '182 days' AS t
+    FROM generate_series(1, %(n)s) g""",
+    """INSERT INTO annotate_annotation (id, item_id, annotator_id, out_of_scope,
+        out_of_scope_reason, note, codebook_version, round, created_at, updated_at)
+    SELECT 2 * i - 2 + j, i, CASE j WHEN 1 THEN first_of[1 + i %% 5] ELSE second_of[1 + i %% 5]
+        END, false, '', '', CASE WHEN at < '2025-04-07' THEN 1 ELSE 2 END, 1, at, at
+    FROM (SELECT u.i, j, u.first_of, u.second_of,
+            u.t + CASE j WHEN 1 THEN interval '0' ELSE random() * interval '3 days' END AS at
+          FROM bench_unit u CROSS JOIN (VALUES (1), (2)) v(j)) s""",
+    # Per item and dimension: the first annotator's category, and the second's, which agrees
+    # at the full path 80%% of the time and otherwise is another skewed draw.
+    """CREATE UNLOGGED TABLE bench_pick AS
+    SELECT i, d, first, CASE WHEN random() < 0.8 THEN first
+        ELSE (%(lookup)s::int[])[d][1 + floor(random() * %(size)s)::int] END AS second
+    FROM (SELECT g AS i, d,
+            (%(lookup)s::int[])[d][1 + floor(random() * %(size)s)::int] AS first
+          FROM generate_series(1, %(n)s) g CROSS JOIN generate_series(1, 3) d OFFSET 0) s""",
+    # Labels in the order they were submitted, as a live table would hold them.
+    """INSERT INTO annotate_annotationlabel (annotation_id, item_id, annotator_id, record,
+        dimension_id, category_id, evidence)
+    SELECT a.id, a.item_id, a.annotator_id, 0, (%(dims)s::int[])[p.d],
+        CASE WHEN a.id %% 2 = 1 THEN p.first ELSE p.second END, ''
+    FROM annotate_annotation a JOIN bench_pick p ON p.i = a.item_id
+    ORDER BY a.created_at, a.id, p.d""",
+    """INSERT INTO annotate_finallabel (id, item_id, provenance, out_of_scope,
+        out_of_scope_reason, rationale, error_kind, codebook_needs_work, codebook_version,
+        decided_at)
+    SELECT g, g, 'unanimous', false, '', '', '', false, 2, now()
+    FROM generate_series(1, %(n)s) g""",
+    """INSERT INTO annotate_finalrecordlabel (final_id, item_id, record, dimension_id,
+        category_id)
+    SELECT i, i, 0, (%(dims)s::int[])[d], first FROM bench_pick ORDER BY i, d""",
+    "DROP TABLE bench_unit",
+    "DROP TABLE bench_pick",
+]
+BIG_TABLES = ("mining_issue", "annotate_item", "annotate_annotation", "annotate_annotationlabel",
+              "annotate_finallabel", "annotate_finalrecordlabel")  # fmt: skip
 
 
 def generate():
+    """The issue's data set, written by the database itself (generate_series), with foreign
+    key triggers off and the plain indexes built after loading, then VACUUM ANALYZE."""
     from django.contrib.auth import get_user_model
     from django.core.management import call_command
     from django.db import connection
@@ -73,21 +137,21 @@ def generate():
     call_command("migrate", verbosity=0)
     User = get_user_model()
     owner = User.objects.create_user("bench-owner")
-    a = User.objects.create_user("bench-a")
-    b = User.objects.create_user("bench-b")
+    coders = [User.objects.create_user(f"bench-{name}") for name in "abc"]
     project = services.create_project(name="Bench", slug="bench", owner=owner)
-    for user in (a, b):
+    for user in coders:
         services.add_member(project=project, username=user.username, role=Role.ANNOTATOR)
     dims = list(project.dimensions.order_by("order"))
-    leaves = {
-        d.pk: list(
-            Category.objects.filter(dimension=d, children__isnull=True)
-            .order_by("path")
-            .values_list("pk", flat=True)
+    lookup = [
+        skewed_lookup(
+            list(
+                Category.objects.filter(dimension=d, children__isnull=True)
+                .order_by("path")
+                .values_list("pk", flat=True)
+            )
         )
         for d in dims
-    }
-    rng = np.random.default_rng(7)
+    ]
     t0 = time.perf_counter()
     with connection.cursor() as django_cursor:
         cursor = django_cursor.cursor
@@ -96,63 +160,37 @@ def generate():
             "comments_etag, created_at) VALUES ('bench', 'repo', 'Bench', '{}', '', '', now()) "
             "RETURNING id"
         )
-        repo_id = cursor.fetchone()[0]
-        cursor.execute("SELECT nextval(pg_get_serial_sequence('mining_issue', 'id'))")
-        first_issue = cursor.fetchone()[0] + 1
-        issue_cols = ["id", "repository_id", "number", "title", "body", "state", "author",
-                      "labels", "comment_count", "is_pull_request", "raw", "fetched", "gone",
-                      "moved_to", "created_at"]  # fmt: skip
-        copy_rows(cursor, "mining_issue", issue_cols, (
-            (first_issue + i, repo_id, i + 1, "", "", "closed", "", "[]", 0, False, "{}", False,
-             "", "", "2024-01-01")
-            for i in range(ITEMS)
-        ))  # fmt: skip
+        params = {
+            "repo": cursor.fetchone()[0],
+            "project": project.pk,
+            "n": ITEMS,
+            "first": [coders[a].pk for a, _ in PAIR_PLAN],
+            "second": [coders[b].pk for _, b in PAIR_PLAN],
+            "lookup": lookup,
+            "size": LOOKUP,
+            "dims": [d.pk for d in dims],
+        }
         cursor.execute(
-            "SELECT setval(pg_get_serial_sequence('mining_issue', 'id'), %s)",
-            [first_issue + ITEMS],
+            "SELECT indexname, indexdef FROM pg_indexes i WHERE tablename = ANY(%s) AND NOT "
+            "EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname)",
+            [list(BIG_TABLES)],
         )
-        item_cols = ["id", "project_id", "issue_id", "state", "position", "calibration", "batch",
-                     "discussed", "assigned_count", "submitted_count", "metadata",
-                     "snapshot_title", "snapshot_body", "edited_since_labeling",
-                     "created_at"]  # fmt: skip
-        copy_rows(cursor, "annotate_item", item_cols, (
-            (i + 1, project.pk, first_issue + i, "settled", i, i < 1000,
-             "pilot" if i < 1000 else "", False, 2, 2, "{}", "", "", False, "2024-01-01")
-            for i in range(ITEMS)
-        ))  # fmt: skip
-        weeks = rng.integers(0, 26, size=ITEMS)
-        ann_cols = ["id", "item_id", "annotator_id", "out_of_scope", "out_of_scope_reason",
-                    "note", "codebook_version", "round", "created_at", "updated_at"]  # fmt: skip
-        copy_rows(cursor, "annotate_annotation", ann_cols, (
-            (2 * i + j + 1, i + 1, user, False, "", "", 1 + (weeks[i] >= 13), 1,
-             f"2025-{1 + weeks[i] // 4:02d}-{1 + 7 * (weeks[i] % 4):02d}T10:00:00+00", "now")
-            for i in range(ITEMS) for j, user in enumerate((a.pk, b.pk))
-        ))  # fmt: skip
-        copy_rows(cursor, "annotate_finallabel",
-                  ["id", "item_id", "provenance", "out_of_scope", "out_of_scope_reason",
-                   "rationale", "error_kind", "codebook_needs_work", "codebook_version",
-                   "decided_at"],
-                  ((i + 1, i + 1, "unanimous", False, "", "", "", False, 1, "now")
-                   for i in range(ITEMS)))  # fmt: skip
-        label_cols = ["annotation_id", "item_id", "annotator_id", "record", "dimension_id",
-                      "category_id", "evidence"]  # fmt: skip
-        for d in dims:
-            first = skewed(rng, leaves[d.pk], ITEMS)
-            # The second annotator agrees about 80% of the time, else picks a skewed category.
-            agree = rng.random(ITEMS) < 0.8
-            second = np.where(agree, first, skewed(rng, leaves[d.pk], ITEMS))
-            copy_rows(cursor, "annotate_annotationlabel", label_cols, (
-                (2 * i + j + 1, i + 1, user, 0, d.pk, int(cat), "")
-                for i in range(ITEMS)
-                for j, (user, cat) in enumerate(((a.pk, first[i]), (b.pk, second[i])))
-            ))  # fmt: skip
-            copy_rows(cursor, "annotate_finalrecordlabel",
-                      ["final_id", "item_id", "record", "dimension_id", "category_id"],
-                      ((i + 1, i + 1, 0, d.pk, int(first[i])) for i in range(ITEMS)))  # fmt: skip
-        for table in ("annotate_item", "annotate_annotation"):
-            cursor.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), %s)",
-                           [2 * ITEMS + 1])  # fmt: skip
-        cursor.execute("ANALYZE")
+        indexes = cursor.fetchall()
+        cursor.execute("SET session_replication_role = replica")  # our own rows: skip FK checks
+        cursor.execute("SELECT setseed(0.7)")
+        for name, _ in indexes:
+            cursor.execute(f'DROP INDEX "{name}"')
+        for sql in GENERATE_SQL:
+            cursor.execute(sql, params)
+        for _, definition in indexes:
+            cursor.execute(definition)
+        cursor.execute("SET session_replication_role = DEFAULT")
+        for table in BIG_TABLES:
+            cursor.execute(
+                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                f"(SELECT max(id) FROM {table}))"
+            )
+        cursor.execute("VACUUM ANALYZE")
     return project, time.perf_counter() - t0
 
 
@@ -184,7 +222,8 @@ def export_and_sklearn(project) -> tuple[float, float]:
         for key, units in by_key.items():
             if key == "key":
                 continue
-            pairs = [(v["bench-a"], v["bench-b"]) for v in units.values() if len(v) == 2]
+            # The annotator created first (the smaller id) is "A", as in our report.
+            pairs = [tuple(v[u] for u in sorted(v)) for v in units.values() if len(v) == 2]
             first, second = zip(*pairs, strict=True)
             kappas[key] = cohen_kappa_score(first, second)
     return time.perf_counter() - t0, kappas
