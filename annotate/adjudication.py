@@ -633,6 +633,19 @@ def side_letter(index: int) -> str:
     return chr(ord("A") + index)
 
 
+def annotator_aliases(item: Item) -> dict[int, str]:
+    """What leads call the item's annotators in its history: "Annotator A", "Annotator B"
+    when the project hides names, otherwise nothing (their usernames are shown)."""
+    if not item.project.hide_annotator_names:
+        return {}
+    annotators = (
+        Annotation.objects.filter(item=item)
+        .order_by("created_at", "id")
+        .values_list("annotator_id", flat=True)
+    )
+    return {pk: f"Annotator {side_letter(i)}" for i, pk in enumerate(annotators)}
+
+
 def comparison_table(item: Item, annotations, hide_names: bool) -> dict:
     """The annotations side by side: per failure record and dimension, each side's chain
     of categories with the levels that differ flagged, plus each side's note and evidence.

@@ -198,4 +198,5 @@ class ItemHistoryView(APIView):
     def get(self, request, slug, item_id):
         _, item = _managed_item(request, slug, item_id)
         events = AuditEvent.objects.filter(item=item).select_related("actor")
-        return Response(AuditEventSerializer(events, many=True).data)
+        context = {"aliases": adjudication.annotator_aliases(item)}
+        return Response(AuditEventSerializer(events, many=True, context=context).data)

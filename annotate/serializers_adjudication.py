@@ -140,8 +140,14 @@ class ItemAnnotationsSerializer(serializers.Serializer):
 
 
 class AuditEventSerializer(serializers.ModelSerializer):
-    actor = serializers.CharField(source="actor.username", default=None)
+    actor = serializers.SerializerMethodField(
+        help_text="Username; 'Annotator A' etc. when the project hides annotators' names."
+    )
 
     class Meta:
         model = AuditEvent
         fields = ["id", "kind", "actor", "created_at", "payload"]
+
+    def get_actor(self, event) -> str | None:
+        alias = self.context.get("aliases", {}).get(event.actor_id)
+        return alias or (event.actor.username if event.actor else None)

@@ -231,23 +231,11 @@ def item_reopen(request, slug, item_id):
     )
 
 
-def _actor_names(project, item) -> dict[int, str]:
-    """Annotators' names as leads may see them (letters when names are hidden)."""
-    annotators = list(
-        Annotation.objects.filter(item=item).order_by("created_at", "id").values_list(
-            "annotator_id", "annotator__username")
-    )  # fmt: skip
-    return {
-        pk: f"Annotator {adjudication.side_letter(i)}" if project.hide_annotator_names else name
-        for i, (pk, name) in enumerate(annotators)
-    }
-
-
 @login_required
 def item_history(request, slug, item_id):
     project, membership = get_project_for_user(request.user, slug, roles=MANAGERS)
     item = get_item_for_user(request.user, project, item_id, roles=MANAGERS)
-    names = _actor_names(project, item)
+    names = adjudication.annotator_aliases(item)
     events = []
     for event in AuditEvent.objects.filter(item=item).select_related("actor"):
         actor = names.get(event.actor_id) or (event.actor.username if event.actor else "system")

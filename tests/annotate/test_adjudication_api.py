@@ -146,6 +146,13 @@ def test_history_lists_every_event_in_order(api_for, cast, project, conflict):
     assert events[1]["actor"] == "lead"
     assert events[1]["payload"]["final"]["records"] == [record(OOM)]
     assert len(events) == AuditEvent.objects.filter(item=conflict).count()
+    AuditEvent.objects.create(
+        project=project, item=conflict, actor=cast["annotator_b"], kind="annotation_replaced"
+    )
+    project.hide_annotator_names = True
+    project.save()
+    actors = [e["actor"] for e in api_for(cast["lead"]).get(url).json()]
+    assert actors == [None, "lead", "Annotator B"]
 
 
 def test_api_schema_documents_the_adjudication_endpoints(api_for, cast):
