@@ -14,7 +14,7 @@ The comparison itself (`compare_sides` and its helpers) is plain Python over ids
 from dataclasses import dataclass
 
 from django.db import transaction
-from django.db.models import Count, Min, OuterRef, Q, Subquery
+from django.db.models import Count, Max, Min, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -283,16 +283,20 @@ def _retired_ids(category_ids) -> set[int]:
 
 
 def _mark_revisions(item: Item, annotations: list[Annotation]) -> bool:
-    """Bump the round of annotations revised since the discussion began; True when every
-    annotator has revised."""
-    frozen = dict(
-        AnnotationRound.objects.filter(item=item)
+    """Number the rounds of annotations revised since the latest discussion began (one past
+    the frozen round); True when every annotator has revised."""
+    frozen = {
+        pk: (at, last_round)
+        for pk, at, last_round in AnnotationRound.objects.filter(item=item)
         .values_list("annotation_id")
-        .annotate(at=Min("frozen_at"))
+        .annotate(at=Max("frozen_at"), last_round=Max("round"))
         .order_by()
-    )
-    revised = [a for a in annotations if a.pk in frozen and a.updated_at > frozen[a.pk]]
-    Annotation.objects.filter(pk__in=[a.pk for a in revised], round=1).update(round=2)
+    }
+    revised = [a for a in annotations if a.pk in frozen and a.updated_at > frozen[a.pk][0]]
+    for annotation in revised:
+        next_round = frozen[annotation.pk][1] + 1
+        if annotation.round != next_round:
+            Annotation.objects.filter(pk=annotation.pk).update(round=next_round)
     return bool(annotations) and len(revised) == len(annotations)
 
 

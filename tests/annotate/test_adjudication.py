@@ -303,6 +303,19 @@ def test_lead_can_close_a_discussion_or_decide_during_it(project, cast):
     assert Item.objects.get(pk=item.pk).state == Item.State.SETTLED
 
 
+def test_a_second_discussion_waits_for_new_revisions(project, cast):
+    item = in_conflict(project, cast, [record(OOM)], [record(DEVICE)])
+    adjudication.start_discussion(item=item, actor=cast["lead"])
+    _revise(item, cast["annotator_a"], [record(ASSERTION)])
+    assert _revise(item, cast["annotator_b"], [record(HANG)]) == Item.State.CONFLICT
+    adjudication.start_discussion(item=Item.objects.get(pk=item.pk), actor=cast["lead"])
+    assert AnnotationRound.objects.filter(item=item).count() == 4  # rounds 1 and 2 kept
+    assert _revise(item, cast["annotator_a"], [record(DEVICE)]) == Item.State.DISCUSSION
+    assert _revise(item, cast["annotator_b"], [record(DEVICE)]) == Item.State.SETTLED
+    rounds = set(Annotation.objects.filter(item=item).values_list("round", flat=True))
+    assert rounds == {3}
+
+
 def test_queue_filters_and_orders_oldest_first(project, cast):
     first = in_conflict(project, cast, [record(OOM)], [record(DEVICE)])
     second = in_conflict(project, cast, [record(root_cause=GPU_MEMORY)],
