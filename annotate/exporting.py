@@ -23,6 +23,7 @@ from .models import (
     AnnotationLabel,
     FinalLabel,
     FinalRecordLabel,
+    Item,
     Project,
 )
 
@@ -93,7 +94,9 @@ RECORD_ZERO = Value(0, output_field=IntegerField())
 def final_rows_query(project: Project, dimensions):
     """One row per final failure record, ordered by sample position."""
     return (
-        FinalRecordLabel.objects.filter(item__project=project, final__out_of_scope=False)
+        FinalRecordLabel.objects.filter(
+            item__project=project, item__state=Item.State.SETTLED, final__out_of_scope=False
+        )
         .values(
             **_columns(
                 record=F("record"),
@@ -114,7 +117,9 @@ def all_rows_query(project: Project, dimensions):
     without categories), each item's rows together: final first, then by annotator."""
     finals = final_rows_query(project, dimensions).order_by()
     final_oos = (
-        FinalLabel.objects.filter(item__project=project, out_of_scope=True)
+        FinalLabel.objects.filter(
+            item__project=project, item__state=Item.State.SETTLED, out_of_scope=True
+        )
         .values(
             **_columns(
                 record=RECORD_ZERO,
