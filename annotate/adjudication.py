@@ -20,7 +20,6 @@ from django.utils import timezone
 
 from .models import (
     Annotation,
-    AnnotationLabel,
     AnnotationRound,
     AnnotationRoundLabel,
     AuditEvent,
@@ -187,7 +186,8 @@ def final_snapshot(final: FinalLabel) -> dict:
     }
 
 
-def _annotations(item: Item) -> list[Annotation]:
+def item_annotations(item: Item) -> list[Annotation]:
+    """The item's annotations with their labels, oldest first (side A, B, ...)."""
     return list(
         Annotation.objects.filter(item=item)
         .select_related("annotator")
@@ -313,7 +313,7 @@ def settle_if_complete(*, item: Item, actor=None) -> str:
     Returns the item's resulting state."""
     if item.state not in (Item.State.OPEN, Item.State.DISCUSSION):
         return item.state
-    annotations = _annotations(item)
+    annotations = item_annotations(item)
     if len(annotations) < item.project.overlap:
         return item.state
     differences = compare_sides([side_of(a) for a in annotations], category_parents(item.project))
@@ -430,7 +430,7 @@ def decide_item(
     records = [] if out_of_scope else [r for r in (records or []) if r]
     if not out_of_scope and not records:
         raise AdjudicationError("Give at least one failure record, or mark it out of scope.")
-    annotations = _annotations(item)
+    annotations = item_annotations(item)
     sides = [side_of(a) for a in annotations]
     used = {pair for side in sides for record in side.records for pair in record.items()}
     chosen = {pair for record in records for pair in record.items()}
@@ -505,7 +505,7 @@ def start_discussion(*, item: Item, actor, note: str = "") -> Item:
     item = _lock(item)
     if item.state != Item.State.CONFLICT:
         raise AdjudicationError("Only an item in conflict can be sent to discussion.")
-    annotations = _annotations(item)
+    annotations = item_annotations(item)
     for annotation in annotations:
         _freeze(annotation)
     item.state = Item.State.DISCUSSION
@@ -523,7 +523,7 @@ def end_discussion(*, item: Item, actor) -> str:
     if item.state != Item.State.DISCUSSION:
         raise AdjudicationError("This item is not in discussion.")
     differences = compare_sides(
-        [side_of(a) for a in _annotations(item)], category_parents(item.project)
+        [side_of(a) for a in item_annotations(item)], category_parents(item.project)
     )
     if differences:
         return _enter_conflict(item, differences, actor, kind="discussion_ended")
@@ -542,7 +542,7 @@ def reopen_item(*, item: Item, actor, reason: str) -> Item:
     if not reason.strip():
         raise AdjudicationError("Say why the item is re-opened.")
     differences = compare_sides(
-        [side_of(a) for a in _annotations(item)], category_parents(item.project)
+        [side_of(a) for a in item_annotations(item)], category_parents(item.project)
     )
     store_conflicts(item=item, differences=differences)
     item.state = Item.State.CONFLICT
@@ -773,12 +773,3 @@ def _agreement_by_dimension(rows, item_ids) -> dict[int, int]:
             if len(values) == 1:
                 agreed[dim] = agreed.get(dim, 0) + 1
     return agreed
-
-
-def labels_used_by(category: Category) -> dict[str, int]:
-    """How many labels of each kind point at `category` (used by the codebook services)."""
-    return {
-        "annotation_labels": AnnotationLabel.objects.filter(category=category).count(),
-        "final_labels": FinalRecordLabel.objects.filter(category=category).count(),
-        "round_labels": AnnotationRoundLabel.objects.filter(category=category).count(),
-    }

@@ -11,9 +11,9 @@ from django.db import transaction
 from django.db.models import F, Q
 
 from .adjudication import (
-    _annotations,
     category_parents,
     compare_sides,
+    item_annotations,
     side_of,
     store_conflicts,
 )
@@ -256,7 +256,7 @@ def _refresh_conflicts(project: Project, category_ids) -> None:
     ).filter(Q(conflicts__category_a__in=category_ids) | Q(conflicts__category_b__in=category_ids))
     parents = category_parents(project)
     for item in items.distinct():
-        sides = [side_of(a) for a in _annotations(item)]
+        sides = [side_of(a) for a in item_annotations(item)]
         store_conflicts(item=item, differences=compare_sides(sides, parents))
 
 
