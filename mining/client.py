@@ -118,6 +118,9 @@ class GitHubClient:
             per_page=PER_PAGE,
             retry=retry,
             user_agent="faultline-miner",
+            # No fixed pause between requests: the shared budget paces the miner.
+            seconds_between_requests=None,
+            seconds_between_writes=None,
         )
         self._requester = self._github.requester
 
