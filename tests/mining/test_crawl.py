@@ -153,4 +153,4 @@ def test_a_lazy_attribute_leak_shows_in_the_request_count(repository, emulator, 
     for issue in list(issues)[:5]:
         issue.closed_by  # noqa: B018 - the leak under test
     github.close()
-    assert emulator.requests >= listed + 5 + 3
+    assert emulator.requests == listed + 5  # one GET per issue read
