@@ -15,8 +15,14 @@ computed on the pooled table of every pair of annotators (the one with the small
 "A"); Krippendorff's alpha weighs each unit's pairs by 1/(m_u - 1) as its definition says.
 The breakdowns by pair, batch, week and codebook version use the pooled pairs alone.
 
-Queries: one for the codebook (two small ones), one GROUP BY over the pairs, one over the
-label counts per dimension, one for units coded by more than two annotators.
+Queries. On PostgreSQL: the codebook (two small ones), one scan of the project's labels that
+groups them by unit (dimension, item, record) and counts units by (number of labels, the first
+and the second annotator's label), and, only where some unit has more than two labels, two
+more over those units alone. Elsewhere (SQLite for ``make run``) the portable ORM path: one
+GROUP BY over the self-joined labels, one over the label counts per dimension, one for units
+coded by more than two annotators. Both give the same rows; everything after is numpy on
+those aggregate rows. The breakdowns (pair, batch, week, codebook version) add their keys to
+the GROUP BY and are computed only when asked for.
 """
 
 from collections import defaultdict
@@ -24,6 +30,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from django.contrib.auth import get_user_model
+from django.db import connection, transaction
 from django.db.models import Count, F
 from django.db.models.functions import Greatest, TruncWeek
 
@@ -91,29 +98,40 @@ def agreement_labels(
     return labels
 
 
-def count_pairs(labels) -> np.ndarray:
+@dataclass
+class Counts:
+    """What the statistics need from the database: pair rows of PAIR_FIELDS (batch, week and
+    version None unless breakdowns were asked for), the per-unit category counts of units
+    with more than two labels by dimension, and the labels without a partner by dimension."""
+
+    pairs: list[tuple]
+    crowded: dict[int, list[tuple]]
+    unpaired: dict[int, int]
+
+
+# --- Portable path (the ORM; SQLite) -------------------------------------------------------
+
+
+def count_pairs(labels, *, breakdowns: bool = True) -> list[tuple]:
     """One GROUP BY over the self-join of labels on (item, record, dimension) with the first
-    annotator's id below the second's: rows of PAIR_FIELDS as an int64 array (week as an
-    ordinal day, batch as an index into the returned batch names are handled by the caller)."""
+    annotator's id below the second's: rows of PAIR_FIELDS."""
     pairs = labels.filter(
         item__annotations__annotator__gt=F("annotator"),
         item__annotations__labels__record=F("record"),
         item__annotations__labels__dimension=F("dimension"),
     )
-    return list(
-        pairs.values_list(
-            "dimension_id",
-            "annotator_id",
-            "item__annotations__annotator_id",
-            "category_id",
-            "item__annotations__labels__category_id",
+    keys = ["dimension_id", "annotator_id", "item__annotations__annotator_id", "category_id",
+            "item__annotations__labels__category_id"]  # fmt: skip
+    if breakdowns:
+        keys += [
             "item__batch",
             TruncWeek(Greatest("annotation__created_at", "item__annotations__created_at")),
             Greatest("annotation__codebook_version", "item__annotations__codebook_version"),
-        )
-        .annotate(n=Count("id"))
-        .order_by()
-    )
+        ]
+    rows = pairs.values_list(*keys).annotate(n=Count("id")).order_by()
+    if breakdowns:
+        return list(rows)
+    return [(*row[:5], None, None, None, row[5]) for row in rows]
 
 
 def crowded_unit_counts(project, labels) -> list[tuple]:
@@ -133,8 +151,189 @@ def crowded_unit_counts(project, labels) -> list[tuple]:
     )
 
 
+def _counts_orm(project, filters: dict, breakdowns: bool) -> Counts:
+    labels = agreement_labels(project, **filters)
+    pairs = count_pairs(labels, breakdowns=breakdowns)
+    crowded = defaultdict(list)
+    for dim_id, item_id, record, cat_id, n in crowded_unit_counts(project, labels):
+        crowded[dim_id].append((item_id, record, cat_id, n))
+    totals = dict(labels.values_list("dimension_id").annotate(n=Count("id")).order_by())
+    paired = defaultdict(int)
+    for row in pairs:
+        paired[row[0]] += 2 * row[-1]
+    unpaired = {
+        dim: _unpaired(total, paired[dim], crowded.get(dim, [])) for dim, total in totals.items()
+    }
+    return Counts(pairs=pairs, crowded=dict(crowded), unpaired=unpaired)
+
+
+def _unpaired(total: int, paired_in_pairs: int, crowded_rows) -> int:
+    """Labels with no partner. Pair rows count each label once per partner; a unit with m
+    values holds m labels but m(m-1)/2 pairs, so crowded units are counted separately."""
+    if not crowded_rows:
+        return max(total - paired_in_pairs, 0)
+    per_unit: dict[tuple, int] = defaultdict(int)
+    for item_id, record, _cat, n in crowded_rows:
+        per_unit[(item_id, record)] += n
+    pair_labels_in_crowded = sum(m * (m - 1) for m in per_unit.values() if m >= 2)
+    labels_in_crowded = sum(m for m in per_unit.values() if m >= 2)
+    return max(total - (paired_in_pairs - pair_labels_in_crowded + labels_in_crowded), 0)
+
+
+# --- PostgreSQL path (raw SQL on annotate_annotationlabel alone) ---------------------------
+
+# A unit's labels packed as annotator id << 32 | category id, so that min() and max() give
+# the first and the second annotator's labels of a two-label unit (ids stay below 2**31).
+UNIT_SQL = """
+SELECT dim, m, lo, hi{outer}, count(*) FROM (
+    SELECT l.dimension_id AS dim, count(*) AS m,
+        min((l.annotator_id::bigint << 32) | l.category_id) AS lo,
+        max((l.annotator_id::bigint << 32) | l.category_id) AS hi{inner}
+    FROM annotate_annotationlabel l{joins}
+    WHERE l.dimension_id = ANY(%(dims)s){where}
+    GROUP BY l.dimension_id, l.item_id, l.record
+) unit GROUP BY dim, m, lo, hi{outer}
+"""
+UNIT_BREAKDOWN_INNER = (
+    ", max(i.batch) AS batch, max(a.created_at) AS at, max(a.codebook_version) AS version"
+)
+UNIT_BREAKDOWN_OUTER = ", batch, (date_trunc('week', at AT TIME ZONE %(tz)s))::date, version"
+
+# Units with more than two labels: every pair of their annotators, and their category counts.
+CROWDED_UNITS = """
+WITH crowded AS (
+    SELECT l.dimension_id, l.item_id, l.record FROM annotate_annotationlabel l
+    JOIN annotate_item i ON i.id = l.item_id
+    WHERE l.dimension_id = ANY(%(dims)s) AND l.item_id IN (
+        SELECT a.item_id FROM annotate_annotation a JOIN annotate_item i ON i.id = a.item_id
+        WHERE i.project_id = %(project)s GROUP BY a.item_id HAVING count(*) > 2){where}
+    GROUP BY 1, 2, 3 HAVING count(*) > 2
+)"""
+CROWDED_PAIRS_SQL = (
+    CROWDED_UNITS
+    + """
+SELECT x.dimension_id, x.annotator_id, y.annotator_id, x.category_id, y.category_id{keys},
+    count(*)
+FROM crowded c
+JOIN annotate_annotationlabel x
+    ON x.dimension_id = c.dimension_id AND x.item_id = c.item_id AND x.record = c.record
+JOIN annotate_annotationlabel y ON y.dimension_id = c.dimension_id AND y.item_id = c.item_id
+    AND y.record = c.record AND y.annotator_id > x.annotator_id{joins}
+GROUP BY 1, 2, 3, 4, 5{group}
+"""
+)
+CROWDED_PAIRS_KEYS = (
+    ", i.batch, (date_trunc('week', greatest(ax.created_at, ay.created_at) AT TIME ZONE "
+    "%(tz)s))::date, greatest(ax.codebook_version, ay.codebook_version)"
+)
+CROWDED_PAIRS_JOINS = """
+JOIN annotate_item i ON i.id = c.item_id
+JOIN annotate_annotation ax ON ax.id = x.annotation_id
+JOIN annotate_annotation ay ON ay.id = y.annotation_id"""
+CROWDED_COUNTS_SQL = (
+    CROWDED_UNITS
+    + """
+SELECT l.dimension_id, l.item_id, l.record, l.category_id, count(*) FROM crowded c
+JOIN annotate_annotationlabel l
+    ON l.dimension_id = c.dimension_id AND l.item_id = c.item_id AND l.record = c.record
+GROUP BY 1, 2, 3, 4
+"""
+)
+LOW_32 = (1 << 32) - 1
+
+
+def _item_filters(filters: dict) -> str:
+    where = ""
+    if filters.get("exclude_calibration"):
+        where += " AND NOT i.calibration"
+    if filters.get("exclude_discussed"):
+        where += " AND NOT i.discussed"
+    return where
+
+
+def _counts_sql(project, dimension_ids, filters: dict, breakdowns: bool) -> Counts:
+    where = _item_filters(filters)
+    joins = " JOIN annotate_item i ON i.id = l.item_id" if where or breakdowns else ""
+    if breakdowns:
+        joins += " JOIN annotate_annotation a ON a.id = l.annotation_id"
+    sql = UNIT_SQL.format(
+        inner=UNIT_BREAKDOWN_INNER if breakdowns else "",
+        outer=UNIT_BREAKDOWN_OUTER if breakdowns else "",
+        joins=joins,
+        where=where,
+    )
+    params = {"dims": list(dimension_ids), "project": project.pk, "tz": connection.timezone_name}
+    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
+        # SET LOCAL, so for this transaction only: the hash table of every unit gets the
+        # memory it needs instead of spilling to disk, and JIT compilation, which costs
+        # more than it saves on this plan, is skipped.
+        cursor.execute(
+            "SELECT set_config('work_mem', '512MB', true), set_config('jit', 'off', true)"
+        )
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    width = 8 if breakdowns else 5
+    columns = list(zip(*rows, strict=True)) if rows else [()] * width
+    dim, m, lo, hi, n = (np.array(columns[i], dtype=np.int64) for i in (0, 1, 2, 3, width - 1))
+    unpaired = {int(d): int(n[(dim == d) & (m == 1)].sum()) for d in np.unique(dim)}
+    two = np.flatnonzero(m == 2)
+    pairs = list(
+        zip(
+            dim[two].tolist(), (lo[two] >> 32).tolist(), (hi[two] >> 32).tolist(),
+            (lo[two] & LOW_32).tolist(), (hi[two] & LOW_32).tolist(),
+            *([columns[i][j] for j in two] for i in (4, 5, 6)) if breakdowns else
+            ([None] * len(two),) * 3,
+            n[two].tolist(), strict=True,
+        )
+    )  # fmt: skip
+    crowded = defaultdict(list)
+    if (m > 2).any():
+        pairs += _crowded_pairs_sql(params, where, breakdowns)
+        with connection.cursor() as cursor:
+            cursor.execute(CROWDED_COUNTS_SQL.format(where=where), params)
+            for dim_id, item_id, record, cat_id, count in cursor.fetchall():
+                crowded[dim_id].append((item_id, record, cat_id, count))
+    return Counts(pairs=pairs, crowded=dict(crowded), unpaired=unpaired)
+
+
+def _crowded_pairs_sql(params, where: str, breakdowns: bool) -> list[tuple]:
+    sql = CROWDED_PAIRS_SQL.format(
+        where=where,
+        keys=CROWDED_PAIRS_KEYS if breakdowns else "",
+        joins=CROWDED_PAIRS_JOINS if breakdowns else "",
+        group=", 6, 7, 8" if breakdowns else "",
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    if breakdowns:
+        return rows
+    return [(*row[:5], None, None, None, row[5]) for row in rows]
+
+
+def count_agreement(
+    project,
+    trees,
+    *,
+    exclude_calibration=False,
+    exclude_discussed=False,
+    breakdowns=True,
+    portable=False,
+) -> Counts:
+    """The aggregate counts behind the report: raw SQL on PostgreSQL, the ORM elsewhere (or
+    when ``portable``)."""  # fmt: skip
+    filters = {"exclude_calibration": exclude_calibration, "exclude_discussed": exclude_discussed}
+    if connection.vendor == "postgresql" and not portable:
+        dims = [tree.dimension.pk for tree in trees.values()]
+        return _counts_sql(project, dims, filters, breakdowns)
+    return _counts_orm(project, filters, breakdowns)
+
+
+# --- Statistics on the aggregate rows ------------------------------------------------------
+
+
 class _Pairs:
-    """The pair rows as numpy columns, with per-level category indices."""
+    """The pair rows as numpy columns."""
 
     def __init__(self, rows):
         self.count = len(rows)
@@ -146,24 +345,28 @@ class _Pairs:
         self.cat_b = np.array(cols[4], dtype=np.int64)
         self.batch = list(cols[5])
         self.week = list(cols[6])
-        self.version = np.array(cols[7], dtype=np.int64)
+        self.version = list(cols[7])
         self.n = np.array(cols[8], dtype=np.int64)
 
 
-def _level_index(tree: DimensionTree, cats: np.ndarray, level: int):
-    """Map category ids to ancestors at ``level``: (ordered ancestor ids, index per row)."""
-    unique, inverse = np.unique(cats, return_inverse=True)
-    ancestors = np.array([tree.ancestor(int(c), level) for c in unique], dtype=np.int64)
-    ids = tree.ordered(ancestors.tolist())
+def _rollup(tree: DimensionTree, leaf_ids, level: int):
+    """(ordered category ids at ``level``, the 0/1 matrix leaf index -> level index)."""
+    ancestors = [tree.ancestor(int(c), level) for c in leaf_ids]
+    ids = tree.ordered(ancestors)
     position = {cid: i for i, cid in enumerate(ids)}
-    mapped = np.array([position[a] for a in ancestors], dtype=np.int64)
-    return ids, mapped[inverse] if len(inverse) else inverse
+    matrix = np.zeros((len(leaf_ids), len(ids)), dtype=np.int64)
+    matrix[np.arange(len(leaf_ids)), [position[a] for a in ancestors]] = 1
+    return ids, matrix
 
 
-def _square(ia, ib, n, k) -> np.ndarray:
-    table = np.zeros((k, k), dtype=np.int64)
-    np.add.at(table, (ia, ib), n)
-    return table
+def _codes(values) -> tuple[list, np.ndarray]:
+    """Distinct values in order (None last) and each row's index into them."""
+    index: dict = {}
+    raw = np.fromiter((index.setdefault(v, len(index)) for v in values), np.int64, len(values))
+    keys = sorted(index, key=lambda v: (v is None, v))
+    remap = np.empty(len(index), dtype=np.int64)
+    remap[[index[k] for k in keys]] = np.arange(len(keys))
+    return keys, remap[raw] if len(raw) else raw
 
 
 def _crowded_correction(tree, rows, ids, level) -> np.ndarray | None:
@@ -211,18 +414,6 @@ def _category_rows(table, ids, tree) -> list[dict]:
     return result
 
 
-def _breakdown(pairs, mask, keys, ia, ib, k) -> list[tuple]:
-    """Pair tables per distinct value of ``keys`` (a list aligned with the pair rows)."""
-    groups: dict = defaultdict(list)
-    for row in np.flatnonzero(mask):
-        groups[keys[row]].append(row)
-    result = []
-    for key in sorted(groups, key=lambda v: (v is None, v)):
-        rows = np.array(groups[key])
-        result.append((key, _square(ia[rows], ib[rows], pairs.n[rows], k)))
-    return result
-
-
 def _week_label(value) -> str:
     if value is None:
         return "(none)"
@@ -230,104 +421,114 @@ def _week_label(value) -> str:
     return f"{year}-W{week:02d}"
 
 
-def build_agreement_report(
-    *, project, exclude_calibration: bool = False, exclude_discussed: bool = False
-) -> AgreementReport:
-    """Agreement per dimension and level (1 .. full path), per category, per annotator pair,
-    and over time (calibration batch, ISO week, codebook version). Read-only."""
-    trees = load_codebook(project)
-    labels = agreement_labels(
-        project, exclude_calibration=exclude_calibration, exclude_discussed=exclude_discussed
-    )
-    pairs = _Pairs(count_pairs(labels))
-    crowded = defaultdict(list)
-    for dim_id, item_id, record, cat_id, n in crowded_unit_counts(project, labels):
-        crowded[dim_id].append((item_id, record, cat_id, n))
-    label_totals = dict(labels.values_list("dimension_id").annotate(n=Count("id")).order_by())
+@dataclass
+class _Breakdown:
+    """One breakdown of a dimension's pairs: its keys and the leaf tables per key."""
 
-    annotator_ids = sorted(set(pairs.a.tolist()) | set(pairs.b.tolist()))
+    name: str
+    keys: list
+    tables: np.ndarray  # keys x leaves x leaves
+
+
+def _breakdowns(pairs: _Pairs, sel, ia, ib, k_leaf, several_pairs: bool) -> list[_Breakdown]:
+    columns = {
+        "batch": [pairs.batch[i] for i in sel],
+        "week": [pairs.week[i] for i in sel],
+        "version": [pairs.version[i] for i in sel],
+    }
+    if several_pairs:
+        columns = {"pair": list(zip(pairs.a[sel].tolist(), pairs.b[sel].tolist(), strict=True)),
+                   **columns}  # fmt: skip
+    result = []
+    for name, values in columns.items():
+        keys, index = _codes(values)
+        tables = np.zeros((len(keys), k_leaf, k_leaf), dtype=np.int64)
+        np.add.at(tables, (index, ia, ib), pairs.n[sel])
+        result.append(_Breakdown(name, keys, tables))
+    return result
+
+
+def build_agreement_report(
+    *,
+    project,
+    exclude_calibration: bool = False,
+    exclude_discussed: bool = False,
+    breakdowns: bool = False,
+    portable: bool = False,
+) -> AgreementReport:
+    """Agreement per dimension and level (1 .. full path) and per category; with
+    ``breakdowns``, also per annotator pair and over time (calibration batch, ISO week,
+    codebook version). ``portable`` forces the ORM path. Read-only."""  # fmt: skip
+    trees = load_codebook(project)
+    counts = count_agreement(
+        project, trees, exclude_calibration=exclude_calibration,
+        exclude_discussed=exclude_discussed, breakdowns=breakdowns, portable=portable,
+    )  # fmt: skip
+    pairs = _Pairs(counts.pairs)
+    annotator_ids = np.unique(np.concatenate([pairs.a, pairs.b])).tolist()
     User = get_user_model()
     names = dict(User.objects.filter(pk__in=annotator_ids).values_list("pk", "username"))
     if project.hide_annotator_names:
         names = {pk: f"Annotator {i}" for i, pk in enumerate(annotator_ids, start=1)}
 
-    dimensions, pair_rows, batch_rows, week_rows, version_rows = [], [], [], [], []
-    weeks = [_week_label(w) for w in pairs.week]
-    versions = pairs.version.tolist()
-    pair_keys = list(zip(pairs.a.tolist(), pairs.b.tolist(), strict=True))
+    dimensions = []
+    rows = {"pair": [], "batch": [], "week": [], "version": []}
     for tree in trees.values():
         dim = tree.dimension
-        mask = pairs.dimension == dim.pk
+        sel = np.flatnonzero(pairs.dimension == dim.pk)
+        leaf_ids, inverse = np.unique(
+            np.concatenate([pairs.cat_a[sel], pairs.cat_b[sel]]), return_inverse=True
+        )
+        ia, ib = inverse[: len(sel)], inverse[len(sel) :]
+        leaf = np.zeros((len(leaf_ids), len(leaf_ids)), dtype=np.int64)
+        np.add.at(leaf, (ia, ib), pairs.n[sel])
+        split = (
+            _breakdowns(pairs, sel, ia, ib, len(leaf_ids), len(annotator_ids) > 2)
+            if breakdowns
+            else []
+        )
         report = DimensionReport(key=dim.key, name=dim.name)
-        paired_labels = 2 * int(pairs.n[mask].sum())
         for level in tree.levels():
             full = level == tree.depth
-            sel = np.flatnonzero(mask)
-            ids, index = _level_index(
-                tree, np.concatenate([pairs.cat_a[sel], pairs.cat_b[sel]]), level
-            )
-            ia_sel, ib_sel = index[: len(sel)], index[len(sel) :]
-            k = len(ids)
-            table = _square(ia_sel, ib_sel, pairs.n[sel], k)
+            ids, up = _rollup(tree, leaf_ids, level)
+            table = up.T @ leaf @ up
             coincidence = metrics.pair_coincidence(table).astype(float)
-            correction = _crowded_correction(tree, crowded.get(dim.pk, []), ids, level)
+            correction = _crowded_correction(tree, counts.crowded.get(dim.pk, []), ids, level)
             if correction is not None:
                 coincidence = coincidence + correction
             summary = metrics.agreement_summary(table, coincidence)
-            summary["unpaired"] = _unpaired(
-                label_totals.get(dim.pk, 0), paired_labels, crowded.get(dim.pk, [])
-            )
+            summary["unpaired"] = counts.unpaired.get(dim.pk, 0)
             report.levels.append(
                 LevelReport(
-                    level=level,
-                    full_path=full,
-                    summary=summary,
-                    ids=ids,
-                    labels=[tree.paths[c] for c in ids],
-                    matrix=table.tolist(),
+                    level=level, full_path=full, summary=summary, ids=ids,
+                    labels=[tree.paths[c] for c in ids], matrix=table.tolist(),
                     categories=_category_rows(table, ids, tree),
                 )
-            )
-            # Breakdowns need indices aligned with every pair row, not only this dimension's.
-            ia = np.zeros(pairs.count, dtype=np.int64)
-            ib = np.zeros(pairs.count, dtype=np.int64)
-            ia[sel], ib[sel] = ia_sel, ib_sel
+            )  # fmt: skip
             common = {"dimension": dim.key, "level": level, "full_path": full}
-            if len(annotator_ids) > 2:
-                for (a, b), t in _breakdown(pairs, mask, pair_keys, ia, ib, k):
-                    pair_rows.append(
-                        {**common, "annotator_a": names.get(a, str(a)),
-                         "annotator_b": names.get(b, str(b)), **metrics.agreement_summary(t)}
+            for part in split:
+                for key, t in zip(part.keys, up.T @ part.tables @ up, strict=True):
+                    rows[part.name].append(
+                        {**common, **_breakdown_key(part.name, key, names),
+                         **metrics.agreement_summary(t)}
                     )  # fmt: skip
-            for batch, t in _breakdown(pairs, mask, pairs.batch, ia, ib, k):
-                batch_rows.append(
-                    {**common, "batch": batch or "(none)", **metrics.agreement_summary(t)}
-                )
-            for week, t in _breakdown(pairs, mask, weeks, ia, ib, k):
-                week_rows.append({**common, "week": week, **metrics.agreement_summary(t)})
-            for version, t in _breakdown(pairs, mask, versions, ia, ib, k):
-                version_rows.append(
-                    {**common, "codebook_version": version, **metrics.agreement_summary(t)}
-                )
         dimensions.append(report)
     return AgreementReport(
         dimensions=dimensions,
         annotators={pk: names.get(pk, str(pk)) for pk in annotator_ids},
-        pairs=pair_rows,
-        by_batch=batch_rows,
-        by_week=week_rows,
-        by_version=version_rows,
+        pairs=rows["pair"],
+        by_batch=rows["batch"],
+        by_week=rows["week"],
+        by_version=rows["version"],
     )
 
 
-def _unpaired(total: int, paired_in_pairs: int, crowded_rows) -> int:
-    """Labels with no partner. Pair rows count each label once per partner; a unit with m
-    values holds m labels but m(m-1)/2 pairs, so crowded units are counted separately."""
-    if not crowded_rows:
-        return max(total - paired_in_pairs, 0)
-    per_unit: dict[tuple, int] = defaultdict(int)
-    for item_id, record, _cat, n in crowded_rows:
-        per_unit[(item_id, record)] += n
-    pair_labels_in_crowded = sum(m * (m - 1) for m in per_unit.values() if m >= 2)
-    labels_in_crowded = sum(m for m in per_unit.values() if m >= 2)
-    return max(total - (paired_in_pairs - pair_labels_in_crowded + labels_in_crowded), 0)
+def _breakdown_key(name: str, key, names: dict) -> dict:
+    if name == "pair":
+        a, b = key
+        return {"annotator_a": names.get(a, str(a)), "annotator_b": names.get(b, str(b))}
+    if name == "batch":
+        return {"batch": key or "(none)"}
+    if name == "week":
+        return {"week": _week_label(key)}
+    return {"codebook_version": key}

@@ -22,6 +22,7 @@ from .reports import (
 )
 from .specs import SpecError
 
+BREAKDOWN_TABLES = ("pairs", "batches", "weeks", "versions")
 TABLE_TYPES = {"csv": "text/csv; charset=utf-8", "tex": "application/x-tex; charset=utf-8"}
 
 
@@ -38,13 +39,14 @@ def _table_response(caption, header, rows, fmt: str, filename: str) -> HttpRespo
     return _download(text, TABLE_TYPES["tex"], f"{filename}.tex")
 
 
-def _agreement(request, slug):
+def _agreement(request, slug, *, breakdowns: bool = True):
     project, membership = get_project_for_user(request.user, slug, roles=MANAGERS)
     filters = parse_agreement_filters(request.GET)
     report = build_agreement_report(
         project=project,
         exclude_calibration=filters.exclude_calibration,
         exclude_discussed=filters.exclude_discussed,
+        breakdowns=breakdowns,
     )
     return project, membership, filters, report
 
@@ -97,7 +99,8 @@ def _breakdowns(tables, *, several_pairs: bool) -> list[dict]:
 @login_required
 def agreement_table(request, slug, name, fmt):
     try:
-        project, _, filters, report = _agreement(request, slug)
+        # The breakdown tables need the breakdowns; the summary and per-level ones do not.
+        project, _, filters, report = _agreement(request, slug, breakdowns=name in BREAKDOWN_TABLES)
     except SpecError as error:
         return HttpResponseBadRequest(str(error))
     tables = agreement_tables(report, filters)
@@ -110,7 +113,7 @@ def agreement_table(request, slug, name, fmt):
 @login_required
 def agreement_chart(request, slug, fmt):
     try:
-        project, _, _, report = _agreement(request, slug)
+        project, _, _, report = _agreement(request, slug, breakdowns=False)
     except SpecError as error:
         return HttpResponseBadRequest(str(error))
     content = charts.render(kappa_figure(report), fmt)

@@ -65,8 +65,9 @@ def test_report_per_level_matches_statsmodels(project, labeled):
 def test_exclude_calibration_filter(project, labeled):
     report = build_agreement_report(project=project, exclude_calibration=True)
     assert level(report, "symptom", 3)["n"] == 5
-    batches = {r["batch"] for r in build_agreement_report(project=project).by_batch}
-    assert batches == {"pilot", "(none)"}
+    full = build_agreement_report(project=project, breakdowns=True)
+    assert {r["batch"] for r in full.by_batch} == {"pilot", "(none)"}
+    assert build_agreement_report(project=project).by_batch == []
 
 
 def test_three_annotators_pairs_and_alpha_weighting(project, cast, labels):
@@ -81,7 +82,7 @@ def test_three_annotators_pairs_and_alpha_weighting(project, cast, labels):
         for user, value in zip(coders, values, strict=True):
             if value is not None:
                 labels.annotate(item, user, [{"symptom": value}])
-    report = build_agreement_report(project=project)
+    report = build_agreement_report(project=project, breakdowns=True)
     codes = {KERNEL: 0, OOM: 1, HANG: 2}
     reliability = [[np.nan if v[i] is None else codes[v[i]] for v in data] for i in range(3)]
     expected = krippendorff.alpha(reliability_data=reliability, level_of_measurement="nominal")
@@ -151,3 +152,80 @@ def test_only_leads_and_owners_read_agreement(project, cast, api_for, client_for
         table = client_for(cast[who]).get(f"/projects/{project.slug}/agreement/tables/summary.csv")
         assert (api.status_code, page.status_code, table.status_code) == (status,) * 3, who
     assert api_for(None).get(f"/api/projects/{project.slug}/agreement/").status_code == 401
+
+
+def same(first, second):
+    """Rows equal, floats to 1e-12 (the two paths may sum in another order)."""
+    assert len(first) == len(second)
+    for x, y in zip(first, second, strict=True):
+        assert x.keys() == y.keys()
+        for key, value in x.items():
+            if isinstance(value, float):
+                assert y[key] == pytest.approx(value, rel=1e-12, abs=1e-12), key
+            else:
+                assert y[key] == value, key
+
+
+@pytest.fixture
+def mixed(project, cast, labels):
+    """Three annotators over two weeks and two codebook versions: units with two and three
+    labels, a second record only some annotators have, calibration and discussed items."""
+    from datetime import UTC, datetime
+
+    from annotate.models import Annotation
+
+    add_member(project=project, username="annotator_c", role=Role.ANNOTATOR)
+    from django.contrib.auth import get_user_model
+
+    coders = [cast["annotator_a"], cast["annotator_b"]]
+    coders.append(get_user_model().objects.get(username="annotator_c"))
+    plan = [
+        ((OOM, OOM, HANG), [0, 1, 2], {"calibration": True, "batch": "pilot"}),
+        ((HANG, HANG, None), [0, 1], {}),
+        ((KERNEL, OOM, KERNEL), [0, 1, 2], {"discussed": True}),
+        ((OOM, KERNEL, OOM), [1, 2], {}),
+        ((OOM, OOM, OOM), [0, 2], {"calibration": True, "batch": "pilot-2"}),
+        ((HANG, OOM, KERNEL), [0, 1, 2], {}),
+    ]
+    for index, (values, who, fields) in enumerate(plan):
+        item = labels.item(**fields)
+        for position in who:
+            records = [{"symptom": values[position], "stage": "Inference"}]
+            if (index + position) % 3 == 0:
+                records.append({"symptom": values[(position + 1) % 3] or OOM})
+            annotation = labels.annotate(item, coders[position], records)
+            Annotation.objects.filter(pk=annotation.pk).update(
+                created_at=datetime(2025, 3, 3 + 7 * (index % 2) + position, 9, tzinfo=UTC),
+                codebook_version=1 + (index >= 3),
+            )
+
+
+@pytest.mark.parametrize(
+    "filters", [{}, {"exclude_calibration": True}, {"exclude_discussed": True}]
+)
+def test_sql_path_equals_portable_orm_path(project, mixed, filters):
+    fast = build_agreement_report(project=project, breakdowns=True, **filters)
+    orm = build_agreement_report(project=project, breakdowns=True, portable=True, **filters)
+    same(fast.rows(), orm.rows())
+    for d_fast, d_orm in zip(fast.dimensions, orm.dimensions, strict=True):
+        for lv_fast, lv_orm in zip(d_fast.levels, d_orm.levels, strict=True):
+            assert (lv_fast.ids, lv_fast.matrix) == (lv_orm.ids, lv_orm.matrix)
+            same(lv_fast.categories, lv_orm.categories)
+    for name in ("pairs", "by_batch", "by_week", "by_version"):
+        same(getattr(fast, name), getattr(orm, name))
+    assert len(fast.pairs) > 0 and len(fast.by_week) > len(fast.rows())
+    assert fast.annotators == orm.annotators
+
+
+def test_sql_path_query_counts(project, mixed, django_assert_num_queries):
+    # Codebook (2), work_mem and JIT, the unit scan, the crowded units' pairs and their
+    # category counts, the annotators' names.
+    with django_assert_num_queries(7):
+        build_agreement_report(project=project, breakdowns=True)
+
+
+def test_sql_path_skips_crowded_queries_for_two_annotators(
+    project, labeled, django_assert_num_queries
+):
+    with django_assert_num_queries(5):
+        build_agreement_report(project=project, breakdowns=True)
