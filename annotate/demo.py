@@ -1,28 +1,17 @@
 """The demo project: the study's codebook, a cast of users, synthetic issues from three
-model series, and labels from two simulated annotators with realistic disagreement."""
+model series mined from the GitHub emulator, and labels from two simulated annotators who
+work through the real queue, with realistic disagreement."""
 
 import random
 from dataclasses import dataclass, field
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.utils import timezone
 
-from mining.models import Comment, Issue, Repository
-from mining.synthetic import DEMO_REPOSITORIES, generate_issues
+from mining.demo import demo_truth, load_demo_issues
 
-from . import services
-from .adjudication import settle_if_complete
-from .models import (
-    Annotation,
-    AnnotationLabel,
-    Assignment,
-    Category,
-    Item,
-    Membership,
-    Project,
-    Role,
-)
+from . import labeling, services
+from .models import Annotation, Category, Membership, Project, Role
 
 DEMO_SLUG = "llm-deployment-failures"
 DEMO_GUIDELINES = """\
@@ -40,6 +29,8 @@ DEMO_USERS = [
     ("alice", Role.ANNOTATOR),
     ("bob", Role.ANNOTATOR),
 ]
+# How often a simulated annotator picks the generating category, per dimension.
+ACCURACY = {"symptom": 0.93, "root_cause": 0.9, "stage": 0.98}
 
 
 @dataclass
@@ -50,128 +41,56 @@ class DemoSummary:
     labeled: int = 0
 
 
-def _issue_from_payload(repository: Repository, payload: dict) -> Issue:
-    issue, _ = Issue.objects.update_or_create(
-        repository=repository,
-        number=payload["number"],
-        defaults={
-            "github_id": repository.pk * 10**7 + payload["number"],
-            "title": payload["title"],
-            "body": payload["body"],
-            "state": payload["state"],
-            "author": payload["user"]["login"],
-            "labels": payload["labels"],
-            "created_at": payload["created_at"],
-            "updated_at": payload["updated_at"],
-            "closed_at": payload["closed_at"],
-            "comment_count": payload["comments"],
-            "is_pull_request": "pull_request" in payload,
-            "fetched": True,
-        },
-    )
-    for comment in payload["_comments"]:
-        Comment.objects.update_or_create(
-            github_id=comment["id"] + repository.pk * 10**9,
-            defaults={
-                "issue": issue,
-                "author": comment["user"]["login"],
-                "body": comment["body"],
-                "created_at": comment["created_at"],
-                "updated_at": comment["updated_at"],
-            },
-        )
-    return issue
+class _Annotator:
+    """A simulated annotator: the truth most of the time, else a plausible slip."""
+
+    def __init__(self, project: Project, seed: str):
+        self.rng = random.Random(seed)
+        self.categories = {}
+        self.siblings = {}
+        for category in Category.objects.filter(dimension__project=project, retired=False):
+            key = (category.dimension.key, category.path)
+            self.categories[key] = category
+            self.siblings.setdefault((category.dimension.key, category.parent_id), []).append(
+                category
+            )
+
+    def choose(self, dimension: str, truth_path: str) -> str:
+        category = self.categories[(dimension, truth_path)]
+        if self.rng.random() < ACCURACY[dimension]:
+            return category.path
+        options = [c for c in self.siblings[(dimension, category.parent_id)] if c.pk != category.pk]
+        if options and self.rng.random() < 0.7:
+            return self.rng.choice(options).path
+        return self.rng.choice([c for (d, _), c in self.categories.items() if d == dimension]).path
 
 
-def insert_demo_issues(*, project: Project, per_repository: int) -> dict[int, dict]:
-    """Create the demo repositories, issues, comments and items; return each item's truth."""
-    truths = {}
-    position = 0
-    for owner, name, group, metadata in DEMO_REPOSITORIES:
-        repository, _ = Repository.objects.update_or_create(
-            owner=owner, name=name, defaults={"group": group, "metadata": metadata}
-        )
-        for payload in generate_issues(owner, name, per_repository, seed=7):
-            issue = _issue_from_payload(repository, payload)
-            item, _ = Item.objects.get_or_create(
+def label_demo_items(*, project: Project, annotators, target: int) -> int:
+    """Each annotator asks the real queue for items and submits until they have labeled
+    `target` items; the queue gives the second annotator the first one's items first.
+    Idempotent: annotators who reached the target label nothing more."""
+    created = 0
+    for user in annotators:
+        done = Annotation.objects.filter(item__project=project, annotator=user).count()
+        annotator = _Annotator(project, seed=f"demo-{user.username}-{done}")
+        for _ in range(max(0, target - done)):
+            item = labeling.next_item(project=project, user=user)
+            if item is None:
+                break
+            truth = demo_truth(item.issue)
+            record = [
+                {"dimension": key, "category": annotator.choose(key, truth[key])}
+                for key in ("symptom", "root_cause", "stage")
+            ]
+            labeling.submit_annotation(
                 project=project,
-                issue=issue,
-                defaults={
-                    "position": position,
-                    "metadata": metadata,
-                    "snapshot_title": issue.title,
-                    "snapshot_body": issue.body,
-                },
-            )
-            truths[item.pk] = payload["_truth"]
-            position += 1
-    return truths
-
-
-def _simulated_choice(rng, truth_path, by_path, siblings, accuracy):
-    category = by_path[truth_path]
-    if rng.random() < accuracy:
-        return category
-    # A realistic slip: a sibling (same parent) more often than a different branch.
-    options = [c for c in siblings[category.parent_id] if c.pk != category.pk]
-    if options and rng.random() < 0.7:
-        return rng.choice(options)
-    return rng.choice(list(by_path.values()))
-
-
-def label_demo_items(*, project: Project, truths: dict[int, dict], annotators, share: float):
-    """Have the simulated annotators label `share` of the items; settle what agrees."""
-    dimensions = {d.key: d for d in project.dimensions.all()}
-    categories = list(Category.objects.filter(dimension__project=project))
-    by_path = {(c.dimension_id, c.path): c for c in categories}
-    siblings: dict = {}
-    for c in categories:
-        siblings.setdefault(c.parent_id, []).append(c)
-    accuracy = {"symptom": 0.9, "root_cause": 0.85, "stage": 0.97}
-    labeled = 0
-    items = Item.objects.filter(project=project).select_related("project").order_by("position")
-    for item in items:
-        # One generator per item: the same item gets the same labels on every run.
-        rng = random.Random(f"demo-labels-{item.position}")
-        if rng.random() >= share or item.pk not in truths:
-            continue
-        if Annotation.objects.filter(item=item).exists():
-            continue
-        truth = truths[item.pk]
-        for annotator in annotators:
-            Assignment.objects.update_or_create(
+                user=user,
                 item=item,
-                annotator=annotator,
-                defaults={"state": Assignment.State.SUBMITTED, "completed_at": timezone.now()},
+                records=[record],
+                confidence=annotator.rng.choice([3, 4, 4, 5]),
             )
-            annotation = Annotation.objects.create(
-                item=item,
-                annotator=annotator,
-                confidence=rng.choice([3, 4, 4, 5]),
-                codebook_version=project.codebook_version,
-            )
-            labels = []
-            for key, dimension in dimensions.items():
-                dim_by_path = {p: c for (d, p), c in by_path.items() if d == dimension.pk}
-                chosen = _simulated_choice(rng, truth[key], dim_by_path, siblings, accuracy[key])
-                labels.append(
-                    AnnotationLabel(
-                        annotation=annotation,
-                        item=item,
-                        annotator=annotator,
-                        record=0,
-                        dimension=dimension,
-                        category=chosen,
-                    )
-                )
-            AnnotationLabel.objects.bulk_create(labels)
-        Item.objects.filter(pk=item.pk).update(
-            assigned_count=len(annotators), submitted_count=len(annotators)
-        )
-        item.refresh_from_db()
-        settle_if_complete(item=item)
-        labeled += 1
-    return labeled
+            created += 1
+    return created
 
 
 @transaction.atomic
@@ -182,8 +101,7 @@ def seed_demo(*, password: str, per_repository: int = 30, share: float = 0.4) ->
     for username, _role in DEMO_USERS:
         user, _ = User.objects.get_or_create(username=username)
         user.set_password(password)
-        user.is_staff = username == "owner"
-        user.is_superuser = username == "owner"
+        user.is_staff = user.is_superuser = username == "owner"
         user.save()
         users[username] = user
     project = Project.objects.filter(slug=DEMO_SLUG).first()
@@ -199,10 +117,12 @@ def seed_demo(*, password: str, per_repository: int = 30, share: float = 0.4) ->
         Membership.objects.update_or_create(
             project=project, user=users[username], defaults={"role": role}
         )
-    truths = insert_demo_issues(project=project, per_repository=per_repository)
+    items = load_demo_issues(project=project, per_repository=per_repository)
     labeled = label_demo_items(
-        project=project, truths=truths, annotators=[users["alice"], users["bob"]], share=share
+        project=project,
+        annotators=[users["alice"], users["bob"]],
+        target=round(share * len(items)),
     )
-    summary = DemoSummary(project=project, items=len(truths), labeled=labeled)
+    summary = DemoSummary(project=project, items=len(items), labeled=labeled)
     summary.logins = [(u, r, password) for u, r in DEMO_USERS]
     return summary

@@ -140,6 +140,9 @@ REDIS_URL = os.environ.get("REDIS_URL", "")
 BROKER_DIR = RUN_DIR / "broker"
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
+    # An unacknowledged task of a dead worker is redelivered after this long; it must
+    # exceed the task time limit (mining also re-queues orphans on worker start).
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 60 * 60}
     CACHES = {
         "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
     }
@@ -180,6 +183,8 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    # One error body everywhere: {"detail", "code", "fields": {field: [messages]}}.
+    "EXCEPTION_HANDLER": "annotate.api.exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Faultline API",
@@ -189,6 +194,16 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Several models have a `state` or `kind`: name each choice set after its model.
+    "ENUM_NAME_OVERRIDES": {
+        "ItemStateEnum": "annotate.models.Item.State",
+        "AssignmentStateEnum": "annotate.models.Assignment.State",
+        "CodebookChangeKindEnum": "annotate.models.CodebookChange.Kind",
+        "ConflictKindEnum": "annotate.models.Conflict.Kind",
+        "IssueStateEnum": "mining.models.Issue.State",
+        "MiningJobKindEnum": "mining.models.MiningJob.Kind",
+        "MiningJobStatusEnum": "mining.models.MiningJob.Status",
+    },
 }
 
 # Production hardening: on when DEBUG is off, the app sits behind a TLS proxy.

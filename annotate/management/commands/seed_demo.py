@@ -20,7 +20,7 @@ class Command(BaseCommand):
         summary = seed_demo(password=password, per_repository=per_repository)
         self.stdout.write(
             f"Demo project '{summary.project.name}' ({summary.project.slug}): "
-            f"{summary.items} items, {summary.labeled} newly labeled by both annotators."
+            f"{summary.items} items, {summary.labeled} new annotations."
         )
         self.stdout.write("Demo logins (username / role / password):")
         for username, role, pw in summary.logins:
