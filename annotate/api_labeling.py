@@ -10,6 +10,7 @@ from rest_framework.views import APIView
 from . import labeling
 from .access import get_item_for_user as access_item
 from .access import get_project_for_user
+from .api_adjudication import ItemAnnotationsReadMixin
 from .models import Annotation, Item
 from .serializers_labeling import (
     AnnotationInputSerializer,
@@ -138,7 +139,9 @@ class QueueNextView(APIView):
         return Response(data)
 
 
-class AnnotationSubmitView(APIView):
+class AnnotationSubmitView(ItemAnnotationsReadMixin, APIView):
+    # GET (every annotation, leads and owners) comes from adjudication's mixin: one path,
+    # one view.
     @extend_schema(
         operation_id="annotation_submit",
         summary="Submit (or replace) the caller's annotation of an item",

@@ -196,7 +196,14 @@ class Item(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["project", "issue"], name="item_unique_issue")
         ]
-        indexes = [models.Index(fields=["project", "state", "position"])]
+        indexes = [
+            models.Index(fields=["project", "state", "position"]),
+            models.Index(
+                fields=["project", "position"],
+                condition=Q(calibration=True),
+                name="item_calibration",
+            ),
+        ]
 
     def __str__(self):
         return f"item {self.pk} ({self.issue_id})"
@@ -226,7 +233,11 @@ class Assignment(models.Model):
                 fields=["item", "annotator"], name="assignment_unique_annotator"
             )
         ]
-        indexes = [models.Index(fields=["annotator", "state"])]
+        indexes = [
+            models.Index(fields=["annotator", "state"]),
+            # The expiry sweep looks for active assignments past their time.
+            models.Index(fields=["state", "expires_at"], name="assignment_expiry"),
+        ]
 
 
 class Annotation(models.Model):
@@ -279,7 +290,15 @@ class AnnotationLabel(models.Model):
                 fields=["annotation", "record", "dimension"], name="annotation_label_unique"
             )
         ]
-        indexes = [models.Index(fields=["dimension", "item", "record"])]
+        indexes = [
+            # Covering: the agreement report pairs labels per (dimension, item, record)
+            # from the index alone on PostgreSQL.
+            models.Index(
+                fields=["dimension", "item", "record"],
+                include=["annotator", "category"],
+                name="annotation_label_unit",
+            )
+        ]
 
 
 class FinalLabel(models.Model):

@@ -2,9 +2,8 @@
 
 import pytest
 from django.urls import reverse
-from rest_framework.test import APIRequestFactory, force_authenticate
+from rest_framework.test import APIClient
 
-from annotate.api_adjudication import ItemAnnotationsView
 from annotate.models import AuditEvent, FinalLabel, Item
 
 from .test_adjudication import (  # noqa: F401 - the autouse fixture applies here too
@@ -33,12 +32,11 @@ def _urls(project, item):
 
 
 def read_annotations(user, project, item):
-    """GET the item's annotations through the adjudication view itself: the labeling
-    API's POST view currently answers that path first (see the mixin's docstring)."""
-    request = APIRequestFactory().get(f"/api/projects/{project.slug}/items/{item.pk}/annotations/")
+    """GET the item's annotations through the URL (one view answers GET and POST)."""
+    client = APIClient()
     if user is not None:
-        force_authenticate(request, user=user)
-    return ItemAnnotationsView.as_view()(request, slug=project.slug, item_id=item.pk)
+        client.force_authenticate(user)
+    return client.get(f"/api/projects/{project.slug}/items/{item.pk}/annotations/")
 
 
 @pytest.mark.parametrize("who", list(EXPECTED))

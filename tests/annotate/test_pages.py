@@ -155,3 +155,13 @@ def test_admin_lists_work_for_staff(client_for, project, cast):
         "annotate/finallabel",
     ]:
         assert client.get(f"/admin/{model}/").status_code == 200, model
+
+
+def test_annotators_do_not_see_per_state_counts(client_for, project, cast):
+    ItemFactory(project=project, state="conflict")
+    ItemFactory(project=project, state="settled")
+    url = reverse("project-detail", args=[project.slug])
+    annotator_page = client_for(cast["annotator_a"]).get(url).content.decode()
+    assert "conflict" not in annotator_page
+    assert "1 of 2 items settled" in annotator_page
+    assert "conflict" in client_for(cast["lead"]).get(url).content.decode()
