@@ -104,3 +104,24 @@ class AuditEventAdmin(admin.ModelAdmin):
 class ReleaseAdmin(admin.ModelAdmin):
     list_display = ["project", "version", "sha256", "size", "created_at"]
     list_filter = ["project"]
+
+
+@admin.register(models.Conflict)
+class ConflictAdmin(admin.ModelAdmin):
+    list_display = ["item", "kind", "dimension", "level", "category_a", "category_b", "resolved"]
+    list_filter = ["project", "kind", "resolved", "level"]
+    raw_id_fields = ["item", "category_a", "category_b"]
+
+
+class AnnotationRoundLabelInline(admin.TabularInline):
+    model = models.AnnotationRoundLabel
+    extra = 0
+    raw_id_fields = ["item", "category"]
+
+
+@admin.register(models.AnnotationRound)
+class AnnotationRoundAdmin(admin.ModelAdmin):
+    list_display = ["item", "annotator", "round", "out_of_scope", "frozen_at"]
+    list_filter = ["round", "out_of_scope"]
+    raw_id_fields = ["annotation", "item"]
+    inlines = [AnnotationRoundLabelInline]

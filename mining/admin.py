@@ -34,3 +34,10 @@ class CommentAdmin(admin.ModelAdmin):
 class MiningJobAdmin(admin.ModelAdmin):
     list_display = ["id", "kind", "project", "status", "pages", "issues", "comments", "requests"]
     list_filter = ["status", "kind"]
+
+
+@admin.register(models.MiningTask)
+class MiningTaskAdmin(admin.ModelAdmin):
+    list_display = ["id", "job", "repository", "status", "phase", "attempts", "heartbeat_at"]
+    list_filter = ["status"]
+    raw_id_fields = ["job", "repository"]
