@@ -7,7 +7,9 @@ import nh3
 from markdown_it import MarkdownIt
 
 COLLAPSE_LINES = 25
-MAX_SOURCE_CHARS = 200_000
+# GitHub caps issue and comment bodies at 65,536 characters; past that, hostile input
+# (deeply nested tags, runs of brackets) costs seconds to render and sanitize.
+MAX_SOURCE_CHARS = 65_536
 
 _ALLOWED_TAGS = {
     "a",
