@@ -63,6 +63,7 @@ class Reply:
     etag: str = ""
     next_url: str | None = None
     headers: dict = field(default_factory=dict)
+    text: str = ""  # the JSON text `data` was decoded from (the miner stores it as is)
 
     @property
     def not_modified(self) -> bool:
@@ -175,7 +176,7 @@ class GitHubClient:
         message = data.get("message", "") if isinstance(data, dict) else ""
         if status == 200:
             return Reply(
-                200, data, headers.get("etag", ""), next_link(headers.get("link")), headers
+                200, data, headers.get("etag", ""), next_link(headers.get("link")), headers, body
             )
         if status in (403, 429) and headers.get("x-ratelimit-remaining") == "0":
             wait = max(float(headers.get("x-ratelimit-reset", 0)) - time.time(), 0) + 0.5

@@ -35,6 +35,7 @@ SECONDARY_MESSAGE = (
     "You have exceeded a secondary rate limit. Please wait a few minutes before you try again."
 )
 FAULT_KINDS = {"secondary", "429", "primary", "502", "slow", "truncated"}
+COUNTERS_PATH = "/_emulator/counters"  # the server-side counters; not counted, no quota
 
 
 def iso(moment: datetime | None) -> str | None:
@@ -70,6 +71,7 @@ class Repo:
     gone: dict[int, tuple[int, str]] = field(default_factory=dict)  # number -> (status, location)
     truths: dict[int, dict] = field(default_factory=dict)
     _sorted: dict[str, list] = field(default_factory=dict)
+    _rendered: dict[tuple[str, int], bytes] = field(default_factory=dict)  # (kind, id) -> JSON
 
     @property
     def full_name(self) -> str:
@@ -77,6 +79,7 @@ class Repo:
 
     def invalidate(self) -> None:
         self._sorted.clear()
+        self._rendered.clear()
 
     def ordered(self, kind: str) -> list[tuple[datetime, int, dict]]:
         """Issues or comments as (updated_at, id, row), sorted ascending; cached."""
@@ -287,6 +290,8 @@ class GitHubEmulator:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> GitHubEmulator:
+        for repo in self.repos.values():  # rendered rows carry the URL, known from now on
+            repo.invalidate()
         self._server = ThreadingHTTPServer(("127.0.0.1", self.port), _handler_for(self))
         self._server.daemon_threads = True
         self.port = self._server.server_address[1]
@@ -308,6 +313,10 @@ class GitHubEmulator:
 
     # ----- request handling (returns status, headers, body) ---------------------------
     def handle(self, path: str, headers) -> tuple[int, dict, bytes]:
+        if path == COUNTERS_PATH:  # for a benchmark that runs the emulator in a process
+            with self.lock:
+                counters = {"requests": self.requests, "quota_spent": self.quota_spent}
+            return _json(200, counters)
         with self.lock:
             self.requests += 1
         status, reply_headers, body = self._handle(path, headers)
@@ -340,7 +349,10 @@ class GitHubEmulator:
                 message = "API rate limit exceeded for user ID 1."
                 return self._with_rate(_json(403, {"message": message}))
         status, extra, payload = self._route(path)
-        body = json.dumps(payload, separators=(",", ":")).encode()
+        if isinstance(payload, bytes):  # a list page joined from cached rows
+            body = payload
+        else:
+            body = json.dumps(payload, separators=(",", ":")).encode()
         etag = 'W/"' + hashlib.sha256(body + extra.get("Link", "").encode()).hexdigest() + '"'
         if status == 200:
             extra["ETag"] = etag
@@ -447,8 +459,17 @@ class GitHubEmulator:
             next_query = {k: v for k, v in query.items() if k != "after"}
             next_query["after"] = token
             headers["Link"] = f'<{self.url}{path}?{urlencode(next_query)}>; rel="next"'
-        render = self._issue_json if kind == "issues" else self._comment_json
-        return 200, headers, [render(repo, e[2]) for e in page]
+        return 200, headers, b"[" + b",".join(self._rendered(repo, kind, e[2]) for e in page) + b"]"
+
+    def _rendered(self, repo: Repo, kind: str, row: dict) -> bytes:
+        """A row's JSON, serialised once (until the repository changes)."""
+        key = (kind, row["id"])
+        body = repo._rendered.get(key)
+        if body is None:
+            render = self._issue_json if kind == "issues" else self._comment_json
+            body = json.dumps(render(repo, row), separators=(",", ":")).encode()
+            repo._rendered[key] = body
+        return body
 
     def _repo_json(self, repo: Repo) -> dict:
         return {
@@ -518,6 +539,9 @@ def _json(status: int, payload, extra: dict | None = None):
 def _handler_for(emulator: GitHubEmulator):
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        # Headers and body leave in one send (flushed after each request): no Nagle stall.
+        wbufsize = 1 << 16
+        disable_nagle_algorithm = True
 
         def do_GET(self):  # noqa: N802 - the stdlib's naming
             status, headers, body = emulator.handle(self.path, self.headers)
@@ -543,12 +567,23 @@ def main(argv=None) -> None:
     parser.add_argument("--issues", type=int, default=200, help="issues and PRs per repository")
     parser.add_argument("--comments", type=int, default=None, help="comments per repository")
     parser.add_argument("--token", default=None, help="require this token (default: any)")
+    parser.add_argument("--quota", type=int, default=5000, help="requests per rate-limit hour")
+    parser.add_argument(
+        "--repository",
+        action="append",
+        metavar="OWNER/NAME",
+        help="serve this repository (repeatable; default: the demo's repositories)",
+    )
     args = parser.parse_args(argv)
-    emulator = GitHubEmulator(token=args.token, port=args.port)
-    for owner, name, _group, _meta in DEMO_REPOSITORIES:
+    emulator = GitHubEmulator(token=args.token, port=args.port, quota=args.quota)
+    names = [r.split("/", 1) for r in args.repository or []]
+    for owner, name in names or [(o, n) for o, n, _group, _meta in DEMO_REPOSITORIES]:
         emulator.add_repository(owner, name, issues=args.issues, comments=args.comments)
     emulator.start()
-    print(f"GitHub API emulator on {emulator.url} serving {len(emulator.repos)} repositories")
+    print(
+        f"GitHub API emulator on {emulator.url} serving {len(emulator.repos)} repositories",
+        flush=True,
+    )
     try:
         while True:
             time.sleep(3600)
