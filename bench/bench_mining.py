@@ -3,17 +3,25 @@ comments in the GitHub API emulator, crawled into PostgreSQL through the real se
 
 Prints the requests spent against ceil(N/100) + ceil(C/100) (goal: equal, +2 at most),
 the quota spent by an unchanged re-sync (goal: 0) and the ingest rate (goal: >= 1,000
-issues per second). Sizes: BENCH_MINING_ISSUES, BENCH_MINING_COMMENTS (environment).
-Works in a database of its own, bench_mining, created and dropped here.
+issues and pull requests per second). Sizes: BENCH_MINING_ISSUES, BENCH_MINING_COMMENTS
+(environment). Works in a database of its own, bench_mining, created and dropped here.
+
+The emulator runs in a process of its own (`python -m mining.emulator`), as GitHub is a
+remote server: in this process it would compete with the miner for the interpreter lock,
+and the figure would measure the emulator as much as the miner.
 """
 
+import json
 import math
 import os
+import subprocess
 import sys
 import time
+import urllib.request
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 import dj_database_url  # noqa: E402
@@ -52,39 +60,58 @@ from django.db import connection  # noqa: E402
 
 from annotate.services import create_project  # noqa: E402
 from mining import services  # noqa: E402
-from mining.emulator import GitHubEmulator  # noqa: E402
+from mining.emulator import COUNTERS_PATH  # noqa: E402
 from mining.models import Comment, Issue  # noqa: E402
 
 ISSUES = int(os.environ.get("BENCH_MINING_ISSUES", "10000"))
 COMMENTS = int(os.environ.get("BENCH_MINING_COMMENTS", "40000"))
 
 
+def start_emulator() -> tuple[subprocess.Popen, str]:
+    command = [sys.executable, "-m", "mining.emulator", "--port", "0", "--quota", "100000"]
+    command += ["--issues", str(ISSUES), "--comments", str(COMMENTS)]
+    command += ["--repository", "deepseek-ai/DeepSeek-V3", "--token", os.environ["GITHUB_TOKEN"]]
+    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    line = process.stdout.readline()  # "GitHub API emulator on http://127.0.0.1:PORT serving..."
+    if " on http" not in line:
+        process.kill()
+        sys.exit(f"the emulator did not start: {line!r}")
+    return process, line.split(" on ", 1)[1].split()[0]
+
+
+def counters(url: str) -> tuple[int, int]:
+    """The emulator's server-side counts: (requests, quota spent)."""
+    with urllib.request.urlopen(url + COUNTERS_PATH, timeout=10) as reply:
+        data = json.load(reply)
+    return data["requests"], data["quota_spent"]
+
+
+def crawl(project, repo, url):
+    job = services.start_mining_job(
+        project=project, repositories=[repo], api_url=url, dispatch=False
+    )
+    return services.run_job_sync(job=job)
+
+
 def main() -> None:
     call_command("migrate", verbosity=0)
-    emulator = GitHubEmulator(token=os.environ["GITHUB_TOKEN"], quota=100_000)
-    emulator.add_repository("deepseek-ai", "DeepSeek-V3", issues=ISSUES, comments=COMMENTS)
-    emulator.start()
+    emulator, url = start_emulator()
     try:
         project = create_project(name="Bench", slug="bench", preset=False)
         repo = services.add_repository(project=project, full_name="deepseek-ai/DeepSeek-V3")
-        started = time.perf_counter()
-        job = services.start_mining_job(
-            project=project, repositories=[repo], api_url=emulator.url, dispatch=False
-        )
-        job = services.run_job_sync(job=job)
-        elapsed = time.perf_counter() - started
-        full_requests = emulator.requests
+        started, cpu = time.perf_counter(), time.process_time()
+        job = crawl(project, repo, url)
+        elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
+        full_requests, _ = counters(url)
         stored = Issue.objects.filter(repository=repo).count()
         comments = Comment.objects.filter(issue__repository=repo).count()
-        emulator.reset_counters()
-        services.run_job_sync(
-            job=services.start_mining_job(
-                project=project, repositories=[repo], api_url=emulator.url, dispatch=False
-            )
-        )
-        resync_quota, resync_requests = emulator.quota_spent, emulator.requests
+        requests_before, quota_before = counters(url)
+        crawl(project, repo, url)
+        requests_after, quota_after = counters(url)
+        resync_quota, resync_requests = quota_after - quota_before, requests_after - requests_before
     finally:
-        emulator.stop()
+        emulator.terminate()
+        emulator.wait(timeout=10)
         connection.close()
     formula = math.ceil(ISSUES / 100) + math.ceil(COMMENTS / 100)
     print(f"sizes: {ISSUES} issues and pull requests, {COMMENTS} comments ({job.status})")
@@ -97,11 +124,12 @@ def main() -> None:
         f"unchanged re-sync: {resync_quota} quota spent ({resync_requests} requests, 304s) "
         "(goal: 0)"
     )
-    # GitHub delivers 100 issues or comments per request: 5,000 requests an hour is about
-    # 139 a second; the goal is seven times that, issues and comments alike.
+    # GitHub delivers 100 issues per request: 5,000 requests an hour is about 139 issues a
+    # second; the goal is seven times that, the whole crawl (comments too) in the time.
     print(
-        f"ingest: {elapsed:.1f} s end to end, {(ISSUES + COMMENTS) / elapsed:,.0f} issues and "
-        f"comments/s ({ISSUES / elapsed:,.0f}/s counting issues and PRs only) (goal: >= 1,000/s)"
+        f"ingest: {elapsed:.1f} s end to end ({cpu:.1f} s CPU in the miner), "
+        f"{ISSUES / elapsed:,.0f} issues and pull requests/s (goal: >= 1,000/s); "
+        f"{(ISSUES + COMMENTS) / elapsed:,.0f} issues and comments/s"
     )
 
 
