@@ -1,6 +1,10 @@
+import secrets
+
 import pytest
 from django.core.cache import cache
 from django.db import connection
+
+from mining.emulator import GitHubEmulator
 
 from .support import start_gunicorn, stop
 
@@ -28,3 +32,11 @@ def gunicorn(gunicorn_server, transactional_db):
     """The module's gunicorn; yields (base URL, log path)."""
     cache.clear()
     return gunicorn_server
+
+
+@pytest.fixture
+def emulator():
+    """A running GitHub emulator that requires its own random token."""
+    emu = GitHubEmulator(token="ghp_" + secrets.token_hex(16)).start()
+    yield emu
+    emu.stop()
