@@ -79,21 +79,34 @@ class LocalBudget:
 
 
 class RedisBudget:
-    """A budget shared through Redis by every worker using the same token."""
+    """A budget shared through Redis by every worker using the same token.
+
+    While Redis is unreachable (restarting, say) it falls back to the per-process budget:
+    GitHub's own rate-limit replies still pace the miner, and a crawl goes on."""
 
     def __init__(self, key: str, redis_url: str):
         import redis
 
         self.key = key
-        self.redis = redis.Redis.from_url(redis_url)
+        # Timeouts, so that a hung Redis cannot hang a crawl.
+        self.redis = redis.Redis.from_url(redis_url, socket_timeout=5, socket_connect_timeout=5)
+        self._errors = redis.RedisError
+        self._local = LocalBudget(key)
         self._acquire = self.redis.register_script(_ACQUIRE)
         self._observe = self.redis.register_script(_OBSERVE)
 
     def acquire(self) -> float:
-        return float(self._acquire(keys=[self.key], args=[time.time()]))
+        try:
+            return float(self._acquire(keys=[self.key], args=[time.time()]))
+        except self._errors:
+            return self._local.acquire()
 
     def observe(self, remaining: int, reset: float) -> None:
-        self._observe(keys=[self.key], args=[remaining, reset, time.time()])
+        self._local.observe(remaining, reset)
+        try:
+            self._observe(keys=[self.key], args=[remaining, reset, time.time()])
+        except self._errors:
+            pass  # the local budget holds it until Redis answers again
 
 
 def make_budget(*, token: str, api_url: str, redis_url: str):
