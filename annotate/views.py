@@ -1,6 +1,7 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
@@ -83,7 +84,7 @@ def member_update(request, slug, membership_id):
     except services.ServiceError as error:
         messages.error(request, str(error))
     except project.memberships.model.DoesNotExist:
-        messages.error(request, "No such member.")
+        raise Http404("No such member.") from None
     if request.htmx:
         members = project.memberships.select_related("user").order_by("role", "user__username")
         return render(

@@ -1,0 +1,192 @@
+"""A project in every interesting state, built through the real services, for the security
+tests: items in conflict, decided, in discussion, settled, half-submitted and held; a second
+project with its own annotator; a repository, a mining job and a release.
+
+Every free text the app shows (issue titles, bodies, comments, category names, notes,
+evidence, rationales, project texts, repository group and metadata) comes from `text(field)`,
+so the XSS tests can fill them with payloads and the other tests with plain words."""
+
+from dataclasses import dataclass, field
+
+from django.contrib.auth import get_user_model
+
+from annotate import adjudication, codebook, labeling, releases, services
+from annotate.models import Category, Item, Membership, Project, Role
+from mining.models import MiningJob
+from tests.factories import CommentFactory, IssueFactory, ItemFactory, RepositoryFactory
+
+OTHER_SLUG = "other-project"
+ITEM_KEYS = ("conflict", "decided", "discussion", "settled", "half", "held")
+
+
+@dataclass
+class World:
+    project: Project
+    other: Project
+    users: dict
+    items: dict
+    other_item: Item
+    category: Category
+    membership: Membership
+    job: MiningJob
+    other_job: MiningJob
+    release_version: str
+    texts: dict = field(default_factory=dict)
+
+    def kwargs(self, item_key: str = "conflict") -> dict:
+        """Values for every URL parameter of the project's pages and endpoints."""
+        item = self.items[item_key]
+        return {
+            "slug": self.project.slug,
+            "item_id": item.pk,
+            "issue_id": item.issue_id,
+            "job_id": self.job.pk,
+            "membership_id": self.membership.pk,
+            "category_id": self.category.pk,
+            "version": self.release_version,
+        }
+
+
+def _leaf(project, key: str, exclude=None) -> Category:
+    leaves = Category.objects.filter(
+        dimension__project=project, dimension__key=key, children__isnull=True, retired=False
+    ).order_by("path")
+    if exclude is not None:
+        leaves = leaves.exclude(pk=exclude.pk)
+    return leaves.first()
+
+
+def _records(symptom, root, stage, evidence: str) -> list[list[dict]]:
+    return [
+        [
+            {"dimension": "symptom", "category": symptom.pk, "evidence": evidence},
+            {"dimension": "root_cause", "category": root.pk, "evidence": evidence},
+            {"dimension": "stage", "category": stage.pk},
+        ]
+    ]
+
+
+def _take(project, user, item):
+    taken = labeling.next_item(project=project, user=user)
+    assert taken is not None and taken.pk == item.pk, (user.username, item.pk, taken)
+
+
+def build_world(cast, project, text=lambda name: name) -> World:
+    """The world; `text(name)` gives the free text stored under `name`."""
+    texts = {}
+
+    def t(name):
+        texts[name] = text(name)
+        return texts[name]
+
+    User = get_user_model()
+    other_annotator = User.objects.get_or_create(username="other_annotator")[0]
+    other_annotator.set_password("pw-for-tests-123")
+    other_annotator.save()
+    users = dict(cast, other_annotator=other_annotator)
+
+    Project.objects.filter(pk=project.pk).update(
+        name=t("project_name"), description=t("project_description"), guidelines=t("guidelines")
+    )
+    project.refresh_from_db()
+    symptom_dim = project.dimensions.get(key="symptom")
+    category = codebook.add_category(
+        project=project,
+        actor=cast["owner"],
+        dimension=symptom_dim,
+        name=t("category_name"),
+        description=t("category_description"),
+    )
+    repo = RepositoryFactory(
+        owner="QwenLM", name="Qwen2.5", group=t("repo_group"), metadata={"model": t("repo_model")}
+    )
+    repo.projects.add(project)
+    items = {}
+    for position, key in enumerate(ITEM_KEYS):
+        issue = IssueFactory(repository=repo, title=t(f"title_{key}"), body=t(f"body_{key}"))
+        CommentFactory(issue=issue, body=t(f"comment_{key}"))
+        items[key] = ItemFactory(project=project, issue=issue, position=position)
+
+    a, b, lead = cast["annotator_a"], cast["annotator_b"], cast["lead"]
+    root = _leaf(project, "root_cause")
+    other_root = _leaf(project, "root_cause", exclude=root)
+    stage = _leaf(project, "stage")
+    other_symptom = _leaf(project, "symptom", exclude=category)
+    for key in ("conflict", "decided", "discussion", "settled"):
+        item = items[key]
+        _take(project, a, item)
+        labeling.submit_annotation(
+            project=project,
+            user=a,
+            item=item,
+            records=_records(category, root, stage, t(f"evidence_a_{key}")),
+            note=t(f"note_a_{key}"),
+        )
+        _take(project, b, item)
+        b_root = root if key == "settled" else other_root
+        b_symptom = category if key == "settled" else other_symptom
+        labeling.submit_annotation(
+            project=project,
+            user=b,
+            item=item,
+            records=_records(b_symptom, b_root, stage, t(f"evidence_b_{key}")),
+            note=t(f"note_b_{key}"),
+        )
+    # `half`: annotator_a submitted, annotator_b holds it; `held`: annotator_a holds it.
+    _take(project, a, items["half"])
+    labeling.submit_annotation(
+        project=project,
+        user=a,
+        item=items["half"],
+        records=_records(category, root, stage, t("evidence_a_half")),
+        note=t("note_a_half"),
+    )
+    _take(project, b, items["half"])
+    _take(project, a, items["held"])
+
+    decided = items["decided"]
+    adjudication.decide_item(
+        item=decided,
+        actor=lead,
+        records=adjudication.parse_records(
+            project=project,
+            raw_records=[{"symptom": category.pk, "root_cause": root.pk, "stage": stage.pk}],
+        ),
+        rationale=t("rationale"),
+        codebook_needs_work=True,
+    )
+    adjudication.start_discussion(item=items["discussion"], actor=lead, note=t("discussion_note"))
+    for item in items.values():
+        item.refresh_from_db()
+    assert items["conflict"].state == Item.State.CONFLICT
+    assert items["decided"].state == Item.State.SETTLED
+    assert items["discussion"].state == Item.State.DISCUSSION
+    assert items["settled"].state == Item.State.SETTLED
+    assert items["half"].state == Item.State.OPEN
+
+    other = services.create_project(
+        name="Other project", slug=OTHER_SLUG, owner=User.objects.get_or_create(username="o2")[0]
+    )
+    services.add_member(project=other, username="other_annotator", role=Role.ANNOTATOR)
+    other_issue = IssueFactory(repository=RepositoryFactory(owner="other", name="repo"))
+    other_item = ItemFactory(project=other, issue=other_issue)
+    _take(other, other_annotator, other_item)
+
+    job = MiningJob.objects.create(project=project, status=MiningJob.Status.DONE)
+    job.repositories.add(repo)
+    other_job = MiningJob.objects.create(project=other, status=MiningJob.Status.DONE)
+    release = releases.create_release(project=project, user=cast["owner"], title=t("release"))
+    membership = Membership.objects.get(project=project, user=b)
+    return World(
+        project=project,
+        other=other,
+        users=users,
+        items=items,
+        other_item=other_item,
+        category=category,
+        membership=membership,
+        job=job,
+        other_job=other_job,
+        release_version=release.version,
+        texts=texts,
+    )
