@@ -121,6 +121,20 @@ ON CONFLICT (github_id) DO UPDATE SET
     issue_id = EXCLUDED.issue_id, author = EXCLUDED.author, body = EXCLUDED.body,
     created_at = EXCLUDED.created_at, updated_at = EXCLUDED.updated_at, raw = EXCLUDED.raw
 """
+RECORD_PAGE = """
+UPDATE mining_miningjob SET pages = pages + %(pages)s, issues = issues + %(issues)s,
+    comments = comments + %(comments)s, requests = requests + %(spent)s,
+    rate_limit_remaining = %(remaining)s, rate_limit_reset = %(reset)s
+WHERE id = %(job)s RETURNING cancel_requested;
+UPDATE mining_miningtask SET heartbeat_at = %(now)s, progress = COALESCE(%(progress)s, progress)
+WHERE id = %(task)s
+"""
+ADVANCE_WATERMARK = {
+    "issues": "SET LOCAL synchronous_commit TO OFF; UPDATE mining_repository"
+    " SET issues_watermark = %(mark)s, issues_etag = %(etag)s WHERE id = %(id)s",
+    "comments": "SET LOCAL synchronous_commit TO OFF; UPDATE mining_repository"
+    " SET comments_watermark = %(mark)s, comments_etag = %(etag)s WHERE id = %(id)s",
+}
 
 
 class MiningError(Exception):
@@ -161,6 +175,7 @@ class Tracker:
     counted: int = 0
     events: list = field(default_factory=list)
     totals: dict = field(default_factory=lambda: {"pages": 0, "issues": 0, "comments": 0})
+    cancel_seen: bool | None = None  # the job's cancel flag as record() last read it
 
     def note(self, message: str) -> None:
         self.events.append(f"{timezone.now():%H:%M:%S} {self.client.scrub(message)}")
@@ -171,33 +186,56 @@ class Tracker:
         self.totals["pages"] += pages
         self.totals["issues"] += issues
         self.totals["comments"] += comments
+        reset = self.client.rate_reset
+        reset = datetime.fromtimestamp(reset, UTC) if reset else None
+        self.cancel_seen = None
+        if self.on_page is not None and pages:
+            self.on_page(issues=issues, comments=comments, requests=spent)
+        if self.job_id and self.task_id and connection.vendor == "postgresql":
+            # One round trip: both rows, and the cancel flag (for check_cancelled).
+            params = {"pages": pages, "issues": issues, "comments": comments, "spent": spent}
+            params.update(job=self.job_id, task=self.task_id, now=timezone.now())
+            params.update(remaining=self.client.rate_remaining, reset=reset, progress=progress)
+            with connection.cursor() as cursor:
+                cursor.execute(RECORD_PAGE, params)
+                self.cancel_seen = bool(cursor.fetchone()[0])
+            self._flush_events()
+            return
         if self.job_id:
-            reset = self.client.rate_reset
             MiningJob.objects.filter(pk=self.job_id).update(
                 pages=F("pages") + pages,
                 issues=F("issues") + issues,
                 comments=F("comments") + comments,
                 requests=F("requests") + spent,
                 rate_limit_remaining=self.client.rate_remaining,
-                rate_limit_reset=datetime.fromtimestamp(reset, UTC) if reset else None,
+                rate_limit_reset=reset,
             )
-            if self.events:
-                events = []
-                while self.events:  # the fetching thread may note more meanwhile
-                    events.append(self.events.pop(0))
-                job = MiningJob.objects.select_for_update().get(pk=self.job_id)
-                job.log = (job.log + events)[-50:]
-                job.save(update_fields=["log"])
+            self._flush_events()
         if self.task_id:
             changes = {"heartbeat_at": timezone.now()}
             if progress is not None:
                 changes["progress"] = progress
             MiningTask.objects.filter(pk=self.task_id).update(**changes)
-        if self.on_page is not None and pages:
-            self.on_page(issues=issues, comments=comments, requests=spent)
 
-    def check_cancelled(self) -> None:
-        if self.job_id and MiningJob.objects.filter(pk=self.job_id, cancel_requested=True).exists():
+    def _flush_events(self) -> None:
+        if self.job_id and self.events:
+            events = []
+            while self.events:  # the fetching thread may note more meanwhile
+                events.append(self.events.pop(0))
+            job = MiningJob.objects.select_for_update().get(pk=self.job_id)
+            job.log = (job.log + events)[-50:]
+            job.save(update_fields=["log"])
+
+    def check_cancelled(self, *, just_recorded: bool = False) -> None:
+        """Raise JobCancelled when the job was asked to stop. `just_recorded`: right after
+        a page's transaction, whose record() may have read the flag already."""
+        if just_recorded and self.cancel_seen is not None:
+            cancelled = self.cancel_seen
+        else:
+            cancelled = bool(self.job_id) and (
+                MiningJob.objects.filter(pk=self.job_id, cancel_requested=True).exists()
+            )
+        if cancelled:
             raise JobCancelled()
 
 
@@ -308,8 +346,7 @@ def store_comments(*, repository: Repository, pages: list[dict], text: str = "")
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             params = {"page": text or json.dumps(pages), "repository": repository.pk}
-            cursor.execute(INSERT_PLACEHOLDER_ISSUES, params)
-            cursor.execute(UPSERT_COMMENTS, params)
+            cursor.execute(INSERT_PLACEHOLDER_ISSUES + ";" + UPSERT_COMMENTS, params)
         return
     numbers = {_issue_number(c) for c in pages}
     known = dict(
@@ -382,7 +419,7 @@ def _sync_list(repository: Repository, kind: str, client, tracker: Tracker, phas
                 if reply.next_url is not None:
                     coming = ahead.submit(fetch, client, reply.next_url, tracker=tracker)
                 mark = _store_page(repo, kind, reply, tracker, single, first_mark, started, phase)
-                tracker.check_cancelled()
+                tracker.check_cancelled(just_recorded=True)
                 if coming is None:
                     break
                 reply = coming.result()
@@ -392,14 +429,19 @@ def _sync_list(repository: Repository, kind: str, client, tracker: Tracker, phas
         # sends (and picks up anything updated meanwhile).
 
 
-def _relax_commit() -> None:
-    """Let this page's transaction commit without waiting for its WAL flush. A database
-    crash can then lose the last few pages, but only whole pages together with their
-    watermark, so the crawl resumes before them; and the task's final commit is a normal
-    one, which flushes every page before it."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL synchronous_commit TO OFF")
+def _advance_watermark(repo: Repository, kind: str, mark, etag: str) -> None:
+    """Set a list's watermark and ETag in the page's transaction. On PostgreSQL, in the
+    same round trip, let that transaction commit without waiting for its WAL flush: a
+    database crash can then lose the last few pages, but only whole pages together with
+    their watermark, so the crawl resumes before them; and the task's final commit is a
+    normal one, which flushes every page before it."""
+    if connection.vendor != "postgresql":
+        Repository.objects.filter(pk=repo.pk).update(
+            **{f"{kind}_watermark": mark, f"{kind}_etag": etag}
+        )
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(ADVANCE_WATERMARK[kind], {"mark": mark, "etag": etag, "id": repo.pk})
 
 
 def _oldest(data) -> datetime | None:
@@ -411,16 +453,13 @@ def _store_page(repo, kind, reply, tracker, single, first_mark, started, phase):
     mark = getattr(repo, f"{kind}_watermark")
     newest = max((parse_timestamp(d["updated_at"]) for d in data), default=None)
     new_mark = max(mark, newest) if mark and newest else (mark or newest)
+    etag = reply.etag if single and new_mark == mark else ""
     with transaction.atomic():
-        _relax_commit()
+        _advance_watermark(repo, kind, new_mark, etag)
         if kind == "issues":
             store_issues(repository=repo, pages=data, text=reply.text)
         else:
             store_comments(repository=repo, pages=data, text=reply.text)
-        etag = reply.etag if single and new_mark == mark else ""
-        Repository.objects.filter(pk=repo.pk).update(
-            **{f"{kind}_watermark": new_mark, f"{kind}_etag": etag}
-        )
         fraction = list_fraction(first_mark, new_mark, started)
         # Rows at the old watermark were stored before (since= is inclusive): not new.
         fresh = sum(1 for d in data if mark is None or parse_timestamp(d["updated_at"]) > mark)
