@@ -7,13 +7,19 @@ Error replies all look alike: ``{"detail": ..., "code": ..., "fields": {field: [
 
 from __future__ import annotations
 
+import os
+import traceback
+
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
+from django.db import InterfaceError, OperationalError
 from django.db.models import F, Prefetch
 from django.http import FileResponse, Http404, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import generics, status
-from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.exceptions import APIException, ParseError, PermissionDenied, ValidationError
 from rest_framework.pagination import CursorPagination
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
@@ -64,6 +70,34 @@ def _fields(detail) -> dict:
     return {"non_field_errors": [str(detail)]}
 
 
+class BodyTooLarge(APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_code = "too_large"
+
+
+def _unreadable_body(exc):
+    """A 4xx for a request body that Django or the JSON decoder refuses to read (too big,
+    too many fields, nested too deeply), which would otherwise be a bare 400 page or a 500."""
+    if isinstance(exc, RequestDataTooBig):
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE / 1024 / 1024
+        return BodyTooLarge(f"The request body is over the limit of {limit:.1f} MB.")
+    if isinstance(exc, (TooManyFieldsSent, TooManyFilesSent)):
+        return ParseError(str(exc))
+    parsing = any(
+        frame.filename.endswith(os.path.join("rest_framework", "parsers.py"))
+        for frame in traceback.extract_tb(exc.__traceback__)
+    )
+    if isinstance(exc, RecursionError) and parsing:
+        return ParseError("The JSON body is nested too deeply to read.")
+    return None
+
+
+class DatabaseUnavailable(APIException):
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_code = "database_unavailable"
+    default_detail = "The database connection was lost; retry the request in a moment."
+
+
 def exception_handler(exc, context):
     """DRF's handler, with every error body shaped as {detail, code, fields}.
 
@@ -71,6 +105,11 @@ def exception_handler(exc, context):
     "annotate.api.exception_handler"; the views here use it already."""
     if isinstance(exc, services.ServiceError):
         exc = ValidationError({"non_field_errors": [str(exc)]})
+    if isinstance(exc, OperationalError | InterfaceError):
+        # A database restart or failover: a clear, retryable 503 rather than a 500 page (the
+        # transaction rolled back; Django drops the broken connection when the request ends).
+        exc = DatabaseUnavailable()
+    exc = _unreadable_body(exc) or exc
     response = drf_exception_handler(exc, context)
     if response is None:
         return None
@@ -83,6 +122,8 @@ def exception_handler(exc, context):
         code = getattr(detail, "code", None) or getattr(exc, "default_code", "error")
         body = {"detail": str(detail), "code": str(code), "fields": {}}
     response.data = body
+    if isinstance(exc, DatabaseUnavailable):
+        response["Retry-After"] = "1"
     return response
 
 
