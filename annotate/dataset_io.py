@@ -63,6 +63,12 @@ _LINK = re.compile(
     r"(?P<name>[A-Za-z0-9._-]{1,100})/(?P<kind>issues|pull)/(?P<number>[1-9][0-9]{0,9})/?$"
 )
 _SPLIT = re.compile(r"\s+-\s+")
+TOO_DEEP = "the JSON is nested too deeply to read (a record is one flat object)"
+# The database's limits (mining.Issue.number, annotate.Category.name and .path, joined
+# with " > "): checked here so that a record past them is refused, not a crash on write.
+MAX_ISSUE_NUMBER = 2**31 - 1
+MAX_CATEGORY_NAME = 200
+MAX_CATEGORY_PATH = 1000
 
 
 class DatasetError(ValueError):
@@ -124,6 +130,8 @@ def parse_link(value) -> IssueLink:
         raise ValueError(
             f"'{value}' is not a GitHub issue URL (https://github.com/OWNER/NAME/issues/N)"
         )
+    if int(match["number"]) > MAX_ISSUE_NUMBER:
+        raise ValueError(f"issue number {match['number']} is out of range")
     return IssueLink(
         owner=match["owner"],
         name=match["name"],
@@ -139,6 +147,10 @@ def split_path(value) -> tuple[str, ...]:
     parts = tuple(" ".join(part.split()) for part in _SPLIT.split(value.strip()))
     if any(not part for part in parts):
         raise ValueError(f"'{value}' has an empty part")
+    if any(len(part) > MAX_CATEGORY_NAME for part in parts):
+        raise ValueError(f"a category name is longer than {MAX_CATEGORY_NAME} characters")
+    if len(" > ".join(parts)) > MAX_CATEGORY_PATH or "\x00" in value:
+        raise ValueError(f"not a category path (too long, or a NUL character): '{value[:80]}'")
     return parts
 
 
@@ -179,6 +191,8 @@ def _read_olf(text: str, name: str) -> list[dict]:
         raise DatasetError(
             f"broken JSON at line {error.lineno}, column {error.colno}: {error.msg}", file=name
         ) from None
+    except RecursionError:
+        raise DatasetError(TOO_DEEP, file=name) from None
     if not isinstance(data, list):
         raise DatasetError("expected a JSON list of records", file=name)
     for index, obj in enumerate(data, start=1):
@@ -198,6 +212,8 @@ def _read_jsonl(text: str, name: str) -> list[dict]:
             raise DatasetError(
                 f"broken JSON on line {lineno}: {error.msg}", file=name, record=len(objects) + 1
             ) from None
+        except RecursionError:
+            raise DatasetError(TOO_DEEP, file=name, record=len(objects) + 1) from None
         if not isinstance(obj, dict):
             raise DatasetError("expected a JSON object", file=name, record=len(objects) + 1)
         objects.append(obj)
@@ -254,6 +270,8 @@ def parse_record(
         value = obj.get(meta)
         if value not in (None, ""):
             metadata[meta] = str(value).strip()
+            if "\x00" in metadata[meta]:
+                fail("contains a NUL character", meta)
     return SourceRecord(
         file=file, index=index, link=link, status=status, paths=paths, metadata=metadata
     )
