@@ -11,6 +11,7 @@ a settled item. Every step appends an AuditEvent.
 The comparison itself (`compare_sides` and its helpers) is plain Python over ids.
 """
 
+import re
 from dataclasses import dataclass
 
 from django.db import transaction
@@ -554,6 +555,13 @@ def reopen_item(*, item: Item, actor, reason: str) -> Item:
 
 # ---------------------------------------------------------------------------------------
 # Reading: the conflict queue, the comparison table, review lists, discussion agreement.
+
+
+def parse_pair(text: str | None) -> tuple[int, int] | None:
+    """Two category ids from a query's 'ID,ID'; None for anything else (an id past the
+    database's range, or a digit that int() refuses, would otherwise be a 500)."""
+    match = re.fullmatch(r"([0-9]{1,18}),([0-9]{1,18})", text or "")
+    return (int(match[1]), int(match[2])) if match else None
 
 
 def conflict_queue(project, *, dimension=None, pair=None, repository=None, group=None):

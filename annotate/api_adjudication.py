@@ -87,11 +87,10 @@ class ConflictListView(APIView):
     def get(self, request, slug):
         project, _ = get_project_for_user(request.user, slug, roles=MANAGERS)
         params = request.query_params
-        first, _, second = params.get("pair", "").partition(",")
         queue = adjudication.conflict_queue(
             project,
             dimension=params.get("dimension") or None,
-            pair=(int(first), int(second)) if first.isdigit() and second.isdigit() else None,
+            pair=adjudication.parse_pair(params.get("pair")),
             repository=params.get("repository") or None,
             group=params.get("group") or None,
         )

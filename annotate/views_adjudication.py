@@ -1,6 +1,8 @@
 """The lead's pages: the conflict queue, the conflict view and decision, discussion,
 history, the codebook-review list and codebook editing."""
 
+import re
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -17,13 +19,9 @@ QUEUE_PAGE_SIZE = 200
 
 
 def _queue_filters(request) -> dict:
-    pair = None
-    first, _, second = request.GET.get("pair", "").partition(",")
-    if first.isdigit() and second.isdigit():
-        pair = (int(first), int(second))
     return {
         "dimension": request.GET.get("dimension") or None,
-        "pair": pair,
+        "pair": adjudication.parse_pair(request.GET.get("pair")),
         "repository": request.GET.get("repository") or None,
         "group": request.GET.get("group") or None,
     }
@@ -326,7 +324,7 @@ def _category(project, value) -> Category:
         Category.objects.filter(dimension__project=project, pk=value)
         .select_related("dimension")
         .first()
-        if str(value).isdigit()
+        if re.fullmatch(r"[0-9]{1,18}", str(value))
         else None
     )
     if category is None:
