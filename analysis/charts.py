@@ -209,7 +209,8 @@ def render(fig: Figure, fmt: str) -> bytes:
     if fmt not in FORMATS:
         raise ValueError(f"Unknown chart format '{fmt}'; use svg, png or pdf.")
     buffer = io.BytesIO()
-    with matplotlib.rc_context(STYLE):
+    # A fixed salt: the same chart downloads as the same bytes (matplotlib's ids are random).
+    with matplotlib.rc_context({**STYLE, "svg.hashsalt": "faultline"}):
         fig.savefig(buffer, format=fmt, dpi=300 if fmt == "png" else 100,
                     metadata={"Date": None} if fmt in ("svg", "pdf") else None)  # fmt: skip
     return buffer.getvalue()

@@ -102,7 +102,7 @@ def build_world(cast, project, text=lambda name: name) -> World:
     )
     repo.projects.add(project)
     items = {}
-    for position, key in enumerate(ITEM_KEYS):
+    for position, key in enumerate(ITEM_KEYS, start=1):
         issue = IssueFactory(repository=repo, title=t(f"title_{key}"), body=t(f"body_{key}"))
         CommentFactory(issue=issue, body=t(f"comment_{key}"))
         items[key] = ItemFactory(project=project, issue=issue, position=position)
