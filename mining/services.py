@@ -129,6 +129,18 @@ WHERE id = %(job)s RETURNING cancel_requested;
 UPDATE mining_miningtask SET heartbeat_at = %(now)s, progress = COALESCE(%(progress)s, progress)
 WHERE id = %(task)s
 """
+# _flag_edited_items in SQL, run right after UPSERT_ISSUES (it sees the new texts).
+FLAG_EDITED_ITEMS = """
+UPDATE annotate_item AS it SET edited_since_labeling = true
+FROM mining_issue AS i
+WHERE it.issue_id = i.id AND i.repository_id = %(repository)s AND i.number = ANY(%(numbers)s)
+    AND NOT it.edited_since_labeling AND (it.snapshot_title <> '' OR it.snapshot_body <> '')
+    AND (it.snapshot_title <> i.title OR it.snapshot_body <> i.body);
+UPDATE annotate_item AS it SET snapshot_title = i.title, snapshot_body = i.body
+FROM mining_issue AS i
+WHERE it.issue_id = i.id AND i.repository_id = %(repository)s AND i.number = ANY(%(numbers)s)
+    AND it.snapshot_title = '' AND it.snapshot_body = ''
+"""
 ADVANCE_WATERMARK = {
     "issues": "SET LOCAL synchronous_commit TO OFF; UPDATE mining_repository"
     " SET issues_watermark = %(mark)s, issues_etag = %(etag)s WHERE id = %(id)s",
@@ -300,10 +312,14 @@ def store_issues(*, repository: Repository, pages: list[dict], text: str = "") -
         moved.gone, moved.github_id = Issue.Gone.MOVED, None
         moved.save(update_fields=["gone", "github_id", "moved_to"])
     if connection.vendor == "postgresql":
+        numbers = [data["number"] for data in pages]
+        params = {
+            "page": text or json.dumps(pages),
+            "repository": repository.pk,
+            "numbers": numbers,
+        }
         with connection.cursor() as cursor:
-            cursor.execute(
-                UPSERT_ISSUES, {"page": text or json.dumps(pages), "repository": repository.pk}
-            )
+            cursor.execute(UPSERT_ISSUES + ";" + FLAG_EDITED_ITEMS, params)
     else:
         Issue.objects.bulk_create(
             [_issue_row(repository, data) for data in pages],
@@ -317,8 +333,9 @@ def store_issues(*, repository: Repository, pages: list[dict], text: str = "") -
         )
         for old_pk, github_id in moved_from.items():
             Comment.objects.filter(issue_id=old_pk).update(issue_id=new_pk[github_id])
-    texts = {d["number"]: (d.get("title") or "", d.get("body") or "") for d in pages}
-    _flag_edited_items(repository, texts)
+    if connection.vendor != "postgresql":
+        texts = {d["number"]: (d.get("title") or "", d.get("body") or "") for d in pages}
+        _flag_edited_items(repository, texts)
 
 
 def _flag_edited_items(repository: Repository, texts: dict[int, tuple[str, str]]) -> None:
