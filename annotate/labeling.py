@@ -266,7 +266,8 @@ def _category_ref(value):
     text = str(value or "").strip()
     if not text:
         raise LabelingError("A label names no category.")
-    return (int(text) if text.isdigit() else None), text
+    # isdigit() alone admits digits int() refuses ('²'): ids are ASCII digits only.
+    return (int(text) if text.isascii() and text.isdigit() else None), text
 
 
 def resolve_labels(*, project: Project, records, out_of_scope: bool) -> list[_Label]:
