@@ -379,7 +379,8 @@ def parse_records(*, project, raw_records) -> list[Record]:
             if value in (None, ""):
                 continue
             category = None
-            if isinstance(value, int) or (isinstance(value, str) and value.isdigit()):
+            ascii_digits = isinstance(value, str) and value.isascii() and value.isdigit()
+            if isinstance(value, int) or ascii_digits:  # int('²') fails though it isdigit()
                 category = by_id.get(int(value))
             if category is None:
                 category = by_path.get((dimension.pk, str(value).strip()))
