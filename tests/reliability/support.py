@@ -131,7 +131,7 @@ class Tally:
     """What every client saw: statuses per endpoint, latencies, errors, labeled pairs."""
 
     statuses: Counter = field(default_factory=Counter)
-    latencies: dict = field(default_factory=lambda: {"next": [], "submit": []})
+    latencies: dict = field(default_factory=lambda: {"next": [], "submit": [], "mine": []})
     errors: list = field(default_factory=list)
     labeled: list = field(default_factory=list)  # (token, item id) of 200 submissions
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -197,17 +197,34 @@ def annotate_until_empty(
         item_id = response.json()["id"]
         url = f"{base}/api/projects/{slug}/items/{item_id}/annotations/"
         body = body_for(token, item_id, bodies)
+        retried = False
         while True:
             response = _post(session, url, body, "submit", tally, retry_statuses, timeout)
             if response is None:
                 return
-            if response.status_code == 200:
+            saved = response.status_code == 200
+            if response.status_code == 409 and retried:
+                # The first attempt was saved before its reply was lost, and the item has
+                # closed since: the caller's own annotation says so.
+                saved = _own_annotation_saved(session, url + "mine/", tally, retry_statuses)
+            if saved:
                 with tally.lock:
                     tally.labeled.append((token, item_id))
                 break
             if response.status_code not in retry_statuses:
                 break
+            retried = True
             time.sleep(0.05)
+
+
+def _own_annotation_saved(session, url, tally, retry_statuses) -> bool:
+    while True:
+        started = time.perf_counter()
+        response = session.get(url, timeout=30)
+        tally.note("mine", response.status_code, time.perf_counter() - started)
+        if response.status_code not in retry_statuses:
+            return response.status_code == 200
+        time.sleep(0.05)
 
 
 def _post(session, url, body, endpoint, tally, retry_statuses, timeout):
