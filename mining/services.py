@@ -499,9 +499,11 @@ def _check_one(repo: Repository, number: int, client, tracker: Tracker) -> dict 
     try:
         reply = fetch(client, f"/repos/{repo.owner}/{repo.name}/issues/{number}", tracker=tracker)
     except gh.NotFound:
+        tracker.note(f"{repo.full_name}#{number}: not found (404)")
         _mark_gone(repo, number, Issue.Gone.NOT_FOUND)
         return None
     except gh.Gone:
+        tracker.note(f"{repo.full_name}#{number}: deleted (410)")
         _mark_gone(repo, number, Issue.Gone.DELETED)
         return None
     data = reply.data
@@ -510,6 +512,8 @@ def _check_one(repo: Repository, number: int, client, tracker: Tracker) -> dict 
         # GitHub answered 301 and the client followed it to the issue's new home.
         with transaction.atomic():
             target_owner, target_name = data["repository_url"].rstrip("/").split("/")[-2:]
+            moved = f"{target_owner}/{target_name}#{data['number']}"
+            tracker.note(f"{repo.full_name}#{number}: moved (301) to {moved}")
             target, _ = Repository.objects.get_or_create(owner=target_owner, name=target_name)
             store_issues(repository=target, pages=[data])
             _mark_gone(repo, number, Issue.Gone.MOVED, data.get("html_url", ""))
