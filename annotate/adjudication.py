@@ -581,6 +581,9 @@ def conflict_queue(project, *, dimension=None, pair=None, repository=None, group
         .annotate(waiting_since=Coalesce(Subquery(waiting), "created_at"))
     )
     conflicts = Conflict.objects.filter(project=project, resolved=False)
+    if any("\x00" in (text or "") for text in (dimension, repository, group)):
+        # No stored text holds a NUL (PostgreSQL refuses them): the filter matches nothing.
+        return items.none()
     narrowed = False
     if dimension:
         conflicts = conflicts.filter(dimension__key=dimension)
