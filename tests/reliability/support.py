@@ -79,9 +79,9 @@ def start_gunicorn(*, database_url: str, log: Path, workers: int = 4, **env) -> 
         except requests.RequestException:
             return False
 
-    if not wait_for(answering, timeout=60, every=0.2):
+    if not wait_for(answering, timeout=120, every=0.2):
         stop(process)
-        raise RuntimeError("gunicorn did not answer within 60 s")
+        raise RuntimeError("gunicorn did not answer within 120 s")
     return process, base
 
 
