@@ -141,7 +141,7 @@ def scenario_kills(emulator, project):
     log = WORK / "worker-kills.log"
     pages_total = -(-ISSUES // 100) - (-COMMENTS // 100)
     rng = random.Random(int(os.environ.get("BENCH_FAULTS_SEED", "0")) or None)
-    thresholds = sorted(rng.sample(range(1, max(pages_total - 2, KILLS + 2)), KILLS))
+    step = max(pages_total // (KILLS + 2), 2)  # each life gets a random share of the pages
 
     def worker():
         return start_worker(
@@ -159,8 +159,9 @@ def scenario_kills(emulator, project):
             project=project, repositories=[repo], api_url=emulator.url, dispatch=False
         )
         dispatch(job)
-        for threshold in thresholds:
-            if not wait_for(lambda t=threshold: job_state(job)[1] >= t, timeout=180):
+        for _ in range(KILLS):
+            target = job_state(job)[1] + rng.randint(1, step)
+            if not wait_for(lambda t=target: job_state(job)[1] >= t, timeout=180):
                 print("  the crawl stalled before a kill (see the worker log)")
                 break
             time.sleep(rng.uniform(0, 0.3))
@@ -309,6 +310,7 @@ def scenario_database():
         stop_event.set()
         terminator.join()
         stop(server)
+        connections.close_all()  # this process's own connection was terminated too
     statuses = sorted(tally.statuses.items(), key=str)
     print(f"  {sum(killed)} backends terminated; {tally.requests} requests in {seconds:.0f} s")
     print("  statuses: " + ", ".join(f"{e} {s}: {n}" for (e, s), n in statuses))
