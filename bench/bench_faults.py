@@ -288,6 +288,7 @@ def _terminator(database, stop_event, killed):
 def scenario_database():
     print(f"4. PostgreSQL backends terminated every 0.4 s: {CLIENTS} clients, {ITEMS} items")
     project, tokens, _ = build_project(slug="bench-pg", items=ITEMS, annotators=CLIENTS)
+    bodies = label_bodies(project)
     connections.close_all()
     log = WORK / "gunicorn.log"
     server, base = start_gunicorn(database_url=BENCH_URL, log=log, workers=4, DB_CONN_MAX_AGE="60")
@@ -301,7 +302,7 @@ def scenario_database():
             tokens=tokens,
             base=base,
             slug=project.slug,
-            bodies=label_bodies(project),
+            bodies=bodies,
             tally=tally,
             retry_statuses=frozenset({503}),
             max_rounds=ITEMS * 4,
