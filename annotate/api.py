@@ -47,7 +47,7 @@ from .models import (
     Release,
     Role,
 )
-from .queries import category_tree
+from .queries import codebook_data
 
 ERRORS = {
     400: OpenApiResponse(s.ApiErrorSerializer, description="Invalid input, messages per field."),
@@ -250,36 +250,6 @@ class MemberDetail(ProjectScoped, generics.GenericAPIView):
 
 
 # --- codebook ------------------------------------------------------------------------------
-
-
-def codebook_data(project: Project) -> dict:
-    def node(entry):
-        c = entry["category"]
-        return {
-            "id": c.pk,
-            "name": c.name,
-            "path": c.path,
-            "depth": c.depth,
-            "description": c.description,
-            "examples": c.examples,
-            "retired": c.retired,
-            "children": [node(child) for child in entry["children"]],
-        }
-
-    return {
-        "version": project.codebook_version,
-        "dimensions": [
-            {
-                "id": d["dimension"].pk,
-                "key": d["dimension"].key,
-                "name": d["dimension"].name,
-                "description": d["dimension"].description,
-                "required": d["dimension"].required,
-                "categories": [node(e) for e in d["tree"]],
-            }
-            for d in category_tree(project)
-        ],
-    }
 
 
 @extend_schema(responses={200: s.CodebookSerializer, **ERRORS})

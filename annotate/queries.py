@@ -44,3 +44,28 @@ def category_tree(project, include_retired: bool = True) -> list[dict]:
         ]
 
     return [{"dimension": d, "tree": build(d.pk, None)} for d in dimensions]
+
+
+def codebook_data(project, *, ids: bool = True) -> dict:
+    """The project's codebook as plain data (API replies, release archives): its version and
+    each dimension with its category tree; `ids` adds database ids for API clients."""
+
+    def node(entry):
+        c = entry["category"]
+        data = {"id": c.pk, "name": c.name, "path": c.path, "depth": c.depth}
+        data |= {"description": c.description, "examples": c.examples, "retired": c.retired}
+        data["children"] = [node(child) for child in entry["children"]]
+        if not ids:
+            del data["id"]
+        return data
+
+    dimensions = []
+    for d in category_tree(project):
+        dimension = d["dimension"]
+        entry = {"id": dimension.pk, "key": dimension.key, "name": dimension.name}
+        entry |= {"description": dimension.description, "required": dimension.required}
+        entry["categories"] = [node(e) for e in d["tree"]]
+        if not ids:
+            del entry["id"]
+        dimensions.append(entry)
+    return {"version": project.codebook_version, "dimensions": dimensions}

@@ -23,7 +23,7 @@ from analysis.agreement import build_agreement_report
 
 from .exporting import iter_records, stream_export
 from .models import Item, Project, Release
-from .queries import category_tree
+from .queries import codebook_data
 from .services import ServiceError
 
 ZIP_DATE = (2020, 1, 1, 0, 0, 0)  # fixed member dates: the same data gives the same bytes
@@ -47,31 +47,8 @@ def _plain(value):
 
 
 def codebook_document(project: Project) -> dict:
-    def node(entry):
-        c = entry["category"]
-        return {
-            "name": c.name,
-            "path": c.path,
-            "description": c.description,
-            "examples": c.examples,
-            "retired": c.retired,
-            "children": [node(child) for child in entry["children"]],
-        }
-
-    return {
-        "project": project.slug,
-        "version": project.codebook_version,
-        "dimensions": [
-            {
-                "key": d["dimension"].key,
-                "name": d["dimension"].name,
-                "description": d["dimension"].description,
-                "required": d["dimension"].required,
-                "categories": [node(e) for e in d["tree"]],
-            }
-            for d in category_tree(project)
-        ],
-    }
+    """The codebook as the archive keeps it: by names and paths, with the project's slug."""
+    return {"project": project.slug, **codebook_data(project, ids=False)}
 
 
 def _annotator_rows(project: Project):

@@ -37,7 +37,7 @@ RECORD_PATHS_SCHEMA = {
 class DecisionSerializer(serializers.ModelSerializer):
     item = serializers.IntegerField(source="item_id")
     records = serializers.SerializerMethodField(help_text="[{dimension key: full category path}]")
-    decided_by = serializers.CharField(source="decided_by.username", default=None)
+    decided_by = serializers.CharField(source="decided_by.username", default=None, allow_null=True)
 
     class Meta:
         model = FinalLabel

@@ -12,38 +12,17 @@ from annotate.models import (
 from mining.models import Comment, Issue, Repository
 
 
+def _counts():
+    models = (Project, Membership, Item, Issue, Comment, Repository, Annotation, FinalLabel)
+    return [model.objects.count() for model in (*models, Category)]
+
+
 def test_seed_demo_is_idempotent(db, capsys):
     call_command("seed_demo", per_repository=4)
     first = capsys.readouterr().out
-    counts = [
-        m.objects.count()
-        for m in (
-            Project,
-            Membership,
-            Item,
-            Issue,
-            Comment,
-            Repository,
-            Annotation,
-            FinalLabel,
-            Category,
-        )
-    ]
+    counts = _counts()
     call_command("seed_demo", per_repository=4)
-    again = [
-        m.objects.count()
-        for m in (
-            Project,
-            Membership,
-            Item,
-            Issue,
-            Comment,
-            Repository,
-            Annotation,
-            FinalLabel,
-            Category,
-        )
-    ]
+    again = _counts()
     assert counts == again
     assert "alice" in first and "faultline-demo" in first
     project = Project.objects.get()
