@@ -27,10 +27,11 @@ import tempfile
 import threading
 import time
 from pathlib import Path
-from urllib.parse import urlparse, urlunparse
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from _database import database_urls, recreate_database  # noqa: E402 - beside this script
 
 ISSUES = int(os.environ.get("BENCH_FAULTS_ISSUES", "4000"))
 COMMENTS = int(os.environ.get("BENCH_FAULTS_COMMENTS", "6000"))
@@ -41,25 +42,11 @@ ITEMS = int(os.environ.get("BENCH_FAULTS_ITEMS", "300"))
 CLIENTS = int(os.environ.get("BENCH_FAULTS_CLIENTS", "20"))
 DB_NAME = "bench_faults"
 
-BASE_URL = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/faultline")
-if not BASE_URL.startswith("postgres"):
-    sys.exit("bench_faults needs PostgreSQL: set DATABASE_URL=postgres://...")
-parsed = urlparse(BASE_URL)
-BENCH_URL = urlunparse(parsed._replace(path=f"/{DB_NAME}"))
-ADMIN_URL = urlunparse(parsed._replace(path="/postgres"))
+BENCH_URL, ADMIN_URL = database_urls(DB_NAME)
 WORK = Path(tempfile.mkdtemp(prefix="bench_faults_"))
 
 
-def recreate_database(drop_only=False):
-    import psycopg
-
-    with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
-        if not drop_only:
-            conn.execute(f"CREATE DATABASE {DB_NAME}")
-
-
-recreate_database()
+recreate_database(DB_NAME, ADMIN_URL)
 sys.path.insert(0, str(ROOT))
 from tests.reliability.support import free_port, start_redis  # noqa: E402
 
@@ -353,4 +340,4 @@ if __name__ == "__main__":
     finally:
         connections.close_all()
         stop(REDIS)
-        recreate_database(drop_only=True)
+        recreate_database(DB_NAME, ADMIN_URL, drop_only=True)

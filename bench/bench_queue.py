@@ -22,10 +22,11 @@ import sys
 import threading
 import time
 from pathlib import Path
-from urllib.parse import urlparse, urlunparse
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from _database import database_urls, recreate_database  # noqa: E402 - beside this script
 
 ITEMS = int(os.environ.get("BENCH_QUEUE_ITEMS", "100000"))
 CLIENTS = int(os.environ.get("BENCH_QUEUE_CLIENTS", "20"))
@@ -34,24 +35,10 @@ CEILING_SECONDS = float(os.environ.get("BENCH_QUEUE_CEILING_SECONDS", "20"))
 WORKERS = int(os.environ.get("BENCH_QUEUE_WORKERS", "4"))
 DB_NAME = "bench_queue"
 
-BASE_URL = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/faultline")
-if not BASE_URL.startswith("postgres"):
-    sys.exit("bench_queue needs PostgreSQL: set DATABASE_URL=postgres://...")
-parsed = urlparse(BASE_URL)
-BENCH_URL = urlunparse(parsed._replace(path=f"/{DB_NAME}"))
-ADMIN_URL = urlunparse(parsed._replace(path="/postgres"))
+BENCH_URL, ADMIN_URL = database_urls(DB_NAME)
 
 
-def recreate_database(drop_only=False):
-    import psycopg
-
-    with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
-        if not drop_only:
-            conn.execute(f"CREATE DATABASE {DB_NAME}")
-
-
-recreate_database()
+recreate_database(DB_NAME, ADMIN_URL)
 os.environ["DATABASE_URL"] = BENCH_URL
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
@@ -286,4 +273,4 @@ if __name__ == "__main__":
         main()
     finally:
         connections.close_all()
-        recreate_database(drop_only=True)
+        recreate_database(DB_NAME, ADMIN_URL, drop_only=True)
