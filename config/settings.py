@@ -66,6 +66,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # A page whose database connection is lost answers the 503 page instead of a 500.
+    "config.middleware.DatabaseUnavailableMiddleware",
     # Last, as django-axes asks: it turns a lockout flagged during login into its page.
     "axes.middleware.AxesMiddleware",
 ]

@@ -12,3 +12,7 @@ urlpatterns = [
     path("", include("mining.urls")),
     path("", include("analysis.urls")),
 ]
+
+# Uncaught errors outside views (middleware) when DEBUG is off: a lost database connection
+# answers the 503 page, anything else Django's 500 page.
+handler500 = "config.middleware.server_error"
