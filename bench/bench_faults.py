@@ -7,15 +7,20 @@ here) and a private redis-server (the shared Redis is never touched or restarted
 2. Its Redis killed and restarted R times during a crawl: the crawl must finish complete.
 3. One job through every fault the emulator knows, several times each, plus a 301 and a
    410: complete data, and a job log that names each fault.
-4. PostgreSQL backends terminated (pg_terminate_backend, as a restart does) every 0.4 s
-   while annotators submit over gunicorn: every request succeeds or fails with a clear
-   error, the app recovers, nothing is half-written.
+4. PostgreSQL backends terminated (pg_terminate_backend) every 0.4 s while annotators
+   submit over gunicorn: every request succeeds or fails with a clear error, the app
+   recovers, nothing is half-written.
+5. PostgreSQL restarted for real (a private cluster from the machine's binaries, copied
+   from this bench's database) P times while annotators submit and a page is read over
+   gunicorn: the same goals, and pages answer the page or the 503 page.
 
 Environment (defaults in brackets):
   BENCH_FAULTS_ISSUES [4000] and BENCH_FAULTS_COMMENTS [6000]: the crawled repository
   BENCH_FAULTS_KILLS [3]: SIGKILLs of the worker; BENCH_FAULTS_RESTARTS [2]: Redis restarts
   BENCH_FAULTS_LINKS [200]: issues of the every-fault job
-  BENCH_FAULTS_ITEMS [300] and BENCH_FAULTS_CLIENTS [20]: the database-fault labeling run
+  BENCH_FAULTS_ITEMS [300] and BENCH_FAULTS_CLIENTS [20]: the database-fault labeling runs
+  BENCH_FAULTS_SCENARIOS [12345]: which scenarios to run
+  BENCH_FAULTS_PG_RESTARTS [3]: real PostgreSQL restarts, each down BENCH_FAULTS_PG_DOWN [2] s
 """
 
 import os
@@ -40,6 +45,9 @@ RESTARTS = int(os.environ.get("BENCH_FAULTS_RESTARTS", "2"))
 LINKS = int(os.environ.get("BENCH_FAULTS_LINKS", "200"))
 ITEMS = int(os.environ.get("BENCH_FAULTS_ITEMS", "300"))
 CLIENTS = int(os.environ.get("BENCH_FAULTS_CLIENTS", "20"))
+SCENARIOS = os.environ.get("BENCH_FAULTS_SCENARIOS", "12345")
+PG_RESTARTS = int(os.environ.get("BENCH_FAULTS_PG_RESTARTS", "3"))
+PG_DOWN = float(os.environ.get("BENCH_FAULTS_PG_DOWN", "2"))
 DB_NAME = "bench_faults"
 
 BENCH_URL, ADMIN_URL = database_urls(DB_NAME)
@@ -77,15 +85,20 @@ from tests.reliability.data import (  # noqa: E402
     emulator_figures,
     integrity_problems,
     label_bodies,
+    lost_or_half_written,
     stored_figures,
 )
+from tests.reliability.restarts import connected_to, label_through_restarts  # noqa: E402
 from tests.reliability.support import (  # noqa: E402
+    PrivatePostgres,
     Tally,
     annotate_until_empty,
     run_clients,
     start_gunicorn,
     start_worker,
     stop,
+    unclear_failures,
+    unserved,
     wait_for,
 )
 
@@ -317,6 +330,62 @@ def scenario_database():
     print(f"  goal nothing half-written: {problems or 'none'} {verdict(not problems)}")
 
 
+def scenario_restart():
+    print(
+        f"5. PostgreSQL restarted {PG_RESTARTS} times (down {PG_DOWN:g} s each): "
+        f"{CLIENTS} clients, {ITEMS} items"
+    )
+    connections.close_all()
+    with PrivatePostgres() as cluster:
+        url = cluster.copy_database(BENCH_URL, "faultline")
+        with connected_to(url):
+            project, tokens, _ = build_project(
+                slug="bench-restart", items=ITEMS, annotators=CLIENTS
+            )
+            log = WORK / "gunicorn-restart.log"
+            server, base = start_gunicorn(
+                database_url=url, log=log, workers=4, DB_CONN_MAX_AGE="60"
+            )
+            try:
+                outcome = label_through_restarts(
+                    cluster=cluster,
+                    base=base,
+                    project=project,
+                    tokens=tokens,
+                    restarts=PG_RESTARTS,
+                    down_seconds=PG_DOWN,
+                )
+                not_served = unserved(base, project.slug, tokens)
+            finally:
+                stop(server)
+            problems = lost_or_half_written(project, outcome.tally.labeled)
+    tally = outcome.tally
+    for n, restart in enumerate(outcome.restarts, 1):
+        print(
+            f"  restart {n} at {restart.at_seconds:.1f} s, {restart.seconds:.1f} s long: "
+            f"{restart.labeled_before} -> {restart.labeled_after} of {outcome.expected} "
+            "submissions saved"
+        )
+    mid_run = len(outcome.restarts) == PG_RESTARTS and all(
+        r.labeled_after < outcome.expected for r in outcome.restarts
+    )
+    statuses = sorted(tally.statuses.items(), key=str)
+    print(f"  {tally.requests} requests in {outcome.seconds:.0f} s")
+    print("  statuses: " + ", ".join(f"{e} {s}: {n}" for (e, s), n in statuses))
+    print(f"  pages read: {dict(outcome.pages)}")
+    unclear = unclear_failures(tally)
+    print(f"  goal every restart mid-run: {verdict(mid_run)}")
+    print(f"  goal every failure a clear 503 (or a retried 409): {len(unclear)} other", end=" ")
+    print(verdict(not unclear))
+    print(
+        f"  goal pages are the page or the 503 page: {len(outcome.unclear_pages)} other "
+        f"{verdict(not outcome.unclear_pages)}"
+    )
+    print(f"  goal recovered by itself: {len(not_served)} clients not served", end=" ")
+    print(verdict(not not_served))
+    print(f"  goal nothing lost or half-written: {problems or 'none'} {verdict(not problems)}")
+
+
 def main():
     call_command("migrate", verbosity=0)
     emulator = GitHubEmulator(token="ghp_" + secrets.token_hex(16)).start()
@@ -325,13 +394,17 @@ def main():
 
     settings.GITHUB_TOKEN = emulator.token
     project = create_project(name="Bench faults", slug="bench-faults", preset=False)
+    crawls = {"1": scenario_kills, "2": scenario_redis, "3": scenario_every_fault}
     try:
-        scenario_kills(emulator, project)
-        scenario_redis(emulator, project)
-        scenario_every_fault(emulator, project)
+        for key, scenario in crawls.items():
+            if key in SCENARIOS:
+                scenario(emulator, project)
     finally:
         emulator.stop()
-    scenario_database()
+    if "4" in SCENARIOS:
+        scenario_database()
+    if "5" in SCENARIOS:
+        scenario_restart()
 
 
 if __name__ == "__main__":

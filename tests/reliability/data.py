@@ -129,6 +129,21 @@ def integrity_problems(project) -> list[str]:
     return problems
 
 
+def lost_or_half_written(project, labeled: list) -> list[str]:
+    """integrity_problems, plus: an item without exactly `overlap` annotations, or a saved
+    submission (as the clients counted them, `labeled`) duplicated or missing."""
+    problems = integrity_problems(project)
+    counts = annotation_counts(project)
+    items = sum(counts.values())
+    if counts != {project.overlap: items}:
+        problems.append(f"items by annotation count: {dict(counts)}")
+    if len(labeled) != len(set(labeled)):
+        problems.append(f"{len(labeled) - len(set(labeled))} submissions saved twice")
+    if len(labeled) != items * project.overlap:
+        problems.append(f"{len(labeled)} submissions saved, {items * project.overlap} expected")
+    return problems
+
+
 def finals_from_half_pairs(project) -> list[str]:
     """Final labels written without a complete set of annotations, read from the audit trail:
     a unanimous label needs `overlap` submissions before it; an adjudicated one needs a

@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import signal
 import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections import Counter
@@ -119,6 +121,102 @@ def start_redis(port: int, log: Path) -> subprocess.Popen:
         stop(process)
         raise RuntimeError(f"redis-server did not start on {port}")
     return process
+
+
+PG_BIN = max(
+    Path("/usr/lib/postgresql").glob("*/bin"), default=None, key=lambda p: int(p.parent.name)
+)
+
+
+class PrivatePostgres:
+    """A throwaway PostgreSQL cluster on a free port, from the machine's binaries, that a
+    test may stop and restart (the shared cluster never is). fsync off: it holds nothing
+    worth keeping. Run as the `postgres` OS user when we are root (initdb refuses root).
+    Use as a context manager: the cluster is stopped and its directory removed on exit,
+    failure included."""
+
+    def __init__(self):
+        if PG_BIN is None:
+            raise RuntimeError("no PostgreSQL binaries under /usr/lib/postgresql/*/bin")
+        self.port = free_port()
+        self.root = Path(tempfile.mkdtemp(prefix="faultline-pg-"))
+        self.data = self.root / "data"
+        self.log = self.root / "postgres.log"
+
+    def url(self, database: str = "postgres") -> str:
+        return f"postgres://postgres@127.0.0.1:{self.port}/{database}"
+
+    def _run(self, *command: str) -> None:
+        if os.geteuid() == 0:
+            command = ("runuser", "-u", "postgres", "--", *command)
+        done = subprocess.run(command, capture_output=True, text=True, timeout=120)
+        if done.returncode:
+            raise RuntimeError(f"{command} failed: {done.stderr[-2000:]}")
+
+    def _pg_ctl(self, *args: str) -> None:
+        self._run(str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-l", str(self.log), "-w", *args)
+
+    def start(self) -> PrivatePostgres:
+        if os.geteuid() == 0:
+            shutil.chown(self.root, user="postgres", group="postgres")
+        self._run(
+            str(PG_BIN / "initdb"), "-D", str(self.data), "-U", "postgres", "-A", "trust",
+            "--no-sync", "-E", "UTF8",
+        )  # fmt: skip
+        settings = {
+            "port": self.port,
+            "listen_addresses": "'127.0.0.1'",
+            "unix_socket_directories": f"'{self.root}'",
+            "fsync": "off",
+            "synchronous_commit": "off",
+            "full_page_writes": "off",
+            "max_connections": 200,
+        }
+        with (self.data / "postgresql.conf").open("a") as conf:
+            conf.writelines(f"{key} = {value}\n" for key, value in settings.items())
+        self._pg_ctl("start")
+        return self
+
+    def restart(self, down_seconds: float = 0.0) -> None:
+        """A real restart: fast shutdown (every session terminated), `down_seconds` with no
+        server (connections refused), then start."""
+        self._pg_ctl("stop", "-m", "fast")
+        time.sleep(down_seconds)
+        self._pg_ctl("start")
+
+    def copy_database(self, source_url: str, name: str) -> str:
+        """CREATE DATABASE `name` here with `source_url`'s schema and rows; returns its URL."""
+        self._run(str(PG_BIN / "createdb"), "-h", "127.0.0.1", "-p", str(self.port), name)
+        dump = subprocess.Popen(
+            [str(PG_BIN / "pg_dump"), "--no-owner", "--no-privileges", source_url],
+            stdout=subprocess.PIPE,
+        )
+        load = subprocess.run(
+            [str(PG_BIN / "psql"), "-q", "-v", "ON_ERROR_STOP=1", self.url(name)],
+            stdin=dump.stdout, capture_output=True, text=True,
+        )  # fmt: skip
+        dump.stdout.close()
+        if dump.wait() or load.returncode:
+            raise RuntimeError(f"copying {source_url} failed: {load.stderr[-2000:]}")
+        return self.url(name)
+
+    def destroy(self) -> None:
+        if (self.data / "postmaster.pid").exists():
+            try:
+                self._pg_ctl("stop", "-m", "immediate")
+            except RuntimeError:
+                pass  # already down: the directory goes anyway
+        shutil.rmtree(self.root, ignore_errors=True)
+
+    def __enter__(self) -> PrivatePostgres:
+        try:
+            return self.start()
+        except BaseException:
+            self.destroy()
+            raise
+
+    def __exit__(self, *exc) -> None:
+        self.destroy()
 
 
 def deadlocks_in(text: str) -> list[str]:
@@ -260,6 +358,40 @@ def run_clients(count: int, target, **kwargs) -> float:
     for thread in threads:
         thread.join()
     return time.monotonic() - started
+
+
+def unclear_failures(tally: Tally) -> list:
+    """Replies of a run through database faults that were not a clear outcome: anything but
+    success, 204, a 503 naming the database, or a 409 met by a retried submission whose
+    first attempt was saved (the client then finds its own annotation: one `mine` 200 per
+    such 409)."""
+    unclear = [e for e in tally.errors if e[1] not in (409, 503)]
+    unclear += [
+        e
+        for e in tally.errors
+        if e[1] in (409, 503)
+        and not any(word in e[2] for word in ("database", "can no longer change", "frozen"))
+    ]
+    unclear += [
+        (key, n) for key, n in tally.statuses.items() if key[0] != "submit" and key[1] == 409
+    ]
+    if tally.statuses[("mine", 200)] != tally.statuses[("submit", 409)]:
+        unclear.append(("409 without the caller's annotation", tally.statuses[("submit", 409)]))
+    return unclear
+
+
+def unserved(base: str, slug: str, tokens: list[str]) -> list:
+    """Clients that are not served right now (after a fault: did the app recover?)."""
+    failures = []
+    for token in tokens:
+        reply = requests.get(
+            f"{base}/api/projects/{slug}/progress/",
+            headers={"Authorization": f"Token {token}"},
+            timeout=30,
+        )
+        if reply.status_code != 200:
+            failures.append((reply.status_code, reply.text[:300]))
+    return failures
 
 
 def percentile(samples: list[float], fraction: float) -> float:
