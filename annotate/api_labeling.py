@@ -2,6 +2,8 @@
 
 Every lookup goes through annotate.access; annotators only ever get their own labels."""
 
+from django.db.models import Prefetch, prefetch_related_objects
+from django.urls import reverse
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.response import Response
@@ -11,7 +13,7 @@ from . import labeling
 from .access import get_item_for_user as access_item
 from .access import get_project_for_user
 from .api_adjudication import ItemAnnotationsReadMixin
-from .models import Annotation, Item
+from .models import Annotation, FinalRecordLabel, Item
 from .serializers_labeling import (
     AnnotationInputSerializer,
     AnnotationOutputSerializer,
@@ -30,6 +32,9 @@ ERRORS = {
 }
 
 
+FINAL_LABELS = Prefetch("labels", FinalRecordLabel.objects.select_related("dimension", "category"))
+
+
 def error_response(error: labeling.LabelingError) -> Response:
     if isinstance(error, labeling.NotAssignedError):
         code = status.HTTP_403_FORBIDDEN
@@ -40,24 +45,9 @@ def error_response(error: labeling.LabelingError) -> Response:
     return Response({"detail": str(error)}, status=code)
 
 
-def codebook_payload(project) -> dict:
-    return {
-        "version": project.codebook_version,
-        "guidelines": project.guidelines,
-        "dimensions": [
-            {
-                "key": entry["dimension"].key,
-                "name": entry["dimension"].name,
-                "description": entry["dimension"].description,
-                "required": entry["dimension"].required,
-                "categories": entry["categories"],
-            }
-            for entry in labeling.codebook_dimensions(project)
-        ],
-    }
-
-
-def queue_item_payload(item: Item, assignment_expires_at) -> dict:
+def queue_item_payload(item: Item, codebook_url: str) -> dict:
+    """The item as the annotator labels it. The codebook is not repeated here: clients
+    fetch `codebook_url` once and again only when `codebook_version` changes."""
     issue = item.issue
     return {
         "id": item.pk,
@@ -72,9 +62,10 @@ def queue_item_payload(item: Item, assignment_expires_at) -> dict:
         "issue_state": issue.state,
         "labels": issue.labels,
         "created_at": issue.created_at,
-        "comments": list(issue.comments.all()),
-        "expires_at": assignment_expires_at,
-        "codebook": codebook_payload(item.project),
+        "comments": list(issue.comments.values("author", "body", "created_at")),
+        "expires_at": item.assignment.expires_at,
+        "codebook_version": item.project.codebook_version,
+        "codebook_url": codebook_url,
     }
 
 
@@ -124,7 +115,10 @@ class QueueNextView(APIView):
         summary="The caller's next item to label",
         description=(
             "Assigns the caller an item that still needs annotators (the one they already "
-            "hold, if any) and returns it with the project's codebook; 204 when none is left."
+            "hold, if any) and returns it; 204 when none is left. The reply names the "
+            "codebook's version and URL instead of carrying it: fetch "
+            "`GET /api/projects/{slug}/codebook/` once, and again when `codebook_version` "
+            "differs from the copy you hold."
         ),
         request=None,
         responses={200: QueueItemSerializer, 204: OpenApiResponse(description="Nothing left.")},
@@ -135,8 +129,8 @@ class QueueNextView(APIView):
         if item is None:
             return Response(status=status.HTTP_204_NO_CONTENT)
         item.project = project
-        data = QueueItemSerializer(queue_item_payload(item, item.assignment.expires_at)).data
-        return Response(data)
+        codebook_url = request.build_absolute_uri(reverse("api-codebook", args=[project.slug]))
+        return Response(QueueItemSerializer(queue_item_payload(item, codebook_url)).data)
 
 
 class AnnotationSubmitView(ItemAnnotationsReadMixin, APIView):
@@ -170,7 +164,10 @@ class AnnotationSubmitView(ItemAnnotationsReadMixin, APIView):
             )
         except labeling.LabelingError as error:
             return error_response(error)
-        annotation = labeling.own_annotation(item=annotation.item, user=request.user)
+        # The reply is built from what the submission wrote; only an item this submission
+        # settled needs a read, for its final label's records.
+        if annotation.item.state == Item.State.SETTLED:
+            prefetch_related_objects([annotation.item.final_label], FINAL_LABELS)
         return Response(AnnotationOutputSerializer(annotation_payload(annotation)).data)
 
 

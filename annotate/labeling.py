@@ -8,7 +8,8 @@ unique constraints keep anyone from getting an item twice. Calibration items are
 exception: every annotator labels them, so `overlap` does not cap them.
 """
 
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.core.cache import cache
@@ -42,6 +43,9 @@ QUEUE_WINDOW = 200
 # `expire_assignments` command does it for every project whenever it is run.
 SWEEP_SECONDS = 30
 CALIBRATION_CACHE_SECONDS = 60
+# A process keeps a project's codebook this long under its version (see `codebook`).
+CODEBOOK_CACHE_SECONDS = 60
+CODEBOOK_CACHE_SIZE = 64
 CONFIDENCE_RANGE = range(1, 6)
 
 
@@ -55,6 +59,52 @@ class NotAssignedError(LabelingError):
 
 class ItemClosedError(LabelingError):
     """The item can no longer take (or change) this annotation: HTTP 409."""
+
+
+# ---------------------------------------------------------------------- the codebook
+
+
+@dataclass
+class Codebook:
+    """A project's dimensions and categories at one codebook version, with lookups."""
+
+    dimensions: list[Dimension]  # in display order
+    categories: list[Category]  # retired ones too, by `order` then name
+    by_key: dict[str, Dimension] = field(init=False)
+    by_id: dict[int, Category] = field(init=False)
+    by_path: dict[tuple[int, str], Category] = field(init=False)
+
+    def __post_init__(self):
+        self.by_key = {d.key: d for d in self.dimensions}
+        self.by_id = {c.pk: c for c in self.categories}
+        self.by_path = {(c.dimension_id, c.path): c for c in self.categories}
+
+
+_codebooks: dict[tuple, tuple[float, Codebook]] = {}
+
+
+def codebook(project: Project) -> Codebook:
+    """The project's codebook: two queries, then kept in this process for
+    CODEBOOK_CACHE_SECONDS under (project, codebook_version).
+
+    Every codebook change (codebook.py, imports) bumps the version, so a change is seen
+    by the next request that reads the project; the time limit bounds edits that bypass
+    the services (the admin). Callers must not modify what they get."""
+    key = (project.pk, project.created_at, project.codebook_version)
+    now = time.monotonic()
+    cached = _codebooks.get(key)
+    if cached is not None and cached[0] > now:
+        return cached[1]
+    book = Codebook(
+        dimensions=list(Dimension.objects.filter(project=project).order_by("order", "key")),
+        categories=list(
+            Category.objects.filter(dimension__project=project).order_by("order", "name")
+        ),
+    )
+    if len(_codebooks) >= CODEBOOK_CACHE_SIZE:
+        _codebooks.clear()
+    _codebooks[key] = (now + CODEBOOK_CACHE_SECONDS, book)
+    return book
 
 
 # ---------------------------------------------------------------------------- the queue
@@ -131,7 +181,16 @@ def expire_assignments(*, project: Project | None = None, now=None) -> int:
     return expired
 
 
+_swept_at: dict[int, float] = {}
+
+
 def _sweep_now(project: Project) -> bool:
+    """True at most once per SWEEP_SECONDS per project across processes (the shared cache
+    elects the sweeper); each process asks the cache at most that often, not per call."""
+    now = time.monotonic()
+    if now - _swept_at.get(project.pk, -SWEEP_SECONDS) < SWEEP_SECONDS:
+        return False
+    _swept_at[project.pk] = now
     return cache.add(f"faultline:labeling:sweep:{project.pk}", 1, SWEEP_SECONDS)
 
 
@@ -143,8 +202,10 @@ def _lock_candidate(project: Project, user) -> Item | None:
     """Lock the best item for `user`: calibration first, then items that already have an
     annotation, then the sample's order. Items locked by other callers are skipped."""
     mine = Assignment.objects.filter(annotator=user).values("item_id")
-    locking = Item.objects.select_for_update(skip_locked=True, of=("self",)).select_related(
-        "issue__repository"
+    locking = (
+        Item.objects.select_for_update(skip_locked=True, of=("self",))
+        .select_related("issue__repository")
+        .defer("issue__raw")  # GitHub's whole JSON: the reply needs none of it
     )
     calibration = calibration_item_ids(project)
     if calibration:
@@ -198,6 +259,7 @@ def next_item(*, project: Project, user) -> Item | None:
             expires_at__gt=now,
         )
         .select_related("item__issue__repository")
+        .defer("item__issue__raw")
         .order_by("assigned_at")
         .first()
     )
@@ -271,7 +333,7 @@ def _category_ref(value):
 
 
 def resolve_labels(*, project: Project, records, out_of_scope: bool) -> list[_Label]:
-    """Validate failure records against the codebook (two queries whatever their size).
+    """Validate failure records against the codebook (no query once `codebook` holds it).
 
     `records` is a list of records, each a list of {"dimension": key, "category": id or
     full path, "evidence": optional quote}. Raises LabelingError naming the problem."""
@@ -282,20 +344,8 @@ def resolve_labels(*, project: Project, records, out_of_scope: bool) -> list[_La
         return []
     if not records:
         raise LabelingError("Give at least one failure record, or mark the item out of scope.")
-    dimensions = {d.key: d for d in Dimension.objects.filter(project=project)}
-    wanted_ids, wanted_paths = set(), set()
-    for record in records:
-        for label in record:
-            pk, path = _category_ref(label.get("category"))
-            if pk is not None:
-                wanted_ids.add(pk)
-            if path is not None:
-                wanted_paths.add(path)
-    found = Category.objects.filter(dimension__project=project).filter(
-        Q(pk__in=wanted_ids) | Q(path__in=wanted_paths)
-    )
-    by_id = {c.pk: c for c in found}
-    by_path = {(c.dimension_id, c.path): c for c in by_id.values()}
+    book = codebook(project)
+    dimensions, by_id, by_path = book.by_key, book.by_id, book.by_path
     result = []
     for number, record in enumerate(records):
         seen = set()
@@ -373,8 +423,9 @@ def submit_annotation(
     """Submit, or replace until the item is settled, the caller's annotation of `item`.
 
     Precondition: the caller holds an assignment of the item (see next_item). Writes the
-    Annotation and its labels under the item's row lock, then lets adjudication settle the
-    item when all its annotations are in. Re-submitting the same thing is harmless."""
+    Annotation and its labels under the item's row lock, then, once the item has all its
+    annotations, lets adjudication settle it. Re-submitting the same thing is harmless.
+    The returned annotation carries the labels just written as `written_labels`."""
     out_of_scope_reason = (out_of_scope_reason or "").strip()
     if out_of_scope and not out_of_scope_reason:
         raise LabelingError("Say why the item is out of scope (a reason is required).")
@@ -383,8 +434,7 @@ def submit_annotation(
     labels = resolve_labels(project=project, records=records, out_of_scope=out_of_scope)
     locked = Item.objects.select_for_update().get(pk=item.pk, project=project)
     locked.project = project
-    assignment = Assignment.objects.filter(item=locked, annotator=user).first()
-    annotation = Annotation.objects.filter(item=locked, annotator=user).first()
+    assignment, annotation = _own_assignment_and_annotation(locked, user)
     _check_open_for(locked, annotation)
     now = timezone.now()
     fields = {
@@ -410,7 +460,7 @@ def submit_annotation(
         annotation.save()
         AnnotationLabel.objects.filter(annotation=annotation).delete()
         kind = "annotation_replaced"
-    AnnotationLabel.objects.bulk_create(
+    annotation.written_labels = AnnotationLabel.objects.bulk_create(
         AnnotationLabel(
             annotation=annotation,
             item=locked,
@@ -433,9 +483,27 @@ def submit_annotation(
             "records": _records_payload(labels),
         },
     )
-    adjudication.settle_if_complete(item=locked, actor=user)
+    # submitted_count is the item's number of annotations (kept under this lock): before
+    # `overlap` of them are in there is nothing to compare, so skip adjudication's reads.
+    if locked.submitted_count >= project.overlap:
+        adjudication.settle_if_complete(item=locked, actor=user)
     annotation.item = locked
     return annotation
+
+
+def _own_assignment_and_annotation(item: Item, user) -> tuple:
+    """The caller's assignment of `item` and their annotation (None for either when absent),
+    in one query when they hold an assignment (the usual case). Run under the item's lock,
+    after it, so that both reflect every submission committed before."""
+    mine = Annotation.objects.filter(item=item, annotator=user)
+    assignment = (
+        Assignment.objects.filter(item=item, annotator=user)
+        .annotate(annotation_pk=Subquery(mine.values("pk")[:1]))
+        .first()
+    )
+    if assignment is not None and assignment.annotation_pk is None:
+        return assignment, None
+    return assignment, mine.first()
 
 
 def _records_payload(labels: list[_Label]) -> list[dict]:
@@ -450,11 +518,10 @@ def _records_payload(labels: list[_Label]) -> list[dict]:
 
 def codebook_dimensions(project: Project) -> list[dict]:
     """The dimensions with their non-retired categories flattened in tree order (parents
-    before children, siblings by `order`), for pickers and the API. Two queries."""
-    dimensions = list(Dimension.objects.filter(project=project).order_by("order", "key"))
+    before children, siblings by `order`), for pickers. Reads `codebook`."""
+    book = codebook(project)
     children: dict[tuple, list] = {}
-    categories = Category.objects.filter(dimension__project=project).order_by("order", "name")
-    for category in categories:
+    for category in book.categories:
         children.setdefault((category.dimension_id, category.parent_id), []).append(category)
 
     def walk(dimension_id, parent_id):
@@ -463,7 +530,7 @@ def codebook_dimensions(project: Project) -> list[dict]:
                 yield category
             yield from walk(dimension_id, category.pk)
 
-    return [{"dimension": d, "categories": list(walk(d.pk, None))} for d in dimensions]
+    return [{"dimension": d, "categories": list(walk(d.pk, None))} for d in book.dimensions]
 
 
 def _with_labels(annotations):
@@ -484,9 +551,13 @@ def own_annotation(*, item: Item, user) -> Annotation | None:
 
 
 def own_records(annotation: Annotation) -> list[list[AnnotationLabel]]:
-    """The annotation's labels grouped by failure record, in dimension order."""
+    """The annotation's labels grouped by failure record, in dimension order (the labels a
+    submission just wrote, or else the prefetched ones)."""
+    labels = getattr(annotation, "written_labels", None)
+    if labels is None:
+        labels = annotation.labels.all()
     records: dict[int, list] = {}
-    for label in sorted(annotation.labels.all(), key=lambda lab: (lab.record, lab.dimension.order)):
+    for label in sorted(labels, key=lambda lab: (lab.record, lab.dimension.order)):
         records.setdefault(label.record, []).append(label)
     return [records[n] for n in sorted(records)]
 
@@ -575,6 +646,7 @@ __all__ = [
     "NotAssignedError",
     "annotator_progress",
     "calibration_item_ids",
+    "codebook",
     "codebook_dimensions",
     "compare_with_final",
     "expire_assignments",

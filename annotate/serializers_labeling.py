@@ -72,30 +72,6 @@ class SkipOutputSerializer(serializers.Serializer):
     reason = serializers.CharField()
 
 
-class CategoryOutputSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    name = serializers.CharField()
-    path = serializers.CharField()
-    depth = serializers.IntegerField()
-    parent = serializers.IntegerField(source="parent_id", allow_null=True)
-    description = serializers.CharField()
-    examples = serializers.ListField(child=serializers.CharField())
-
-
-class DimensionOutputSerializer(serializers.Serializer):
-    key = serializers.CharField()
-    name = serializers.CharField()
-    description = serializers.CharField()
-    required = serializers.BooleanField()
-    categories = CategoryOutputSerializer(many=True)
-
-
-class CodebookOutputSerializer(serializers.Serializer):
-    version = serializers.IntegerField()
-    guidelines = serializers.CharField(help_text="Markdown.")
-    dimensions = DimensionOutputSerializer(many=True)
-
-
 class CommentOutputSerializer(serializers.Serializer):
     author = serializers.CharField()
     body = serializers.CharField(help_text="GitHub Markdown, untrusted.")
@@ -119,7 +95,12 @@ class QueueItemSerializer(serializers.Serializer):
     expires_at = serializers.DateTimeField(
         allow_null=True, help_text="When the assignment returns to the pool if not submitted."
     )
-    codebook = CodebookOutputSerializer()
+    codebook_version = serializers.IntegerField(
+        help_text="The codebook's version now; fetch `codebook_url` when it differs from yours."
+    )
+    codebook_url = serializers.URLField(
+        help_text="The project's codebook: GET /api/projects/{slug}/codebook/."
+    )
 
 
 class LabelOutputSerializer(serializers.Serializer):

@@ -58,11 +58,12 @@ def take(api, project):
     return Item.objects.get(pk=response.json()["id"])
 
 
-def test_next_returns_the_item_with_issue_and_codebook(project, cast, api_for):
+def test_next_returns_the_item_with_issue_and_where_to_find_the_codebook(project, cast, api_for):
     issue = IssueFactory(title="Original title")
     CommentFactory(issue=issue, body="Try a smaller batch.")
     item = ItemFactory(project=project, issue=issue, snapshot_title="As labeled")
-    response = api_for(cast["annotator_a"]).post(api_url(project, "api-queue-next"))
+    api = api_for(cast["annotator_a"])
+    response = api.post(api_url(project, "api-queue-next"))
     assert response.status_code == 200
     data = response.json()
     assert data["id"] == item.pk
@@ -70,12 +71,53 @@ def test_next_returns_the_item_with_issue_and_codebook(project, cast, api_for):
     assert data["repo"] == issue.repository.full_name and data["group"] == "Qwen"
     assert data["url"].endswith(f"/issues/{issue.number}")
     assert [c["body"] for c in data["comments"]] == ["Try a smaller batch."]
-    keys = [d["key"] for d in data["codebook"]["dimensions"]]
-    assert keys == ["symptom", "root_cause", "stage"]
-    symptom_paths = [c["path"] for c in data["codebook"]["dimensions"][0]["categories"]]
-    assert OOM in symptom_paths
     assert "submitted_count" not in response.content.decode()
     assert "assigned_count" not in response.content.decode()
+    # The codebook is not repeated on every item: its version, and where to fetch it.
+    assert "codebook" not in data and "categories" not in response.content.decode()
+    assert data["codebook_version"] == project.codebook_version
+    codebook = api.get(data["codebook_url"])
+    assert codebook.status_code == 200
+    assert codebook.json()["version"] == data["codebook_version"]
+    keys = [d["key"] for d in codebook.json()["dimensions"]]
+    assert keys == ["symptom", "root_cause", "stage"]
+
+
+def test_next_names_the_new_codebook_version_after_a_change(project, cast, api_for):
+    from annotate import codebook
+
+    ItemFactory.create_batch(2, project=project)
+    api = api_for(cast["annotator_a"])
+    before = api.post(api_url(project, "api-queue-next")).json()["codebook_version"]
+    hang = Category.objects.get(dimension__project=project, path="Hang")
+    codebook.rename_category(project=project, actor=cast["owner"], category=hang, name="Stall")
+    after = api.post(api_url(project, "api-queue-next")).json()
+    assert after["codebook_version"] == before + 1
+    paths = {
+        node["path"]
+        for dimension in api.get(after["codebook_url"]).json()["dimensions"]
+        for node in dimension["categories"]
+    }
+    assert "Stall" in paths and "Hang" not in paths
+
+
+def test_the_submit_reply_is_what_mine_returns(project, cast, api_for, payload):
+    """The reply is built from what the submission wrote; it must equal a fresh read, for
+    a first submission, a replacement, and the submission that settles the item."""
+    item = ItemFactory(project=project)
+    submit = api_url(project, "api-annotation-submit", item)
+    mine = api_url(project, "api-annotation-mine", item)
+    a, b = api_for(cast["annotator_a"]), api_for(cast["annotator_b"])
+    take(a, project)
+    first = a.post(submit, payload(root_cause="CPU Memory Limitation"), format="json")
+    assert first.json() == a.get(mine).json()
+    replaced = a.post(submit, payload(), format="json")
+    assert replaced.json() == a.get(mine).json()
+    assert replaced.json()["settled"] is False
+    take(b, project)
+    settling = b.post(submit, payload(), format="json")
+    assert settling.json()["settled"] is True
+    assert settling.json() == b.get(mine).json()
 
 
 def test_next_is_204_when_nothing_is_left(project, cast, api_for):

@@ -4,10 +4,11 @@ from datetime import timedelta
 
 import pytest
 from django.core.cache import cache
+from django.urls import reverse
 from django.utils import timezone
 
 from annotate import labeling
-from annotate.models import Assignment, AuditEvent, Item, Role
+from annotate.models import Annotation, Assignment, AuditEvent, Item, Role
 from annotate.services import add_member
 from tests.factories import ItemFactory, UserFactory
 
@@ -136,7 +137,7 @@ def test_skip_needs_a_reason(project, items, cast):
         labeling.skip_item(project=project, user=cast["annotator_a"], item=item, reason=" ")
 
 
-def test_abandoned_assignments_expire_and_free_their_slot(project, cast, rc):
+def test_abandoned_assignments_expire_and_free_their_slot(project, cast, rc, monkeypatch):
     item = ItemFactory(project=project)
     a, b = cast["annotator_a"], cast["annotator_b"]
     labeling.next_item(project=project, user=a)
@@ -145,7 +146,9 @@ def test_abandoned_assignments_expire_and_free_their_slot(project, cast, rc):
     add_member(project=project, username="annotator_c", role=Role.ANNOTATOR)
     assert labeling.next_item(project=project, user=c) is None
     Assignment.objects.filter(annotator=a).update(expires_at=timezone.now() - timedelta(minutes=1))
-    cache.clear()  # the sweep runs at most every SWEEP_SECONDS per project
+    # The sweep runs at most every SWEEP_SECONDS per project (per process, and shared).
+    cache.clear()
+    monkeypatch.setattr(labeling, "_swept_at", {})
     assert labeling.next_item(project=project, user=c).pk == item.pk
     assert Assignment.objects.get(annotator=a).state == Assignment.State.EXPIRED
     item.refresh_from_db()
@@ -188,18 +191,43 @@ def test_assignment_expiry_follows_the_project_timeout(project, items, cast):
     assert abs((item.assignment.expires_at - expected).total_seconds()) < 5
 
 
-def _next_and_submit_queries(project, cast, django_assert_num_queries, expected):
-    # Warm the per-project caches (calibration ids, sweep throttle) first.
-    labeling.next_item(project=project, user=cast["owner"])
-    with django_assert_num_queries(expected["next"]):
-        item = labeling.next_item(project=project, user=cast["annotator_a"])
-    with django_assert_num_queries(expected["submit"]):
-        submit(
-            project,
-            cast["annotator_a"],
-            item,
-            records=[record(root_cause=expected["rc"]), record(root_cause=expected["rc"])],
-        )
+# Queries per call once the per-process caches are warm (codebook, sweep throttle; the
+# calibration ids live in Redis). The test's transaction turns each service's atomic block
+# into a SAVEPOINT and its RELEASE, counted here; in production they are BEGIN and COMMIT.
+# next: savepoint, membership lock, held lookup, candidate lock, assignment insert, count
+# update, release.
+NEXT_QUERIES = 7
+# submit: savepoint, item lock, assignment (with the annotation's id), annotation insert,
+# item update, assignment update, labels insert, audit insert, release.
+SUBMIT_QUERIES = 9
+# The submission that brings an item to `overlap` also lets adjudication settle it
+# (adjudication.settle_if_complete: its own reads and writes).
+SETTLE_QUERIES = 13
+# Through the API (force-authenticated: no token lookup): the membership, and for next
+# the item's comments, for submit access's membership and item lookups; a reply that
+# shows a final label reads its records.
+API_NEXT_QUERIES = 1 + NEXT_QUERIES + 1
+API_SUBMIT_QUERIES = 3 + SUBMIT_QUERIES
+
+
+def _label_one_item_by_two(project, cast, django_assert_num_queries, rc):
+    """annotator_a then annotator_b take the same item and agree, each call counted."""
+    records = [record(root_cause=rc), record(root_cause=rc)]
+    for user, settling in ((cast["annotator_a"], 0), (cast["annotator_b"], SETTLE_QUERIES)):
+        with django_assert_num_queries(NEXT_QUERIES):
+            item = labeling.next_item(project=project, user=user)
+        with django_assert_num_queries(SUBMIT_QUERIES + settling):
+            submit(project, user, item, records=records)
+    item.refresh_from_db()
+    assert item.state == Item.State.SETTLED
+
+
+def _warm(project, cast, rc):
+    """Fill the per-process caches the way a running server has them (the owner and the
+    lead label the first item, so that the next one starts fresh)."""
+    for user in (cast["owner"], cast["lead"]):
+        item = labeling.next_item(project=project, user=user)
+        submit(project, user, item, root_cause=rc)
 
 
 @pytest.mark.parametrize("size", [5, 50])
@@ -207,8 +235,50 @@ def test_next_and_submit_use_a_constant_number_of_queries(
     project, cast, rc, size, django_assert_num_queries
 ):
     ItemFactory.create_batch(size, project=project)
-    # next: savepoint, sweep-free membership lock, held lookup, calibration-free candidate,
-    # assignment insert, count update, release. submit: see labeling.submit_annotation.
-    _next_and_submit_queries(
-        project, cast, django_assert_num_queries, {"next": 7, "submit": 16, "rc": rc}
+    _warm(project, cast, rc)
+    _label_one_item_by_two(project, cast, django_assert_num_queries, rc)
+
+
+@pytest.mark.parametrize("size", [5, 50])
+def test_the_api_adds_only_access_and_the_reply_to_next_and_submit(
+    project, cast, rc, size, api_for, django_assert_num_queries
+):
+    ItemFactory.create_batch(size, project=project)
+    _warm(project, cast, rc)
+    body = {"records": [{"labels": record(root_cause=rc)}], "confidence": 3}
+    next_url = reverse("api-queue-next", args=[project.slug])
+    for who, extra in (("annotator_a", 0), ("annotator_b", SETTLE_QUERIES + 1)):
+        api = api_for(cast[who])
+        with django_assert_num_queries(API_NEXT_QUERIES):
+            item_id = api.post(next_url).json()["id"]
+        url = reverse("api-annotation-submit", args=[project.slug, item_id])
+        with django_assert_num_queries(API_SUBMIT_QUERIES + extra):
+            response = api.post(url, body, format="json")
+        assert response.status_code == 200
+    assert response.json()["settled"] is True
+
+
+def test_the_codebook_is_read_once_per_version_and_a_change_is_seen_at_once(
+    project, cast, rc, django_assert_num_queries
+):
+    from annotate import codebook
+
+    ItemFactory.create_batch(3, project=project)
+    _warm(project, cast, rc)
+    a = cast["annotator_a"]
+    hang = project.dimensions.get(key="symptom").categories.get(path="Hang")
+    codebook.rename_category(project=project, actor=cast["owner"], category=hang, name="Stall")
+    item = labeling.next_item(project=project, user=a)
+    # The new version's codebook: dimensions and categories, read once.
+    with django_assert_num_queries(SUBMIT_QUERIES + 2):
+        submit(project, a, item, records=[record(symptom="Stall", root_cause=rc)])
+    with pytest.raises(labeling.LabelingError, match="unknown category 'Hang'"):
+        submit(project, a, item, records=[record(symptom="Hang", root_cause=rc)])
+    # A replacement reads the annotation and updates it instead of counting a new one.
+    with django_assert_num_queries(SUBMIT_QUERIES):
+        submit(project, a, item, records=[record(symptom="Stall", root_cause=rc)])
+    assert (
+        Annotation.objects.get(item=item, annotator=a)
+        .labels.filter(category__path="Stall")
+        .exists()
     )
