@@ -493,52 +493,84 @@ def _mark_gone(repository: Repository, number: int, gone: str, moved_to: str = "
     )
 
 
-def _check_one(repo: Repository, number: int, client, tracker: Tracker) -> dict | None:
-    """GET one issue; records 301/404/410 on the stored row. Returns the issue JSON when it
-    is still here."""
+def _check_one(repo: Repository, number: int, client, tracker: Tracker):
+    """GET one issue; records 404/410 on the stored row. Returns (the repository the issue
+    lives in now, its JSON), or (None, None) when it is gone. A transferred issue (GitHub
+    answers 301 and the client follows it) comes back with its new repository, which is
+    created when missing; the caller stores it there with _store_transfer()."""
     try:
         reply = fetch(client, f"/repos/{repo.owner}/{repo.name}/issues/{number}", tracker=tracker)
     except gh.NotFound:
         tracker.note(f"{repo.full_name}#{number}: not found (404)")
         _mark_gone(repo, number, Issue.Gone.NOT_FOUND)
-        return None
+        return None, None
     except gh.Gone:
         tracker.note(f"{repo.full_name}#{number}: deleted (410)")
         _mark_gone(repo, number, Issue.Gone.DELETED)
-        return None
+        return None, None
     data = reply.data
-    here = f"/repos/{repo.owner}/{repo.name}".lower()
-    if not data["repository_url"].lower().endswith(here) or data["number"] != number:
-        # GitHub answered 301 and the client followed it to the issue's new home.
-        with transaction.atomic():
-            target_owner, target_name = data["repository_url"].rstrip("/").split("/")[-2:]
-            moved = f"{target_owner}/{target_name}#{data['number']}"
-            tracker.note(f"{repo.full_name}#{number}: moved (301) to {moved}")
-            target, _ = Repository.objects.get_or_create(owner=target_owner, name=target_name)
-            store_issues(repository=target, pages=[data])
-            _mark_gone(repo, number, Issue.Gone.MOVED, data.get("html_url", ""))
-        return None
-    return data
+    home = _home_of(data["repository_url"])
+    if home != (repo.owner.lower(), repo.name.lower()) or data["number"] != number:
+        target_owner, target_name = data["repository_url"].rstrip("/").split("/")[-2:]
+        tracker.note(
+            f"{repo.full_name}#{number}: moved (301) to {target_owner}/{target_name}"
+            f"#{data['number']}"
+        )
+        target, _ = Repository.objects.get_or_create(owner=target_owner, name=target_name)
+        return target, data
+    return repo, data
+
+
+def _home_of(api_url: str) -> tuple[str, str]:
+    """(owner, name), lower-cased, of a repository or issue API URL."""
+    parts = api_url.rstrip("/").split("/")
+    at = len(parts) - 1 - parts[::-1].index("repos")
+    return parts[at + 1].lower(), parts[at + 2].lower()
+
+
+def _store_transfer(*, source: Repository, number: int, target: Repository, data: dict):
+    """Store a transferred issue in its new repository and mark the old row moved (inside
+    a transaction). Comments already stored travel with the issue (store_issues)."""
+    store_issues(repository=target, pages=[data])
+    _mark_gone(source, number, Issue.Gone.MOVED, data.get("html_url", ""))
+
+
+def _comments_of(data: dict, client, tracker: Tracker) -> list[dict]:
+    """Every comment of one fetched issue (⌈comments/100⌉ requests, none without any)."""
+    if not data.get("comments"):
+        return []
+    reply = fetch(client, data["comments_url"] + "?per_page=100", tracker=tracker)
+    comments = list(reply.data)
+    while reply.next_url:
+        reply = fetch(client, reply.next_url, tracker=tracker)
+        comments.extend(reply.data)
+    return comments
+
+
+def _moved_since(data: dict, comments: list[dict]) -> bool:
+    """The issue was transferred between its GET and its comments' GET (which GitHub
+    redirected: the comments name another issue URL)."""
+    return any(c["issue_url"].rstrip("/").lower() != data["url"].lower() for c in comments)
 
 
 def mine_issue_links(*, links: list[str], client, tracker: Tracker) -> None:
-    """Fetch each linked issue and its comments (1 request, plus ⌈comments/100⌉).
-    Idempotent."""
+    """Fetch each linked issue and its comments (1 request, plus ⌈comments/100⌉; a
+    transfer met between the two costs one GET more). A transferred issue is stored, with
+    its comments, in its new repository. Idempotent."""
     for position, link in enumerate(links):
         owner, name, number = parse_issue_link(link)
         repo, _ = Repository.objects.get_or_create(owner=owner, name=name)
-        data = _check_one(repo, number, client, tracker)
-        comments = []
-        if data and data.get("comments"):
-            reply = fetch(client, data["comments_url"] + "?per_page=100", tracker=tracker)
-            comments.extend(reply.data)
-            while reply.next_url:
-                reply = fetch(client, reply.next_url, tracker=tracker)
-                comments.extend(reply.data)
+        home, data = _check_one(repo, number, client, tracker)
+        comments = _comments_of(data, client, tracker) if data else []
+        if _moved_since(data, comments):  # the comments came from its new home already
+            home, data = _check_one(repo, number, client, tracker)
         with transaction.atomic():
-            if data:
+            if home is not None and home != repo:
+                _store_transfer(source=repo, number=number, target=home, data=data)
+            elif data:
                 store_issues(repository=repo, pages=[data])
-                store_comments(repository=repo, pages=comments)
+            if data:
+                store_comments(repository=home, pages=comments)
             tracker.record(
                 pages=1,
                 issues=int(bool(data)),
@@ -569,11 +601,13 @@ def reconcile_repository(*, repository: Repository, client, tracker: Tracker) ->
     missing = sorted(set(stored.values_list("number", flat=True)) - listed)
     gone = []
     for number in missing:
-        data = _check_one(repository, number, client, tracker)
-        if data is None:
+        home, data = _check_one(repository, number, client, tracker)
+        if home != repository:
             gone.append(number)
         with transaction.atomic():
-            if data:
+            if home is not None and home != repository:
+                _store_transfer(source=repository, number=number, target=home, data=data)
+            elif data:
                 store_issues(repository=repository, pages=[data])
             tracker.record()
     return gone

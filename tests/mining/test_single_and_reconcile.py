@@ -1,4 +1,5 @@
 import io
+import threading
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -61,6 +62,69 @@ def test_single_issue_links_record_deleted_and_transferred_issues(project, repos
     assert moved.moved_to == f"https://github.com/QwenLM/Qwen2.5/issues/{new_number}"
     assert Issue.objects.get(repository=repos[0], number=999).gone == Issue.Gone.NOT_FOUND
     assert Issue.objects.get(repository=repos[1], number=new_number).fetched
+
+
+def _busiest(emulator, owner, name):
+    source = emulator.repo(owner, name)
+    return max(source.issues, key=lambda n: source.issues[n]["comments"])
+
+
+def _comment_ids(emulator, owner, name, number):
+    repo = emulator.repo(owner, name)
+    return {c["id"] for c in repo.comments.values() if c["issue_number"] == number}
+
+
+def test_a_transferred_issue_is_mined_with_its_comments_in_its_new_home(
+    project, repos, emulator, token
+):
+    number = _busiest(emulator, "QwenLM", "Qwen")
+    new_number = emulator.transfer_issue("QwenLM", "Qwen", number, "QwenLM", "Qwen2.5")
+    expected = _comment_ids(emulator, "QwenLM", "Qwen2.5", new_number)
+    assert expected  # the issue has comments to lose
+
+    job = _single(project, emulator, [f"QwenLM/Qwen#{number}"])
+
+    assert job.status == MiningJob.Status.DONE
+    moved = Issue.objects.get(repository=repos[0], number=number)
+    assert moved.gone == Issue.Gone.MOVED and not moved.comments.exists()
+    issue = Issue.objects.get(repository=repos[1], number=new_number)
+    assert issue.fetched and issue.gone == ""
+    assert set(issue.comments.values_list("github_id", flat=True)) == expected
+    assert job.comments == len(expected)
+    # The 301, the issue where it redirects, one page of comments.
+    assert emulator.requests == 3
+
+
+def test_an_issue_transferred_between_its_get_and_its_comments_keeps_them(
+    project, repos, emulator, token
+):
+    number = _busiest(emulator, "QwenLM", "Qwen")
+    # The comments request waits a moment before it is answered: the issue moves meanwhile,
+    # so GitHub redirects it to the comments of the issue's new home.
+    slow = emulator.inject("slow", path_contains=f"/Qwen/issues/{number}/comments", seconds=1)
+    moved_to = []
+
+    def transfer_when_asked():
+        while slow.times:
+            threading.Event().wait(0.01)
+        moved_to.append(emulator.transfer_issue("QwenLM", "Qwen", number, "QwenLM", "Qwen2.5"))
+
+    mover = threading.Thread(target=transfer_when_asked)
+    mover.start()
+    job = _single(project, emulator, [f"QwenLM/Qwen#{number}"])
+    mover.join()
+
+    assert job.status == MiningJob.Status.DONE
+    (new_number,) = moved_to
+    assert Issue.objects.get(repository=repos[0], number=number).gone == Issue.Gone.MOVED
+    issue = Issue.objects.get(repository=repos[1], number=new_number)
+    assert issue.fetched
+    expected = _comment_ids(emulator, "QwenLM", "Qwen2.5", new_number)
+    assert set(issue.comments.values_list("github_id", flat=True)) == expected
+    # No comment was filed under a placeholder issue, in either repository.
+    assert not Comment.objects.filter(issue__fetched=False).exists()
+    assert not Issue.objects.filter(repository=repos[1], fetched=False).exists()
+    assert "moved (301)" in "\n".join(job.log)
 
 
 def test_reconcile_records_gone_issues_and_keeps_their_items(project, repos, emulator, token):
