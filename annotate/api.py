@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import traceback
 
+import django_filters
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.db import InterfaceError, OperationalError
@@ -29,7 +30,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 from mining.models import Comment, Issue
 
-from . import codebook, filters, releases, services
+from . import codebook, filters, labeling, releases, services
 from . import serializers as s
 from .access import ALL_ROLES, MANAGERS, OWNERS, get_item_for_user, get_project_for_user
 from .dataset_io import MAX_FILE_BYTES, too_big_message
@@ -337,12 +338,20 @@ class CommentList(ProjectScoped, generics.ListAPIView):
         return issue.comments.all()
 
 
+class ItemListFilter(filters.ItemFilter):
+    state = django_filters.ChoiceFilter(
+        choices=labeling.ITEM_STATES_SHOWN,
+        field_name="shown_state",
+        help_text="The state as the caller sees it (annotators: `submitted`, never `conflict`).",
+    )
+
+
 @listing(s.ItemSerializer)
 class ItemList(ProjectScoped, generics.ListAPIView):
-    """The project's items (annotators: those they were assigned)."""
+    """The project's items (annotators: those they were assigned, in the state they may see)."""
 
     serializer_class = s.ItemSerializer
-    filterset_class = filters.ItemFilter
+    filterset_class = ItemListFilter
     queryset = Item.objects.none()
 
     def get_queryset(self):
@@ -351,7 +360,8 @@ class ItemList(ProjectScoped, generics.ListAPIView):
         items = Item.objects.filter(project=self.project).select_related("issue__repository")
         if self.membership.role == Role.ANNOTATOR:
             items = items.filter(assignments__annotator=self.request.user)
-        return items
+        shown = labeling.shown_state(user=self.request.user, role=self.membership.role)
+        return items.annotate(shown_state=shown)
 
 
 @extend_schema(responses={200: s.ItemSerializer, **ERRORS})
@@ -360,6 +370,9 @@ class ItemDetail(ProjectScoped, generics.GenericAPIView):
 
     def get(self, request, slug, item_id):
         item = get_item_for_user(request.user, self.project, item_id)
+        item.shown_state = labeling.shown_state_of(
+            item, user=request.user, role=self.membership.role
+        )
         return Response(s.ItemSerializer(item).data)
 
 

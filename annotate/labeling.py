@@ -14,7 +14,19 @@ from datetime import timedelta
 
 from django.core.cache import cache
 from django.db import transaction
-from django.db.models import Count, F, OuterRef, Prefetch, Q, Subquery
+from django.db.models import (
+    Case,
+    CharField,
+    Count,
+    Exists,
+    F,
+    OuterRef,
+    Prefetch,
+    Q,
+    Subquery,
+    Value,
+    When,
+)
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -390,7 +402,9 @@ def _check_open_for(item: Item, annotation: Annotation | None) -> None:
     if item.state == Item.State.SETTLED:
         raise ItemClosedError("This item is settled: its annotations can no longer change.")
     if item.state == Item.State.CONFLICT:
-        raise ItemClosedError("This item is being adjudicated: its annotations are frozen.")
+        # Worded like any other lock: "adjudicated" would tell the annotator that the
+        # other annotation disagrees with theirs.
+        raise ItemClosedError("This item is in review: your annotation can no longer change.")
     raise ItemClosedError("This item is excluded from labeling.")
 
 
@@ -562,6 +576,38 @@ def own_records(annotation: Annotation) -> list[list[AnnotationLabel]]:
     return [records[n] for n in sorted(records)]
 
 
+# Before settlement an annotator may know whether they submitted an item, not whether
+# anyone else did or disagreed: to them an open item and one in conflict look alike.
+# (Discussion is shown: a lead opens it to show both annotations to their annotators.)
+SUBMITTED = "submitted"
+ITEM_STATES_SHOWN = [*Item.State.choices, (SUBMITTED, "submitted by you, not settled yet")]
+_UNSETTLED = [Item.State.OPEN, Item.State.CONFLICT]
+
+
+def shown_state(*, user, role: str):
+    """The item state the caller may see, as an expression to annotate items with.
+
+    Leads and owners see the state; annotators see `submitted` for open or conflicting
+    items they annotated, and `open` for those they did not."""
+    if role != Role.ANNOTATOR:
+        return F("state")
+    mine = Annotation.objects.filter(item=OuterRef("pk"), annotator=user)
+    return Case(
+        When(Q(state__in=_UNSETTLED) & Exists(mine), then=Value(SUBMITTED)),
+        When(state__in=_UNSETTLED, then=Value(Item.State.OPEN)),
+        default=F("state"),
+        output_field=CharField(),
+    )
+
+
+def shown_state_of(item: Item, *, user, role: str) -> str:
+    """`shown_state` for one item already loaded (one query, for annotators only)."""
+    if role != Role.ANNOTATOR or item.state not in _UNSETTLED:
+        return item.state
+    submitted = Annotation.objects.filter(item=item, annotator=user).exists()
+    return SUBMITTED if submitted else Item.State.OPEN
+
+
 def annotator_progress(*, project: Project, user) -> dict:
     """The caller's own counts: done today, done in total, and items the queue could still
     give them. Says nothing about anyone else's labels."""
@@ -657,6 +703,8 @@ __all__ = [
     "pin_calibration",
     "project_progress",
     "resolve_labels",
+    "shown_state",
+    "shown_state_of",
     "skip_item",
     "submit_annotation",
 ]

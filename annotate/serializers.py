@@ -1,11 +1,13 @@
 """Input and output shapes of the generic REST resources (annotate/api.py)."""
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from mining.models import Comment, Issue
 
 from .dataset_io import FORMATS
 from .exporting import LABEL_CHOICES
+from .labeling import ITEM_STATES_SHOWN
 from .models import (
     PATH_SEPARATOR,
     Annotation,
@@ -169,8 +171,25 @@ class IssueBriefSerializer(serializers.ModelSerializer):
         fields = ["id", "repository", "group", "number", "html_url", "title", "state"]
 
 
+@extend_schema_field(
+    {
+        "type": "string",
+        "enum": [value for value, _ in ITEM_STATES_SHOWN],
+        "description": "The item's state as the caller may see it: annotators see "
+        "`submitted` for unsettled items they labeled and `open` for the others, never "
+        "`conflict`.",
+    }
+)
+class ShownStateField(serializers.ChoiceField):
+    def __init__(self, **kwargs):
+        super().__init__(ITEM_STATES_SHOWN, source="shown_state", read_only=True, **kwargs)
+
+
 class ItemSerializer(serializers.ModelSerializer):
+    """An item; its `state` comes from `shown_state` (annotate.labeling), set by the view."""
+
     issue = IssueBriefSerializer(read_only=True)
+    state = ShownStateField()
 
     class Meta:
         model = Item

@@ -152,3 +152,87 @@ def test_annotators_locked_out_of_a_conflict_see_only_their_own(project, cast, l
     assert "Locked" in text
     assert "conflict" not in text.lower().replace("data-", "")
     assert "Hang" not in text.split("Your annotation")[-1]
+
+
+# ------------------------------------------------ states that would give a conflict away
+
+
+def item_states(api, project, **query):
+    response = api.get(reverse("api-items", args=[project.slug]), query)
+    assert response.status_code == 200, response.content
+    return {row["id"]: row["state"] for row in response.json()["results"]}
+
+
+def test_annotators_see_submitted_never_conflict_in_the_items_api(project, cast, labeled, api_for):
+    shared, half = labeled["shared"], labeled["half"]
+    a, b = api_for(cast["annotator_a"]), api_for(cast["annotator_b"])
+    # annotator_a submitted both (one in conflict, one waiting for b): they look alike.
+    assert item_states(a, project) == {shared.pk: "submitted", half.pk: "submitted"}
+    # annotator_b submitted the conflict item and still holds the other.
+    assert item_states(b, project) == {shared.pk: "submitted", half.pk: "open"}
+    for api, item, state in ((a, shared, "submitted"), (b, shared, "submitted"), (b, half, "open")):
+        response = api.get(reverse("api-item", args=[project.slug, item.pk]))
+        assert response.json()["state"] == state
+        assert "conflict" not in response.content.decode()
+    for api in (a, b):
+        assert "conflict" not in api.get(reverse("api-items", args=[project.slug])).content.decode()
+    # Leads and owners see the real state.
+    for who in ("lead", "owner"):
+        assert item_states(api_for(cast[who]), project)[shared.pk] == "conflict"
+        detail = api_for(cast[who]).get(reverse("api-item", args=[project.slug, shared.pk]))
+        assert detail.json()["state"] == "conflict"
+
+
+def test_the_state_filter_matches_what_the_caller_sees(project, cast, labeled, api_for):
+    shared, half = labeled["shared"], labeled["half"]
+    a, b = api_for(cast["annotator_a"]), api_for(cast["annotator_b"])
+    assert item_states(a, project, state="conflict") == {}
+    assert set(item_states(a, project, state="submitted")) == {shared.pk, half.pk}
+    assert set(item_states(b, project, state="open")) == {half.pk}
+    assert set(item_states(b, project, state="submitted")) == {shared.pk}
+    lead = api_for(cast["lead"])
+    assert set(item_states(lead, project, state="conflict")) == {shared.pk}
+    assert set(item_states(lead, project, state="open")) == {half.pk}
+    bad = a.get(reverse("api-items", args=[project.slug]), {"state": "frozen"})
+    assert bad.status_code == 400 and "state" in bad.json()["fields"]
+
+
+def test_a_settled_item_shows_settled_to_its_annotators(project, cast, api_for):
+    item = ItemFactory(project=project)
+    for user in (cast["annotator_a"], cast["annotator_b"]):
+        labeling.next_item(project=project, user=user)
+        labeling.submit_annotation(
+            project=project, user=user, item=item, records=records(project, B_SYMPTOM)
+        )
+    assert item_states(api_for(cast["annotator_a"]), project) == {item.pk: "settled"}
+
+
+def test_resubmitting_an_item_in_conflict_does_not_say_so(
+    project, cast, labeled, api_for, client_for
+):
+    shared = labeled["shared"]
+    body = {
+        "records": [
+            {
+                "labels": [
+                    {"dimension": label["dimension"], "category": label["category"]}
+                    for label in records(project, A_SYMPTOM)[0]
+                ]
+            }
+        ]
+    }
+    url = reverse("api-annotation-submit", args=[project.slug, shared.pk])
+    response = api_for(cast["annotator_a"]).post(url, body, format="json")
+    assert response.status_code == 409
+    detail = response.json()["detail"].lower()
+    assert "can no longer change" in detail
+    for word in ("adjudicat", "conflict", "disagree", "other annotat"):
+        assert word not in detail, detail
+    # The page's form says the same.
+    page = client_for(cast["annotator_a"]).post(
+        reverse("label-item", args=[project.slug, shared.pk]),
+        {f"r0-{label['dimension']}": label["category"] for label in body["records"][0]["labels"]},
+    )
+    text = page.content.decode().lower()
+    assert "can no longer change" in text
+    assert "adjudicat" not in text and "conflict" not in text.replace("data-", "")
