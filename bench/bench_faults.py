@@ -4,7 +4,8 @@ here) and a private redis-server (the shared Redis is never touched or restarted
 1. A Celery worker killed with SIGKILL at random moments of a crawl, K times, then left
    to finish: the data must equal the emulator's (counts, checksums of ids and updated
    times), with no duplicates.
-2. Its Redis killed and restarted R times during a crawl: the crawl must finish complete.
+2. Its Redis killed and restarted R times during a crawl (each while the crawl provably
+   runs: printed with its time and page): the crawl must finish complete.
 3. One job through every fault the emulator knows, several times each, plus a 301 and a
    410: complete data, and a job log that names each fault.
 4. PostgreSQL backends terminated (pg_terminate_backend) every 0.4 s while annotators
@@ -16,7 +17,9 @@ here) and a private redis-server (the shared Redis is never touched or restarted
 
 Environment (defaults in brackets):
   BENCH_FAULTS_ISSUES [4000] and BENCH_FAULTS_COMMENTS [6000]: the crawled repository
-  BENCH_FAULTS_KILLS [3]: SIGKILLs of the worker; BENCH_FAULTS_RESTARTS [2]: Redis restarts
+  BENCH_FAULTS_KILLS [3]: SIGKILLs of the worker; BENCH_FAULTS_RESTARTS [2]: Redis restarts,
+  each triggered on pages fetched, with every list page slowed by BENCH_FAULTS_PAGE_DELAY
+  [0.2] s so that the crawl is still running
   BENCH_FAULTS_LINKS [200]: issues of the every-fault job
   BENCH_FAULTS_ITEMS [300] and BENCH_FAULTS_CLIENTS [20]: the database-fault labeling runs
   BENCH_FAULTS_SCENARIOS [12345]: which scenarios to run
@@ -48,6 +51,7 @@ CLIENTS = int(os.environ.get("BENCH_FAULTS_CLIENTS", "20"))
 SCENARIOS = os.environ.get("BENCH_FAULTS_SCENARIOS", "12345")
 PG_RESTARTS = int(os.environ.get("BENCH_FAULTS_PG_RESTARTS", "3"))
 PG_DOWN = float(os.environ.get("BENCH_FAULTS_PG_DOWN", "2"))
+REDIS_PAGE_DELAY = float(os.environ.get("BENCH_FAULTS_PAGE_DELAY", "0.2"))
 DB_NAME = "bench_faults"
 
 BENCH_URL, ADMIN_URL = database_urls(DB_NAME)
@@ -187,6 +191,12 @@ def scenario_redis(emulator, project):
     print(f"2. Redis killed and restarted {RESTARTS} times during a crawl ({issues}, {comments})")
     emulator.add_repository("meta-llama", "llama3", issues=issues, comments=comments)
     repo = services.add_repository(project=project, full_name="meta-llama/llama3")
+    pages_total = -(-issues // 100) - (-comments // 100)
+    # Every list page answers after REDIS_PAGE_DELAY: the crawl lasts long enough that each
+    # restart, triggered on pages fetched, lands while it is provably still running.
+    slow = emulator.inject(
+        "slow", path_contains="/repos/meta-llama/llama3/", times=10**9, seconds=REDIS_PAGE_DELAY
+    )
     log = WORK / "worker-redis.log"
     process = start_worker(
         database_url=BENCH_URL,
@@ -195,26 +205,44 @@ def scenario_redis(emulator, project):
         log=log,
         name="bench-redis",
     )
-    started = time.monotonic()
+    restarts = []
     try:
         job = services.start_mining_job(
             project=project, repositories=[repo], api_url=emulator.url, dispatch=False
         )
         dispatch(job)
+        wait_for(lambda: job_state(job)[1] >= 1, timeout=120)
+        started = time.monotonic()
         for n in range(RESTARTS):
-            wait_for(lambda n=n: job_state(job)[1] >= 3 + 6 * n, timeout=120)
+            target = pages_total * (n + 1) // (RESTARTS + 2)
+            wait_for(lambda t=target: job_state(job)[1] >= t, timeout=120)
+            down = (time.monotonic() - started, *job_state(job))
             REDIS.send_signal(signal.SIGKILL)
             REDIS.wait()
             time.sleep(1.0)
             REDIS = start_redis(REDIS_PORT, WORK / "redis.log")
-            print(f"  Redis restarted at page {job_state(job)[1]}")
+            restarts.append((down, (time.monotonic() - started, *job_state(job))))
         done = wait_for(lambda: job_state(job)[0] == MiningJob.Status.DONE, timeout=240)
+        ended = time.monotonic() - started
         alive = process.poll() is None
     finally:
         stop(process)
+        with emulator.lock:
+            emulator.faults.remove(slow)
+    finished = {MiningJob.Status.DONE, MiningJob.Status.FAILED, MiningJob.Status.CANCELLED}
+    for n, ((t_down, status_down, page_down), (t_up, status_up, page_up)) in enumerate(restarts):
+        print(
+            f"  restart {n + 1}: Redis down {t_down:.1f} s after the crawl's first page "
+            f"(page {page_down} of {pages_total}, job {status_down}), "
+            f"back at {t_up:.1f} s (page {page_up}, job {status_up})"
+        )
+    mid_crawl = len(restarts) == RESTARTS and all(
+        down[1] not in finished and up[1] not in finished and up[2] < pages_total
+        for down, up in restarts
+    )
     print(
-        f"  finished: {verdict(done)} in {time.monotonic() - started:.0f} s; "
-        f"worker still running: {alive}"
+        f"  crawl ended at {ended:.1f} s: {verdict(done)}; worker still running: {alive}; "
+        f"goal every restart while the crawl runs {verdict(mid_crawl)}"
     )
     compare(emulator, "meta-llama", "llama3", repo, "after Redis restarts")
 
