@@ -15,14 +15,15 @@ computed on the pooled table of every pair of annotators (the one with the small
 "A"); Krippendorff's alpha weighs each unit's pairs by 1/(m_u - 1) as its definition says.
 The breakdowns by pair, batch, week and codebook version use the pooled pairs alone.
 
-Queries. On PostgreSQL: the codebook (two small ones), one scan of the project's labels that
-groups them by unit (dimension, item, record) and counts units by (number of labels, the first
-and the second annotator's label), and, only where some unit has more than two labels, two
-more over those units alone. Elsewhere (SQLite for ``make run``) the portable ORM path: one
-GROUP BY over the self-joined labels, one over the label counts per dimension, one for units
-coded by more than two annotators. Both give the same rows; everything after is numpy on
-those aggregate rows. The breakdowns (pair, batch, week, codebook version) add their keys to
-the GROUP BY and are computed only when asked for.
+Queries. On PostgreSQL: the codebook (two small ones), one GROUP BY over the project's units
+in analysis_agreementunit (one row per dimension, item and record, kept equal to the labels by
+triggers: see analysis.models) that counts units by (number of labels, the first and the second
+annotator's label), and, only where some unit has more than two labels, two more over those
+units alone. Elsewhere (SQLite for ``make run``) the portable ORM path: one GROUP BY over the
+self-joined labels, one over the label counts per dimension, one for units coded by more than
+two annotators. Both give the same rows; everything after is numpy on those aggregate rows.
+The breakdowns (pair, batch, week, codebook version) add their keys to the GROUP BY and are
+computed only when asked for.
 """
 
 from collections import defaultdict
@@ -180,34 +181,23 @@ def _unpaired(total: int, paired_in_pairs: int, crowded_rows) -> int:
     return max(total - (paired_in_pairs - pair_labels_in_crowded + labels_in_crowded), 0)
 
 
-# --- PostgreSQL path (raw SQL on annotate_annotationlabel alone) ---------------------------
+# --- PostgreSQL path (raw SQL on analysis_agreementunit) ----------------------------------
 
-# A unit's labels packed as annotator id << 32 | category id, so that min() and max() give
-# the first and the second annotator's labels of a two-label unit (ids stay below 2**31).
+# One row per unit, kept by triggers (see analysis.models.AgreementUnit): a unit's labels
+# packed as annotator id << 32 | category id, so that lo and hi are the first and the
+# second annotator's labels of a two-label unit (ids stay below 2**31).
 UNIT_SQL = """
-SELECT dim, m, lo, hi{outer}, count(*) FROM (
-    SELECT l.dimension_id AS dim, count(*) AS m,
-        min((l.annotator_id::bigint << 32) | l.category_id) AS lo,
-        max((l.annotator_id::bigint << 32) | l.category_id) AS hi{inner}
-    FROM annotate_annotationlabel l{joins}
-    WHERE l.dimension_id = ANY(%(dims)s){where}
-    GROUP BY l.dimension_id, l.item_id, l.record
-) unit GROUP BY dim, m, lo, hi{outer}
+SELECT dimension_id, m, lo, hi{outer}, count(*) FROM analysis_agreementunit
+WHERE dimension_id = ANY(%(dims)s){where}
+GROUP BY 1, 2, 3, 4{group}
 """
-UNIT_BREAKDOWN_INNER = (
-    ", max(i.batch) AS batch, max(a.created_at) AS at, max(a.codebook_version) AS version"
-)
-UNIT_BREAKDOWN_OUTER = ", batch, (date_trunc('week', at AT TIME ZONE %(tz)s))::date, version"
+UNIT_BREAKDOWN = ", batch, (date_trunc('week', at AT TIME ZONE %(tz)s))::date, version"
 
 # Units with more than two labels: every pair of their annotators, and their category counts.
 CROWDED_UNITS = """
 WITH crowded AS (
-    SELECT l.dimension_id, l.item_id, l.record FROM annotate_annotationlabel l
-    JOIN annotate_item i ON i.id = l.item_id
-    WHERE l.dimension_id = ANY(%(dims)s) AND l.item_id IN (
-        SELECT a.item_id FROM annotate_annotation a JOIN annotate_item i ON i.id = a.item_id
-        WHERE i.project_id = %(project)s GROUP BY a.item_id HAVING count(*) > 2){where}
-    GROUP BY 1, 2, 3 HAVING count(*) > 2
+    SELECT dimension_id, item_id, record FROM analysis_agreementunit
+    WHERE dimension_id = ANY(%(dims)s) AND m > 2{where}
 )"""
 CROWDED_PAIRS_SQL = (
     CROWDED_UNITS
@@ -242,25 +232,62 @@ GROUP BY 1, 2, 3, 4
 LOW_32 = (1 << 32) - 1
 
 
+# Units stored but not what the labels say, or what the labels say but not stored.
+UNITS_OUT_OF_SYNC_SQL = """
+WITH cur AS (SELECT u.* FROM analysis_agreementunit u{scope_units}),
+    src AS (SELECT * FROM analysis_unit_source{scope_source})
+SELECT count(*) FROM cur FULL JOIN src USING (dimension_id, item_id, record)
+WHERE (cur.m, cur.lo, cur.hi, cur.calibration, cur.discussed, cur.batch, cur.version, cur.at)
+    IS DISTINCT FROM
+    (src.m, src.lo, src.hi, src.calibration, src.discussed, src.batch, src.version, src.at)
+"""
+
+
+def _require_postgresql():
+    if connection.vendor != "postgresql":
+        raise RuntimeError("Agreement units are kept on PostgreSQL only.")
+
+
+def units_out_of_sync(project=None) -> int:
+    """How many units in analysis_agreementunit differ from what the labels say (0 when the
+    triggers did their job), for one project or all. PostgreSQL only."""
+    _require_postgresql()
+    sql = UNITS_OUT_OF_SYNC_SQL.format(
+        scope_units=" JOIN annotate_item i ON i.id = u.item_id AND i.project_id = %(project)s"
+        if project
+        else "",
+        scope_source=" WHERE project_id = %(project)s" if project else "",
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, {"project": getattr(project, "pk", None)})
+        return cursor.fetchone()[0]
+
+
+def rebuild_units(project=None) -> int:
+    """Recompute the units of one project (or all) from the labels: after a bulk load with
+    triggers off (``session_replication_role = replica``). Returns the units written.
+    Takes no row locks: run it when nobody is labeling. PostgreSQL only."""
+    _require_postgresql()
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SELECT analysis_rebuild_units(%s)", [getattr(project, "pk", None)])
+        return cursor.fetchone()[0]
+
+
 def _item_filters(filters: dict) -> str:
     where = ""
     if filters.get("exclude_calibration"):
-        where += " AND NOT i.calibration"
+        where += " AND NOT calibration"
     if filters.get("exclude_discussed"):
-        where += " AND NOT i.discussed"
+        where += " AND NOT discussed"
     return where
 
 
 def _counts_sql(project, dimension_ids, filters: dict, breakdowns: bool) -> Counts:
     where = _item_filters(filters)
-    joins = " JOIN annotate_item i ON i.id = l.item_id" if where or breakdowns else ""
-    if breakdowns:
-        joins += " JOIN annotate_annotation a ON a.id = l.annotation_id"
     sql = UNIT_SQL.format(
-        inner=UNIT_BREAKDOWN_INNER if breakdowns else "",
-        outer=UNIT_BREAKDOWN_OUTER if breakdowns else "",
-        joins=joins,
+        outer=UNIT_BREAKDOWN if breakdowns else "",
         where=where,
+        group=", 5, 6, 7" if breakdowns else "",
     )
     params = {"dims": list(dimension_ids), "project": project.pk, "tz": connection.timezone_name}
     with transaction.atomic(savepoint=False), connection.cursor() as cursor:
