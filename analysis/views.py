@@ -53,8 +53,13 @@ def _agreement(request, slug, *, breakdowns: bool = True):
 
 @login_required
 def agreement(request, slug):
+    """The agreement page. The breakdowns (by pair, batch, week and codebook version) cost
+    several times the rest on a large project, so the page comes without them and fetches
+    them with htmx (``?part=breakdowns``: the breakdowns' partial for htmx, the whole page
+    with them inline otherwise)."""
+    with_breakdowns = request.GET.get("part") == "breakdowns"
     try:
-        project, membership, filters, report = _agreement(request, slug)
+        project, membership, filters, report = _agreement(request, slug, breakdowns=with_breakdowns)
     except SpecError as error:
         return HttpResponseBadRequest(str(error))
     dim, level = selected_level(report, filters)
@@ -64,20 +69,27 @@ def agreement(request, slug):
         "membership": membership,
         "filters": filters,
         "report": report,
-        "rows": report.rows(),
         "dim": dim,
         "level": level,
-        "confusion": confusion_cells(project.slug, dim, level) if dim else [],
-        "breakdowns": _breakdowns(tables, several_pairs=len(report.annotators) > 2),
-        "chart": charts.inline_svg(kappa_figure(report), "kappa"),
+        "with_breakdowns": with_breakdowns,
+        "breakdowns": _breakdowns(tables, several_pairs=len(report.annotators) > 2)
+        if with_breakdowns
+        else [],
         "tables_base": reverse("analysis-agreement-table", args=[slug, "x", "csv"])[
             : -len("x.csv")
         ],
-        "chart_base": reverse("analysis-agreement-chart", args=[slug, "svg"])[: -len(".svg")],
         "table_formats": ["csv", "tex"],
-        "chart_formats": list(charts.FORMATS),
         "qs": urlencode(filters.query()),
     }
+    if with_breakdowns and request.htmx:
+        return render(request, "analysis/agreement.html#breakdowns", context)
+    context.update(
+        rows=report.rows(),
+        confusion=confusion_cells(project.slug, dim, level) if dim else [],
+        chart=charts.inline_svg(kappa_figure(report), "kappa"),
+        chart_base=reverse("analysis-agreement-chart", args=[slug, "svg"])[: -len(".svg")],
+        chart_formats=list(charts.FORMATS),
+    )
     template = "analysis/agreement.html#report" if request.htmx else "analysis/agreement.html"
     return render(request, template, context)
 

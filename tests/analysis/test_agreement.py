@@ -117,6 +117,31 @@ def test_agreement_htmx_returns_partial(project, cast, labeled, client_for):
     assert b'id="report"' in response.content and b"<html" not in response.content
 
 
+def test_agreement_page_loads_its_breakdowns_separately(project, cast, mixed, client_for):
+    client = client_for(cast["lead"])
+    page = client.get(f"/projects/{project.slug}/agreement/?exclude_discussed=1")
+    html = page.content.decode()
+    assert 'id="breakdown-weeks"' not in html
+    lazy = "part=breakdowns"
+    assert f'hx-get="/projects/{project.slug}/agreement/?exclude_calibration=&amp;' in html
+    assert lazy in html and 'hx-trigger="load"' in html
+    # htmx: the breakdowns alone, with the page's filters.
+    url = f"/projects/{project.slug}/agreement/?exclude_discussed=1&{lazy}"
+    partial = client.get(url, HTTP_HX_REQUEST="true")
+    body = partial.content.decode()
+    assert partial.status_code == 200 and "<html" not in body and 'id="report"' not in body
+    for name in ("pairs", "batches", "weeks", "versions"):
+        assert f'id="breakdown-{name}"' in body, name
+    report = build_agreement_report(project=project, breakdowns=True, exclude_discussed=True)
+    assert len(report.by_week) > 0
+    assert all(f"<td>{row['week']}</td>" in body for row in report.by_week if row["level"] == 1
+               and row["dimension"] == "symptom")  # fmt: skip
+    # Without JavaScript, the link shows the whole page with the breakdowns inline.
+    full = client.get(url).content.decode()
+    assert "<html" in full and 'id="breakdown-weeks"' in full and 'id="agreement-summary"' in full
+    assert client_for(cast["annotator_a"]).get(url, HTTP_HX_REQUEST="true").status_code == 403
+
+
 def test_agreement_tables_and_chart_download(project, cast, labeled, client_for):
     client = client_for(cast["lead"])
     base = f"/projects/{project.slug}/agreement/"

@@ -75,6 +75,7 @@ def pages(world) -> list[tuple[str, str]]:
         url("codebook-edit"),
         url("codebook-review"),
         url("analysis-agreement"),
+        url("analysis-agreement", query="part=breakdowns"),
         *(url("analysis-distributions", query=f"view={view}") for view in views),
         url("analysis-distributions", query="source=annotator:annotator_a"),
         url("mining-repositories"),
