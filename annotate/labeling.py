@@ -30,6 +30,8 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from mining.models import Issue
+
 from . import adjudication
 from .models import (
     PATH_SEPARATOR,
@@ -214,11 +216,8 @@ def _lock_candidate(project: Project, user) -> Item | None:
     """Lock the best item for `user`: calibration first, then items that already have an
     annotation, then the sample's order. Items locked by other callers are skipped."""
     mine = Assignment.objects.filter(annotator=user).values("item_id")
-    locking = (
-        Item.objects.select_for_update(skip_locked=True, of=("self",))
-        .select_related("issue__repository")
-        .defer("issue__raw")  # GitHub's whole JSON: the reply needs none of it
-    )
+    # Items alone: joining their issues here made PostgreSQL scan the issue table.
+    locking = Item.objects.select_for_update(skip_locked=True)
     calibration = calibration_item_ids(project)
     if calibration:
         item = (
@@ -231,14 +230,18 @@ def _lock_candidate(project: Project, user) -> Item | None:
         if item is not None:
             return item
     open_with_room = Q(state=Item.State.OPEN, assigned_count__lt=project.overlap)
-    window = (
+    # The window is read first, not as a subquery of the locking statement: as a subquery
+    # PostgreSQL may join it by scanning every item of the table (it did at 10,000).
+    window = list(
         Item.objects.filter(open_with_room, project=project)
         .exclude(pk__in=mine)
         .order_by("position", "id")
-        .values("pk")[:QUEUE_WINDOW]
+        .values_list("pk", flat=True)[:QUEUE_WINDOW]
     )
-    # The conditions are repeated outside the window so that PostgreSQL re-checks them on
-    # the row's newest version once it holds the lock.
+    if not window:
+        return None
+    # The conditions are repeated so that PostgreSQL checks them on each row's newest
+    # version once it holds the lock.
     return (
         locking.filter(open_with_room, pk__in=window)
         .order_by("-submitted_count", "position", "id")
@@ -263,6 +266,7 @@ def next_item(*, project: Project, user) -> Item | None:
         .order_by()
         .values_list("pk", flat=True)
     )
+    # Usually there is none: look for its id first, load it with its issue only if found.
     held = (
         Assignment.objects.filter(
             annotator=user,
@@ -270,17 +274,23 @@ def next_item(*, project: Project, user) -> Item | None:
             state=Assignment.State.ACTIVE,
             expires_at__gt=now,
         )
-        .select_related("item__issue__repository")
-        .defer("item__issue__raw")
         .order_by("assigned_at")
+        .values_list("pk", flat=True)
         .first()
     )
     if held is not None:
+        held = (
+            Assignment.objects.select_related("item__issue__repository")
+            .defer("item__issue__raw")
+            .get(pk=held)
+        )
         held.item.assignment = held
         return held.item
     item = _lock_candidate(project, user)
     if item is None:
         return None
+    # Without GitHub's whole JSON (`raw`): the reply needs none of it.
+    item.issue = Issue.objects.select_related("repository").defer("raw").get(pk=item.issue_id)
     item.assignment = Assignment.objects.create(
         item=item,
         annotator=user,
@@ -506,18 +516,15 @@ def submit_annotation(
 
 
 def _own_assignment_and_annotation(item: Item, user) -> tuple:
-    """The caller's assignment of `item` and their annotation (None for either when absent),
-    in one query when they hold an assignment (the usual case). Run under the item's lock,
-    after it, so that both reflect every submission committed before."""
-    mine = Annotation.objects.filter(item=item, annotator=user)
-    assignment = (
-        Assignment.objects.filter(item=item, annotator=user)
-        .annotate(annotation_pk=Subquery(mine.values("pk")[:1]))
-        .first()
-    )
-    if assignment is not None and assignment.annotation_pk is None:
+    """The caller's assignment of `item` and their annotation (None for either when absent).
+
+    Run under the item's lock so that both reflect every submission committed before. An
+    annotation exists only beside a submitted assignment (submissions and imports write
+    both) or beside none, so a first submission reads the assignment alone."""
+    assignment = Assignment.objects.filter(item=item, annotator=user).first()
+    if assignment is not None and assignment.state != Assignment.State.SUBMITTED:
         return assignment, None
-    return assignment, mine.first()
+    return assignment, Annotation.objects.filter(item=item, annotator=user).first()
 
 
 def _records_payload(labels: list[_Label]) -> list[dict]:

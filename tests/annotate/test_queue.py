@@ -194,9 +194,9 @@ def test_assignment_expiry_follows_the_project_timeout(project, items, cast):
 # Queries per call once the per-process caches are warm (codebook, sweep throttle; the
 # calibration ids live in Redis). The test's transaction turns each service's atomic block
 # into a SAVEPOINT and its RELEASE, counted here; in production they are BEGIN and COMMIT.
-# next: savepoint, membership lock, held lookup, candidate lock, assignment insert, count
-# update, release.
-NEXT_QUERIES = 7
+# next: savepoint, membership lock, held lookup, candidate window, candidate lock, its
+# issue, assignment insert, count update, release.
+NEXT_QUERIES = 9
 # submit: savepoint, item lock, assignment (with the annotation's id), annotation insert,
 # item update, assignment update, labels insert, audit insert, release.
 SUBMIT_QUERIES = 9
