@@ -11,6 +11,7 @@ Environment (defaults are issue #8's sizes):
 """
 
 import os
+import resource
 import sys
 import tempfile
 import time
@@ -62,6 +63,10 @@ def verdict(ok: bool) -> str:
     return "ok" if ok else "MISSED"
 
 
+def _cpu(usage) -> float:
+    return usage.ru_utime + usage.ru_stime
+
+
 def main():
     started = time.monotonic()
     call_command("migrate", verbosity=0)
@@ -79,6 +84,8 @@ def main():
         database_url=BENCH_URL, log=log, workers=WORKERS, DB_CONN_MAX_AGE="60"
     )
     tally = Tally()
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.RUSAGE_CHILDREN
+    served = resource.getrusage(children)
     try:
         seconds = run_clients(
             CLIENTS,
@@ -91,6 +98,9 @@ def main():
         )
     finally:
         stop(server)
+    # Where the time goes: the clients' CPU (this process) against gunicorn's workers'.
+    client_cpu = _cpu(resource.getrusage(resource.RUSAGE_SELF)) - _cpu(own)
+    server_cpu = _cpu(resource.getrusage(children)) - _cpu(served)
     text = log.read_text()
     statuses = Counter({f"{e} {s}": n for (e, s), n in sorted(tally.statuses.items(), key=str)})
     server_errors = tally.count(lambda s: not isinstance(s, int) or s >= 500)
@@ -102,6 +112,7 @@ def main():
     print(f"requests: {tally.requests} in {seconds:.1f} s = {tally.requests / seconds:.1f} req/s")
     print(f"submissions: {len(tally.labeled)} = {len(tally.labeled) / seconds:.1f} per s")
     print("statuses: " + ", ".join(f"{k}: {n}" for k, n in statuses.items()))
+    print(f"CPU while labeling: gunicorn {server_cpu:.0f} s, the clients {client_cpu:.0f} s")
     print(latency_line("next", tally.latencies["next"]))
     print(latency_line("submit", tally.latencies["submit"]))
     print("items by annotation count: " + ", ".join(f"{k}: {n}" for k, n in sorted(counts.items())))
