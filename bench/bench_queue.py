@@ -171,6 +171,7 @@ def label_loop(base, slug, token, bodies, results, paced, deadline):
     session = requests.Session()
     session.headers["Authorization"] = f"Token {token}"
     rng = random.Random(token)
+    think(paced, rng)  # paced clients arrive spread out, not all in the same millisecond
     while time.monotonic() < deadline:
         started = time.perf_counter()
         response = session.post(f"{base}/api/projects/{slug}/queue/next/", timeout=60)
@@ -196,6 +197,7 @@ def ceiling_loop(base, slug, token, item_id, results, paced, deadline):
     session.headers["Authorization"] = f"Token {token}"
     rng = random.Random(token)
     url = f"{base}/api/projects/{slug}/items/{item_id}/annotations/mine/"
+    think(paced, rng)
     while time.monotonic() < deadline:
         started = time.perf_counter()
         response = session.get(url, timeout=60)
