@@ -32,11 +32,15 @@ def get_project_for_user(user, slug: str, roles=ALL_ROLES) -> tuple[Project, Mem
     return membership.project, membership
 
 
-def get_item_for_user(user, project: Project, item_id, roles=ALL_ROLES) -> Item:
+def get_item_for_user(
+    user, project: Project, item_id, roles=ALL_ROLES, membership: Membership | None = None
+) -> Item:
     """An item of `project` that the caller (already a member with one of `roles`) may see.
 
-    Annotators see only items they hold or held an assignment for."""
-    membership = get_membership(user, project.slug)
+    Annotators see only items they hold or held an assignment for. `membership` is the
+    caller's, when the view already read it (get_project_for_user): it saves a query."""
+    if membership is None or (membership.user_id, membership.project_id) != (user.pk, project.pk):
+        membership = get_membership(user, project.slug)
     if membership.role not in roles:
         raise PermissionDenied("Your role in this project does not allow this.")
     items = Item.objects.select_related("issue__repository").filter(project=project)

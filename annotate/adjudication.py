@@ -31,6 +31,7 @@ from .models import (
     FinalRecordLabel,
     Item,
 )
+from .queries import codebook
 from .services import ServiceError
 
 # ---------------------------------------------------------------------------------------
@@ -170,14 +171,22 @@ def records_as_paths(labels) -> list[dict[str, str]]:
     return [records[key] for key in sorted(records)]
 
 
-def final_snapshot(final: FinalLabel) -> dict:
-    """A final label as plain data, for the audit trail and the API."""
-    labels = final.labels.select_related("dimension", "category")
+def final_snapshot(final: FinalLabel, records=None, book=None) -> dict:
+    """A final label as plain data, for the audit trail and the API. With the `records`
+    it was written from ([{dimension id: category id}]) and the project's codebook, no
+    query is needed."""
+    if records is not None and book is not None:
+        paths = [
+            {book.by_id[c].dimension.key: book.by_id[c].path for c in record.values()}
+            for record in records
+        ]
+    else:
+        paths = records_as_paths(final.labels.select_related("dimension", "category"))
     return {
         "provenance": final.provenance,
         "out_of_scope": final.out_of_scope,
         "out_of_scope_reason": final.out_of_scope_reason,
-        "records": records_as_paths(labels),
+        "records": paths,
         "rationale": final.rationale,
         "error_kind": final.error_kind,
         "codebook_needs_work": final.codebook_needs_work,
@@ -246,8 +255,10 @@ def store_conflicts(*, item: Item, differences: list[Difference]) -> list[Confli
 
 
 def _write_final(item: Item, *, provenance: str, records: list[Record], actor=None, **fields):
-    """Replace the item's final label (the previous one is kept in the audit trail)."""
-    FinalLabel.objects.filter(item=item).delete()
+    """Replace the item's final label (the previous one is kept in the audit trail). An
+    item never settled has none to replace."""
+    if item.settled_at is not None or item.state != Item.State.OPEN:
+        FinalLabel.objects.filter(item=item).delete()
     final = FinalLabel.objects.create(
         item=item,
         provenance=provenance,
@@ -301,7 +312,7 @@ def _mark_revisions(item: Item, annotations: list[Annotation]) -> bool:
     return bool(annotations) and len(revised) == len(annotations)
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def settle_if_complete(*, item: Item, actor=None) -> str:
     """Compare the item's annotations once `overlap` of them are in.
 
@@ -311,13 +322,17 @@ def settle_if_complete(*, item: Item, actor=None) -> str:
     queue. An item in discussion settles when its annotators now agree, goes to the
     conflict queue once every annotator has revised, and otherwise stays in discussion.
     Agreement on a retired category is a codebook conflict, never a final label.
-    Returns the item's resulting state."""
+    Returns the item's resulting state.
+
+    On the submission path (every completed pair): the codebook comes from the process's
+    cache, no savepoint is taken, and an item never settled has no final label to delete."""
     if item.state not in (Item.State.OPEN, Item.State.DISCUSSION):
         return item.state
     annotations = item_annotations(item)
     if len(annotations) < item.project.overlap:
         return item.state
-    differences = compare_sides([side_of(a) for a in annotations], category_parents(item.project))
+    book = codebook(item.project)
+    differences = compare_sides([side_of(a) for a in annotations], book.parents)
     in_discussion = item.state == Item.State.DISCUSSION
     if differences:
         if in_discussion and not _mark_revisions(item, annotations):
@@ -328,7 +343,7 @@ def settle_if_complete(*, item: Item, actor=None) -> str:
         _mark_revisions(item, annotations)
     first = annotations[0]
     records = records_of(first.labels.all())
-    retired = _retired_ids({c for record in records for c in record.values()})
+    retired = {c for record in records for c in record.values()} & book.retired
     if retired:
         differences = [
             Difference(Conflict.Kind.CODEBOOK, dimension_id=dim, a=category, b=category)
@@ -350,7 +365,7 @@ def settle_if_complete(*, item: Item, actor=None) -> str:
         "settled",
         provenance=FinalLabel.Provenance.UNANIMOUS,
         after_discussion=in_discussion,
-        final=final_snapshot(final),
+        final=final_snapshot(final, records=records, book=book),
     )
     return item.state
 

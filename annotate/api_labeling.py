@@ -147,8 +147,8 @@ class AnnotationSubmitView(ItemAnnotationsReadMixin, APIView):
         responses={200: AnnotationOutputSerializer, **ERRORS},
     )
     def post(self, request, slug, item_id):
-        project, _ = get_project_for_user(request.user, slug)
-        item = access_item(request.user, project, item_id)
+        project, membership = get_project_for_user(request.user, slug)
+        item = access_item(request.user, project, item_id, membership=membership)
         form = AnnotationInputSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         try:
@@ -179,8 +179,8 @@ class SkipView(APIView):
         responses={200: SkipOutputSerializer, **ERRORS},
     )
     def post(self, request, slug, item_id):
-        project, _ = get_project_for_user(request.user, slug)
-        item = access_item(request.user, project, item_id)
+        project, membership = get_project_for_user(request.user, slug)
+        item = access_item(request.user, project, item_id, membership=membership)
         form = SkipInputSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         reason = form.validated_data["reason"]
@@ -201,8 +201,8 @@ class MyAnnotationView(APIView):
         responses={200: AnnotationOutputSerializer, 404: ERRORS[404]},
     )
     def get(self, request, slug, item_id):
-        project, _ = get_project_for_user(request.user, slug)
-        item = access_item(request.user, project, item_id)
+        project, membership = get_project_for_user(request.user, slug)
+        item = access_item(request.user, project, item_id, membership=membership)
         annotation = labeling.own_annotation(item=item, user=request.user)
         if annotation is None:
             return Response(

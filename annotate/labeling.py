@@ -9,7 +9,7 @@ exception: every annotator labels them, so `overlap` does not cap them.
 """
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.core.cache import cache
@@ -48,6 +48,7 @@ from .models import (
     Project,
     Role,
 )
+from .queries import codebook
 from .services import ServiceError
 
 # How far down the sample's order the queue looks for an item, before preferring the
@@ -57,9 +58,6 @@ QUEUE_WINDOW = 200
 # `expire_assignments` command does it for every project whenever it is run.
 SWEEP_SECONDS = 30
 CALIBRATION_CACHE_SECONDS = 60
-# A process keeps a project's codebook this long under its version (see `codebook`).
-CODEBOOK_CACHE_SECONDS = 60
-CODEBOOK_CACHE_SIZE = 64
 CONFIDENCE_RANGE = range(1, 6)
 
 
@@ -73,52 +71,6 @@ class NotAssignedError(LabelingError):
 
 class ItemClosedError(LabelingError):
     """The item can no longer take (or change) this annotation: HTTP 409."""
-
-
-# ---------------------------------------------------------------------- the codebook
-
-
-@dataclass
-class Codebook:
-    """A project's dimensions and categories at one codebook version, with lookups."""
-
-    dimensions: list[Dimension]  # in display order
-    categories: list[Category]  # retired ones too, by `order` then name
-    by_key: dict[str, Dimension] = field(init=False)
-    by_id: dict[int, Category] = field(init=False)
-    by_path: dict[tuple[int, str], Category] = field(init=False)
-
-    def __post_init__(self):
-        self.by_key = {d.key: d for d in self.dimensions}
-        self.by_id = {c.pk: c for c in self.categories}
-        self.by_path = {(c.dimension_id, c.path): c for c in self.categories}
-
-
-_codebooks: dict[tuple, tuple[float, Codebook]] = {}
-
-
-def codebook(project: Project) -> Codebook:
-    """The project's codebook: two queries, then kept in this process for
-    CODEBOOK_CACHE_SECONDS under (project, codebook_version).
-
-    Every codebook change (codebook.py, imports) bumps the version, so a change is seen
-    by the next request that reads the project; the time limit bounds edits that bypass
-    the services (the admin). Callers must not modify what they get."""
-    key = (project.pk, project.created_at, project.codebook_version)
-    now = time.monotonic()
-    cached = _codebooks.get(key)
-    if cached is not None and cached[0] > now:
-        return cached[1]
-    book = Codebook(
-        dimensions=list(Dimension.objects.filter(project=project).order_by("order", "key")),
-        categories=list(
-            Category.objects.filter(dimension__project=project).order_by("order", "name")
-        ),
-    )
-    if len(_codebooks) >= CODEBOOK_CACHE_SIZE:
-        _codebooks.clear()
-    _codebooks[key] = (now + CODEBOOK_CACHE_SECONDS, book)
-    return book
 
 
 # ---------------------------------------------------------------------------- the queue

@@ -1,10 +1,16 @@
 """Read-side helpers shared by pages and the API: aggregate counts and codebook trees."""
 
+import time
 from collections import defaultdict
+from dataclasses import dataclass, field
 
 from django.db.models import Count
 
-from .models import Category, Item
+from .models import Category, Dimension, Item, Project
+
+# A process keeps a project's codebook this long under its version (see `codebook`).
+CODEBOOK_CACHE_SECONDS = 60
+CODEBOOK_CACHE_SIZE = 64
 
 
 def progress_by_project(project_ids) -> dict[int, dict]:
@@ -47,8 +53,9 @@ def category_tree(project, include_retired: bool = True) -> list[dict]:
 
 
 def codebook_data(project, *, ids: bool = True) -> dict:
-    """The project's codebook as plain data (API replies, release archives): its version and
-    each dimension with its category tree; `ids` adds database ids for API clients."""
+    """The project's codebook as plain data (API replies, release archives): its version,
+    the annotators' guidelines (Markdown) and each dimension with its category tree; `ids`
+    adds database ids for API clients."""
 
     def node(entry):
         c = entry["category"]
@@ -68,4 +75,55 @@ def codebook_data(project, *, ids: bool = True) -> dict:
         if not ids:
             del entry["id"]
         dimensions.append(entry)
-    return {"version": project.codebook_version, "dimensions": dimensions}
+    return {
+        "version": project.codebook_version,
+        "guidelines": project.guidelines,
+        "dimensions": dimensions,
+    }
+
+
+@dataclass
+class Codebook:
+    """A project's dimensions and categories at one codebook version, with lookups."""
+
+    dimensions: list[Dimension]  # in display order
+    categories: list[Category]  # retired ones too, by `order` then name
+    by_key: dict[str, Dimension] = field(init=False)
+    by_id: dict[int, Category] = field(init=False)
+    by_path: dict[tuple[int, str], Category] = field(init=False)
+    parents: dict[int, int | None] = field(init=False)
+    retired: set[int] = field(init=False)
+
+    def __post_init__(self):
+        self.by_key = {d.key: d for d in self.dimensions}
+        self.by_id = {c.pk: c for c in self.categories}
+        self.by_path = {(c.dimension_id, c.path): c for c in self.categories}
+        self.parents = {c.pk: c.parent_id for c in self.categories}
+        self.retired = {c.pk for c in self.categories if c.retired}
+
+
+_codebooks: dict[tuple, tuple[float, Codebook]] = {}
+
+
+def codebook(project: Project) -> Codebook:
+    """The project's codebook: two queries, then kept in this process for
+    CODEBOOK_CACHE_SECONDS under (project, codebook_version).
+
+    Every codebook change (codebook.py, imports) bumps the version, so a change is seen
+    by the next request that reads the project; the time limit bounds edits that bypass
+    the services (the admin). Callers must not modify what they get."""
+    key = (project.pk, project.created_at, project.codebook_version)
+    now = time.monotonic()
+    cached = _codebooks.get(key)
+    if cached is not None and cached[0] > now:
+        return cached[1]
+    book = Codebook(
+        dimensions=list(Dimension.objects.filter(project=project).order_by("order", "key")),
+        categories=list(
+            Category.objects.filter(dimension__project=project).order_by("order", "name")
+        ),
+    )
+    if len(_codebooks) >= CODEBOOK_CACHE_SIZE:
+        _codebooks.clear()
+    _codebooks[key] = (now + CODEBOOK_CACHE_SECONDS, book)
+    return book

@@ -201,13 +201,15 @@ NEXT_QUERIES = 9
 # item update, assignment update, labels insert, audit insert, release.
 SUBMIT_QUERIES = 9
 # The submission that brings an item to `overlap` also lets adjudication settle it
-# (adjudication.settle_if_complete: its own reads and writes).
-SETTLE_QUERIES = 13
+# (adjudication.settle_if_complete): the annotations and their labels, the final label and
+# its records, open conflicts resolved, the item's state, the audit event. The codebook
+# comes from the cache, no savepoint, nothing to delete on an item never settled.
+SETTLE_QUERIES = 7
 # Through the API (force-authenticated: no token lookup): the membership, and for next
-# the item's comments, for submit access's membership and item lookups; a reply that
-# shows a final label reads its records.
+# the item's comments, for submit the item lookup (access reuses the membership); a reply
+# that shows a final label reads its records.
 API_NEXT_QUERIES = 1 + NEXT_QUERIES + 1
-API_SUBMIT_QUERIES = 3 + SUBMIT_QUERIES
+API_SUBMIT_QUERIES = 2 + SUBMIT_QUERIES
 
 
 def _label_one_item_by_two(project, cast, django_assert_num_queries, rc):
