@@ -113,6 +113,7 @@ class DimensionTreeSerializer(serializers.Serializer):
 
 class CodebookSerializer(serializers.Serializer):
     version = serializers.IntegerField()
+    guidelines = serializers.CharField(help_text="The annotators' guidelines, in Markdown.")
     dimensions = DimensionTreeSerializer(many=True)
 
 

@@ -203,9 +203,12 @@ def test_leads_rename_categories_and_paths_follow(project, cast, api_for):
     assert taken.status_code == 400 and "already exists" in taken.json()["detail"]
 
 
-def test_codebook_has_trees_and_version(project, cast, api_for):
+def test_codebook_has_trees_version_and_guidelines(project, cast, api_for):
+    project.guidelines = "Label the **first** failure the issue reports."
+    project.save(update_fields=["guidelines"])
     body = api_for(cast["annotator_a"]).get(reverse("api-codebook", args=[project.slug])).json()
     assert body["version"] == project.codebook_version
+    assert body["guidelines"] == project.guidelines
     symptom = next(d for d in body["dimensions"] if d["key"] == "symptom")
     crash = next(c for c in symptom["categories"] if c["name"] == "Crash")
     cuda = next(c for c in crash["children"] if c["name"] == "CUDA Error")
