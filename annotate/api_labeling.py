@@ -13,7 +13,7 @@ from . import labeling
 from .access import get_item_for_user as access_item
 from .access import get_project_for_user
 from .api_adjudication import ItemAnnotationsReadMixin
-from .models import Annotation, FinalRecordLabel, Item
+from .models import Annotation, FinalRecordLabel, Item, Role
 from .serializers_labeling import (
     AnnotationInputSerializer,
     AnnotationOutputSerializer,
@@ -36,7 +36,9 @@ FINAL_LABELS = Prefetch("labels", FinalRecordLabel.objects.select_related("dimen
 
 
 def error_response(error: labeling.LabelingError) -> Response:
-    if isinstance(error, labeling.NotAssignedError):
+    if isinstance(error, labeling.ItemNotFoundError):
+        code = status.HTTP_404_NOT_FOUND
+    elif isinstance(error, labeling.NotAssignedError):
         code = status.HTTP_403_FORBIDDEN
     elif isinstance(error, labeling.ItemClosedError):
         code = status.HTTP_409_CONFLICT
@@ -148,14 +150,16 @@ class AnnotationSubmitView(ItemAnnotationsReadMixin, APIView):
     )
     def post(self, request, slug, item_id):
         project, membership = get_project_for_user(request.user, slug)
-        item = access_item(request.user, project, item_id, membership=membership)
         form = AnnotationInputSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         try:
+            # The service looks the item up under its row lock, with access's rule: an
+            # annotator who holds no assignment of it gets 404, as from access.
             annotation = labeling.submit_annotation(
                 project=project,
                 user=request.user,
-                item=item,
+                item=item_id,
+                unassigned_is_missing=membership.role == Role.ANNOTATOR,
                 records=form.service_records(),
                 out_of_scope=form.validated_data["out_of_scope"],
                 out_of_scope_reason=form.validated_data["out_of_scope_reason"],

@@ -255,6 +255,12 @@ def test_items_not_assigned_to_the_caller(project, items, cast, api_for, payload
     assert "not assigned to you" in response.json()["detail"]
     assert api_for(cast["outsider"]).post(url, payload(), format="json").status_code == 404
     assert api_for(None).post(url, payload(), format="json").status_code in (401, 403)
+    # No such item, or another project's: 404 for everyone, leads included.
+    other = ItemFactory()
+    for item_id in (other.pk, other.pk + 10_000):
+        missing = reverse("api-annotation-submit", args=[project.slug, item_id])
+        response = api_for(cast["lead"]).post(missing, payload(), format="json")
+        assert response.status_code == 404 and response.json()["detail"] == "No such item."
 
 
 def test_skip_through_the_api(project, items, cast, api_for, payload):
