@@ -168,16 +168,26 @@ def _expires_at(project: Project, now):
     return now + timedelta(minutes=project.assignment_timeout_minutes)
 
 
-# PostgreSQL: pick, lock, count and assign the next item in one statement (one round trip
-# instead of four). The window is MATERIALIZED so that PostgreSQL reads it by the queue
-# index before it joins (as a plain subquery it may scan every item); the conditions are
-# repeated on the locked row, which FOR UPDATE re-checks on the row's newest version; the
-# UPDATE adds one to the newest assigned_count.
+# PostgreSQL: the caller's held assignment, or else pick, lock, count and assign the next
+# item, in one statement (one round trip instead of five). It runs after the caller's
+# membership lock, so its snapshot sees an assignment another tab of theirs just made.
+# The window is MATERIALIZED so that PostgreSQL reads it by the queue index before it
+# joins (as a plain subquery it may scan every item); the conditions are repeated on the
+# locked row, which FOR UPDATE re-checks on the row's newest version; the UPDATE adds one
+# to the newest assigned_count.
 CLAIM_IN_ONE_STATEMENT = True  # False: the portable ORM path everywhere (the tests run both)
 CLAIM_SQL = """
-WITH candidates AS MATERIALIZED (
+WITH held AS (
+    SELECT a.id, a.item_id, a.expires_at FROM annotate_assignment a
+    JOIN annotate_item i ON i.id = a.item_id
+    WHERE a.annotator_id = %(user)s AND i.project_id = %(project)s AND a.state = 'active'
+        AND a.expires_at > %(now)s
+    ORDER BY a.assigned_at
+    LIMIT 1
+), candidates AS MATERIALIZED (
     SELECT id FROM annotate_item
-    WHERE project_id = %(project)s AND state = 'open' AND assigned_count < %(overlap)s
+    WHERE NOT EXISTS (SELECT 1 FROM held)
+        AND project_id = %(project)s AND state = 'open' AND assigned_count < %(overlap)s
         AND id NOT IN (SELECT item_id FROM annotate_assignment WHERE annotator_id = %(user)s)
     ORDER BY position, id
     LIMIT %(window)s
@@ -191,17 +201,22 @@ WITH candidates AS MATERIALIZED (
     UPDATE annotate_item SET assigned_count = annotate_item.assigned_count + 1
     FROM picked WHERE annotate_item.id = picked.id
     RETURNING annotate_item.id
+), assigned AS (
+    INSERT INTO annotate_assignment
+        (item_id, annotator_id, state, skip_reason, assigned_at, expires_at, completed_at)
+    SELECT id, %(user)s, 'active', '', %(now)s, %(expires)s, NULL FROM counted
+    RETURNING id, item_id, expires_at
 )
-INSERT INTO annotate_assignment
-    (item_id, annotator_id, state, skip_reason, assigned_at, expires_at, completed_at)
-SELECT id, %(user)s, 'active', '', %(now)s, %(expires)s, NULL FROM counted
-RETURNING id, item_id
+SELECT id, item_id, expires_at FROM held
+UNION ALL
+SELECT id, item_id, expires_at FROM assigned
 """
 
 
 def _claim_by_sql(project: Project, user, now) -> Item | None:
-    """The PostgreSQL path of `next_item` past calibration: claim the best open item and
-    return it assigned to `user`, with its issue; None when nothing is left."""
+    """The PostgreSQL path of `next_item` for a project without calibration items: the
+    item the caller holds, or the best open item claimed for them, with its issue and
+    `assignment`; None when nothing is left."""
     expires = _expires_at(project, now)
     with connection.cursor() as cursor:
         cursor.execute(
@@ -212,12 +227,12 @@ def _claim_by_sql(project: Project, user, now) -> Item | None:
         row = cursor.fetchone()
     if row is None:
         return None
-    assignment_id, item_id = row
+    assignment_id, item_id, expires_at = row
     # Without GitHub's whole JSON (`raw`): the reply needs none of it.
     item = Item.objects.select_related("issue__repository").defer("issue__raw").get(pk=item_id)
     item.assignment = Assignment(
         pk=assignment_id, item=item, annotator=user, state=Assignment.State.ACTIVE,
-        assigned_at=now, expires_at=expires,
+        expires_at=expires_at,
     )  # fmt: skip
     return item
 
@@ -276,6 +291,12 @@ def next_item(*, project: Project, user) -> Item | None:
         .order_by()
         .values_list("pk", flat=True)
     )
+    if (
+        CLAIM_IN_ONE_STATEMENT
+        and connection.vendor == "postgresql"
+        and not calibration_item_ids(project)
+    ):
+        return _claim_by_sql(project, user, now)
     # Usually there is none: look for its id first, load it with its issue only if found.
     held = (
         Assignment.objects.filter(
@@ -296,12 +317,6 @@ def next_item(*, project: Project, user) -> Item | None:
         )
         held.item.assignment = held
         return held.item
-    if (
-        CLAIM_IN_ONE_STATEMENT
-        and connection.vendor == "postgresql"
-        and not (calibration_item_ids(project))
-    ):
-        return _claim_by_sql(project, user, now)
     item = _lock_candidate(project, user)
     if item is None:
         return None

@@ -202,11 +202,11 @@ def test_assignment_expiry_follows_the_project_timeout(project, items, cast):
 # Queries per call once the per-process caches are warm (codebook, sweep throttle; the
 # calibration ids live in Redis). The test's transaction turns each service's atomic block
 # into a SAVEPOINT and its RELEASE, counted here; in production they are BEGIN and COMMIT.
-# next on PostgreSQL: savepoint, membership lock, held lookup, the claim (window, lock,
-# count and assignment in one statement), the item with its issue, release. The portable
-# path reads the window, locks the candidate, reads its issue, inserts the assignment and
-# updates the count apart: three more.
-NEXT_QUERIES = {"one statement": 6, "orm": 9}
+# next on PostgreSQL: savepoint, membership lock, the claim (the held assignment, or the
+# window, lock, count and assignment, in one statement), the item with its issue, release.
+# The portable path looks for a held assignment, reads the window, locks the candidate,
+# reads its issue, inserts the assignment and updates the count apart: four more.
+NEXT_QUERIES = {"one statement": 5, "orm": 9}
 # submit: savepoint, item lock, assignment (with the annotation's id), annotation insert,
 # item update, assignment update, labels insert, audit insert, release.
 SUBMIT_QUERIES = 9

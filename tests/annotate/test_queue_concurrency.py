@@ -84,3 +84,34 @@ def test_concurrent_annotators_fill_every_item_exactly_to_overlap(live_server, p
         assert (item.assigned_count, item.submitted_count) == (overlap, overlap)
         assert item.state == Item.State.SETTLED  # identical labels settle unanimously
     assert not Assignment.objects.filter(state=Assignment.State.ACTIVE).exists()
+
+
+def test_one_annotator_in_many_tabs_at_once_gets_one_item(live_server, project):
+    """The membership lock serialises one annotator's calls: every tab gets the same item
+    and the annotator holds one assignment, not one per tab."""
+    ItemFactory.create_batch(4, project=project)
+    user = UserFactory(username="many-tabs")
+    add_member(project=project, username=user.username, role=Role.ANNOTATOR)
+    token = Token.objects.create(user=user).key
+    tabs = 6
+    barrier = threading.Barrier(tabs)
+    answers = []
+
+    def ask():
+        barrier.wait()
+        response = requests.post(
+            f"{live_server.url}/api/projects/{project.slug}/queue/next/",
+            headers={"Authorization": f"Token {token}"},
+            timeout=30,
+        )
+        answers.append((response.status_code, response.json()["id"]))
+
+    threads = [threading.Thread(target=ask) for _ in range(tabs)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert len(answers) == tabs and {status for status, _ in answers} == {200}
+    assert len({item_id for _, item_id in answers}) == 1
+    assert Assignment.objects.filter(annotator=user, state=Assignment.State.ACTIVE).count() == 1
+    assert sum(Item.objects.filter(project=project).values_list("assigned_count", flat=True)) == 1
