@@ -1,10 +1,10 @@
 """PostgreSQL triggers that keep analysis_agreementunit equal to what the labels say.
 
-Any statement that writes annotation labels, changes an annotation's time or codebook
-version, or changes an item's calibration, discussed or batch refreshes the units of the
-items it touched: the units are recomputed from the labels (idempotent), after taking the
-items' row locks in id order so that two transactions writing one item's labels recompute
-one after the other, the second seeing the first's labels. Other databases get nothing: the
+New labels fold into their units with an upsert. Any other statement that changes labels,
+an annotation's time or codebook version, or an item's calibration, discussed or batch
+refreshes the units of the items it touched: the units are recomputed from the labels
+(idempotent), after taking the items' row locks in id order so that two transactions
+changing one item's labels recompute one after the other, the second seeing the first's. Other databases get nothing: the
 report counts the labels themselves there.
 """
 
@@ -56,12 +56,29 @@ END
 $$;
 
 -- The transition tables a statement trigger gets: new rows (insert, update), old rows
--- (update, delete).
+-- (update, delete). New labels (every submission) only add to their units: count, min,
+-- max and the latest version and time fold in with an upsert, which needs no item lock
+-- (concurrent upserts of one unit apply one after the other to its newest version).
+-- Deleted or changed labels recompute their items' units from the labels.
 CREATE OR REPLACE FUNCTION analysis_labels_changed() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
     IF TG_OP = 'INSERT' THEN
-        PERFORM analysis_refresh_units(ARRAY(SELECT DISTINCT item_id FROM new_rows));
+        INSERT INTO analysis_agreementunit AS u
+            (dimension_id, item_id, record, m, lo, hi, calibration, discussed, batch, version, at)
+        SELECT n.dimension_id, n.item_id, n.record, count(*),
+            min((n.annotator_id::bigint << 32) | n.category_id),
+            max((n.annotator_id::bigint << 32) | n.category_id),
+            i.calibration, i.discussed, i.batch, max(a.codebook_version), max(a.created_at)
+        FROM new_rows n
+        JOIN annotate_item i ON i.id = n.item_id
+        JOIN annotate_annotation a ON a.id = n.annotation_id
+        GROUP BY n.dimension_id, n.item_id, n.record, i.calibration, i.discussed, i.batch
+        ON CONFLICT (dimension_id, item_id, record) DO UPDATE SET
+            m = u.m + excluded.m, lo = least(u.lo, excluded.lo), hi = greatest(u.hi, excluded.hi),
+            calibration = excluded.calibration, discussed = excluded.discussed,
+            batch = excluded.batch, version = greatest(u.version, excluded.version),
+            at = greatest(u.at, excluded.at);
     ELSIF TG_OP = 'DELETE' THEN
         PERFORM analysis_refresh_units(ARRAY(SELECT DISTINCT item_id FROM old_rows));
     ELSE

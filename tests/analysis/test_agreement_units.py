@@ -124,9 +124,9 @@ def test_rebuild_after_a_load_that_bypassed_the_triggers(project, cast, labels):
 
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_writers_of_one_item_leave_its_units_complete(project, cast, labels):
-    """Two transactions write labels of one item at once without taking its row lock
-    themselves (as a bulk script might): the trigger's lock makes the second recompute after
-    the first commits, so the unit ends with both labels."""
+    """Two transactions write labels of one unit at once without taking the item's row lock
+    themselves (as a bulk script might): the second's upsert of the unit waits for the
+    first's to commit and adds to it, so the unit ends with both labels."""
     item = labels.item()
     dimension = project.dimensions.get(key="symptom")
     category = Category.objects.get(dimension=dimension, path=OOM)
@@ -167,7 +167,7 @@ def test_concurrent_writers_of_one_item_leave_its_units_complete(project, cast, 
                 if waiting and waiting[0] == "Lock":
                     break
                 time.sleep(0.05)
-        assert waiting == ("Lock",), "the second writer should wait for the item's lock"
+        assert waiting == ("Lock",), "the second writer should wait for the first's unit"
         assert not done.is_set()
         first.commit()
         writer.join(timeout=30)
