@@ -14,31 +14,21 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from urllib.parse import urlparse, urlunparse
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-BASE_URL = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/faultline")
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _database import recreate_database, use_database, verdict  # noqa: E402 - beside this script
+
 DB_NAME = "bench_agreement"
 ITEMS = int(os.environ.get("BENCH_AGREEMENT_ITEMS", "500000"))
 # Keep the database afterwards (to profile queries by hand); it is dropped at the next run.
 KEEP = os.environ.get("BENCH_AGREEMENT_KEEP") == "1"
 
 
-def admin_connection():
-    import psycopg
-
-    url = urlparse(BASE_URL)
-    return psycopg.connect(urlunparse(url._replace(path="/postgres")), autocommit=True)
-
-
 def main():
-    with admin_connection() as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {DB_NAME}")
-        conn.execute(f"CREATE DATABASE {DB_NAME}")
-    os.environ["DATABASE_URL"] = urlunparse(urlparse(BASE_URL)._replace(path=f"/{DB_NAME}"))
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    _, admin_url = use_database(DB_NAME)
     import django
 
     django.setup()
@@ -49,8 +39,7 @@ def main():
 
         connections.close_all()
         if not KEEP:
-            with admin_connection() as conn:
-                conn.execute(f"DROP DATABASE IF EXISTS {DB_NAME}")
+            recreate_database(DB_NAME, admin_url, drop_only=True)
 
 
 LOOKUP = 4096  # entries of each dimension's sampling table: a category's share is its weight
@@ -227,10 +216,6 @@ def export_and_sklearn(project) -> tuple[float, float]:
             first, second = zip(*pairs, strict=True)
             kappas[key] = cohen_kappa_score(first, second)
     return time.perf_counter() - t0, kappas
-
-
-def verdict(met: bool) -> str:
-    return "ok" if met else "MISSED"
 
 
 def best_of(fn, runs=3):

@@ -39,7 +39,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from _database import database_urls, recreate_database  # noqa: E402 - beside this script
+from _database import recreate_database, use_database, verdict  # noqa: E402 - beside this script
 
 ISSUES = int(os.environ.get("BENCH_FAULTS_ISSUES", "4000"))
 COMMENTS = int(os.environ.get("BENCH_FAULTS_COMMENTS", "6000"))
@@ -54,19 +54,15 @@ PG_DOWN = float(os.environ.get("BENCH_FAULTS_PG_DOWN", "2"))
 REDIS_PAGE_DELAY = float(os.environ.get("BENCH_FAULTS_PAGE_DELAY", "0.2"))
 DB_NAME = "bench_faults"
 
-BENCH_URL, ADMIN_URL = database_urls(DB_NAME)
+BENCH_URL, ADMIN_URL = use_database(DB_NAME)
 WORK = Path(tempfile.mkdtemp(prefix="bench_faults_"))
 
-
-recreate_database(DB_NAME, ADMIN_URL)
 sys.path.insert(0, str(ROOT))
 from tests.reliability.support import free_port, start_redis  # noqa: E402
 
 REDIS_PORT = free_port()
 REDIS_URL = f"redis://127.0.0.1:{REDIS_PORT}/0"
-os.environ["DATABASE_URL"] = BENCH_URL
 os.environ["REDIS_URL"] = REDIS_URL  # the miner's budget in this process, too
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 REDIS = start_redis(REDIS_PORT, WORK / "redis.log")
 
 import django  # noqa: E402
@@ -105,10 +101,6 @@ from tests.reliability.support import (  # noqa: E402
     unserved,
     wait_for,
 )
-
-
-def verdict(ok: bool) -> str:
-    return "ok" if ok else "MISSED"
 
 
 def job_state(job):

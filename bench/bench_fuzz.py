@@ -18,10 +18,11 @@ import tempfile
 import time
 from collections import Counter
 from pathlib import Path
-from urllib.parse import urlparse, urlunparse
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+from _database import recreate_database, use_database  # noqa: E402 - beside this script
 
 REQUESTS = int(os.environ.get("BENCH_FUZZ_REQUESTS", "1000"))
 EXAMPLES = int(os.environ.get("BENCH_FUZZ_EXAMPLES", "7"))
@@ -30,27 +31,9 @@ DB_NAME = "bench_fuzz"
 # Owner last: its members, categories and projects mutations would change the others' view.
 ROLE_ORDER = ("outsider", "annotator", "lead", "owner")
 
-BASE_URL = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/faultline")
-if not BASE_URL.startswith("postgres"):
-    sys.exit("bench_fuzz needs PostgreSQL: set DATABASE_URL=postgres://...")
-parsed = urlparse(BASE_URL)
-ADMIN_URL = urlunparse(parsed._replace(path="/postgres"))
-
-
-def recreate_database(drop_only=False):
-    import psycopg
-
-    with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
-        if not drop_only:
-            conn.execute(f"CREATE DATABASE {DB_NAME}")
-
-
-recreate_database()
+_, ADMIN_URL = use_database(DB_NAME)
 MEDIA = tempfile.TemporaryDirectory(prefix="bench-fuzz-media-")
-os.environ["DATABASE_URL"] = urlunparse(parsed._replace(path=f"/{DB_NAME}"))
 os.environ["MEDIA_ROOT"] = MEDIA.name
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 import django  # noqa: E402
 
@@ -164,6 +147,6 @@ if __name__ == "__main__":
         code = main()
     finally:
         connections.close_all()
-        recreate_database(drop_only=True)
+        recreate_database(DB_NAME, ADMIN_URL, drop_only=True)
         MEDIA.cleanup()
     sys.exit(code)

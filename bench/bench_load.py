@@ -21,19 +21,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from _database import database_urls, recreate_database  # noqa: E402 - beside this script
+from _database import recreate_database, use_database, verdict  # noqa: E402 - beside this script
 
 ITEMS = int(os.environ.get("BENCH_LOAD_ITEMS", "2000"))
 CLIENTS = int(os.environ.get("BENCH_LOAD_CLIENTS", "50"))
 WORKERS = int(os.environ.get("BENCH_LOAD_WORKERS", "4"))
 DB_NAME = "bench_load"
 
-BENCH_URL, ADMIN_URL = database_urls(DB_NAME)
-
-
-recreate_database(DB_NAME, ADMIN_URL)
-os.environ["DATABASE_URL"] = BENCH_URL
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+BENCH_URL, ADMIN_URL = use_database(DB_NAME)
 
 import django  # noqa: E402
 
@@ -57,10 +52,6 @@ from tests.reliability.support import (  # noqa: E402
     start_gunicorn,
     stop,
 )
-
-
-def verdict(ok: bool) -> str:
-    return "ok" if ok else "MISSED"
 
 
 def _cpu(usage) -> float:

@@ -55,7 +55,7 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from _database import database_urls, recreate_database  # noqa: E402 - beside this script
+from _database import recreate_database, use_database, verdict  # noqa: E402 - beside this script
 
 ITEMS = int(os.environ.get("BENCH_QUEUE_ITEMS", "100000"))
 CLIENTS = int(os.environ.get("BENCH_QUEUE_CLIENTS", "20"))
@@ -67,12 +67,7 @@ WORKERS = int(os.environ.get("BENCH_QUEUE_WORKERS", "4"))
 ROUNDS = int(os.environ.get("BENCH_QUEUE_ROUNDS", "4"))
 DB_NAME = "bench_queue"
 
-BENCH_URL, ADMIN_URL = database_urls(DB_NAME)
-
-
-recreate_database(DB_NAME, ADMIN_URL)
-os.environ["DATABASE_URL"] = BENCH_URL
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+BENCH_URL, ADMIN_URL = use_database(DB_NAME)
 
 import django  # noqa: E402
 
@@ -276,10 +271,6 @@ def table(title: str, rows: list[dict], saturated: bool) -> None:
             f"{r['p95']:8.1f} {r['p99']:8.1f}"
         )
         print(line + (f" {r['floor']:8.1f}" if saturated else ""))
-
-
-def verdict(ok: bool) -> str:
-    return "ok" if ok else "MISSED"
 
 
 def report(saturated: list[dict], paced: list[dict], pair_cpu: dict, ceiling_cpu: dict):
