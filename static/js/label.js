@@ -377,6 +377,13 @@
   document.addEventListener("click", function (event) {
     if (event.target.closest("[data-action=close-guidelines]")) { toggleGuidelines(false); }
   });
+  // htmx puts focus back on an element of the new item with the old one's id (the
+  // note, after the last pick), so until init runs "?" would type into the note.
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    if (event.detail.target && event.detail.target.id === "workspace" && document.activeElement) {
+      document.activeElement.blur();
+    }
+  });
   document.addEventListener("htmx:load", init);
   if (document.readyState === "loading") {
     document.addEventListener("DOMContentLoaded", init);

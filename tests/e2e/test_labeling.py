@@ -31,7 +31,8 @@ def three_items(project):
 
 
 def wait_for_item(page, item):
-    page.wait_for_selector(f'#workspace[data-item="{item.pk}"] #label-form')
+    # data-ready: label.js has set the new item up (focus, pickers, draft).
+    page.wait_for_selector(f'#workspace[data-item="{item.pk}"][data-ready] #label-form')
 
 
 def pick(page, query):
