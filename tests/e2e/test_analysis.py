@@ -1,6 +1,8 @@
 """The agreement page in a browser: the main tables at once, the breakdowns fetched by htmx
 after, and both again when a filter changes."""
 
+from playwright.sync_api import expect
+
 from tests.analysis.conftest import LabelBuilder
 
 OOM = "Crash > CUDA Error > Out of Memory"
@@ -19,16 +21,16 @@ def test_agreement_page_loads_breakdowns_and_follows_filters(
     login(page, "lead")
     page.goto(f"{live_server.url}/projects/{project.slug}/agreement/")
 
-    def items_paired():
-        # The first row is the symptom at level 1; its third cell is n.
-        return page.locator("#agreement-summary tbody tr").first.locator("td").nth(2).inner_text()
+    # The first row is the symptom at level 1; its third cell is n.
+    items_paired = page.locator("#agreement-summary tbody tr").first.locator("td").nth(2)
+    batches = page.locator("#breakdown-batches")
 
-    assert items_paired() == "4"
-    page.locator("#breakdown-batches").wait_for()
-    assert "pilot" in page.locator("#breakdown-batches").inner_text()
+    expect(items_paired).to_have_text("4")
+    expect(batches).to_contain_text("pilot")
     page.locator("input[name=exclude_calibration]").check()
     page.wait_for_url("**exclude_calibration=1**")
-    page.locator("#breakdown-batches").wait_for()
-    assert "pilot" not in page.locator("#breakdown-batches").inner_text()
-    assert items_paired() == "3"
+    # Both parts are swapped in by htmx; expect() waits for each.
+    expect(items_paired).to_have_text("3")
+    expect(batches).to_be_attached()
+    expect(batches).not_to_contain_text("pilot")
     assert page.dialogs == []

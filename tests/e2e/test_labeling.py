@@ -3,6 +3,7 @@ items blind; scripts in issue bodies never run."""
 
 import pytest
 from django.core.cache import cache
+from playwright.sync_api import expect
 
 from annotate.models import Annotation, Item
 from tests.factories import IssueFactory, ItemFactory
@@ -95,9 +96,9 @@ def test_annotators_label_by_keyboard_blind_and_scripts_never_run(
 
     # Item 3: out of scope, with a reason.
     page.keyboard.press("?")
-    assert page.locator("#guidelines").is_visible()
+    expect(page.locator("#guidelines")).to_be_visible()
     page.keyboard.press("Escape")
-    assert not page.locator("#guidelines").is_visible()
+    expect(page.locator("#guidelines")).to_be_hidden()
     page.keyboard.press("Alt+o")
     page.keyboard.type("a feature request, not a failure")
     page.keyboard.press("Control+Enter")
