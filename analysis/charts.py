@@ -32,11 +32,12 @@ PALETTE = colormaps["tab20"]
 WIDTH = 6.5  # inches: a journal's text width
 
 
-def short(label: str, width: int = 38) -> str:
-    """The last two parts of a category path, wrapped, for axis labels."""
+def short(label: str, width: int = 38, lines: int = 2) -> str:
+    """The last two parts of a category path, wrapped, for axis labels: at most `lines`
+    lines, the rest cut with an ellipsis, so that a long name cannot squeeze the plot away."""
     parts = label.split(" > ")
     text = " > ".join(parts[-2:]) if len(parts) > 2 else label
-    return "\n".join(textwrap.wrap(text, width)) or label
+    return "\n".join(textwrap.wrap(text, width, max_lines=lines, placeholder=" …")) or label
 
 
 def _figure(height: float) -> Figure:
@@ -99,7 +100,7 @@ def treemap(groups: list[tuple[str, int, list[tuple[str, int]]]], *, title: str 
                 if kid_rect["dx"] > 9 and kid_rect["dy"] > 4:
                     ax.text(
                         kid_rect["x"] + 0.8, kid_rect["y"] + kid_rect["dy"] - 0.8,
-                        "\n".join(textwrap.wrap(f"{kid_name} ({kid_count})", 18)[:3]),
+                        short(f"{kid_name} ({kid_count})", 18, 3),
                         va="top", ha="left", fontsize=6.5,
                     )  # fmt: skip
             ax.add_patch(
@@ -109,7 +110,7 @@ def treemap(groups: list[tuple[str, int, list[tuple[str, int]]]], *, title: str 
                 )
             )  # fmt: skip
             ax.text(
-                rect["x"] + rect["dx"] - 0.8, rect["y"] + 0.8, f"{name} ({count})",
+                rect["x"] + rect["dx"] - 0.8, rect["y"] + 0.8, f"{short(name, 40, 1)} ({count})",
                 ha="right", va="bottom", fontsize=8, fontweight="bold",
             )  # fmt: skip
         ax.set_xlim(0, width)
@@ -195,7 +196,7 @@ def kappa_forest(labels: list[str], kappas, lows, highs, *, title: str = ""):
         k = np.array([kappas[i] for i in keep])
         err = np.array([[kappas[i] - lows[i] for i in keep], [highs[i] - kappas[i] for i in keep]])
         ax.errorbar(k, ys, xerr=err, fmt="o", color=PALETTE(0), capsize=3)
-        ax.set_yticks(ys, [labels[i] for i in keep])
+        ax.set_yticks(ys, [short(labels[i]) for i in keep])
         for bound in (0.2, 0.4, 0.6, 0.8):
             ax.axvline(bound, color="#d9dee7", linewidth=0.8, zorder=0)
         ax.set_xlim(min(-0.05, float(np.min(k - err[0])) - 0.05), 1.05)

@@ -1,0 +1,65 @@
+"""The chart builders: every kind renders in every format, long or hostile category names
+are cut short instead of squeezing the plot away, and text stays escaped in the SVG."""
+
+import warnings
+import xml.etree.ElementTree as ET
+
+import pytest
+
+from analysis import charts
+
+LONG = "Incorrect Functionality > " + "a very long category name " * 16
+HOSTILE = "<script>alert('x')</script> & <img src=x onerror=alert(1)>"
+
+
+def every_chart(labels):
+    rows, cols = labels[:2], labels[1:]
+    counts = [[3, 1], [0, 5]]
+    return {
+        "bars": charts.bars(labels, [5, 3, 1]),
+        "treemap": charts.treemap([(labels[0], 6, [(labels[1], 4), (labels[2], 2)])]),
+        "heatmap": charts.heatmap(rows, cols, counts),
+        "percent_bars": charts.percent_bars(rows, cols, counts),
+        "correlation": charts.correlation(rows, [[1.0, None], [None, 1.0]]),
+        "kappa_forest": charts.kappa_forest(labels, [0.4, None, 0.7], [0.2, 0, 0.5], [0.6, 0, 0.9]),
+    }
+
+
+def test_short_keeps_the_last_two_parts_and_at_most_two_lines():
+    assert charts.short("Crash > CUDA Error > Out of Memory") == "CUDA Error > Out of Memory"
+    assert charts.short("Hang") == "Hang"
+    cut = charts.short(LONG)
+    assert len(cut.splitlines()) == 2
+    assert cut.endswith("…")
+    assert charts.short(LONG, 18, 1).count("\n") == 0
+
+
+@pytest.mark.parametrize("fmt", sorted(charts.FORMATS))
+def test_long_and_hostile_names_render_in_every_format_without_layout_warnings(fmt):
+    labels = [LONG, HOSTILE, "Hang"]
+    with warnings.catch_warnings():
+        # matplotlib warns when a label leaves the axes no room ("axes sizes collapsed").
+        warnings.simplefilter("error")
+        for name, figure in every_chart(labels).items():
+            data = charts.render(figure, fmt)
+            assert data, name
+            if fmt == "svg":
+                ET.fromstring(data)  # well-formed: the names' markup is escaped text
+                assert b"<script>" not in data and b"<img" not in data, name
+            box = figure.axes[0].get_position()  # the plot (a colorbar comes after it)
+            assert box.width > 0.2 and box.height > 0.1, f"{name}: the plot was squeezed"
+
+
+def test_inline_svg_has_no_prolog_and_salted_ids():
+    svg = charts.inline_svg(charts.bars(["Crash", "Hang"], [4, 1]), "rq1")
+    assert svg.startswith("<svg")
+    ids = [e.get("id") for e in ET.fromstring(svg).iter() if e.get("id")]
+    assert ids and all(i.startswith("rq1-") for i in ids)
+
+
+def test_empty_data_gives_a_message_not_an_error():
+    for figure in (charts.bars([], []), charts.heatmap([], [], []), charts.treemap([])):
+        assert b"No data yet." in charts.render(figure, "svg")
+    assert b"No defined kappa yet." in charts.render(
+        charts.kappa_forest(["a"], [None], [None], [None]), "svg"
+    )
