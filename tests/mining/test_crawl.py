@@ -143,8 +143,8 @@ def test_cancelled_job_stops_after_the_current_page(project, repository, emulato
 def test_a_lazy_attribute_leak_shows_in_the_request_count(repository, emulator, token):
     """Reading attributes that PyGithub's listed Issue objects lack makes each complete
     itself with a GET: the emulator's counter sees it, so the crawl tests would fail."""
-    github = Github(auth=Auth.Token(token), base_url=emulator.url, per_page=100)
-    issues = github.get_repo("QwenLM/Qwen2.5", lazy=True).get_issues(
+    github = Github(auth=Auth.Token(token), base_url=emulator.url, per_page=100, lazy=True)
+    issues = github.get_repo("QwenLM/Qwen2.5").get_issues(
         state="all", sort="updated", direction="asc"
     )
     for issue in list(issues)[:5]:
