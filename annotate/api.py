@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import traceback
 
-import django_filters
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.db import InterfaceError, OperationalError
@@ -338,20 +337,12 @@ class CommentList(ProjectScoped, generics.ListAPIView):
         return issue.comments.all()
 
 
-class ItemListFilter(filters.ItemFilter):
-    state = django_filters.ChoiceFilter(
-        choices=labeling.ITEM_STATES_SHOWN,
-        field_name="shown_state",
-        help_text="The state as the caller sees it (annotators: `submitted`, never `conflict`).",
-    )
-
-
 @listing(s.ItemSerializer)
 class ItemList(ProjectScoped, generics.ListAPIView):
     """The project's items (annotators: those they were assigned, in the state they may see)."""
 
     serializer_class = s.ItemSerializer
-    filterset_class = ItemListFilter
+    filterset_class = filters.ItemFilter
     queryset = Item.objects.none()
 
     def get_queryset(self):

@@ -5,6 +5,7 @@ from django.db.models import Exists, OuterRef, Q
 
 from mining.models import Issue
 
+from .labeling import ITEM_STATES_SHOWN
 from .models import PATH_SEPARATOR, Annotation, FinalLabel, FinalRecordLabel, Item
 
 
@@ -43,7 +44,13 @@ class IssueFilter(django_filters.FilterSet):
 
 
 class ItemFilter(django_filters.FilterSet):
-    state = django_filters.ChoiceFilter(choices=Item.State.choices)
+    # Items are listed annotated with `shown_state` (labeling.shown_state): the filter
+    # matches what the caller sees, never a state hidden from them.
+    state = django_filters.ChoiceFilter(
+        choices=ITEM_STATES_SHOWN,
+        field_name="shown_state",
+        help_text="The state as the caller sees it (annotators: `submitted`, never `conflict`).",
+    )
     repository = django_filters.CharFilter(method="filter_repository", help_text="OWNER/NAME")
     group = django_filters.CharFilter(field_name="issue__repository__group")
     settled = django_filters.BooleanFilter(method="filter_settled")
