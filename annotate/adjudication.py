@@ -635,7 +635,9 @@ def conflict_counts(project) -> dict:
     pairs: dict[tuple, dict] = {}
     for item_id, a, b, path_a, path_b in rows:
         (a, path_a), (b, path_b) = sorted([(a, path_a), (b, path_b)], key=lambda c: c[1])
-        entry = pairs.setdefault((a, b), {"category_a": a, "category_b": b, "items": set()})
+        entry = pairs.setdefault(
+            (a, b), {"category_a": a, "category_b": b, "value": f"{a},{b}", "items": set()}
+        )
         entry.update({"category_a__path": path_a, "category_b__path": path_b})
         entry["items"].add(item_id)
     ranked = sorted(pairs.values(), key=lambda p: (-len(p["items"]), p["category_a__path"]))

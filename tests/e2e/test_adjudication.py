@@ -1,6 +1,10 @@
 """A lead resolves a conflict by keyboard with a rationale; the final label and the
 item's history show it."""
 
+import re
+
+from playwright.sync_api import expect
+
 from annotate.models import AuditEvent, FinalLabel
 from tests.annotate.test_adjudication import (  # noqa: F401 - the autouse fixture applies
     DEVICE,
@@ -62,3 +66,29 @@ def test_lead_splits_an_issue_into_two_failure_records(page, live_server, login,
     final = FinalLabel.objects.get(item=item)
     assert final.labels.values("record").distinct().count() == 2
     assert final.labels.filter(record=1, dimension__key="symptom").get().category.path == DEVICE
+
+
+def test_conflict_queue_filters_narrow_the_list_and_live_in_the_url(
+    page, live_server, login, project, cast
+):
+    """Choosing a filter keeps the matching items (not "0 matching"), only the chosen
+    option is selected, and the filter is in the address bar so a reload keeps it."""
+    in_conflict(project, cast, [record(OOM)], [record(DEVICE)])
+    in_conflict(project, cast, [record(OOM)], [record(DEVICE)])
+    login(page, "lead")
+    page.goto(f"{live_server.url}/projects/{project.slug}/conflicts/")
+    assert page.locator("#f-pair option[selected]").count() == 0
+    page.select_option("#f-dimension", "symptom")
+    expect(page).to_have_url(re.compile(r"[?&]dimension=symptom"))
+    expect(page.locator("#queue-count")).to_have_text("2")
+    page.reload()
+    assert page.locator("#f-dimension").input_value() == "symptom"
+    assert page.locator("#f-pair option[selected]").count() == 0
+    expect(page.locator("#queue-count")).to_have_text("2")
+    pair = page.locator("#f-pair option").nth(1).get_attribute("value")
+    page.select_option("#f-pair", pair)
+    expect(page).to_have_url(re.compile(r"[?&]pair=\d"))
+    expect(page.locator("#queue-count")).to_have_text("2")
+    page.reload()
+    assert page.locator("#f-pair option[selected]").count() == 1
+    assert page.locator("#f-pair").input_value() == pair
