@@ -55,3 +55,25 @@ def get_item_for_user(
 def user_projects(user):
     """The projects the user belongs to."""
     return Project.objects.for_user(user)
+
+
+def names_hidden_from(project: Project, membership: Membership) -> bool:
+    """Whether the caller sees annotators by pseudonym: leads (and annotators, about anyone
+    but themselves) while the project hides annotator names. Owners manage the members and
+    see their names."""
+    return project.hide_annotator_names and membership.role != Role.OWNER
+
+
+def find_annotator(project: Project, membership: Membership, name: str):
+    """The member of `project` that the caller names `name` in a filter or a `source=`, or
+    None. While names are hidden from the caller only a pseudonym (or, for the caller, their
+    own username) matches: a real username answers as a name nobody has, so a lead cannot
+    probe who labeled what."""
+    from .exporting import pseudonym
+
+    members = Membership.objects.filter(project=project).select_related("user")
+    if name == membership.user.username or not names_hidden_from(project, membership):
+        named = next((m.user for m in members if m.user.username == name), None)
+        if named is not None:
+            return named
+    return next((m.user for m in members if pseudonym(project.pk, m.user_id) == name), None)

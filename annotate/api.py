@@ -31,7 +31,14 @@ from mining.models import Comment, Issue
 
 from . import codebook, filters, labeling, releases, services
 from . import serializers as s
-from .access import ALL_ROLES, MANAGERS, OWNERS, get_item_for_user, get_project_for_user
+from .access import (
+    ALL_ROLES,
+    MANAGERS,
+    OWNERS,
+    find_annotator,
+    get_item_for_user,
+    get_project_for_user,
+)
 from .dataset_io import MAX_FILE_BYTES, too_big_message
 from .exporting import CONTENT_TYPES, filename, pseudonym, stream_export
 from .importing import ImportFailed, Source, import_dataset
@@ -419,11 +426,14 @@ class AnnotationList(ProjectScoped, generics.ListAPIView):
     def get_queryset(self):
         if self.faking():
             return Annotation.objects.none()
-        return (
-            Annotation.objects.filter(item__project=self.project)
-            .select_related("annotator")
-            .prefetch_related(LABELS)
-        )
+        annotations = Annotation.objects.filter(item__project=self.project)
+        name = self.request.query_params.get("annotator")
+        if name:
+            annotator = find_annotator(self.project, self.membership, name)
+            annotations = (
+                annotations.filter(annotator=annotator) if annotator else annotations.none()
+            )
+        return annotations.select_related("annotator").prefetch_related(LABELS)
 
     def get_serializer_context(self):
         context = super().get_serializer_context()
