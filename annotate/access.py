@@ -4,6 +4,7 @@ Non-members get 404 (a project's existence is not revealed); members whose role 
 too low get 403.
 """
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
@@ -50,6 +51,18 @@ def get_item_for_user(
         return items.get(pk=item_id)
     except (Item.DoesNotExist, ValueError, TypeError):
         raise Http404("No such item.") from None
+
+
+def can_create_projects(user) -> bool:
+    """Staff create projects; everyone signed in when settings.PROJECT_CREATION says so."""
+    if not user.is_authenticated:
+        return False
+    return user.is_staff or settings.PROJECT_CREATION == "everyone"
+
+
+def check_can_create_projects(user) -> None:
+    if not can_create_projects(user):
+        raise PermissionDenied("Only staff create projects on this site; ask an administrator.")
 
 
 def user_projects(user):

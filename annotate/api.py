@@ -35,6 +35,7 @@ from .access import (
     ALL_ROLES,
     MANAGERS,
     OWNERS,
+    check_can_create_projects,
     find_annotator,
     get_item_for_user,
     get_project_for_user,
@@ -62,6 +63,7 @@ ERRORS = {
     403: OpenApiResponse(s.ApiErrorSerializer, description="Your role does not allow this."),
     404: OpenApiResponse(s.ApiErrorSerializer, description="No such project (or object)."),
 }
+CONFLICT = {409: OpenApiResponse(s.ApiErrorSerializer, description="It exists already.")}
 
 
 def listing(serializer):
@@ -99,6 +101,11 @@ def _unreadable_body(exc):
     return None
 
 
+class ConflictError(APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "conflict"
+
+
 class DatabaseUnavailable(APIException):
     status_code = status.HTTP_503_SERVICE_UNAVAILABLE
     default_code = "database_unavailable"
@@ -110,6 +117,8 @@ def exception_handler(exc, context):
 
     Install project-wide with REST_FRAMEWORK["EXCEPTION_HANDLER"] =
     "annotate.api.exception_handler"; the views here use it already."""
+    if isinstance(exc, services.Conflict):
+        exc = ConflictError(str(exc))
     if isinstance(exc, services.ServiceError):
         exc = ValidationError({"non_field_errors": [str(exc)]})
     if isinstance(exc, OperationalError | InterfaceError):
@@ -174,7 +183,8 @@ class ProjectScoped(ApiMixin):
 
 @listing(s.ProjectSerializer)
 class ProjectList(ApiMixin, generics.ListCreateAPIView):
-    """The caller's projects; POST creates one with the caller as its owner."""
+    """The caller's projects; POST creates one with the caller as its owner (staff only,
+    unless settings.PROJECT_CREATION is "everyone")."""
 
     serializer_class = s.ProjectSerializer
     queryset = Project.objects.none()
@@ -185,9 +195,11 @@ class ProjectList(ApiMixin, generics.ListCreateAPIView):
         )
 
     @extend_schema(
-        request=s.ProjectCreateSerializer, responses={201: s.ProjectSerializer, **ERRORS}
+        request=s.ProjectCreateSerializer,
+        responses={201: s.ProjectSerializer, **ERRORS, **CONFLICT},
     )
     def post(self, request, *args, **kwargs):
+        check_can_create_projects(request.user)
         form = s.ProjectCreateSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         project = services.create_project(owner=request.user, **form.validated_data)

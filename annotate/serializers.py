@@ -56,11 +56,6 @@ class ProjectCreateSerializer(serializers.Serializer):
         default=True, help_text="Load the study's codebook (symptom, root cause, stage)."
     )
 
-    def validate_slug(self, value):
-        if Project.objects.filter(slug=value).exists():
-            raise serializers.ValidationError("A project with this slug already exists.")
-        return value
-
 
 class MemberSerializer(serializers.ModelSerializer):
     username = serializers.CharField(source="user.username", read_only=True)

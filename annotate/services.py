@@ -4,7 +4,7 @@ import secrets
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from .models import Category, CodebookChange, Dimension, Membership, Project, Role
 from .presets import STUDY_PRESET
@@ -12,6 +12,14 @@ from .presets import STUDY_PRESET
 
 class ServiceError(Exception):
     """A problem with the caller's input; the message names it."""
+
+
+class Conflict(ServiceError):
+    """The input clashes with something that exists (often a concurrent duplicate): 409."""
+
+
+# /projects/new/ is the new-project page, not a project.
+RESERVED_SLUGS = frozenset({"new"})
 
 
 @dataclass
@@ -23,9 +31,16 @@ class NewUser:
 @transaction.atomic
 def create_project(*, name: str, slug: str, owner=None, preset: bool = True, **fields) -> Project:
     """Create a project, make `owner` its owner and load the study's preset codebook."""
+    if slug in RESERVED_SLUGS:
+        raise ServiceError(f"'{slug}' names a page of the site; choose another slug.")
+    taken = Conflict(f"A project with slug '{slug}' already exists.")
     if Project.objects.filter(slug=slug).exists():
-        raise ServiceError(f"A project with slug '{slug}' already exists.")
-    project = Project.objects.create(name=name, slug=slug, **fields)
+        raise taken
+    try:
+        with transaction.atomic():
+            project = Project.objects.create(name=name, slug=slug, **fields)
+    except IntegrityError:
+        raise taken from None  # a concurrent request took the slug first
     if owner is not None:
         Membership.objects.create(project=project, user=owner, role=Role.OWNER)
     if preset:

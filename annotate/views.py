@@ -6,8 +6,14 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from . import services
-from .access import OWNERS, get_project_for_user, user_projects
-from .forms import AddMemberForm, ProjectSettingsForm, RoleForm
+from .access import (
+    OWNERS,
+    can_create_projects,
+    check_can_create_projects,
+    get_project_for_user,
+    user_projects,
+)
+from .forms import AddMemberForm, ProjectCreateForm, ProjectSettingsForm, RoleForm
 from .models import Item, Role
 from .queries import category_tree, progress_by_project
 
@@ -20,7 +26,24 @@ def home(request):
     rows = [
         {"project": p, "role": roles.get(p.pk), "progress": progress.get(p.pk)} for p in projects
     ]
-    return render(request, "annotate/home.html", {"rows": rows})
+    context = {"rows": rows, "can_create": can_create_projects(request.user)}
+    return render(request, "annotate/home.html", context)
+
+
+@login_required
+def project_create(request):
+    check_can_create_projects(request.user)
+    form = ProjectCreateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            project = services.create_project(owner=request.user, **form.cleaned_data)
+        except services.ServiceError as error:
+            form.add_error("slug", str(error))
+        else:
+            messages.success(request, f"Project {project.name} created.")
+            return redirect("project-detail", slug=project.slug)
+    status = 400 if form.errors else 200
+    return render(request, "annotate/project_create.html", {"form": form}, status=status)
 
 
 @login_required

@@ -196,6 +196,16 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE: dict = {}
 
+# Who may create projects (page and API): "staff" (the default) or "everyone" signed in.
+# Management commands (run by the server's admins) create projects either way.
+PROJECT_CREATION = os.environ.get("PROJECT_CREATION", "staff")
+if PROJECT_CREATION not in ("staff", "everyone"):
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured("PROJECT_CREATION must be 'staff' or 'everyone'.")
+# Days before an invitation link expires.
+INVITATION_DAYS = int(os.environ.get("INVITATION_DAYS", "7"))
+
 # GitHub: the token is read here and nowhere else; it is never logged or rendered.
 GITHUB_TOKEN = os.environ.get("GITHUB_TOKEN", "")
 GITHUB_API_URL = os.environ.get("GITHUB_API_URL", "https://api.github.com")

@@ -138,8 +138,13 @@ MATRIX = {
     ("api-docs", "GET"): everyone(200),
     ("api-redoc", "GET"): everyone(200),
     ("api-projects", "GET"): everyone(200, anonymous=401),
+    # Staff create projects (nobody of the cast is staff; PROJECT_CREATION opens it).
     ("api-projects", "POST"): everyone(
-        201, anonymous=401, body=lambda w: {"name": "Mine", "slug": "a-new-project"}
+        403, anonymous=401, body=lambda w: {"name": "Mine", "slug": "a-new-project"}
+    ),
+    ("project-create", "GET"): everyone(403, anonymous=LOGIN),
+    ("project-create", "POST"): everyone(
+        403, anonymous=LOGIN, body=lambda w: {"name": "Mine", "slug": "a-new-project"}
     ),
     # --- project pages ---
     ("project-detail", "GET"): page(200, 200, 200),
