@@ -8,7 +8,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
-from .models import Item, Membership, Project, Role
+from .models import Invitation, Item, Membership, Project, Role
 
 ALL_ROLES = frozenset(Role.values)
 MANAGERS = frozenset({Role.OWNER, Role.LEAD})
@@ -90,3 +90,23 @@ def find_annotator(project: Project, membership: Membership, name: str):
         if named is not None:
             return named
     return next((m.user for m in members if pseudonym(project.pk, m.user_id) == name), None)
+
+
+def get_invitation_for_owner(user, project: Project, invitation_id) -> Invitation:
+    """An invitation of `project` (the caller already checked as its owner); 404 otherwise."""
+    try:
+        return Invitation.objects.get(project=project, pk=invitation_id)
+    except (Invitation.DoesNotExist, ValueError, TypeError):
+        raise Http404("No such invitation.") from None
+
+
+def get_invitation_by_token(token: str) -> Invitation:
+    """The invitation a link's token opens, whatever its state; 404 for an unknown token."""
+    invitation = (
+        Invitation.objects.select_related("project")
+        .filter(token_hash=Invitation.hash_token(token or ""))
+        .first()
+    )
+    if invitation is None:
+        raise Http404("This invitation link is not valid.")
+    return invitation

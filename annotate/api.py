@@ -16,6 +16,7 @@ from django.db import InterfaceError, OperationalError
 from django.db.models import F, Prefetch
 from django.http import FileResponse, Http404, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
+from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import generics, status
@@ -37,6 +38,7 @@ from .access import (
     OWNERS,
     check_can_create_projects,
     find_annotator,
+    get_invitation_for_owner,
     get_item_for_user,
     get_project_for_user,
 )
@@ -50,6 +52,7 @@ from .models import (
     Category,
     FinalLabel,
     FinalRecordLabel,
+    Invitation,
     Item,
     Project,
     Release,
@@ -106,6 +109,11 @@ class ConflictError(APIException):
     default_code = "conflict"
 
 
+class Gone(APIException):
+    status_code = status.HTTP_410_GONE
+    default_code = "gone"
+
+
 class DatabaseUnavailable(APIException):
     status_code = status.HTTP_503_SERVICE_UNAVAILABLE
     default_code = "database_unavailable"
@@ -119,6 +127,8 @@ def exception_handler(exc, context):
     "annotate.api.exception_handler"; the views here use it already."""
     if isinstance(exc, services.Conflict):
         exc = ConflictError(str(exc))
+    if isinstance(exc, services.InvitationGone):
+        exc = Gone(str(exc))
     if isinstance(exc, services.ServiceError):
         exc = ValidationError({"non_field_errors": [str(exc)]})
     if isinstance(exc, OperationalError | InterfaceError):
@@ -218,7 +228,7 @@ class ProjectDetail(ProjectScoped, generics.GenericAPIView):
 
 @listing(s.MemberSerializer)
 class MemberList(ProjectScoped, generics.ListAPIView):
-    """Members of the project; owners add people (creating missing users)."""
+    """Members of the project; owners add people by invitation (the invitee accepts)."""
 
     serializer_class = s.MemberSerializer
     queryset = Project.objects.none()
@@ -227,19 +237,59 @@ class MemberList(ProjectScoped, generics.ListAPIView):
         return self.project.memberships.select_related("user")
 
     @extend_schema(
-        request=s.MemberCreateSerializer, responses={201: s.MemberCreatedSerializer, **ERRORS}
+        request=s.MemberCreateSerializer,
+        responses={201: s.InvitationCreatedSerializer, **ERRORS, **CONFLICT},
+        description="Invites `username` with `role`: a single-use link the invitee opens to "
+        "join (signing up if they have no account). The reply is the same whether an account "
+        "of that name exists or not, and nobody becomes a member without accepting.",
     )
     def post(self, request, slug):
         if self.membership.role != Role.OWNER:
             raise PermissionDenied("Only owners manage members.")
         form = s.MemberCreateSerializer(data=request.data)
         form.is_valid(raise_exception=True)
-        created = services.add_member(project=self.project, **form.validated_data)
-        member = self.project.memberships.select_related("user").get(
-            user__username=form.validated_data["username"]
-        )
-        member.one_time_password = created.password if created else None
-        return Response(s.MemberCreatedSerializer(member).data, status=status.HTTP_201_CREATED)
+        return invitation_reply(request, self.project, form.validated_data)
+
+
+def invitation_reply(request, project, data) -> Response:
+    invitation, token = services.invite_member(project=project, created_by=request.user, **data)
+    invitation.url = request.build_absolute_uri(reverse("invitation", args=[token]))
+    return Response(s.InvitationCreatedSerializer(invitation).data, status=status.HTTP_201_CREATED)
+
+
+@listing(s.InvitationSerializer)
+class InvitationList(ProjectScoped, generics.ListAPIView):
+    """Owners list the project's pending invitations and create new ones."""
+
+    roles = OWNERS
+    serializer_class = s.InvitationSerializer
+    queryset = Invitation.objects.none()
+
+    def get_queryset(self):
+        if self.faking():
+            return Invitation.objects.none()
+        return self.project.invitations.pending().select_related("created_by")
+
+    @extend_schema(
+        request=s.InvitationCreateSerializer,
+        responses={201: s.InvitationCreatedSerializer, **ERRORS, **CONFLICT},
+    )
+    def post(self, request, slug):
+        form = s.InvitationCreateSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        return invitation_reply(request, self.project, form.validated_data)
+
+
+class InvitationDetail(ProjectScoped, APIView):
+    """Owners revoke a pending invitation (its link stops working)."""
+
+    roles = OWNERS
+
+    @extend_schema(responses={204: None, **ERRORS})
+    def delete(self, request, slug, invitation_id):
+        invitation = get_invitation_for_owner(request.user, self.project, invitation_id)
+        services.revoke_invitation(invitation=invitation)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class MemberDetail(ProjectScoped, generics.GenericAPIView):

@@ -1,4 +1,5 @@
 from django import forms
+from django.contrib.auth.forms import UserCreationForm
 
 from .models import Project, Role
 
@@ -32,9 +33,22 @@ class ProjectCreateForm(forms.Form):
     description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
 
-class AddMemberForm(forms.Form):
-    username = forms.CharField(max_length=150)
+class InviteForm(forms.Form):
     role = forms.ChoiceField(choices=Role.choices, initial=Role.ANNOTATOR)
+    username = forms.RegexField(
+        r"^[\w.@+-]{1,150}$",
+        max_length=150,
+        required=False,
+        help_text="Optional: only this account (or a new one of this name) may use the link.",
+    )
+    email = forms.EmailField(required=False, help_text="Optional: the invitee's address.")
+
+
+class SignUpForm(UserCreationForm):
+    """A new account opened from an invitation link (Django's password validators apply)."""
+
+    class Meta(UserCreationForm.Meta):
+        fields = ("username", "email")
 
 
 class RoleForm(forms.Form):

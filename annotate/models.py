@@ -64,6 +64,80 @@ class Membership(models.Model):
         return f"{self.user} ({self.role}) in {self.project}"
 
 
+class InvitationQuerySet(models.QuerySet):
+    def pending(self):
+        from django.utils import timezone
+
+        return self.filter(
+            accepted_at__isnull=True, revoked_at__isnull=True, expires_at__gt=timezone.now()
+        )
+
+
+class Invitation(models.Model):
+    """A single-use, expiring link that makes whoever opens it (signed in, or signing up) a
+    member with `role`. Only a hash of its token is stored; the link is shown once."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="invitations")
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.ANNOTATOR)
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    # Optionally addressed: then only that account (or a new one of that name/e-mail) joins.
+    username = models.CharField(max_length=150, blank=True)
+    email = models.EmailField(blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="accepted_invitations",
+    )
+    accepted_at = models.DateTimeField(null=True, blank=True)
+
+    objects = InvitationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["project", "-created_at", "-id"]
+        constraints = [
+            # One open invitation per addressee: concurrent duplicates meet here.
+            models.UniqueConstraint(
+                fields=["project", "username"],
+                condition=Q(accepted_at__isnull=True, revoked_at__isnull=True) & ~Q(username=""),
+                name="invitation_unique_open_username",
+            ),
+            models.UniqueConstraint(
+                fields=["project", "email"],
+                condition=Q(accepted_at__isnull=True, revoked_at__isnull=True) & ~Q(email=""),
+                name="invitation_unique_open_email",
+            ),
+        ]
+
+    def __str__(self):
+        return f"invitation to {self.project} as {self.role}"
+
+    @staticmethod
+    def hash_token(token: str) -> str:
+        import hashlib
+
+        return hashlib.sha256(token.encode()).hexdigest()
+
+    def problem(self) -> str | None:
+        """Why the link no longer works, or None while it is pending."""
+        from django.utils import timezone
+
+        if self.accepted_at is not None:
+            return "This invitation has already been used."
+        if self.expires_at <= (self.revoked_at or timezone.now()):
+            return "This invitation has expired; ask the project's owner for a new one."
+        if self.revoked_at is not None:
+            return "This invitation was revoked by the project's owner."
+        return None
+
+
 class Dimension(models.Model):
     """A single-choice question of the codebook (symptom, root cause, stage)."""
 

@@ -13,6 +13,7 @@ from .models import (
     Annotation,
     Assignment,
     FinalLabel,
+    Invitation,
     Item,
     Membership,
     Project,
@@ -71,13 +72,34 @@ class MemberCreateSerializer(serializers.Serializer):
     role = serializers.ChoiceField(choices=Role.choices)
 
 
-class MemberCreatedSerializer(MemberSerializer):
-    one_time_password = serializers.CharField(
-        read_only=True, allow_null=True, help_text="Set only when the user was created."
+class InvitationSerializer(serializers.ModelSerializer):
+    created_by = serializers.CharField(source="created_by.username", default=None)
+    email = serializers.CharField(help_text="Empty unless the invitation is addressed so.")
+
+    class Meta:
+        model = Invitation
+        fields = ["id", "role", "username", "email", "created_by", "created_at", "expires_at"]
+        read_only_fields = fields
+
+
+class InvitationCreatedSerializer(InvitationSerializer):
+    url = serializers.CharField(
+        read_only=True,
+        help_text="The single-use link to give the invitee; shown this once (only its hash "
+        "is stored).",
     )
 
-    class Meta(MemberSerializer.Meta):
-        fields = [*MemberSerializer.Meta.fields, "one_time_password"]
+    class Meta(InvitationSerializer.Meta):
+        fields = [*InvitationSerializer.Meta.fields, "url"]
+        read_only_fields = fields
+
+
+class InvitationCreateSerializer(serializers.Serializer):
+    role = serializers.ChoiceField(choices=Role.choices)
+    username = serializers.RegexField(
+        r"^[\w.@+-]{1,150}$", max_length=150, required=False, default=""
+    )
+    email = serializers.EmailField(required=False, default="")
 
 
 class RoleSerializer(serializers.Serializer):

@@ -12,6 +12,12 @@ urlpatterns = [
         views.member_update,
         name="member-update",
     ),
+    path(
+        "projects/<slug:slug>/settings/invitations/<int:invitation_id>/revoke/",
+        views.invitation_revoke,
+        name="invitation-revoke",
+    ),
+    path("invitations/<str:token>/", views.invitation, name="invitation"),
     path("projects/<slug:slug>/codebook/", views.codebook, name="codebook"),
     # Each concern keeps its own routes (pages and API) beside its views.
     path("", include("annotate.urls_labeling")),

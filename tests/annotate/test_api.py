@@ -184,7 +184,8 @@ def test_members_are_managed_by_owners(project, cast, api_for):
     client = api_for(cast["owner"])
     url = reverse("api-members", args=[project.slug])
     created = client.post(url, {"username": "zoe", "role": "lead"}, format="json").json()
-    assert created["username"] == "zoe" and created["one_time_password"]
+    assert created["username"] == "zoe" and created["url"]  # an invitation, not an account
+    assert not Membership.objects.filter(project=project, user__username="zoe").exists()
     bad = client.post(url, {"username": "", "role": "boss"}, format="json")
     assert bad.status_code == 400 and set(bad.json()["fields"]) == {"username", "role"}
     last_owner = reverse("api-member", args=[project.slug, member_id(project, "owner")])
