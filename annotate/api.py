@@ -226,6 +226,27 @@ class ProjectDetail(ProjectScoped, generics.GenericAPIView):
         return Response(s.ProjectSerializer(self.project).data)
 
 
+class GitHubTokenDetail(ProjectScoped, APIView):
+    """Owners set, replace (PUT) or clear (DELETE) the project's own GitHub token. It is
+    stored encrypted and never returned: replies say only whether one is set."""
+
+    roles = OWNERS
+
+    @extend_schema(
+        request=s.GitHubTokenSerializer, responses={200: s.GitHubTokenStateSerializer, **ERRORS}
+    )
+    def put(self, request, slug):
+        form = s.GitHubTokenSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        services.set_github_token(project=self.project, token=form.validated_data["token"])
+        return Response({"github_token_set": self.project.has_github_token})
+
+    @extend_schema(responses={200: s.GitHubTokenStateSerializer, **ERRORS})
+    def delete(self, request, slug):
+        services.set_github_token(project=self.project, token="")
+        return Response({"github_token_set": False})
+
+
 @listing(s.MemberSerializer)
 class MemberList(ProjectScoped, generics.ListAPIView):
     """Members of the project; owners add people by invitation (the invitee accepts)."""

@@ -33,6 +33,17 @@ class ProjectCreateForm(forms.Form):
     description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
 
+class GitHubTokenForm(forms.Form):
+    token = forms.CharField(
+        label="GitHub token",
+        max_length=255,
+        required=False,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
+        help_text="Stored encrypted, never shown again. Leave empty to keep the current one.",
+    )
+    clear = forms.BooleanField(required=False, label="Remove the project's token")
+
+
 class InviteForm(forms.Form):
     role = forms.ChoiceField(choices=Role.choices, initial=Role.ANNOTATOR)
     username = forms.RegexField(

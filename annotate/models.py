@@ -2,6 +2,10 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+# Unreadable: raised by Project.github_token(); mining catches it from here.
+from .sealing import Unreadable as Unreadable
+from .sealing import fernet_key, unseal
+
 PATH_SEPARATOR = " > "
 
 
@@ -35,6 +39,13 @@ class Project(models.Model):
     )
     # How the labeling pool was drawn (filters, seed, size), kept to reproduce it.
     sample_definition = models.JSONField(default=dict, blank=True)
+    # The project's own GitHub token, Fernet-encrypted (annotate.sealing); write-only.
+    github_token_sealed = models.TextField(blank=True, editable=False)
+    may_use_server_token = models.BooleanField(
+        default=False,
+        help_text="Staff only: mining jobs that owners start may use the server's "
+        "GITHUB_TOKEN when the project has no token of its own.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = ProjectQuerySet.as_manager()
@@ -44,6 +55,17 @@ class Project(models.Model):
 
     def __str__(self):
         return self.name
+
+    @property
+    def has_github_token(self) -> bool:
+        return bool(self.github_token_sealed)
+
+    def github_token(self) -> str:
+        """The project's own GitHub token in clear ('' when none); raises
+        sealing.Unreadable when the encryption key changed since it was stored."""
+        if not self.github_token_sealed:
+            return ""
+        return unseal(self.github_token_sealed, fernet_key(settings.TOKEN_ENCRYPTION_KEY))
 
 
 class Membership(models.Model):

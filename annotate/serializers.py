@@ -32,6 +32,14 @@ class ApiErrorSerializer(serializers.Serializer):
 
 class ProjectSerializer(serializers.ModelSerializer):
     role = serializers.CharField(read_only=True, help_text="The caller's role.")
+    github_token_set = serializers.BooleanField(
+        source="has_github_token",
+        read_only=True,
+        help_text="Whether the project has a GitHub token of its own (never shown).",
+    )
+    may_use_server_token = serializers.BooleanField(
+        read_only=True, help_text="Whether staff let its mining use the server's token."
+    )
 
     class Meta:
         model = Project
@@ -43,6 +51,8 @@ class ProjectSerializer(serializers.ModelSerializer):
             "guidelines",
             "overlap",
             "codebook_version",
+            "github_token_set",
+            "may_use_server_token",
             "role",
             "created_at",
         ]
@@ -70,6 +80,16 @@ class MemberSerializer(serializers.ModelSerializer):
 class MemberCreateSerializer(serializers.Serializer):
     username = serializers.RegexField(r"^[\w.@+-]{1,150}$", max_length=150)
     role = serializers.ChoiceField(choices=Role.choices)
+
+
+class GitHubTokenSerializer(serializers.Serializer):
+    token = serializers.CharField(
+        max_length=255, write_only=True, help_text="The project's own GitHub token (write-only)."
+    )
+
+
+class GitHubTokenStateSerializer(serializers.Serializer):
+    github_token_set = serializers.BooleanField()
 
 
 class InvitationSerializer(serializers.ModelSerializer):

@@ -288,3 +288,19 @@ def join_with_new_account(*, token: str, username: str, password: str, email: st
         raise taken from None
     _join(invitation, user)
     return user
+
+
+# ----- the project's own GitHub token ----------------------------------------------------
+def set_github_token(*, project: Project, token: str) -> None:
+    """Store (replace) the project's own GitHub token, encrypted; '' clears it. The token is
+    never read back through a page or the API."""
+    from .sealing import fernet_key, seal
+
+    token = token.strip()
+    if token and not (len(token) <= 255 and token.isascii() and token.isprintable()):
+        raise ServiceError("A GitHub token is at most 255 visible ASCII characters, no spaces.")
+    if " " in token:
+        raise ServiceError("A GitHub token is at most 255 visible ASCII characters, no spaces.")
+    sealed = seal(token, fernet_key(settings.TOKEN_ENCRYPTION_KEY)) if token else ""
+    Project.objects.filter(pk=project.pk).update(github_token_sealed=sealed)
+    project.github_token_sealed = sealed

@@ -11,6 +11,7 @@ urlpatterns = [
     # REST
     path("api/projects/", api.ProjectList.as_view(), name="api-projects"),
     path(P, api.ProjectDetail.as_view(), name="api-project"),
+    path(P + "github-token/", api.GitHubTokenDetail.as_view(), name="api-github-token"),
     path(P + "members/", api.MemberList.as_view(), name="api-members"),
     path(P + "members/<int:membership_id>/", api.MemberDetail.as_view(), name="api-member"),
     path(P + "invitations/", api.InvitationList.as_view(), name="api-invitations"),

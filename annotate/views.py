@@ -17,7 +17,14 @@ from .access import (
     get_project_for_user,
     user_projects,
 )
-from .forms import InviteForm, ProjectCreateForm, ProjectSettingsForm, RoleForm, SignUpForm
+from .forms import (
+    GitHubTokenForm,
+    InviteForm,
+    ProjectCreateForm,
+    ProjectSettingsForm,
+    RoleForm,
+    SignUpForm,
+)
 from .models import Item, Role
 from .queries import category_tree, progress_by_project
 
@@ -69,7 +76,7 @@ def project_detail(request, slug):
 def project_settings(request, slug):
     project, membership = get_project_for_user(request.user, slug, roles=OWNERS)
     settings_form = ProjectSettingsForm(instance=project)
-    invite_form = InviteForm()
+    invite_form, token_form = InviteForm(), GitHubTokenForm()
     new_link, status = None, 200
     if request.method == "POST" and "save_settings" in request.POST:
         settings_form = ProjectSettingsForm(request.POST, instance=project)
@@ -77,6 +84,22 @@ def project_settings(request, slug):
             settings_form.save()
             messages.success(request, "Settings saved.")
             return redirect("project-settings", slug=slug)
+    elif request.method == "POST" and "save_token" in request.POST:
+        token_form = GitHubTokenForm(request.POST)
+        if token_form.is_valid() and (
+            token_form.cleaned_data["token"] or token_form.cleaned_data["clear"]
+        ):
+            try:
+                token = "" if token_form.cleaned_data["clear"] else token_form.cleaned_data["token"]
+                services.set_github_token(project=project, token=token)
+            except services.ServiceError as error:
+                token_form.add_error("token", str(error))
+            else:
+                messages.success(
+                    request, "GitHub token removed." if not token else "GitHub token saved."
+                )
+                return redirect("project-settings", slug=slug)
+        status = 400 if token_form.errors else 200
     elif request.method == "POST" and "invite" in request.POST:
         invite_form = InviteForm(request.POST)
         if invite_form.is_valid():
@@ -95,6 +118,7 @@ def project_settings(request, slug):
         "membership": membership,
         "settings_form": settings_form,
         "invite_form": invite_form,
+        "token_form": token_form,
         "members": project.memberships.select_related("user").order_by("role", "user__username"),
         "invitations": project.invitations.pending().select_related("created_by"),
         "roles": Role.choices,

@@ -206,8 +206,14 @@ if PROJECT_CREATION not in ("staff", "everyone"):
 # Days before an invitation link expires.
 INVITATION_DAYS = int(os.environ.get("INVITATION_DAYS", "7"))
 
-# GitHub: the token is read here and nowhere else; it is never logged or rendered.
+# GitHub: the token is read here and nowhere else; it is never logged or rendered. It serves
+# only projects whose "may use the server's token" flag staff set (admin), the `mine`
+# command and the daily reconcile; other projects mine with their own token.
 GITHUB_TOKEN = os.environ.get("GITHUB_TOKEN", "")
+# Encrypts projects' own GitHub tokens at rest (Fernet, key derived from this passphrase).
+# Default: derived from SECRET_KEY; changing either makes stored tokens unreadable (owners
+# then enter them again).
+TOKEN_ENCRYPTION_KEY = os.environ.get("TOKEN_ENCRYPTION_KEY") or SECRET_KEY
 GITHUB_API_URL = os.environ.get("GITHUB_API_URL", "https://api.github.com")
 
 REST_FRAMEWORK = {

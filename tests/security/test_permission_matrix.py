@@ -237,6 +237,8 @@ MATRIX = {
     ("api-item-history", "GET"): api(403, 200, 200),
     # --- dataset API ---
     ("api-project", "GET"): api(200, 200, 200),
+    ("api-github-token", "PUT"): api(403, 403, 200, body=lambda w: {"token": "ghp_matrix"}),
+    ("api-github-token", "DELETE"): api(403, 403, 200),
     ("api-members", "GET"): api(200, 200, 200),
     ("api-members", "POST"): api(
         403, 403, 201, body=lambda w: {"username": "newcomer", "role": "annotator"}
@@ -358,6 +360,9 @@ def test_no_matrix_entry_names_a_url_that_does_not_exist():
 @pytest.fixture
 def matrix_world(world):
     world.job_repo_id = world.job.repositories.get().pk
+    # Staff let this project mine with the server's token, so owners may start jobs.
+    world.project.may_use_server_token = True
+    world.project.save(update_fields=["may_use_server_token"])
     owner = world.users["owner"]
     world.invitation_id = invite_member(project=world.project, role="lead", created_by=owner)[0].pk
     other_owner = Membership.objects.filter(project=world.other, role="owner").first().user
