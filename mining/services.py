@@ -784,7 +784,10 @@ def describe_error(error: Exception, task: MiningTask, client) -> str:
     """A clear, token-free message for an error that stopped a task."""
     where = task.repository.full_name if task.repository else "the issue list"
     if isinstance(error, gh.BadCredentials):
-        text = "GitHub rejected the token (401 Bad credentials): set a valid GITHUB_TOKEN."
+        text = (
+            "GitHub rejected the token (401 Bad credentials): set a valid one (the project's "
+            "own in its settings, or the server's GITHUB_TOKEN)."
+        )
     elif isinstance(error, gh.NotFound):
         text = f"Repository {where} was not found at {client.base_url} (404)."
     elif isinstance(error, gh.Unreachable):
