@@ -4,10 +4,11 @@ Non-members get 404 (a project's existence is not revealed); members whose role 
 too low get 403.
 """
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
-from .models import Item, Membership, Project, Role
+from .models import Invitation, Item, Membership, Project, Role
 
 ALL_ROLES = frozenset(Role.values)
 MANAGERS = frozenset({Role.OWNER, Role.LEAD})
@@ -52,6 +53,60 @@ def get_item_for_user(
         raise Http404("No such item.") from None
 
 
+def can_create_projects(user) -> bool:
+    """Staff create projects; everyone signed in when settings.PROJECT_CREATION says so."""
+    if not user.is_authenticated:
+        return False
+    return user.is_staff or settings.PROJECT_CREATION == "everyone"
+
+
+def check_can_create_projects(user) -> None:
+    if not can_create_projects(user):
+        raise PermissionDenied("Only staff create projects on this site; ask an administrator.")
+
+
 def user_projects(user):
     """The projects the user belongs to."""
     return Project.objects.for_user(user)
+
+
+def names_hidden_from(project: Project, membership: Membership) -> bool:
+    """Whether the caller sees annotators by pseudonym: leads (and annotators, about anyone
+    but themselves) while the project hides annotator names. Owners manage the members and
+    see their names."""
+    return project.hide_annotator_names and membership.role != Role.OWNER
+
+
+def find_annotator(project: Project, membership: Membership, name: str):
+    """The member of `project` that the caller names `name` in a filter or a `source=`, or
+    None. While names are hidden from the caller only a pseudonym (or, for the caller, their
+    own username) matches: a real username answers as a name nobody has, so a lead cannot
+    probe who labeled what."""
+    from .exporting import pseudonym
+
+    members = Membership.objects.filter(project=project).select_related("user")
+    if name == membership.user.username or not names_hidden_from(project, membership):
+        named = next((m.user for m in members if m.user.username == name), None)
+        if named is not None:
+            return named
+    return next((m.user for m in members if pseudonym(project.pk, m.user_id) == name), None)
+
+
+def get_invitation_for_owner(user, project: Project, invitation_id) -> Invitation:
+    """An invitation of `project` (the caller already checked as its owner); 404 otherwise."""
+    try:
+        return Invitation.objects.get(project=project, pk=invitation_id)
+    except (Invitation.DoesNotExist, ValueError, TypeError):
+        raise Http404("No such invitation.") from None
+
+
+def get_invitation_by_token(token: str) -> Invitation:
+    """The invitation a link's token opens, whatever its state; 404 for an unknown token."""
+    invitation = (
+        Invitation.objects.select_related("project")
+        .filter(token_hash=Invitation.hash_token(token or ""))
+        .first()
+    )
+    if invitation is None:
+        raise Http404("This invitation link is not valid.")
+    return invitation

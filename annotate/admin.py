@@ -11,7 +11,8 @@ class MembershipInline(admin.TabularInline):
 
 @admin.register(models.Project)
 class ProjectAdmin(admin.ModelAdmin):
-    list_display = ["name", "slug", "overlap", "codebook_version", "created_at"]
+    list_display = ["name", "slug", "may_use_server_token", "codebook_version", "created_at"]
+    list_filter = ["may_use_server_token"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
     inlines = [MembershipInline]

@@ -16,6 +16,7 @@ from django.db import InterfaceError, OperationalError
 from django.db.models import F, Prefetch
 from django.http import FileResponse, Http404, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
+from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import generics, status
@@ -31,7 +32,16 @@ from mining.models import Comment, Issue
 
 from . import codebook, filters, labeling, releases, services
 from . import serializers as s
-from .access import ALL_ROLES, MANAGERS, OWNERS, get_item_for_user, get_project_for_user
+from .access import (
+    ALL_ROLES,
+    MANAGERS,
+    OWNERS,
+    check_can_create_projects,
+    find_annotator,
+    get_invitation_for_owner,
+    get_item_for_user,
+    get_project_for_user,
+)
 from .dataset_io import MAX_FILE_BYTES, too_big_message
 from .exporting import CONTENT_TYPES, filename, pseudonym, stream_export
 from .importing import ImportFailed, Source, import_dataset
@@ -42,6 +52,7 @@ from .models import (
     Category,
     FinalLabel,
     FinalRecordLabel,
+    Invitation,
     Item,
     Project,
     Release,
@@ -55,6 +66,7 @@ ERRORS = {
     403: OpenApiResponse(s.ApiErrorSerializer, description="Your role does not allow this."),
     404: OpenApiResponse(s.ApiErrorSerializer, description="No such project (or object)."),
 }
+CONFLICT = {409: OpenApiResponse(s.ApiErrorSerializer, description="It exists already.")}
 
 
 def listing(serializer):
@@ -92,6 +104,16 @@ def _unreadable_body(exc):
     return None
 
 
+class ConflictError(APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "conflict"
+
+
+class Gone(APIException):
+    status_code = status.HTTP_410_GONE
+    default_code = "gone"
+
+
 class DatabaseUnavailable(APIException):
     status_code = status.HTTP_503_SERVICE_UNAVAILABLE
     default_code = "database_unavailable"
@@ -103,6 +125,10 @@ def exception_handler(exc, context):
 
     Install project-wide with REST_FRAMEWORK["EXCEPTION_HANDLER"] =
     "annotate.api.exception_handler"; the views here use it already."""
+    if isinstance(exc, services.Conflict):
+        exc = ConflictError(str(exc))
+    if isinstance(exc, services.InvitationGone):
+        exc = Gone(str(exc))
     if isinstance(exc, services.ServiceError):
         exc = ValidationError({"non_field_errors": [str(exc)]})
     if isinstance(exc, OperationalError | InterfaceError):
@@ -167,7 +193,8 @@ class ProjectScoped(ApiMixin):
 
 @listing(s.ProjectSerializer)
 class ProjectList(ApiMixin, generics.ListCreateAPIView):
-    """The caller's projects; POST creates one with the caller as its owner."""
+    """The caller's projects; POST creates one with the caller as its owner (staff only,
+    unless settings.PROJECT_CREATION is "everyone")."""
 
     serializer_class = s.ProjectSerializer
     queryset = Project.objects.none()
@@ -178,9 +205,11 @@ class ProjectList(ApiMixin, generics.ListCreateAPIView):
         )
 
     @extend_schema(
-        request=s.ProjectCreateSerializer, responses={201: s.ProjectSerializer, **ERRORS}
+        request=s.ProjectCreateSerializer,
+        responses={201: s.ProjectSerializer, **ERRORS, **CONFLICT},
     )
     def post(self, request, *args, **kwargs):
+        check_can_create_projects(request.user)
         form = s.ProjectCreateSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         project = services.create_project(owner=request.user, **form.validated_data)
@@ -197,9 +226,30 @@ class ProjectDetail(ProjectScoped, generics.GenericAPIView):
         return Response(s.ProjectSerializer(self.project).data)
 
 
+class GitHubTokenDetail(ProjectScoped, APIView):
+    """Owners set, replace (PUT) or clear (DELETE) the project's own GitHub token. It is
+    stored encrypted and never returned: replies say only whether one is set."""
+
+    roles = OWNERS
+
+    @extend_schema(
+        request=s.GitHubTokenSerializer, responses={200: s.GitHubTokenStateSerializer, **ERRORS}
+    )
+    def put(self, request, slug):
+        form = s.GitHubTokenSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        services.set_github_token(project=self.project, token=form.validated_data["token"])
+        return Response({"github_token_set": self.project.has_github_token})
+
+    @extend_schema(responses={200: s.GitHubTokenStateSerializer, **ERRORS})
+    def delete(self, request, slug):
+        services.set_github_token(project=self.project, token="")
+        return Response({"github_token_set": False})
+
+
 @listing(s.MemberSerializer)
 class MemberList(ProjectScoped, generics.ListAPIView):
-    """Members of the project; owners add people (creating missing users)."""
+    """Members of the project; owners add people by invitation (the invitee accepts)."""
 
     serializer_class = s.MemberSerializer
     queryset = Project.objects.none()
@@ -208,19 +258,59 @@ class MemberList(ProjectScoped, generics.ListAPIView):
         return self.project.memberships.select_related("user")
 
     @extend_schema(
-        request=s.MemberCreateSerializer, responses={201: s.MemberCreatedSerializer, **ERRORS}
+        request=s.MemberCreateSerializer,
+        responses={201: s.InvitationCreatedSerializer, **ERRORS, **CONFLICT},
+        description="Invites `username` with `role`: a single-use link the invitee opens to "
+        "join (signing up if they have no account). The reply is the same whether an account "
+        "of that name exists or not, and nobody becomes a member without accepting.",
     )
     def post(self, request, slug):
         if self.membership.role != Role.OWNER:
             raise PermissionDenied("Only owners manage members.")
         form = s.MemberCreateSerializer(data=request.data)
         form.is_valid(raise_exception=True)
-        created = services.add_member(project=self.project, **form.validated_data)
-        member = self.project.memberships.select_related("user").get(
-            user__username=form.validated_data["username"]
-        )
-        member.one_time_password = created.password if created else None
-        return Response(s.MemberCreatedSerializer(member).data, status=status.HTTP_201_CREATED)
+        return invitation_reply(request, self.project, form.validated_data)
+
+
+def invitation_reply(request, project, data) -> Response:
+    invitation, token = services.invite_member(project=project, created_by=request.user, **data)
+    invitation.url = request.build_absolute_uri(reverse("invitation", args=[token]))
+    return Response(s.InvitationCreatedSerializer(invitation).data, status=status.HTTP_201_CREATED)
+
+
+@listing(s.InvitationSerializer)
+class InvitationList(ProjectScoped, generics.ListAPIView):
+    """Owners list the project's pending invitations and create new ones."""
+
+    roles = OWNERS
+    serializer_class = s.InvitationSerializer
+    queryset = Invitation.objects.none()
+
+    def get_queryset(self):
+        if self.faking():
+            return Invitation.objects.none()
+        return self.project.invitations.pending().select_related("created_by")
+
+    @extend_schema(
+        request=s.InvitationCreateSerializer,
+        responses={201: s.InvitationCreatedSerializer, **ERRORS, **CONFLICT},
+    )
+    def post(self, request, slug):
+        form = s.InvitationCreateSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        return invitation_reply(request, self.project, form.validated_data)
+
+
+class InvitationDetail(ProjectScoped, APIView):
+    """Owners revoke a pending invitation (its link stops working)."""
+
+    roles = OWNERS
+
+    @extend_schema(responses={204: None, **ERRORS})
+    def delete(self, request, slug, invitation_id):
+        invitation = get_invitation_for_owner(request.user, self.project, invitation_id)
+        services.revoke_invitation(invitation=invitation)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class MemberDetail(ProjectScoped, generics.GenericAPIView):
@@ -419,11 +509,14 @@ class AnnotationList(ProjectScoped, generics.ListAPIView):
     def get_queryset(self):
         if self.faking():
             return Annotation.objects.none()
-        return (
-            Annotation.objects.filter(item__project=self.project)
-            .select_related("annotator")
-            .prefetch_related(LABELS)
-        )
+        annotations = Annotation.objects.filter(item__project=self.project)
+        name = self.request.query_params.get("annotator")
+        if name:
+            annotator = find_annotator(self.project, self.membership, name)
+            annotations = (
+                annotations.filter(annotator=annotator) if annotator else annotations.none()
+            )
+        return annotations.select_related("annotator").prefetch_related(LABELS)
 
     def get_serializer_context(self):
         context = super().get_serializer_context()

@@ -1,4 +1,5 @@
 from django import forms
+from django.contrib.auth.forms import UserCreationForm
 
 from .models import Project, Role
 
@@ -26,9 +27,39 @@ class ProjectSettingsForm(forms.ModelForm):
         return overlap
 
 
-class AddMemberForm(forms.Form):
-    username = forms.CharField(max_length=150)
+class ProjectCreateForm(forms.Form):
+    name = forms.CharField(max_length=200)
+    slug = forms.SlugField(max_length=100, help_text="Letters, digits, '-' and '_': the URL.")
+    description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class GitHubTokenForm(forms.Form):
+    token = forms.CharField(
+        label="GitHub token",
+        max_length=255,
+        required=False,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
+        help_text="Stored encrypted, never shown again. Leave empty to keep the current one.",
+    )
+    clear = forms.BooleanField(required=False, label="Remove the project's token")
+
+
+class InviteForm(forms.Form):
     role = forms.ChoiceField(choices=Role.choices, initial=Role.ANNOTATOR)
+    username = forms.RegexField(
+        r"^[\w.@+-]{1,150}$",
+        max_length=150,
+        required=False,
+        help_text="Optional: only this account (or a new one of this name) may use the link.",
+    )
+    email = forms.EmailField(required=False, help_text="Optional: the invitee's address.")
+
+
+class SignUpForm(UserCreationForm):
+    """A new account opened from an invitation link (Django's password validators apply)."""
+
+    class Meta(UserCreationForm.Meta):
+        fields = ("username", "email")
 
 
 class RoleForm(forms.Form):

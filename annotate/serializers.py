@@ -13,6 +13,7 @@ from .models import (
     Annotation,
     Assignment,
     FinalLabel,
+    Invitation,
     Item,
     Membership,
     Project,
@@ -31,6 +32,14 @@ class ApiErrorSerializer(serializers.Serializer):
 
 class ProjectSerializer(serializers.ModelSerializer):
     role = serializers.CharField(read_only=True, help_text="The caller's role.")
+    github_token_set = serializers.BooleanField(
+        source="has_github_token",
+        read_only=True,
+        help_text="Whether the project has a GitHub token of its own (never shown).",
+    )
+    may_use_server_token = serializers.BooleanField(
+        read_only=True, help_text="Whether staff let its mining use the server's token."
+    )
 
     class Meta:
         model = Project
@@ -42,6 +51,8 @@ class ProjectSerializer(serializers.ModelSerializer):
             "guidelines",
             "overlap",
             "codebook_version",
+            "github_token_set",
+            "may_use_server_token",
             "role",
             "created_at",
         ]
@@ -55,11 +66,6 @@ class ProjectCreateSerializer(serializers.Serializer):
     preset = serializers.BooleanField(
         default=True, help_text="Load the study's codebook (symptom, root cause, stage)."
     )
-
-    def validate_slug(self, value):
-        if Project.objects.filter(slug=value).exists():
-            raise serializers.ValidationError("A project with this slug already exists.")
-        return value
 
 
 class MemberSerializer(serializers.ModelSerializer):
@@ -76,13 +82,44 @@ class MemberCreateSerializer(serializers.Serializer):
     role = serializers.ChoiceField(choices=Role.choices)
 
 
-class MemberCreatedSerializer(MemberSerializer):
-    one_time_password = serializers.CharField(
-        read_only=True, allow_null=True, help_text="Set only when the user was created."
+class GitHubTokenSerializer(serializers.Serializer):
+    token = serializers.CharField(
+        max_length=255, write_only=True, help_text="The project's own GitHub token (write-only)."
     )
 
-    class Meta(MemberSerializer.Meta):
-        fields = [*MemberSerializer.Meta.fields, "one_time_password"]
+
+class GitHubTokenStateSerializer(serializers.Serializer):
+    github_token_set = serializers.BooleanField()
+
+
+class InvitationSerializer(serializers.ModelSerializer):
+    created_by = serializers.CharField(source="created_by.username", default=None)
+    email = serializers.CharField(help_text="Empty unless the invitation is addressed so.")
+
+    class Meta:
+        model = Invitation
+        fields = ["id", "role", "username", "email", "created_by", "created_at", "expires_at"]
+        read_only_fields = fields
+
+
+class InvitationCreatedSerializer(InvitationSerializer):
+    url = serializers.CharField(
+        read_only=True,
+        help_text="The single-use link to give the invitee; shown this once (only its hash "
+        "is stored).",
+    )
+
+    class Meta(InvitationSerializer.Meta):
+        fields = [*InvitationSerializer.Meta.fields, "url"]
+        read_only_fields = fields
+
+
+class InvitationCreateSerializer(serializers.Serializer):
+    role = serializers.ChoiceField(choices=Role.choices)
+    username = serializers.RegexField(
+        r"^[\w.@+-]{1,150}$", max_length=150, required=False, default=""
+    )
+    email = serializers.EmailField(required=False, default="")
 
 
 class RoleSerializer(serializers.Serializer):

@@ -11,8 +11,15 @@ urlpatterns = [
     # REST
     path("api/projects/", api.ProjectList.as_view(), name="api-projects"),
     path(P, api.ProjectDetail.as_view(), name="api-project"),
+    path(P + "github-token/", api.GitHubTokenDetail.as_view(), name="api-github-token"),
     path(P + "members/", api.MemberList.as_view(), name="api-members"),
     path(P + "members/<int:membership_id>/", api.MemberDetail.as_view(), name="api-member"),
+    path(P + "invitations/", api.InvitationList.as_view(), name="api-invitations"),
+    path(
+        P + "invitations/<int:invitation_id>/",
+        api.InvitationDetail.as_view(),
+        name="api-invitation",
+    ),
     path(P + "codebook/", api.CodebookDetail.as_view(), name="api-codebook"),
     path(
         P + "codebook/categories/<int:category_id>/",

@@ -196,8 +196,24 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE: dict = {}
 
-# GitHub: the token is read here and nowhere else; it is never logged or rendered.
+# Who may create projects (page and API): "staff" (the default) or "everyone" signed in.
+# Management commands (run by the server's admins) create projects either way.
+PROJECT_CREATION = os.environ.get("PROJECT_CREATION", "staff")
+if PROJECT_CREATION not in ("staff", "everyone"):
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured("PROJECT_CREATION must be 'staff' or 'everyone'.")
+# Days before an invitation link expires.
+INVITATION_DAYS = int(os.environ.get("INVITATION_DAYS", "7"))
+
+# GitHub: the token is read here and nowhere else; it is never logged or rendered. It serves
+# only projects whose "may use the server's token" flag staff set (admin), the `mine`
+# command and the daily reconcile; other projects mine with their own token.
 GITHUB_TOKEN = os.environ.get("GITHUB_TOKEN", "")
+# Encrypts projects' own GitHub tokens at rest (Fernet, key derived from this passphrase).
+# Default: derived from SECRET_KEY; changing either makes stored tokens unreadable (owners
+# then enter them again).
+TOKEN_ENCRYPTION_KEY = os.environ.get("TOKEN_ENCRYPTION_KEY") or SECRET_KEY
 GITHUB_API_URL = os.environ.get("GITHUB_API_URL", "https://api.github.com")
 
 REST_FRAMEWORK = {

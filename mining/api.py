@@ -77,7 +77,11 @@ class JobStart(APIView):
     def post(self, request, slug, job_id):
         """Run a finished, failed or cancelled job again (it resumes from the watermarks)."""
         _, _, job = get_job_for_user(request.user, slug, job_id, roles=OWNERS)
-        return Response(JobSerializer(services.restart_mining_job(job=job)).data)
+        try:
+            job = services.restart_mining_job(job=job, user=request.user)
+        except services.MiningError as error:
+            raise ValidationError({"detail": str(error)}) from None
+        return Response(JobSerializer(job).data)
 
 
 class JobCancel(APIView):

@@ -24,7 +24,7 @@ from django.db.models import F, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from annotate.models import Item, Project
+from annotate.models import Item, Project, Unreadable
 
 from . import client as gh
 from .budget import make_budget
@@ -166,6 +166,31 @@ class JobCancelled(Exception):
 
 
 # ----- clients and the tracker ----------------------------------------------------------
+NO_TOKEN = (
+    "This project has no GitHub token of its own and may not use the server's: the owner "
+    "sets one in the project's settings, or staff allow the server's token for it."
+)
+
+
+def job_token(*, project: Project | None, started_by_user: bool) -> str:
+    """The GitHub token a job mines with: the project's own when set; else the server's
+    GITHUB_TOKEN when staff allow it for the project, or for jobs no user started (the
+    `mine` command and the reconcile, run by the server's admins). Otherwise MiningError."""
+    if project is not None:
+        try:
+            own = project.github_token()
+        except Unreadable:
+            raise MiningError(
+                "The project's GitHub token cannot be decrypted (the encryption key "
+                "changed): the owner must enter it again."
+            ) from None
+        if own:
+            return own
+        if started_by_user and not project.may_use_server_token:
+            raise MiningError(NO_TOKEN)
+    return settings.GITHUB_TOKEN
+
+
 def make_client(*, api_url: str = "", token: str | None = None) -> gh.GitHubClient:
     """A client for `api_url` (default: settings.GITHUB_API_URL) with the token from the
     environment and the shared rate-limit budget (Redis when REDIS_URL is set)."""
@@ -650,6 +675,8 @@ def start_mining_job(
     with `dispatch`, enqueue one Celery task each once the transaction commits."""
     repositories = list(repositories)
     links = [link.strip() for link in links if link.strip()]
+    started_by_user = user is not None and user.is_authenticated
+    job_token(project=project, started_by_user=started_by_user)  # refuses without a token
     if kind == MiningJob.Kind.SINGLE:
         if not links:
             raise MiningError("Give at least one issue link.")
@@ -719,11 +746,20 @@ def run_task(*, task_id: int, client=None, on_page=None) -> None:
     task = MiningTask.objects.select_related("job", "repository").get(pk=task_id)
     job = task.job
     own_client = client is None
-    client = client or make_client(api_url=job.api_url)
+    token, refusal = "", None
+    if own_client:
+        try:
+            project = job.project
+            token = job_token(project=project, started_by_user=job.created_by_id is not None)
+        except MiningError as error:  # e.g. staff withdrew the server's token since
+            refusal = error
+    client = client or make_client(api_url=job.api_url, token=token)
     tracker = Tracker(client=client, job_id=job.pk, task_id=task.pk, on_page=on_page)
     tracker.counted = client.requests
     status, error = MiningJob.Status.DONE, ""
     try:
+        if refusal is not None:
+            raise refusal
         tracker.check_cancelled()
         if job.kind == MiningJob.Kind.SINGLE:
             mine_issue_links(links=job.filters.get("links", []), client=client, tracker=tracker)
@@ -748,7 +784,10 @@ def describe_error(error: Exception, task: MiningTask, client) -> str:
     """A clear, token-free message for an error that stopped a task."""
     where = task.repository.full_name if task.repository else "the issue list"
     if isinstance(error, gh.BadCredentials):
-        text = "GitHub rejected the token (401 Bad credentials): set a valid GITHUB_TOKEN."
+        text = (
+            "GitHub rejected the token (401 Bad credentials): set a valid one (the project's "
+            "own in its settings, or the server's GITHUB_TOKEN)."
+        )
     elif isinstance(error, gh.NotFound):
         text = f"Repository {where} was not found at {client.base_url} (404)."
     elif isinstance(error, gh.Unreachable):
@@ -809,11 +848,14 @@ def cancel_mining_job(*, job: MiningJob) -> MiningJob:
 
 
 @transaction.atomic
-def restart_mining_job(*, job: MiningJob) -> MiningJob:
+def restart_mining_job(*, job: MiningJob, user=None) -> MiningJob:
     """Run a finished, failed or cancelled job again (every crawl resumes from its
-    watermarks, so this only fetches what is missing). A running job is left alone."""
+    watermarks, so this only fetches what is missing). A running job is left alone.
+    Restarted by `user`, it needs a token the project may use (MiningError otherwise)."""
     if job.status in ACTIVE:
         return job
+    if user is not None:
+        job_token(project=job.project, started_by_user=True)
     tasks = list(job.tasks.values_list("pk", flat=True))
     job.tasks.update(status=MiningJob.Status.QUEUED, error="", finished_at=None, phase=0)
     MiningJob.objects.filter(pk=job.pk).update(

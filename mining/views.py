@@ -52,21 +52,25 @@ def jobs(request, slug):
         _require_owner(membership)
         form = JobForm(request.POST, project=project)
         if form.is_valid():
-            job = services.start_mining_job(
-                project=project,
-                repositories=form.cleaned_data["repositories"],
-                links=form.cleaned_data["links"],
-                kind=form.cleaned_data["kind"],
-                user=request.user,
-            )
-            return redirect("mining-job", slug=slug, job_id=job.pk)
+            try:
+                job = services.start_mining_job(
+                    project=project,
+                    repositories=form.cleaned_data["repositories"],
+                    links=form.cleaned_data["links"],
+                    kind=form.cleaned_data["kind"],
+                    user=request.user,
+                )
+            except services.MiningError as error:  # no token the project may use
+                form.add_error(None, str(error))
+            else:
+                return redirect("mining-job", slug=slug, job_id=job.pk)
     context = {
         "project": project,
         "membership": membership,
         "form": form,
         "jobs": project_jobs(project)[:50],
     }
-    return render(request, "mining/jobs.html", context)
+    return render(request, "mining/jobs.html", context, status=400 if form.errors else 200)
 
 
 @login_required

@@ -22,7 +22,7 @@ from .test_import import FIXTURES
 # The operations this suite owns (others' endpoints are fuzzed by their own suites).
 OURS = (
     r"^/api/projects/(\{slug\}/)?("
-    r"|members/.*|codebook/.*|issues/.*|items/(\{item_id\}/)?|my/.*|annotations/"
+    r"|github-token/|members/.*|invitations/.*|codebook/.*|issues/.*|items/(\{item_id\}/)?|my/.*|annotations/"
     r"|final-labels/|export/|import/|releases/.*)$"
 )
 CHECKS = [

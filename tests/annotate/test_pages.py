@@ -59,14 +59,15 @@ def test_codebook_page_shows_the_category_tree(client_for, project, cast):
         assert text in content
 
 
-def test_owner_adds_a_member_and_sees_the_one_time_password(client_for, project, cast):
+def test_owner_invites_a_member_and_sees_the_link_once(client_for, project, cast):
+    url = reverse("project-settings", args=[project.slug])
     response = client_for(cast["owner"]).post(
-        reverse("project-settings", args=[project.slug]),
-        {"add_member": "1", "username": "newcomer", "role": "annotator"},
+        url, {"invite": "1", "username": "newcomer", "role": "annotator"}
     )
     assert response.status_code == 200
-    assert "one-time password" in response.content.decode()
-    assert Membership.objects.get(project=project, user__username="newcomer").role == "annotator"
+    assert 'id="invitation-link">http://testserver/invitations/' in response.content.decode()
+    assert not Membership.objects.filter(project=project, user__username="newcomer").exists()
+    assert "invitation-link" not in client_for(cast["owner"]).get(url).content.decode()
 
 
 def test_owner_changes_settings(client_for, project, cast):

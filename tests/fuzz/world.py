@@ -52,6 +52,8 @@ def build_world(*, project, cast) -> dict:
         )
     labeling.next_item(project=project, user=cast["annotator_a"])  # holds an open one
     repository = mining.add_repository(project=project, full_name="QwenLM/Qwen", group="Qwen")
+    project.may_use_server_token = True  # staff allow it, so the owner may start jobs
+    project.save(update_fields=["may_use_server_token"])
     job = mining.start_mining_job(
         project=project, repositories=[repository], user=cast["owner"], dispatch=False
     )

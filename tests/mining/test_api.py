@@ -38,6 +38,8 @@ def test_repositories_and_jobs_api_for_the_whole_cast(who, cast, project, job, a
 def test_owner_creates_starts_watches_and_cancels_a_job(
     cast, project, api_for, django_capture_on_commit_callbacks
 ):
+    project.may_use_server_token = True  # staff allow it (admin); see test_project_token.py
+    project.save(update_fields=["may_use_server_token"])
     api = api_for(cast["owner"])
     repo = api.post(
         reverse("api-mining-repositories", kwargs={"slug": project.slug}),

@@ -58,6 +58,8 @@ def test_owner_starts_a_job_from_the_page_and_watches_its_progress(
     cast, project, mined, client_for, django_capture_on_commit_callbacks
 ):
     repo, _ = mined
+    project.may_use_server_token = True  # staff allow it (admin); see test_project_token.py
+    project.save(update_fields=["may_use_server_token"])
     client = client_for(cast["owner"])
     url = reverse("mining-jobs", kwargs={"slug": project.slug})
     with django_capture_on_commit_callbacks(execute=False) as callbacks:

@@ -18,6 +18,7 @@ from django.test import Client
 from django.urls import reverse
 
 from annotate.models import Category, Membership
+from annotate.services import invite_member
 
 from .routes import all_routes
 
@@ -138,8 +139,13 @@ MATRIX = {
     ("api-docs", "GET"): everyone(200),
     ("api-redoc", "GET"): everyone(200),
     ("api-projects", "GET"): everyone(200, anonymous=401),
+    # Staff create projects (nobody of the cast is staff; PROJECT_CREATION opens it).
     ("api-projects", "POST"): everyone(
-        201, anonymous=401, body=lambda w: {"name": "Mine", "slug": "a-new-project"}
+        403, anonymous=401, body=lambda w: {"name": "Mine", "slug": "a-new-project"}
+    ),
+    ("project-create", "GET"): everyone(403, anonymous=LOGIN),
+    ("project-create", "POST"): everyone(
+        403, anonymous=LOGIN, body=lambda w: {"name": "Mine", "slug": "a-new-project"}
     ),
     # --- project pages ---
     ("project-detail", "GET"): page(200, 200, 200),
@@ -156,6 +162,10 @@ MATRIX = {
         },
     ),
     ("member-update", "POST"): page(403, 403, 302, body=lambda w: {"role": "lead"}),
+    ("invitation-revoke", "POST"): page(403, 403, 302),
+    # An invitation link: open to anyone holding it; an unknown token is 404 for everyone.
+    ("invitation", "GET"): everyone(404),
+    ("invitation", "POST"): everyone(404),
     ("codebook", "GET"): page(200, 200, 200),
     ("codebook-edit", "GET"): page(403, 200, 200),
     ("codebook-edit", "POST"): page(
@@ -227,10 +237,15 @@ MATRIX = {
     ("api-item-history", "GET"): api(403, 200, 200),
     # --- dataset API ---
     ("api-project", "GET"): api(200, 200, 200),
+    ("api-github-token", "PUT"): api(403, 403, 200, body=lambda w: {"token": "ghp_matrix"}),
+    ("api-github-token", "DELETE"): api(403, 403, 200),
     ("api-members", "GET"): api(200, 200, 200),
     ("api-members", "POST"): api(
         403, 403, 201, body=lambda w: {"username": "newcomer", "role": "annotator"}
     ),
+    ("api-invitations", "GET"): api(403, 403, 200),
+    ("api-invitations", "POST"): api(403, 403, 201, body=lambda w: {"role": "lead"}),
+    ("api-invitation", "DELETE"): api(403, 403, 204),
     ("api-member", "PATCH"): api(403, 403, 200, body=lambda w: {"role": "lead"}),
     ("api-member", "DELETE"): api(403, 403, 204),
     ("api-codebook", "GET"): api(200, 200, 200),
@@ -280,6 +295,7 @@ ADMIN_VALUES["url"] = "zz/"
 def _values(world, expect: Expect) -> dict:
     values = world.kwargs(expect.item)
     values.update(ADMIN_VALUES, uidb64="MQ", token="x-y")
+    values["invitation_id"] = getattr(world, "invitation_id", 0)
     values.update(expect.params)
     return values
 
@@ -344,6 +360,15 @@ def test_no_matrix_entry_names_a_url_that_does_not_exist():
 @pytest.fixture
 def matrix_world(world):
     world.job_repo_id = world.job.repositories.get().pk
+    # Staff let this project mine with the server's token, so owners may start jobs.
+    world.project.may_use_server_token = True
+    world.project.save(update_fields=["may_use_server_token"])
+    owner = world.users["owner"]
+    world.invitation_id = invite_member(project=world.project, role="lead", created_by=owner)[0].pk
+    other_owner = Membership.objects.filter(project=world.other, role="owner").first().user
+    world.other_invitation_id = invite_member(
+        project=world.other, role="lead", created_by=other_owner
+    )[0].pk
     return world
 
 
@@ -382,6 +407,7 @@ def test_ids_of_another_project_are_not_found_through_this_projects_urls(matrix_
         "job_id": world.other_job.pk,
         "membership_id": other_membership.pk,
         "category_id": other_category.pk,
+        "invitation_id": world.other_invitation_id,
     }
     cases, _ = _cases()
     failures = []
@@ -419,4 +445,5 @@ def _fingerprint(world) -> tuple:
         ),
         sorted(other.items.values_list("pk", "state")),
         sorted(other.jobs.values_list("pk", "status", "cancel_requested")),
+        sorted(other.invitations.values_list("pk", "revoked_at")),
     )

@@ -12,7 +12,8 @@ from mining.models import MiningJob
 class Command(BaseCommand):
     help = (
         "Mine the issues, pull requests and comments of GitHub repositories into a project "
-        "(token from GITHUB_TOKEN)."
+        "(token: the project's own when set, else GITHUB_TOKEN: an admin's command may use "
+        "the server's token for any project)."
     )
 
     def add_arguments(self, parser):

@@ -1,0 +1,102 @@
+"""Who may create projects: staff by default (page and API); PROJECT_CREATION=everyone opens
+it to every signed-in user. Concurrent duplicates: one project, the others a clear 4xx."""
+
+import threading
+
+import pytest
+import requests
+from django.core.cache import cache
+from django.urls import reverse
+from rest_framework.authtoken.models import Token
+
+from annotate.models import Membership, Project, Role
+from tests.factories import UserFactory
+
+
+@pytest.fixture
+def staff(db):
+    return UserFactory(username="root", is_staff=True)
+
+
+def test_a_signed_in_user_cannot_create_a_project_through_the_api(cast, api_for):
+    response = api_for(cast["outsider"]).post(
+        reverse("api-projects"), {"name": "Mine", "slug": "mine"}, format="json"
+    )
+    assert response.status_code == 403
+    assert "staff" in response.json()["detail"]
+    assert not Project.objects.filter(slug="mine").exists()
+
+
+def test_staff_create_projects_and_own_them(staff, api_for):
+    response = api_for(staff).post(
+        reverse("api-projects"), {"name": "Mine", "slug": "mine"}, format="json"
+    )
+    assert response.status_code == 201 and response.json()["role"] == "owner"
+    assert Membership.objects.get(project__slug="mine").user == staff
+
+
+def test_the_setting_opens_project_creation_to_everyone(cast, api_for, settings):
+    settings.PROJECT_CREATION = "everyone"
+    response = api_for(cast["outsider"]).post(
+        reverse("api-projects"), {"name": "Mine", "slug": "mine"}, format="json"
+    )
+    assert response.status_code == 201
+
+
+def test_the_new_project_page_is_for_staff(cast, staff, client_for):
+    url = reverse("project-create")
+    assert client_for(cast["outsider"]).get(url).status_code == 403
+    refused = client_for(cast["outsider"]).post(url, {"name": "Mine", "slug": "mine"})
+    assert refused.status_code == 403 and not Project.objects.filter(slug="mine").exists()
+    response = client_for(staff).post(url, {"name": "Mine", "slug": "mine"})
+    assert response.status_code == 302 and response["Location"] == "/projects/mine/"
+    assert Project.objects.get(slug="mine").memberships.get().role == Role.OWNER
+    again = client_for(staff).post(url, {"name": "Again", "slug": "mine"})
+    assert again.status_code == 400 and b"already exists" in again.content
+
+
+def test_home_offers_new_project_only_where_allowed(cast, staff, client_for):
+    assert b"New project" not in client_for(cast["outsider"]).get("/").content
+    assert b"New project" in client_for(staff).get("/").content
+
+
+@pytest.fixture
+def fast_passwords(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    cache.clear()
+
+
+def race(url, headers, bodies):
+    """POST each body at once from its own thread (own connection); the replies."""
+    barrier = threading.Barrier(len(bodies))
+    replies = [None] * len(bodies)
+
+    def post(n):
+        session = requests.Session()
+        barrier.wait()
+        replies[n] = session.post(url, json=bodies[n], headers=headers, timeout=30)
+
+    threads = [threading.Thread(target=post, args=(n,)) for n in range(len(bodies))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return replies
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_duplicate_projects_make_one_and_clear_4xx(live_server, fast_passwords):
+    staff = UserFactory(username="root", is_staff=True)
+    token = Token.objects.create(user=staff).key
+    body = {"name": "Race", "slug": "race"}
+    replies = race(
+        f"{live_server.url}/api/projects/", {"Authorization": f"Token {token}"}, [body] * 6
+    )
+    statuses = sorted(r.status_code for r in replies)
+    assert statuses.count(201) == 1, statuses
+    assert all(s in (400, 409) for s in statuses if s != 201), statuses
+    for reply in replies:
+        if reply.status_code != 201:
+            assert "already exists" in reply.json()["detail"]
+    assert Project.objects.filter(slug="race").count() == 1
+    assert Membership.objects.filter(project__slug="race").count() == 1
