@@ -101,3 +101,12 @@ class DistributionSerializer(serializers.Serializer):
         required=False,
         help_text="Issues contributing several records (not independent); with chi2 only.",
     )
+
+
+class MethodsSerializer(serializers.Serializer):
+    markdown = serializers.CharField(help_text="The section in Markdown.")
+    latex = serializers.CharField(help_text="The section in LaTeX (booktabs tables).")
+    facts = serializers.DictField(
+        help_text="Every number the texts print: sample, coding, coders, codebook, agreement "
+        "rows, adjudication and scope counts."
+    )

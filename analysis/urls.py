@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from . import api, views
+from . import api, api_report, views, views_report
 
 P = "projects/<slug:slug>/"
 RP = r"^projects/(?P<slug>[-a-zA-Z0-9_]+)/"
@@ -28,6 +28,8 @@ urlpatterns = [
         views.distribution_table,
         name="analysis-distribution-table",
     ),
+    path(f"{P}reporting/", views_report.reporting, name="analysis-reporting"),
     path(f"api/{P}agreement/", api.agreement, name="api-agreement"),
+    path(f"api/{P}report/methods/", api_report.methods, name="api-report-methods"),
     path(f"api/{P}distribution/", api.distribution, name="api-distribution"),
 ]
