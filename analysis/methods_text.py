@@ -239,6 +239,23 @@ def _statistic(row: dict, latex: bool) -> str:
                      if latex else md(row.get("kappa_statistic")))  # fmt: skip
 
 
+def _ci_method(w: _Writer, method: str | None) -> str:
+    """The report's interval method (escaped), or the asymptotic one this code computes."""
+    if method:
+        return w.esc(method)
+    return DEFAULT_CI.replace("&", r"\&") if w.latex else DEFAULT_CI
+
+
+def _shared_issues(issues: int, records: int) -> str:
+    if not issues:
+        return "; no issue carries more than one."
+    verb = "carries" if issues == 1 else "carry"
+    return (
+        f"; {_plural(issues, 'issue')} {verb} more than one ({records} records between them), "
+        "so records are not independent observations."
+    )
+
+
 def _row_name(w: _Writer, row: dict) -> tuple[str, str]:
     dimension = row.get("dimension")
     if dimension in ROW_NAMES:
@@ -257,7 +274,7 @@ def _agreement(w: _Writer, facts: dict):
         w.para("No agreement figure yet: no item has been coded by two coders.")
         return
     optional = [o for o in OPTIONAL if any(r.get(o[0]) is not None for r in rows)]
-    methods = {r.get("ci_method") or DEFAULT_CI for r in rows if r.get("kappa") is not None}
+    methods = {r.get("ci_method") for r in rows if r.get("kappa") is not None}
     # One interval method for every row is said once, below the table; several get a column.
     method_column = len(methods) > 1
     header = [
@@ -275,7 +292,7 @@ def _agreement(w: _Writer, facts: dict):
             kappa = _num(row["kappa"]) + " (CI undefined)"
         else:
             kappa = f"{_num(row['kappa'])} [{_num(row['ci_low'])}, {_num(row['ci_high'])}]"
-        method = w.esc(row.get("ci_method") or DEFAULT_CI) if defined else "–"
+        method = _ci_method(w, row.get("ci_method")) if defined else "–"
         body.append([
             name, level, _statistic(row, w.latex), str(row.get("n") or 0),
             _percent(row.get("percent_agreement")), kappa,
@@ -295,7 +312,7 @@ def _agreement(w: _Writer, facts: dict):
         "coefficient; agreement is the share of paired units on which the coders chose the "
         "same category.",
         (
-            f"The 95% confidence intervals of κ are {w.esc(methods.pop())}."
+            f"95% confidence intervals of κ: {_ci_method(w, methods.pop())}."
             if len(methods) == 1
             else "Each κ's 95% interval is by the method its row names."
             if methods
@@ -357,11 +374,8 @@ def _adjudication(w: _Writer, facts: dict):
         f"labels and {scope['final_in_scope']} in scope; coders marked "
         f"{_plural(scope['annotations_out_of_scope'], 'annotation')} out of scope, and "
         f"{_plural(scope['scope_disagreements'], 'item')} had coders disagree on scope.",
-        f"The in-scope items hold {_plural(scope['final_records'], 'failure record')}; "
-        f"{_plural(scope['issues_with_several_records'], 'issue')} "
-        f"{'carries' if scope['issues_with_several_records'] == 1 else 'carry'} more than one "
-        f"({scope['records_on_those_issues']} records between them), so records are not "
-        "independent observations.",
+        f"The in-scope items hold {_plural(scope['final_records'], 'failure record')}"
+        + _shared_issues(scope["issues_with_several_records"], scope["records_on_those_issues"]),
     )
 
 

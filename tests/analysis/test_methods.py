@@ -8,7 +8,9 @@ import zipfile
 
 import pytest
 from django.urls import reverse
+from hypothesis import HealthCheck, given, settings
 from markdown_it import MarkdownIt
+from rest_framework.authtoken.models import Token
 
 from analysis.agreement import build_agreement_report
 from analysis.methods import methods_facts
@@ -17,6 +19,8 @@ from annotate import adjudication
 from annotate.exporting import pseudonym
 from annotate.models import Conflict, FinalLabel, Item
 from mining.pool import PoolDefinition
+from tests.annotate.test_api_schema import CHECKS
+from tests.annotate.test_api_schema import api_schema as api_schema  # a fixture
 
 CAUSE = "Configuration and Parameter Setting Errors > Inference Configuration Error"
 HOSTILE = (
@@ -188,7 +192,7 @@ def test_rows_of_the_reworked_report_are_read_when_present():
     )
     assert "| Number of failure records | – | Light's κ | 10 |" in text
     assert "undefined (one value only)" in text
-    assert "The 95% confidence intervals of κ are percentile bootstrap, 2000 resamples." in text
+    assert "95% confidence intervals of κ: percentile bootstrap, 2000 resamples." in text
     assert "Pairing of failure records: by content, as adjudication pairs them." in text
     latex = methods_latex(facts)
     assert r"Fleiss' $\kappa$" in latex and r"$\kappa_{\max}$" in latex
@@ -308,3 +312,26 @@ def test_release_carries_the_methods_section_as_of_its_date(built, cast, api_for
     assert "5 were coded by two or more coders" in markdown
     assert "\\subsection*{Reliability and procedure}" in latex
     assert "methods.md" in archive.read(prefix + "manifest.json").decode()
+
+
+def test_methods_endpoint_matches_its_schema(built, cast, api_schema):  # noqa: F811
+    token = Token.objects.create(user=cast["lead"]).key
+    (operation,) = [
+        r.ok() for r in api_schema.include(path_regex=r"/report/methods/$").get_all_operations()
+    ]
+    strategy = operation.as_strategy(path_parameters={"slug": built.slug})
+    seen = set()
+
+    @given(case=strategy)
+    @settings(max_examples=12, deadline=None, derandomize=True, database=None,
+              suppress_health_check=list(HealthCheck))  # fmt: skip
+    def check(case):
+        response = case.call_and_validate(
+            headers={"Authorization": f"Token {token}"}, checks=CHECKS
+        )
+        headers = {k.lower(): v for k, v in response.headers.items()}
+        value = headers["content-type"]
+        seen.add((value[0] if isinstance(value, list) else value).split(";")[0])
+
+    check()
+    assert {"application/json", "text/markdown", "application/x-tex"} <= seen
