@@ -218,6 +218,8 @@ def chi2_summary(extras: dict) -> dict | None:
             f"({chi2['monte_carlo_resamples']} tables with the observed margins, "
             f"seed {chi2['monte_carlo_seed']})"
         )
+    if chi2.get("monte_carlo_skipped"):
+        summary["monte_carlo"] = f"Monte-Carlo p not computed: {chi2['monte_carlo_skipped']}"
     shared = extras.get("shared_issues") or {}
     if shared.get("issues"):
         summary["dependence"] = (

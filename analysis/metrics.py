@@ -65,6 +65,7 @@ class ChiSquare:
     p_monte_carlo: float | None = None
     monte_carlo_resamples: int | None = None
     monte_carlo_seed: int | None = None
+    monte_carlo_skipped: str | None = None  # why a sparse table has no Monte-Carlo p
     # Yates's continuity correction exists for 2x2 tables only; it is never applied here.
     yates_applies: bool = False
     yates_applied: bool = False
@@ -232,7 +233,13 @@ def landis_koch(kappa: float | None) -> str | None:
 
 
 MONTE_CARLO_RESAMPLES = 9999
+MONTE_CARLO_MIN_RESAMPLES = 999
 MONTE_CARLO_SEED = 1954  # fixed: the same table always gets the same Monte-Carlo p
+# Work units (records drawn, or table cells filled) one Monte-Carlo p may take: about a
+# second on a development machine. Large sparse tables get fewer resamples (never fewer
+# than 999); past 10 budgets the Monte-Carlo p is not computed and says why.
+MONTE_CARLO_BUDGET = 20_000_000
+TOO_LARGE = "the table is too large for a Monte-Carlo p within the time budget"
 
 
 def cochran_rule(expected) -> tuple[float, float, bool]:
@@ -268,10 +275,7 @@ def chi_square(table, *, monte_carlo: bool = True) -> ChiSquare:
     Bergsma's bias-corrected V; empty rows and columns are dropped first (they carry no
     information and would make expected counts zero).
 
-    When Cochran's rule is broken, a Monte-Carlo p as well: scipy's ``chi2_contingency``
-    with ``MonteCarloMethod`` draws tables with the observed margins (Patefield's
-    algorithm), seeded, and counts those whose statistic reaches the observed one,
-    p = (b + 1) / (R + 1) (Davison & Hinkley 1997; Phipson & Smyth 2010)."""
+    When Cochran's rule is broken, a Monte-Carlo p as well (``monte_carlo_p``)."""
     array = np.asarray(table, dtype=float)
     n = int(array.sum()) if array.size else 0
     if n == 0:
@@ -290,14 +294,44 @@ def chi_square(table, *, monte_carlo: bool = True) -> ChiSquare:
         yates_applies=(rows, cols) == (2, 2), yates_applied=False,
     )  # fmt: skip
     if sparse and monte_carlo:
-        method = stats.MonteCarloMethod(
-            n_resamples=MONTE_CARLO_RESAMPLES, rng=np.random.default_rng(MONTE_CARLO_SEED)
-        )
-        exact = stats.chi2_contingency(array.astype(np.int64), correction=False, method=method)
-        result.p_monte_carlo = float(exact.pvalue)
-        result.monte_carlo_resamples = MONTE_CARLO_RESAMPLES
-        result.monte_carlo_seed = MONTE_CARLO_SEED
+        p_mc, resamples = monte_carlo_p(array.astype(np.int64), float(chi2), expected)
+        if p_mc is None:
+            result.monte_carlo_skipped = TOO_LARGE
+        else:
+            result.p_monte_carlo, result.monte_carlo_resamples = p_mc, resamples
+            result.monte_carlo_seed = MONTE_CARLO_SEED
     return result
+
+
+def monte_carlo_p(table: np.ndarray, observed: float, expected: np.ndarray):
+    """(p, resamples): the Monte-Carlo p of Pearson's chi-square given the margins.
+
+    Tables with the observed margins are drawn by scipy's ``random_table`` (Boyett 1979 for
+    few records, Patefield 1981 for many; the conditional null of Fisher's exact test, as
+    R's ``chisq.test(simulate.p.value=TRUE)`` draws it), seeded, and
+    p = (b + 1) / (R + 1), b of R tables reaching the observed statistic (Davison & Hinkley
+    1997; Phipson & Smyth 2010). R is 9999, or fewer (at least 999) for large tables; (None,
+    0) when even 999 would take more than 10 budgets."""
+    n, cells = int(table.sum()), table.size
+    method = "boyett" if n <= 10 * cells else "patefield"
+    # Drawing one table (Boyett: per record; Patefield: per cell) and its statistic (cells).
+    work = (n if method == "boyett" else 10 * cells) + 5 * cells
+    resamples = int(min(MONTE_CARLO_RESAMPLES, max(MONTE_CARLO_MIN_RESAMPLES,
+                                                   MONTE_CARLO_BUDGET // work)))  # fmt: skip
+    if work * resamples > 10 * MONTE_CARLO_BUDGET:
+        return None, 0
+    null = stats.random_table(table.sum(axis=1), table.sum(axis=0))
+    rng = np.random.default_rng(MONTE_CARLO_SEED)
+    batch = max(1, 2_000_000 // cells)  # bounds memory: batch x cells counts at a time
+    tolerance = observed * 1e-12 + 1e-12  # ties count as reaching (scipy's convention)
+    hits, drawn = 0, 0
+    while drawn < resamples:
+        size = min(batch, resamples - drawn)
+        tables = null.rvs(size=size, method=method, random_state=rng)
+        statistic = ((tables - expected) ** 2 / expected).sum(axis=(1, 2))
+        hits += int((statistic >= observed - tolerance).sum())
+        drawn += size
+    return (hits + 1) / (resamples + 1), resamples
 
 
 def format_p(p: float | None) -> str:

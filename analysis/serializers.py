@@ -67,6 +67,9 @@ class ChiSquareSerializer(serializers.Serializer):
     )
     monte_carlo_resamples = serializers.IntegerField(allow_null=True)
     monte_carlo_seed = serializers.IntegerField(allow_null=True)
+    monte_carlo_skipped = serializers.CharField(
+        allow_null=True, help_text="Why a sparse table has no Monte-Carlo p (too large)."
+    )
     yates_applies = serializers.BooleanField(help_text="The table is 2x2.")
     yates_applied = serializers.BooleanField(help_text="Always false: Pearson's uncorrected χ².")
 

@@ -11,7 +11,7 @@ from scipy import stats
 from statsmodels.stats.proportion import proportion_confint
 
 from analysis import metrics
-from analysis.dashboard import Filters, SourceAccess, build_panel, panel_figure
+from analysis.dashboard import Filters, SourceAccess, build_panel, chi2_summary, panel_figure
 
 from .test_distributions import study_mix  # noqa: F401 (a fixture)
 
@@ -87,6 +87,29 @@ def test_monte_carlo_p_of_a_sparse_table_matches_a_permutation_test():
     assert result.p_monte_carlo == pytest.approx(_permutation_p(table, 2000, 7), abs=0.008)
     # Seeded: the same table gives the same p.
     assert metrics.chi_square(table).p_monte_carlo == result.p_monte_carlo
+
+
+def test_large_sparse_tables_take_fewer_resamples_or_say_why_not():
+    rng = np.random.default_rng(0)
+    medium = rng.poisson(2, size=(200, 50))  # expected counts near 2: sparse
+    result = metrics.chi_square(medium)
+    assert result.sparse and result.monte_carlo_resamples == metrics.MONTE_CARLO_MIN_RESAMPLES
+    assert result.p_monte_carlo >= 1 / 1000
+    huge = rng.poisson(0.5, size=(1000, 300))
+    result = metrics.chi_square(huge)
+    assert result.sparse and result.p_monte_carlo is None
+    assert result.monte_carlo_skipped == metrics.TOO_LARGE
+    summary = chi2_summary({"chi2": result.as_dict()})
+    assert summary["monte_carlo"] == f"Monte-Carlo p not computed: {metrics.TOO_LARGE}"
+
+
+def test_monte_carlo_p_agrees_with_scipys_monte_carlo_method():
+    table = np.random.default_rng(5).poisson(1, size=(6, 8))
+    ours = metrics.chi_square(table).p_monte_carlo
+    method = stats.MonteCarloMethod(n_resamples=9999, rng=np.random.default_rng(11))
+    theirs = stats.chi2_contingency(table, correction=False, method=method).pvalue
+    # Two estimates of one p from 9,999 tables each: standard errors near 0.005.
+    assert ours == pytest.approx(theirs, abs=0.02)
 
 
 def test_yates_is_stated_and_never_applied():
