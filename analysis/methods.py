@@ -66,10 +66,9 @@ def _coding(project, items) -> dict:
         .annotate(coders=Count("annotator", distinct=True))
         .order_by()
     )
-    by_coders: dict[int, int] = {}
-    for row in per_item:
-        by_coders[row["coders"]] = by_coders.get(row["coders"], 0) + 1
-    coded = sum(by_coders.values())
+    # Counted in the database (a COUNT over the grouped rows), never row by row in Python.
+    coded = per_item.count()
+    double_coded = per_item.filter(coders__gte=2).count()
     # Counted from the annotations themselves (imports and bulk loads keep no counters).
     double = per_item.filter(coders__gte=2).values("item_id")
     batches = (
@@ -82,10 +81,9 @@ def _coding(project, items) -> dict:
         "overlap": project.overlap,
         "items": items.count(),
         "coded": coded,
-        "double_coded": sum(n for k, n in by_coders.items() if k >= 2),
-        "single_coded": by_coders.get(1, 0),
+        "double_coded": double_coded,
+        "single_coded": coded - double_coded,
         "uncoded": items.count() - coded,
-        "by_coders": {str(k): by_coders[k] for k in sorted(by_coders)},
         "calibration_items": items.filter(calibration=True).count(),
         "calibration_batches": [
             {"batch": b["batch"] or None, "items": b["n"], "double_coded": b["coded"]}

@@ -335,3 +335,17 @@ def test_methods_endpoint_matches_its_schema(built, cast, api_schema):  # noqa: 
 
     check()
     assert {"application/json", "text/markdown", "application/x-tex"} <= seen
+
+
+def test_methods_queries_do_not_grow_with_the_project(built, cast, labels):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as small:
+        methods_facts(built)
+    for _ in range(20):
+        _both(labels, cast, labels.item(), [{"symptom": "Hang"}], [{"symptom": "Crash"}])
+    with CaptureQueriesContext(connection) as large:
+        facts = methods_facts(built)
+    assert facts["coding"]["double_coded"] == 25
+    assert len(large.captured_queries) == len(small.captured_queries) < 40
