@@ -84,6 +84,10 @@ def _coding(project, items) -> dict:
         "double_coded": double_coded,
         "single_coded": coded - double_coded,
         "uncoded": items.count() - coded,
+        # Items settled by an import alone: their labels were made elsewhere.
+        "imported_uncoded": items.filter(final_label__provenance=FinalLabel.Provenance.IMPORTED)
+        .exclude(annotations__isnull=False)
+        .count(),
         "calibration_items": items.filter(calibration=True).count(),
         "calibration_batches": [
             {"batch": b["batch"] or None, "items": b["n"], "double_coded": b["coded"]}

@@ -193,7 +193,12 @@ def _coding(w: _Writer, facts: dict):
         "else, and no coder sees another's labels before the item is settled.",
         f"Of {_plural(coding['items'], 'item')}, {coding['double_coded']} were coded by two "
         f"or more coders (double-coded), {coding['single_coded']} by one and "
-        f"{coding['uncoded']} by none yet.",
+        f"{coding['uncoded']} by none"
+        + (
+            f" ({coding['imported_uncoded']} of them carry final labels imported from elsewhere)."
+            if coding.get("imported_uncoded")
+            else " yet."
+        ),
     )
     batches = coding["calibration_batches"]
     if coding["calibration_items"]:

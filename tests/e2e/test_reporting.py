@@ -33,6 +33,9 @@ def test_reporting_page_of_an_imported_study(page, live_server, login, project, 
     expect(markdown).to_contain_text(f"The in-scope items hold {records} failure records")
     expect(markdown).to_contain_text("No pool definition is stored with the project")
     expect(markdown).to_contain_text("No agreement figure yet")
+    expect(markdown).to_contain_text(
+        f"0 by one and {settled} by none ({imported} of them carry final labels imported"
+    )
     latex = page.locator("#methods-latex")
     expect(latex).to_contain_text("\\subsection*{Reliability and procedure}")
     expect(page.locator("#methods-preview h2").nth(1)).to_have_text("Reliability and procedure")
