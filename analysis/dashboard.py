@@ -60,6 +60,7 @@ class Panel:
     correlation: object = None
     error: str | None = None
     shares: list = field(default_factory=list)  # one-way tables: rows with Wilson CIs
+    row_shares: list = field(default_factory=list)  # two-way tables: row shares, Wilson CIs
     chi2: dict | None = None  # the chi-square test as the page prints it
 
 
@@ -156,6 +157,7 @@ def build_panel(*, project, filters: Filters, access: SourceAccess, view: str | 
         else:
             panel.table.extras["shared_issues"] = shared_issues(group=group, **common)
             panel.chi2 = chi2_summary(panel.table.extras)
+            panel.row_shares = row_share_rows(panel.table)
         if "treemap" in kinds:
             tree = trees[rows.key]
             deep = parse_spec(f"dim:{rows.key}@{min(2, tree.depth)}")
@@ -182,6 +184,44 @@ def share_rows(table: CrossTab) -> list[dict]:
             "ci_high": None if high is None else 100.0 * high,
         })  # fmt: skip
     return rows
+
+
+def row_share_rows(table: CrossTab) -> list[dict]:
+    """Each row of a two-way table as shares of the row's records per column (what the
+    percent bars draw), in percent, each with its Wilson 95% interval in percent."""
+    rows = []
+    for label, counts in zip(table.rows, table.counts, strict=True):
+        total = sum(counts)
+        cells = []
+        for count in counts:
+            low, high = metrics.wilson_interval(count, total)
+            cells.append({
+                "count": count,
+                "percent": 100.0 * count / total if total else None,
+                "ci_low": None if low is None else 100.0 * low,
+                "ci_high": None if high is None else 100.0 * high,
+            })  # fmt: skip
+        rows.append({"label": label, "total": total, "cells": cells})
+    return rows
+
+
+def share_table(panel: Panel) -> tuple[list, list]:
+    """Every share of the panel's table in long form (row, column, records, of, percent,
+    Wilson 95% interval): shares of the total for a one-way table, of the row otherwise."""
+    table = panel.table
+    header = [table.row_spec or "rows", table.col_spec or "column", "records", "of",
+              "percent", "ci95_low_percent", "ci95_high_percent"]  # fmt: skip
+    if table.cols == ["records"]:
+        total = table.total
+        return header, [[r["label"], "records", r["count"], total, r["percent"], r["ci_low"],
+                         r["ci_high"]] for r in share_rows(table)]  # fmt: skip
+    rows = [
+        [row["label"], col, cell["count"], row["total"], cell["percent"], cell["ci_low"],
+         cell["ci_high"]]
+        for row in row_share_rows(table)
+        for col, cell in zip(table.cols, row["cells"], strict=True)
+    ]  # fmt: skip
+    return header, rows
 
 
 def chi2_summary(extras: dict) -> dict | None:

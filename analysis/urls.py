@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from . import api, api_report, views, views_report
+from . import api, api_report, views, views_report, views_tables
 
 P = "projects/<slug:slug>/"
 RP = r"^projects/(?P<slug>[-a-zA-Z0-9_]+)/"
@@ -22,6 +22,12 @@ urlpatterns = [
         rf"{RP}distributions/charts/(?P<view>[a-z0-9]+)/(?P<kind>[a-z]+)\.{CHART}",
         views.distribution_chart,
         name="analysis-distribution-chart",
+    ),
+    # Before the general table route, which would take "rq4-shares" for a view's name.
+    re_path(
+        rf"{RP}distributions/tables/(?P<view>[a-z0-9]+)-shares\.{TABLE}",
+        views_tables.distribution_shares,
+        name="analysis-distribution-shares",
     ),
     re_path(
         rf"{RP}distributions/tables/(?P<name>[a-z0-9-]+)\.{TABLE}",

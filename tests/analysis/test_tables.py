@@ -238,3 +238,34 @@ def test_empty_project_panels_do_not_break(project, cast, client_for):
         response = client.get(f"/projects/{project.slug}/distributions/", {"view": view})
         assert response.status_code == 200
     assert client.get(f"/projects/{project.slug}/distributions/tables/rq1.csv").status_code == 200
+
+
+def test_two_way_row_shares_carry_wilson_intervals_on_page_and_downloads(
+    project,
+    cast,
+    study_mix,  # noqa: F811
+    client_for,
+):
+    client = client_for(cast["annotator_a"])
+    base = f"/projects/{project.slug}/distributions/"
+    page = client.get(base, {"view": "rq6"}).content.decode()
+    # Qwen: 200 of its 440 records are crashes.
+    low, high = proportion_confint(200, 440, method="wilson")
+    assert 'id="row-shares"' in page
+    assert f'{100 * 200 / 440:.1f}% <span class="muted">[{100 * low:.1f}, {100 * high:.1f}]' in page
+    rows = list(
+        csv.reader(io.StringIO(client.get(base + "tables/rq6-shares.csv").content.decode()))
+    )
+    assert rows[0] == ["meta:model", "dim:symptom@1", "records", "of", "percent",
+                       "ci95_low_percent", "ci95_high_percent"]  # fmt: skip
+    qwen = next(r for r in rows if r[:2] == ["Qwen", "Crash"])
+    assert qwen[2:4] == ["200", "440"]
+    assert [float(v) for v in qwen[4:]] == pytest.approx([100 * 200 / 440, 100 * low, 100 * high])
+    assert len(rows) == 1 + 4 * 5  # every share of the 4 x 5 table
+    latex = client.get(base + "tables/rq6-shares.tex").content.decode()
+    assert "Qwen & Crash & 200 & 440 &" in latex
+    one_way = client.get(base + "tables/rq1-shares.csv").content.decode()
+    assert "Crash,records,295,706," in one_way
+    assert client.get(base + "tables/nope-shares.csv").status_code == 404
+    other = client.get(base + "tables/rq1-shares.csv", {"source": "annotator:annotator_b"})
+    assert other.status_code == 403

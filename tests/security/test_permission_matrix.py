@@ -207,6 +207,9 @@ MATRIX = {
     ("analysis-agreement-chart", "GET"): page(403, 200, 200, params={"fmt": "svg"}),
     ("analysis-distributions", "GET"): page(200, 200, 200),
     ("analysis-reporting", "GET"): page(403, 200, 200),
+    ("analysis-distribution-shares", "GET"): page(
+        200, 200, 200, params={"view": "rq4", "fmt": "csv"}
+    ),
     ("analysis-distribution-chart", "GET"): page(
         200, 200, 200, params={"view": "rq1", "kind": "bars", "fmt": "svg"}
     ),
