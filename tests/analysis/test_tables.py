@@ -7,11 +7,15 @@ import io
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from rest_framework.authtoken.models import Token
 from scipy import stats
 from statsmodels.stats.proportion import proportion_confint
 
 from analysis import metrics
 from analysis.dashboard import Filters, SourceAccess, build_panel, chi2_summary, panel_figure
+from tests.annotate.test_api_schema import CHECKS
+from tests.annotate.test_api_schema import api_schema as api_schema  # a fixture
 
 from .test_distributions import study_mix  # noqa: F401 (a fixture)
 
@@ -269,3 +273,29 @@ def test_two_way_row_shares_carry_wilson_intervals_on_page_and_downloads(
     assert client.get(base + "tables/nope-shares.csv").status_code == 404
     other = client.get(base + "tables/rq1-shares.csv", {"source": "annotator:annotator_b"})
     assert other.status_code == 403
+
+
+def test_distribution_reply_with_the_new_fields_matches_its_schema(
+    project,
+    cast,
+    study_mix,  # noqa: F811
+    api_schema,  # noqa: F811
+):
+    token = Token.objects.create(user=cast["lead"]).key
+    (operation,) = [
+        r.ok() for r in api_schema.include(path_regex=r"/distribution/$").get_all_operations()
+    ]
+    query = {"rows": "meta:model", "cols": "dim:symptom@1"}  # sparse: every field is set
+    strategy = operation.as_strategy(path_parameters={"slug": project.slug}, query=query)
+
+    @given(case=strategy)
+    @settings(max_examples=2, deadline=None, derandomize=True, database=None,
+              suppress_health_check=list(HealthCheck))  # fmt: skip
+    def check(case):
+        case.query = query
+        response = case.call_and_validate(
+            headers={"Authorization": f"Token {token}"}, checks=CHECKS
+        )
+        assert response.json()["chi2"]["p_monte_carlo"] is not None
+
+    check()
