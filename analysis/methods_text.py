@@ -298,11 +298,18 @@ def _agreement(w: _Writer, facts: dict):
         else:
             kappa = f"{_num(row['kappa'])} [{_num(row['ci_low'])}, {_num(row['ci_high'])}]"
         method = _ci_method(w, row.get("ci_method")) if defined else "–"
+        # Every undefined figure says why: the κ cell in full, the others by reference.
+        why = "as κ" if not defined else w.esc(row.get("undefined") or "not computed")
+
+        def stat(key, row=row, why=why):
+            value = row.get(key)
+            return _num(value) if value is not None else f"undefined ({why})"
+
         body.append([
             name, level, _statistic(row, w.latex), str(row.get("n") or 0),
             _percent(row.get("percent_agreement")), kappa,
-            *([method] if method_column else []), _num(row.get("alpha")), _num(row.get("ac1")),
-            *[_num(row.get(o[0])) for o in optional],
+            *([method] if method_column else []), stat("alpha"), stat("ac1"),
+            *[stat(o[0]) for o in optional],
             "–" if row.get("unpaired") is None else str(row["unpaired"]),
         ])  # fmt: skip
     _table(w, header, body, caption="Agreement per dimension and level")

@@ -153,6 +153,7 @@ def test_undefined_statistics_say_why_and_empty_projects_render(project, cast, l
     text = methods_markdown(methods_facts(project))
     # One category only: chance agreement is total, kappa undefined, with the reason.
     assert "undefined (only one category was used, so chance agreement is total)" in text
+    assert "| undefined (as κ) | undefined (as κ) |" in text  # alpha and AC1 of that row
 
 
 def test_rows_of_the_reworked_report_are_read_when_present():
@@ -187,8 +188,8 @@ def test_rows_of_the_reworked_report_are_read_when_present():
     }  # fmt: skip
     text = methods_markdown(facts)
     assert (
-        "| Scope (in or out) | – | Fleiss' κ | 10 | 90.0% | 0.500 [0.100, 0.800] | undefined | "
-        "undefined | 0.800 | 0.900 | 0.100 | 0.000 | – |" in text
+        "| Scope (in or out) | – | Fleiss' κ | 10 | 90.0% | 0.500 [0.100, 0.800] | undefined "
+        "(not computed) | undefined (not computed) | 0.800 | 0.900 | 0.100 | 0.000 | – |" in text
     )
     assert "| Number of failure records | – | Light's κ | 10 |" in text
     assert "undefined (one value only)" in text
