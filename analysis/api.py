@@ -11,7 +11,8 @@ from annotate.access import MANAGERS, get_project_for_user
 
 from .agreement import build_agreement_report
 from .dashboard import access_source
-from .distributions import build_crosstab
+from .distributions import build_crosstab, shared_issues
+from .metrics import wilson_interval
 from .serializers import (
     AgreementQuerySerializer,
     AgreementRowSerializer,
@@ -68,13 +69,21 @@ def distribution(request, slug):
         raise ValidationError({"detail": str(error)}) from error
     except PermissionDenied as error:
         raise ApiPermissionDenied(str(error)) from error
+    total = table.total
+    intervals = [[wilson_interval(n, total) for n in row] for row in table.counts]
     payload = {
         "rows": table.rows,
         "cols": table.cols,
         "counts": table.counts,
         "percentages": table.percentages(),
-        "total": table.total,
+        "percent_ci_low": [[None if lo is None else 100 * lo for lo, _ in r] for r in intervals],
+        "percent_ci_high": [[None if hi is None else 100 * hi for _, hi in r] for r in intervals],
+        "total": total,
     }
     if "chi2" in table.extras:
         payload["chi2"] = table.extras["chi2"]
+        payload["shared_issues"] = shared_issues(
+            project=project, source=source, user=access.user,
+            settled_only=access.settled_only, group=data.get("group") or None,
+        )  # fmt: skip
     return Response(DistributionSerializer(payload).data)

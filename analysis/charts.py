@@ -53,22 +53,31 @@ def empty(message: str = "No data yet.") -> Figure:
     return fig
 
 
-def bars(labels: list[str], values: list[int], *, title: str = "", xlabel: str = "records"):
-    """Horizontal bars, largest first, each with its count and share."""
+def bars(labels: list[str], values: list[int], *, title: str = "", xlabel: str = "records",
+         intervals=None):  # fmt: skip
+    """Horizontal bars, largest first, each with its count and share; ``intervals`` (a
+    (low, high) share interval in percent per bar, e.g. Wilson's) are drawn as error bars."""
     if not values or sum(values) == 0:
         return empty()
     order = np.argsort(values, kind="stable")
     total = sum(values)
+    ends = [float(v) for v in values]
     with matplotlib.rc_context(STYLE):
         fig = _figure(0.3 * len(values) + 1.0)
         ax = fig.add_subplot()
         ys = np.arange(len(order))
         ax.barh(ys, [values[i] for i in order], color=PALETTE(0))
+        if intervals:
+            low = [values[i] - intervals[i][0] * total / 100 for i in order]
+            high = [intervals[i][1] * total / 100 - values[i] for i in order]
+            ax.errorbar([values[i] for i in order], ys, xerr=[low, high], fmt="none",
+                        ecolor="#1d2330", elinewidth=0.8, capsize=2)  # fmt: skip
+            ends = [max(values[i], intervals[i][1] * total / 100) for i in range(len(values))]
         ax.set_yticks(ys, [short(labels[i]) for i in order])
         for y, i in zip(ys, order, strict=True):
-            ax.text(values[i], y, f" {values[i]} ({100 * values[i] / total:.1f}%)", va="center")
-        ax.set_xlabel(xlabel)
-        ax.set_xlim(0, max(values) * 1.25)
+            ax.text(ends[i], y, f" {values[i]} ({100 * values[i] / total:.1f}%)", va="center")
+        ax.set_xlabel(xlabel + (" (error bars: Wilson 95% CI of the share)" if intervals else ""))
+        ax.set_xlim(0, max(ends) * 1.3)
         ax.set_title(title)
     return fig
 

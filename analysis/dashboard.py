@@ -8,9 +8,9 @@ from django.core.exceptions import PermissionDenied
 from annotate.access import MANAGERS, find_annotator
 from annotate.models import Role
 
-from . import charts
+from . import charts, metrics
 from .codebook import load_codebook
-from .distributions import CrossTab, build_crosstab, correlation_matrix
+from .distributions import CrossTab, build_crosstab, correlation_matrix, shared_issues
 from .specs import Source, SpecError, parse_source, parse_spec
 
 VIEWS = {
@@ -59,6 +59,9 @@ class Panel:
     hierarchy: list | None = None
     correlation: object = None
     error: str | None = None
+    shares: list = field(default_factory=list)  # one-way tables: rows with Wilson CIs
+    row_shares: list = field(default_factory=list)  # two-way tables: row shares, Wilson CIs
+    chi2: dict | None = None  # the chi-square test as the page prints it
 
 
 @dataclass
@@ -146,6 +149,12 @@ def build_panel(*, project, filters: Filters, access: SourceAccess, view: str | 
         common = {"project": project, "source": filters.source, "user": access.user,
                   "settled_only": access.settled_only}  # fmt: skip
         panel.table = build_crosstab(rows=rows, cols=cols, group=group, **common)
+        if cols is None:
+            panel.shares = share_rows(panel.table)
+        else:
+            panel.table.extras["shared_issues"] = shared_issues(group=group, **common)
+            panel.chi2 = chi2_summary(panel.table.extras)
+            panel.row_shares = row_share_rows(panel.table)
         if "treemap" in kinds:
             tree = trees[rows.key]
             deep = parse_spec(f"dim:{rows.key}@{min(2, tree.depth)}")
@@ -155,6 +164,111 @@ def build_panel(*, project, filters: Filters, access: SourceAccess, view: str | 
     except SpecError as error:
         panel.error = str(error)
     return panel
+
+
+def share_rows(table: CrossTab) -> list[dict]:
+    """Each row of a one-way table: its count, its share of the total in percent and the
+    share's Wilson 95% interval in percent (Wilson 1927; Brown, Cai & DasGupta 2001
+    recommend it over the Wald interval for small counts and shares near 0 or 1)."""
+    total = table.total
+    rows = []
+    for label, counts in zip(table.rows, table.counts, strict=True):
+        low, high = metrics.wilson_interval(counts[0], total)
+        rows.append({
+            "label": label, "count": counts[0],
+            "percent": 100.0 * counts[0] / total if total else None,
+            "ci_low": None if low is None else 100.0 * low,
+            "ci_high": None if high is None else 100.0 * high,
+        })  # fmt: skip
+    return rows
+
+
+def row_share_rows(table: CrossTab) -> list[dict]:
+    """Each row of a two-way table as shares of the row's records per column (what the
+    percent bars draw), in percent, each with its Wilson 95% interval in percent."""
+    rows = []
+    for label, counts in zip(table.rows, table.counts, strict=True):
+        total = sum(counts)
+        cells = []
+        for count in counts:
+            low, high = metrics.wilson_interval(count, total)
+            cells.append({
+                "count": count,
+                "percent": 100.0 * count / total if total else None,
+                "ci_low": None if low is None else 100.0 * low,
+                "ci_high": None if high is None else 100.0 * high,
+            })  # fmt: skip
+        rows.append({"label": label, "total": total, "cells": cells})
+    return rows
+
+
+def share_table(panel: Panel) -> tuple[list, list]:
+    """Every share of the panel's table in long form (row, column, records, of, percent,
+    Wilson 95% interval): shares of the total for a one-way table, of the row otherwise."""
+    table = panel.table
+    header = [table.row_spec or "rows", table.col_spec or "column", "records", "of",
+              "percent", "ci95_low_percent", "ci95_high_percent"]  # fmt: skip
+    if table.cols == ["records"]:
+        total = table.total
+        return header, [[r["label"], "records", r["count"], total, r["percent"], r["ci_low"],
+                         r["ci_high"]] for r in share_rows(table)]  # fmt: skip
+    rows = [
+        [row["label"], col, cell["count"], row["total"], cell["percent"], cell["ci_low"],
+         cell["ci_high"]]
+        for row in row_share_rows(table)
+        for col, cell in zip(table.cols, row["cells"], strict=True)
+    ]  # fmt: skip
+    return header, rows
+
+
+def chi2_summary(extras: dict) -> dict | None:
+    """The chi-square test of a two-way table as sentences for the page: the statistic with
+    both Cramér's Vs, Cochran's expected-count warning and the Monte-Carlo p beside the
+    asymptotic one when it applies, what was done about Yates's correction, and a note when
+    issues contribute several records."""
+    chi2 = extras.get("chi2")
+    if not chi2:
+        return None
+    if chi2.get("undefined"):
+        return {"undefined": chi2["undefined"]}
+    v_corrected = chi2.get("cramers_v_corrected")
+    summary = {
+        "statistic": f"χ² = {chi2['chi2']:.2f}, df = {chi2['dof']}, "
+        f"p {_p_text(chi2['p_value'])} (asymptotic)",
+        "effect": f"Cramér's V = {chi2['cramers_v']:.3f}, bias-corrected V (Bergsma 2013) = "
+        + ("undefined" if v_corrected is None else f"{v_corrected:.3f}")
+        + f" (n = {chi2['n']})",
+        "yates": "Yates's continuity correction: applies to 2×2 tables only; not used "
+        "(Pearson's uncorrected χ²)."
+        if chi2.get("yates_applies")
+        else "Yates's continuity correction: not applicable (the table is not 2×2); not used.",
+    }
+    if chi2.get("sparse"):
+        summary["warning"] = (
+            f"{100 * chi2['expected_below_5']:.0f}% of cells have an expected count below 5 "
+            f"and the smallest is {chi2['expected_min']:.2f}: Cochran's rule (no expected "
+            "count below 1, at most 20% below 5) is broken, so the asymptotic p is unreliable."
+        )
+    if chi2.get("p_monte_carlo") is not None:
+        summary["monte_carlo"] = (
+            f"Monte-Carlo p {_p_text(chi2['p_monte_carlo'])} "
+            f"({chi2['monte_carlo_resamples']} tables with the observed margins, "
+            f"seed {chi2['monte_carlo_seed']})"
+        )
+    if chi2.get("monte_carlo_skipped"):
+        summary["monte_carlo"] = f"Monte-Carlo p not computed: {chi2['monte_carlo_skipped']}"
+    shared = extras.get("shared_issues") or {}
+    if shared.get("issues"):
+        summary["dependence"] = (
+            f"{shared['issues']} issue(s) contribute {shared['records']} records between them: "
+            "records of one issue are not independent, which the test assumes."
+        )
+    return summary
+
+
+def _p_text(p: float) -> str:
+    text = metrics.format_p(p)
+    return text if text.startswith("<") else f"= {text}"
 
 
 def _hierarchy(table: CrossTab, tree) -> list:
@@ -176,7 +290,10 @@ def panel_figure(panel: Panel, kind: str):
         return charts.empty(panel.error or "No data.")
     title = panel.title
     if kind == "bars":
-        return charts.bars(table.rows, [row[0] for row in table.counts], title=title)
+        intervals = [(r["ci_low"], r["ci_high"]) for r in share_rows(table)]
+        return charts.bars(
+            table.rows, [row[0] for row in table.counts], title=title, intervals=intervals
+        )
     if kind == "treemap":
         return charts.treemap(panel.hierarchy or [], title=title)
     if kind == "heatmap":
@@ -196,10 +313,10 @@ def panel_tables(panel: Panel) -> dict[str, tuple[list, list]]:
     table = panel.table
     header = [table.row_spec or "rows", *table.cols]
     if table.cols == ["records"]:
-        total = table.total
-        rows = [[r, c[0], 100.0 * c[0] / total if total else 0.0]
-                for r, c in zip(table.rows, table.counts, strict=True)]  # fmt: skip
-        result = {panel.name: ([table.row_spec, "records", "percent"], rows)}
+        rows = [[r["label"], r["count"], r["percent"], r["ci_low"], r["ci_high"]]
+                for r in share_rows(table)]  # fmt: skip
+        header = [table.row_spec, "records", "percent", "ci95_low_percent", "ci95_high_percent"]
+        result = {panel.name: (header, rows)}
     else:
         rows = [[r, *c] for r, c in zip(table.rows, table.counts, strict=True)]
         result = {panel.name: (header, rows)}

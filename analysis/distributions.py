@@ -207,6 +207,20 @@ def _assemble(axes, cells, rows: Spec, cols: Spec | None) -> CrossTab:
     return table
 
 
+def shared_issues(
+    *, project, source: Source, user=None, settled_only: bool = False, group: str | None = None
+) -> dict:
+    """How many issues contribute more than one failure record, and how many records those
+    issues carry: such records share an issue and are not independent observations, which
+    the chi-square test assumes. One query."""
+    labels = source_labels(project, source, user=user, settled_only=settled_only)
+    if group is not None:
+        labels = labels.filter(item__issue__repository__group=group)
+    per_item = labels.values("item_id").annotate(records=Count("record", distinct=True))
+    shared = list(per_item.filter(records__gt=1).order_by().values_list("records", flat=True))
+    return {"issues": len(shared), "records": sum(shared)}
+
+
 def correlation_matrix(table: CrossTab) -> metrics.Correlation:
     """Pearson's r between the rows' distributions over the columns."""
     return metrics.distribution_correlation(table.rows, table.counts)

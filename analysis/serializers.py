@@ -52,6 +52,31 @@ class ChiSquareSerializer(serializers.Serializer):
     cramers_v = serializers.FloatField(allow_null=True)
     n = serializers.IntegerField()
     undefined = serializers.CharField(allow_null=True)
+    cramers_v_corrected = serializers.FloatField(
+        allow_null=True, help_text="Bergsma's (2013) bias-corrected Cramér's V."
+    )
+    expected_min = serializers.FloatField(allow_null=True, help_text="Smallest expected count.")
+    expected_below_5 = serializers.FloatField(
+        allow_null=True, help_text="Share (0..1) of cells with an expected count below 5."
+    )
+    sparse = serializers.BooleanField(
+        help_text="Cochran's rule (no expected count < 1, at most 20% < 5) is broken."
+    )
+    p_monte_carlo = serializers.FloatField(
+        allow_null=True, help_text="Monte-Carlo p over tables with the observed margins (sparse)."
+    )
+    monte_carlo_resamples = serializers.IntegerField(allow_null=True)
+    monte_carlo_seed = serializers.IntegerField(allow_null=True)
+    monte_carlo_skipped = serializers.CharField(
+        allow_null=True, help_text="Why a sparse table has no Monte-Carlo p (too large)."
+    )
+    yates_applies = serializers.BooleanField(help_text="The table is 2x2.")
+    yates_applied = serializers.BooleanField(help_text="Always false: Pearson's uncorrected χ².")
+
+
+class SharedIssuesSerializer(serializers.Serializer):
+    issues = serializers.IntegerField(help_text="Issues with more than one failure record.")
+    records = serializers.IntegerField(help_text="The records those issues carry.")
 
 
 class DistributionSerializer(serializers.Serializer):
@@ -65,5 +90,26 @@ class DistributionSerializer(serializers.Serializer):
         child=serializers.ListField(child=serializers.FloatField()),
         help_text="counts as % of the table's total.",
     )
+    percent_ci_low = serializers.ListField(
+        child=serializers.ListField(child=serializers.FloatField(allow_null=True)),
+        help_text="Wilson 95% interval of each percentage: lower bounds.",
+    )
+    percent_ci_high = serializers.ListField(
+        child=serializers.ListField(child=serializers.FloatField(allow_null=True)),
+        help_text="Wilson 95% interval of each percentage: upper bounds.",
+    )
     total = serializers.IntegerField()
     chi2 = ChiSquareSerializer(required=False, help_text="Absent for one-way counts.")
+    shared_issues = SharedIssuesSerializer(
+        required=False,
+        help_text="Issues contributing several records (not independent); with chi2 only.",
+    )
+
+
+class MethodsSerializer(serializers.Serializer):
+    markdown = serializers.CharField(help_text="The section in Markdown.")
+    latex = serializers.CharField(help_text="The section in LaTeX (booktabs tables).")
+    facts = serializers.DictField(
+        help_text="Every number the texts print: sample, coding, coders, codebook, agreement "
+        "rows, adjudication and scope counts."
+    )

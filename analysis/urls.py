@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from . import api, views
+from . import api, api_report, views, views_report, views_tables
 
 P = "projects/<slug:slug>/"
 RP = r"^projects/(?P<slug>[-a-zA-Z0-9_]+)/"
@@ -23,11 +23,19 @@ urlpatterns = [
         views.distribution_chart,
         name="analysis-distribution-chart",
     ),
+    # Before the general table route, which would take "rq4-shares" for a view's name.
+    re_path(
+        rf"{RP}distributions/tables/(?P<view>[a-z0-9]+)-shares\.{TABLE}",
+        views_tables.distribution_shares,
+        name="analysis-distribution-shares",
+    ),
     re_path(
         rf"{RP}distributions/tables/(?P<name>[a-z0-9-]+)\.{TABLE}",
         views.distribution_table,
         name="analysis-distribution-table",
     ),
+    path(f"{P}reporting/", views_report.reporting, name="analysis-reporting"),
     path(f"api/{P}agreement/", api.agreement, name="api-agreement"),
+    path(f"api/{P}report/methods/", api_report.methods, name="api-report-methods"),
     path(f"api/{P}distribution/", api.distribution, name="api-distribution"),
 ]

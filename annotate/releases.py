@@ -20,6 +20,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from analysis.agreement import build_agreement_report
+from analysis.methods import methods_facts
+from analysis.methods_text import methods_latex, methods_markdown
 
 from .exporting import iter_records, stream_export
 from .models import Item, Project, Release
@@ -92,6 +94,8 @@ def _readme(project, version, title, counts, created_at) -> str:
         "only as stable pseudonyms (`annotator-…`)",
         "- `codebook.json`: dimensions and category trees, with the codebook version",
         "- `agreement.json`: agreement statistics per dimension and level",
+        "- `methods.md`, `methods.tex`: the reliability and procedure section of a paper "
+        "(GRRAS), as of this release",
         "- `manifest.json`: SHA-256 of every file above",
         "",
     ]
@@ -109,6 +113,9 @@ def build_archive(project: Project, version: str, title: str) -> tuple[bytes, di
     files["codebook.json"] = json.dumps(codebook_document(project), indent=2).encode()
     agreement = agreement_document(project)
     files["agreement.json"] = json.dumps(agreement, indent=2).encode()
+    facts = methods_facts(project)
+    files["methods.md"] = methods_markdown(facts).encode()
+    files["methods.tex"] = methods_latex(facts).encode()
     annotator_lines = [json.loads(line) for line in annotations.splitlines()]
     items = Item.objects.filter(project=project)
     counts = {

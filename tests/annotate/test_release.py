@@ -59,6 +59,8 @@ def test_release_zip_holds_the_dataset_and_a_manifest_of_checksums(
         "annotations.jsonl",
         "codebook.json",
         "agreement.json",
+        "methods.md",
+        "methods.tex",
         "README.md",
         "manifest.json",
     }

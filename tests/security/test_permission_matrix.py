@@ -216,6 +216,10 @@ MATRIX = {
     ),
     ("analysis-agreement-chart", "GET"): page(403, 200, 200, params={"fmt": "svg"}),
     ("analysis-distributions", "GET"): page(200, 200, 200),
+    ("analysis-reporting", "GET"): page(403, 200, 200),
+    ("analysis-distribution-shares", "GET"): page(
+        200, 200, 200, params={"view": "rq4", "fmt": "csv"}
+    ),
     ("analysis-distribution-chart", "GET"): page(
         200, 200, 200, params={"view": "rq1", "kind": "bars", "fmt": "svg"}
     ),
@@ -279,6 +283,7 @@ MATRIX = {
     ("api-mining-job-cancel", "POST"): api(403, 403, 200),
     # --- analysis API ---
     ("api-agreement", "GET"): api(403, 200, 200),
+    ("api-report-methods", "GET"): api(403, 200, 200),
     ("api-distribution", "GET"): api(200, 200, 200, query="rows=dim:symptom"),
 }
 

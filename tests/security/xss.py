@@ -78,6 +78,7 @@ def pages(world) -> list[tuple[str, str]]:
         url("analysis-agreement", query="part=breakdowns"),
         *(url("analysis-distributions", query=f"view={view}") for view in views),
         url("analysis-distributions", query="source=annotator:annotator_a"),
+        url("analysis-reporting"),
         url("mining-repositories"),
         url("mining-jobs"),
         url("mining-job", world.job.pk),

@@ -1,0 +1,228 @@
+"""The facts of a project's reliability and procedure section (issue #13), read from the
+live data: how the pool was drawn, how items were double-coded, the coders, the codebook's
+versions, every agreement figure, the adjudication and the scope decisions.
+
+``methods_facts`` returns plain JSON (what the API's JSON reply holds); ``methods_text``
+turns it into Markdown and LaTeX without touching the database. The section follows the
+Guidelines for Reporting Reliability and Agreement Studies (GRRAS; Kottner et al. 2011,
+Journal of Clinical Epidemiology 64(1):96-106).
+"""
+
+import json
+
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from annotate.exporting import pseudonym
+from annotate.models import (
+    Annotation,
+    AuditEvent,
+    CodebookChange,
+    Conflict,
+    FinalLabel,
+    FinalRecordLabel,
+    Item,
+    Membership,
+    Role,
+)
+
+from .agreement import build_agreement_report
+from .codebook import load_codebook
+
+# Report-level fields of the agreement report that say how records were paired; read
+# when present (the agreement report is reworked in parallel; see issue #13).
+REPORT_FIELDS = ("pairing", "unpaired_convention", "record_pairing")
+ROW_FIELDS = (
+    "dimension", "dimension_name", "level", "full_path", "n", "percent_agreement", "kappa",
+    "kappa_statistic", "se", "ci_low", "ci_high", "ci_method", "alpha", "ac1", "pabak",
+    "kappa_max", "prevalence_index", "bias_index", "band", "unpaired", "undefined",
+)  # fmt: skip
+
+
+def _plain(value):
+    """numpy scalars and other stragglers as JSON values."""
+    if hasattr(value, "item"):
+        return value.item()
+    return str(value)
+
+
+def _sample(project, items) -> dict:
+    definition = dict(project.sample_definition or {})
+    repositories = items.order_by().values("issue__repository").distinct().count()
+    group_values = items.order_by().values_list("issue__repository__group", flat=True)
+    groups = sorted(g for g in group_values.distinct() if g)
+    return {
+        "definition": definition or None,
+        "items": items.count(),
+        "repositories": repositories,
+        "groups": groups,
+    }
+
+
+def _coding(project, items) -> dict:
+    per_item = (
+        Annotation.objects.filter(item__project=project)
+        .values("item_id")
+        .annotate(coders=Count("annotator", distinct=True))
+        .order_by()
+    )
+    # Counted in the database (a COUNT over the grouped rows), never row by row in Python.
+    coded = per_item.count()
+    double_coded = per_item.filter(coders__gte=2).count()
+    # Counted from the annotations themselves (imports and bulk loads keep no counters).
+    double = per_item.filter(coders__gte=2).values("item_id")
+    batches = (
+        items.filter(calibration=True)
+        .values("batch")
+        .annotate(n=Count("id"), coded=Count("id", filter=Q(id__in=double)))
+        .order_by("batch")
+    )
+    return {
+        "overlap": project.overlap,
+        "items": items.count(),
+        "coded": coded,
+        "double_coded": double_coded,
+        "single_coded": coded - double_coded,
+        "uncoded": items.count() - coded,
+        # Items settled by an import alone: their labels were made elsewhere.
+        "imported_uncoded": items.filter(final_label__provenance=FinalLabel.Provenance.IMPORTED)
+        .exclude(annotations__isnull=False)
+        .count(),
+        "calibration_items": items.filter(calibration=True).count(),
+        "calibration_batches": [
+            {"batch": b["batch"] or None, "items": b["n"], "double_coded": b["coded"]}
+            for b in batches
+        ],
+    }
+
+
+def _coders(project) -> dict:
+    coders = (
+        Annotation.objects.filter(item__project=project)
+        .values("annotator_id", "annotator__username")
+        .annotate(annotations=Count("id"))
+        .order_by("annotator__username")
+    )
+    hidden = project.hide_annotator_names
+    people = [
+        {
+            "name": pseudonym(project.pk, c["annotator_id"])
+            if hidden
+            else c["annotator__username"],
+            "annotations": c["annotations"],
+        }
+        for c in coders
+    ]
+    if hidden:
+        people.sort(key=lambda p: p["name"])
+    annotator_members = Membership.objects.filter(project=project, role=Role.ANNOTATOR).count()
+    return {
+        "count": len(people),
+        "names_hidden": hidden,
+        "coders": people,
+        "annotator_members": annotator_members,
+        "annotations": sum(p["annotations"] for p in people),
+    }
+
+
+def _codebook(project) -> dict:
+    trees = load_codebook(project)
+    changes = (
+        CodebookChange.objects.filter(project=project)
+        .values("kind")
+        .annotate(n=Count("id"))
+        .order_by("kind")
+    )
+    used = sorted(
+        set(
+            Annotation.objects.filter(item__project=project)
+            .values_list("codebook_version", flat=True)
+            .distinct()
+        )
+    )
+    return {
+        "version": project.codebook_version,
+        "versions_in_annotations": used,
+        "changes": {c["kind"]: c["n"] for c in changes},
+        "dimensions": [
+            {
+                "key": tree.dimension.key,
+                "name": tree.dimension.name,
+                "levels": tree.depth,
+                "categories": len(tree.paths),
+            }
+            for tree in trees.values()
+        ],
+    }
+
+
+def _agreement(project) -> dict:
+    report = build_agreement_report(project=project)
+    rows = [{key: row.get(key) for key in ROW_FIELDS} for row in report.rows()]
+    conventions = {name: getattr(report, name, None) for name in REPORT_FIELDS}
+    return json.loads(
+        json.dumps(
+            {"rows": rows, **{k: v for k, v in conventions.items() if v is not None}},
+            default=_plain,
+        )
+    )
+
+
+def _adjudication(project, items) -> dict:
+    finals = FinalLabel.objects.filter(item__project=project)
+    provenance = dict(finals.values_list("provenance").annotate(n=Count("id")).order_by())
+    events = AuditEvent.objects.filter(project=project)
+    error_kinds = dict(
+        finals.exclude(error_kind="").values_list("error_kind").annotate(n=Count("id")).order_by()
+    )
+    return {
+        "settled": items.filter(state=Item.State.SETTLED).count(),
+        "unanimous": provenance.get(FinalLabel.Provenance.UNANIMOUS, 0),
+        "adjudicated": provenance.get(FinalLabel.Provenance.ADJUDICATED, 0),
+        "imported": provenance.get(FinalLabel.Provenance.IMPORTED, 0),
+        "discussed": items.filter(discussed=True).count(),
+        "reopened": events.filter(kind="reopened").values("item").distinct().count(),
+        "in_conflict": items.filter(state=Item.State.CONFLICT).count(),
+        "in_discussion": items.filter(state=Item.State.DISCUSSION).count(),
+        "open": items.filter(state=Item.State.OPEN).count(),
+        "excluded": items.filter(state=Item.State.EXCLUDED).count(),
+        "with_rationale": finals.exclude(rationale="").count(),
+        "codebook_needs_work": finals.filter(codebook_needs_work=True).count(),
+        "error_kinds": {str(k): v for k, v in sorted(error_kinds.items())},
+    }
+
+
+def _scope(project) -> dict:
+    finals = FinalLabel.objects.filter(item__project=project)
+    annotations = Annotation.objects.filter(item__project=project)
+    records = FinalRecordLabel.objects.filter(item__project=project, final__out_of_scope=False)
+    per_item = records.values("item_id").annotate(n=Count("record", distinct=True)).order_by()
+    several = list(per_item.filter(n__gt=1).values_list("n", flat=True))
+    return {
+        "final_out_of_scope": finals.filter(out_of_scope=True).count(),
+        "final_in_scope": finals.filter(out_of_scope=False).count(),
+        "annotations_out_of_scope": annotations.filter(out_of_scope=True).count(),
+        "scope_disagreements": Conflict.objects.filter(project=project, kind=Conflict.Kind.SCOPE)
+        .values("item")
+        .distinct()
+        .count(),
+        "final_records": records.values("item_id", "record").distinct().count(),
+        "issues_with_several_records": len(several),
+        "records_on_those_issues": sum(several),
+    }
+
+
+def methods_facts(project) -> dict:
+    """Every number of the methods section, from the live data, as plain JSON."""
+    items = Item.objects.filter(project=project)
+    return {
+        "project": {"name": project.name, "slug": project.slug},
+        "generated_at": timezone.now().isoformat(timespec="seconds"),
+        "sample": _sample(project, items),
+        "coding": _coding(project, items),
+        "coders": _coders(project),
+        "codebook": _codebook(project),
+        "agreement": _agreement(project),
+        "adjudication": _adjudication(project, items),
+        "scope": _scope(project),
+    }
