@@ -449,12 +449,15 @@ def _ratings(simple: _Simple, units: list[Unit], position: dict, extra_pairs=Non
         | set(extra_pairs or {})
     )
     pair_of = {p: i for i, p in enumerate(pair_keys)}
-    lookup = np.zeros(max(position, default=0) + 1, dtype=np.int64)
-    lookup[list(position)] = list(position.values())
+    known = np.array(sorted(position), dtype=np.int64)
+    index_of = np.array([position[c] for c in known.tolist()], dtype=np.int64)
+
+    def lookup(ids):
+        return index_of[np.searchsorted(known, ids)] if len(ids) else ids
+
     pair_index = np.array([pair_of[p] for p in zip(simple.a.tolist(), simple.b.tolist(),
                                                     strict=True)], dtype=np.int64)  # fmt: skip
-    i, j = lookup[simple.ca] if len(simple.ca) else simple.ca, lookup[simple.cb] if len(
-        simple.cb) else simple.cb  # fmt: skip
+    i, j = lookup(simple.ca), lookup(simple.cb)
     key = (pair_index * k + i) * k + j
     distinct, inverse = np.unique(key, return_inverse=True)
     weights = [np.bincount(inverse, weights=simple.n, minlength=len(distinct))]

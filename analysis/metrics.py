@@ -496,7 +496,12 @@ def bootstrap(ratings: Ratings, statistic: str, weights=None, *, replicates=REPL
     n = ratings.items
     rng = np.random.default_rng(seed)
     draws = rng.multinomial(n, ratings.weight / n, size=replicates)
-    return _statistic(ratings, statistic, weights, draws)
+    # In chunks: a chunk's tables take chunk x pairs x k x k floats.
+    chunk = max(1, min(replicates, 2**24 // max(1, ratings.pairs * ratings.k * ratings.k)))
+    return np.concatenate(
+        [_statistic(ratings, statistic, weights, draws[start : start + chunk])
+         for start in range(0, replicates, chunk)]
+    )  # fmt: skip
 
 
 def _atanh_interval(kappa: float, se: float) -> tuple[float, float] | None:

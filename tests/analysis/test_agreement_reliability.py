@@ -294,3 +294,43 @@ def test_out_of_scope_annotation_is_not_counted_as_unpaired_item(project, cast, 
     for report in both_paths(project):
         assert report.scope["n"] == 1 and report.scope["percent_agreement"] == 0.0
         assert report.record_count["n"] == 0 and report.record_count["undefined"]
+
+
+def test_a_project_without_labels_reports_every_row_undefined(project, cast, api_for):
+    report = build_agreement_report(project=project, breakdowns=True)
+    for r in report.rows():
+        assert r["n"] == 0 and r["kappa"] is None and r["undefined"], r["dimension"]
+        assert r["ci_low"] is None and r["band"] is None
+    reply = api_for(cast["lead"]).get(f"/api/projects/{project.slug}/agreement/").json()
+    assert {r["dimension"] for r in reply["rows"]} >= {"scope", "record_count"}
+
+
+def test_three_raters_out_of_scope_and_extra_records_agree_on_both_paths(project, cast, labels):
+    coders = [cast["annotator_a"], cast["annotator_b"], third_annotator(project)]
+    plan = [
+        [[OOM], [OOM], [OOM, HANG]],
+        [[HANG, OOM], [OOM, HANG], None],  # C out of scope; A and B in opposite orders
+        [[KERNEL], [OOM], [KERNEL]],
+        [[HANG], [HANG], [HANG]],
+        [[OOM], None, None],
+    ]
+    for values in plan:
+        item = labels.item()
+        for user, symptoms in zip(coders, values, strict=True):
+            if symptoms is None:
+                labels.annotate(item, user, [], out_of_scope=True)
+            else:
+                labels.annotate(item, user, [{"symptom": s} for s in symptoms])
+    for unpaired in ("missing", "disagree"):
+        fast, slow = both_paths(project, unpaired=unpaired, breakdowns=True)
+        assert fast.rows() == slow.rows()
+        top = row(fast, "symptom")
+        # Units with three ratings and with two: Light's kappa, n in items.
+        assert top["kappa_statistic"] == "light" and top["n"] == 4
+        assert fast.scope["n"] == 5 and fast.scope["kappa_statistic"] == "fleiss"
+        assert fast.record_count["n"] == 4
+    # disagree: C's Hang on item 1 is against "(none)"; A's OOM on item 5 has nobody in
+    # scope to disagree with (the scope row counts that item), so it stays unpaired.
+    assert row(fast, "symptom")["unpaired"] == 1
+    missing = build_agreement_report(project=project)
+    assert row(missing, "symptom")["unpaired"] == 2  # C's Hang on item 1; A's OOM on item 5
