@@ -471,12 +471,13 @@ class Ratings:
         return flat.reshape(*np.shape(w)[:-1], self.k, self.k)
 
 
-def kappa_statistic(raters: int, constant_m: bool) -> str:
+def kappa_statistic(raters: int, constant_m: bool, weighted: bool = False) -> str:
     """Cohen's kappa for two raters; for more, Fleiss' kappa when every item carries the
-    same number of ratings (as Fleiss 1971 requires), Light's kappa otherwise."""
+    same number of ratings (as Fleiss 1971 requires) and the categories are nominal,
+    Light's kappa (of weighted pairwise kappas, when weighted) otherwise."""
     if raters <= 2:
         return "cohen"
-    return "fleiss" if constant_m else "light"
+    return "fleiss" if constant_m and not weighted else "light"
 
 
 def _statistic(ratings: Ratings, statistic: str, weights, w=None) -> np.ndarray:
@@ -517,7 +518,7 @@ def agreement_row(ratings: Ratings, *, raters: int, weights=None, weighting="nom
     agreement, kappa by name (Cohen, Fleiss or Light) with SE and 95% CI, Krippendorff's
     alpha, Gwet's AC1, PABAK, kappa_max, the prevalence and bias indices. Undefined
     statistics are None, with the first reason in ``undefined``."""
-    statistic = kappa_statistic(raters, ratings.constant_m)
+    statistic = kappa_statistic(raters, ratings.constant_m, weighted=weights is not None)
     n = ratings.items
     row = {"n": n, "kappa_statistic": statistic, "weighting": weighting}
     empty = dict.fromkeys(

@@ -329,6 +329,8 @@ def test_three_raters_out_of_scope_and_extra_records_agree_on_both_paths(project
         assert top["kappa_statistic"] == "light" and top["n"] == 4
         assert fast.scope["n"] == 5 and fast.scope["kappa_statistic"] == "fleiss"
         assert fast.record_count["n"] == 4
+        # Weighted: Fleiss' kappa is nominal, so the mean of weighted pairwise kappas.
+        assert fast.record_count["kappa_statistic"] == "light"
     # disagree: C's Hang on item 1 is against "(none)"; A's OOM on item 5 has nobody in
     # scope to disagree with (the scope row counts that item), so it stays unpaired.
     assert row(fast, "symptom")["unpaired"] == 1

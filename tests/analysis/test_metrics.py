@@ -303,3 +303,23 @@ def test_bootstrap_is_seeded_and_resamples_items():
         pick = rng.integers(0, 60, 60)
         draws.append(cohen_kappa_score(a[pick], b[pick]))
     assert np.nanstd(first, ddof=1) == pytest.approx(np.std(draws, ddof=1), rel=0.1)
+
+
+def test_weighted_rows_with_three_raters_take_lights_kappa_of_weighted_pairs():
+    from sklearn.metrics import cohen_kappa_score
+
+    raters = [[0, 1, 2, 1, 0, 2, 1], [0, 2, 2, 1, 0, 1, 1], [1, 1, 2, 0, 0, 2, 1]]
+    tables = []
+    for x, y in ((0, 1), (0, 2), (1, 2)):
+        table = np.zeros((3, 3))
+        np.add.at(table, (raters[x], raters[y]), 1)
+        tables.append(table)
+    expected = np.mean(
+        [cohen_kappa_score(raters[x], raters[y], weights="linear")
+         for x, y in ((0, 1), (0, 2), (1, 2))]
+    )  # fmt: skip
+    weights = metrics.linear_weights(3)
+    assert float(metrics.light_kappas(np.array(tables), weights)) == pytest.approx(expected)
+    assert metrics.kappa_statistic(3, True, weighted=True) == "light"
+    assert metrics.kappa_statistic(3, True) == "fleiss"
+    assert metrics.kappa_statistic(2, True, weighted=True) == "cohen"
