@@ -549,9 +549,10 @@ def _week_label(value) -> str:
     return f"{year}-W{week:02d}"
 
 
-def _row(ratings, raters, unpaired_count=None, weights=None, weighting="nominal") -> dict:
+def _row(ratings, raters, unpaired_count=None, weights=None, weighting="nominal",
+         bootstrap_ci=True) -> dict:  # fmt: skip
     row = metrics.agreement_row(ratings, raters=len(raters), weights=weights,
-                                weighting=weighting)  # fmt: skip
+                                weighting=weighting, bootstrap_ci=bootstrap_ci)  # fmt: skip
     if unpaired_count is not None:
         row["unpaired"] = unpaired_count
     return row
@@ -586,7 +587,7 @@ def _dimension(tree, counts: Counts, *, breakdowns: bool, names: dict, rows: dic
                     r, _, seen = _ratings(part, part_units, position)
                     if r.items:
                         rows[name].append({**common, **_breakdown_key(name, key, names),
-                                           **_row(r, seen)})  # fmt: skip
+                                           **_row(r, seen, bootstrap_ci=False)})  # fmt: skip
     return report
 
 

@@ -290,6 +290,8 @@ BOOTSTRAP_CI = "bootstrap percentile (2,000 item resamples, seeded)"
 ATANH_CI = "Wald on atanh(kappa), back-transformed"
 ASYMPTOTIC_SE = "asymptotic (Fleiss, Cohen & Everitt 1969)"
 BOOTSTRAP_SE = "item bootstrap (2,000 resamples, seeded)"
+JACKKNIFE_SE = "infinitesimal jackknife over items (Efron 1982)"
+NO_INTERVAL = "no confidence interval: a standard error of 0 or none (or kappa at its bound)"
 STATISTICS = ("cohen", "fleiss", "light")
 
 
@@ -489,20 +491,77 @@ def _statistic(ratings: Ratings, statistic: str, weights, w=None) -> np.ndarray:
     return light_kappas(tables, weights)
 
 
+def _row_groups(matrix) -> tuple[np.ndarray, np.ndarray]:
+    """Rows of a sparse matrix grouped by content: (group of each row, first row of each)."""
+    csr = matrix.tocsr()
+    csr.sum_duplicates()
+    csr.sort_indices()
+    groups: dict = {}
+    inverse = np.empty(csr.shape[0], dtype=np.int64)
+    for r in range(csr.shape[0]):
+        s, e = csr.indptr[r], csr.indptr[r + 1]
+        key = (csr.indices[s:e].tobytes(), csr.data[s:e].tobytes())
+        inverse[r] = groups.setdefault(key, len(groups))
+    first = np.zeros(len(groups), dtype=np.int64)
+    first[inverse[::-1]] = np.arange(csr.shape[0])[::-1]
+    return inverse, first
+
+
 def bootstrap(ratings: Ratings, statistic: str, weights=None, *, replicates=REPLICATES,
               seed=SEED) -> np.ndarray:  # fmt: skip
     """The statistic over ``replicates`` item resamples (Efron & Tibshirani 1993): each
-    draws as many items as there are, with replacement, so a type's count is multinomial
-    with its share of the items. Seeded, so a report is reproducible. NaN where undefined."""
+    draws as many items as there are, with replacement, so the counts of item types are
+    multinomial with their shares of the items. Types that contribute alike to the
+    statistic (the same coincidences for Fleiss' kappa, the same pair cells otherwise) are
+    one type for the draw, which is the same distribution, drawn faster. Seeded, so a
+    report is reproducible. NaN where undefined."""
     n = ratings.items
-    rng = np.random.default_rng(seed)
-    draws = rng.multinomial(n, ratings.weight / n, size=replicates)
-    # In chunks: a chunk's tables take chunk x pairs x k x k floats.
-    chunk = max(1, min(replicates, 2**24 // max(1, ratings.pairs * ratings.k * ratings.k)))
-    return np.concatenate(
-        [_statistic(ratings, statistic, weights, draws[start : start + chunk])
-         for start in range(0, replicates, chunk)]
-    )  # fmt: skip
+    rows, shares, shape = _collapsed(ratings, statistic)
+    draws = np.random.default_rng(seed).multinomial(n, shares, size=replicates)
+    return _evaluate(rows, draws, shape, statistic, weights)
+
+
+def _collapsed(ratings: Ratings, statistic: str):
+    """(the distinct types' rows, their shares of the items, the table shape)."""
+    fleiss = statistic == "fleiss"
+    matrix = ratings.coincidence_matrix() if fleiss else ratings.pair_matrix()
+    inverse, first = _row_groups(matrix)
+    shares = np.bincount(inverse, weights=ratings.weight, minlength=len(first))
+    shape = (ratings.k, ratings.k) if fleiss else (ratings.pairs, ratings.k, ratings.k)
+    return matrix.tocsr()[first], shares / ratings.items, shape
+
+
+def _evaluate(rows, weights_per_row, shape, statistic, weights) -> np.ndarray:
+    """The statistic for each row of type weights, in chunks (a chunk's tables take
+    chunk x pairs x k x k floats)."""
+    count = len(weights_per_row)
+    chunk = max(1, min(count, 2**24 // max(1, int(np.prod(shape)))))
+    result = []
+    for start in range(0, count, chunk):
+        part = np.asarray(weights_per_row[start : start + chunk], dtype=float)
+        flat = np.asarray((rows.T @ part.T).T).reshape(len(part), *shape)
+        if statistic == "fleiss":
+            result.append(fleiss_kappas(flat))
+        elif statistic == "cohen":
+            result.append(kappas(flat.sum(axis=1), weights))
+        else:
+            result.append(light_kappas(flat, weights))
+    return np.concatenate(result) if result else np.array([])
+
+
+def jackknife_se(ratings: Ratings, statistic: str, weights=None, eps=1e-6) -> float | None:
+    """The infinitesimal-jackknife (delta-method) standard error over items (Efron 1982):
+    sqrt(sum_t p_t U_t^2 / n), U_t the statistic's derivative towards item type t. What the
+    item bootstrap estimates, without its draws: for the many small breakdown rows."""
+    rows, shares, shape = _collapsed(ratings, statistic)
+    base = _evaluate(rows, shares[None, :], shape, statistic, weights)[0]
+    if np.isnan(base) or len(shares) < 2:
+        return None
+    moved = (1.0 - eps) * shares[None, :] + eps * np.eye(len(shares))
+    influence = (_evaluate(rows, moved, shape, statistic, weights) - base) / eps
+    if np.isnan(influence).any():
+        return None
+    return float(np.sqrt((shares * influence**2).sum() / ratings.items))
 
 
 def _atanh_interval(kappa: float, se: float) -> tuple[float, float] | None:
@@ -513,7 +572,9 @@ def _atanh_interval(kappa: float, se: float) -> tuple[float, float] | None:
     return float(np.tanh(z - half)), float(np.tanh(z + half))
 
 
-def agreement_row(ratings: Ratings, *, raters: int, weights=None, weighting="nominal") -> dict:
+def agreement_row(
+    ratings: Ratings, *, raters: int, weights=None, weighting="nominal", bootstrap_ci=True
+) -> dict:
     """Every statistic of one agreement row (see README, Analysis): n items, percent
     agreement, kappa by name (Cohen, Fleiss or Light) with SE and 95% CI, Krippendorff's
     alpha, Gwet's AC1, PABAK, kappa_max, the prevalence and bias indices. Undefined
@@ -539,7 +600,7 @@ def agreement_row(ratings: Ratings, *, raters: int, weights=None, weighting="nom
     else:
         row["kappa"] = kappa
         row["band"] = landis_koch(kappa)
-        _interval(row, ratings, statistic, weights, pooled, reasons)
+        _interval(row, ratings, statistic, weights, pooled, reasons, bootstrap_ci)
     for name, value in (("alpha", krippendorff_alpha_nominal(o)),
                         ("ac1", gwet_ac1_coincidence(o)), ("pabak", pabak(pooled)),
                         ("kappa_max", kappa_max(pooled))):  # fmt: skip
@@ -552,8 +613,19 @@ def agreement_row(ratings: Ratings, *, raters: int, weights=None, weighting="nom
     return row
 
 
-def _interval(row, ratings, statistic, weights, pooled, reasons) -> None:
+def _interval(row, ratings, statistic, weights, pooled, reasons, bootstrap_ci) -> None:
     kappa, n = row["kappa"], ratings.items
+    if not bootstrap_ci:
+        if statistic == "cohen" and weights is None:
+            row["se"], row["se_method"] = cohens_kappa(pooled).se, ASYMPTOTIC_SE
+        else:
+            row["se"], row["se_method"] = jackknife_se(ratings, statistic, weights), JACKKNIFE_SE
+        interval = _atanh_interval(kappa, row["se"]) if row["se"] is not None else None
+        if interval is None:
+            reasons.append(NO_INTERVAL)
+            return
+        (row["ci_low"], row["ci_high"]), row["ci_method"] = interval, ATANH_CI
+        return
     if statistic == "cohen" and weights is None:
         row["se"], row["se_method"] = cohens_kappa(pooled).se, ASYMPTOTIC_SE
         replicates = bootstrap(ratings, statistic, weights) if n >= MIN_BOOTSTRAP_ITEMS else None
@@ -571,10 +643,7 @@ def _interval(row, ratings, statistic, weights, pooled, reasons) -> None:
             return
     interval = _atanh_interval(kappa, row["se"]) if row["se"] is not None else None
     if interval is None:
-        reasons.append(
-            "no confidence interval: too few items to resample and a standard error of 0 "
-            "(or kappa at its bound)"
-        )
+        reasons.append(NO_INTERVAL)
         return
     row["ci_low"], row["ci_high"] = interval
     row["ci_method"] = ATANH_CI
