@@ -287,6 +287,12 @@ SEED = 0
 # standard error on Fisher's atanh scale instead, which also stays within (-1, 1).
 MIN_BOOTSTRAP_ITEMS = 30
 BOOTSTRAP_CI = "bootstrap percentile (2,000 item resamples, seeded)"
+# From this many items on, the resample draws each item a Poisson(1) number of times
+# (the Poisson bootstrap; Hanley & MacGibbon 2006), which differs from drawing exactly n
+# items by a total within a few 1/sqrt(n) and costs a third of the multinomial draw.
+POISSON_FROM = 10_000
+POISSON_CI = "Poisson bootstrap percentile (2,000 item resamples, seeded)"
+POISSON_SE = "Poisson item bootstrap (2,000 resamples, seeded)"
 ATANH_CI = "Wald on atanh(kappa), back-transformed"
 ASYMPTOTIC_SE = "asymptotic (Fleiss, Cohen & Everitt 1969)"
 BOOTSTRAP_SE = "item bootstrap (2,000 resamples, seeded)"
@@ -511,13 +517,18 @@ def bootstrap(ratings: Ratings, statistic: str, weights=None, *, replicates=REPL
               seed=SEED) -> np.ndarray:  # fmt: skip
     """The statistic over ``replicates`` item resamples (Efron & Tibshirani 1993): each
     draws as many items as there are, with replacement, so the counts of item types are
-    multinomial with their shares of the items. Types that contribute alike to the
-    statistic (the same coincidences for Fleiss' kappa, the same pair cells otherwise) are
-    one type for the draw, which is the same distribution, drawn faster. Seeded, so a
-    report is reproducible. NaN where undefined."""
+    multinomial with their shares of the items; from POISSON_FROM items on, Poisson (each
+    item drawn a Poisson(1) number of times). Types that contribute alike to the statistic
+    (the same coincidences for Fleiss' kappa, the same pair cells otherwise) are one type
+    for the draw, which is the same distribution, drawn faster. Seeded, so a report is
+    reproducible. NaN where undefined."""
     n = ratings.items
     rows, shares, shape = _collapsed(ratings, statistic)
-    draws = np.random.default_rng(seed).multinomial(n, shares, size=replicates)
+    rng = np.random.default_rng(seed)
+    if n >= POISSON_FROM:
+        draws = rng.poisson(n * shares, size=(replicates, len(shares)))
+    else:
+        draws = rng.multinomial(n, shares, size=replicates)
     return _evaluate(rows, draws, shape, statistic, weights)
 
 
@@ -633,13 +644,13 @@ def _interval(row, ratings, statistic, weights, pooled, reasons, bootstrap_ci) -
         replicates = bootstrap(ratings, statistic, weights)
         defined = replicates[~np.isnan(replicates)]
         row["se"] = float(defined.std(ddof=1)) if len(defined) > 1 else None
-        row["se_method"] = BOOTSTRAP_SE
+        row["se_method"] = POISSON_SE if n >= POISSON_FROM else BOOTSTRAP_SE
     if replicates is not None and n >= MIN_BOOTSTRAP_ITEMS:
         defined = replicates[~np.isnan(replicates)]
         if len(defined) >= 0.95 * len(replicates):
             low, high = np.percentile(defined, [2.5, 97.5])
             row["ci_low"], row["ci_high"] = float(low), float(high)
-            row["ci_method"] = BOOTSTRAP_CI
+            row["ci_method"] = POISSON_CI if n >= POISSON_FROM else BOOTSTRAP_CI
             return
     interval = _atanh_interval(kappa, row["se"]) if row["se"] is not None else None
     if interval is None:

@@ -338,3 +338,19 @@ def test_infinitesimal_jackknife_se_agrees_with_the_bootstrap_and_the_asymptotic
     )
     boot = metrics.bootstrap(ratings, "fleiss")
     assert metrics.jackknife_se(ratings, "fleiss") == pytest.approx(np.std(boot, ddof=1), rel=0.1)
+
+
+def test_large_samples_take_the_poisson_bootstrap_which_matches_the_multinomial():
+    table = np.array([[6000, 900, 100], [800, 3500, 200], [50, 150, 2300]])
+    ratings = two_rater_ratings(table)
+    poisson = metrics.bootstrap(ratings, "fleiss")
+    small = two_rater_ratings(table)
+    rng = np.random.default_rng(2)
+    draws = rng.multinomial(int(table.sum()), (table / table.sum()).ravel(), size=2000)
+    exact = []
+    for d in draws:
+        t = d.reshape(3, 3)
+        exact.append(float(metrics.fleiss_kappas(metrics.pair_coincidence(t))))
+    assert np.std(poisson, ddof=1) == pytest.approx(np.std(exact, ddof=1), rel=0.1)
+    row = metrics.agreement_row(small, raters=3)
+    assert row["ci_method"].startswith("Poisson bootstrap") and row["n"] >= metrics.POISSON_FROM
