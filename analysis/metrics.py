@@ -25,6 +25,10 @@ BANDS = [
 
 NO_UNITS = "no paired units"
 ONE_CATEGORY = "only one category was used, so chance agreement is total"
+# Cohen's kappa when one coder's margin is a single category: chance agreement equals
+# observed agreement whatever the other coder does, so kappa (and kappa_max) is 0 by
+# construction, with a standard error of 0: no measure of agreement at all.
+ONE_SIDED = "one annotator used a single category, so kappa is 0 whatever the agreement"
 
 
 @dataclass
@@ -99,6 +103,8 @@ def cohens_kappa(table) -> Kappa:
     expected = float(rows @ cols)
     if expected >= 1.0 - 1e-12:
         return Kappa(undefined=ONE_CATEGORY)
+    if min((rows > 0).sum(), (cols > 0).sum()) < 2:
+        return Kappa(undefined=ONE_SIDED)
     kappa = (observed - expected) / (1.0 - expected)
     # Fleiss, Cohen & Everitt (1969), equation 13.
     diagonal = np.diag(p) * (1.0 - (rows + cols) * (1.0 - kappa)) ** 2
@@ -328,7 +334,8 @@ def kappas(tables, weights=None) -> np.ndarray:
         observed = np.einsum("...ij,ij->...", p, w)
         expected = np.einsum("...i,...j,ij->...", p.sum(axis=-1), p.sum(axis=-2), w)
         result = 1.0 - observed / expected
-    return np.where((n > 0) & (expected > 1e-12), result, np.nan)
+    one_sided = np.minimum((p.sum(axis=-1) > 0).sum(axis=-1), (p.sum(axis=-2) > 0).sum(axis=-1))
+    return np.where((n > 0) & (expected > 1e-12) & (one_sided >= 2), result, np.nan)
 
 
 def fleiss_kappas(coincidences) -> np.ndarray:
@@ -607,7 +614,8 @@ def agreement_row(
     row["percent_agreement"] = float(np.trace(o) / total) if total else None
     kappa = float(_statistic(ratings, statistic, weights))
     if np.isnan(kappa):
-        reasons.append(ONE_CATEGORY if total else NO_UNITS)
+        used = int((o.sum(axis=1) > 0).sum())
+        reasons.append(NO_UNITS if not total else ONE_CATEGORY if used < 2 else ONE_SIDED)
     else:
         row["kappa"] = kappa
         row["band"] = landis_koch(kappa)

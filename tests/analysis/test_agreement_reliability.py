@@ -336,3 +336,18 @@ def test_three_raters_out_of_scope_and_extra_records_agree_on_both_paths(project
     assert row(fast, "symptom")["unpaired"] == 1
     missing = build_agreement_report(project=project)
     assert row(missing, "symptom")["unpaired"] == 2  # C's Hang on item 1; A's OOM on item 5
+
+
+def test_one_sided_margins_show_undefined_not_kappa_zero_slight(project, cast, labels, client_for):
+    # B says OOM every time: kappa is 0 by construction (SE 0, CI 0-0), no agreement measure.
+    for first in [OOM, OOM, HANG, OOM, HANG, OOM]:
+        item = labels.item()
+        labels.annotate(item, cast["annotator_a"], [{"symptom": first}])
+        labels.annotate(item, cast["annotator_b"], [{"symptom": OOM}])
+    top = row(build_agreement_report(project=project), "symptom")
+    assert top["kappa"] is None and top["band"] is None and "single category" in top["undefined"]
+    html = client_for(cast["lead"]).get(f"/projects/{project.slug}/agreement/").content.decode()
+    summary = html[html.index('id="agreement-summary"') :]
+    body = summary.index("<tbody>")
+    first = summary[body : summary.index("</tr>", body)]
+    assert "single category" in first and "slight" not in first and "0.0000" not in first
