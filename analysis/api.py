@@ -15,7 +15,7 @@ from .distributions import build_crosstab, shared_issues
 from .metrics import wilson_interval
 from .serializers import (
     AgreementQuerySerializer,
-    AgreementRowSerializer,
+    AgreementSerializer,
     DistributionQuerySerializer,
     DistributionSerializer,
 )
@@ -25,11 +25,12 @@ from .specs import SpecError, parse_source, parse_spec
 @extend_schema(
     parameters=[AgreementQuerySerializer],
     responses={
-        200: AgreementRowSerializer(many=True),
+        200: AgreementSerializer,
         403: OpenApiResponse(description="Annotators may not read agreement."),
         404: OpenApiResponse(description="No such project (or not a member)."),
     },
-    description="Agreement per dimension and level over the annotators' own labels.",
+    description="Agreement per dimension and level, scope and number of records, over the "
+    "annotators' own labels.",
 )
 @api_view(["GET"])
 def agreement(request, slug):
@@ -37,7 +38,13 @@ def agreement(request, slug):
     query = AgreementQuerySerializer(data=request.query_params)
     query.is_valid(raise_exception=True)
     report = build_agreement_report(project=project, **query.validated_data)
-    return Response(AgreementRowSerializer(report.rows(), many=True).data)
+    payload = {
+        "record_pairing": report.record_pairing,
+        "unpaired": report.unpaired,
+        "unpaired_convention": report.unpaired_convention,
+        "rows": report.rows(),
+    }
+    return Response(AgreementSerializer(payload).data)
 
 
 @extend_schema(

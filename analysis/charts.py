@@ -209,7 +209,7 @@ def kappa_forest(labels: list[str], kappas, lows, highs, *, title: str = ""):
         for bound in (0.2, 0.4, 0.6, 0.8):
             ax.axvline(bound, color="#d9dee7", linewidth=0.8, zorder=0)
         ax.set_xlim(min(-0.05, float(np.min(k - err[0])) - 0.05), 1.05)
-        ax.set_xlabel("Cohen's kappa (95% CI)")
+        ax.set_xlabel("kappa: Cohen's, Fleiss' or Light's (95% CI)")
         ax.set_title(title)
     return fig
 

@@ -25,6 +25,10 @@ BANDS = [
 
 NO_UNITS = "no paired units"
 ONE_CATEGORY = "only one category was used, so chance agreement is total"
+# Cohen's kappa when one coder's margin is a single category: chance agreement equals
+# observed agreement whatever the other coder does, so kappa (and kappa_max) is 0 by
+# construction, with a standard error of 0: no measure of agreement at all.
+ONE_SIDED = "one annotator used a single category, so kappa is 0 whatever the agreement"
 
 
 @dataclass
@@ -113,6 +117,8 @@ def cohens_kappa(table) -> Kappa:
     expected = float(rows @ cols)
     if expected >= 1.0 - 1e-12:
         return Kappa(undefined=ONE_CATEGORY)
+    if min((rows > 0).sum(), (cols > 0).sum()) < 2:
+        return Kappa(undefined=ONE_SIDED)
     kappa = (observed - expected) / (1.0 - expected)
     # Fleiss, Cohen & Everitt (1969), equation 13.
     diagonal = np.diag(p) * (1.0 - (rows + cols) * (1.0 - kappa)) ** 2
@@ -397,3 +403,386 @@ def agreement_summary(table, coincidence=None) -> dict:
         "band": landis_koch(kappa.kappa),
         "undefined": reasons[0] if reasons else None,
     }
+
+
+# --- Agreement of many raters, with item-bootstrap intervals -----------------------------
+
+REPLICATES = 2000
+SEED = 0
+# Below this many items the percentile bootstrap is unreliable: the interval comes from the
+# standard error on Fisher's atanh scale instead, which also stays within (-1, 1).
+MIN_BOOTSTRAP_ITEMS = 30
+BOOTSTRAP_CI = "bootstrap percentile (2,000 item resamples, seeded)"
+# From this many items on, the resample draws each item a Poisson(1) number of times
+# (the Poisson bootstrap; Hanley & MacGibbon 2006), which differs from drawing exactly n
+# items by a total within a few 1/sqrt(n) and costs a third of the multinomial draw.
+POISSON_FROM = 10_000
+POISSON_CI = "Poisson bootstrap percentile (2,000 item resamples, seeded)"
+POISSON_SE = "Poisson item bootstrap (2,000 resamples, seeded)"
+ATANH_CI = "Wald on atanh(kappa), back-transformed"
+ASYMPTOTIC_SE = "asymptotic (Fleiss, Cohen & Everitt 1969)"
+BOOTSTRAP_SE = "item bootstrap (2,000 resamples, seeded)"
+JACKKNIFE_SE = "infinitesimal jackknife over items (Efron 1982)"
+NO_INTERVAL = "no confidence interval: a standard error of 0 or none (or kappa at its bound)"
+STATISTICS = ("cohen", "fleiss", "light")
+
+
+def nominal_weights(k: int) -> np.ndarray:
+    """Disagreement weights of nominal data: 0 on the diagonal, 1 elsewhere."""
+    return 1.0 - np.eye(k)
+
+
+def linear_weights(k: int) -> np.ndarray:
+    """Cohen's (1968) linear disagreement weights |i - j| / (k - 1) for ordered categories
+    (statsmodels' ``wt='linear'``, scikit-learn's ``weights='linear'``)."""
+    if k < 2:
+        return np.zeros((k, k))
+    index = np.arange(k)
+    return np.abs(index[:, None] - index[None, :]) / (k - 1.0)
+
+
+def kappas(tables, weights=None) -> np.ndarray:
+    """Cohen's (1960) kappa, or weighted kappa (Cohen 1968) with disagreement ``weights``,
+    of many tables at once (shape ... x k x k): 1 - observed / expected disagreement. NaN
+    where undefined (an empty table, or chance disagreement of zero)."""
+    t = np.asarray(tables, dtype=float)
+    k = t.shape[-1]
+    w = nominal_weights(k) if weights is None else np.asarray(weights, dtype=float)
+    n = t.sum(axis=(-2, -1))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p = t / n[..., None, None]
+        observed = np.einsum("...ij,ij->...", p, w)
+        expected = np.einsum("...i,...j,ij->...", p.sum(axis=-1), p.sum(axis=-2), w)
+        result = 1.0 - observed / expected
+    one_sided = np.minimum((p.sum(axis=-1) > 0).sum(axis=-1), (p.sum(axis=-2) > 0).sum(axis=-1))
+    return np.where((n > 0) & (expected > 1e-12) & (one_sided >= 2), result, np.nan)
+
+
+def fleiss_kappas(coincidences) -> np.ndarray:
+    """Fleiss' (1971) kappa of many coincidence matrices at once (... x k x k, Krippendorff's
+    units x pairs weighting): with every unit carrying the same number of ratings m, the
+    matrix's trace over its total is Fleiss' mean pairwise agreement P-bar and its margins
+    over the total are his category shares p_j. NaN where undefined."""
+    o = np.asarray(coincidences, dtype=float)
+    n = o.sum(axis=(-2, -1))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        observed = np.trace(o, axis1=-2, axis2=-1) / n
+        shares = o.sum(axis=-1) / n[..., None]
+        expected = (shares**2).sum(axis=-1)
+        result = (observed - expected) / (1.0 - expected)
+    return np.where((n > 0) & (expected < 1.0 - 1e-12), result, np.nan)
+
+
+def light_kappas(pair_tables, weights=None) -> np.ndarray:
+    """Light's (1971) kappa: the mean of the pairwise Cohen's kappas (... x pairs x k x k),
+    each over the items its pair shares; pairs whose kappa is undefined are left out."""
+    per_pair = kappas(pair_tables, weights)
+    defined = ~np.isnan(per_pair)
+    count = defined.sum(axis=-1)
+    total = np.where(defined, per_pair, 0.0).sum(axis=-1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(count > 0, total / np.maximum(count, 1), np.nan)
+
+
+def kappa_max(table) -> Value:
+    """The largest kappa the table's margins allow (Cohen 1960): observed agreement set to
+    the sum of the smaller margins."""
+    p = _shares(table)
+    if p is None:
+        return Value(undefined=NO_UNITS)
+    rows, cols = p.sum(axis=1), p.sum(axis=0)
+    expected = float(rows @ cols)
+    if expected >= 1.0 - 1e-12:
+        return Value(undefined=ONE_CATEGORY)
+    return Value(value=(float(np.minimum(rows, cols).sum()) - expected) / (1.0 - expected))
+
+
+def pabak(table) -> Value:
+    """Prevalence- and bias-adjusted kappa (Byrt, Bishop & Carlin 1993), for k categories
+    (k p_o - 1) / (k - 1), which is 2 p_o - 1 for two; k counts the categories in use."""
+    p = _shares(table)
+    if p is None:
+        return Value(undefined=NO_UNITS)
+    k = int(((p.sum(axis=0) + p.sum(axis=1)) > 0).sum())
+    if k < 2:
+        return Value(undefined=ONE_CATEGORY)
+    return Value(value=(k * float(np.trace(p)) - 1.0) / (k - 1.0))
+
+
+def prevalence_bias(table) -> tuple[Value, Value]:
+    """Byrt, Bishop & Carlin's (1993) prevalence index (a - d) / n and bias index
+    (b - c) / n of a 2 x 2 table (first category = "yes"). For k > 2 categories, their
+    magnitudes generalized: prevalence, the largest minus the smallest diagonal share;
+    bias, half the summed absolute differences of the two raters' margins (both equal the
+    absolute 2 x 2 indices when k = 2)."""
+    p = _shares(table)
+    if p is None:
+        return Value(undefined=NO_UNITS), Value(undefined=NO_UNITS)
+    if p.shape[0] == 2:
+        return Value(value=float(p[0, 0] - p[1, 1])), Value(value=float(p[0, 1] - p[1, 0]))
+    if p.shape[0] < 2:
+        return Value(undefined=ONE_CATEGORY), Value(undefined=ONE_CATEGORY)
+    diagonal = np.diag(p)
+    bias = 0.5 * float(np.abs(p.sum(axis=1) - p.sum(axis=0)).sum())
+    return Value(value=float(diagonal.max() - diagonal.min())), Value(value=bias)
+
+
+def _shares(table) -> np.ndarray | None:
+    array = _table(table)
+    n = array.sum()
+    return array / n if n > 0 else None
+
+
+def gwet_ac1_coincidence(coincidence) -> Value:
+    """Gwet's (2008) AC1 for any number of raters from a coincidence matrix: agreement is
+    the matrix's trace over its total, pi_k its margins over the total, over the
+    categories in use. Equals ``gwet_ac1`` of the pair table for two raters."""
+    o = _table(coincidence)
+    n = o.sum()
+    if n == 0:
+        return Value(undefined=NO_UNITS)
+    pi = o.sum(axis=1) / n
+    used = pi > 0
+    q = int(used.sum())
+    if q < 2:
+        return Value(undefined=ONE_CATEGORY)
+    expected = float((pi[used] * (1.0 - pi[used])).sum() / (q - 1))
+    return Value(value=(float(np.trace(o)) / n - expected) / (1.0 - expected))
+
+
+def unit_coincidence(counts) -> np.ndarray:
+    """One unit's contribution to Krippendorff's coincidence matrix from its category counts
+    (m values): n_c n_k / (m - 1) off the diagonal, n_c (n_c - 1) / (m - 1) on it."""
+    c = np.asarray(counts, dtype=float)
+    m = c.sum()
+    if m < 2:
+        return np.zeros((len(c), len(c)))
+    return (np.outer(c, c) - np.diag(c)) / (m - 1.0)
+
+
+@dataclass
+class Ratings:
+    """Rated items for one agreement row, as item types: ``weight[t]`` items of type t. A
+    type carries its pair cells (rater pair p, A's category i, B's category j, count) and its
+    coincidence cells (i, j, value), as coordinate lists over types; ``k`` categories,
+    ``pairs`` rater pairs. Resampling items is resampling types by their weights."""
+
+    k: int
+    pairs: int
+    weight: np.ndarray
+    pair_cells: tuple  # (type, pair, i, j, count) arrays
+    coincidence_cells: tuple  # (type, i, j, value) arrays
+    constant_m: bool = True
+
+    @property
+    def items(self) -> int:
+        return int(self.weight.sum())
+
+    def pair_matrix(self):
+        from scipy import sparse
+
+        t, p, i, j, v = self.pair_cells
+        column = (np.asarray(p) * self.k + np.asarray(i)) * self.k + np.asarray(j)
+        shape = (len(self.weight), self.pairs * self.k * self.k)
+        return sparse.csr_matrix((np.asarray(v, float), (np.asarray(t), column)), shape=shape)
+
+    def coincidence_matrix(self):
+        from scipy import sparse
+
+        t, i, j, v = self.coincidence_cells
+        column = np.asarray(i) * self.k + np.asarray(j)
+        shape = (len(self.weight), self.k * self.k)
+        return sparse.csr_matrix((np.asarray(v, float), (np.asarray(t), column)), shape=shape)
+
+    def pair_tables(self, weights=None) -> np.ndarray:
+        """pairs x k x k (for ``weights`` per type, R x pairs x k x k)."""
+        w = self.weight if weights is None else weights
+        flat = (self.pair_matrix().T @ np.asarray(w, float).T).T
+        return flat.reshape(*np.shape(w)[:-1], self.pairs, self.k, self.k)
+
+    def coincidence(self, weights=None) -> np.ndarray:
+        w = self.weight if weights is None else weights
+        flat = (self.coincidence_matrix().T @ np.asarray(w, float).T).T
+        return flat.reshape(*np.shape(w)[:-1], self.k, self.k)
+
+
+def kappa_statistic(raters: int, constant_m: bool, weighted: bool = False) -> str:
+    """Cohen's kappa for two raters; for more, Fleiss' kappa when every item carries the
+    same number of ratings (as Fleiss 1971 requires) and the categories are nominal,
+    Light's kappa (of weighted pairwise kappas, when weighted) otherwise."""
+    if raters <= 2:
+        return "cohen"
+    return "fleiss" if constant_m and not weighted else "light"
+
+
+def _statistic(ratings: Ratings, statistic: str, weights, w=None) -> np.ndarray:
+    if statistic == "fleiss":
+        return fleiss_kappas(ratings.coincidence(w))
+    tables = ratings.pair_tables(w)
+    if statistic == "cohen":
+        return kappas(tables.sum(axis=-3), weights)
+    return light_kappas(tables, weights)
+
+
+def _row_groups(matrix) -> tuple[np.ndarray, np.ndarray]:
+    """Rows of a sparse matrix grouped by content: (group of each row, first row of each)."""
+    csr = matrix.tocsr()
+    csr.sum_duplicates()
+    csr.sort_indices()
+    groups: dict = {}
+    inverse = np.empty(csr.shape[0], dtype=np.int64)
+    for r in range(csr.shape[0]):
+        s, e = csr.indptr[r], csr.indptr[r + 1]
+        key = (csr.indices[s:e].tobytes(), csr.data[s:e].tobytes())
+        inverse[r] = groups.setdefault(key, len(groups))
+    first = np.zeros(len(groups), dtype=np.int64)
+    first[inverse[::-1]] = np.arange(csr.shape[0])[::-1]
+    return inverse, first
+
+
+def bootstrap(ratings: Ratings, statistic: str, weights=None, *, replicates=REPLICATES,
+              seed=SEED) -> np.ndarray:  # fmt: skip
+    """The statistic over ``replicates`` item resamples (Efron & Tibshirani 1993): each
+    draws as many items as there are, with replacement, so the counts of item types are
+    multinomial with their shares of the items; from POISSON_FROM items on, Poisson (each
+    item drawn a Poisson(1) number of times). Types that contribute alike to the statistic
+    (the same coincidences for Fleiss' kappa, the same pair cells otherwise) are one type
+    for the draw, which is the same distribution, drawn faster. Seeded, so a report is
+    reproducible. NaN where undefined."""
+    n = ratings.items
+    rows, shares, shape = _collapsed(ratings, statistic)
+    rng = np.random.default_rng(seed)
+    if n >= POISSON_FROM:
+        draws = rng.poisson(n * shares, size=(replicates, len(shares)))
+    else:
+        draws = rng.multinomial(n, shares, size=replicates)
+    return _evaluate(rows, draws, shape, statistic, weights)
+
+
+def _collapsed(ratings: Ratings, statistic: str):
+    """(the distinct types' rows, their shares of the items, the table shape)."""
+    fleiss = statistic == "fleiss"
+    matrix = ratings.coincidence_matrix() if fleiss else ratings.pair_matrix()
+    inverse, first = _row_groups(matrix)
+    shares = np.bincount(inverse, weights=ratings.weight, minlength=len(first))
+    shape = (ratings.k, ratings.k) if fleiss else (ratings.pairs, ratings.k, ratings.k)
+    return matrix.tocsr()[first], shares / ratings.items, shape
+
+
+def _evaluate(rows, weights_per_row, shape, statistic, weights) -> np.ndarray:
+    """The statistic for each row of type weights, in chunks (a chunk's tables take
+    chunk x pairs x k x k floats)."""
+    count = len(weights_per_row)
+    chunk = max(1, min(count, 2**24 // max(1, int(np.prod(shape)))))
+    result = []
+    for start in range(0, count, chunk):
+        part = np.asarray(weights_per_row[start : start + chunk], dtype=float)
+        flat = np.asarray((rows.T @ part.T).T).reshape(len(part), *shape)
+        if statistic == "fleiss":
+            result.append(fleiss_kappas(flat))
+        elif statistic == "cohen":
+            result.append(kappas(flat.sum(axis=1), weights))
+        else:
+            result.append(light_kappas(flat, weights))
+    return np.concatenate(result) if result else np.array([])
+
+
+def jackknife_se(ratings: Ratings, statistic: str, weights=None, eps=1e-6) -> float | None:
+    """The infinitesimal-jackknife (delta-method) standard error over items (Efron 1982):
+    sqrt(sum_t p_t U_t^2 / n), U_t the statistic's derivative towards item type t. What the
+    item bootstrap estimates, without its draws: for the many small breakdown rows."""
+    rows, shares, shape = _collapsed(ratings, statistic)
+    base = _evaluate(rows, shares[None, :], shape, statistic, weights)[0]
+    if np.isnan(base) or len(shares) < 2:
+        return None
+    moved = (1.0 - eps) * shares[None, :] + eps * np.eye(len(shares))
+    influence = (_evaluate(rows, moved, shape, statistic, weights) - base) / eps
+    if np.isnan(influence).any():
+        return None
+    return float(np.sqrt((shares * influence**2).sum() / ratings.items))
+
+
+def _atanh_interval(kappa: float, se: float) -> tuple[float, float] | None:
+    if se is None or se <= 0 or abs(kappa) >= 1.0:
+        return None
+    z = np.arctanh(kappa)
+    half = Z_95 * se / (1.0 - kappa**2)  # delta method: d atanh(k) / dk = 1 / (1 - k^2)
+    return float(np.tanh(z - half)), float(np.tanh(z + half))
+
+
+def agreement_row(
+    ratings: Ratings, *, raters: int, weights=None, weighting="nominal", bootstrap_ci=True
+) -> dict:
+    """Every statistic of one agreement row (see README, Analysis): n items, percent
+    agreement, kappa by name (Cohen, Fleiss or Light) with SE and 95% CI, Krippendorff's
+    alpha, Gwet's AC1, PABAK, kappa_max, the prevalence and bias indices. Undefined
+    statistics are None, with the first reason in ``undefined``."""
+    statistic = kappa_statistic(raters, ratings.constant_m, weighted=weights is not None)
+    n = ratings.items
+    row = {"n": n, "kappa_statistic": statistic, "weighting": weighting}
+    empty = dict.fromkeys(
+        ("percent_agreement", "kappa", "se", "se_method", "ci_low", "ci_high", "ci_method",
+         "alpha", "ac1", "pabak", "kappa_max", "prevalence_index", "bias_index", "band"),
+    )  # fmt: skip
+    row.update(empty)
+    if n == 0:
+        return {**row, "undefined": NO_UNITS}
+    pooled = ratings.pair_tables().sum(axis=0)
+    o = ratings.coincidence()
+    reasons = []
+    total = o.sum()
+    row["percent_agreement"] = float(np.trace(o) / total) if total else None
+    kappa = float(_statistic(ratings, statistic, weights))
+    if np.isnan(kappa):
+        used = int((o.sum(axis=1) > 0).sum())
+        reasons.append(NO_UNITS if not total else ONE_CATEGORY if used < 2 else ONE_SIDED)
+    else:
+        row["kappa"] = kappa
+        row["band"] = landis_koch(kappa)
+        _interval(row, ratings, statistic, weights, pooled, reasons, bootstrap_ci)
+    for name, value in (("alpha", krippendorff_alpha_nominal(o)),
+                        ("ac1", gwet_ac1_coincidence(o)), ("pabak", pabak(pooled)),
+                        ("kappa_max", kappa_max(pooled))):  # fmt: skip
+        row[name] = value.value
+        if value.undefined:
+            reasons.append(value.undefined)
+    prevalence, bias = prevalence_bias(pooled)
+    row["prevalence_index"], row["bias_index"] = prevalence.value, bias.value
+    row["undefined"] = reasons[0] if reasons else None
+    return row
+
+
+def _interval(row, ratings, statistic, weights, pooled, reasons, bootstrap_ci) -> None:
+    kappa, n = row["kappa"], ratings.items
+    if not bootstrap_ci:
+        if statistic == "cohen" and weights is None:
+            row["se"], row["se_method"] = cohens_kappa(pooled).se, ASYMPTOTIC_SE
+        else:
+            row["se"], row["se_method"] = jackknife_se(ratings, statistic, weights), JACKKNIFE_SE
+        interval = _atanh_interval(kappa, row["se"]) if row["se"] is not None else None
+        if interval is None:
+            reasons.append(NO_INTERVAL)
+            return
+        (row["ci_low"], row["ci_high"]), row["ci_method"] = interval, ATANH_CI
+        return
+    if statistic == "cohen" and weights is None:
+        row["se"], row["se_method"] = cohens_kappa(pooled).se, ASYMPTOTIC_SE
+        replicates = bootstrap(ratings, statistic, weights) if n >= MIN_BOOTSTRAP_ITEMS else None
+    else:
+        replicates = bootstrap(ratings, statistic, weights)
+        defined = replicates[~np.isnan(replicates)]
+        row["se"] = float(defined.std(ddof=1)) if len(defined) > 1 else None
+        row["se_method"] = POISSON_SE if n >= POISSON_FROM else BOOTSTRAP_SE
+    if replicates is not None and n >= MIN_BOOTSTRAP_ITEMS:
+        defined = replicates[~np.isnan(replicates)]
+        if len(defined) >= 0.95 * len(replicates):
+            low, high = np.percentile(defined, [2.5, 97.5])
+            row["ci_low"], row["ci_high"] = float(low), float(high)
+            row["ci_method"] = POISSON_CI if n >= POISSON_FROM else BOOTSTRAP_CI
+            return
+    interval = _atanh_interval(kappa, row["se"]) if row["se"] is not None else None
+    if interval is None:
+        reasons.append(NO_INTERVAL)
+        return
+    row["ci_low"], row["ci_high"] = interval
+    row["ci_method"] = ATANH_CI

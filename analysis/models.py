@@ -30,6 +30,15 @@ class AgreementUnit(models.Model):
     at = models.DateTimeField()
 
     class Meta:
+        # The report's "not simple" items (see analysis.agreement): few, found without a
+        # scan of every unit.
+        indexes = [
+            models.Index(
+                fields=["dimension_id", "item_id"],
+                condition=models.Q(record__gt=0) | ~models.Q(m=2),
+                name="analysis_unit_not_simple",
+            )
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["dimension_id", "item_id", "record"], name="agreement_unit_key"

@@ -5,14 +5,17 @@ from dataclasses import dataclass
 from urllib.parse import quote
 
 from . import charts
-from .agreement import AgreementReport
+from .agreement import NONE, UNPAIRED, AgreementReport
 from .specs import SpecError
 
-SUMMARY_FIELDS = [
-    "n", "percent_agreement", "kappa", "se", "ci_low", "ci_high", "alpha", "ac1", "band",
-    "unpaired", "undefined",
+# The keys of an agreement row, in the order the tables show them (README, Analysis).
+STAT_FIELDS = [
+    "n", "percent_agreement", "kappa_statistic", "kappa", "se", "ci_low", "ci_high",
+    "ci_method", "alpha", "ac1", "pabak", "kappa_max", "prevalence_index", "bias_index",
+    "band",
 ]  # fmt: skip
-BREAKDOWN_FIELDS = SUMMARY_FIELDS[:-2] + ["undefined"]
+SUMMARY_FIELDS = STAT_FIELDS + ["weighting", "unpaired", "undefined"]
+BREAKDOWN_FIELDS = STAT_FIELDS + ["undefined"]
 TABLES = ("summary", "categories", "confusion", "pairs", "batches", "weeks", "versions")
 TRUE = {"1", "true", "on", "yes"}
 
@@ -23,11 +26,13 @@ class AgreementFilters:
     exclude_discussed: bool = False
     dimension: str = ""
     level: int = 1
+    unpaired: str = "missing"
 
     def query(self) -> dict:
         return {
             "exclude_calibration": "1" if self.exclude_calibration else "",
             "exclude_discussed": "1" if self.exclude_discussed else "",
+            "unpaired": self.unpaired,
             "dimension": self.dimension,
             "level": self.level,
         }
@@ -37,7 +42,11 @@ def parse_agreement_filters(params) -> AgreementFilters:
     level_text = params.get("level") or "1"
     if not level_text.isdigit() or int(level_text) < 1:
         raise SpecError(f"'level={level_text}' must be a whole number from 1.")
+    unpaired = params.get("unpaired") or "missing"
+    if unpaired not in UNPAIRED:
+        raise SpecError(f"'unpaired={unpaired}' must be one of {', '.join(UNPAIRED)}.")
     return AgreementFilters(
+        unpaired=unpaired,
         exclude_calibration=(params.get("exclude_calibration") or "").lower() in TRUE,
         exclude_discussed=(params.get("exclude_discussed") or "").lower() in TRUE,
         dimension=params.get("dimension") or "",
@@ -66,7 +75,10 @@ def confusion_cells(slug: str, dim, level) -> list[dict]:
         cells = []
         for j, b in enumerate(level.ids):
             n = level.matrix[i][j]
-            link = conflict_url(slug, dim.key, a, b) if i != j and n else None
+            # "(none)" is no category: its cells have no conflict of their own to link to.
+            link = (
+                conflict_url(slug, dim.key, a, b) if i != j and n and NONE not in (a, b) else None
+            )
             cells.append({"n": n, "diagonal": i == j, "url": link})
         rows.append({"label": label, "cells": cells, "total": sum(level.matrix[i])})
     return rows
@@ -77,10 +89,14 @@ def agreement_tables(report: AgreementReport, filters: AgreementFilters) -> dict
     dim, level = selected_level(report, filters)
     where = f"{dim.name}, level {level.level}" if dim else ""
     summary = [
-        [r["dimension"], "full" if r["full_path"] else r["level"], *(r[f] for f in SUMMARY_FIELDS)]
+        [
+            r["dimension"],
+            "full" if r["full_path"] else r["level"],
+            *(r.get(f) for f in SUMMARY_FIELDS),
+        ]  # fmt: skip
         for r in report.rows()
     ]
-    tables = {"summary": ("Agreement per dimension and level",
+    tables = {"summary": (f"Agreement per dimension and level (unpaired labels: {report.unpaired})",
                           ["dimension", "level", *SUMMARY_FIELDS], summary)}  # fmt: skip
     if dim is None:
         return tables
@@ -113,11 +129,49 @@ def agreement_tables(report: AgreementReport, filters: AgreementFilters) -> dict
 
 def kappa_figure(report: AgreementReport):
     rows = report.rows()
-    labels = [f"{r['dimension']} @{'full' if r['full_path'] else r['level']}" for r in rows]
+    labels = [
+        f"{r['dimension']} @{'full' if r['full_path'] else r['level']} ({r['kappa_statistic']})"
+        for r in rows
+    ]
+    # A row without an interval (too few items) shows its point alone.
     return charts.kappa_forest(
         labels,
         [r["kappa"] for r in rows],
-        [r["ci_low"] for r in rows],
-        [r["ci_high"] for r in rows],
-        title="Cohen's kappa per dimension and level",
+        [r["kappa"] if r["ci_low"] is None else r["ci_low"] for r in rows],
+        [r["kappa"] if r["ci_high"] is None else r["ci_high"] for r in rows],
+        title="Kappa per dimension and level (95% CI)",
     )
+
+
+def percent_text(share) -> str | None:
+    """A share 0..1 as the pages show every percentage: one decimal."""
+    return None if share is None else f"{100.0 * share:.1f}%"
+
+
+# The summary's number columns: (row key, decimals); None = shown as a percentage.
+SUMMARY_CELLS = [
+    ("percent_agreement", None), ("kappa", 3), ("se", 3), ("alpha", 3), ("ac1", 3),
+    ("pabak", 3), ("kappa_max", 3), ("prevalence_index", 3), ("bias_index", 3),
+]  # fmt: skip
+
+
+def display_row(row: dict) -> dict:
+    """A row as the page shows it: every statistic as text, or None where it is undefined
+    (the page then says "undefined" and why), the CI only when it exists, the Landis-Koch
+    band only beside a defined kappa."""
+    cells = {}
+    for key, digits in SUMMARY_CELLS:
+        value = row.get(key)
+        if value is None:
+            cells[key] = None
+        else:
+            cells[key] = percent_text(value) if digits is None else f"{value:.{digits}f}"
+    ci = None
+    if row.get("ci_low") is not None and row.get("ci_high") is not None:
+        ci = f"{row['ci_low']:.3f} – {row['ci_high']:.3f}"
+    return {
+        **row,
+        "cells": cells,
+        "ci": ci,
+        "band": row.get("band") if row.get("kappa") is not None else None,
+    }

@@ -10,28 +10,63 @@ class AgreementQuerySerializer(serializers.Serializer):
     exclude_discussed = serializers.BooleanField(
         required=False, default=False, help_text="Leave out items sent back for discussion."
     )
+    unpaired = serializers.ChoiceField(
+        choices=["missing", "disagree"],
+        required=False,
+        default="missing",
+        help_text="A label no other in-scope annotator of the item has: a missing value "
+        "(missing, the default) or a disagreement against (none) (disagree).",
+    )
 
 
 class AgreementRowSerializer(serializers.Serializer):
-    dimension = serializers.CharField(help_text="The dimension's key.")
+    dimension = serializers.CharField(
+        help_text="The dimension's key, or 'scope' (in or out of scope) or 'record_count' "
+        "(the number of failure records)."
+    )
     dimension_name = serializers.CharField()
     level = serializers.IntegerField(help_text="1 = top level of the category tree.")
     full_path = serializers.BooleanField(help_text="True for the tree's deepest level.")
-    n = serializers.IntegerField(help_text="Paired failure records (units).")
-    percent_agreement = serializers.FloatField(allow_null=True, help_text="Share, 0..1.")
-    kappa = serializers.FloatField(allow_null=True, help_text="Cohen's kappa.")
-    se = serializers.FloatField(
-        allow_null=True, help_text="Asymptotic SE (Fleiss, Cohen & Everitt 1969)."
+    n = serializers.IntegerField(help_text="Items rated by at least two annotators.")
+    percent_agreement = serializers.FloatField(
+        allow_null=True, help_text="Share of agreeing rating pairs, 0..1."
     )
-    ci_low = serializers.FloatField(allow_null=True, help_text="95% CI lower bound.")
-    ci_high = serializers.FloatField(allow_null=True, help_text="95% CI upper bound.")
+    kappa_statistic = serializers.ChoiceField(
+        choices=["cohen", "fleiss", "light"],
+        help_text="Cohen's kappa for two annotators; for more, Fleiss' (every item with as "
+        "many ratings) or Light's (mean of pairwise Cohen's kappas).",
+    )
+    kappa = serializers.FloatField(allow_null=True, help_text="The kappa kappa_statistic names.")
+    weighting = serializers.CharField(help_text="nominal, or linear (Cohen 1968) for record_count.")
+    se = serializers.FloatField(allow_null=True, help_text="Standard error of kappa.")
+    se_method = serializers.CharField(allow_null=True)
+    ci_low = serializers.FloatField(allow_null=True, help_text="95% CI lower bound, >= -1.")
+    ci_high = serializers.FloatField(allow_null=True, help_text="95% CI upper bound, <= 1.")
+    ci_method = serializers.CharField(allow_null=True, help_text="How the CI was computed.")
     alpha = serializers.FloatField(allow_null=True, help_text="Krippendorff's alpha, nominal.")
     ac1 = serializers.FloatField(allow_null=True, help_text="Gwet's AC1.")
+    pabak = serializers.FloatField(
+        allow_null=True, help_text="Prevalence- and bias-adjusted kappa (Byrt et al. 1993)."
+    )
+    kappa_max = serializers.FloatField(
+        allow_null=True, help_text="Largest kappa the margins allow (Cohen 1960)."
+    )
+    prevalence_index = serializers.FloatField(allow_null=True, help_text="Byrt et al. 1993.")
+    bias_index = serializers.FloatField(allow_null=True, help_text="Byrt et al. 1993.")
     band = serializers.CharField(allow_null=True, help_text="Landis & Koch band of kappa.")
-    unpaired = serializers.IntegerField(help_text="Labels without a partner (missing values).")
+    unpaired = serializers.IntegerField(
+        required=False, help_text="Labels without a partner (missing values)."
+    )
     undefined = serializers.CharField(
         allow_null=True, help_text="Why a statistic is null, when it is."
     )
+
+
+class AgreementSerializer(serializers.Serializer):
+    record_pairing = serializers.CharField(help_text="How failure records were paired.")
+    unpaired = serializers.ChoiceField(choices=["missing", "disagree"])
+    unpaired_convention = serializers.CharField(help_text="What the unpaired choice means.")
+    rows = AgreementRowSerializer(many=True)
 
 
 class DistributionQuerySerializer(serializers.Serializer):

@@ -16,8 +16,10 @@ from .agreement import build_agreement_report
 from .reports import (
     agreement_tables,
     confusion_cells,
+    display_row,
     kappa_figure,
     parse_agreement_filters,
+    percent_text,
     selected_level,
 )
 from .specs import SpecError
@@ -46,6 +48,7 @@ def _agreement(request, slug, *, breakdowns: bool = True):
         project=project,
         exclude_calibration=filters.exclude_calibration,
         exclude_discussed=filters.exclude_discussed,
+        unpaired=filters.unpaired,
         breakdowns=breakdowns,
     )
     return project, membership, filters, report
@@ -84,7 +87,11 @@ def agreement(request, slug):
     if with_breakdowns and request.htmx:
         return render(request, "analysis/agreement.html#breakdowns", context)
     context.update(
-        rows=report.rows(),
+        rows=[display_row(row) for row in report.rows()],
+        categories=[
+            {**c, "share_text": percent_text(c["disagreement_share"])}
+            for c in (level.categories if level else [])
+        ],
         confusion=confusion_cells(project.slug, dim, level) if dim else [],
         chart=charts.inline_svg(kappa_figure(report), "kappa"),
         chart_base=reverse("analysis-agreement-chart", args=[slug, "svg"])[: -len(".svg")],
@@ -101,7 +108,13 @@ def _breakdowns(tables, *, several_pairs: bool) -> list[dict]:
             "name": name,
             "caption": tables[name][0],
             "header": tables[name][1],
-            "rows": [[exports.cell_text(v) for v in row] for row in tables[name][2]],
+            "rows": [
+                [
+                    percent_text(v) if h == "percent_agreement" else exports.cell_text(v)
+                    for h, v in zip(tables[name][1], row, strict=True)
+                ]
+                for row in tables[name][2]
+            ],
         }
         for name in names
         if name in tables

@@ -14,10 +14,12 @@ The comparison itself (`compare_sides` and its helpers) is plain Python over ids
 import re
 from dataclasses import dataclass
 
+import numpy as np
 from django.db import transaction
 from django.db.models import Count, Max, Min, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from scipy.optimize import linear_sum_assignment
 
 from .models import (
     Annotation,
@@ -67,9 +69,20 @@ def category_chain(category_id: int | None, parents: dict[int, int | None]) -> l
     return chain[::-1]
 
 
+def record_disagreements(first: Record, second: Record) -> int:
+    """How many dimensions two failure records disagree on (a dimension only one of them
+    carries counts as a disagreement)."""
+    return sum(first.get(dim) != second.get(dim) for dim in set(first) | set(second))
+
+
 def align_records(first, second) -> list[tuple[int, int]]:
-    """Pair the failure records of two sides: identical records first, then the rest in
-    order. Returns (index in first, index in second) pairs sorted by the first index."""
+    """Pair the failure records of two sides by content: identical records first (each with
+    the first identical partner still free, in order), then an optimal matching of the rest
+    that minimizes the dimensions on which paired records disagree (the assignment problem,
+    solved by scipy's ``linear_sum_assignment``; among equally good matchings it is
+    deterministic). The records of the longer side left over have no partner. The agreement
+    report pairs records with this same function. Returns (index in first, index in second)
+    pairs sorted by the first index."""
     free = list(range(len(second)))
     pairs: dict[int, int] = {}
     for i, record in enumerate(first):
@@ -77,8 +90,11 @@ def align_records(first, second) -> list[tuple[int, int]]:
         if match is not None:
             pairs[i] = match
             free.remove(match)
-    unpaired = [i for i in range(len(first)) if i not in pairs]
-    pairs.update(zip(unpaired, free, strict=False))
+    rest = [i for i in range(len(first)) if i not in pairs]
+    if rest and free:
+        cost = np.array([[record_disagreements(first[i], second[j]) for j in free] for i in rest])
+        rows, cols = linear_sum_assignment(cost)
+        pairs.update((rest[r], free[c]) for r, c in zip(rows, cols, strict=True))
     return sorted(pairs.items())
 
 

@@ -35,8 +35,12 @@ def agreement_document(project: Project) -> dict:
     """The analysis app's agreement report (per dimension and level), as plain JSON."""
     report = build_agreement_report(project=project)
     return {
-        "method": "analysis.agreement: Cohen's kappa with CI, Krippendorff's alpha, Gwet's "
-        "AC1 and percent agreement per dimension and level over annotator pairs",
+        "method": "analysis.agreement: kappa named per row (Cohen's for two annotators, "
+        "Fleiss' or Light's for more) with SE and 95% CI, Krippendorff's alpha, Gwet's AC1, "
+        "PABAK, kappa_max, prevalence and bias indices and percent agreement per dimension "
+        "and level, scope and number of records; n counts items",
+        "record_pairing": report.record_pairing,
+        "unpaired": report.unpaired_convention,
         "rows": json.loads(json.dumps(report.rows(), default=_plain)),
     }
 

@@ -109,6 +109,17 @@ def test_pure_comparison_pairs_identical_records_whatever_their_order():
     assert [d.kind for d in compare_pair(a, Side(True, ()), parents)] == ["scope"]
 
 
+def test_pure_comparison_matches_different_records_to_minimize_disagreements():
+    # No record is identical; in order they differ on both dimensions twice, swapped only
+    # on dimension 8, once each: the optimal matching (scipy's assignment) pairs them so.
+    parents = {c: None for c in (1, 2, 4, 5, 6, 7)}
+    a = Side(False, ({9: 1, 8: 5}, {9: 2, 8: 6}))
+    b = Side(False, ({9: 2, 8: 7}, {9: 1, 8: 4}))
+    assert adjudication.align_records(a.records, b.records) == [(0, 1), (1, 0)]
+    differences = compare_pair(a, b, parents)
+    assert [(d.dimension_id, d.a, d.b) for d in differences] == [(8, 5, 4), (8, 6, 7)]
+
+
 def test_unanimous_item_settles_without_a_lead(project, cast):
     item = ItemFactory(project=project)
     assert label_both(item, cast) == Item.State.SETTLED

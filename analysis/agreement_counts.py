@@ -1,0 +1,292 @@
+"""What the agreement report counts, and how records are paired: the annotators' own labels
+(AnnotationLabel), never the final ones. See ``analysis.agreement`` for the statistics.
+
+Queries. On PostgreSQL most items are *simple*: every annotation in scope with one record,
+exactly two labels per unit. Their units are counted by one GROUP BY over
+analysis_agreementunit (kept equal to the labels by triggers, see analysis.models), where
+position and content pairing coincide. The other items (a unit with a record past the
+first or without exactly two labels, an annotation out of scope: partial indexes find
+them) are read label by label and paired in Python per item, with the very function
+adjudication uses (``annotate.adjudication.align_records``). Elsewhere (SQLite for ``make
+run``), or with ``portable``, every item takes the Python path. Both give the same rows.
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
+from django.db import connection, transaction
+
+from annotate.adjudication import align_records
+from annotate.models import Annotation, AnnotationLabel
+
+NONE = 0  # the pseudo-category "(none)" of unpaired="disagree"
+IN_SCOPE, OUT_OF_SCOPE = 1, 2
+
+
+def agreement_labels(
+    project, *, exclude_calibration: bool = False, exclude_discussed: bool = False
+):
+    """The annotators' own labels in ``project``, optionally without calibration or
+    discussed items."""
+    labels = AnnotationLabel.objects.filter(item__project=project)
+    if exclude_calibration:
+        labels = labels.filter(item__calibration=False)
+    if exclude_discussed:
+        labels = labels.filter(item__discussed=False)
+    return labels
+
+
+@dataclass
+class Unit:
+    """One unit of one dimension: each rater's category (NONE for "(none)"), and the keys of
+    the breakdowns."""
+
+    item: int
+    values: dict[int, int]
+    batch: str | None = None
+    week: object = None
+    version: int | None = None
+
+
+@dataclass
+class Counts:
+    """What the statistics need. ``simple``: per dimension, rows of PAIR_FIELDS counting
+    units of simple items, each its own item. ``units``: per dimension, the units of the
+    other items (paired in Python). ``unpaired``: labels without a partner per dimension.
+    ``scope`` and ``records``: per item, each annotator's scope and number of records;
+    ``simple_items``: simple items per annotator pair."""
+
+    simple: dict[int, list[tuple]] = field(default_factory=lambda: defaultdict(list))
+    units: dict[int, list[Unit]] = field(default_factory=lambda: defaultdict(list))
+    unpaired: dict[int, int] = field(default_factory=lambda: defaultdict(int))
+    scope: list[dict[int, int]] = field(default_factory=list)
+    records: list[dict[int, int]] = field(default_factory=list)
+    simple_items: dict[tuple, int] = field(default_factory=dict)
+
+
+# --- Pairing items in Python (the portable path, and the PostgreSQL path's other items) ---
+
+
+def _monday(at, zone):
+    if at is None:
+        return None
+    day = at.astimezone(zone).date()
+    return day - timedelta(days=day.weekday())
+
+
+def pair_items(annotations, labels, counts: Counts, *, unpaired: str, breakdowns: bool) -> None:
+    """Pair the records of each item's annotations by content and add the units, the
+    unpaired labels and the scope and record-count ratings to ``counts``.
+
+    ``annotations``: (item, annotation id, annotator, out of scope, created at, codebook
+    version, batch); ``labels``: (item, annotator, record, dimension, category)."""
+    zone = ZoneInfo(connection.timezone_name or "UTC")
+    records: dict[tuple, dict[int, dict[int, int]]] = defaultdict(dict)
+    for item_id, annotator, record, dim, category in labels:
+        records[(item_id, annotator)].setdefault(record, {})[dim] = category
+    by_item: dict[int, list] = defaultdict(list)
+    for row in annotations:
+        by_item[row[0]].append(row)
+    for item_id, rows in by_item.items():
+        rows.sort(key=lambda r: (r[4], r[1]))  # oldest first, as adjudication's sides
+        if len(rows) >= 2:
+            counts.scope.append({r[2]: OUT_OF_SCOPE if r[3] else IN_SCOPE for r in rows})
+        sides = {}
+        for _, _, annotator, out, at, version, batch in rows:
+            given = records.get((item_id, annotator), {})
+            if not out:
+                sides[annotator] = ([given[k] for k in sorted(given)], at, version, batch)
+        if len(sides) >= 2:
+            counts.records.append({a: len(side[0]) for a, side in sides.items()})
+        _item_units(item_id, sides, counts, unpaired=unpaired, zone=zone, breakdowns=breakdowns)
+
+
+def _item_units(item_id, sides: dict, counts: Counts, *, unpaired, zone, breakdowns) -> None:
+    if len(sides) < 2:
+        for recs, *_ in sides.values():
+            for record in recs:
+                for dim in record:
+                    counts.unpaired[dim] += 1
+        return
+    first, *others = list(sides)
+    groups = [{first: i} for i in range(len(sides[first][0]))]
+    for other in others:
+        matched = align_records(sides[first][0], sides[other][0])
+        for i, j in matched:
+            groups[i][other] = j
+        taken = {j for _, j in matched}
+        groups += [{other: j} for j in range(len(sides[other][0])) if j not in taken]
+    for group in groups:
+        dims = {dim for a, r in group.items() for dim in sides[a][0][r]}
+        for dim in dims:
+            values = {a: sides[a][0][r][dim] for a, r in group.items() if dim in sides[a][0][r]}
+            given = list(values)
+            if unpaired == "disagree":
+                values = {a: values.get(a, NONE) for a in sides}
+            if len(values) < 2:
+                counts.unpaired[dim] += len(values)
+                continue
+            unit = Unit(item=item_id, values=values)
+            if breakdowns:
+                unit.batch = sides[first][3]
+                unit.week = _monday(max(sides[a][1] for a in given), zone)
+                unit.version = max(sides[a][2] for a in given)
+            counts.units[dim].append(unit)
+
+
+def _python_items(project, filters, counts, *, unpaired, breakdowns, item_ids=None) -> None:
+    """Every item of the project (or ``item_ids`` only) through ``pair_items``: two
+    queries."""
+    annotations = Annotation.objects.filter(item__project=project)
+    labels = agreement_labels(project, **filters)
+    if filters.get("exclude_calibration"):
+        annotations = annotations.filter(item__calibration=False)
+    if filters.get("exclude_discussed"):
+        annotations = annotations.filter(item__discussed=False)
+    if item_ids is not None:
+        annotations = annotations.filter(item_id__in=item_ids)
+        labels = labels.filter(item_id__in=item_ids)
+    pair_items(
+        annotations.values_list("item_id", "id", "annotator_id", "out_of_scope", "created_at",
+                                "codebook_version", "item__batch").order_by(),
+        labels.values_list("item_id", "annotator_id", "record", "dimension_id",
+                           "category_id").order_by(),
+        counts, unpaired=unpaired, breakdowns=breakdowns,
+    )  # fmt: skip
+
+
+# --- PostgreSQL path: simple items from analysis_agreementunit ----------------------------
+
+# Items that are not simple: a unit with a record past the first or without exactly two
+# labels (the partial index analysis_unit_not_simple), or an annotation out of scope (the
+# partial index analysis_annotation_out_of_scope).
+OTHER_ITEMS_SQL = """
+SELECT item_id FROM analysis_agreementunit
+WHERE dimension_id = ANY(%(dims)s) AND (record > 0 OR m <> 2){where}
+UNION
+SELECT a.item_id FROM annotate_annotation a JOIN annotate_item i ON i.id = a.item_id
+WHERE a.out_of_scope AND i.project_id = %(project)s{item_where}
+"""
+# Units of simple items: a unit's labels packed as annotator id << 32 | category id, so lo
+# and hi are the first and the second annotator's labels (ids stay below 2**31).
+UNIT_SQL = """
+SELECT dimension_id, lo, hi{outer}, count(*) FROM analysis_agreementunit
+WHERE dimension_id = ANY(%(dims)s) AND m = 2 AND record = 0{where}{not_other}
+GROUP BY 1, 2, 3{group}
+"""
+UNIT_BREAKDOWN = ", batch, (date_trunc('week', at AT TIME ZONE %(tz)s))::date, version"
+LOW_32 = (1 << 32) - 1
+
+# Units stored but not what the labels say, or what the labels say but not stored.
+UNITS_OUT_OF_SYNC_SQL = """
+WITH cur AS (SELECT u.* FROM analysis_agreementunit u{scope_units}),
+    src AS (SELECT * FROM analysis_unit_source{scope_source})
+SELECT count(*) FROM cur FULL JOIN src USING (dimension_id, item_id, record)
+WHERE (cur.m, cur.lo, cur.hi, cur.calibration, cur.discussed, cur.batch, cur.version, cur.at)
+    IS DISTINCT FROM
+    (src.m, src.lo, src.hi, src.calibration, src.discussed, src.batch, src.version, src.at)
+"""
+
+
+def _require_postgresql():
+    if connection.vendor != "postgresql":
+        raise RuntimeError("Agreement units are kept on PostgreSQL only.")
+
+
+def units_out_of_sync(project=None) -> int:
+    """How many units in analysis_agreementunit differ from what the labels say (0 when the
+    triggers did their job), for one project or all. PostgreSQL only."""
+    _require_postgresql()
+    sql = UNITS_OUT_OF_SYNC_SQL.format(
+        scope_units=" JOIN annotate_item i ON i.id = u.item_id AND i.project_id = %(project)s"
+        if project
+        else "",
+        scope_source=" WHERE project_id = %(project)s" if project else "",
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, {"project": getattr(project, "pk", None)})
+        return cursor.fetchone()[0]
+
+
+def rebuild_units(project=None) -> int:
+    """Recompute the units of one project (or all) from the labels: after a bulk load with
+    triggers off (``session_replication_role = replica``). Returns the units written.
+    Takes no row locks: run it when nobody is labeling. PostgreSQL only."""
+    _require_postgresql()
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SELECT analysis_rebuild_units(%s)", [getattr(project, "pk", None)])
+        return cursor.fetchone()[0]
+
+
+def _item_filters(filters: dict, prefix: str = "") -> str:
+    where = ""
+    if filters.get("exclude_calibration"):
+        where += f" AND NOT {prefix}calibration"
+    if filters.get("exclude_discussed"):
+        where += f" AND NOT {prefix}discussed"
+    return where
+
+
+def _counts_sql(project, dimension_ids, filters, *, unpaired, breakdowns) -> Counts:
+    where = _item_filters(filters)
+    params = {"dims": list(dimension_ids), "project": project.pk, "tz": connection.timezone_name}
+    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
+        # SET LOCAL, so for this transaction only: the hash table of every unit gets the
+        # memory it needs instead of spilling to disk, and JIT compilation, which costs
+        # more than it saves on this plan, is skipped.
+        cursor.execute(
+            "SELECT set_config('work_mem', '512MB', true), set_config('jit', 'off', true)"
+        )
+        cursor.execute(
+            OTHER_ITEMS_SQL.format(where=where, item_where=_item_filters(filters, "i.")), params
+        )
+        params["other"] = [row[0] for row in cursor.fetchall()]
+        sql = UNIT_SQL.format(
+            outer=UNIT_BREAKDOWN if breakdowns else "",
+            where=where,
+            # PostgreSQL 14+ hashes the array, so this costs little per unit.
+            not_other=" AND NOT (item_id = ANY(%(other)s))" if params["other"] else "",
+            group=", 4, 5, 6" if breakdowns else "",
+        )
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    counts = Counts()
+    for row in rows:
+        dim, lo, hi, n = row[0], row[1], row[2], row[-1]
+        keys = row[3:6] if breakdowns else (None, None, None)
+        counts.simple[dim].append((lo >> 32, hi >> 32, lo & LOW_32, hi & LOW_32, *keys, n))
+    per_pair: dict[tuple, dict[int, int]] = defaultdict(lambda: defaultdict(int))
+    for dim, rows_of_dim in counts.simple.items():
+        for a, b, *_, n in rows_of_dim:
+            per_pair[(a, b)][dim] += n
+    # Each simple item has one unit per dimension its annotators labeled, so the dimension
+    # with the most units holds all of a pair's items when some dimension is labeled on
+    # every record (any required one).
+    counts.simple_items = {pair: max(by_dim.values()) for pair, by_dim in per_pair.items()}
+    if params["other"]:
+        _python_items(project, filters, counts, unpaired=unpaired, breakdowns=breakdowns,
+                      item_ids=params["other"])  # fmt: skip
+    return counts
+
+
+def count_agreement(
+    project,
+    trees,
+    *,
+    exclude_calibration=False,
+    exclude_discussed=False,
+    unpaired="missing",
+    breakdowns=True,
+    portable=False,
+) -> Counts:
+    """The counts behind the report: simple items by SQL and the rest paired in Python on
+    PostgreSQL; every item in Python elsewhere (or when ``portable``)."""
+    filters = {"exclude_calibration": exclude_calibration, "exclude_discussed": exclude_discussed}
+    if connection.vendor == "postgresql" and not portable:
+        dims = [tree.dimension.pk for tree in trees.values()]
+        return _counts_sql(project, dims, filters, unpaired=unpaired, breakdowns=breakdowns)
+    counts = Counts()
+    _python_items(project, filters, counts, unpaired=unpaired, breakdowns=breakdowns)
+    return counts
