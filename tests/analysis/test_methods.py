@@ -349,4 +349,5 @@ def test_methods_queries_do_not_grow_with_the_project(built, cast, labels):
     with CaptureQueriesContext(connection) as large:
         facts = methods_facts(built)
     assert facts["coding"]["double_coded"] == 25
-    assert len(large.captured_queries) == len(small.captured_queries) < 40
+    # The agreement report it reads takes most of these; the bound catches a per-item loop.
+    assert len(large.captured_queries) == len(small.captured_queries) < 50
