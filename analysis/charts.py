@@ -27,6 +27,9 @@ STYLE = {
     "axes.spines.right": False,
     "svg.fonttype": "none",  # text stays text: searchable, editable, small
     "pdf.fonttype": 42,  # TrueType in PDFs, as publishers ask
+    # Names come from users and GitHub: a `$…$` in one is text, never mathtext (which
+    # drops the dollars, and raises on input such as `$\\frac{$`).
+    "text.parse_math": False,
 }
 PALETTE = colormaps["tab20"]
 WIDTH = 6.5  # inches: a journal's text width
