@@ -39,6 +39,8 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
+from .csv_cells import guard, unguard
+
 FORMATS = ("olf", "jsonl", "csv")
 FILE_SUFFIXES = {"olf": (".json",), "jsonl": (".jsonl", ".ndjson"), "csv": (".csv",)}
 # The study's whole dataset is 350 kB; anything far bigger is a mistake, refused unread.
@@ -228,7 +230,8 @@ def _read_csv(text: str, name: str) -> list[dict]:
     for index, row in enumerate(reader, start=1):
         if None in row:
             raise DatasetError("more cells than header columns", file=name, record=index)
-        objects.append({k: v for k, v in row.items() if v is not None})
+        # Exports guard formula-like text with a quote (csv_cells); take exactly that off.
+        objects.append({k: unguard(v) for k, v in row.items() if v is not None})
     return objects
 
 
@@ -328,7 +331,7 @@ def _csv_cell(value):
         return ""
     if value is True or value is False:
         return "true" if value else "false"
-    return value
+    return guard(value)
 
 
 def write_rows(rows: Iterable[dict], fmt: str, fields: list[str]) -> Iterator[str]:
