@@ -16,3 +16,11 @@ def error_page(request, message: str, *, hint: str = "", status: int = 400, **co
 def error_text(message: str, *, status: int = 400) -> HttpResponse:
     """A plain-text error for a download URL."""
     return HttpResponse(f"{message}\n", content_type="text/plain; charset=utf-8", status=status)
+
+
+def with_project_images(response, project):
+    """Let the page load the external images its project allows (Markdown renders them as
+    <img> only then): the Content-Security-Policy's img-src gains https:."""
+    if project is not None and project.allow_external_images:
+        response._csp_update = {"img-src": ["https:"]}
+    return response

@@ -10,6 +10,7 @@ from .access import OWNERS, get_project_for_user, user_projects
 from .forms import AddMemberForm, ProjectSettingsForm, RoleForm
 from .models import Item, Role
 from .queries import category_tree, progress_by_project
+from .responses import with_project_images
 
 
 @login_required
@@ -35,7 +36,7 @@ def project_detail(request, slug):
             project.memberships.values_list("role").annotate(n=Count("id")).order_by()
         ),
     }
-    return render(request, "annotate/project_detail.html", context)
+    return with_project_images(render(request, "annotate/project_detail.html", context), project)
 
 
 @login_required
@@ -104,4 +105,4 @@ def codebook(request, slug):
         "dimensions": category_tree(project),
         "item_count": Item.objects.filter(project=project).count(),
     }
-    return render(request, "annotate/codebook.html", context)
+    return with_project_images(render(request, "annotate/codebook.html", context), project)
