@@ -226,6 +226,7 @@ def _read_csv(text: str, name: str) -> list[dict]:
     reader = csv.DictReader(io.StringIO(text, newline=""))
     if not reader.fieldnames:
         raise DatasetError("the CSV file has no header line", file=name)
+    reader.fieldnames = [unguard(column) for column in reader.fieldnames]
     objects = []
     for index, row in enumerate(reader, start=1):
         if None in row:
@@ -319,7 +320,7 @@ class _Line:
 def write_csv(rows: Iterable[dict], fields: list[str]) -> Iterator[str]:
     sink = _Line()
     writer = csv.writer(sink)
-    writer.writerow(fields)
+    writer.writerow([guard(name) for name in fields])  # a dimension key may start with '-'
     yield sink.value
     for row in rows:
         writer.writerow([_csv_cell(row.get(name)) for name in fields])

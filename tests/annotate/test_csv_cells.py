@@ -136,3 +136,11 @@ def test_dataset_csv_guards_formulas_and_imports_back_to_the_same_labels(project
     assert sorted(
         Item.objects.filter(project=other).values_list("metadata", flat=True), key=str
     ) == sorted(Item.objects.filter(project=project).values_list("metadata", flat=True), key=str)
+
+
+def test_a_header_from_a_dimension_key_is_guarded_and_read_back():
+    from annotate.dataset_io import _read_csv, write_csv
+
+    text = "".join(write_csv([{"link": "x", "-RISK": "=1"}], ["link", "-RISK"]))
+    assert text.splitlines()[0] == "link,'-RISK"
+    assert _read_csv(text, "t.csv") == [{"link": "x", "-RISK": "=1"}]
