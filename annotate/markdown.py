@@ -208,7 +208,7 @@ def render_steps(text: str) -> int:
 # the first '>' outside quotes.
 _IMG = re.compile(r'<img((?:\s+[^\s=>"]+(?:="[^"]*")?)*)\s*/?>')
 _ATTR = re.compile(r'([^\s=>"]+)(?:="([^"]*)")?')
-_LOADABLE = re.compile(r"https?://[^/]", re.I)
+_LOADABLE = re.compile(r"https://[^/]", re.I)
 
 
 def _image_as_link(match: re.Match, external_images: bool) -> str:

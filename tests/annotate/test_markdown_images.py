@@ -38,11 +38,13 @@ def test_a_project_that_allows_them_shows_external_images(text):
         '<img src="data:image/svg+xml,<svg onload=alert(1)>" alt="inline">',
         "![relative](//tracker.example/p.gif)",
         "![relative](/static/x.png)",
+        "![plain http](http://tracker.example/p.gif)",
         '<img src="javascript:alert(1)" alt="inline">',
     ],
 )
 @pytest.mark.parametrize("allowed", [False, True])
 def test_data_uris_and_non_https_sources_never_load(text, allowed):
+    """Only https images may load (the policy's img-src gains https: alone)."""
     html = render_markdown(text, external_images=allowed)
     assert "<img" not in html.lower()
     assert "data:" not in html and "javascript:" not in html
