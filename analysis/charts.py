@@ -27,6 +27,9 @@ STYLE = {
     "axes.spines.right": False,
     "svg.fonttype": "none",  # text stays text: searchable, editable, small
     "pdf.fonttype": 42,  # TrueType in PDFs, as publishers ask
+    # Names come from users and GitHub: a `$…$` in one is text, never mathtext (which
+    # drops the dollars, and raises on input such as `$\\frac{$`).
+    "text.parse_math": False,
 }
 PALETTE = colormaps["tab20"]
 WIDTH = 6.5  # inches: a journal's text width
@@ -227,6 +230,7 @@ def render(fig: Figure, fmt: str) -> bytes:
 
 
 _PROLOG = re.compile(r"^.*?(?=<svg)", re.S)
+_SVG_STYLE = re.compile(r"<style[^>]*>.*?</style>", re.S)
 
 
 def inline_svg(fig: Figure, salt: str) -> str:
@@ -236,6 +240,9 @@ def inline_svg(fig: Figure, salt: str) -> str:
     with matplotlib.rc_context({**STYLE, "svg.hashsalt": salt}):
         fig.savefig(buffer, format="svg", metadata={"Date": None})
     text = _PROLOG.sub("", buffer.getvalue(), count=1)
+    # The page's Content-Security-Policy allows no <style> elements; static/css/analysis.css
+    # holds this one's rule (scoped to charts instead of the whole page).
+    text = _SVG_STYLE.sub("", text, count=1)
     # ids that matplotlib does not hash (figure, axes, patches) get the salt as a prefix.
     text = re.sub(r'id="([^"]+)"', lambda m: f'id="{salt}-{m.group(1)}"', text)
     text = re.sub(r"url\(#([^)]+)\)", lambda m: f"url(#{salt}-{m.group(1)})", text)

@@ -4,6 +4,8 @@ import csv
 import io
 import math
 
+from annotate.csv_cells import guard
+
 _LATEX = {
     "\\": r"\textbackslash{}",
     "&": r"\&",
@@ -29,11 +31,12 @@ def cell_text(value, digits: int = 4) -> str:
 
 
 def to_csv(header: list[str], rows: list[list]) -> str:
+    """The table as CSV; text cells a spreadsheet would run as formulas are guarded."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(header)
+    writer.writerow([guard(h) for h in header])
     for row in rows:
-        writer.writerow([cell_text(v, 6) for v in row])
+        writer.writerow([guard(cell_text(v, 6)) for v in row])
     return buffer.getvalue()
 
 

@@ -3,12 +3,13 @@
 from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpResponse, HttpResponseBadRequest
+from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.text import slugify
 
-from annotate.access import MANAGERS, get_project_for_user
+from annotate.access import ALL_ROLES, MANAGERS, get_project_for_user
+from annotate.responses import error_page, error_text
 from mining.models import Repository
 
 from . import charts, dashboard, exports
@@ -54,6 +55,13 @@ def _agreement(request, slug, *, breakdowns: bool = True):
     return project, membership, filters, report
 
 
+def _bad_page(request, slug, error, roles=ALL_ROLES):
+    """A bad query parameter: the page's 400 inside the project's layout (membership was
+    checked before the parameters were read, so the lookup cannot fail here)."""
+    project, membership = get_project_for_user(request.user, slug, roles=roles)
+    return error_page(request, str(error), project=project, membership=membership)
+
+
 @login_required
 def agreement(request, slug):
     """The agreement page. The breakdowns (by pair, batch, week and codebook version) cost
@@ -64,7 +72,7 @@ def agreement(request, slug):
     try:
         project, membership, filters, report = _agreement(request, slug, breakdowns=with_breakdowns)
     except SpecError as error:
-        return HttpResponseBadRequest(str(error))
+        return _bad_page(request, slug, error, roles=MANAGERS)
     dim, level = selected_level(report, filters)
     tables = agreement_tables(report, filters)
     context = {
@@ -127,7 +135,7 @@ def agreement_table(request, slug, name, fmt):
         # The breakdown tables need the breakdowns; the summary and per-level ones do not.
         project, _, filters, report = _agreement(request, slug, breakdowns=name in BREAKDOWN_TABLES)
     except SpecError as error:
-        return HttpResponseBadRequest(str(error))
+        return error_text(str(error))
     tables = agreement_tables(report, filters)
     if name not in tables:
         raise Http404("No such table.")
@@ -140,7 +148,7 @@ def agreement_chart(request, slug, fmt):
     try:
         project, _, _, report = _agreement(request, slug, breakdowns=False)
     except SpecError as error:
-        return HttpResponseBadRequest(str(error))
+        return error_text(str(error))
     content = charts.render(kappa_figure(report), fmt)
     return _download(content, charts.FORMATS[fmt], f"{project.slug}-kappa.{fmt}")
 
@@ -158,7 +166,7 @@ def distributions(request, slug):
     try:
         project, membership, filters, panel = _panel(request, slug)
     except SpecError as error:
-        return HttpResponseBadRequest(str(error))
+        return _bad_page(request, slug, error)
     figures = [
         (kind, charts.inline_svg(dashboard.panel_figure(panel, kind), f"{panel.name}-{kind}"))
         for kind in panel.chart_kinds
@@ -226,7 +234,7 @@ def distribution_chart(request, slug, view, kind, fmt):
     try:
         project, _, _, panel = _panel(request, slug, view=view)
     except SpecError as error:
-        return HttpResponseBadRequest(str(error))
+        return error_text(str(error))
     content = charts.render(dashboard.panel_figure(panel, kind), fmt)
     return _download(content, charts.FORMATS[fmt], f"{project.slug}-{view}-{kind}.{fmt}")
 
@@ -239,7 +247,7 @@ def distribution_table(request, slug, name, fmt):
     try:
         project, _, _, panel = _panel(request, slug, view=view)
     except SpecError as error:
-        return HttpResponseBadRequest(str(error))
+        return error_text(str(error))
     tables = dashboard.panel_tables(panel)
     if name not in tables:
         raise Http404("No such table.")

@@ -39,6 +39,8 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
+from .csv_cells import guard, unguard
+
 FORMATS = ("olf", "jsonl", "csv")
 FILE_SUFFIXES = {"olf": (".json",), "jsonl": (".jsonl", ".ndjson"), "csv": (".csv",)}
 # The study's whole dataset is 350 kB; anything far bigger is a mistake, refused unread.
@@ -224,11 +226,13 @@ def _read_csv(text: str, name: str) -> list[dict]:
     reader = csv.DictReader(io.StringIO(text, newline=""))
     if not reader.fieldnames:
         raise DatasetError("the CSV file has no header line", file=name)
+    reader.fieldnames = [unguard(column) for column in reader.fieldnames]
     objects = []
     for index, row in enumerate(reader, start=1):
         if None in row:
             raise DatasetError("more cells than header columns", file=name, record=index)
-        objects.append({k: v for k, v in row.items() if v is not None})
+        # Exports guard formula-like text with a quote (csv_cells); take exactly that off.
+        objects.append({k: unguard(v) for k, v in row.items() if v is not None})
     return objects
 
 
@@ -316,7 +320,7 @@ class _Line:
 def write_csv(rows: Iterable[dict], fields: list[str]) -> Iterator[str]:
     sink = _Line()
     writer = csv.writer(sink)
-    writer.writerow(fields)
+    writer.writerow([guard(name) for name in fields])  # a dimension key may start with '-'
     yield sink.value
     for row in rows:
         writer.writerow([_csv_cell(row.get(name)) for name in fields])
@@ -328,7 +332,7 @@ def _csv_cell(value):
         return ""
     if value is True or value is False:
         return "true" if value else "false"
-    return value
+    return guard(value)
 
 
 def write_rows(rows: Iterable[dict], fmt: str, fields: list[str]) -> Iterator[str]:

@@ -14,6 +14,7 @@ class ProjectSettingsForm(forms.ModelForm):
             "overlap",
             "assignment_timeout_minutes",
             "hide_annotator_names",
+            "allow_external_images",
         ]
         widgets = {
             "description": forms.Textarea(attrs={"rows": 2}),

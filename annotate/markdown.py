@@ -10,6 +10,7 @@ the text is shown escaped, as preformatted plain text. Nesting is capped by mark
 
 import hashlib
 import html
+import re
 import threading
 from collections import Counter, OrderedDict
 
@@ -169,18 +170,23 @@ _cache: OrderedDict[bytes, str] = OrderedDict()
 _cache_lock = threading.Lock()
 
 
-def render_markdown(text: str | None) -> str:
+def render_markdown(text: str | None, *, external_images: bool = False) -> str:
     """Markdown to safe HTML, at most STEP_BUDGET parser steps (beyond it: escaped plain
-    text, with a notice). Text past GitHub's limit is cut, with a notice. Cached."""
+    text, with a notice). Text past GitHub's limit is cut, with a notice. Cached.
+
+    Images become links (their text and URL) so that an issue cannot plant a tracking
+    pixel, unless `external_images` (the project's choice) lets http(s) images load;
+    data: and other sources never load."""
     if not text:
         return ""
-    key = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+    flag = b"\x01" if external_images else b"\x00"
+    key = hashlib.blake2b(text.encode("utf-8", "surrogatepass") + flag, digest_size=16).digest()
     with _cache_lock:
         if key in _cache:
             _cache.move_to_end(key)
             stats["cached"] += 1
             return _cache[key]
-    result = _render(text)
+    result = _render(text, external_images)
     with _cache_lock:
         _cache[key] = result
         while len(_cache) > CACHE_SIZE:
@@ -198,7 +204,27 @@ def render_steps(text: str) -> int:
     return env["steps"]
 
 
-def _render(text: str) -> str:
+# nh3 serialises every attribute value double-quoted, with '"' escaped, so a tag ends at
+# the first '>' outside quotes.
+_IMG = re.compile(r'<img((?:\s+[^\s=>"]+(?:="[^"]*")?)*)\s*/?>')
+_ATTR = re.compile(r'([^\s=>"]+)(?:="([^"]*)")?')
+_LOADABLE = re.compile(r"https://[^/]", re.I)
+
+
+def _image_as_link(match: re.Match, external_images: bool) -> str:
+    attrs = {name: html.unescape(value) for name, value in _ATTR.findall(match.group(1))}
+    src, alt = attrs.get("src", ""), attrs.get("alt", "") or "image"
+    if _LOADABLE.match(src):
+        if external_images:
+            return match.group(0)
+        return (
+            f'<a class="image-link" href="{html.escape(src)}" rel="nofollow noopener noreferrer">'
+            f"{html.escape(alt)} (image: {html.escape(src)})</a>"
+        )
+    return f'<span class="image-link">{html.escape(alt)} (image not shown)</span>'
+
+
+def _render(text: str, external_images: bool = False) -> str:
     notice = ""
     if len(text) > MAX_SOURCE_CHARS:
         text, notice = text[:MAX_SOURCE_CHARS], CUT_NOTICE
@@ -215,4 +241,5 @@ def _render(text: str) -> str:
         url_schemes={"http", "https", "mailto"},
         link_rel="nofollow noopener noreferrer",
     )
+    clean = _IMG.sub(lambda m: _image_as_link(m, external_images), clean)
     return clean + notice

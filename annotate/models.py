@@ -37,6 +37,11 @@ class Project(models.Model):
     assignment_timeout_minutes = models.PositiveIntegerField(
         default=120, help_text="An unsubmitted assignment returns to the pool after this long."
     )
+    allow_external_images = models.BooleanField(
+        default=False,
+        help_text="Load images that issues link from other sites. Off: they are shown as "
+        "links, so an issue cannot track who reads it.",
+    )
     # How the labeling pool was drawn (filters, seed, size), kept to reproduce it.
     sample_definition = models.JSONField(default=dict, blank=True)
     # The project's own GitHub token, Fernet-encrypted (annotate.sealing); write-only.

@@ -27,6 +27,7 @@ from .forms import (
 )
 from .models import Item, Role
 from .queries import category_tree, progress_by_project
+from .responses import with_project_images
 
 
 @login_required
@@ -69,7 +70,7 @@ def project_detail(request, slug):
             project.memberships.values_list("role").annotate(n=Count("id")).order_by()
         ),
     }
-    return render(request, "annotate/project_detail.html", context)
+    return with_project_images(render(request, "annotate/project_detail.html", context), project)
 
 
 @login_required
@@ -204,4 +205,4 @@ def codebook(request, slug):
         "dimensions": category_tree(project),
         "item_count": Item.objects.filter(project=project).count(),
     }
-    return render(request, "annotate/codebook.html", context)
+    return with_project_images(render(request, "annotate/codebook.html", context), project)

@@ -13,6 +13,7 @@ from . import adjudication, codebook
 from .access import MANAGERS, get_item_for_user, get_project_for_user
 from .models import Annotation, AuditEvent, Category, CodebookChange, FinalLabel, Item, Role
 from .queries import category_tree
+from .responses import with_project_images
 from .services import ServiceError
 
 QUEUE_PAGE_SIZE = 200
@@ -145,7 +146,7 @@ def conflict_detail(request, slug, item_id):
     project, membership = get_project_for_user(request.user, slug, roles=MANAGERS)
     item = get_item_for_user(request.user, project, item_id, roles=MANAGERS)
     context = _conflict_context(request, project, membership, item)
-    return render(request, "annotate/conflict_detail.html", context)
+    return with_project_images(render(request, "annotate/conflict_detail.html", context), project)
 
 
 @login_required
@@ -172,7 +173,9 @@ def conflict_decide(request, slug, item_id):
     except ServiceError as error:
         context = _conflict_context(request, project, membership, item, posted=posted)
         context["error"] = str(error)
-        return render(request, "annotate/conflict_detail.html", context, status=400)
+        return with_project_images(
+            render(request, "annotate/conflict_detail.html", context, status=400), project
+        )
     messages.success(request, f"Settled {item.issue}.")
     following = adjudication.conflict_queue(project).first()
     if following is not None:
@@ -281,7 +284,9 @@ def item_discussion(request, slug, item_id):
         "comments": item.issue.comments.all(),
         "table": table,
     }
-    return render(request, "annotate/conflict_discussion.html", context)
+    return with_project_images(
+        render(request, "annotate/conflict_discussion.html", context), project
+    )
 
 
 @login_required

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 from . import labeling
 from .access import get_item_for_user, get_project_for_user
 from .models import Assignment, Item
+from .responses import with_project_images
 
 CONFIDENCE_CHOICES = [(1, "1 guess"), (2, "2"), (3, "3"), (4, "4"), (5, "5 certain")]
 
@@ -76,6 +77,7 @@ def _workspace_context(request, project, membership, item, error="", submitted=N
 def _render_workspace(request, context, status=200):
     template = "annotate/label.html#workspace" if request.htmx else "annotate/label.html"
     response = render(request, template, context, status=status)
+    with_project_images(response, context["project"])
     if request.htmx and context["item"] is not None:
         response["HX-Push-Url"] = reverse(
             "label-item", args=[context["project"].slug, context["item"].pk]

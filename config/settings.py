@@ -7,6 +7,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF, UNSAFE_INLINE
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 RUN_DIR = Path(os.environ.get("FAULTLINE_RUN_DIR", BASE_DIR / ".run"))
@@ -65,6 +66,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     # A page whose database connection is lost answers the 503 page instead of a 500.
     "config.middleware.DatabaseUnavailableMiddleware",
@@ -250,7 +252,8 @@ SPECTACULAR_SETTINGS = {
 # Production hardening: on when DEBUG is off, the app sits behind a TLS proxy.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SESSION_COOKIE_HTTPONLY = True
-CSRF_COOKIE_HTTPONLY = False  # htmx reads the token from the page, not the cookie
+# No script reads the CSRF cookie: htmx sends the token base.html puts in hx-headers.
+CSRF_COOKIE_HTTPONLY = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 if not DEBUG:
@@ -261,6 +264,30 @@ if not DEBUG:
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
     SECURE_REFERRER_POLICY = "same-origin"
+
+# Content-Security-Policy (django-csp) on every response. Scripts only from our own static
+# files: no inline script, event-handler attribute or eval anywhere (htmx's allowEval is off
+# in base.html). Style sheets only from our files too; style *attributes* are allowed
+# because matplotlib's inline SVG charts and the progress bars are drawn with them (CSS in
+# an attribute cannot run script, and img-src still bounds what it could load). Images from
+# ourselves and data: URIs, which the inline heatmaps embed (rendered Markdown never emits
+# data: images; external images, when a project allows them, are added per response).
+# Nothing may frame a page, plug-ins are off, and <base> cannot re-point relative URLs.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "style-src-attr": [UNSAFE_INLINE],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],
+    }
+}
 
 LOGGING = {
     "version": 1,

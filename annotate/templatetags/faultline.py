@@ -7,6 +7,9 @@ register = template.Library()
 
 
 @register.filter
-def markdown(text):
-    """Render untrusted Markdown (GitHub text, notes) as sanitized HTML."""
-    return mark_safe(render_markdown(text))  # noqa: S308 - sanitized by nh3 in render_markdown
+def markdown(text, project=None):
+    """Render untrusted Markdown (GitHub text, notes) as sanitized HTML; external images
+    load only where `project` allows them (``{{ body|markdown:project }}``)."""
+    external = bool(getattr(project, "allow_external_images", False))
+    html = render_markdown(text, external_images=external)
+    return mark_safe(html)  # noqa: S308 - sanitized by nh3 in render_markdown

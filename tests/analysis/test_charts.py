@@ -63,3 +63,32 @@ def test_empty_data_gives_a_message_not_an_error():
     assert b"No defined kappa yet." in charts.render(
         charts.kappa_forest(["a"], [None], [None], [None]), "svg"
     )
+
+
+DOLLARS = ["$x$", "$\\frac{", "$\\frac{$", "a$b$c"]
+
+
+@pytest.mark.parametrize("fmt", sorted(charts.FORMATS))
+def test_dollar_signs_are_drawn_literally_not_as_mathtext(fmt):
+    """`$…$` in a name is text, never matplotlib mathtext: `$\\frac{$` used to raise (a 500
+    for every member) and `$x$` to lose its dollars (issue #12)."""
+    counts = [[3, 1, 0, 2], [0, 5, 1, 1], [2, 2, 2, 2], [1, 0, 0, 4]]
+    r = [[1.0, 0.5, None, 0.1], [0.5, 1.0, 0.2, 0.3], [None, 0.2, 1.0, 0.4], [0.1, 0.3, 0.4, 1.0]]
+    figures = {
+        "bars": charts.bars(DOLLARS, [5, 3, 2, 1], title="$t$", xlabel="$u$"),
+        "treemap": charts.treemap([(DOLLARS[0], 6, [(d, 2) for d in DOLLARS[1:]])]),
+        "heatmap": charts.heatmap(DOLLARS, DOLLARS, counts),
+        "percent_bars": charts.percent_bars(DOLLARS, DOLLARS, counts),
+        "correlation": charts.correlation(DOLLARS, r),
+        "kappa_forest": charts.kappa_forest(DOLLARS, [0.4] * 4, [0.2] * 4, [0.6] * 4),
+    }
+    for name, figure in figures.items():
+        data = charts.render(figure, fmt)
+        assert data, name
+        if fmt == "svg":
+            texts = "".join(ET.fromstring(data).itertext())
+            shown = DOLLARS[:1] if name == "treemap" else DOLLARS
+            for label in shown:
+                assert label in texts, (name, label)
+    svg = charts.inline_svg(figures["bars"], "dollars")
+    assert all(label in svg for label in DOLLARS)

@@ -179,3 +179,40 @@ def test_distributions_page_views_charts_and_tables(project, cast, study_mix, cl
         assert needle in response.content[:3000], path
     assert client.get(base, {"rows": "bogus", "view": "explore"}).status_code == 200
     assert client.get(base, {"view": "nope"}).status_code == 400
+
+
+def test_dollar_names_in_category_group_and_model_do_not_break_the_page(project, cast, client_for):
+    """Category, group and model names with `$…$` (matplotlib mathtext) render literally in
+    every view, chart and format instead of turning the page into a 500 (issue #12)."""
+    from annotate.models import Category
+    from mining.models import Repository
+
+    symptom = project.dimensions.get(key="symptom")
+    names = ["$x$", "$\\frac{", "$\\frac{$", "a$b$c"]
+    for name in names:
+        Category.objects.create(dimension=symptom, name=name, path=name, depth=1, order=90)
+    records = [
+        {
+            "link": f"https://github.com/owner{i}/repo/issues/{i + 1}", "status": "closed",
+            "SYMPTOM": name, "ROOT CAUSE": CAUSE, "STAGE": "Inference", "model": name,
+            "architecture": "Dense",
+        }
+        for i, name in enumerate(names * 2)
+    ]  # fmt: skip
+    bulk_final_records(project, records)
+    for i, name in enumerate(names):
+        Repository.objects.filter(owner__in=[f"owner{i}", f"owner{i + 4}"]).update(group=name)
+    client = client_for(cast["annotator_a"])
+    base = f"/projects/{project.slug}/distributions/"
+    from analysis import charts, dashboard
+
+    for view, (_, _, kinds) in dashboard.VIEWS.items():
+        params = {"view": view, "group": "$\\frac{"} if view == "rq6" else {"view": view}
+        page = client.get(base, params)
+        assert page.status_code == 200, view
+        for kind in kinds:
+            for fmt in charts.FORMATS:
+                response = client.get(f"{base}charts/{view}/{kind}.{fmt}", params)
+                assert response.status_code == 200, (view, kind, fmt)
+    rq1 = client.get(base, {"view": "rq1"}).content.decode()
+    assert all(name in rq1 for name in names)

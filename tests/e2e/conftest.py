@@ -37,20 +37,42 @@ def browser():
         browser.close()
 
 
+# Every Content-Security-Policy violation a document reports, handed to the test.
+REPORT_VIOLATIONS = """
+document.addEventListener("securitypolicyviolation", (e) => {
+  window.__cspViolation(`${e.effectiveDirective} blocked ${e.blockedURI || "inline"} ` +
+    `at ${e.sourceFile || document.location.href}:${e.lineNumber}`);
+});
+"""
+
+
 @pytest.fixture
 def page(browser):
     context = browser.new_context(viewport={"width": 1366, "height": 850})
     page = context.new_page()
     # Any dialog (alert/confirm/prompt) is recorded: an XSS payload that runs shows up here.
     page.dialogs = []
+    # Content-Security-Policy violations, from the DOM event and from the console (issue
+    # #12): a page or htmx swap that needs inline script or style breaks under the policy.
+    page.csp_violations = []
 
     def on_dialog(dialog):
         page.dialogs.append(dialog.message)
         dialog.dismiss()
 
+    def on_console(message):
+        if "Content Security Policy" in message.text:
+            page.csp_violations.append(message.text)
+
     page.on("dialog", on_dialog)
+    page.on("console", on_console)
+    context.expose_function("__cspViolation", lambda text: page.csp_violations.append(text))
+    context.add_init_script(REPORT_VIOLATIONS)
     yield page
+    violations = list(page.csp_violations)
     context.close()
+    if not getattr(page, "csp_violations_expected", False):
+        assert violations == [], "Content-Security-Policy violations"
 
 
 @pytest.fixture

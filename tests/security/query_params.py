@@ -1,0 +1,103 @@
+"""The query parameters each GET route reads, keyed by URL name, for the XSS sweep
+(tests/e2e/test_xss.py). tests/security/test_query_params.py checks the table against the
+URL configuration (every GET route has an entry) and against the code (every parameter a
+view, form, query serializer or filter set reads is listed), so a new route or parameter
+cannot escape the sweep."""
+
+from analysis.serializers import AgreementQuerySerializer, DistributionQuerySerializer
+from annotate.serializers import ExportQuerySerializer
+from mining.forms import PoolForm
+
+# Read by the framework on every route: DRF's format override and cursor, Django auth's
+# redirect target, and page numbers. Injected into every route as well.
+COMMON = ["format", "cursor", "next", "page"]
+
+AGREEMENT = ["part", "level", "dimension", "exclude_calibration", "exclude_discussed"]
+DISTRIBUTIONS = ["view", "level", "dimension", "source", "group", "rows", "cols"]
+CONFLICTS = ["dimension", "pair", "repository", "group"]
+
+
+def _fields(serializer) -> list[str]:
+    return list(serializer().fields)
+
+
+QUERY_PARAMS: dict[str, list[str]] = {
+    "home": [],
+    "login": ["next"],
+    "password_change": [],
+    "password_change_done": [],
+    "password_reset": [],
+    "password_reset_done": [],
+    "password_reset_confirm": [],
+    "password_reset_complete": [],
+    "api-schema": ["lang", "version"],
+    "api-docs": ["lang", "script"],
+    "api-redoc": ["lang"],
+    "api-projects": [],
+    "project-detail": [],
+    "project-settings": [],
+    "codebook": [],
+    "codebook-edit": [],
+    "codebook-review": [],
+    "label-next": [],
+    "label-mine": ["page"],
+    "label-item": [],
+    "conflict-queue": CONFLICTS,
+    "conflict-detail": [],
+    "item-history": [],
+    "item-discussion": [],
+    "dataset": [],
+    "dataset-import": [],
+    "releases": [],
+    "mining-repositories": [],
+    "mining-jobs": [],
+    "mining-job": [],
+    "mining-pool": list(PoolForm.base_fields),
+    "analysis-agreement": AGREEMENT,
+    "analysis-agreement-table": AGREEMENT,
+    "analysis-agreement-chart": AGREEMENT,
+    "analysis-distributions": DISTRIBUTIONS,
+    "analysis-distribution-chart": DISTRIBUTIONS,
+    "analysis-distribution-table": DISTRIBUTIONS,
+    "api-annotation-submit": [],
+    "api-item-annotations-read": [],
+    "api-annotation-mine": [],
+    "api-labeling-progress": [],
+    "api-item-adjudication": [],
+    "api-conflicts": [*CONFLICTS, "limit", "offset"],
+    "api-item-history": [],
+    "api-project": [],
+    "api-members": [],
+    "api-codebook": [],
+    "api-issues": ["FILTERSET"],
+    "api-issue": [],
+    "api-comments": [],
+    "api-items": ["FILTERSET"],
+    "api-item": [],
+    "api-my-assignments": [],
+    "api-my-annotations": ["FILTERSET"],
+    "api-annotations": ["FILTERSET"],
+    "api-final-labels": ["FILTERSET"],
+    "api-export": _fields(ExportQuerySerializer),
+    "api-releases": [],
+    "api-release": [],
+    "api-release-download": [],
+    "api-mining-repositories": [],
+    "api-mining-jobs": [],
+    "api-mining-job": [],
+    "api-agreement": _fields(AgreementQuerySerializer),
+    "api-distribution": _fields(DistributionQuerySerializer),
+}
+
+
+def params_for(route) -> list[str]:
+    """The parameters to inject for `route`: its entry (a DRF view's filter set expanded
+    from the view itself), then COMMON."""
+    names = []
+    for name in QUERY_PARAMS[route.key]:
+        if name == "FILTERSET":
+            view = getattr(route.callback, "cls", None)
+            names += list(view.filterset_class.base_filters)
+        else:
+            names.append(name)
+    return list(dict.fromkeys(names + COMMON))
