@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('annotate', '0004_indexes_for_queue_and_agreement'),
+        ('annotate', '0006_project_github_token'),
     ]
 
     operations = [
