@@ -231,7 +231,7 @@ def _item_filters(filters: dict, prefix: str = "") -> str:
 
 def _counts_sql(project, dimension_ids, filters, *, unpaired, breakdowns) -> Counts:
     where = _item_filters(filters)
-    params = {"dims": list(dimension_ids), "project": project.pk, "tz": connection.timezone_name}
+    bind = {"dims": list(dimension_ids), "project": project.pk, "tz": connection.timezone_name}
     with transaction.atomic(savepoint=False), connection.cursor() as cursor:
         # SET LOCAL, so for this transaction only: the hash table of every unit gets the
         # memory it needs instead of spilling to disk, and JIT compilation, which costs
@@ -240,17 +240,17 @@ def _counts_sql(project, dimension_ids, filters, *, unpaired, breakdowns) -> Cou
             "SELECT set_config('work_mem', '512MB', true), set_config('jit', 'off', true)"
         )
         cursor.execute(
-            OTHER_ITEMS_SQL.format(where=where, item_where=_item_filters(filters, "i.")), params
+            OTHER_ITEMS_SQL.format(where=where, item_where=_item_filters(filters, "i.")), bind
         )
-        params["other"] = [row[0] for row in cursor.fetchall()]
+        bind["other"] = [row[0] for row in cursor.fetchall()]
         sql = UNIT_SQL.format(
             outer=UNIT_BREAKDOWN if breakdowns else "",
             where=where,
             # PostgreSQL 14+ hashes the array, so this costs little per unit.
-            not_other=" AND NOT (item_id = ANY(%(other)s))" if params["other"] else "",
+            not_other=" AND NOT (item_id = ANY(%(other)s))" if bind["other"] else "",
             group=", 4, 5, 6" if breakdowns else "",
         )
-        cursor.execute(sql, params)
+        cursor.execute(sql, bind)
         rows = cursor.fetchall()
     counts = Counts()
     for row in rows:
@@ -265,9 +265,9 @@ def _counts_sql(project, dimension_ids, filters, *, unpaired, breakdowns) -> Cou
     # with the most units holds all of a pair's items when some dimension is labeled on
     # every record (any required one).
     counts.simple_items = {pair: max(by_dim.values()) for pair, by_dim in per_pair.items()}
-    if params["other"]:
+    if bind["other"]:
         _python_items(project, filters, counts, unpaired=unpaired, breakdowns=breakdowns,
-                      item_ids=params["other"])  # fmt: skip
+                      item_ids=bind["other"])  # fmt: skip
     return counts
 
 

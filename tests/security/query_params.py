@@ -12,7 +12,14 @@ from mining.forms import PoolForm
 # redirect target, and page numbers. Injected into every route as well.
 COMMON = ["format", "cursor", "next", "page"]
 
-AGREEMENT = ["part", "level", "dimension", "exclude_calibration", "exclude_discussed"]
+AGREEMENT = [
+    "part",
+    "level",
+    "dimension",
+    "exclude_calibration",
+    "exclude_discussed",
+    "unpaired",
+]
 DISTRIBUTIONS = ["view", "level", "dimension", "source", "group", "rows", "cols"]
 CONFLICTS = ["dimension", "pair", "repository", "group"]
 
@@ -34,7 +41,9 @@ QUERY_PARAMS: dict[str, list[str]] = {
     "api-docs": ["lang", "script"],
     "api-redoc": ["lang"],
     "api-projects": [],
+    "project-create": [],
     "project-detail": [],
+    "invitation": [],
     "project-settings": [],
     "codebook": [],
     "codebook-edit": [],
@@ -59,6 +68,8 @@ QUERY_PARAMS: dict[str, list[str]] = {
     "analysis-distributions": DISTRIBUTIONS,
     "analysis-distribution-chart": DISTRIBUTIONS,
     "analysis-distribution-table": DISTRIBUTIONS,
+    "analysis-distribution-shares": DISTRIBUTIONS,
+    "analysis-reporting": [],
     "api-annotation-submit": [],
     "api-item-annotations-read": [],
     "api-annotation-mine": [],
@@ -68,6 +79,7 @@ QUERY_PARAMS: dict[str, list[str]] = {
     "api-item-history": [],
     "api-project": [],
     "api-members": [],
+    "api-invitations": [],
     "api-codebook": [],
     "api-issues": ["FILTERSET"],
     "api-issue": [],
@@ -87,6 +99,7 @@ QUERY_PARAMS: dict[str, list[str]] = {
     "api-mining-job": [],
     "api-agreement": _fields(AgreementQuerySerializer),
     "api-distribution": _fields(DistributionQuerySerializer),
+    "api-report-methods": [],
 }
 
 
