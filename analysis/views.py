@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils.text import slugify
 
 from annotate.access import MANAGERS, get_project_for_user
-from mining.models import Repository
+from mining.models import ProjectRepository
 
 from . import charts, dashboard, exports
 from .agreement import build_agreement_report
@@ -202,8 +202,10 @@ def _correlation_rows(panel) -> list[dict]:
 
 
 def _groups(project) -> list[str]:
-    groups = Repository.objects.filter(issues__items__project=project).exclude(group="")
-    return sorted(set(groups.values_list("group", flat=True)))
+    views = ProjectRepository.objects.filter(
+        project=project, repository__issues__items__project=project
+    ).exclude(group="")
+    return sorted(set(views.values_list("group", flat=True)))
 
 
 @login_required

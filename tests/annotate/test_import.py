@@ -20,7 +20,7 @@ from annotate.models import (
     Item,
     Project,
 )
-from mining.models import Issue, Repository
+from mining.models import Issue, ProjectRepository, Repository
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "olf"
 STUDY = Path(__file__).resolve().parents[2].parent / "shared" / "datasets" / "open-llm-failures"
@@ -47,8 +47,9 @@ def test_fixture_folders_with_spaces_and_shared_links(project):
     assert result.files == 2 and result.records == 7 and result.issues == 6
     assert final_records(project).count() == 7
     assert Item.objects.filter(project=project, state=Item.State.SETTLED).count() == 6
-    repos = Repository.objects.order_by("owner", "name")
-    assert [(r.owner, r.name, r.group) for r in repos] == [
+    views = ProjectRepository.objects.filter(project=project).select_related("repository")
+    repos = sorted((v.repository.owner, v.repository.name, v.group) for v in views)
+    assert repos == [
         ("QwenLM", "Qwen2.5", "QwenLM"),
         ("QwenLM", "Qwen2.5-Math", "QwenLM"),
         ("meta-llama", "llama3", "meta-llama"),
@@ -105,7 +106,8 @@ def test_annotator_who_is_not_a_member_is_refused(project, cast):
 
 def test_group_option_names_new_repositories(project):
     import_fixture(project, group="Open LLMs")
-    assert set(Repository.objects.values_list("group", flat=True)) == {"Open LLMs"}
+    views = ProjectRepository.objects.filter(project=project)
+    assert set(views.values_list("group", flat=True)) == {"Open LLMs"}
 
 
 def olf(records):
@@ -257,7 +259,8 @@ def test_study_dataset_gives_706_records_on_703_issues(project):
     assert items.count() == 703 and items.filter(state="settled").count() == 703
     repositories = Repository.objects.filter(issues__items__project=project).distinct()
     assert repositories.count() == 14
-    assert set(repositories.values_list("group", flat=True)) == {
+    views = ProjectRepository.objects.filter(project=project, repository__in=repositories)
+    assert set(views.values_list("group", flat=True)) == {
         "deepseek-ai",
         "meta-llama",
         "QwenLM",
