@@ -55,7 +55,7 @@ def conflict_queue(request, slug):
         "repositories": sorted(
             set(in_conflict.values_list("issue__repository__owner", "issue__repository__name"))
         ),
-        "groups": sorted(set(in_conflict.values_list("project_group", flat=True))),
+        "groups": sorted({g for g in in_conflict.values_list("project_group", flat=True) if g}),
         "discussion": adjudication.discussion_agreement(project),
         "discussing": Item.objects.filter(project=project, state=Item.State.DISCUSSION)
         .select_related("issue__repository")

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import OuterRef, Subquery
 from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Coalesce
 
 # A source is the host of the API the data came from: github.com's API, an Enterprise
 # host, an emulator's host:port, or the demo's own name. Rows of different sources never
@@ -39,7 +40,7 @@ class Repository(models.Model):
     """A repository of one source. What a project says about it (its group, metadata,
     whether the project mines it) is the project's own: ProjectRepository."""
 
-    source = models.CharField(max_length=200, default=GITHUB_SOURCE)
+    source = models.CharField(max_length=200, default=GITHUB_SOURCE, db_default=GITHUB_SOURCE)
     owner = models.CharField(max_length=100)
     name = models.CharField(max_length=100)
     github_id = models.BigIntegerField(null=True, blank=True)
@@ -117,8 +118,11 @@ def project_view(field: str, *, project, repository: str):
     rows = ProjectRepository.objects.filter(project_id=project, repository_id=OuterRef(repository))
     if field.startswith("meta:"):
         rows = rows.annotate(value=KeyTextTransform(field[5:], "metadata"))
-        field = "value"
-    return Subquery(rows.values(field)[:1], output_field=models.CharField())
+        return Subquery(rows.values("value")[:1], output_field=models.CharField())
+    # No view of the repository: no group ("", as a view without one).
+    return Coalesce(
+        Subquery(rows.values(field)[:1]), models.Value(""), output_field=models.CharField()
+    )
 
 
 class Issue(models.Model):
@@ -136,7 +140,7 @@ class Issue(models.Model):
 
     repository = models.ForeignKey(Repository, on_delete=models.CASCADE, related_name="issues")
     # The repository's source, kept here too so that github_id is unique per source.
-    source = models.CharField(max_length=200, default=GITHUB_SOURCE)
+    source = models.CharField(max_length=200, default=GITHUB_SOURCE, db_default=GITHUB_SOURCE)
     github_id = models.BigIntegerField(null=True, blank=True)
     number = models.PositiveIntegerField()
     title = models.TextField(blank=True)
@@ -177,7 +181,7 @@ class Issue(models.Model):
 
 class Comment(models.Model):
     issue = models.ForeignKey(Issue, on_delete=models.CASCADE, related_name="comments")
-    source = models.CharField(max_length=200, default=GITHUB_SOURCE)
+    source = models.CharField(max_length=200, default=GITHUB_SOURCE, db_default=GITHUB_SOURCE)
     github_id = models.BigIntegerField()
     author = models.CharField(max_length=100, blank=True)
     body = models.TextField(blank=True)
@@ -232,7 +236,7 @@ class MiningJob(models.Model):
     # The API the job talks to (GitHub, an Enterprise URL, or the emulator); never a token.
     api_url = models.CharField(max_length=300, blank=True)
     # The source the job's data belongs to (source_of(api_url), or the demo's own).
-    source = models.CharField(max_length=200, default=GITHUB_SOURCE)
+    source = models.CharField(max_length=200, default=GITHUB_SOURCE, db_default=GITHUB_SOURCE)
     created_by = models.ForeignKey(
         "auth.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )

@@ -108,22 +108,22 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name="comment",
             name="source",
-            field=models.CharField(default="api.github.com", max_length=200),
+            field=models.CharField(db_default="api.github.com", default="api.github.com", max_length=200),
         ),
         migrations.AddField(
             model_name="issue",
             name="source",
-            field=models.CharField(default="api.github.com", max_length=200),
+            field=models.CharField(db_default="api.github.com", default="api.github.com", max_length=200),
         ),
         migrations.AddField(
             model_name="miningjob",
             name="source",
-            field=models.CharField(default="api.github.com", max_length=200),
+            field=models.CharField(db_default="api.github.com", default="api.github.com", max_length=200),
         ),
         migrations.AddField(
             model_name="repository",
             name="source",
-            field=models.CharField(default="api.github.com", max_length=200),
+            field=models.CharField(db_default="api.github.com", default="api.github.com", max_length=200),
         ),
         migrations.AlterField(
             model_name="comment",

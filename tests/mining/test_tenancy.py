@@ -1,6 +1,7 @@
 """Walls between projects (issue #12): what a project says about a repository (group,
 metadata, mining) is its own, and synthetic demo data never shares a row with github.com's.
-Written against the pages and the API only, so they run on the code before the fix too."""
+The first three go through the pages, the API and the services only, so they run (and
+fail) on the code before the fix too."""
 
 import json
 from pathlib import Path
@@ -166,3 +167,22 @@ def test_demo_then_study_import_gives_the_studys_links_groups_and_counts(project
         user=alice,
     )
     assert demo_table.rows and set(demo_table.rows) <= {"DeepSeek", "Llama", "Qwen"}
+
+
+def test_the_periodic_reconcile_checks_only_the_configured_apis_repositories(project, emulator):
+    """The demo's synthetic repositories carry real names: checking them against the
+    configured API would mark synthetic issues gone or pull real data into them."""
+    from django.utils import timezone
+
+    from mining import services, tasks
+    from mining.models import DEMO_SOURCE, MiningJob, Repository
+
+    real = services.add_repository(project=project, full_name="QwenLM/Qwen2.5")
+    demo = services.add_repository(project=project, full_name="QwenLM/Qwen2.5", source=DEMO_SOURCE)
+    assert real.pk != demo.pk and demo.source == DEMO_SOURCE
+    Repository.objects.update(last_synced_at=timezone.now())
+
+    job = MiningJob.objects.get(pk=tasks.reconcile_repositories())
+
+    assert list(job.repositories.all()) == [real]
+    assert job.source == real.source != DEMO_SOURCE
