@@ -26,6 +26,7 @@ FIXTURE_LINKS = sorted(
     for path in FIXTURES.rglob("*.json")
     for record in json.loads(path.read_text(encoding="utf-8"))
 )
+DEMO_ROOT = "https://demo.faultline.invalid/"
 VIEWS = [("group", "dim:symptom@1"), ("meta:model", None), ("meta:family", None), ("repo", None)]
 
 
@@ -157,6 +158,11 @@ def test_demo_then_study_import_gives_the_studys_links_groups_and_counts(project
     )
     assert crosstab.rows == ["QwenLM", "meta-llama"]
     assert crosstab.total == 7
+    # The demo's own links name its own source, never github.com.
+    demo_links = [record["link"] for record in iter_records(demo, labels="all")]
+    assert demo_links and all(link.startswith(DEMO_ROOT) for link in demo_links)
+    demo_items = Item.objects.filter(project=demo).select_related("issue__repository")
+    assert all(item.issue.html_url.startswith(DEMO_ROOT) for item in demo_items)
     # And the import changes none of the demo's groups.
     alice = UserFactory(username="alice")
     demo_table = build_crosstab(
@@ -186,3 +192,26 @@ def test_the_periodic_reconcile_checks_only_the_configured_apis_repositories(pro
 
     assert list(job.repositories.all()) == [real]
     assert job.source == real.source != DEMO_SOURCE
+
+
+@pytest.mark.parametrize(
+    ("api_url", "source", "web"),
+    [
+        ("https://api.github.com", "api.github.com", "https://github.com"),
+        ("https://api.github.com/", "api.github.com", "https://github.com"),
+        ("https://GHE.example.com/api/v3", "ghe.example.com", "https://ghe.example.com"),
+        ("http://127.0.0.1:8765", "127.0.0.1:8765", "http://127.0.0.1:8765"),
+    ],
+)
+def test_a_source_is_the_api_host_and_its_links_are_its_own(api_url, source, web):
+    from mining.models import source_of, web_root
+
+    assert source_of(api_url) == source
+    assert web_root(source) == web
+
+
+def test_a_url_without_a_host_is_no_source():
+    from mining.models import source_of
+
+    with pytest.raises(ValueError, match="not an API URL"):
+        source_of("api.github.com")
