@@ -8,11 +8,12 @@ no records and count nowhere.
 
 from dataclasses import dataclass, field
 
-from django.db.models import CharField, Count, F, Value
+from django.db.models import CharField, Count, F, OuterRef, Value
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast, Coalesce, Concat, ExtractQuarter, ExtractYear
 
 from annotate.models import AnnotationLabel, FinalRecordLabel, Item
+from mining.models import project_view
 
 from . import metrics
 from .codebook import DimensionTree, load_codebook
@@ -65,7 +66,7 @@ def _attribute_expressions(spec: Spec) -> list:
     """Database expressions whose values identify an item attribute's value."""
     issue = "item__issue__"
     if spec.kind == "group":
-        return [F(issue + "repository__group")]
+        return [_project_view("group")]
     if spec.kind == "repo":
         return [Concat(issue + "repository__owner", Value("/"), issue + "repository__name")]
     if spec.kind == "state":
@@ -75,15 +76,22 @@ def _attribute_expressions(spec: Spec) -> list:
     if spec.kind == "quarter":
         return [ExtractYear(issue + "created_at"), ExtractQuarter(issue + "created_at")]
     if spec.kind == "meta":
-        # Per-item metadata first, then the repository's (where an import keeps it).
+        # Per-item metadata first, then the project's own of the repository.
         return [
             Coalesce(
                 KeyTextTransform(spec.key, "item__metadata"),
-                KeyTextTransform(spec.key, issue + "repository__metadata"),
+                _project_view(f"meta:{spec.key}"),
                 output_field=CharField(),
             )
         ]
     raise SpecError(f"Unknown SPEC kind '{spec.kind}'.")
+
+
+def _project_view(field: str):
+    """The label's project's own group or metadata value of the item's repository."""
+    return project_view(
+        field, project=OuterRef("item__project"), repository="item__issue__repository"
+    )
 
 
 def _attribute_label(spec: Spec, values: tuple):
@@ -145,7 +153,10 @@ def build_crosstab(
     specs = [("rows", rows)] + ([("cols", cols)] if cols is not None else [])
     labels = source_labels(project, source, user=user, settled_only=settled_only)
     if group is not None:
-        labels = labels.filter(item__issue__repository__group=group)
+        labels = labels.filter(
+            item__issue__repository__views__project=F("item__project"),
+            item__issue__repository__views__group=group,
+        )
     partner = _partner(source)
     axes, fields, dims_seen = [], [], 0
     for name, spec in specs:
@@ -215,7 +226,10 @@ def shared_issues(
     the chi-square test assumes. One query."""
     labels = source_labels(project, source, user=user, settled_only=settled_only)
     if group is not None:
-        labels = labels.filter(item__issue__repository__group=group)
+        labels = labels.filter(
+            item__issue__repository__views__project=F("item__project"),
+            item__issue__repository__views__group=group,
+        )
     per_item = labels.values("item_id").annotate(records=Count("record", distinct=True))
     shared = list(per_item.filter(records__gt=1).order_by().values_list("records", flat=True))
     return {"issues": len(shared), "records": sum(shared)}

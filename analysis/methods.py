@@ -10,7 +10,7 @@ Journal of Clinical Epidemiology 64(1):96-106).
 
 import json
 
-from django.db.models import Count, Q
+from django.db.models import Count, F, Q
 from django.utils import timezone
 
 from annotate.exporting import pseudonym
@@ -49,7 +49,12 @@ def _plain(value):
 def _sample(project, items) -> dict:
     definition = dict(project.sample_definition or {})
     repositories = items.order_by().values("issue__repository").distinct().count()
-    group_values = items.order_by().values_list("issue__repository__group", flat=True)
+    # The project's own group of each repository (another project's never counts).
+    group_values = (
+        items.filter(issue__repository__views__project=F("project"))
+        .order_by()
+        .values_list("issue__repository__views__group", flat=True)
+    )
     groups = sorted(g for g in group_values.distinct() if g)
     return {
         "definition": definition or None,

@@ -10,7 +10,7 @@ from django.utils.text import slugify
 
 from annotate.access import ALL_ROLES, MANAGERS, get_project_for_user
 from annotate.responses import error_page, error_text
-from mining.models import Repository
+from mining.models import ProjectRepository
 
 from . import charts, dashboard, exports
 from .agreement import build_agreement_report
@@ -223,8 +223,10 @@ def _correlation_rows(panel) -> list[dict]:
 
 
 def _groups(project) -> list[str]:
-    groups = Repository.objects.filter(issues__items__project=project).exclude(group="")
-    return sorted(set(groups.values_list("group", flat=True)))
+    views = ProjectRepository.objects.filter(
+        project=project, repository__issues__items__project=project
+    ).exclude(group="")
+    return sorted(set(views.values_list("group", flat=True)))
 
 
 @login_required

@@ -21,6 +21,8 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from scipy.optimize import linear_sum_assignment
 
+from mining.models import project_view
+
 from .models import (
     Annotation,
     AnnotationRound,
@@ -609,7 +611,10 @@ def conflict_queue(project, *, dimension=None, pair=None, repository=None, group
     items = (
         Item.objects.filter(project=project, state=Item.State.CONFLICT)
         .select_related("issue__repository")
-        .annotate(waiting_since=Coalesce(Subquery(waiting), "created_at"))
+        .annotate(
+            waiting_since=Coalesce(Subquery(waiting), "created_at"),
+            project_group=project_view("group", project=project, repository="issue__repository"),
+        )
     )
     conflicts = Conflict.objects.filter(project=project, resolved=False)
     if any("\x00" in (text or "") for text in (dimension, repository, group)):
@@ -628,7 +633,7 @@ def conflict_queue(project, *, dimension=None, pair=None, repository=None, group
         owner, _, name = repository.partition("/")
         items = items.filter(issue__repository__owner=owner, issue__repository__name=name)
     if group:
-        items = items.filter(issue__repository__group=group)
+        items = items.filter(project_group=group)
     return items.order_by("waiting_since", "position", "pk")
 
 

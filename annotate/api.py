@@ -28,7 +28,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from mining.models import Comment, Issue
+from mining.access import ProjectGroups
+from mining.models import Comment, Issue, project_view
 
 from . import codebook, filters, labeling, releases, services
 from . import serializers as s
@@ -186,6 +187,12 @@ class ProjectScoped(ApiMixin):
 
     def faking(self) -> bool:
         return getattr(self, "swagger_fake_view", False)
+
+    def get_serializer_context(self):
+        context = super().get_serializer_context()
+        if getattr(self, "project", None) is not None:
+            context["groups"] = ProjectGroups(self.project)
+        return context
 
 
 # --- projects and members ----------------------------------------------------------------
@@ -398,7 +405,10 @@ class IssueList(ProjectScoped, generics.ListAPIView):
     def get_queryset(self):
         if self.faking():
             return Issue.objects.none()
-        return Issue.objects.filter(items__project=self.project).select_related("repository")
+        issues = Issue.objects.filter(items__project=self.project).select_related("repository")
+        return issues.annotate(
+            project_group=project_view("group", project=self.project, repository="repository_id")
+        )
 
 
 @extend_schema(responses={200: s.IssueSerializer, **ERRORS})
@@ -454,7 +464,7 @@ class ItemDetail(ProjectScoped, generics.GenericAPIView):
         item.shown_state = labeling.shown_state_of(
             item, user=request.user, role=self.membership.role
         )
-        return Response(s.ItemSerializer(item).data)
+        return Response(s.ItemSerializer(item, context=self.get_serializer_context()).data)
 
 
 # --- annotations and final labels ----------------------------------------------------------

@@ -9,6 +9,8 @@ from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from mining.access import project_group
+
 from . import labeling
 from .access import get_item_for_user as access_item
 from .access import get_project_for_user
@@ -59,7 +61,11 @@ def queue_item_payload(item: Item, codebook_url: str) -> dict:
         "body": item.snapshot_body or issue.body,
         "url": issue.html_url,
         "repo": issue.repository.full_name,
-        "group": issue.repository.group,
+        "group": (
+            item.project_group or ""
+            if hasattr(item, "project_group")
+            else project_group(item.project_id, issue.repository_id)
+        ),
         "number": issue.number,
         "issue_state": issue.state,
         "labels": issue.labels,

@@ -12,9 +12,11 @@ import hmac
 from collections.abc import Iterator
 
 from django.conf import settings
-from django.db.models import BooleanField, CharField, F, IntegerField, Max, Q, Value
+from django.db.models import BooleanField, CharField, F, IntegerField, Max, OuterRef, Q, Value
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast
+
+from mining.models import project_view, web_root
 
 from .dataset_io import FORMATS, METADATA_FIELDS, field_name, olf_fields, write_rows
 from .models import (
@@ -66,7 +68,11 @@ def _columns(*, record, source_kind, annotator, provenance, out_of_scope, versio
         "rec": record,
         "owner": F("item__issue__repository__owner"),
         "repo": F("item__issue__repository__name"),
-        "grp": F("item__issue__repository__group"),
+        "src": F("item__issue__repository__source"),
+        # The group is the exporting project's own (never another project's).
+        "grp": project_view(
+            "group", project=OuterRef("item__project"), repository="item__issue__repository"
+        ),
         "num": F("item__issue__number"),
         "pull": F("item__issue__is_pull_request"),
         "status": F("item__issue__state"),
@@ -191,7 +197,8 @@ def iter_records(project: Project, labels: str = "final", dimensions=None) -> It
                 source = pseudonyms[row["who"]] = pseudonym(project.pk, row["who"])
         record = {
             "number": number,
-            "link": f"https://github.com/{row['owner']}/{row['repo']}/{kind}/{row['num']}",
+            # From the issue's own source: github.com's links only for github.com's issues.
+            "link": f"{web_root(row['src'])}/{row['owner']}/{row['repo']}/{kind}/{row['num']}",
             "status": row["status"],
         }
         for column, name in names:

@@ -1,7 +1,7 @@
 """django-filter FilterSets of the generic REST resources."""
 
 import django_filters
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, F, OuterRef, Q
 
 from mining.models import Issue
 
@@ -30,7 +30,8 @@ def split_repository(value: str):
 
 class IssueFilter(django_filters.FilterSet):
     repository = django_filters.CharFilter(method="filter_repository", help_text="OWNER/NAME")
-    group = django_filters.CharFilter(field_name="repository__group")
+    # IssueList annotates `project_group`: the caller's project's group of the repository.
+    group = django_filters.CharFilter(field_name="project_group")
     state = django_filters.ChoiceFilter(choices=Issue.State.choices)
     fetched = django_filters.BooleanFilter()
 
@@ -52,7 +53,7 @@ class ItemFilter(django_filters.FilterSet):
         help_text="The state as the caller sees it (annotators: `submitted`, never `conflict`).",
     )
     repository = django_filters.CharFilter(method="filter_repository", help_text="OWNER/NAME")
-    group = django_filters.CharFilter(field_name="issue__repository__group")
+    group = django_filters.CharFilter(method="filter_group")
     settled = django_filters.BooleanFilter(method="filter_settled")
     edited_since_labeling = django_filters.BooleanFilter()
     category = django_filters.CharFilter(
@@ -71,6 +72,12 @@ class ItemFilter(django_filters.FilterSet):
     def filter_repository(self, queryset, name, value):
         owner, repo = split_repository(value)
         return queryset.filter(issue__repository__owner=owner, issue__repository__name=repo)
+
+    def filter_group(self, queryset, name, value):
+        # The item's own project's group (one join: both conditions in one filter()).
+        return queryset.filter(
+            issue__repository__views__project=F("project"), issue__repository__views__group=value
+        )
 
     def filter_settled(self, queryset, name, value):
         if value:
@@ -120,7 +127,7 @@ class FinalLabelFilter(django_filters.FilterSet):
     provenance = django_filters.ChoiceFilter(choices=FinalLabel.Provenance.choices)
     item = django_filters.NumberFilter(field_name="item_id")
     repository = django_filters.CharFilter(method="filter_repository", help_text="OWNER/NAME")
-    group = django_filters.CharFilter(field_name="item__issue__repository__group")
+    group = django_filters.CharFilter(method="filter_group")
     category = django_filters.CharFilter(
         method="filter_category", help_text="A category path prefix, at any level."
     )
@@ -133,6 +140,12 @@ class FinalLabelFilter(django_filters.FilterSet):
         owner, repo = split_repository(value)
         return queryset.filter(
             item__issue__repository__owner=owner, item__issue__repository__name=repo
+        )
+
+    def filter_group(self, queryset, name, value):
+        return queryset.filter(
+            item__issue__repository__views__project=F("item__project"),
+            item__issue__repository__views__group=value,
         )
 
     def filter_category(self, queryset, name, value):

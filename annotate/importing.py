@@ -11,7 +11,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from mining.models import Issue, Repository
+from mining.models import GITHUB_SOURCE, Issue, ProjectRepository, Repository
 
 from .adjudication import settle_if_complete
 from .dataset_io import (
@@ -249,23 +249,36 @@ def _add_path(dimension, parts, ids, user, project, result):
 
 
 def _ensure_items(project, by_link, group, result) -> dict[str, Item]:
-    """Find or create the repositories, issues and items named by the links, in bulk."""
+    """Find or create the repositories, issues and items named by the links, in bulk. The
+    links are github.com's: they resolve to github.com's rows, never to another source's
+    (the demo's synthetic issues carry the same names). A repository new to the project
+    gets the project's own group (`group`, default: its owner); an existing one keeps it."""
     firsts = {url: recs[0] for url, recs in by_link.items()}
     names = {(r.link.owner, r.link.name) for r in firsts.values()}
     repos = {
         (r.owner, r.name): r
         for r in Repository.objects.filter(
-            owner__in={o for o, _ in names}, name__in={n for _, n in names}
+            source=GITHUB_SOURCE, owner__in={o for o, _ in names}, name__in={n for _, n in names}
         )
     }
     missing = [
-        Repository(owner=o, name=n, group=group or o)
+        Repository(source=GITHUB_SOURCE, owner=o, name=n)
         for o, n in sorted(names)
         if (o, n) not in repos
     ]
     Repository.objects.bulk_create(missing)
     result.repositories_created = len(missing)
     repos.update({(r.owner, r.name): r for r in missing})
+    seen = set(
+        ProjectRepository.objects.filter(
+            project=project, repository__in=list(repos.values())
+        ).values_list("repository_id", flat=True)
+    )
+    ProjectRepository.objects.bulk_create(
+        ProjectRepository(project=project, repository=r, group=group or r.owner)
+        for r in repos.values()
+        if r.pk not in seen
+    )
 
     issues = {
         (i.repository_id, i.number): i
@@ -280,6 +293,7 @@ def _ensure_items(project, by_link, group, result) -> dict[str, Item]:
         if (repo.pk, record.link.number) not in issues:
             issue = Issue(
                 repository=repo,
+                source=GITHUB_SOURCE,
                 number=record.link.number,
                 state=record.status,
                 is_pull_request=record.link.is_pull_request,

@@ -30,7 +30,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from mining.models import Issue
+from mining.models import Issue, project_view
 
 from . import adjudication
 from .models import (
@@ -229,12 +229,23 @@ def _claim_by_sql(project: Project, user, now) -> Item | None:
         return None
     assignment_id, item_id, expires_at = row
     # Without GitHub's whole JSON (`raw`): the reply needs none of it.
-    item = Item.objects.select_related("issue__repository").defer("issue__raw").get(pk=item_id)
+    item = (
+        Item.objects.select_related("issue__repository")
+        .defer("issue__raw")
+        .annotate(project_group=_group_of(project, "issue__repository"))
+        .get(pk=item_id)
+    )
     item.assignment = Assignment(
         pk=assignment_id, item=item, annotator=user, state=Assignment.State.ACTIVE,
         expires_at=expires_at,
     )  # fmt: skip
     return item
+
+
+def _group_of(project: Project, repository: str):
+    """The project's own group of the repository at path `repository`, read with the item
+    (the queue's reply shows it without a query more)."""
+    return project_view("group", project=project, repository=repository)
 
 
 def _lock_candidate(project: Project, user) -> Item | None:
@@ -313,15 +324,23 @@ def next_item(*, project: Project, user) -> Item | None:
         held = (
             Assignment.objects.select_related("item__issue__repository")
             .defer("item__issue__raw")
+            .annotate(project_group=_group_of(project, "item__issue__repository"))
             .get(pk=held)
         )
         held.item.assignment = held
+        held.item.project_group = held.project_group
         return held.item
     item = _lock_candidate(project, user)
     if item is None:
         return None
     # Without GitHub's whole JSON (`raw`): the reply needs none of it.
-    item.issue = Issue.objects.select_related("repository").defer("raw").get(pk=item.issue_id)
+    item.issue = (
+        Issue.objects.select_related("repository")
+        .defer("raw")
+        .annotate(project_group=_group_of(project, "repository"))
+        .get(pk=item.issue_id)
+    )
+    item.project_group = item.issue.project_group
     item.assignment = Assignment.objects.create(
         item=item,
         annotator=user,

@@ -127,7 +127,10 @@ def build_archive(project: Project, version: str, title: str) -> tuple[bytes, di
         "settled_items": items.filter(state=Item.State.SETTLED).count(),
         "items": items.count(),
         "repositories": items.values("issue__repository").distinct().count(),
-        "groups": items.values("issue__repository__group").distinct().count(),
+        "groups": project.repository_views.filter(repository__issues__items__project=project)
+        .values("group")
+        .distinct()
+        .count(),
         "annotator_records": len(annotator_lines),
         "annotators": len({r["source"] for r in annotator_lines}),
         "codebook_version": project.codebook_version,

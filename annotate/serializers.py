@@ -166,9 +166,15 @@ class CategoryEditSerializer(serializers.Serializer):
         return value
 
 
+def project_group_of(serializer, issue) -> str:
+    """The issue's repository group as the caller's project has it (context["groups"]: a
+    mining.access.ProjectGroups the view puts there)."""
+    return serializer.context["groups"].get(issue.repository_id)
+
+
 class IssueSerializer(serializers.ModelSerializer):
     repository = serializers.CharField(source="repository.full_name", read_only=True)
-    group = serializers.CharField(source="repository.group", read_only=True)
+    group = serializers.SerializerMethodField()
     html_url = serializers.CharField(read_only=True)
 
     class Meta:
@@ -192,6 +198,9 @@ class IssueSerializer(serializers.ModelSerializer):
             "fetched",
         ]
 
+    def get_group(self, issue) -> str:
+        return project_group_of(self, issue)
+
 
 class CommentSerializer(serializers.ModelSerializer):
     class Meta:
@@ -201,12 +210,15 @@ class CommentSerializer(serializers.ModelSerializer):
 
 class IssueBriefSerializer(serializers.ModelSerializer):
     repository = serializers.CharField(source="repository.full_name", read_only=True)
-    group = serializers.CharField(source="repository.group", read_only=True)
+    group = serializers.SerializerMethodField()
     html_url = serializers.CharField(read_only=True)
 
     class Meta:
         model = Issue
         fields = ["id", "repository", "group", "number", "html_url", "title", "state"]
+
+    def get_group(self, issue) -> str:
+        return project_group_of(self, issue)
 
 
 @extend_schema_field(

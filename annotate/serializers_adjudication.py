@@ -86,7 +86,7 @@ class ConflictItemSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     state = serializers.CharField()
     repository = serializers.CharField(source="issue.repository.full_name")
-    group = serializers.CharField(source="issue.repository.group")
+    group = serializers.CharField(source="project_group", default="")
     number = serializers.IntegerField(source="issue.number")
     title = serializers.CharField(source="issue.title")
     waiting_since = serializers.DateTimeField()

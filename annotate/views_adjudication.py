@@ -9,6 +9,9 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from mining.access import project_group
+from mining.models import project_view
+
 from . import adjudication, codebook
 from .access import MANAGERS, get_item_for_user, get_project_for_user
 from .models import Annotation, AuditEvent, Category, CodebookChange, FinalLabel, Item, Role
@@ -38,7 +41,9 @@ def conflict_queue(request, slug):
     for item in items:
         item.open_differences = differences.get(item.pk, [])
     counts = adjudication.conflict_counts(project)
-    in_conflict = Item.objects.filter(project=project, state=Item.State.CONFLICT)
+    in_conflict = Item.objects.filter(project=project, state=Item.State.CONFLICT).annotate(
+        project_group=project_view("group", project=project, repository="issue__repository")
+    )
     context = {
         "project": project,
         "membership": membership,
@@ -51,7 +56,7 @@ def conflict_queue(request, slug):
         "repositories": sorted(
             set(in_conflict.values_list("issue__repository__owner", "issue__repository__name"))
         ),
-        "groups": sorted(set(in_conflict.values_list("issue__repository__group", flat=True))),
+        "groups": sorted({g for g in in_conflict.values_list("project_group", flat=True) if g}),
         "discussion": adjudication.discussion_agreement(project),
         "discussing": Item.objects.filter(project=project, state=Item.State.DISCUSSION)
         .select_related("issue__repository")
@@ -129,6 +134,7 @@ def _conflict_context(request, project, membership, item, posted=None) -> dict:
         "membership": membership,
         "item": item,
         "issue": item.issue,
+        "issue_group": project_group(project, item.issue.repository_id),
         "comments": item.issue.comments.all(),
         "table": table,
         "decision": decision,
@@ -281,6 +287,7 @@ def item_discussion(request, slug, item_id):
         "membership": membership,
         "item": item,
         "issue": item.issue,
+        "issue_group": project_group(project, item.issue.repository_id),
         "comments": item.issue.comments.all(),
         "table": table,
     }

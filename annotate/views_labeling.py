@@ -10,6 +10,8 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from mining.access import project_group
+
 from . import labeling
 from .access import get_item_for_user, get_project_for_user
 from .models import Assignment, Item
@@ -60,6 +62,7 @@ def _workspace_context(request, project, membership, item, error="", submitted=N
         final = getattr(annotation.item, "final_label", None)
     context.update(
         issue=item.issue,
+        issue_group=project_group(project, item.issue.repository_id),
         title=item.snapshot_title or item.issue.title,
         body=item.snapshot_body or item.issue.body,
         comments=list(item.issue.comments.all()),

@@ -146,12 +146,17 @@ def generate():
     with connection.cursor() as django_cursor:
         cursor = django_cursor.cursor
         cursor.execute(
-            'INSERT INTO mining_repository (owner, name, "group", metadata, issues_etag, '
-            "comments_etag, created_at) VALUES ('bench', 'repo', 'Bench', '{}', '', '', now()) "
-            "RETURNING id"
+            "INSERT INTO mining_repository (owner, name, issues_etag, comments_etag, created_at) "
+            "VALUES ('bench', 'repo', '', '', now()) RETURNING id"
+        )
+        repo_id = cursor.fetchone()[0]
+        cursor.execute(
+            'INSERT INTO mining_projectrepository (project_id, repository_id, "group", metadata, '
+            "mined, added_at) VALUES (%s, %s, 'Bench', '{}', false, now())",
+            [project.pk, repo_id],
         )
         params = {
-            "repo": cursor.fetchone()[0],
+            "repo": repo_id,
             "project": project.pk,
             "n": ITEMS,
             "first": [coders[a].pk for a, _ in PAIR_PLAN],

@@ -81,11 +81,18 @@ def fill(project, rows: int):
         # construction (the bench runs as the database's superuser).
         cursor.execute("SET session_replication_role = replica")
         with cursor.cursor.copy(
-            'COPY mining_repository (id, owner, name, "group", metadata, issues_etag, '
-            "comments_etag, created_at) FROM STDIN"
+            "COPY mining_repository (id, owner, name, issues_etag, comments_etag, created_at) "
+            "FROM STDIN"
         ) as copy:
-            for pk, owner, name, group in repos:
-                copy.write_row((pk, owner, name, group, "{}", "", "", "2026-01-01"))
+            for pk, owner, name, _group in repos:
+                copy.write_row((pk, owner, name, "", "", "2026-01-01"))
+        # The groups are the project's own view of the repositories.
+        with cursor.cursor.copy(
+            'COPY mining_projectrepository (project_id, repository_id, "group", metadata, mined, '
+            "added_at) FROM STDIN"
+        ) as copy:
+            for pk, _owner, _name, group in repos:
+                copy.write_row((project.pk, pk, group, "{}", False, "2026-01-01"))
         started = time.perf_counter()
         with cursor.cursor.copy(
             "COPY mining_issue (id, repository_id, number, title, body, state, author, labels, "

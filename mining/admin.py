@@ -5,9 +5,16 @@ from . import models
 
 @admin.register(models.Repository)
 class RepositoryAdmin(admin.ModelAdmin):
-    list_display = ["full_name", "group", "issues_watermark", "last_synced_at"]
-    list_filter = ["group"]
+    list_display = ["full_name", "source", "issues_watermark", "last_synced_at"]
+    list_filter = ["source"]
     search_fields = ["owner", "name"]
+
+
+@admin.register(models.ProjectRepository)
+class ProjectRepositoryAdmin(admin.ModelAdmin):
+    list_display = ["repository", "project", "group", "mined", "last_synced_at"]
+    list_filter = ["mined", "project"]
+    raw_id_fields = ["repository"]
 
 
 class CommentInline(admin.StackedInline):
@@ -19,7 +26,7 @@ class CommentInline(admin.StackedInline):
 @admin.register(models.Issue)
 class IssueAdmin(admin.ModelAdmin):
     list_display = ["__str__", "title", "state", "is_pull_request", "updated_at", "gone"]
-    list_filter = ["repository__group", "repository", "state", "is_pull_request", "gone"]
+    list_filter = ["source", "repository", "state", "is_pull_request", "gone"]
     search_fields = ["title", "number"]
     inlines = [CommentInline]
 

@@ -10,7 +10,13 @@ from rest_framework.views import APIView
 from annotate.access import MANAGERS, OWNERS, get_project_for_user
 
 from . import services
-from .access import get_job_for_user, project_jobs, project_repositories
+from .access import (
+    get_job_for_user,
+    project_jobs,
+    project_repositories,
+    project_repository_views,
+    repository_view,
+)
 from .serializers import JobInput, JobSerializer, RepositoryInput, RepositorySerializer
 
 
@@ -23,7 +29,8 @@ class RepositoryList(APIView):
     @extend_schema(responses=RepositorySerializer(many=True))
     def get(self, request, slug):
         project, _ = get_project_for_user(request.user, slug, roles=MANAGERS)
-        return Response(RepositorySerializer(project_repositories(project), many=True).data)
+        views = project_repository_views(project)
+        return Response(RepositorySerializer(views, many=True).data)
 
     @extend_schema(request=RepositoryInput, responses={201: RepositorySerializer})
     def post(self, request, slug):
@@ -31,8 +38,11 @@ class RepositoryList(APIView):
         _owner_or_403(membership)
         data = RepositoryInput(data=request.data)
         data.is_valid(raise_exception=True)
-        repository = services.add_repository(project=project, **data.validated_data)
-        return Response(RepositorySerializer(repository).data, status=status.HTTP_201_CREATED)
+        repository = services.add_repository(
+            project=project, user=request.user, **data.validated_data
+        )
+        view = repository_view(project, repository)
+        return Response(RepositorySerializer(view).data, status=status.HTTP_201_CREATED)
 
 
 class JobList(APIView):

@@ -10,7 +10,7 @@ from annotate.models import Item, Project
 
 from . import pool, services
 from .emulator import GitHubEmulator
-from .models import Issue, MiningJob, Repository
+from .models import DEMO_SOURCE, Issue, MiningJob, Repository
 from .synthetic import DEMO_REPOSITORIES, generate_issues
 
 DEMO_SEED = 0
@@ -23,7 +23,11 @@ def load_demo_issues(
 ) -> list[Item]:
     """Mine `per_repository` generated issues and pull requests of each repository from an
     in-process emulator and make every issue (not the pull requests) an item of `project`.
-    Deterministic and idempotent. Returns the project's items in position order."""
+    Deterministic and idempotent. Returns the project's items in position order.
+
+    Everything is stored under the demo's own source (DEMO_SOURCE), never github.com's:
+    the generated issues carry real repository names, and must not share a row with
+    what the study imports or mines from GitHub."""
     emulator = GitHubEmulator()
     for owner, name, _group, _metadata in repositories:
         emulator.add_repository(
@@ -37,7 +41,11 @@ def load_demo_issues(
     with emulator:
         repos = [
             services.add_repository(
-                project=project, full_name=f"{owner}/{name}", group=group, metadata=metadata
+                project=project,
+                full_name=f"{owner}/{name}",
+                group=group,
+                metadata=metadata,
+                source=DEMO_SOURCE,
             )
             for owner, name, group, metadata in repositories
         ]
@@ -46,7 +54,11 @@ def load_demo_issues(
             issues_watermark=None, comments_watermark=None, issues_etag="", comments_etag=""
         )
         job = services.start_mining_job(
-            project=project, repositories=repos, api_url=emulator.url, dispatch=False
+            project=project,
+            repositories=repos,
+            api_url=emulator.url,
+            source=DEMO_SOURCE,
+            dispatch=False,
         )
         client = services.make_client(api_url=emulator.url, token="")
         try:

@@ -1,5 +1,6 @@
 from django import forms
 
+from .access import project_repositories
 from .models import MiningJob
 from .progress import parse_full_name, parse_issue_link
 
@@ -32,7 +33,7 @@ class JobForm(forms.Form):
 
     def __init__(self, *args, project, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["repositories"].queryset = project.repositories.order_by("owner", "name")
+        self.fields["repositories"].queryset = project_repositories(project)
 
     def clean(self):
         data = super().clean()
@@ -69,9 +70,10 @@ class PoolForm(forms.Form):
 
     def __init__(self, *args, project, **kwargs):
         super().__init__(*args, **kwargs)
-        repositories = project.repositories.order_by("owner", "name")
+        repositories = project_repositories(project)
         self.fields["repositories"].queryset = repositories
-        groups = sorted({g for g in repositories.values_list("group", flat=True) if g})
+        views = project.repository_views.filter(mined=True)
+        groups = sorted({g for g in views.values_list("group", flat=True) if g})
         self.fields["groups"].choices = [(g, g) for g in groups]
 
     def definition(self):

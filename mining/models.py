@@ -1,14 +1,49 @@
+from urllib.parse import urlsplit
+
+from django.conf import settings
 from django.db import models
+from django.db.models import OuterRef, Subquery
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Coalesce
+
+# A source is the host of the API the data came from: github.com's API, an Enterprise
+# host, an emulator's host:port, or the demo's own name. Rows of different sources never
+# meet (uniqueness is per source), so synthetic data never shares a row with github.com's.
+GITHUB_SOURCE = "api.github.com"
+# The demo's synthetic world; `.invalid` is reserved (RFC 2606): it never resolves.
+DEMO_SOURCE = "demo.faultline.invalid"
+
+
+def source_of(api_url: str) -> str:
+    """The source an API URL's data belongs to: its host (with a port, when given)."""
+    parts = urlsplit(api_url or "")
+    host = (parts.hostname or "").lower()
+    if not host:
+        raise ValueError(f"'{api_url}' is not an API URL.")
+    return f"{host}:{parts.port}" if parts.port else host
+
+
+def default_source() -> str:
+    return source_of(settings.GITHUB_API_URL)
+
+
+def web_root(source: str) -> str:
+    """Where a source's issues are shown on the web: https://github.com for github.com's
+    API, the host itself for an Enterprise host, http:// for a local host:port."""
+    if source == GITHUB_SOURCE:
+        return "https://github.com"
+    scheme = "http" if ":" in source or source in ("localhost", "127.0.0.1") else "https"
+    return f"{scheme}://{source}"
 
 
 class Repository(models.Model):
-    """A GitHub repository to mine; `group` is the series it belongs to (e.g. Qwen)."""
+    """A repository of one source. What a project says about it (its group, metadata,
+    whether the project mines it) is the project's own: ProjectRepository."""
 
+    source = models.CharField(max_length=200, default=GITHUB_SOURCE, db_default=GITHUB_SOURCE)
     owner = models.CharField(max_length=100)
     name = models.CharField(max_length=100)
-    group = models.CharField(max_length=100, blank=True, db_index=True)
-    metadata = models.JSONField(default=dict, blank=True)
-    github_id = models.BigIntegerField(null=True, blank=True, unique=True)
+    github_id = models.BigIntegerField(null=True, blank=True)
     # Incremental sync state: the largest updated_at stored, and the ETags of the
     # first pages of the two repository-wide lists (for conditional requests).
     issues_watermark = models.DateTimeField(null=True, blank=True)
@@ -17,14 +52,17 @@ class Repository(models.Model):
     comments_etag = models.CharField(max_length=200, blank=True)
     last_synced_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
-    # The projects that mine this repository (a repository is mined once for all of them).
-    projects = models.ManyToManyField("annotate.Project", blank=True, related_name="repositories")
 
     class Meta:
         ordering = ["owner", "name"]
         verbose_name_plural = "repositories"
         constraints = [
-            models.UniqueConstraint(fields=["owner", "name"], name="repository_unique_full_name")
+            models.UniqueConstraint(
+                fields=["source", "owner", "name"], name="repository_unique_source_full_name"
+            ),
+            models.UniqueConstraint(
+                fields=["source", "github_id"], name="repository_unique_source_github_id"
+            ),
         ]
 
     def __str__(self):
@@ -36,7 +74,55 @@ class Repository(models.Model):
 
     @property
     def html_url(self) -> str:
-        return f"https://github.com/{self.owner}/{self.name}"
+        return f"{web_root(self.source)}/{self.owner}/{self.name}"
+
+
+class ProjectRepository(models.Model):
+    """A project's own view of a repository: its group (e.g. the model series), metadata,
+    and whether the project mines it. Another project's view of the same repository is
+    another row; nothing one project writes here reaches another."""
+
+    project = models.ForeignKey(
+        "annotate.Project", on_delete=models.CASCADE, related_name="repository_views"
+    )
+    repository = models.ForeignKey(Repository, on_delete=models.CASCADE, related_name="views")
+    group = models.CharField(max_length=100, blank=True, db_index=True)
+    metadata = models.JSONField(default=dict, blank=True)
+    # False for a repository the project only knows through imported links.
+    mined = models.BooleanField(default=False)
+    # The last time one of this project's jobs finished syncing the repository.
+    last_synced_at = models.DateTimeField(null=True, blank=True)
+    added_by = models.ForeignKey(
+        "auth.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    added_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["repository__owner", "repository__name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["project", "repository"], name="project_repository_unique"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.repository} in project {self.project_id}"
+
+
+def project_view(field: str, *, project, repository: str):
+    """A subquery for the project's own `field` of a repository ("group", or "meta:NAME"
+    for one metadata value). `project`: a project pk or an OuterRef path to one;
+    `repository`: the OuterRef path to the repository id."""
+    if not hasattr(project, "resolve_expression"):
+        project = models.Value(getattr(project, "pk", project))
+    rows = ProjectRepository.objects.filter(project_id=project, repository_id=OuterRef(repository))
+    if field.startswith("meta:"):
+        rows = rows.annotate(value=KeyTextTransform(field[5:], "metadata"))
+        return Subquery(rows.values("value")[:1], output_field=models.CharField())
+    # No view of the repository: no group ("", as a view without one).
+    return Coalesce(
+        Subquery(rows.values(field)[:1]), models.Value(""), output_field=models.CharField()
+    )
 
 
 class Issue(models.Model):
@@ -53,7 +139,9 @@ class Issue(models.Model):
         DELETED = "410", "deleted (410)"
 
     repository = models.ForeignKey(Repository, on_delete=models.CASCADE, related_name="issues")
-    github_id = models.BigIntegerField(null=True, blank=True, unique=True)
+    # The repository's source, kept here too so that github_id is unique per source.
+    source = models.CharField(max_length=200, default=GITHUB_SOURCE, db_default=GITHUB_SOURCE)
+    github_id = models.BigIntegerField(null=True, blank=True)
     number = models.PositiveIntegerField()
     title = models.TextField(blank=True)
     body = models.TextField(blank=True)
@@ -76,7 +164,10 @@ class Issue(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["repository", "number"], name="issue_unique_number_per_repository"
-            )
+            ),
+            models.UniqueConstraint(
+                fields=["source", "github_id"], name="issue_unique_source_github_id"
+            ),
         ]
 
     def __str__(self):
@@ -90,7 +181,8 @@ class Issue(models.Model):
 
 class Comment(models.Model):
     issue = models.ForeignKey(Issue, on_delete=models.CASCADE, related_name="comments")
-    github_id = models.BigIntegerField(unique=True)
+    source = models.CharField(max_length=200, default=GITHUB_SOURCE, db_default=GITHUB_SOURCE)
+    github_id = models.BigIntegerField()
     author = models.CharField(max_length=100, blank=True)
     body = models.TextField(blank=True)
     created_at = models.DateTimeField(null=True, blank=True)
@@ -99,6 +191,11 @@ class Comment(models.Model):
 
     class Meta:
         ordering = ["created_at", "github_id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "github_id"], name="comment_unique_source_github_id"
+            )
+        ]
 
     def __str__(self):
         return f"comment {self.github_id} on {self.issue}"
@@ -138,6 +235,8 @@ class MiningJob(models.Model):
     log = models.JSONField(default=list, blank=True)
     # The API the job talks to (GitHub, an Enterprise URL, or the emulator); never a token.
     api_url = models.CharField(max_length=300, blank=True)
+    # The source the job's data belongs to (source_of(api_url), or the demo's own).
+    source = models.CharField(max_length=200, default=GITHUB_SOURCE, db_default=GITHUB_SOURCE)
     created_by = models.ForeignKey(
         "auth.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )

@@ -61,7 +61,8 @@ def _steps(project: Project, definition: PoolDefinition):
     if d.repositories:
         steps.append(("repositories", Q(repository__in=d.repositories)))
     if d.groups:
-        steps.append(("groups", Q(repository__group__in=d.groups)))
+        groups = project.repository_views.filter(group__in=d.groups)
+        steps.append(("groups", Q(repository__in=groups.values("repository_id"))))
     if d.state:
         steps.append((f"state {d.state}", Q(state=d.state)))
     if d.labels:
@@ -122,7 +123,8 @@ def _keyword_q(keywords: str) -> Q:
 
 
 def base_issues(project: Project):
-    return Issue.objects.filter(repository__projects=project, fetched=True)
+    mined = project.repository_views.filter(mined=True).values("repository_id")
+    return Issue.objects.filter(repository__in=mined, fetched=True)
 
 
 def funnel(project: Project, definition: PoolDefinition) -> list[tuple[str, int]]:
@@ -181,7 +183,8 @@ def build_pool(*, project: Project, definition: PoolDefinition, user=None) -> li
     ids = select_issue_ids(project, definition)
     existing = set(Item.objects.filter(project=project).values_list("issue_id", flat=True))
     start = (Item.objects.filter(project=project).aggregate(m=Max("position"))["m"] or -1) + 1
-    issues = Issue.objects.select_related("repository").in_bulk(ids)
+    issues = Issue.objects.in_bulk(ids)
+    metadata = dict(project.repository_views.values_list("repository_id", "metadata"))
     new = []
     for issue_id in ids:
         if issue_id in existing:
@@ -192,7 +195,7 @@ def build_pool(*, project: Project, definition: PoolDefinition, user=None) -> li
                 project=project,
                 issue=issue,
                 position=start + len(new),
-                metadata=dict(issue.repository.metadata),
+                metadata=dict(metadata.get(issue.repository_id) or {}),
                 snapshot_title=issue.title,
                 snapshot_body=issue.body,
             )

@@ -1,17 +1,28 @@
 from rest_framework import serializers
 
 from . import services
-from .models import MiningJob, Repository
+from .models import MiningJob, ProjectRepository
 from .progress import parse_full_name, parse_issue_link
 
 
 class RepositorySerializer(serializers.ModelSerializer):
-    full_name = serializers.CharField(read_only=True)
+    """A project's view of a repository it mines: `id` is the repository's (jobs name it),
+    group and metadata are this project's, `last_synced_at` is this project's last sync.
+    The shared sync state (watermarks) shows only once this project has synced it."""
+
+    id = serializers.IntegerField(source="repository.id", read_only=True)
+    source = serializers.CharField(source="repository.source", read_only=True)
+    owner = serializers.CharField(source="repository.owner", read_only=True)
+    name = serializers.CharField(source="repository.name", read_only=True)
+    full_name = serializers.CharField(source="repository.full_name", read_only=True)
+    issues_watermark = serializers.SerializerMethodField()
+    comments_watermark = serializers.SerializerMethodField()
 
     class Meta:
-        model = Repository
+        model = ProjectRepository
         fields = [
             "id",
+            "source",
             "owner",
             "name",
             "full_name",
@@ -21,7 +32,17 @@ class RepositorySerializer(serializers.ModelSerializer):
             "comments_watermark",
             "last_synced_at",
         ]
-        read_only_fields = ["issues_watermark", "comments_watermark", "last_synced_at"]
+        read_only_fields = fields
+
+    def get_issues_watermark(self, view) -> str | None:
+        return self._synced(view, view.repository.issues_watermark)
+
+    def get_comments_watermark(self, view) -> str | None:
+        return self._synced(view, view.repository.comments_watermark)
+
+    @staticmethod
+    def _synced(view, moment):
+        return moment.isoformat() if view.last_synced_at and moment else None
 
 
 class RepositoryInput(serializers.Serializer):

@@ -28,7 +28,16 @@ from annotate.models import Item, Project, Unreadable
 
 from . import client as gh
 from .budget import make_budget
-from .models import Comment, Issue, MiningJob, MiningTask, Repository
+from .models import (
+    Comment,
+    Issue,
+    MiningJob,
+    MiningTask,
+    ProjectRepository,
+    Repository,
+    default_source,
+    source_of,
+)
 from .progress import (
     eta_seconds,
     github_timestamp,
@@ -67,10 +76,10 @@ COMMENT_FIELDS = ["issue", "author", "body", "created_at", "updated_at", "raw"]
 # PostgreSQL upserts a whole page in one statement straight from the page's JSON text (no
 # per-row work in Python); the same mapping as _issue_row and store_comments' ORM path.
 UPSERT_ISSUES = """
-INSERT INTO mining_issue (repository_id, github_id, number, title, body, state, author, labels,
-    created_at, updated_at, closed_at, comment_count, is_pull_request, raw, fetched, gone,
+INSERT INTO mining_issue (repository_id, source, github_id, number, title, body, state, author,
+    labels, created_at, updated_at, closed_at, comment_count, is_pull_request, raw, fetched, gone,
     moved_to)
-SELECT %(repository)s, (e->>'id')::bigint, (e->>'number')::integer,
+SELECT %(repository)s, %(source)s, (e->>'id')::bigint, (e->>'number')::integer,
     COALESCE(e->>'title', ''), COALESCE(e->>'body', ''),
     COALESCE(NULLIF(e->>'state', ''), 'open'), LEFT(COALESCE(e->'user'->>'login', ''), 100),
     COALESCE((SELECT jsonb_agg(l.value->'name' ORDER BY l.n)
@@ -90,10 +99,10 @@ ON CONFLICT (repository_id, number) DO UPDATE SET
     gone = '', moved_to = ''
 """
 INSERT_PLACEHOLDER_ISSUES = """
-INSERT INTO mining_issue (repository_id, github_id, number, title, body, state, author, labels,
-    created_at, updated_at, closed_at, comment_count, is_pull_request, raw, fetched, gone,
+INSERT INTO mining_issue (repository_id, source, github_id, number, title, body, state, author,
+    labels, created_at, updated_at, closed_at, comment_count, is_pull_request, raw, fetched, gone,
     moved_to)
-SELECT DISTINCT %(repository)s, NULL::bigint, p.number, '', '', 'open', '', '[]'::jsonb,
+SELECT DISTINCT %(repository)s, %(source)s, NULL::bigint, p.number, '', '', 'open', '', '[]'::jsonb,
     NULL::timestamptz, NULL::timestamptz, NULL::timestamptz, 0, false, '{}'::jsonb, false,
     '', ''
 FROM (
@@ -107,17 +116,18 @@ WHERE NOT EXISTS (
 ON CONFLICT (repository_id, number) DO NOTHING
 """
 UPSERT_COMMENTS = """
-INSERT INTO mining_comment (issue_id, github_id, author, body, created_at, updated_at, raw)
+INSERT INTO mining_comment (issue_id, source, github_id, author, body, created_at, updated_at,
+    raw)
 SELECT (SELECT i.id FROM mining_issue AS i
         WHERE i.repository_id = %(repository)s AND i.number = p.number),
-    (p.e->>'id')::bigint, LEFT(COALESCE(p.e->'user'->>'login', ''), 100),
+    %(source)s, (p.e->>'id')::bigint, LEFT(COALESCE(p.e->'user'->>'login', ''), 100),
     COALESCE(p.e->>'body', ''), NULLIF(p.e->>'created_at', '')::timestamptz,
     NULLIF(p.e->>'updated_at', '')::timestamptz, p.e
 FROM (
     SELECT e, substring(e->>'issue_url' from '/([0-9]+)/?$')::integer AS number
     FROM jsonb_array_elements(%(page)s::jsonb) AS e
 ) AS p
-ON CONFLICT (github_id) DO UPDATE SET
+ON CONFLICT (source, github_id) DO UPDATE SET
     issue_id = EXCLUDED.issue_id, author = EXCLUDED.author, body = EXCLUDED.body,
     created_at = EXCLUDED.created_at, updated_at = EXCLUDED.updated_at, raw = EXCLUDED.raw
 """
@@ -303,6 +313,7 @@ def fetch(client: gh.GitHubClient, url: str, *, etag: str = "", tracker=None, sl
 def _issue_row(repository: Repository, data: dict) -> Issue:
     return Issue(
         repository=repository,
+        source=repository.source,
         github_id=data["id"],
         number=data["number"],
         title=data.get("title") or "",
@@ -331,7 +342,8 @@ def store_issues(*, repository: Repository, pages: list[dict], text: str = "") -
     by_id = {data["id"]: data for data in pages}
     # An issue transferred here from another stored repository keeps its GitHub id.
     moved_from = {}
-    for moved in Issue.objects.filter(github_id__in=by_id).exclude(repository=repository):
+    same_source = Issue.objects.filter(source=repository.source)
+    for moved in same_source.filter(github_id__in=by_id).exclude(repository=repository):
         moved_from[moved.pk] = moved.github_id
         moved.moved_to = by_id[moved.github_id].get("html_url", "")[:200]
         moved.gone, moved.github_id = Issue.Gone.MOVED, None
@@ -341,6 +353,7 @@ def store_issues(*, repository: Repository, pages: list[dict], text: str = "") -
         params = {
             "page": text or json.dumps(pages),
             "repository": repository.pk,
+            "source": repository.source,
             "numbers": numbers,
         }
         with connection.cursor() as cursor:
@@ -354,7 +367,7 @@ def store_issues(*, repository: Repository, pages: list[dict], text: str = "") -
         )
     if moved_from:  # the comments travel with the issue (they keep their ids)
         new_pk = dict(
-            Issue.objects.filter(github_id__in=moved_from.values()).values_list("github_id", "pk")
+            same_source.filter(github_id__in=moved_from.values()).values_list("github_id", "pk")
         )
         for old_pk, github_id in moved_from.items():
             Comment.objects.filter(issue_id=old_pk).update(issue_id=new_pk[github_id])
@@ -387,7 +400,11 @@ def store_comments(*, repository: Repository, pages: list[dict], text: str = "")
         return
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            params = {"page": text or json.dumps(pages), "repository": repository.pk}
+            params = {
+                "page": text or json.dumps(pages),
+                "repository": repository.pk,
+                "source": repository.source,
+            }
             cursor.execute(INSERT_PLACEHOLDER_ISSUES + ";" + UPSERT_COMMENTS, params)
         return
     numbers = {_issue_number(c) for c in pages}
@@ -397,7 +414,8 @@ def store_comments(*, repository: Repository, pages: list[dict], text: str = "")
     missing = numbers - set(known)
     if missing:
         Issue.objects.bulk_create(
-            [Issue(repository=repository, number=n) for n in missing], ignore_conflicts=True
+            [Issue(repository=repository, source=repository.source, number=n) for n in missing],
+            ignore_conflicts=True,
         )
         known.update(
             Issue.objects.filter(repository=repository, number__in=missing).values_list(
@@ -407,6 +425,7 @@ def store_comments(*, repository: Repository, pages: list[dict], text: str = "")
     rows = [
         Comment(
             issue_id=known[_issue_number(c)],
+            source=repository.source,
             github_id=c["id"],
             author=(c.get("user") or {}).get("login", "")[:100],
             body=c.get("body") or "",
@@ -417,7 +436,10 @@ def store_comments(*, repository: Repository, pages: list[dict], text: str = "")
         for c in pages
     ]
     Comment.objects.bulk_create(
-        rows, update_conflicts=True, unique_fields=["github_id"], update_fields=COMMENT_FIELDS
+        rows,
+        update_conflicts=True,
+        unique_fields=["source", "github_id"],
+        update_fields=COMMENT_FIELDS,
     )
 
 
@@ -514,7 +536,10 @@ def _store_page(repo, kind, reply, tracker, single, first_mark, started, phase):
 # ----- single issues and reconcile ---------------------------------------------------------
 def _mark_gone(repository: Repository, number: int, gone: str, moved_to: str = "") -> None:
     Issue.objects.update_or_create(
-        repository=repository, number=number, defaults={"gone": gone, "moved_to": moved_to[:200]}
+        repository=repository,
+        number=number,
+        defaults={"gone": gone, "moved_to": moved_to[:200]},
+        create_defaults={"gone": gone, "moved_to": moved_to[:200], "source": repository.source},
     )
 
 
@@ -541,7 +566,9 @@ def _check_one(repo: Repository, number: int, client, tracker: Tracker):
             f"{repo.full_name}#{number}: moved (301) to {target_owner}/{target_name}"
             f"#{data['number']}"
         )
-        target, _ = Repository.objects.get_or_create(owner=target_owner, name=target_name)
+        target, _ = Repository.objects.get_or_create(
+            source=repo.source, owner=target_owner, name=target_name
+        )
         return target, data
     return repo, data
 
@@ -578,13 +605,13 @@ def _moved_since(data: dict, comments: list[dict]) -> bool:
     return any(c["issue_url"].rstrip("/").lower() != data["url"].lower() for c in comments)
 
 
-def mine_issue_links(*, links: list[str], client, tracker: Tracker) -> None:
+def mine_issue_links(*, links: list[str], client, tracker: Tracker, source: str) -> None:
     """Fetch each linked issue and its comments (1 request, plus ⌈comments/100⌉; a
     transfer met between the two costs one GET more). A transferred issue is stored, with
     its comments, in its new repository. Idempotent."""
     for position, link in enumerate(links):
         owner, name, number = parse_issue_link(link)
-        repo, _ = Repository.objects.get_or_create(owner=owner, name=name)
+        repo, _ = Repository.objects.get_or_create(source=source, owner=owner, name=name)
         home, data = _check_one(repo, number, client, tracker)
         comments = _comments_of(data, client, tracker) if data else []
         if _moved_since(data, comments):  # the comments came from its new home already
@@ -641,22 +668,43 @@ def reconcile_repository(*, repository: Repository, client, tracker: Tracker) ->
 # ----- repositories and jobs ---------------------------------------------------------------
 @transaction.atomic
 def add_repository(
-    *, project: Project, full_name: str, group: str = "", metadata: dict | None = None
+    *,
+    project: Project,
+    full_name: str,
+    group: str = "",
+    metadata: dict | None = None,
+    source: str = "",
+    user=None,
 ) -> Repository:
-    """Add OWNER/NAME to `project` (creating the repository once for every project).
-    Idempotent; a given group or metadata replaces the stored one."""
+    """Have `project` mine OWNER/NAME of `source` (default: the configured API's), creating
+    the shared repository once for every project. The group and metadata are the
+    project's own: a given one replaces what this project said before, and no other
+    project's. Idempotent. Returns the (shared) repository."""
     try:
         owner, name = parse_full_name(full_name)
     except ValueError as error:
         raise MiningError(str(error)) from None
-    repository = Repository.objects.filter(owner__iexact=owner, name__iexact=name).first()
+    source = source or default_source()
+    repository = Repository.objects.filter(
+        source=source, owner__iexact=owner, name__iexact=name
+    ).first()
     if repository is None:
-        repository = Repository.objects.create(owner=owner, name=name)
-    if group or metadata:
-        repository.group = group or repository.group
-        repository.metadata = metadata if metadata is not None else repository.metadata
-        repository.save(update_fields=["group", "metadata"])
-    repository.projects.add(project)
+        repository = Repository.objects.create(source=source, owner=owner, name=name)
+    view, created = ProjectRepository.objects.select_for_update().get_or_create(
+        project=project,
+        repository=repository,
+        defaults={
+            "group": group,
+            "metadata": metadata or {},
+            "mined": True,
+            "added_by": user if getattr(user, "is_authenticated", False) else None,
+        },
+    )
+    if not created:
+        view.group = group or view.group
+        view.metadata = metadata if metadata is not None else view.metadata
+        view.mined = True
+        view.save(update_fields=["group", "metadata", "mined"])
     return repository
 
 
@@ -669,11 +717,21 @@ def start_mining_job(
     kind: str = MiningJob.Kind.CRAWL,
     user=None,
     api_url: str = "",
+    source: str = "",
     dispatch: bool = True,
 ) -> MiningJob:
     """Create a job and its tasks (one per repository; one for a list of issue links) and,
-    with `dispatch`, enqueue one Celery task each once the transaction commits."""
+    with `dispatch`, enqueue one Celery task each once the transaction commits. The job's
+    data belongs to `source` (default: the API host's); every repository must too."""
     repositories = list(repositories)
+    api_url = api_url or settings.GITHUB_API_URL
+    source = source or source_of(api_url)
+    strangers = sorted(r.full_name for r in repositories if r.source != source)
+    if strangers:
+        raise MiningError(
+            f"{', '.join(strangers)} not of {source} (the API this job talks to): "
+            "add the repository for this source first."
+        )
     links = [link.strip() for link in links if link.strip()]
     started_by_user = user is not None and user.is_authenticated
     job_token(project=project, started_by_user=started_by_user)  # refuses without a token
@@ -691,7 +749,8 @@ def start_mining_job(
         project=project,
         kind=kind,
         filters={"links": links} if links else {},
-        api_url=api_url or settings.GITHUB_API_URL,
+        api_url=api_url,
+        source=source,
         created_by=user if user is not None and user.is_authenticated else None,
     )
     if kind == MiningJob.Kind.SINGLE:
@@ -761,8 +820,14 @@ def run_task(*, task_id: int, client=None, on_page=None) -> None:
         if refusal is not None:
             raise refusal
         tracker.check_cancelled()
+        if task.repository is not None and task.repository.source != job.source:
+            raise MiningError(
+                f"{task.repository.full_name} belongs to {task.repository.source}, "
+                f"not to {job.source} (the API this job talks to)."
+            )
         if job.kind == MiningJob.Kind.SINGLE:
-            mine_issue_links(links=job.filters.get("links", []), client=client, tracker=tracker)
+            links = job.filters.get("links", [])
+            mine_issue_links(links=links, client=client, tracker=tracker, source=job.source)
         elif job.kind == MiningJob.Kind.RECONCILE:
             reconcile_repository(repository=task.repository, client=client, tracker=tracker)
         else:
@@ -777,6 +842,10 @@ def run_task(*, task_id: int, client=None, on_page=None) -> None:
     finally:
         if own_client:
             client.close()
+    if status == MiningJob.Status.DONE and task.repository is not None and job.project_id:
+        ProjectRepository.objects.filter(
+            project_id=job.project_id, repository=task.repository
+        ).update(last_synced_at=timezone.now())
     _finish_task(task, tracker, status, error)
 
 

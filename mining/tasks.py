@@ -7,7 +7,7 @@ from django.db import transaction
 from config.celery import app
 
 from . import services
-from .models import MiningJob, Repository
+from .models import MiningJob, Repository, default_source
 
 RECONCILE_EVERY = 60 * 60 * 24
 
@@ -31,9 +31,11 @@ def run_mining_task(self, *, task_id: int) -> None:
 
 @shared_task(acks_late=True, time_limit=60 * 5)
 def reconcile_repositories() -> int:
-    """Start one reconcile job over every repository mined so far (the beat schedule's
-    entry). Returns the job id, or 0 when there is nothing to reconcile."""
-    repositories = list(Repository.objects.filter(last_synced_at__isnull=False))
+    """Start one reconcile job over every repository of the configured API mined so far
+    (the beat schedule's entry); another source's (the demo's, an emulator's) is not the
+    configured API's to check. Returns the job id, or 0 when there is nothing to reconcile."""
+    mined = Repository.objects.filter(last_synced_at__isnull=False, source=default_source())
+    repositories = list(mined)
     if not repositories:
         return 0
     with transaction.atomic():

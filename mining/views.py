@@ -10,7 +10,7 @@ from django.views.decorators.http import require_POST
 from annotate.access import MANAGERS, OWNERS, get_project_for_user
 
 from . import pool, services
-from .access import get_job_for_user, project_jobs, project_repositories
+from .access import get_job_for_user, project_jobs, project_repository_views
 from .forms import JobForm, PoolForm, RepositoryForm
 from .models import Issue
 
@@ -33,12 +33,13 @@ def repositories(request, slug):
                 full_name=form.cleaned_data["full_name"],
                 group=form.cleaned_data["group"],
                 metadata=form.metadata() or None,
+                user=request.user,
             )
             messages.success(request, f"{repository.full_name} added.")
             return redirect("mining-repositories", slug=slug)
     rows = [
-        (repo, Issue.objects.filter(repository=repo, fetched=True).count())
-        for repo in project_repositories(project)
+        (view, Issue.objects.filter(repository=view.repository_id, fetched=True).count())
+        for view in project_repository_views(project)
     ]
     context = {"project": project, "membership": membership, "form": form, "rows": rows}
     return render(request, "mining/repositories.html", context)

@@ -2,7 +2,7 @@ import factory
 from django.contrib.auth import get_user_model
 
 from annotate.models import Item, Membership, Project, Role
-from mining.models import Comment, Issue, Repository
+from mining.models import GITHUB_SOURCE, Comment, Issue, ProjectRepository, Repository
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -34,11 +34,22 @@ class MembershipFactory(factory.django.DjangoModelFactory):
 class RepositoryFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Repository
-        django_get_or_create = ["owner", "name"]
+        django_get_or_create = ["source", "owner", "name"]
+        skip_postgeneration_save = True
 
+    source = GITHUB_SOURCE
     owner = "QwenLM"
     name = factory.Sequence(lambda n: f"repo{n}")
-    group = "Qwen"
+
+    # A repository's group and metadata are each project's own (ProjectRepository): these
+    # are what ItemFactory gives the item's project when it has no view of the repository.
+    @factory.post_generation
+    def group(obj, create, extracted, **kwargs):
+        obj.factory_group = "Qwen" if extracted is None else extracted
+
+    @factory.post_generation
+    def metadata(obj, create, extracted, **kwargs):
+        obj.factory_metadata = extracted or {}
 
 
 class IssueFactory(factory.django.DjangoModelFactory):
@@ -46,6 +57,7 @@ class IssueFactory(factory.django.DjangoModelFactory):
         model = Issue
 
     repository = factory.SubFactory(RepositoryFactory)
+    source = factory.SelfAttribute("repository.source")
     github_id = factory.Sequence(lambda n: 10_000 + n)
     number = factory.Sequence(lambda n: n + 1)
     title = factory.Sequence(lambda n: f"CUDA out of memory #{n}")
@@ -59,6 +71,7 @@ class CommentFactory(factory.django.DjangoModelFactory):
         model = Comment
 
     issue = factory.SubFactory(IssueFactory)
+    source = factory.SelfAttribute("issue.source")
     github_id = factory.Sequence(lambda n: 500_000 + n)
     author = "someone"
     body = "Same here."
@@ -67,7 +80,23 @@ class CommentFactory(factory.django.DjangoModelFactory):
 class ItemFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Item
+        skip_postgeneration_save = True
 
     project = factory.SubFactory(ProjectFactory)
     issue = factory.SubFactory(IssueFactory)
     position = factory.Sequence(lambda n: n)
+
+    @factory.post_generation
+    def repository_view(obj, create, extracted, **kwargs):
+        """The item's project sees the repository with the factory's group and metadata."""
+        if not create:
+            return
+        repository = obj.issue.repository
+        ProjectRepository.objects.get_or_create(
+            project=obj.project,
+            repository=repository,
+            defaults={
+                "group": getattr(repository, "factory_group", "Qwen"),
+                "metadata": getattr(repository, "factory_metadata", {}),
+            },
+        )

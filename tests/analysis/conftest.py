@@ -83,7 +83,7 @@ def bulk_final_records(project, records):
     """Final labels for records in the study's format (dicts with link, SYMPTOM,
     ROOT CAUSE, STAGE, model, architecture, status), in a handful of bulk inserts. Records
     sharing a link become one item with several failure records."""
-    from mining.models import Issue, Repository
+    from mining.models import Issue, ProjectRepository, Repository
 
     dims = {d.key: d for d in project.dimensions.all()}
     cats = {
@@ -96,9 +96,10 @@ def bulk_final_records(project, records):
     for link in by_link:
         owner, name = link.split("/")[3:5]
         if (owner, name) not in repos:
-            repos[(owner, name)] = Repository.objects.get_or_create(
-                owner=owner, name=name, defaults={"group": owner}
-            )[0]
+            repos[(owner, name)] = Repository.objects.get_or_create(owner=owner, name=name)[0]
+            ProjectRepository.objects.get_or_create(
+                project=project, repository=repos[(owner, name)], defaults={"group": owner}
+            )
     issues = Issue.objects.bulk_create(
         Issue(
             repository=repos[tuple(link.split("/")[3:5])],

@@ -336,7 +336,8 @@ def test_queue_filters_and_orders_oldest_first(project, cast):
     assert list(adjudication.conflict_queue(project, dimension="root_cause")) == [second]
     assert list(adjudication.conflict_queue(project, dimension="stage")) == []
     assert list(adjudication.conflict_queue(project, repository=repo.full_name)) == [second]
-    assert list(adjudication.conflict_queue(project, group=repo.group)) == [first, second]
+    assert list(adjudication.conflict_queue(project, group="Qwen")) == [first, second]
+    assert list(adjudication.conflict_queue(project, group="Llama")) == []
     third = in_conflict(project, cast, [record(DEVICE)], [record(OOM)])
     counts = adjudication.conflict_counts(project)
     assert counts["total"] == 3

@@ -9,7 +9,7 @@ from annotate.models import (
     Membership,
     Project,
 )
-from mining.models import Comment, Issue, Repository
+from mining.models import DEMO_SOURCE, Comment, Issue, ProjectRepository, Repository
 
 
 def _counts():
@@ -27,7 +27,10 @@ def test_seed_demo_is_idempotent(db, capsys):
     assert "alice" in first and "faultline-demo" in first
     project = Project.objects.get()
     assert project.dimensions.count() == 3
-    assert set(Repository.objects.values_list("group", flat=True)) == {"DeepSeek", "Llama", "Qwen"}
+    views = ProjectRepository.objects.filter(project=project)
+    assert set(views.values_list("group", flat=True)) == {"DeepSeek", "Llama", "Qwen"}
+    # The demo's synthetic issues are the demo source's, never github.com's.
+    assert set(Repository.objects.values_list("source", flat=True)) == {DEMO_SOURCE}
     assert Annotation.objects.count() > 0
     assert Item.objects.filter(state="conflict").exists() or FinalLabel.objects.exists()
 

@@ -8,7 +8,12 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
-from annotate.dataset_io import MAX_FILE_BYTES
+from analysis.distributions import build_crosstab
+from analysis.specs import Source as LabelSource
+from analysis.specs import parse_spec
+from annotate.dataset_io import MAX_FILE_BYTES, parse_link
+from annotate.demo import seed_demo
+from annotate.exporting import iter_records
 from annotate.importing import ImportFailed, Source, collect_sources, import_dataset
 from annotate.models import (
     Annotation,
@@ -20,7 +25,7 @@ from annotate.models import (
     Item,
     Project,
 )
-from mining.models import Issue, Repository
+from mining.models import Issue, ProjectRepository, Repository
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "olf"
 STUDY = Path(__file__).resolve().parents[2].parent / "shared" / "datasets" / "open-llm-failures"
@@ -47,8 +52,9 @@ def test_fixture_folders_with_spaces_and_shared_links(project):
     assert result.files == 2 and result.records == 7 and result.issues == 6
     assert final_records(project).count() == 7
     assert Item.objects.filter(project=project, state=Item.State.SETTLED).count() == 6
-    repos = Repository.objects.order_by("owner", "name")
-    assert [(r.owner, r.name, r.group) for r in repos] == [
+    views = ProjectRepository.objects.filter(project=project).select_related("repository")
+    repos = sorted((v.repository.owner, v.repository.name, v.group) for v in views)
+    assert repos == [
         ("QwenLM", "Qwen2.5", "QwenLM"),
         ("QwenLM", "Qwen2.5-Math", "QwenLM"),
         ("meta-llama", "llama3", "meta-llama"),
@@ -105,7 +111,8 @@ def test_annotator_who_is_not_a_member_is_refused(project, cast):
 
 def test_group_option_names_new_repositories(project):
     import_fixture(project, group="Open LLMs")
-    assert set(Repository.objects.values_list("group", flat=True)) == {"Open LLMs"}
+    views = ProjectRepository.objects.filter(project=project)
+    assert set(views.values_list("group", flat=True)) == {"Open LLMs"}
 
 
 def olf(records):
@@ -257,7 +264,8 @@ def test_study_dataset_gives_706_records_on_703_issues(project):
     assert items.count() == 703 and items.filter(state="settled").count() == 703
     repositories = Repository.objects.filter(issues__items__project=project).distinct()
     assert repositories.count() == 14
-    assert set(repositories.values_list("group", flat=True)) == {
+    views = ProjectRepository.objects.filter(project=project, repository__in=repositories)
+    assert set(views.values_list("group", flat=True)) == {
         "deepseek-ai",
         "meta-llama",
         "QwenLM",
@@ -265,6 +273,39 @@ def test_study_dataset_gives_706_records_on_703_issues(project):
     before = counts()
     assert not import_dataset(project=project, sources=sources).changed
     assert counts() == before
+
+
+@pytest.mark.skipif(not STUDY.is_dir(), reason="the study's dataset lives in ../shared")
+def test_study_dataset_next_to_the_demo_keeps_its_links_groups_and_counts(project):
+    """The demo's synthetic issues carry the study's repository names: importing the
+    study next to the demo must not attach a study item to one of them, rewrite a link,
+    or bring the demo's groups into the study's RQ4."""
+    demo = seed_demo(password="pw-demo-123").project  # 30 issues per repository
+    demo_issues = set(Item.objects.filter(project=demo).values_list("issue_id", flat=True))
+    assert len(demo_issues) > 200
+
+    import_dataset(project=project, sources=collect_sources([STUDY], "olf"))
+
+    study_links = sorted(
+        parse_link(record["link"]).url
+        for path in STUDY.rglob("*.json")
+        for record in json.loads(path.read_text(encoding="utf-8"))
+    )
+    assert len(study_links) == 706
+    assert sorted(record["link"] for record in iter_records(project)) == study_links
+    assert final_records(project).count() == 706
+    items = Item.objects.filter(project=project)
+    assert items.count() == 703 and items.filter(state="settled").count() == 703
+    assert not items.filter(issue_id__in=demo_issues).exists()
+    assert not items.filter(issue__fetched=True).exists()
+    rq4 = build_crosstab(
+        project=project,
+        rows=parse_spec("group"),
+        cols=parse_spec("dim:symptom@1"),
+        source=LabelSource("final"),
+    )
+    assert sorted(rq4.rows) == ["QwenLM", "deepseek-ai", "meta-llama"]
+    assert rq4.total == 706
 
 
 # --- the API and the upload page ----------------------------------------------------------

@@ -7,9 +7,11 @@ from mining.emulator import GitHubEmulator
 
 
 @pytest.fixture
-def emulator():
+def emulator(settings):
     """A running emulator that requires its own random token (also set as GITHUB_TOKEN)."""
     emu = GitHubEmulator(token="ghp_" + secrets.token_hex(16)).start()
+    # The configured API: a repository added without a source is the emulator's.
+    settings.GITHUB_API_URL = emu.url
     yield emu
     emu.stop()
 

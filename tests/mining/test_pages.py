@@ -3,6 +3,7 @@ from django.urls import reverse
 
 from annotate.models import Item
 from mining import services
+from mining.access import project_repositories
 from mining.models import MiningJob, MiningTask
 
 from .helpers import crawl
@@ -47,7 +48,7 @@ def test_only_owners_add_repositories_and_cancel_jobs(who, cast, project, mined,
     url = reverse("mining-repositories", kwargs={"slug": project.slug})
     response = client.post(url, {"full_name": "meta-llama/llama3", "group": "Llama"})
     assert response.status_code == (302 if who in ("owner", None) else _expected(who, False))
-    assert project.repositories.filter(name="llama3").exists() == (who == "owner")
+    assert project_repositories(project).filter(name="llama3").exists() == (who == "owner")
     cancel = reverse("mining-job-cancel", kwargs={"slug": project.slug, "job_id": job.pk})
     response = client.post(cancel)
     assert response.status_code == (302 if who in ("owner", None) else _expected(who, False))

@@ -4,7 +4,7 @@ import pytest
 
 from annotate.models import Item
 from mining import pool
-from mining.models import Issue
+from mining.models import Issue, ProjectRepository
 from tests.factories import IssueFactory, RepositoryFactory
 
 
@@ -14,7 +14,13 @@ def issues(project):
     llama = RepositoryFactory(owner="meta-llama", name="llama3", group="Llama")
     other = RepositoryFactory(owner="x", name="not-in-project")
     for repo in (qwen, llama):
-        repo.projects.add(project)
+        ProjectRepository.objects.create(
+            project=project,
+            repository=repo,
+            group=repo.factory_group,
+            metadata=repo.factory_metadata,
+            mined=True,
+        )
     rows = []
     for n in range(1, 41):
         repo = qwen if n <= 30 else llama
@@ -50,7 +56,7 @@ def test_funnel_counts_each_filter_in_order(project, issues, django_assert_max_n
         i
         for i in issues
         if not i.is_pull_request
-        and i.repository.group == "Qwen"
+        and i.repository.factory_group == "Qwen"
         and i.state == "closed"
         and "bug" in i.labels
         and "memory" in i.title.lower()

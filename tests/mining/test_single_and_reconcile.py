@@ -6,8 +6,9 @@ from django.core.management import CommandError, call_command
 
 from annotate.models import Item
 from mining import services
+from mining.access import project_repositories
 from mining.demo import demo_truth, load_demo_issues
-from mining.models import Comment, Issue, MiningJob
+from mining.models import DEMO_SOURCE, Comment, Issue, MiningJob, ProjectRepository, source_of
 
 from .helpers import assert_same_data, crawl
 
@@ -178,7 +179,8 @@ def test_mine_command_mines_into_a_project_and_fails_clearly(project, emulator, 
     )
 
     assert "Mined 1 repositories" in out.getvalue() and "30 issues" in out.getvalue()
-    repo = project.repositories.get(name="DeepSeek-V3")
+    repo = project_repositories(project).get(name="DeepSeek-V3")
+    assert repo.source == source_of(emulator.url)
     assert_same_data(emulator, repo)
     assert emulator.token not in out.getvalue() + err.getvalue()
 
@@ -216,7 +218,7 @@ def test_mine_command_mines_into_a_project_and_fails_clearly(project, emulator, 
         stdout=out,
         stderr=err,
     )
-    assert project.repositories.model.objects.get(name="DeepSeek-V3").projects.count() == 2
+    assert ProjectRepository.objects.filter(repository=repo, mined=True).count() == 2
 
 
 def test_mine_command_reports_a_bad_token_and_an_unreachable_host(
@@ -250,4 +252,5 @@ def test_demo_loader_is_deterministic_idempotent_and_knows_the_truth(project):
     truth = demo_truth(items[0].issue)
     assert set(truth) == {"symptom", "root_cause", "stage"}
     assert " > " in truth["symptom"]
-    assert Issue.objects.filter(repository__projects=project).count() == 60
+    assert Issue.objects.filter(repository__views__project=project).count() == 60
+    assert set(Issue.objects.values_list("source", flat=True)) == {DEMO_SOURCE}

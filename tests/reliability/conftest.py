@@ -35,8 +35,10 @@ def gunicorn(gunicorn_server, transactional_db):
 
 
 @pytest.fixture
-def emulator():
+def emulator(settings):
     """A running GitHub emulator that requires its own random token."""
     emu = GitHubEmulator(token="ghp_" + secrets.token_hex(16)).start()
+    # The configured API: a repository added without a source is the emulator's.
+    settings.GITHUB_API_URL = emu.url
     yield emu
     emu.stop()

@@ -22,7 +22,7 @@ from annotate.models import (
     Item,
     Role,
 )
-from mining.models import Comment, Issue, Repository
+from mining.models import Comment, Issue, ProjectRepository, Repository
 
 
 def build_project(*, slug: str, items: int, annotators: int, leads: int = 0):
@@ -32,7 +32,8 @@ def build_project(*, slug: str, items: int, annotators: int, leads: int = 0):
     User = get_user_model()
     owner = User.objects.create_user(f"{slug}-owner", password="reliability-owner-1")
     project = services.create_project(name=slug, slug=slug, owner=owner)
-    repo = Repository.objects.create(owner=slug, name="models", group="Reliability")
+    repo = Repository.objects.create(owner=slug, name="models")
+    ProjectRepository.objects.create(project=project, repository=repo, group="Reliability")
     issues = Issue.objects.bulk_create(
         Issue(
             repository=repo,

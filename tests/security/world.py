@@ -12,7 +12,7 @@ from django.contrib.auth import get_user_model
 
 from annotate import adjudication, codebook, labeling, releases, services
 from annotate.models import Category, Item, Membership, Project, Role
-from mining.models import MiningJob
+from mining.models import MiningJob, ProjectRepository
 from tests.factories import CommentFactory, IssueFactory, ItemFactory, RepositoryFactory
 
 OTHER_SLUG = "other-project"
@@ -97,10 +97,14 @@ def build_world(cast, project, text=lambda name: name) -> World:
         name=t("category_name"),
         description=t("category_description"),
     )
-    repo = RepositoryFactory(
-        owner="QwenLM", name="Qwen2.5", group=t("repo_group"), metadata={"model": t("repo_model")}
+    repo = RepositoryFactory(owner="QwenLM", name="Qwen2.5")
+    ProjectRepository.objects.create(
+        project=project,
+        repository=repo,
+        group=t("repo_group"),
+        metadata={"model": t("repo_model")},
+        mined=True,
     )
-    repo.projects.add(project)
     items = {}
     for position, key in enumerate(ITEM_KEYS, start=1):
         issue = IssueFactory(repository=repo, title=t(f"title_{key}"), body=t(f"body_{key}"))

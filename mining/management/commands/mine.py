@@ -6,7 +6,7 @@ from tqdm import tqdm
 
 from annotate.services import ServiceError, get_or_create_project
 from mining import services
-from mining.models import MiningJob
+from mining.models import MiningJob, source_of
 
 
 class Command(BaseCommand):
@@ -23,17 +23,19 @@ class Command(BaseCommand):
         parser.add_argument("--owner", default=None, help="create the project with this owner")
 
     def handle(self, *args, **options):
+        api_url = options["api_url"] or settings.GITHUB_API_URL
         try:
+            source = source_of(api_url)
             project = get_or_create_project(
                 slug=options["project"], owner_username=options["owner"]
             )
+            # The repositories of the API mined: its data never shares a row with another's.
             repositories = [
-                services.add_repository(project=project, full_name=name)
+                services.add_repository(project=project, full_name=name, source=source)
                 for name in options["repositories"]
             ]
-        except (ServiceError, services.MiningError) as error:
+        except (ServiceError, services.MiningError, ValueError) as error:
             raise CommandError(str(error)) from None
-        api_url = options["api_url"] or settings.GITHUB_API_URL
         job = services.start_mining_job(
             project=project, repositories=repositories, api_url=api_url, dispatch=False
         )
