@@ -185,7 +185,7 @@ def test_dollar_names_in_category_group_and_model_do_not_break_the_page(project,
     """Category, group and model names with `$…$` (matplotlib mathtext) render literally in
     every view, chart and format instead of turning the page into a 500 (issue #12)."""
     from annotate.models import Category
-    from mining.models import Repository
+    from mining.models import ProjectRepository
 
     symptom = project.dimensions.get(key="symptom")
     names = ["$x$", "$\\frac{", "$\\frac{$", "a$b$c"]
@@ -201,7 +201,9 @@ def test_dollar_names_in_category_group_and_model_do_not_break_the_page(project,
     ]  # fmt: skip
     bulk_final_records(project, records)
     for i, name in enumerate(names):
-        Repository.objects.filter(owner__in=[f"owner{i}", f"owner{i + 4}"]).update(group=name)
+        ProjectRepository.objects.filter(
+            project=project, repository__owner__in=[f"owner{i}", f"owner{i + 4}"]
+        ).update(group=name)
     client = client_for(cast["annotator_a"])
     base = f"/projects/{project.slug}/distributions/"
     from analysis import charts, dashboard
