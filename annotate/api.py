@@ -8,6 +8,7 @@ Error replies all look alike: ``{"detail": ..., "code": ..., "fields": {field: [
 from __future__ import annotations
 
 import os
+import re
 import traceback
 
 from django.conf import settings
@@ -19,7 +20,13 @@ from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import generics, status
-from rest_framework.exceptions import APIException, ParseError, PermissionDenied, ValidationError
+from rest_framework.exceptions import (
+    APIException,
+    NotFound,
+    ParseError,
+    PermissionDenied,
+    ValidationError,
+)
 from rest_framework.pagination import CursorPagination
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
@@ -127,13 +134,28 @@ def exception_handler(exc, context):
     return response
 
 
+# A cursor's position is an id (PostgreSQL bigint); anything else was forged.
+_POSITION = re.compile(r"^[0-9]{1,18}$")
+
+
 class IdCursorPagination(CursorPagination):
-    """Cursor pagination on the primary key: stable under inserts."""
+    """Cursor pagination on the primary key: stable under inserts. A cursor that is not one
+    this class wrote (garbage, or base64 of a position that is not an id) answers 400."""
 
     ordering = "id"
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 500
+
+    def decode_cursor(self, request):
+        try:
+            cursor = super().decode_cursor(request)
+        except NotFound:
+            raise ParseError("Invalid cursor: use the 'next' or 'previous' link.") from None
+        if cursor is not None and cursor.position is not None:
+            if not _POSITION.match(cursor.position):
+                raise ParseError("Invalid cursor: its position is not an id.")
+        return cursor
 
 
 class ApiMixin:
