@@ -7,7 +7,7 @@ too low get 403.
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
-from .models import Item, Membership, Project, Role
+from .models import ImportJob, Item, Membership, Project, Role
 
 ALL_ROLES = frozenset(Role.values)
 MANAGERS = frozenset({Role.OWNER, Role.LEAD})
@@ -55,3 +55,12 @@ def get_item_for_user(
 def user_projects(user):
     """The projects the user belongs to."""
     return Project.objects.for_user(user)
+
+
+def get_import_job_for_user(user, slug: str, job_id) -> tuple[Project, Membership, ImportJob]:
+    """An import job of project `slug`, for its owners only (who start imports)."""
+    project, membership = get_project_for_user(user, slug, roles=OWNERS)
+    try:
+        return project, membership, ImportJob.objects.get(project=project, pk=job_id)
+    except (ImportJob.DoesNotExist, ValueError, TypeError):
+        raise Http404("No such import.") from None

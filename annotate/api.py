@@ -36,12 +36,18 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 from mining.models import Comment, Issue
 
-from . import codebook, filters, labeling, releases, services
+from . import codebook, filters, import_jobs, labeling, releases, services
 from . import serializers as s
-from .access import ALL_ROLES, MANAGERS, OWNERS, get_item_for_user, get_project_for_user
-from .dataset_io import MAX_FILE_BYTES, too_big_message
+from .access import (
+    ALL_ROLES,
+    MANAGERS,
+    OWNERS,
+    get_import_job_for_user,
+    get_item_for_user,
+    get_project_for_user,
+)
 from .exporting import CONTENT_TYPES, filename, pseudonym, stream_export
-from .importing import ImportFailed, Source, import_dataset
+from .importing import ImportFailed
 from .models import (
     Annotation,
     AnnotationLabel,
@@ -510,46 +516,53 @@ class ExportView(ProjectScoped, APIView):
         return response
 
 
+class ImportBusyError(APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "import_running"
+
+
 class ImportView(ProjectScoped, APIView):
-    """Owners import files (olf, JSONL, CSV): all or nothing, idempotent."""
+    """Owners import files (olf, JSONL, CSV) as a job run by a Celery worker: 202 with the
+    job (poll its `url`); all or nothing, idempotent. One import per project at a time."""
 
     roles = OWNERS
     parser_classes = [MultiPartParser, FormParser]
 
     @extend_schema(
         request={"multipart/form-data": s.ImportSerializer},
-        responses={200: s.ImportResultSerializer, 201: s.ImportResultSerializer, **ERRORS},
+        responses={202: s.ImportJobSerializer, 409: ERRORS[400], **ERRORS},
     )
     def post(self, request, slug):
         form = s.ImportSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         data = form.validated_data
-        sources = read_uploads(data["files"])
         try:
-            result = import_dataset(
+            job = import_jobs.start_import_job(
                 project=self.project,
-                sources=sources,
+                user=request.user,
+                files=data["files"],
                 fmt=data["format"],
                 labels=data["labels"],
                 add_categories=data["add_categories"],
-                group=data.get("group") or None,
-                user=request.user,
+                group=data.get("group") or "",
             )
         except ImportFailed as error:
             raise ValidationError({"files": [f"Nothing imported. {error}"]}) from error
-        body = {**result.__dict__, "changed": result.changed, "summary": result.summary()}
-        code = status.HTTP_201_CREATED if result.changed else status.HTTP_200_OK
-        return Response(s.ImportResultSerializer(body).data, status=code)
+        except import_jobs.ImportBusy as error:
+            raise ImportBusyError(str(error)) from error
+        body = s.ImportJobSerializer(job, context={"request": request}).data
+        return Response(body, status=status.HTTP_202_ACCEPTED)
 
 
-def read_uploads(files) -> list[Source]:
-    """Uploaded files as import sources; an oversized file is refused before it is read."""
-    sources = []
-    for upload in files:
-        if upload.size > MAX_FILE_BYTES:
-            raise ValidationError({"files": [f"{upload.name}: {too_big_message(upload.size)}."]})
-        sources.append(Source(name=upload.name, data=upload.read()))
-    return sources
+@extend_schema(responses={200: s.ImportJobSerializer, **ERRORS})
+class ImportJobDetail(ApiMixin, generics.GenericAPIView):
+    """An import job's status, progress and outcome (owners)."""
+
+    serializer_class = s.ImportJobSerializer
+
+    def get(self, request, slug, import_id):
+        _, _, job = get_import_job_for_user(request.user, slug, import_id)
+        return Response(s.ImportJobSerializer(job, context={"request": request}).data)
 
 
 @listing(s.ReleaseSerializer)

@@ -13,6 +13,7 @@ from .models import (
     Annotation,
     Assignment,
     FinalLabel,
+    ImportJob,
     Item,
     Membership,
     Project,
@@ -316,6 +317,49 @@ class ImportResultSerializer(serializers.Serializer):
     items_created = serializers.IntegerField()
     labels_written = serializers.IntegerField()
     categories_added = serializers.ListField(child=serializers.CharField())
+
+
+class ImportJobSerializer(serializers.ModelSerializer):
+    files = serializers.SerializerMethodField()
+    progress = serializers.SerializerMethodField()
+    result = serializers.SerializerMethodField()
+    url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ImportJob
+        fields = [
+            "id",
+            "status",
+            "progress",
+            "format",
+            "labels",
+            "files",
+            "result",
+            "error",
+            "created_at",
+            "started_at",
+            "finished_at",
+            "url",
+        ]
+
+    @extend_schema_field(serializers.ListField(child=serializers.DictField()))
+    def get_files(self, job) -> list:
+        # Where the files wait on disk is the server's business.
+        return [{"name": f["name"], "size": f["size"]} for f in job.files]
+
+    def get_progress(self, job) -> float:
+        from .import_jobs import job_progress
+
+        return round(job_progress(job), 3)
+
+    @extend_schema_field(ImportResultSerializer(allow_null=True))
+    def get_result(self, job):
+        return ImportResultSerializer(job.result).data if job.result else None
+
+    def get_url(self, job) -> str:
+        from django.urls import reverse
+
+        return reverse("api-import-job", args=[job.project.slug, job.pk])
 
 
 class ReleaseSerializer(serializers.ModelSerializer):

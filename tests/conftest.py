@@ -22,6 +22,13 @@ def pytest_configure(config):
         )
 
 
+@pytest.fixture(autouse=True)
+def import_upload_dir(settings, tmp_path):
+    """Files uploaded for import jobs go to a temporary folder, not the working tree."""
+    settings.IMPORT_UPLOAD_DIR = tmp_path / "imports"
+    return settings.IMPORT_UPLOAD_DIR
+
+
 @pytest.fixture
 def cast(db):
     """Users by role, keyed by name."""

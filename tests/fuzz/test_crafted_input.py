@@ -12,6 +12,9 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 from rest_framework.pagination import CursorPagination
 
+from annotate.models import ImportJob
+from annotate.tasks import run_import_task
+
 from .test_bad_input import counts, detail
 
 
@@ -140,14 +143,20 @@ def _upload(world, name, data, fmt):
 
 
 def test_csv_cell_over_the_field_limit_is_an_import_error_naming_the_row(world):
+    labels = "Crash,Hardware and Resource Limitations,Inference"
     rows = [
-        "link,status,model",
-        "https://github.com/a/b/issues/1,open,m",
-        "https://github.com/a/b/issues/2,open," + "x" * 200_000,
+        "link,status,SYMPTOM,ROOT CAUSE,STAGE,model",
+        f"https://github.com/a/b/issues/1,open,{labels},m",
+        f"https://github.com/a/b/issues/2,open,{labels}," + "x" * 200_000,
     ]
     before = counts()
     response = _upload(world, "long.csv", "\n".join(rows).encode(), "csv")
-    assert response.status_code == 400, response.content[:300]
-    message = response.json()["fields"]["files"][0]
-    assert "long.csv" in message and "record 2" in message and "131,072" in message
+    assert response.status_code == 202, response.content[:300]
+    run_import_task(job_id=response.json()["id"])
+    job = ImportJob.objects.get(pk=response.json()["id"])
+    assert job.status == "failed"
+    assert job.error == (
+        "Nothing imported. long.csv, record 2: a cell is longer than the limit of "
+        "131,072 characters"
+    )
     assert counts() == before
