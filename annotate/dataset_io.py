@@ -40,6 +40,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import BinaryIO, TextIO
 
+from mining.progress import NAME_RULES, valid_repository_name
+
 FORMATS = ("olf", "jsonl", "csv")
 FILE_SUFFIXES = {"olf": (".json",), "jsonl": (".jsonl", ".ndjson"), "csv": (".csv",)}
 # The study's whole dataset is 350 kB; anything far bigger is a mistake, refused unread.
@@ -131,6 +133,8 @@ def parse_link(value) -> IssueLink:
         raise ValueError(
             f"'{value}' is not a GitHub issue URL (https://github.com/OWNER/NAME/issues/N)"
         )
+    if not valid_repository_name(match["owner"], match["name"]):
+        raise ValueError(f"'{value[:250]}' names no GitHub repository ({NAME_RULES})")
     if int(match["number"]) > MAX_ISSUE_NUMBER:
         raise ValueError(f"issue number {match['number']} is out of range")
     return IssueLink(
