@@ -19,6 +19,7 @@ from django.db.models import Count, Max, Min, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from .limits import first_too_long, too_long
 from .models import (
     Annotation,
     AnnotationRound,
@@ -439,6 +440,8 @@ def decide_item(
 
     `records` come from parse_records. A rationale is required when the decision departs
     from every annotator. Not idempotent: deciding a settled item raises (re-open first)."""
+    if problem := first_too_long(out_of_scope_reason=out_of_scope_reason, rationale=rationale):
+        raise AdjudicationError(problem)
     item = _lock(item)
     if item.state not in (Item.State.CONFLICT, Item.State.DISCUSSION):
         raise AdjudicationError(f"This item is {item.get_state_display()}; nothing to decide.")
@@ -519,6 +522,8 @@ def start_discussion(*, item: Item, actor, note: str = "") -> Item:
     """Send an item in conflict back to its annotators: they may see each other's labels
     and revise. Freezes each annotation's current round first, so agreement before and
     after discussion can both be reported. Precondition: the item is in conflict."""
+    if problem := too_long("discussion_note", note, label="note"):
+        raise AdjudicationError(problem)
     item = _lock(item)
     if item.state != Item.State.CONFLICT:
         raise AdjudicationError("Only an item in conflict can be sent to discussion.")
@@ -553,6 +558,8 @@ def end_discussion(*, item: Item, actor) -> str:
 def reopen_item(*, item: Item, actor, reason: str) -> Item:
     """Send a settled item back to the conflict queue. Its final label stays (and stays
     in the audit trail) until a lead decides again. Precondition: the item is settled."""
+    if problem := too_long("reason", reason):
+        raise AdjudicationError(problem)
     item = _lock(item)
     if item.state != Item.State.SETTLED:
         raise AdjudicationError("Only a settled item can be re-opened.")

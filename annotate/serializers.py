@@ -8,6 +8,8 @@ from mining.models import Comment, Issue
 from .dataset_io import FORMATS
 from .exporting import LABEL_CHOICES
 from .labeling import ITEM_STATES_SHOWN
+from .limits import MAX_EXAMPLES
+from .limits import TEXT_LIMITS as L
 from .models import (
     PATH_SEPARATOR,
     Annotation,
@@ -52,7 +54,9 @@ class ProjectSerializer(serializers.ModelSerializer):
 class ProjectCreateSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=200)
     slug = serializers.SlugField(max_length=100)
-    description = serializers.CharField(required=False, allow_blank=True, default="")
+    description = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=L["description"]
+    )
     preset = serializers.BooleanField(
         default=True, help_text="Load the study's codebook (symptom, root cause, stage)."
     )
@@ -120,8 +124,14 @@ class CodebookSerializer(serializers.Serializer):
 
 class CategoryEditSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=200, required=False)
-    description = serializers.CharField(required=False, allow_blank=True)
-    examples = serializers.ListField(child=serializers.CharField(), required=False)
+    description = serializers.CharField(
+        required=False, allow_blank=True, max_length=L["description"]
+    )
+    examples = serializers.ListField(
+        child=serializers.CharField(max_length=L["example"]),
+        required=False,
+        max_length=MAX_EXAMPLES,
+    )
 
     def validate_name(self, value):
         value = " ".join(value.split())
