@@ -11,7 +11,7 @@ memory, one statement over every item), loaded from git (commit BASELINE_COMMIT)
 --labels final at both sizes, and for annotator:X at 4,000 records only (it took 161 s at
 10,000). BENCH_IMPORT_BASELINE=0 skips it; BENCH_IMPORT_SIZES="10000,100000" sets sizes.
 
-Runs in its own database, bench_import_wt (created and dropped here).
+Runs in its own database, bench_import (BENCH_IMPORT_DB; created and dropped here).
 """
 
 import json
@@ -28,7 +28,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from _database import recreate_database, use_database, verdict  # noqa: E402
 
-DB_NAME = "bench_import_wt"
+DB_NAME = os.environ.get("BENCH_IMPORT_DB", "bench_import")
 SIZES = [int(n) for n in os.environ.get("BENCH_IMPORT_SIZES", "10000,100000").split(",")]
 FILES = 10
 MODES = ["none", "final", "annotator:bench_annotator"]

