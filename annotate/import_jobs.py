@@ -55,6 +55,7 @@ def start_import_job(
     mode, username = parse_labels_option(labels)
     if mode == "annotator":
         _annotator(project, username)
+    expire_stale_jobs(project=project)
     folder = Path(settings.IMPORT_UPLOAD_DIR) / uuid.uuid4().hex
     folder.mkdir(parents=True)
     stored = []
@@ -87,6 +88,27 @@ def start_import_job(
         shutil.rmtree(folder, ignore_errors=True)
         raise
     return job
+
+
+def expire_stale_jobs(*, project: Project) -> int:
+    """Fail the project's jobs no worker took, or whose worker died, STALE_AFTER ago (a
+    lost broker message would otherwise block the project's imports for good); their files
+    are deleted. Their import wrote nothing (one transaction)."""
+    cutoff = timezone.now() - STALE_AFTER
+    stale = ImportJob.objects.filter(project=project).filter(
+        Q(status=ImportJob.Status.QUEUED, created_at__lt=cutoff)
+        | Q(status=ImportJob.Status.RUNNING, started_at__lt=cutoff)
+    )
+    expired = 0
+    for job in stale:
+        expired += ImportJob.objects.filter(pk=job.pk, status=job.status).update(
+            status=ImportJob.Status.FAILED,
+            finished_at=timezone.now(),
+            error="Nothing imported: no worker finished this job within "
+            f"{STALE_AFTER.seconds // 60} minutes; start the import again.",
+        )
+        _remove_files(job)
+    return expired
 
 
 def claim_import_job(*, job_id: int) -> bool:

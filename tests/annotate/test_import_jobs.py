@@ -249,3 +249,21 @@ def test_the_same_import_run_at_once_writes_once_without_integrity_errors(cast_c
         thread.join()
     assert sorted(outcomes, key=str) == [False, False, False, True]
     assert Item.objects.filter(project=project).count() == 3
+
+
+def test_a_job_no_worker_took_expires_when_the_next_import_starts(project, cast, api_for):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    first = post_api(api_for, cast["owner"], project, upload("q.json", QWEN.read_bytes())).json()
+    ImportJob.objects.filter(pk=first["id"]).update(
+        created_at=timezone.now() - import_jobs.STALE_AFTER - timedelta(seconds=1)
+    )
+    second = post_api(api_for, cast["owner"], project, upload("q.json", QWEN.read_bytes()))
+    assert second.status_code == 202
+    expired = ImportJob.objects.get(pk=first["id"])
+    assert expired.status == "failed" and "no worker finished this job" in expired.error
+    run_import_task(job_id=first["id"])  # its message arrives late: nothing runs
+    assert ImportJob.objects.get(pk=first["id"]).status == "failed"
+    assert not Item.objects.exists()
