@@ -55,6 +55,7 @@ django.setup()
 from annotate.models import Project
 spec = importlib.util.spec_from_file_location("annotate.importing_before", sys.argv[1])
 old = importlib.util.module_from_spec(spec)
+sys.modules[spec.name] = old
 spec.loader.exec_module(old)
 project = Project.objects.get(slug=sys.argv[2])
 sources = old.collect_sources([sys.argv[3]], "olf")
