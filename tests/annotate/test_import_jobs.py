@@ -267,3 +267,15 @@ def test_a_job_no_worker_took_expires_when_the_next_import_starts(project, cast,
     run_import_task(job_id=first["id"])  # its message arrives late: nothing runs
     assert ImportJob.objects.get(pk=first["id"]).status == "failed"
     assert not Item.objects.exists()
+
+
+def test_upload_page_says_an_import_is_running_with_409(project, cast, client_for):
+    owner = client_for(cast["owner"])
+    url = reverse("dataset-import", args=[project.slug])
+    form = {"format": "olf", "labels": "final"}
+    first = owner.post(url, {"files": [upload("q.json", QWEN.read_bytes())], **form})
+    assert first.status_code == 302
+    second = owner.post(url, {"files": [upload("q.json", QWEN.read_bytes())], **form})
+    assert second.status_code == 409
+    assert "Another import of this project is queued or running" in second.content.decode()
+    assert ImportJob.objects.count() == 1
