@@ -183,6 +183,11 @@ def import_dataset(
     nothing; a record that contradicts labels already stored is an error."""
     report = progress or (lambda fraction: None)
     with transaction.atomic():
+        if connection.vendor == "postgresql":
+            # Each batch's statements name up to BATCH ids; PostgreSQL's JIT compiles such
+            # statements for longer than they run (seconds per batch at 100,000 records).
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL jit = off")
         Project.objects.select_for_update().filter(pk=project.pk).first()
         project.refresh_from_db(fields=["codebook_version"])
         return _import(project, sources, fmt, labels, add_categories, group, user, report)
