@@ -23,10 +23,14 @@ def pytest_configure(config):
 
 
 @pytest.fixture(autouse=True)
-def import_upload_dir(settings, tmp_path):
-    """Files uploaded for import jobs go to a temporary folder, not the working tree."""
-    settings.IMPORT_UPLOAD_DIR = tmp_path / "imports"
-    return settings.IMPORT_UPLOAD_DIR
+def import_upload_dir(tmp_path):
+    """Files uploaded for import jobs go to a temporary folder, not the working tree. (Not
+    through pytest-django's `settings` fixture: some tests parametrize a `settings`.)"""
+    from django.test import override_settings
+
+    folder = tmp_path / "imports"
+    with override_settings(IMPORT_UPLOAD_DIR=folder):
+        yield folder
 
 
 @pytest.fixture
