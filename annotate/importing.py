@@ -6,19 +6,18 @@ import io
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from enum import Enum
 from pathlib import Path
 from typing import BinaryIO
 
 from django.contrib.auth import get_user_model
 from django.db import connection, transaction
-from django.db.models import F, JSONField, Max
+from django.db.models import F, Max
 from django.utils import timezone
-from psycopg.types.json import Jsonb
 
 from mining.models import Issue, Repository
 
 from .adjudication import settle_if_complete
+from .bulk import copy_models, copy_rows
 from .dataset_io import (
     FILE_SUFFIXES,
     FORMATS,
@@ -393,7 +392,7 @@ def _ensure_items(state, batch: list[_Issue], result) -> list[Item]:
                 fetched=False,
             )
             new_issues.append(found[key])
-    _copy_models(Issue, new_issues)
+    copy_models(Issue, new_issues)
     result.issues_created += len(new_issues)
 
     issue_rows = [found[(repo_of(i).pk, i.link.number)] for i in batch]
@@ -415,72 +414,10 @@ def _ensure_items(state, batch: list[_Issue], result) -> list[Item]:
             item.metadata = {**item.metadata, **issue.metadata}
             changed.append(item)
         items.append(item)
-    _copy_models(Item, new_items)
+    copy_models(Item, new_items)
     Item.objects.bulk_update(changed, ["metadata"])
     result.items_created += len(new_items)
     return items
-
-
-def _copy_rows(model, columns: list[str], rows: list[tuple]) -> None:
-    """Insert label rows (no ids needed back) with PostgreSQL's COPY: building a model
-    instance per label was most of an import's time. Row triggers fire as for INSERT."""
-    if not rows:
-        return
-    if connection.vendor != "postgresql":
-        model.objects.bulk_create(model(**dict(zip(columns, row, strict=True))) for row in rows)
-        return
-    table = connection.ops.quote_name(model._meta.db_table)
-    names = ", ".join(connection.ops.quote_name(c) for c in columns)
-    with connection.cursor() as cursor, cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
-        for row in rows:
-            copy.write_row(row)
-
-
-def _copy_models(model, instances: list) -> None:
-    """Insert new model instances with COPY, their ids drawn from the table's sequence
-    first (set on the instances, as bulk_create does): bulk_create's per-value SQL
-    compilation was most of an import's time. Defaults and auto_now fields are filled as
-    Django would; row triggers fire as for INSERT."""
-    if not instances:
-        return
-    if connection.vendor != "postgresql":
-        model.objects.bulk_create(instances)
-        return
-    table = model._meta.db_table
-    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
-    now = timezone.now()
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
-            [table, len(instances)],
-        )
-        ids = [row[0] for row in cursor.fetchall()]
-        names = ", ".join(connection.ops.quote_name(c) for c in ["id", *(f.column for f in fields)])
-        json_fields = {f.attname for f in fields if isinstance(f, JSONField)}
-        stamped = {
-            f.attname
-            for f in fields
-            if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)
-        }  # noqa: E501
-        quoted = connection.ops.quote_name(table)
-        with cursor.copy(f"COPY {quoted} ({names}) FROM STDIN") as copy:
-            for pk, instance in zip(ids, instances, strict=True):
-                instance.pk = pk
-                row = [pk]
-                for f in fields:
-                    value = getattr(instance, f.attname)
-                    if f.attname in stamped and value is None:
-                        value = now
-                        setattr(instance, f.attname, value)
-                    elif f.attname in json_fields:
-                        value = Jsonb(value)
-                    elif isinstance(value, Enum):
-                        value = value.value
-                    row.append(value)
-                copy.write_row(row)
-    for instance in instances:
-        instance._state.adding = False
-        instance._state.db = connection.alias
 
 
 def _conflict(issue: _Issue, what: str) -> ImportFailed:
@@ -516,8 +453,8 @@ def _write_final(project, items, batch, user, result):
         new_finals.append(final)
         label_rows.append((final, item, issue.rows))
         settled.append(item.pk)
-    _copy_models(FinalLabel, new_finals)
-    _copy_rows(
+    copy_models(FinalLabel, new_finals)
+    copy_rows(
         FinalRecordLabel,
         ["final_id", "item_id", "record", "dimension_id", "category_id"],
         [(final.pk, item.pk, r, d, c) for final, item, rows in label_rows for r, d, c in rows],
@@ -550,8 +487,8 @@ def _write_annotations(project, items, batch, annotator, result):
         new_annotations.append(annotation)
         label_rows.append((annotation, item, issue.rows))
         touched.append(item)
-    _copy_models(Annotation, new_annotations)
-    _copy_rows(
+    copy_models(Annotation, new_annotations)
+    copy_rows(
         AnnotationLabel,
         ["annotation_id", "item_id", "annotator_id", "record", "dimension_id", "category_id",
          "evidence"],
@@ -570,7 +507,7 @@ def _write_annotations(project, items, batch, annotator, result):
     Assignment.objects.filter(item__in=list(held), annotator=annotator).update(
         state=Assignment.State.SUBMITTED, completed_at=now
     )
-    _copy_models(
+    copy_models(
         Assignment,
         [
             Assignment(
