@@ -13,4 +13,6 @@ COPY . .
 RUN SECRET_KEY=build-only DEBUG=0 python manage.py collectstatic --noinput -v 0
 USER faultline
 EXPOSE 8000
-CMD ["gunicorn", "config.wsgi", "--bind", "0.0.0.0:8000", "--workers", "4", "--access-logfile", "-"]
+# The timeout fits what stays synchronous (streamed exports, releases); imports are jobs.
+CMD ["gunicorn", "config.wsgi", "--bind", "0.0.0.0:8000", "--workers", "4", "--timeout", "120", \
+     "--graceful-timeout", "30", "--access-logfile", "-"]

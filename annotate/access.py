@@ -8,7 +8,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
-from .models import Invitation, Item, Membership, Project, Role
+from .models import ImportJob, Invitation, Item, Membership, Project, Role
 
 ALL_ROLES = frozenset(Role.values)
 MANAGERS = frozenset({Role.OWNER, Role.LEAD})
@@ -110,3 +110,12 @@ def get_invitation_by_token(token: str) -> Invitation:
     if invitation is None:
         raise Http404("This invitation link is not valid.")
     return invitation
+
+
+def get_import_job_for_user(user, slug: str, job_id) -> tuple[Project, Membership, ImportJob]:
+    """An import job of project `slug`, for its owners only (who start imports)."""
+    project, membership = get_project_for_user(user, slug, roles=OWNERS)
+    try:
+        return project, membership, ImportJob.objects.get(project=project, pk=job_id)
+    except (ImportJob.DoesNotExist, ValueError, TypeError):
+        raise Http404("No such import.") from None

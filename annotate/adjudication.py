@@ -23,6 +23,7 @@ from scipy.optimize import linear_sum_assignment
 
 from mining.models import project_view
 
+from .limits import first_too_long, too_long
 from .models import (
     Annotation,
     AnnotationRound,
@@ -457,6 +458,8 @@ def decide_item(
 
     `records` come from parse_records. A rationale is required when the decision departs
     from every annotator. Not idempotent: deciding a settled item raises (re-open first)."""
+    if problem := first_too_long(out_of_scope_reason=out_of_scope_reason, rationale=rationale):
+        raise AdjudicationError(problem)
     item = _lock(item)
     if item.state not in (Item.State.CONFLICT, Item.State.DISCUSSION):
         raise AdjudicationError(f"This item is {item.get_state_display()}; nothing to decide.")
@@ -537,6 +540,8 @@ def start_discussion(*, item: Item, actor, note: str = "") -> Item:
     """Send an item in conflict back to its annotators: they may see each other's labels
     and revise. Freezes each annotation's current round first, so agreement before and
     after discussion can both be reported. Precondition: the item is in conflict."""
+    if problem := too_long("discussion_note", note, label="note"):
+        raise AdjudicationError(problem)
     item = _lock(item)
     if item.state != Item.State.CONFLICT:
         raise AdjudicationError("Only an item in conflict can be sent to discussion.")
@@ -571,6 +576,8 @@ def end_discussion(*, item: Item, actor) -> str:
 def reopen_item(*, item: Item, actor, reason: str) -> Item:
     """Send a settled item back to the conflict queue. Its final label stays (and stays
     in the audit trail) until a lead decides again. Precondition: the item is settled."""
+    if problem := too_long("reason", reason):
+        raise AdjudicationError(problem)
     item = _lock(item)
     if item.state != Item.State.SETTLED:
         raise AdjudicationError("Only a settled item can be re-opened.")

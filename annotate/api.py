@@ -8,6 +8,7 @@ Error replies all look alike: ``{"detail": ..., "code": ..., "fields": {field: [
 from __future__ import annotations
 
 import os
+import re
 import traceback
 
 from django.conf import settings
@@ -20,7 +21,13 @@ from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import generics, status
-from rest_framework.exceptions import APIException, ParseError, PermissionDenied, ValidationError
+from rest_framework.exceptions import (
+    APIException,
+    NotFound,
+    ParseError,
+    PermissionDenied,
+    ValidationError,
+)
 from rest_framework.pagination import CursorPagination
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
@@ -31,7 +38,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 from mining.access import ProjectGroups
 from mining.models import Comment, Issue, project_view
 
-from . import codebook, filters, labeling, releases, services
+from . import codebook, filters, import_jobs, labeling, releases, services
 from . import serializers as s
 from .access import (
     ALL_ROLES,
@@ -39,13 +46,13 @@ from .access import (
     OWNERS,
     check_can_create_projects,
     find_annotator,
+    get_import_job_for_user,
     get_invitation_for_owner,
     get_item_for_user,
     get_project_for_user,
 )
-from .dataset_io import MAX_FILE_BYTES, too_big_message
 from .exporting import CONTENT_TYPES, filename, pseudonym, stream_export
-from .importing import ImportFailed, Source, import_dataset
+from .importing import ImportFailed
 from .models import (
     Annotation,
     AnnotationLabel,
@@ -154,13 +161,28 @@ def exception_handler(exc, context):
     return response
 
 
+# A cursor's position is an id (PostgreSQL bigint); anything else was forged.
+_POSITION = re.compile(r"^[0-9]{1,18}$")
+
+
 class IdCursorPagination(CursorPagination):
-    """Cursor pagination on the primary key: stable under inserts."""
+    """Cursor pagination on the primary key: stable under inserts. A cursor that is not one
+    this class wrote (garbage, or base64 of a position that is not an id) answers 400."""
 
     ordering = "id"
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 500
+
+    def decode_cursor(self, request):
+        try:
+            cursor = super().decode_cursor(request)
+        except NotFound:
+            raise ParseError("Invalid cursor: use the 'next' or 'previous' link.") from None
+        if cursor is not None and cursor.position is not None:
+            if not _POSITION.match(cursor.position):
+                raise ParseError("Invalid cursor: its position is not an id.")
+        return cursor
 
 
 class ApiMixin:
@@ -591,46 +613,53 @@ class ExportView(ProjectScoped, APIView):
         return response
 
 
+class ImportBusyError(APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "import_running"
+
+
 class ImportView(ProjectScoped, APIView):
-    """Owners import files (olf, JSONL, CSV): all or nothing, idempotent."""
+    """Owners import files (olf, JSONL, CSV) as a job run by a Celery worker: 202 with the
+    job (poll its `url`); all or nothing, idempotent. One import per project at a time."""
 
     roles = OWNERS
     parser_classes = [MultiPartParser, FormParser]
 
     @extend_schema(
         request={"multipart/form-data": s.ImportSerializer},
-        responses={200: s.ImportResultSerializer, 201: s.ImportResultSerializer, **ERRORS},
+        responses={202: s.ImportJobSerializer, 409: ERRORS[400], **ERRORS},
     )
     def post(self, request, slug):
         form = s.ImportSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         data = form.validated_data
-        sources = read_uploads(data["files"])
         try:
-            result = import_dataset(
+            job = import_jobs.start_import_job(
                 project=self.project,
-                sources=sources,
+                user=request.user,
+                files=data["files"],
                 fmt=data["format"],
                 labels=data["labels"],
                 add_categories=data["add_categories"],
-                group=data.get("group") or None,
-                user=request.user,
+                group=data.get("group") or "",
             )
         except ImportFailed as error:
             raise ValidationError({"files": [f"Nothing imported. {error}"]}) from error
-        body = {**result.__dict__, "changed": result.changed, "summary": result.summary()}
-        code = status.HTTP_201_CREATED if result.changed else status.HTTP_200_OK
-        return Response(s.ImportResultSerializer(body).data, status=code)
+        except import_jobs.ImportBusy as error:
+            raise ImportBusyError(str(error)) from error
+        body = s.ImportJobSerializer(job, context={"request": request}).data
+        return Response(body, status=status.HTTP_202_ACCEPTED)
 
 
-def read_uploads(files) -> list[Source]:
-    """Uploaded files as import sources; an oversized file is refused before it is read."""
-    sources = []
-    for upload in files:
-        if upload.size > MAX_FILE_BYTES:
-            raise ValidationError({"files": [f"{upload.name}: {too_big_message(upload.size)}."]})
-        sources.append(Source(name=upload.name, data=upload.read()))
-    return sources
+@extend_schema(responses={200: s.ImportJobSerializer, **ERRORS})
+class ImportJobDetail(ApiMixin, generics.GenericAPIView):
+    """An import job's status, progress and outcome (owners)."""
+
+    serializer_class = s.ImportJobSerializer
+
+    def get(self, request, slug, import_id):
+        _, _, job = get_import_job_for_user(request.user, slug, import_id)
+        return Response(s.ImportJobSerializer(job, context={"request": request}).data)
 
 
 @listing(s.ReleaseSerializer)

@@ -3,6 +3,7 @@ and its audit trail. Leads and owners only; annotators get 403, outsiders 404.""
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
+from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -19,6 +20,7 @@ from .serializers_adjudication import (
 from .services import ServiceError
 
 MAX_LIMIT = 500
+MAX_OFFSET = 10**9
 
 
 def _managed_item(request, slug, item_id):
@@ -94,8 +96,8 @@ class ConflictListView(APIView):
             repository=params.get("repository") or None,
             group=params.get("group") or None,
         )
-        limit = min(_int(params.get("limit"), 100), MAX_LIMIT)
-        offset = _int(params.get("offset"), 0)
+        limit = min(_bounded(params, "limit", 100), MAX_LIMIT)
+        offset = _bounded(params, "offset", 0)
         items = list(queue[offset : offset + limit])
         counts = adjudication.conflict_counts(project)
         payload = {
@@ -108,11 +110,17 @@ class ConflictListView(APIView):
         return Response(ConflictListSerializer(payload, context=context).data)
 
 
-def _int(value, default: int) -> int:
+def _bounded(params, name: str, default: int) -> int:
+    """A non-negative integer query parameter (a default when absent or not a number);
+    past MAX_OFFSET, 400: such an offset names nothing and overflows PostgreSQL's bigint."""
+    value = params.get(name)
     try:
-        return max(int(value), 0)
+        number = max(int(value), 0)
     except (TypeError, ValueError):
         return default
+    if number > MAX_OFFSET:
+        raise ValidationError({name: [f"Must be at most {MAX_OFFSET:,}."]})
+    return number
 
 
 def _records(labels) -> list[dict]:

@@ -17,6 +17,7 @@ from .adjudication import (
     side_of,
     store_conflicts,
 )
+from .limits import examples_problem, too_long
 from .models import (
     PATH_SEPARATOR,
     AnnotationLabel,
@@ -105,6 +106,8 @@ def add_category(
     examples: list | None = None,
 ) -> Category:
     """Add a category to a dimension (at the top, or under `parent`)."""
+    if problem := too_long("description", description) or examples_problem(examples):
+        raise CodebookError(problem)
     if dimension.project_id != project.pk:
         raise CodebookError("That dimension belongs to another project.")
     if parent is not None and parent.dimension_id != dimension.pk:
@@ -153,6 +156,8 @@ def edit_category(
     *, project: Project, actor, category: Category, description: str, examples: list | None = None
 ) -> Category:
     """Change a category's description (and examples) shown to annotators."""
+    if problem := too_long("description", description) or examples_problem(examples):
+        raise CodebookError(problem)
     _check_owned(project, category)
     category.description = description
     if examples is not None:

@@ -38,6 +38,9 @@ import json
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import BinaryIO, TextIO
+
+from mining.progress import NAME_RULES, valid_repository_name
 
 from .csv_cells import guard, unguard
 
@@ -132,6 +135,8 @@ def parse_link(value) -> IssueLink:
         raise ValueError(
             f"'{value}' is not a GitHub issue URL (https://github.com/OWNER/NAME/issues/N)"
         )
+    if not valid_repository_name(match["owner"], match["name"]):
+        raise ValueError(f"'{value[:250]}' names no GitHub repository ({NAME_RULES})")
     if int(match["number"]) > MAX_ISSUE_NUMBER:
         raise ValueError(f"issue number {match['number']} is out of range")
     return IssueLink(
@@ -161,22 +166,29 @@ def join_path(parts: Iterable[str]) -> str:
 
 
 def read_objects(data: bytes, fmt: str, name: str) -> list[dict]:
-    """The raw objects of one file, in order; DatasetError on syntax or shape problems."""
+    """The raw objects of one file held in memory, in order (see iter_objects)."""
+    return list(iter_objects(io.BytesIO(data), fmt, name, size=len(data)))
+
+
+def iter_objects(stream: BinaryIO, fmt: str, name: str, *, size: int) -> Iterator[dict]:
+    """The raw objects of one binary file, in order, read in chunks of CHUNK_CHARS: memory
+    stays bounded by the largest record, not the file. DatasetError on syntax or shape
+    problems (raised when the reader reaches them)."""
     if fmt not in FORMATS:
         raise DatasetError(f"unknown format '{fmt}'; choose one of {', '.join(FORMATS)}")
-    if len(data) > MAX_FILE_BYTES:
-        raise DatasetError(too_big_message(len(data)), file=name)
+    if size > MAX_FILE_BYTES:
+        raise DatasetError(too_big_message(size), file=name)
+    text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
+    readers = {"olf": _read_olf, "jsonl": _read_jsonl, "csv": _read_csv}
+    count = 0
     try:
-        text = data.decode("utf-8-sig")
+        for obj in readers[fmt](text, name):
+            count += 1
+            yield obj
     except UnicodeDecodeError as error:
         raise DatasetError(f"not UTF-8 text ({error.reason})", file=name) from None
-    if not text.strip():
-        raise DatasetError("the file is empty", file=name)
-    readers = {"olf": _read_olf, "jsonl": _read_jsonl, "csv": _read_csv}
-    objects = readers[fmt](text, name)
-    if not objects:
+    if not count:
         raise DatasetError("the file holds no records", file=name)
-    return objects
 
 
 def too_big_message(size: int) -> str:
@@ -186,54 +198,170 @@ def too_big_message(size: int) -> str:
     )
 
 
-def _read_olf(text: str, name: str) -> list[dict]:
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise DatasetError(
-            f"broken JSON at line {error.lineno}, column {error.colno}: {error.msg}", file=name
-        ) from None
-    except RecursionError:
-        raise DatasetError(TOO_DEEP, file=name) from None
-    if not isinstance(data, list):
+# Python refuses to convert integers of more than 4,300 digits (a ValueError, not a
+# JSONDecodeError); such a number is never a field of a record.
+TOO_MANY_DIGITS = "a number has more digits than Python reads (4,300); no field is such a number"
+CHUNK_CHARS = 1 << 20
+_SPACE = re.compile(r"[ \t\n\r]*")
+
+
+class _Chunks:
+    """A text stream's characters, kept in a sliding buffer: `need(n)` makes sure n
+    characters past `pos` are held (or the stream ended), `drop()` forgets what was read
+    and remembers how many lines it held, for error positions."""
+
+    def __init__(self, text: TextIO):
+        self.text = text
+        self.buffer = ""
+        self.pos = 0
+        self.ended = False
+        self.lines_before = 0
+        self.line_start = 0  # offset in the buffer of the current line's first character
+
+    def more(self) -> bool:
+        if self.ended:
+            return False
+        chunk = self.text.read(CHUNK_CHARS)
+        if not chunk:
+            self.ended = True
+            return False
+        self.buffer += chunk
+        return True
+
+    def skip_space(self) -> str:
+        """The next non-blank character ('' at the end), not consumed."""
+        while True:
+            self.pos = _SPACE.match(self.buffer, self.pos).end()
+            if self.pos < len(self.buffer):
+                return self.buffer[self.pos]
+            if not self.more():
+                return ""
+
+    def drop(self) -> None:
+        if self.pos < CHUNK_CHARS:
+            return  # cutting the buffer copies it: once per chunk read, not per record
+        head = self.buffer[: self.pos]
+        newlines = head.count("\n")
+        if newlines:
+            self.lines_before += newlines
+            self.line_start = head.rindex("\n") + 1 - self.pos
+        else:
+            self.line_start -= self.pos
+        self.buffer = self.buffer[self.pos :]
+        self.pos = 0
+
+    def where(self, offset: int) -> tuple[int, int]:
+        head = self.buffer[:offset]
+        newlines = head.count("\n")
+        if newlines:
+            return self.lines_before + newlines + 1, offset - head.rindex("\n")
+        return self.lines_before + 1, offset - self.line_start + 1
+
+
+def _broken(chunks: _Chunks, offset: int, message: str, name: str) -> DatasetError:
+    line, column = chunks.where(offset)
+    return DatasetError(f"broken JSON at line {line}, column {column}: {message}", file=name)
+
+
+def _read_olf(text: TextIO, name: str) -> Iterator[dict]:
+    """A JSON list of objects, decoded one object at a time with raw_decode."""
+    decode = json.JSONDecoder().raw_decode
+    chunks = _Chunks(text)
+    first = chunks.skip_space()
+    if not first:
+        raise DatasetError("the file is empty", file=name)
+    if first != "[":
+        try:
+            json.loads(chunks.buffer + text.read())
+        except json.JSONDecodeError as error:
+            raise _broken(chunks, error.pos, error.msg, name) from None
+        except (RecursionError, ValueError):
+            pass
         raise DatasetError("expected a JSON list of records", file=name)
-    for index, obj in enumerate(data, start=1):
+    chunks.pos += 1
+    index = 0
+    while True:
+        char = chunks.skip_space()
+        if char == "]" and index == 0:
+            chunks.pos += 1
+            break
+        index += 1
+        while True:
+            try:
+                obj, end = decode(chunks.buffer, chunks.pos)
+                break
+            except json.JSONDecodeError as error:
+                # Perhaps the object goes on in the next chunk; otherwise it is broken.
+                if not chunks.more():
+                    raise _broken(chunks, error.pos, error.msg, name) from None
+            except RecursionError:
+                raise DatasetError(TOO_DEEP, file=name) from None
+            except ValueError:
+                raise DatasetError(TOO_MANY_DIGITS, file=name, record=index) from None
         if not isinstance(obj, dict):
             raise DatasetError("expected a JSON object", file=name, record=index)
-    return data
+        chunks.pos = end
+        yield obj
+        char = chunks.skip_space()
+        if char == ",":
+            chunks.pos += 1
+        elif char == "]":
+            chunks.pos += 1
+            break
+        else:
+            raise _broken(chunks, chunks.pos, "Expecting ',' delimiter", name)
+        chunks.drop()
+    if chunks.skip_space():
+        raise _broken(chunks, chunks.pos, "Extra data", name)
 
 
-def _read_jsonl(text: str, name: str) -> list[dict]:
-    objects = []
-    for lineno, line in enumerate(text.splitlines(), start=1):
+def _read_jsonl(text: TextIO, name: str) -> Iterator[dict]:
+    count = 0
+    blank = True
+    for lineno, line in enumerate(text, start=1):
         if not line.strip():
             continue
+        blank = False
         try:
             obj = json.loads(line)
         except json.JSONDecodeError as error:
             raise DatasetError(
-                f"broken JSON on line {lineno}: {error.msg}", file=name, record=len(objects) + 1
+                f"broken JSON on line {lineno}: {error.msg}", file=name, record=count + 1
             ) from None
         except RecursionError:
-            raise DatasetError(TOO_DEEP, file=name, record=len(objects) + 1) from None
+            raise DatasetError(TOO_DEEP, file=name, record=count + 1) from None
+        except ValueError:
+            raise DatasetError(TOO_MANY_DIGITS, file=name, record=count + 1) from None
         if not isinstance(obj, dict):
-            raise DatasetError("expected a JSON object", file=name, record=len(objects) + 1)
-        objects.append(obj)
-    return objects
+            raise DatasetError("expected a JSON object", file=name, record=count + 1)
+        count += 1
+        yield obj
+    if blank:
+        raise DatasetError("the file is empty", file=name)
 
 
-def _read_csv(text: str, name: str) -> list[dict]:
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    if not reader.fieldnames:
-        raise DatasetError("the CSV file has no header line", file=name)
-    reader.fieldnames = [unguard(column) for column in reader.fieldnames]
-    objects = []
-    for index, row in enumerate(reader, start=1):
-        if None in row:
-            raise DatasetError("more cells than header columns", file=name, record=index)
+def _read_csv(text: TextIO, name: str) -> Iterator[dict]:
+    reader = csv.DictReader(text)
+    index = 0
+    header_read = False
+    try:
+        if not reader.fieldnames:
+            raise DatasetError("the file is empty", file=name)
+        if not any(field.strip() for field in reader.fieldnames):
+            raise DatasetError("the CSV file has no header line", file=name)
+        header_read = True
         # Exports guard formula-like text with a quote (csv_cells); take exactly that off.
-        objects.append({k: unguard(v) for k, v in row.items() if v is not None})
-    return objects
+        reader.fieldnames = [unguard(column) for column in reader.fieldnames]
+        for index, row in enumerate(reader, start=1):
+            if None in row:
+                raise DatasetError("more cells than header columns", file=name, record=index)
+            yield {k: unguard(v) for k, v in row.items() if v is not None}
+    except csv.Error as error:
+        if "field larger than field limit" in str(error):
+            problem = f"a cell is longer than the limit of {csv.field_size_limit():,} characters"
+        else:
+            problem = f"unreadable CSV ({error})"
+        raise DatasetError(problem, file=name, record=index + 1 if header_read else None) from None
 
 
 def parse_record(

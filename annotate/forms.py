@@ -1,6 +1,7 @@
 from django import forms
 from django.contrib.auth.forms import UserCreationForm
 
+from .limits import too_long
 from .models import Project, Role
 
 
@@ -20,6 +21,13 @@ class ProjectSettingsForm(forms.ModelForm):
             "description": forms.Textarea(attrs={"rows": 2}),
             "guidelines": forms.Textarea(attrs={"rows": 10}),
         }
+
+    def clean(self):
+        cleaned = super().clean()
+        for field in ("description", "guidelines"):
+            if problem := too_long(field, cleaned.get(field)):
+                self.add_error(field, problem)
+        return cleaned
 
     def clean_overlap(self):
         overlap = self.cleaned_data["overlap"]

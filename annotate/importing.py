@@ -2,28 +2,33 @@
 
 from __future__ import annotations
 
+import io
 import os
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 from django.contrib.auth import get_user_model
-from django.db import transaction
-from django.db.models import Max
+from django.db import connection, transaction
+from django.db.models import F, Max
 from django.utils import timezone
 
 from mining.models import GITHUB_SOURCE, Issue, ProjectRepository, Repository
 
 from .adjudication import settle_if_complete
+from .bulk import copy_models, copy_rows
 from .dataset_io import (
     FILE_SUFFIXES,
     FORMATS,
     MAX_FILE_BYTES,
     DatasetError,
+    IssueLink,
     SourceRecord,
     field_name,
+    iter_objects,
     join_path,
     parse_record,
-    read_objects,
     too_big_message,
 )
 from .models import (
@@ -50,10 +55,18 @@ class ImportFailed(ServiceError):
 
 @dataclass
 class Source:
-    """One file's content and the name errors refer to it by."""
+    """One file, in memory (`data`) or on disk (`path`), and the name errors refer to it by.
+    Read as a stream either way."""
 
     name: str
-    data: bytes
+    data: bytes | None = None
+    path: Path | None = None
+
+    def size(self) -> int:
+        return len(self.data) if self.data is not None else os.stat(self.path).st_size
+
+    def open(self) -> BinaryIO:
+        return io.BytesIO(self.data) if self.data is not None else open(self.path, "rb")
 
 
 @dataclass
@@ -114,7 +127,7 @@ def collect_sources(paths: list[str | Path], fmt: str) -> list[Source]:
         size = os.stat(path).st_size
         if size > MAX_FILE_BYTES:
             raise ImportFailed(f"{path}: {too_big_message(size)}.")
-        sources.append(Source(name=str(path), data=path.read_bytes()))
+        sources.append(Source(name=str(path), path=path))
     return sources
 
 
@@ -127,7 +140,28 @@ def parse_labels_option(labels: str) -> tuple[str, str | None]:
     raise ImportFailed(f"--labels must be one of {', '.join(LABEL_MODES)}, not '{labels}'.")
 
 
-@transaction.atomic
+# Rows written per statement: every query and insert of an import covers at most this many
+# issues (a few times as many label rows), however large the files.
+BATCH = 2000
+
+
+@dataclass(slots=True)
+class _Issue:
+    """What the files say about one issue: its first record's place and its failure
+    records as (record, dimension id, category id) rows."""
+
+    link: IssueLink
+    status: str
+    metadata: dict
+    file: str
+    index: int
+    rows: list = field(default_factory=list)
+    records: int = 0
+
+
+Progress = Callable[[float], None]
+
+
 def import_dataset(
     *,
     project: Project,
@@ -137,29 +171,67 @@ def import_dataset(
     add_categories: bool = False,
     group: str | None = None,
     user=None,
+    progress: Progress | None = None,
 ) -> ImportResult:
     """Import failure records into `project` in one transaction.
 
-    The first invalid record raises ImportFailed naming file, record, field and problem,
-    and nothing is written. Idempotent: importing the same sources again changes nothing;
-    a record that contradicts labels already stored is an error."""
+    The files are read as streams and written in batches of BATCH issues, so memory and
+    every statement stay bounded. The first invalid record raises ImportFailed naming file,
+    record, field and problem, and nothing is written. Imports into one project take turns
+    (a row lock on the project). Idempotent: importing the same sources again changes
+    nothing; a record that contradicts labels already stored is an error."""
+    report = progress or (lambda fraction: None)
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            # Each batch's statements name up to BATCH ids; PostgreSQL's JIT compiles such
+            # statements for longer than they run (seconds per batch at 100,000 records).
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL jit = off")
+        Project.objects.select_for_update().filter(pk=project.pk).first()
+        project.refresh_from_db(fields=["codebook_version"])
+        return _import(project, sources, fmt, labels, add_categories, group, user, report)
+
+
+def _import(project, sources, fmt, labels, add_categories, group, user, report):
     mode, username = parse_labels_option(labels)
     annotator = _annotator(project, username) if mode == "annotator" else None
     dimensions = list(project.dimensions.all())
-    records = _parse(sources, fmt, dimensions)
-    result = ImportResult(files=len(sources), records=len(records))
-    by_link: dict[str, list[SourceRecord]] = {}
-    for record in records:
-        by_link.setdefault(record.link.url, []).append(record)
-    result.issues = len(by_link)
-    category_ids = _resolve_categories(
-        project, dimensions, records, add_categories, user, result, mode != "none"
-    )
-    items = _ensure_items(project, by_link, group, result)
-    if mode == "final":
-        _write_final(project, items, by_link, category_ids, dimensions, user, result)
-    elif mode == "annotator":
-        _write_annotations(project, items, by_link, category_ids, dimensions, annotator, result)
+    result = ImportResult(files=len(sources))
+    category_ids = _category_ids(project, dimensions)
+    issues: dict[str, _Issue] = {}
+    resolve = _Resolver(project, dimensions, category_ids, add_categories, user, result)
+    for number, source in enumerate(sources):
+        for record in _records(source, fmt, dimensions):
+            result.records += 1
+            issue = issues.get(record.link.url)
+            if issue is None:
+                issue = _Issue(
+                    record.link, record.status, record.metadata, record.file, record.index
+                )
+                issues[record.link.url] = issue
+            if mode != "none":
+                for key, parts in record.paths.items():
+                    issue.rows.append(
+                        (issue.records, resolve.dimension_id[key], resolve(record, key, parts))
+                    )
+            issue.records += 1
+        report(0.5 * (number + 1) / len(sources))
+    if not result.records:
+        raise ImportFailed("No records to import.")
+    result.issues = len(issues)
+    state = _WriteState(project, group)
+    batch: list[_Issue] = []
+    done = 0
+    for issue in issues.values():
+        batch.append(issue)
+        if len(batch) == BATCH:
+            _write_batch(state, batch, mode, annotator, user, result)
+            done += len(batch)
+            batch = []
+            report(0.5 + 0.5 * done / len(issues))
+    if batch:
+        _write_batch(state, batch, mode, annotator, user, result)
+    report(1.0)
     if result.changed:
         AuditEvent.objects.create(
             project=project,
@@ -179,27 +251,26 @@ def _annotator(project, username):
     return user
 
 
-def _parse(sources, fmt, dimensions) -> list[SourceRecord]:
+def _records(source: Source, fmt: str, dimensions) -> Iterator[SourceRecord]:
+    """The validated records of one file, read as a stream."""
     keys = [d.key for d in dimensions]
     required = [d.key for d in dimensions if d.required]
-    records = []
     try:
-        for source in sources:
-            for index, obj in enumerate(read_objects(source.data, fmt, source.name), start=1):
-                records.append(
-                    parse_record(
-                        obj, file=source.name, index=index, dimension_keys=keys, required=required
-                    )
+        size = source.size()
+        if size > MAX_FILE_BYTES:
+            raise ImportFailed(f"{source.name}: {too_big_message(size)}.")
+        with source.open() as stream:
+            objects = iter_objects(stream, fmt, source.name, size=size)
+            for index, obj in enumerate(objects, start=1):
+                yield parse_record(
+                    obj, file=source.name, index=index, dimension_keys=keys, required=required
                 )
     except DatasetError as error:
         raise ImportFailed(error.describe()) from None
-    if not records:
-        raise ImportFailed("No records to import.")
-    return records
 
 
-def _resolve_categories(project, dimensions, records, add, user, result, needed) -> dict:
-    """{(dimension key, path parts): category id}, adding unknown paths when allowed."""
+def _category_ids(project, dimensions) -> dict:
+    """{(dimension key, path parts): category id} of the project's codebook."""
     ids: dict[tuple, int] = {}
     by_id = {d.pk: d for d in dimensions}
     for category_id, dimension_id, path in Category.objects.filter(
@@ -207,21 +278,29 @@ def _resolve_categories(project, dimensions, records, add, user, result, needed)
     ).values_list("id", "dimension_id", "path"):
         parts = tuple(" ".join(p.split()) for p in path.split(PATH_SEPARATOR))
         ids[(by_id[dimension_id].key, parts)] = category_id
-    if not needed:
-        return ids
-    dimension_by_key = {d.key: d for d in dimensions}
-    for record in records:
-        for key, parts in record.paths.items():
-            if (key, parts) in ids:
-                continue
-            if not add:
-                raise ImportFailed(
-                    f"{record.file}, record {record.index}, field '{field_name(key)}': unknown "
-                    f"category '{join_path(parts)}' (not in the codebook; pass --add-categories "
-                    "to add it)"
-                )
-            _add_path(dimension_by_key[key], parts, ids, user, project, result)
     return ids
+
+
+class _Resolver:
+    """A record's category path to its id, adding unknown paths when allowed."""
+
+    def __init__(self, project, dimensions, ids, add, user, result):
+        self.project, self.ids, self.add, self.user, self.result = project, ids, add, user, result
+        self.dimension_by_key = {d.key: d for d in dimensions}
+        self.dimension_id = {d.key: d.pk for d in dimensions}
+
+    def __call__(self, record: SourceRecord, key: str, parts: tuple) -> int:
+        found = self.ids.get((key, parts))
+        if found is not None:
+            return found
+        if not self.add:
+            raise ImportFailed(
+                f"{record.file}, record {record.index}, field '{field_name(key)}': unknown "
+                f"category '{join_path(parts)}' (not in the codebook; pass --add-categories "
+                "to add it)"
+            )
+        _add_path(self.dimension_by_key[key], parts, self.ids, self.user, self.project, self.result)
+        return self.ids[(key, parts)]
 
 
 def _add_path(dimension, parts, ids, user, project, result):
@@ -248,128 +327,138 @@ def _add_path(dimension, parts, ids, user, project, result):
         result.categories_added.append(f"{dimension.key}: {category.path}")
 
 
-def _ensure_items(project, by_link, group, result) -> dict[str, Item]:
-    """Find or create the repositories, issues and items named by the links, in bulk. The
-    links are github.com's: they resolve to github.com's rows, never to another source's
-    (the demo's synthetic issues carry the same names). A repository new to the project
-    gets the project's own group (`group`, default: its owner); an existing one keeps it."""
-    firsts = {url: recs[0] for url, recs in by_link.items()}
-    names = {(r.link.owner, r.link.name) for r in firsts.values()}
-    repos = {
-        (r.owner, r.name): r
-        for r in Repository.objects.filter(
-            source=GITHUB_SOURCE, owner__in={o for o, _ in names}, name__in={n for _, n in names}
-        )
-    }
-    missing = [
-        Repository(source=GITHUB_SOURCE, owner=o, name=n)
-        for o, n in sorted(names)
-        if (o, n) not in repos
-    ]
-    Repository.objects.bulk_create(missing)
-    result.repositories_created = len(missing)
-    repos.update({(r.owner, r.name): r for r in missing})
-    seen = set(
-        ProjectRepository.objects.filter(
-            project=project, repository__in=list(repos.values())
-        ).values_list("repository_id", flat=True)
-    )
-    ProjectRepository.objects.bulk_create(
-        ProjectRepository(project=project, repository=r, group=group or r.owner)
-        for r in repos.values()
-        if r.pk not in seen
-    )
+class _WriteState:
+    """What the batches of one import share: repositories seen so far, the next position."""
 
-    issues = {
+    def __init__(self, project, group):
+        self.project = project
+        self.group = group
+        self.repos: dict[tuple[str, str], Repository] = {}
+        top = Item.objects.filter(project=project).aggregate(m=Max("position"))["m"]
+        self.position = (top or 0) + 1
+
+
+def _write_batch(state, batch, mode, annotator, user, result):
+    items = _ensure_items(state, batch, result)
+    if mode == "final":
+        _write_final(state.project, items, batch, user, result)
+    elif mode == "annotator":
+        _write_annotations(state.project, items, batch, annotator, result)
+
+
+def _ensure_items(state, batch: list[_Issue], result) -> list[Item]:
+    """The items of a batch's issues (in batch order), creating repositories, issues and
+    items that are missing."""
+    project = state.project
+    names = {(i.link.owner, i.link.name) for i in batch} - set(state.repos)
+    if names:
+        # The links are github.com's: they resolve to github.com's rows, never to another
+        # source's (the demo's synthetic issues carry the same names).
+        found_repos = {
+            (r.owner, r.name): r
+            for r in Repository.objects.filter(
+                source=GITHUB_SOURCE,
+                owner__in={o for o, _ in names},
+                name__in={n for _, n in names},
+            )
+            if (r.owner, r.name) in names
+        }
+        missing = [
+            Repository(source=GITHUB_SOURCE, owner=o, name=n)
+            for o, n in sorted(names)
+            if (o, n) not in found_repos
+        ]
+        Repository.objects.bulk_create(missing)
+        result.repositories_created += len(missing)
+        found_repos.update({(r.owner, r.name): r for r in missing})
+        # A repository new to the project gets the project's own group (`group`, default:
+        # its owner); one the project already has keeps it.
+        seen = set(
+            ProjectRepository.objects.filter(
+                project=project, repository__in=list(found_repos.values())
+            ).values_list("repository_id", flat=True)
+        )
+        ProjectRepository.objects.bulk_create(
+            ProjectRepository(project=project, repository=r, group=state.group or r.owner)
+            for r in found_repos.values()
+            if r.pk not in seen
+        )
+        state.repos.update(found_repos)
+
+    def repo_of(issue):
+        return state.repos[(issue.link.owner, issue.link.name)]
+
+    found = {
         (i.repository_id, i.number): i
         for i in Issue.objects.filter(
-            repository__in=list(repos.values()),
-            number__in={r.link.number for r in firsts.values()},
+            repository__in={repo_of(i).pk for i in batch},
+            number__in={i.link.number for i in batch},
         )
     }
     new_issues = []
-    for record in firsts.values():
-        repo = repos[(record.link.owner, record.link.name)]
-        if (repo.pk, record.link.number) not in issues:
-            issue = Issue(
-                repository=repo,
+    for issue in batch:
+        key = (repo_of(issue).pk, issue.link.number)
+        if key not in found:
+            found[key] = Issue(
+                repository=repo_of(issue),
                 source=GITHUB_SOURCE,
-                number=record.link.number,
-                state=record.status,
-                is_pull_request=record.link.is_pull_request,
+                number=issue.link.number,
+                state=issue.status,
+                is_pull_request=issue.link.is_pull_request,
                 fetched=False,
             )
-            issues[(repo.pk, record.link.number)] = issue
-            new_issues.append(issue)
-    Issue.objects.bulk_create(new_issues)
-    result.issues_created = len(new_issues)
+            new_issues.append(found[key])
+    copy_models(Issue, new_issues)
+    result.issues_created += len(new_issues)
 
-    issue_for = {
-        url: issues[(repos[(r.link.owner, r.link.name)].pk, r.link.number)]
-        for url, r in firsts.items()
-    }
-    items = {
+    issue_rows = [found[(repo_of(i).pk, i.link.number)] for i in batch]
+    existing = {
         item.issue_id: item
-        for item in Item.objects.filter(
-            project=project, issue__in=[i.pk for i in issue_for.values()]
-        )
+        for item in Item.objects.filter(project=project, issue__in=[i.pk for i in issue_rows])
     }
-    position = (Item.objects.filter(project=project).aggregate(m=Max("position"))["m"] or 0) + 1
-    new_items, changed = [], []
-    for url, issue in issue_for.items():
-        metadata = firsts[url].metadata
-        item = items.get(issue.pk)
+    items, new_items, changed = [], [], []
+    for issue, row in zip(batch, issue_rows, strict=True):
+        item = existing.get(row.pk)
         if item is None:
-            item = Item(project=project, issue=issue, position=position, metadata=dict(metadata))
-            position += 1
-            items[issue.pk] = item
+            item = Item(
+                project=project, issue=row, position=state.position, metadata=dict(issue.metadata)
+            )
+            state.position += 1
+            existing[row.pk] = item
             new_items.append(item)
-        elif any(item.metadata.get(k) != v for k, v in metadata.items()):
-            item.metadata = {**item.metadata, **metadata}
+        elif any(item.metadata.get(k) != v for k, v in issue.metadata.items()):
+            item.metadata = {**item.metadata, **issue.metadata}
             changed.append(item)
-    Item.objects.bulk_create(new_items)
+        items.append(item)
+    copy_models(Item, new_items)
     Item.objects.bulk_update(changed, ["metadata"])
-    result.items_created = len(new_items)
-    return {url: items[issue.pk] for url, issue in issue_for.items()}
+    result.items_created += len(new_items)
+    return items
 
 
-def _signature(rows) -> tuple:
-    """Failure records as a sorted tuple of (record, dimension id, category id)."""
-    return tuple(sorted(rows))
-
-
-def _wanted(records, dimensions, category_ids) -> list[tuple[int, int, int]]:
-    key_to_id = {d.key: d.pk for d in dimensions}
-    rows = []
-    for index, record in enumerate(records):
-        for key, parts in record.paths.items():
-            rows.append((index, key_to_id[key], category_ids[(key, parts)]))
-    return rows
-
-
-def _conflict(record: SourceRecord, what: str) -> ImportFailed:
+def _conflict(issue: _Issue, what: str) -> ImportFailed:
     return ImportFailed(
-        f"{record.file}, record {record.index}, field 'link': {record.link.url} already has "
+        f"{issue.file}, record {issue.index}, field 'link': {issue.link.url} already has "
         f"{what} that differ from this file's; remove them first or import another project"
     )
 
 
-def _write_final(project, items, by_link, category_ids, dimensions, user, result):
-    existing: dict[int, set] = {}
-    finals = FinalLabel.objects.filter(item__in=[i.pk for i in items.values()])
-    for item_id in finals.values_list("item_id", flat=True):
-        existing[item_id] = set()
+def _write_final(project, items, batch, user, result):
+    existing: dict[int, set] = {
+        item_id: set()
+        for item_id in FinalLabel.objects.filter(item__in=[i.pk for i in items]).values_list(
+            "item_id", flat=True
+        )
+    }
     for item_id, record, dim, cat in FinalRecordLabel.objects.filter(
         item__in=list(existing)
     ).values_list("item_id", "record", "dimension_id", "category_id"):
         existing[item_id].add((record, dim, cat))
     new_finals, label_rows, settled = [], [], []
-    for url, records in by_link.items():
-        item = items[url]
-        wanted = _wanted(records, dimensions, category_ids)
+    for issue, item in zip(batch, items, strict=True):
         if item.pk in existing:
-            if _signature(existing[item.pk]) != _signature(wanted):
-                raise _conflict(records[0], "final labels")
+            if sorted(existing[item.pk]) != sorted(issue.rows):
+                raise _conflict(issue, "final labels")
             continue
         final = FinalLabel(
             item=item,
@@ -378,24 +467,23 @@ def _write_final(project, items, by_link, category_ids, dimensions, user, result
             decided_by=user,
         )
         new_finals.append(final)
-        label_rows.append((final, item, wanted))
+        label_rows.append((final, item, issue.rows))
         settled.append(item.pk)
-    FinalLabel.objects.bulk_create(new_finals)
-    FinalRecordLabel.objects.bulk_create(
-        FinalRecordLabel(final=final, item=item, record=r, dimension_id=d, category_id=c)
-        for final, item, wanted in label_rows
-        for r, d, c in wanted
+    copy_models(FinalLabel, new_finals)
+    copy_rows(
+        FinalRecordLabel,
+        ["final_id", "item_id", "record", "dimension_id", "category_id"],
+        [(final.pk, item.pk, r, d, c) for final, item, rows in label_rows for r, d, c in rows],
     )
     Item.objects.filter(pk__in=settled).update(state=Item.State.SETTLED, settled_at=timezone.now())
-    result.labels_written = len(new_finals)
+    result.labels_written += len(new_finals)
 
 
-def _write_annotations(project, items, by_link, category_ids, dimensions, annotator, result):
-    item_ids = [i.pk for i in items.values()]
+def _write_annotations(project, items, batch, annotator, result):
     existing: dict[int, set] = {
         item_id: set()
         for item_id in Annotation.objects.filter(
-            item__in=item_ids, annotator=annotator
+            item__in=[i.pk for i in items], annotator=annotator
         ).values_list("item_id", flat=True)
     }
     for item_id, record, dim, cat in AnnotationLabel.objects.filter(
@@ -404,53 +492,55 @@ def _write_annotations(project, items, by_link, category_ids, dimensions, annota
         existing[item_id].add((record, dim, cat))
     now = timezone.now()
     new_annotations, label_rows, touched = [], [], []
-    for url, records in by_link.items():
-        item = items[url]
-        wanted = _wanted(records, dimensions, category_ids)
+    for issue, item in zip(batch, items, strict=True):
         if item.pk in existing:
-            if _signature(existing[item.pk]) != _signature(wanted):
-                raise _conflict(records[0], f"labels by {annotator.username}")
+            if sorted(existing[item.pk]) != sorted(issue.rows):
+                raise _conflict(issue, f"labels by {annotator.username}")
             continue
         annotation = Annotation(
             item=item, annotator=annotator, codebook_version=project.codebook_version
         )
         new_annotations.append(annotation)
-        label_rows.append((annotation, item, wanted))
+        label_rows.append((annotation, item, issue.rows))
         touched.append(item)
-    Annotation.objects.bulk_create(new_annotations)
-    AnnotationLabel.objects.bulk_create(
-        AnnotationLabel(
-            annotation=annotation,
-            item=item,
-            annotator=annotator,
-            record=r,
-            dimension_id=d,
-            category_id=c,
-        )
-        for annotation, item, wanted in label_rows
-        for r, d, c in wanted
-    )
+    copy_models(Annotation, new_annotations)
+    copy_rows(
+        AnnotationLabel,
+        ["annotation_id", "item_id", "annotator_id", "record", "dimension_id", "category_id",
+         "evidence"],
+        [
+            (annotation.pk, item.pk, annotator.pk, r, d, c, "")
+            for annotation, item, rows in label_rows
+            for r, d, c in rows
+        ],
+    )  # fmt: skip
+    touched_ids = [item.pk for item in touched]
     held = set(
-        Assignment.objects.filter(
-            item__in=[i.pk for i in touched], annotator=annotator
-        ).values_list("item_id", flat=True)
+        Assignment.objects.filter(item__in=touched_ids, annotator=annotator).values_list(
+            "item_id", flat=True
+        )
     )
     Assignment.objects.filter(item__in=list(held), annotator=annotator).update(
         state=Assignment.State.SUBMITTED, completed_at=now
     )
-    Assignment.objects.bulk_create(
-        Assignment(
-            item=item, annotator=annotator, state=Assignment.State.SUBMITTED, completed_at=now
-        )
-        for item in touched
-        if item.pk not in held
+    copy_models(
+        Assignment,
+        [
+            Assignment(
+                item=item, annotator=annotator, state=Assignment.State.SUBMITTED, completed_at=now
+            )
+            for item in touched
+            if item.pk not in held
+        ],
     )
-    for item in touched:
-        item.assigned_count += int(item.pk not in held)
-        item.submitted_count += 1
-    Item.objects.bulk_update(touched, ["assigned_count", "submitted_count"])
+    # Two plain UPDATEs per batch: a bulk_update over every item is one CASE per row, a
+    # statement PostgreSQL's JIT compiled for minutes at 10,000 items.
+    Item.objects.filter(pk__in=list(held)).update(submitted_count=F("submitted_count") + 1)
+    Item.objects.filter(pk__in=[pk for pk in touched_ids if pk not in held]).update(
+        assigned_count=F("assigned_count") + 1, submitted_count=F("submitted_count") + 1
+    )
     # Items now carrying `overlap` annotations are compared as if submitted in the browser.
     for item in touched:
-        if item.submitted_count >= project.overlap:
+        if item.submitted_count + 1 >= project.overlap:
             settle_if_complete(item=Item.objects.select_for_update().get(pk=item.pk))
-    result.labels_written = len(new_annotations)
+    result.labels_written += len(new_annotations)

@@ -33,6 +33,7 @@ from django.utils import timezone
 from mining.models import Issue, project_view
 
 from . import adjudication
+from .limits import first_too_long, too_long
 from .models import (
     PATH_SEPARATOR,
     Annotation,
@@ -359,6 +360,8 @@ def skip_item(*, project: Project, user, item: Item, reason: str) -> Assignment:
     reason = (reason or "").strip()
     if not reason:
         raise LabelingError("Say why you skip this item (a reason is required).")
+    if problem := too_long("reason", reason):
+        raise LabelingError(problem)
     locked = Item.objects.select_for_update().get(pk=item.pk, project=project)
     assignment = Assignment.objects.filter(item=locked, annotator=user).first()
     if assignment is None:
@@ -443,6 +446,8 @@ def resolve_labels(*, project: Project, records, out_of_scope: bool) -> list[_La
                     f"Record {number + 1}: category '{category.path}' is retired; pick another."
                 )
             evidence = str(label.get("evidence") or "").strip()
+            if problem := too_long("evidence", evidence):
+                raise LabelingError(f"Record {number + 1}, dimension '{key}': {problem}")
             result.append(_Label(number, dimension, category, evidence))
         missing = [d.key for d in dimensions.values() if d.required and d.key not in seen]
         if missing:
@@ -505,6 +510,8 @@ def submit_annotation(
     annotations, lets adjudication settle it. Re-submitting the same thing is harmless.
     The returned annotation carries the labels just written as `written_labels`."""
     out_of_scope_reason = (out_of_scope_reason or "").strip()
+    if problem := first_too_long(out_of_scope_reason=out_of_scope_reason, note=note):
+        raise LabelingError(problem)
     if out_of_scope and not out_of_scope_reason:
         raise LabelingError("Say why the item is out of scope (a reason is required).")
     if confidence is not None and confidence not in CONFIDENCE_RANGE:

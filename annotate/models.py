@@ -590,3 +590,50 @@ class AnnotationRoundLabel(models.Model):
                 fields=["snapshot", "record", "dimension"], name="annotation_round_label_unique"
             )
         ]
+
+
+class ImportJob(models.Model):
+    """An import run by a Celery worker: the uploaded files (kept under
+    settings.IMPORT_UPLOAD_DIR until the job ends), its progress and its outcome."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "queued"
+        RUNNING = "running", "running"
+        SUCCEEDED = "succeeded", "succeeded"
+        FAILED = "failed", "failed"
+
+    ACTIVE = (Status.QUEUED, Status.RUNNING)
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="import_jobs")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    format = models.CharField(max_length=10)
+    labels = models.CharField(max_length=170)
+    add_categories = models.BooleanField(default=False)
+    group = models.CharField(max_length=100, blank=True)
+    # [{"name": the uploaded file's name, "path": where it is stored, "size": bytes}]
+    files = models.JSONField(default=list)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    progress = models.FloatField(default=0.0)
+    result = models.JSONField(default=dict, blank=True)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            # One import at a time per project: the same upload sent several times at once
+            # starts one job; the others are refused (409).
+            models.UniqueConstraint(
+                fields=["project"],
+                condition=Q(status__in=["queued", "running"]),
+                name="import_job_one_active_per_project",
+            )
+        ]
+
+    @property
+    def done(self) -> bool:
+        return self.status in (self.Status.SUCCEEDED, self.Status.FAILED)

@@ -8,11 +8,14 @@ from mining.models import Comment, Issue
 from .dataset_io import FORMATS
 from .exporting import LABEL_CHOICES
 from .labeling import ITEM_STATES_SHOWN
+from .limits import MAX_EXAMPLES
+from .limits import TEXT_LIMITS as L
 from .models import (
     PATH_SEPARATOR,
     Annotation,
     Assignment,
     FinalLabel,
+    ImportJob,
     Invitation,
     Item,
     Membership,
@@ -62,7 +65,9 @@ class ProjectSerializer(serializers.ModelSerializer):
 class ProjectCreateSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=200)
     slug = serializers.SlugField(max_length=100)
-    description = serializers.CharField(required=False, allow_blank=True, default="")
+    description = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=L["description"]
+    )
     preset = serializers.BooleanField(
         default=True, help_text="Load the study's codebook (symptom, root cause, stage)."
     )
@@ -156,8 +161,14 @@ class CodebookSerializer(serializers.Serializer):
 
 class CategoryEditSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=200, required=False)
-    description = serializers.CharField(required=False, allow_blank=True)
-    examples = serializers.ListField(child=serializers.CharField(), required=False)
+    description = serializers.CharField(
+        required=False, allow_blank=True, max_length=L["description"]
+    )
+    examples = serializers.ListField(
+        child=serializers.CharField(max_length=L["example"]),
+        required=False,
+        max_length=MAX_EXAMPLES,
+    )
 
     def validate_name(self, value):
         value = " ".join(value.split())
@@ -365,6 +376,49 @@ class ImportResultSerializer(serializers.Serializer):
     items_created = serializers.IntegerField()
     labels_written = serializers.IntegerField()
     categories_added = serializers.ListField(child=serializers.CharField())
+
+
+class ImportJobSerializer(serializers.ModelSerializer):
+    files = serializers.SerializerMethodField()
+    progress = serializers.SerializerMethodField()
+    result = serializers.SerializerMethodField()
+    url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ImportJob
+        fields = [
+            "id",
+            "status",
+            "progress",
+            "format",
+            "labels",
+            "files",
+            "result",
+            "error",
+            "created_at",
+            "started_at",
+            "finished_at",
+            "url",
+        ]
+
+    @extend_schema_field(serializers.ListField(child=serializers.DictField()))
+    def get_files(self, job) -> list:
+        # Where the files wait on disk is the server's business.
+        return [{"name": f["name"], "size": f["size"]} for f in job.files]
+
+    def get_progress(self, job) -> float:
+        from .import_jobs import job_progress
+
+        return round(job_progress(job), 3)
+
+    @extend_schema_field(ImportResultSerializer(allow_null=True))
+    def get_result(self, job):
+        return ImportResultSerializer(job.result).data if job.result else None
+
+    def get_url(self, job) -> str:
+        from django.urls import reverse
+
+        return reverse("api-import-job", args=[job.project.slug, job.pk])
 
 
 class ReleaseSerializer(serializers.ModelSerializer):

@@ -4,6 +4,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from .adjudication import records_as_paths
+from .limits import TEXT_LIMITS as L
 from .models import AuditEvent, Conflict, FinalLabel
 
 
@@ -15,11 +16,14 @@ class DecisionInputSerializer(serializers.Serializer):
         help_text="Failure records, each {dimension key: category id or full path}.",
     )
     out_of_scope = serializers.BooleanField(required=False, default=False)
-    out_of_scope_reason = serializers.CharField(required=False, default="", allow_blank=True)
+    out_of_scope_reason = serializers.CharField(
+        required=False, default="", allow_blank=True, max_length=L["out_of_scope_reason"]
+    )
     rationale = serializers.CharField(
         required=False,
         default="",
         allow_blank=True,
+        max_length=L["rationale"],
         help_text="Required when the decision overrides every annotator.",
     )
     error_kind = serializers.ChoiceField(

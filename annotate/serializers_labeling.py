@@ -3,6 +3,8 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from .limits import TEXT_LIMITS as L
+
 
 @extend_schema_field(
     {
@@ -30,7 +32,11 @@ class LabelInputSerializer(serializers.Serializer):
     dimension = serializers.CharField(help_text="The dimension's key, e.g. 'symptom'.")
     category = CategoryRefField()
     evidence = serializers.CharField(
-        required=False, allow_blank=True, default="", max_length=5000, trim_whitespace=True
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=L["evidence"],
+        trim_whitespace=True,
     )
 
 
@@ -46,8 +52,10 @@ class AnnotationInputSerializer(serializers.Serializer):
         help_text="One or more failure records; empty when out of scope.",
     )
     out_of_scope = serializers.BooleanField(required=False, default=False)
-    out_of_scope_reason = serializers.CharField(required=False, allow_blank=True, default="")
-    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=10000)
+    out_of_scope_reason = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=L["out_of_scope_reason"]
+    )
+    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=L["note"])
     confidence = serializers.IntegerField(
         required=False, allow_null=True, default=None, min_value=1, max_value=5
     )
@@ -59,7 +67,9 @@ class AnnotationInputSerializer(serializers.Serializer):
 
 
 class SkipInputSerializer(serializers.Serializer):
-    reason = serializers.CharField(help_text="Why the caller skips the item.")
+    reason = serializers.CharField(
+        help_text="Why the caller skips the item.", max_length=L["reason"]
+    )
 
 
 class ErrorSerializer(serializers.Serializer):

@@ -37,6 +37,7 @@ urlpatterns = [
     path(P + "final-labels/", api.FinalLabelList.as_view(), name="api-final-labels"),
     path(P + "export/", api.ExportView.as_view(), name="api-export"),
     path(P + "import/", api.ImportView.as_view(), name="api-import"),
+    path(P + "imports/<int:import_id>/", api.ImportJobDetail.as_view(), name="api-import-job"),
     path(P + "releases/", api.ReleaseList.as_view(), name="api-releases"),
     path(P + "releases/<str:version>/", api.ReleaseDetail.as_view(), name="api-release"),
     path(
@@ -47,5 +48,10 @@ urlpatterns = [
     # Pages
     path("projects/<slug:slug>/dataset/", views_dataset.dataset, name="dataset"),
     path("projects/<slug:slug>/import/", views_dataset.import_page, name="dataset-import"),
+    path(
+        "projects/<slug:slug>/imports/<int:import_id>/",
+        views_dataset.import_job_page,
+        name="dataset-import-job",
+    ),
     path("projects/<slug:slug>/releases/", views_dataset.release_list, name="releases"),
 ]

@@ -6,10 +6,10 @@ from django.contrib.auth.decorators import login_required
 from django.db.models import Count
 from django.shortcuts import redirect, render
 
-from . import releases
-from .access import MANAGERS, OWNERS, get_project_for_user
+from . import import_jobs, releases
+from .access import MANAGERS, OWNERS, get_import_job_for_user, get_project_for_user
 from .dataset_io import FORMATS, MAX_FILE_BYTES, too_big_message
-from .importing import ImportFailed, Source, import_dataset
+from .importing import ImportFailed
 from .models import FinalRecordLabel, Item, Role
 from .services import ServiceError
 
@@ -78,24 +78,44 @@ def dataset(request, slug):
 def import_page(request, slug):
     project, membership = get_project_for_user(request.user, slug, roles=OWNERS)
     form = ImportForm(request.POST or None, request.FILES or None)
-    result = None
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        sources = [Source(name=f.name, data=f.read()) for f in data["files"]]
         try:
-            result = import_dataset(
+            job = import_jobs.start_import_job(
                 project=project,
-                sources=sources,
+                user=request.user,
+                files=data["files"],
                 fmt=data["format"],
                 labels=data["labels"],
                 add_categories=data["add_categories"],
-                group=data["group"] or None,
-                user=request.user,
+                group=data["group"],
             )
+        except import_jobs.ImportBusy as error:
+            form.add_error(None, str(error))
         except ImportFailed as error:
             form.add_error("files", f"Nothing imported. {error}")
-    context = {"project": project, "membership": membership, "form": form, "result": result}
-    return render(request, "annotate/import.html", context)
+        else:
+            return redirect("dataset-import-job", slug=slug, import_id=job.pk)
+    jobs = project.import_jobs.select_related("created_by")[:10]
+    context = {"project": project, "membership": membership, "form": form, "jobs": jobs}
+    status = 409 if form.non_field_errors() else 400 if form.errors else 200
+    return render(request, "annotate/import.html", context, status=status)
+
+
+@login_required
+def import_job_page(request, slug, import_id):
+    """An import's progress (polled by htmx while it runs) and then its outcome."""
+    project, membership, job = get_import_job_for_user(request.user, slug, import_id)
+    context = {
+        "project": project,
+        "membership": membership,
+        "job": job,
+        "progress": round(100 * import_jobs.job_progress(job)),
+    }
+    template = "annotate/import_job.html"
+    if request.htmx:
+        template += "#job-status"
+    return render(request, template, context)
 
 
 @login_required

@@ -6,6 +6,8 @@ Environment:
   BENCH_FUZZ_REQUESTS=1000   generated requests per role, at least
   BENCH_FUZZ_EXAMPLES=7      examples per operation and generation mode in one round
   BENCH_FUZZ_SEED=<random>   hypothesis seed of the first round (printed; rounds add 1)
+  BENCH_FUZZ_CRAFTED=200     requests per crafted class (issue #12: forged cursors, huge
+                             offsets and integers, long CSV cells), then duplicate creates
 Goal: no 5xx, no reply off the schema; the CI version is tests/fuzz/test_api_fuzz.py.
 Also: the Markdown renderer's worst case on hostile text at its length cap (goal < 1 s).
 """
@@ -26,8 +28,9 @@ from _database import recreate_database, use_database  # noqa: E402 - beside thi
 
 REQUESTS = int(os.environ.get("BENCH_FUZZ_REQUESTS", "1000"))
 EXAMPLES = int(os.environ.get("BENCH_FUZZ_EXAMPLES", "7"))
+CRAFTED = int(os.environ.get("BENCH_FUZZ_CRAFTED", "200"))
 SEED = int(os.environ.get("BENCH_FUZZ_SEED") or random.randrange(1 << 30))
-DB_NAME = "bench_fuzz"
+DB_NAME = os.environ.get("BENCH_FUZZ_DB", "bench_fuzz")  # name it apart when several run at once
 # Owner last: its members, categories and projects mutations would change the others' view.
 ROLE_ORDER = ("outsider", "annotator", "lead", "owner")
 
@@ -130,6 +133,21 @@ def main():
                 f"5xx {server_errors} (goal 0); failures {len(tally.failures)} (goal 0)"
             )
             total.add(tally)
+        started = time.perf_counter()
+        crafted = harness.crafted_probes(
+            tokens=world["tokens"], paths=world["paths"], count=CRAFTED, seed=SEED
+        )
+        crafted.add(
+            harness.concurrent_duplicate_creates(tokens=world["tokens"], paths=world["paths"])
+        )
+        statuses = ", ".join(f"{k}: {v}" for k, v in sorted(crafted.statuses.items()))
+        print(
+            f"  crafted: {crafted.requests} requests in {time.perf_counter() - started:.0f} s "
+            "(forged cursors, huge offsets/limits/page sizes, JSON integers past 4,300 digits, "
+            f"long CSV cells, duplicate creates at once); statuses {statuses}; "
+            f"5xx {sum(v for k, v in crafted.statuses.items() if k >= 500)} (goal 0)"
+        )
+        total.add(crafted)
     server_errors = sum(v for k, v in total.statuses.items() if k >= 500)
     print(
         f"    total: {total.requests} requests; 5xx {server_errors} (goal 0); "

@@ -145,6 +145,9 @@ STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", RUN_DIR / "static"))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", RUN_DIR / "media"))
 MEDIA_URL = "media/"
+# Files uploaded for an import job wait here until a Celery worker has read them (then they
+# are deleted): web and worker must both see this folder (docker-compose.yml shares a volume).
+IMPORT_UPLOAD_DIR = Path(os.environ.get("IMPORT_UPLOAD_DIR", MEDIA_ROOT / "imports"))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

@@ -6,26 +6,49 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-FULL_NAME = re.compile(r"^([A-Za-z0-9](?:[A-Za-z0-9-]{0,38}))/([A-Za-z0-9_.-]{1,100})$")
+FULL_NAME = re.compile(r"^([A-Za-z0-9-]{1,39})/([A-Za-z0-9_.-]{1,100})$")
 ISSUE_LINK = re.compile(
     r"^(?:https?://github\.com/)?([A-Za-z0-9-]+)/([A-Za-z0-9_.-]+?)"
     r"(?:/(?:issues|pull)/|#)(\d+)/?$"
 )
+# GitHub's rules: an owner is letters, digits and single hyphens, neither first nor last,
+# at most 39 characters; a repository name is letters, digits, '.', '_', '-', at most 100,
+# and not '.' or '..' (which would walk up the API's URL: `a/..` became /repos/issues).
+OWNER = re.compile(r"^[A-Za-z0-9](?:-?[A-Za-z0-9])*$")
+NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
+MAX_OWNER, MAX_NAME = 39, 100
+NAME_RULES = (
+    "an owner is letters, digits and single hyphens (not first or last), at most 39 "
+    "characters; a name is letters, digits, '.', '_' and '-', at most 100, not '.' or '..'"
+)
+
+
+def valid_repository_name(owner: str, name: str) -> bool:
+    """Whether OWNER/NAME follows GitHub's rules for accounts and repositories."""
+    return (
+        len(owner) <= MAX_OWNER
+        and OWNER.match(owner) is not None
+        and len(name) <= MAX_NAME
+        and NAME.match(name) is not None
+        and name not in (".", "..")
+    )
 
 
 def parse_full_name(text: str) -> tuple[str, str]:
     """'owner/name' -> (owner, name); ValueError with a readable message otherwise."""
     match = FULL_NAME.match(text.strip().removesuffix(".git").removeprefix("https://github.com/"))
-    if not match:
-        raise ValueError(f"'{text}' is not a repository name of the form OWNER/NAME.")
+    if not match or not valid_repository_name(match.group(1), match.group(2)):
+        raise ValueError(
+            f"'{text[:250]}' is not a repository name of the form OWNER/NAME ({NAME_RULES})."
+        )
     return match.group(1), match.group(2)
 
 
 def parse_issue_link(text: str) -> tuple[str, str, int]:
     """An issue link (https://github.com/o/r/issues/7, .../pull/7 or o/r#7) -> (o, r, 7)."""
     match = ISSUE_LINK.match(text.strip())
-    if not match:
-        raise ValueError(f"'{text}' is not a GitHub issue link.")
+    if not match or not valid_repository_name(match.group(1), match.group(2)):
+        raise ValueError(f"'{text[:250]}' is not a GitHub issue link ({NAME_RULES}).")
     return match.group(1), match.group(2), int(match.group(3))
 
 

@@ -22,6 +22,17 @@ def pytest_configure(config):
         )
 
 
+@pytest.fixture(autouse=True)
+def import_upload_dir(tmp_path):
+    """Files uploaded for import jobs go to a temporary folder, not the working tree. (Not
+    through pytest-django's `settings` fixture: some tests parametrize a `settings`.)"""
+    from django.test import override_settings
+
+    folder = tmp_path / "imports"
+    with override_settings(IMPORT_UPLOAD_DIR=folder):
+        yield folder
+
+
 @pytest.fixture
 def cast(db):
     """Users by role, keyed by name."""

@@ -104,3 +104,53 @@ def test_production_refuses_to_start_without_a_secret_key():
     )
     assert result.returncode != 0
     assert "SECRET_KEY must be set" in result.stderr
+
+
+def _gunicorn_args(words: list[str]) -> list[str]:
+    return words[words.index("gunicorn") + 1 :]
+
+
+def _dockerfile_cmd() -> list[str]:
+    import json
+
+    text = (ROOT / "Dockerfile").read_text().replace("\\\n", " ")
+    line = next(line for line in text.splitlines() if line.startswith("CMD "))
+    return json.loads(line[len("CMD ") :])
+
+
+def test_gunicorn_timeouts_are_set_alike_and_gunicorn_accepts_them():
+    """The default 30 s killed long synchronous requests (issue #12); web (compose) and the
+    image's CMD give gunicorn the same, longer timeout, and gunicorn parses the flags."""
+    compose = _gunicorn_args(_words(_compose()["services"]["web"]["command"]))
+    image = _gunicorn_args(_dockerfile_cmd())
+    assert compose == image
+    timeout = int(image[image.index("--timeout") + 1])
+    assert 60 <= timeout <= 300
+    assert int(image[image.index("--graceful-timeout") + 1]) > 0
+    env = {**os.environ, "DEBUG": "0", "SECRET_KEY": "x" * 60, "ALLOWED_HOSTS": "example.org"}
+    check = subprocess.run(
+        [sys.executable, "-m", "gunicorn", "--check-config", *image],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert check.returncode == 0, check.stdout + check.stderr
+
+
+def test_uploads_for_import_jobs_live_on_the_volume_web_and_worker_share():
+    services = _compose()["services"]
+    assert services["web"]["volumes"] == services["worker"]["volumes"]
+    mount = services["web"]["volumes"][0].split(":")[1]
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    assert f"MEDIA_ROOT={mount}" in dockerfile
+    env = {**os.environ, "MEDIA_ROOT": mount, "IMPORT_UPLOAD_DIR": ""}
+    env.pop("IMPORT_UPLOAD_DIR")
+    shown = subprocess.run(
+        [sys.executable, "-c", "from django.conf import settings as s; import django; "
+         "django.setup(); print(s.IMPORT_UPLOAD_DIR)"],
+        cwd=ROOT, env={**env, "DJANGO_SETTINGS_MODULE": "config.settings"},
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert shown.stdout.strip().endswith(f"{mount}/imports"), shown.stderr

@@ -193,7 +193,8 @@ MATRIX = {
     # --- dataset pages ---
     ("dataset", "GET"): page(200, 200, 200),
     ("dataset-import", "GET"): page(403, 403, 200),
-    ("dataset-import", "POST"): page(403, 403, 200, body=olf_upload),
+    ("dataset-import", "POST"): page(403, 403, 302, body=olf_upload),
+    ("dataset-import-job", "GET"): page(403, 403, 200),
     ("releases", "GET"): page(200, 200, 200),
     ("releases", "POST"): page(403, 403, 302, body=lambda w: {"version": "9.0"}),
     # --- mining pages: owners act, leads look ---
@@ -264,7 +265,8 @@ MATRIX = {
     ("api-annotations", "GET"): api(403, 200, 200),
     ("api-final-labels", "GET"): api(200, 200, 200),
     ("api-export", "GET"): api(200, 200, 200),
-    ("api-import", "POST"): api(403, 403, 201, body=olf_upload),
+    ("api-import", "POST"): api(403, 403, 202, body=olf_upload),
+    ("api-import-job", "GET"): api(403, 403, 200),
     ("api-releases", "GET"): api(200, 200, 200),
     ("api-releases", "POST"): api(403, 403, 201, body=lambda w: {"version": "9.0"}),
     ("api-release", "GET"): api(200, 200, 200),
@@ -410,6 +412,7 @@ def test_ids_of_another_project_are_not_found_through_this_projects_urls(matrix_
         "item_id": other_item.pk,
         "issue_id": other_item.issue_id,
         "job_id": world.other_job.pk,
+        "import_id": world.other_import_job.pk,
         "membership_id": other_membership.pk,
         "category_id": other_category.pk,
         "invitation_id": world.other_invitation_id,

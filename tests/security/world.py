@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from django.contrib.auth import get_user_model
 
 from annotate import adjudication, codebook, labeling, releases, services
-from annotate.models import Category, Item, Membership, Project, Role
+from annotate.models import Category, ImportJob, Item, Membership, Project, Role
 from mining.models import MiningJob, ProjectRepository
 from tests.factories import CommentFactory, IssueFactory, ItemFactory, RepositoryFactory
 
@@ -30,6 +30,8 @@ class World:
     membership: Membership
     job: MiningJob
     other_job: MiningJob
+    import_job: ImportJob
+    other_import_job: ImportJob
     release_version: str
     texts: dict = field(default_factory=dict)
 
@@ -41,6 +43,7 @@ class World:
             "item_id": item.pk,
             "issue_id": item.issue_id,
             "job_id": self.job.pk,
+            "import_id": self.import_job.pk,
             "membership_id": self.membership.pk,
             "category_id": self.category.pk,
             "version": self.release_version,
@@ -180,6 +183,18 @@ def build_world(cast, project, text=lambda name: name) -> World:
     job.repositories.add(repo)
     other_job = MiningJob.objects.create(project=other, status=MiningJob.Status.DONE)
     release = releases.create_release(project=project, user=cast["owner"], title=t("release"))
+    import_job, other_import_job = (
+        ImportJob.objects.create(
+            project=owner_of,
+            created_by=cast["owner"],
+            format="olf",
+            labels="final",
+            status=ImportJob.Status.FAILED,
+            error=t("import error"),
+            files=[{"name": t("import file"), "path": "/nonexistent/0000", "size": 1}],
+        )
+        for owner_of in (project, other)
+    )
     membership = Membership.objects.get(project=project, user=b)
     return World(
         project=project,
@@ -191,6 +206,8 @@ def build_world(cast, project, text=lambda name: name) -> World:
         membership=membership,
         job=job,
         other_job=other_job,
+        import_job=import_job,
+        other_import_job=other_import_job,
         release_version=release.version,
         texts=texts,
     )

@@ -86,7 +86,12 @@ def pages(world) -> list[tuple[str, str]]:
         url("dataset"),
         url("releases"),
     ]
-    owner = [url("project-settings"), url("dataset-import"), url("releases")]
+    owner = [
+        url("project-settings"),
+        url("dataset-import"),
+        url("dataset-import-job", world.import_job.pk),
+        url("releases"),
+    ]
     return (
         [("annotator_a", u) for u in annotator]
         + [("lead", u) for u in lead]
