@@ -2,10 +2,11 @@
 interval, as CSV or LaTeX. The panel and its access rules are the distributions page's."""
 
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpResponse, HttpResponseBadRequest
+from django.http import Http404, HttpResponse
 from django.utils.text import slugify
 
 from annotate.access import get_project_for_user
+from annotate.responses import error_text
 
 from . import dashboard, exports
 from .specs import SpecError
@@ -25,7 +26,7 @@ def distribution_shares(request, slug, view, fmt):
         )
         panel = dashboard.build_panel(project=project, filters=filters, access=access, view=view)
     except SpecError as error:
-        return HttpResponseBadRequest(str(error))
+        return error_text(str(error))
     if panel.table is None:
         raise Http404("No such table.")
     header, rows = dashboard.share_table(panel)

@@ -21,6 +21,8 @@ DOWNLOADS = [
     ("distributions/charts/rq1/bars.pdf", "dimension"),
     ("distributions/tables/rq1.csv", "source"),
     ("distributions/tables/rq1.tex", "view"),
+    ("distributions/tables/rq4-shares.csv", "view"),
+    ("distributions/tables/rq4-shares.tex", "source"),
 ]
 
 
@@ -46,3 +48,21 @@ def test_bad_parameter_download_is_text_plain_400(project, cast, client_for, pat
     assert response["X-Content-Type-Options"] == "nosniff"
     assert "Content-Disposition" not in response
     assert param in response.content.decode()
+
+
+def test_no_view_answers_an_error_built_from_request_text_as_html():
+    """The reflected XSS of issue #12 came back once through a view written in parallel
+    (the share tables): no app module may build an HTML error reply from a message again;
+    pages use responses.error_page, downloads responses.error_text."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    offenders = [
+        f"{path.relative_to(root)}:{number}"
+        for folder in ("analysis", "annotate", "mining", "config")
+        for path in (root / folder).rglob("*.py")
+        if "migrations" not in path.parts
+        for number, line in enumerate(path.read_text().splitlines(), start=1)
+        if "HttpResponseBadRequest(" in line or "HttpResponseForbidden(" in line
+    ]
+    assert offenders == []

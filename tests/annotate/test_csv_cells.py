@@ -146,4 +146,4 @@ def test_a_header_from_a_dimension_key_is_guarded_and_read_back():
 
     text = "".join(write_csv([{"link": "x", "-RISK": "=1"}], ["link", "-RISK"]))
     assert text.splitlines()[0] == "link,'-RISK"
-    assert _read_csv(text, "t.csv") == [{"link": "x", "-RISK": "=1"}]
+    assert list(_read_csv(io.StringIO(text, newline=""), "t.csv")) == [{"link": "x", "-RISK": "=1"}]
