@@ -4,8 +4,10 @@ paired per item, failure record and dimension; statistics from ``analysis.metric
 Record pairing (PAIRING): by content, with the very function adjudication uses
 (``annotate.adjudication.align_records``): identical records first, then an optimal
 matching that minimizes the dimensions the paired records disagree on. With more than two
-annotators every in-scope annotation is aligned to the item's first one (oldest, as
-adjudication orders sides); records left without a partner form units of their own.
+annotators every in-scope annotation, oldest first (as adjudication orders sides), is
+aligned to the records paired so far (each group by its oldest record), so a record the
+first annotation lacks still pairs with its like; records left without a partner form
+units of their own.
 
 Unpaired labels (UNPAIRED): by default (``missing``) a label whose record or dimension no
 other in-scope annotator of the item has is a missing value, left out of every statistic
@@ -43,7 +45,7 @@ from .codebook import DimensionTree, load_codebook
 PAIRING = (
     "by content, as adjudication pairs them: identical records first, then an optimal "
     "matching (scipy's linear_sum_assignment) minimizing the dimensions paired records "
-    "disagree on; with more than two annotators, each aligned to the item's first"
+    "disagree on; with more than two annotators, each aligned to the records paired so far"
 )
 UNPAIRED = {
     "missing": "a label no other in-scope annotator of the item has is a missing value "

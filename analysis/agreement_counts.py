@@ -113,9 +113,14 @@ def _item_units(item_id, sides: dict, counts: Counts, *, unpaired, zone, breakdo
     first, *others = list(sides)
     groups = [{first: i} for i in range(len(sides[first][0]))]
     for other in others:
-        matched = align_records(sides[first][0], sides[other][0])
-        for i, j in matched:
-            groups[i][other] = j
+        # Aligned to every group so far, not to the first annotation alone: a record the
+        # first annotator lacks but an earlier annotator gave is still paired by content
+        # (each group stands for its earliest member's record), so the units do not
+        # depend on which annotation happens to be the oldest.
+        anchors = [next(iter(group.items())) for group in groups]
+        matched = align_records([sides[a][0][r] for a, r in anchors], sides[other][0])
+        for g, j in matched:
+            groups[g][other] = j
         taken = {j for _, j in matched}
         groups += [{other: j} for j in range(len(sides[other][0])) if j not in taken]
     for group in groups:

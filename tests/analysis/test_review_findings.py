@@ -1,0 +1,80 @@
+"""Review of the statistics (issue #13 review): each test computes the expected figure
+independently (scikit-learn, statsmodels, krippendorff, scipy or a textbook formula)."""
+
+import datetime as dt
+
+import numpy as np
+import pytest
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+
+from analysis.agreement import build_agreement_report
+from annotate.models import Annotation, Role
+from annotate.services import add_member
+
+OOM = "Crash > CUDA Error > Out of Memory"
+KERNEL = "Crash > CUDA Error > Kernel Error"
+HANG = "Hang"
+
+
+def row(report, key, lv=1):
+    return next(r for r in report.rows() if r["dimension"] == key and r["level"] == lv)
+
+
+def third_annotator(project):
+    add_member(project=project, username="annotator_c", role=Role.ANNOTATOR)
+    return get_user_model().objects.get(username="annotator_c")
+
+
+def annotate_in_order(labels, item, plan):
+    """plan: [(user, records)], oldest first."""
+    start = timezone.now() - dt.timedelta(days=1)
+    for minute, (user, records) in enumerate(plan):
+        annotation = labels.annotate(item, user, records)
+        Annotation.objects.filter(pk=annotation.pk).update(
+            created_at=start + dt.timedelta(minutes=minute)
+        )
+
+
+def coincidence_summary(units):
+    """Percent agreement (pairable values agreeing) and Krippendorff's alpha of units given
+    as lists of values, by the krippendorff package."""
+    import krippendorff
+
+    codes = {v: i for i, v in enumerate(sorted({v for u in units for v in u}))}
+    raters = max(len(u) for u in units)
+    data = [[codes[u[r]] if r < len(u) else np.nan for u in units] for r in range(raters)]
+    alpha = krippendorff.alpha(reliability_data=data, level_of_measurement="nominal")
+    agree = sum(sum(c * (c - 1) for c in np.unique(u, return_counts=True)[1]) / (len(u) - 1)
+                for u in units)  # fmt: skip
+    return agree / sum(len(u) for u in units), alpha
+
+
+@pytest.mark.parametrize("portable", [False, True])
+def test_three_raters_pairing_does_not_depend_on_who_annotated_first(
+    project, cast, labels, portable
+):
+    """A gives OOM; B and C both give OOM and Hang. B's and C's Hang records are the same
+    record and must pair with each other whoever annotated first. Aligned to the oldest
+    annotation only, they became two lone records when A was oldest (two unpaired labels
+    under "missing"; two disagreements against (none) under "disagree") and one agreeing
+    unit when B was."""
+    a, b, c = cast["annotator_a"], cast["annotator_b"], third_annotator(project)
+    records = {a: [{"symptom": OOM}], b: [{"symptom": OOM}, {"symptom": HANG}],
+               c: [{"symptom": OOM}, {"symptom": HANG}]}  # fmt: skip
+    for order in ([a, b, c], [b, a, c]):
+        annotate_in_order(labels, labels.item(), [(u, records[u]) for u in order])
+    missing = row(build_agreement_report(project=project, portable=portable), "symptom", 3)
+    assert missing["unpaired"] == 0
+    # Units per item: (OOM, OOM, OOM) and (Hang, Hang); the same for both items.
+    expected_po, expected_alpha = coincidence_summary([["O", "O", "O"], ["H", "H"]] * 2)
+    assert missing["percent_agreement"] == pytest.approx(expected_po)
+    assert missing["alpha"] == pytest.approx(expected_alpha)
+    disagree = row(
+        build_agreement_report(project=project, portable=portable, unpaired="disagree"),
+        "symptom", 3,
+    )  # fmt: skip
+    # With "(none)" for A on the Hang record: (O, O, O) and (none, H, H) per item.
+    expected_po, expected_alpha = coincidence_summary([["O", "O", "O"], ["-", "H", "H"]] * 2)
+    assert disagree["percent_agreement"] == pytest.approx(expected_po)  # 4/6, not 0.6
+    assert disagree["alpha"] == pytest.approx(expected_alpha)
