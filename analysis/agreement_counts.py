@@ -183,6 +183,18 @@ GROUP BY 1, 2, 3{group}
 """
 UNIT_BREAKDOWN = ", batch, (date_trunc('week', at AT TIME ZONE %(tz)s))::date, version"
 LOW_32 = (1 << 32) - 1
+# Appended to UNIT_SQL (one statement): simple items per annotator pair for the scope and
+# record-count rows, as rows with no dimension. Counted as distinct items, since a dimension
+# that is not required may be missing from some items (the most units of any one
+# dimension would undercount them).
+ITEMS_SQL = """
+UNION ALL
+SELECT NULL::bigint, lo >> 32, hi >> 32{outer}, count(DISTINCT item_id)
+FROM analysis_agreementunit
+WHERE dimension_id = ANY(%(dims)s) AND m = 2 AND record = 0{where}{not_other}
+GROUP BY 2, 3
+"""
+ITEMS_BREAKDOWN = ", NULL::varchar, NULL::date, NULL::integer"
 
 # Units stored but not what the labels say, or what the labels say but not stored.
 UNITS_OUT_OF_SYNC_SQL = """
@@ -255,21 +267,21 @@ def _counts_sql(project, dimension_ids, filters, *, unpaired, breakdowns) -> Cou
             not_other=" AND NOT (item_id = ANY(%(other)s))" if params["other"] else "",
             group=", 4, 5, 6" if breakdowns else "",
         )
+        sql += ITEMS_SQL.format(
+            outer=ITEMS_BREAKDOWN if breakdowns else "",
+            where=where,
+            not_other=" AND NOT (item_id = ANY(%(other)s))" if params["other"] else "",
+        )
         cursor.execute(sql, params)
         rows = cursor.fetchall()
     counts = Counts()
     for row in rows:
         dim, lo, hi, n = row[0], row[1], row[2], row[-1]
+        if dim is None:  # ITEMS_SQL: simple items per annotator pair
+            counts.simple_items[(lo, hi)] = n
+            continue
         keys = row[3:6] if breakdowns else (None, None, None)
         counts.simple[dim].append((lo >> 32, hi >> 32, lo & LOW_32, hi & LOW_32, *keys, n))
-    per_pair: dict[tuple, dict[int, int]] = defaultdict(lambda: defaultdict(int))
-    for dim, rows_of_dim in counts.simple.items():
-        for a, b, *_, n in rows_of_dim:
-            per_pair[(a, b)][dim] += n
-    # Each simple item has one unit per dimension its annotators labeled, so the dimension
-    # with the most units holds all of a pair's items when some dimension is labeled on
-    # every record (any required one).
-    counts.simple_items = {pair: max(by_dim.values()) for pair, by_dim in per_pair.items()}
     if params["other"]:
         _python_items(project, filters, counts, unpaired=unpaired, breakdowns=breakdowns,
                       item_ids=params["other"])  # fmt: skip

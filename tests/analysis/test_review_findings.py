@@ -78,3 +78,40 @@ def test_three_raters_pairing_does_not_depend_on_who_annotated_first(
     expected_po, expected_alpha = coincidence_summary([["O", "O", "O"], ["-", "H", "H"]] * 2)
     assert disagree["percent_agreement"] == pytest.approx(expected_po)  # 4/6, not 0.6
     assert disagree["alpha"] == pytest.approx(expected_alpha)
+
+
+@pytest.mark.parametrize("portable", [False, True])
+def test_scope_and_record_rows_count_every_item_when_dimensions_are_optional(
+    project, cast, labels, portable
+):
+    """With no required dimension, one item may carry only a symptom and another only a
+    stage. The PostgreSQL path counted a pair's simple items as the most units of any one
+    dimension (here 2 of the 4 agreeing items), so the scope row's n and kappa differed from
+    the portable path and from scikit-learn."""
+    from sklearn.metrics import cohen_kappa_score
+
+    project.dimensions.update(required=False)
+    a, b = cast["annotator_a"], cast["annotator_b"]
+    plan = [
+        ({"symptom": OOM}, {"symptom": OOM}),
+        ({"symptom": HANG}, {"symptom": HANG}),
+        ({"stage": "Inference"}, {"stage": "Inference"}),
+        ({"stage": "Fine-tuning"}, {"stage": "Fine-tuning"}),
+        (None, {"symptom": OOM}),
+        ({"symptom": OOM}, None),
+    ]
+    scope_a, scope_b = [], []
+    for record_a, record_b in plan:
+        item = labels.item()
+        for user, record, scopes in ((a, record_a, scope_a), (b, record_b, scope_b)):
+            if record is None:
+                labels.annotate(item, user, [], out_of_scope=True)
+            else:
+                labels.annotate(item, user, [record])
+            scopes.append("out" if record is None else "in")
+    report = build_agreement_report(project=project, portable=portable)
+    scope = row(report, "scope")
+    assert scope["n"] == 6
+    assert scope["percent_agreement"] == pytest.approx(4 / 6)
+    assert scope["kappa"] == pytest.approx(cohen_kappa_score(scope_a, scope_b))
+    assert row(report, "record_count")["n"] == 4
