@@ -28,6 +28,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from django.contrib.auth import get_user_model
 
+from annotate.exporting import pseudonym
+
 from . import metrics
 from .agreement_counts import (  # noqa: F401 - rebuild_units, units_out_of_sync: re-exported
     IN_SCOPE,
@@ -403,7 +405,10 @@ def build_agreement_report(
     User = get_user_model()
     names = dict(User.objects.filter(pk__in=annotator_ids).values_list("pk", "username"))
     if project.hide_annotator_names:
-        names = {pk: f"Annotator {i}" for i, pk in enumerate(annotator_ids, start=1)}
+        # The stable pseudonyms of the exports and the methods section: a number by rank
+        # among the annotators a filtered report happens to see would name different
+        # people alike in different views.
+        names = {pk: pseudonym(project.pk, pk) for pk in annotator_ids}
     rows = {"pair": [], "batch": [], "week": [], "version": []}
     dimensions = [
         _dimension(tree, counts, breakdowns=breakdowns, names=names, rows=rows)

@@ -115,3 +115,30 @@ def test_scope_and_record_rows_count_every_item_when_dimensions_are_optional(
     assert scope["percent_agreement"] == pytest.approx(4 / 6)
     assert scope["kappa"] == pytest.approx(cohen_kappa_score(scope_a, scope_b))
     assert row(report, "record_count")["n"] == 4
+
+
+def test_hidden_names_are_the_stable_pseudonyms_whatever_the_filter(project, cast, labels):
+    """With names hidden, the agreement report numbered annotators by rank among those the
+    (filtered) report saw: excluding the calibration items renamed annotator_b from
+    "Annotator 2" to "Annotator 1", and neither name matched the pseudonyms of the
+    exports and of the methods section."""
+    from analysis.methods import methods_facts
+    from annotate.exporting import pseudonym
+
+    project.hide_annotator_names = True
+    project.save()
+    a, b, c = cast["annotator_a"], cast["annotator_b"], third_annotator(project)
+    calibration = labels.item(calibration=True)
+    labels.annotate(calibration, a, [{"symptom": OOM}])
+    labels.annotate(calibration, b, [{"symptom": OOM}])
+    for first, second in [(OOM, OOM), (HANG, OOM), (HANG, HANG)]:
+        item = labels.item()
+        labels.annotate(item, b, [{"symptom": first}])
+        labels.annotate(item, c, [{"symptom": second}])
+    expected = {u.pk: pseudonym(project.pk, u.pk) for u in (a, b, c)}
+    everything = build_agreement_report(project=project)
+    filtered = build_agreement_report(project=project, exclude_calibration=True)
+    assert everything.annotators == expected
+    assert filtered.annotators == {pk: expected[pk] for pk in (b.pk, c.pk)}
+    coders = {p["name"] for p in methods_facts(project)["coders"]["coders"]}
+    assert set(everything.annotators.values()) == coders
