@@ -215,7 +215,9 @@ def _coding(w: _Writer, facts: dict):
         w.para("No calibration batch was used.")
     dims = "; ".join(
         f"{w.esc(d['name'])} ({_plural(d['levels'], 'level')}, "
-        f"{_plural(d['categories'], 'category', 'categories')})"
+        f"{_plural(d['categories'], 'category', 'categories')}"
+        + (f"; {d['retired_categories']} retired" if d.get("retired_categories") else "")
+        + ")"
         for d in codebook["dimensions"]
     )
     used = codebook["versions_in_annotations"]

@@ -142,3 +142,31 @@ def test_hidden_names_are_the_stable_pseudonyms_whatever_the_filter(project, cas
     assert filtered.annotators == {pk: expected[pk] for pk in (b.pk, c.pk)}
     coders = {p["name"] for p in methods_facts(project)["coders"]["coders"]}
     assert set(everything.annotators.values()) == coders
+
+
+def test_methods_section_counts_the_live_codebook_not_retired_categories(project, cast, labels):
+    """Retiring a category (or merging one away, which retires the source) left the
+    methods section's category count, and its number of levels, unchanged: the paper
+    would describe a codebook larger than the one coders used."""
+    from analysis.methods import methods_facts
+    from analysis.methods_text import methods_markdown
+    from annotate import codebook
+    from annotate.models import Category
+
+    symptom = project.dimensions.get(key="symptom")
+    live_before = Category.objects.filter(dimension=symptom, retired=False).count()
+    # Retire one leaf, and merge a whole level-1 subtree away (depth 3 stays: CUDA errors).
+    codebook.retire_category(project=project, actor=cast["lead"],
+                             category=labels.category("symptom", KERNEL))  # fmt: skip
+    root_cause = project.dimensions.get(key="root_cause")
+    cause_tops = list(Category.objects.filter(dimension=root_cause, parent=None, retired=False))
+    codebook.retire_category(project=project, actor=cast["lead"], category=cause_tops[0])
+    facts = methods_facts(project)
+    dims = {d["key"]: d for d in facts["codebook"]["dimensions"]}
+    expected_symptom = Category.objects.filter(dimension=symptom, retired=False).count()
+    assert expected_symptom == live_before - 1
+    assert dims["symptom"]["categories"] == expected_symptom
+    expected_cause = Category.objects.filter(dimension=root_cause, retired=False).count()
+    assert dims["root_cause"]["categories"] == expected_cause
+    text = methods_markdown(facts)
+    assert f"Symptom (3 levels, {expected_symptom} categories; 1 retired)" in text
