@@ -258,6 +258,9 @@ def _category_rows(table, ids, tree) -> list[dict]:
     result = []
     for i, cid in enumerate(ids):
         ovr = metrics.cohens_kappa(metrics.one_vs_rest(table, i))
+        # A standard error of 0 (a perfect or perfectly opposed 2 x 2 of a few units) gives
+        # no interval, as in the summary rows: not a zero-width [k, k].
+        degenerate = ovr.kappa is not None and not ovr.se
         result.append(
             {
                 "category_id": cid,
@@ -267,9 +270,10 @@ def _category_rows(table, ids, tree) -> list[dict]:
                 "agreed": int(table[i, i]),
                 "kappa": ovr.kappa,
                 "se": ovr.se,
-                "ci_low": None if ovr.ci_low is None else max(ovr.ci_low, -1.0),
-                "ci_high": None if ovr.ci_high is None else min(ovr.ci_high, 1.0),
+                "ci_low": None if ovr.ci_low is None or degenerate else max(ovr.ci_low, -1.0),
+                "ci_high": None if ovr.ci_high is None or degenerate else min(ovr.ci_high, 1.0),
                 "undefined": ovr.undefined,
+                "ci_undefined": metrics.NO_INTERVAL if degenerate else None,
                 "disagreements": int(involvement[i]),
                 "disagreement_share": (involvement[i] / disagreements) if disagreements else None,
             }

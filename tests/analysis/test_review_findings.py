@@ -170,3 +170,34 @@ def test_methods_section_counts_the_live_codebook_not_retired_categories(project
     assert dims["root_cause"]["categories"] == expected_cause
     text = methods_markdown(facts)
     assert f"Symptom (3 levels, {expected_symptom} categories; 1 retired)" in text
+
+
+def test_per_category_interval_with_a_standard_error_of_zero_is_undefined(
+    project, cast, labels, client_for
+):
+    """Two items, both coders agree on each stage: every one-vs-rest 2 x 2 is perfect with
+    an asymptotic SE of 0. The summary row rightly has no interval; the per-category rows
+    printed a zero-width 95% CI "1.00 – 1.00" on the page and in the downloads."""
+    from statsmodels.stats.inter_rater import cohens_kappa as sm_kappa
+
+    a, b = cast["annotator_a"], cast["annotator_b"]
+    for stage in ("Fine-tuning", "Inference"):
+        item = labels.item()
+        labels.annotate(item, a, [{"symptom": HANG, "stage": stage}])
+        labels.annotate(item, b, [{"symptom": HANG, "stage": stage}])
+    report = build_agreement_report(project=project)
+    assert row(report, "stage")["ci_low"] is None
+    for category in report.level("stage", 1).categories:
+        assert category["kappa"] == pytest.approx(sm_kappa(np.array([[1, 0], [0, 1]])).kappa)
+        assert category["se"] == 0
+        assert category["ci_low"] is None and category["ci_high"] is None
+        assert category["ci_undefined"]
+    url = f"/projects/{project.slug}/agreement/"
+    page = client_for(cast["lead"]).get(url, {"dimension": "stage", "level": 1})
+    assert "1.00 – 1.00" not in page.content.decode()
+    csv_text = (
+        client_for(cast["lead"])
+        .get(url + "tables/categories.csv", {"dimension": "stage", "level": 1})
+        .content.decode()
+    )
+    assert "1.000000,1.000000,0" not in csv_text
