@@ -201,3 +201,22 @@ def test_per_category_interval_with_a_standard_error_of_zero_is_undefined(
         .content.decode()
     )
     assert "1.000000,1.000000,0" not in csv_text
+
+
+def test_category_downloads_say_why_a_kappa_is_undefined(project, cast, labels, client_for):
+    """The summary downloads carry an "undefined" column; the per-category ones printed an
+    undefined kappa as an empty cell (CSV) or "--" (LaTeX) with no reason. Here annotator
+    A used Hang only, so every one-vs-rest kappa is 0 whatever the agreement."""
+    a, b = cast["annotator_a"], cast["annotator_b"]
+    for second in (HANG, OOM, HANG):
+        item = labels.item()
+        labels.annotate(item, a, [{"symptom": HANG}])
+        labels.annotate(item, b, [{"symptom": second}])
+    level = build_agreement_report(project=project).level("symptom", 1)
+    reasons = {c["undefined"] for c in level.categories}
+    assert None not in reasons
+    url = f"/projects/{project.slug}/agreement/tables/categories"
+    query = {"dimension": "symptom", "level": 1}
+    for fmt in ("csv", "tex"):
+        text = client_for(cast["lead"]).get(f"{url}.{fmt}", query).content.decode()
+        assert all(reason.split(",")[0] in text for reason in reasons), fmt
