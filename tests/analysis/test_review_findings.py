@@ -220,3 +220,18 @@ def test_category_downloads_say_why_a_kappa_is_undefined(project, cast, labels, 
     for fmt in ("csv", "tex"):
         text = client_for(cast["lead"]).get(f"{url}.{fmt}", query).content.decode()
         assert all(reason.split(",")[0] in text for reason in reasons), fmt
+
+
+def test_correlation_table_download_carries_the_compositional_caveat(
+    project, cast, client_for, repos, labels
+):
+    """The page puts a caveat beside the Pearson correlations between compositional
+    distributions; the LaTeX table a paper would paste had none."""
+    for group, paths in (("Qwen", [OOM, OOM, HANG, KERNEL]), ("Llama", [HANG, HANG, OOM])):
+        for path in paths:
+            labels.settle(labels.item(repos[group]), [{"symptom": path, "stage": "Inference"}])
+    url = f"/projects/{project.slug}/distributions/tables/rq4-correlation.tex"
+    response = client_for(cast["lead"]).get(url)
+    assert response.status_code == 200
+    text = response.content.decode()
+    assert "composition" in text and "Aitchison 1986" in text
