@@ -1,5 +1,7 @@
 """The agreement report: the annotators' own labels (AnnotationLabel), never the final ones,
-paired per item, failure record and dimension; statistics from ``analysis.metrics``.
+paired per item, failure record and dimension; statistics from ``analysis.metrics``. An
+annotation whose item went to discussion counts as it was frozen then (AnnotationRound 1):
+the revised labels were made after seeing the other coders' and are not independent.
 
 Record pairing (PAIRING): by content, with the very function adjudication uses
 (``annotate.adjudication.align_records``): identical records first, then an optimal

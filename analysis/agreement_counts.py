@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 from django.db import connection, transaction
 
 from annotate.adjudication import align_records
-from annotate.models import Annotation, AnnotationLabel
+from annotate.models import Annotation, AnnotationLabel, AnnotationRound, AnnotationRoundLabel
 
 NONE = 0  # the pseudo-category "(none)" of unpaired="disagree"
 IN_SCOPE, OUT_OF_SCOPE = 1, 2
@@ -143,21 +143,36 @@ def _item_units(item_id, sides: dict, counts: Counts, *, unpaired, zone, breakdo
 
 def _python_items(project, filters, counts, *, unpaired, breakdowns, item_ids=None) -> None:
     """Every item of the project (or ``item_ids`` only) through ``pair_items``: two
-    queries."""
+    queries.
+
+    An annotation frozen when its item went to discussion counts as it stood then (its
+    first round, AnnotationRound 1): what its coder chose alone. Its current labels were
+    revised after seeing the other coders' and are not independent ratings."""
     annotations = Annotation.objects.filter(item__project=project)
+    rounds = AnnotationRound.objects.filter(item__project=project, round=1)
     labels = agreement_labels(project, **filters)
-    if filters.get("exclude_calibration"):
-        annotations = annotations.filter(item__calibration=False)
-    if filters.get("exclude_discussed"):
-        annotations = annotations.filter(item__discussed=False)
+    round_labels = AnnotationRoundLabel.objects.filter(item__project=project, snapshot__round=1)
+    for key, flag in (("exclude_calibration", "calibration"), ("exclude_discussed", "discussed")):
+        if filters.get(key):
+            annotations = annotations.filter(**{f"item__{flag}": False})
+            rounds = rounds.filter(**{f"item__{flag}": False})
+            round_labels = round_labels.filter(**{f"item__{flag}": False})
     if item_ids is not None:
         annotations = annotations.filter(item_id__in=item_ids)
+        rounds = rounds.filter(item_id__in=item_ids)
         labels = labels.filter(item_id__in=item_ids)
+        round_labels = round_labels.filter(item_id__in=item_ids)
+    annotations = annotations.exclude(rounds__round=1).values_list(
+        "item_id", "id", "annotator_id", "out_of_scope", "created_at", "codebook_version",
+        "item__batch")  # fmt: skip
+    rounds = rounds.values_list(
+        "item_id", "annotation_id", "annotator_id", "out_of_scope", "annotation__created_at",
+        "codebook_version", "item__batch")  # fmt: skip
+    fields = ("item_id", "annotator_id", "record", "dimension_id", "category_id")
+    labels = labels.exclude(annotation__rounds__round=1).values_list(*fields)
     pair_items(
-        annotations.values_list("item_id", "id", "annotator_id", "out_of_scope", "created_at",
-                                "codebook_version", "item__batch").order_by(),
-        labels.values_list("item_id", "annotator_id", "record", "dimension_id",
-                           "category_id").order_by(),
+        annotations.order_by().union(rounds.order_by(), all=True),
+        labels.order_by().union(round_labels.values_list(*fields).order_by(), all=True),
         counts, unpaired=unpaired, breakdowns=breakdowns,
     )  # fmt: skip
 
@@ -165,14 +180,18 @@ def _python_items(project, filters, counts, *, unpaired, breakdowns, item_ids=No
 # --- PostgreSQL path: simple items from analysis_agreementunit ----------------------------
 
 # Items that are not simple: a unit with a record past the first or without exactly two
-# labels (the partial index analysis_unit_not_simple), or an annotation out of scope (the
-# partial index analysis_annotation_out_of_scope).
+# labels (the partial index analysis_unit_not_simple), an annotation out of scope (the
+# partial index analysis_annotation_out_of_scope), or an item that went to discussion (its
+# first, independent round is read instead of the revised labels the units hold).
 OTHER_ITEMS_SQL = """
 SELECT item_id FROM analysis_agreementunit
 WHERE dimension_id = ANY(%(dims)s) AND (record > 0 OR m <> 2){where}
 UNION
 SELECT a.item_id FROM annotate_annotation a JOIN annotate_item i ON i.id = a.item_id
 WHERE a.out_of_scope AND i.project_id = %(project)s{item_where}
+UNION
+SELECT r.item_id FROM annotate_annotationround r JOIN annotate_item i ON i.id = r.item_id
+WHERE r.round = 1 AND i.project_id = %(project)s{item_where}
 """
 # Units of simple items: a unit's labels packed as annotator id << 32 | category id, so lo
 # and hi are the first and the second annotator's labels (ids stay below 2**31).

@@ -340,6 +340,9 @@ def _agreement(w: _Writer, facts: dict):
             "unpaired."
         ),
         ("Unpaired records: " + w.esc(unpaired) + "." if unpaired else ""),
+        "Items sent to discussion count with the labels their coders gave before it (the "
+        "frozen first round), not the revised ones, which were made after seeing each "
+        "other's.",
         "An undefined statistic says why (for example, when only one category was used, "
         "chance agreement is total and κ is not defined).",
     )

@@ -235,3 +235,35 @@ def test_correlation_table_download_carries_the_compositional_caveat(
     assert response.status_code == 200
     text = response.content.decode()
     assert "composition" in text and "Aitchison 1986" in text
+
+
+def test_agreement_of_discussed_items_uses_the_independent_first_round(project, cast):
+    """An item that went to discussion holds its annotators' revised labels, made after
+    seeing each other's: not independent. The report read the current labels, so a
+    disagreement that discussion resolved counted as an agreement by default (and in
+    the methods section): inter-rater agreement inflated by the adjudication process.
+    Expected: the frozen first round (what each coder chose alone), as scikit-learn
+    computes it."""
+    from sklearn.metrics import cohen_kappa_score
+
+    from analysis.methods import methods_facts
+    from annotate import adjudication
+    from tests.annotate.test_adjudication import DEVICE, _revise, in_conflict, label_both, record
+    from tests.factories import ItemFactory
+
+    plan = [(OOM, OOM), (DEVICE, DEVICE), (OOM, OOM), (DEVICE, DEVICE)]
+    for first, second in plan:
+        label_both(ItemFactory(project=project), cast, [record(first)], [record(second)])
+    item = in_conflict(project, cast, [record(OOM)], [record(DEVICE)])
+    adjudication.start_discussion(item=item, actor=cast["lead"])
+    _revise(item, cast["annotator_b"], [record(OOM)])  # B now agrees with A: settled
+    plan.append((OOM, DEVICE))
+    expected = cohen_kappa_score([a for a, _ in plan], [b for _, b in plan])
+    for portable in (False, True):
+        symptom = row(build_agreement_report(project=project, portable=portable), "symptom", 3)
+        assert symptom["n"] == 5
+        assert symptom["percent_agreement"] == pytest.approx(4 / 5)
+        assert symptom["kappa"] == pytest.approx(expected)
+    methods = next(r for r in methods_facts(project)["agreement"]["rows"]
+                   if r["dimension"] == "symptom" and r["level"] == 3)  # fmt: skip
+    assert methods["kappa"] == pytest.approx(expected)
