@@ -754,8 +754,12 @@ def agreement_row(
 
 def _interval(row, ratings, statistic, weights, pooled, reasons, bootstrap_ci) -> None:
     kappa, n = row["kappa"], ratings.items
+    # The asymptotic SE treats every unit as independent: right when each item is one unit,
+    # too small when items carry several records (one item's records are rated together),
+    # so those rows take an item-level SE, as their resampling does.
+    asymptotic = statistic == "cohen" and weights is None and pooled.sum() <= n
     if not bootstrap_ci:
-        if statistic == "cohen" and weights is None:
+        if asymptotic:
             row["se"], row["se_method"] = cohens_kappa(pooled).se, ASYMPTOTIC_SE
         else:
             row["se"], row["se_method"] = jackknife_se(ratings, statistic, weights), JACKKNIFE_SE
@@ -765,7 +769,7 @@ def _interval(row, ratings, statistic, weights, pooled, reasons, bootstrap_ci) -
             return
         (row["ci_low"], row["ci_high"]), row["ci_method"] = interval, ATANH_CI
         return
-    if statistic == "cohen" and weights is None:
+    if asymptotic:
         row["se"], row["se_method"] = cohens_kappa(pooled).se, ASYMPTOTIC_SE
         replicates = bootstrap(ratings, statistic, weights) if n >= MIN_BOOTSTRAP_ITEMS else None
     else:

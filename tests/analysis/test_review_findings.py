@@ -267,3 +267,34 @@ def test_agreement_of_discussed_items_uses_the_independent_first_round(project, 
     methods = next(r for r in methods_facts(project)["agreement"]["rows"]
                    if r["dimension"] == "symptom" and r["level"] == 3)  # fmt: skip
     assert methods["kappa"] == pytest.approx(expected)
+
+
+def test_kappa_standard_error_treats_items_not_records_as_independent(project, cast, labels):
+    """Twelve items, each with four identical failure records per coder: the records of one
+    item are one rating repeated, so the information is that of 12 items, not 48 units.
+    The asymptotic SE of Fleiss, Cohen & Everitt (1969) over the 48 units was half the
+    item-level SE, and with fewer than 30 items the 95% CI was built on it: too narrow by
+    a factor of two. Expected: the SE of a delete-one-item jackknife, within 20%."""
+    from sklearn.metrics import cohen_kappa_score
+
+    a, b = cast["annotator_a"], cast["annotator_b"]
+    plan = [(OOM, OOM)] * 4 + [(HANG, HANG)] * 4 + [(KERNEL, KERNEL)] * 2
+    plan += [(OOM, HANG), (KERNEL, OOM)]
+    for first, second in plan:
+        item = labels.item()
+        labels.annotate(item, a, [{"symptom": first}] * 4)
+        labels.annotate(item, b, [{"symptom": second}] * 4)
+    symptom = row(build_agreement_report(project=project), "symptom", 3)
+    kappa = cohen_kappa_score([x for x, _ in plan], [y for _, y in plan])
+    assert symptom["n"] == 12 and symptom["kappa"] == pytest.approx(kappa)
+    leave_one_out = [
+        cohen_kappa_score([x for j, (x, _) in enumerate(plan) if j != i],
+                          [y for j, (_, y) in enumerate(plan) if j != i])
+        for i in range(len(plan))
+    ]  # fmt: skip
+    n = len(plan)
+    spread = ((np.array(leave_one_out) - np.mean(leave_one_out)) ** 2).sum()
+    jackknife = np.sqrt((n - 1) / n * spread)
+    assert symptom["se"] == pytest.approx(jackknife, rel=0.2)
+    # Wald on atanh(kappa), back-transformed: about 2 x 1.96 SE wide.
+    assert symptom["ci_high"] - symptom["ci_low"] > 0.8 * 2 * 1.96 * jackknife
