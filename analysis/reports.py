@@ -10,7 +10,7 @@ from .specs import SpecError
 
 # The keys of an agreement row, in the order the tables show them (README, Analysis).
 STAT_FIELDS = [
-    "n", "percent_agreement", "kappa_statistic", "kappa", "se", "ci_low", "ci_high",
+    "n", "percent_agreement", "kappa_statistic", "kappa", "se", "se_method", "ci_low", "ci_high",
     "ci_method", "alpha", "ac1", "pabak", "kappa_max", "prevalence_index", "bias_index",
     "band",
 ]  # fmt: skip

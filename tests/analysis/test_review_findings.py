@@ -298,3 +298,24 @@ def test_kappa_standard_error_treats_items_not_records_as_independent(project, c
     assert symptom["se"] == pytest.approx(jackknife, rel=0.2)
     # Wald on atanh(kappa), back-transformed: about 2 x 1.96 SE wide.
     assert symptom["ci_high"] - symptom["ci_low"] > 0.8 * 2 * 1.96 * jackknife
+
+
+def test_the_standard_error_says_how_it_was_computed_on_page_and_downloads(
+    project, cast, labels, client_for
+):
+    """Rows take their SE by different methods (asymptotic, item bootstrap, jackknife);
+    the page and the CSV showed the number alone."""
+    from django.utils.html import escape
+
+    a, b = cast["annotator_a"], cast["annotator_b"]
+    for first, second in [(OOM, OOM), (HANG, HANG), (OOM, HANG), (KERNEL, KERNEL)]:
+        item = labels.item()
+        labels.annotate(item, a, [{"symptom": first}])
+        labels.annotate(item, b, [{"symptom": second}])
+    method = row(build_agreement_report(project=project), "symptom", 3)["se_method"]
+    assert method
+    client = client_for(cast["lead"])
+    page = client.get(f"/projects/{project.slug}/agreement/").content.decode()
+    assert escape(method) in page
+    csv_text = client.get(f"/projects/{project.slug}/agreement/tables/summary.csv")
+    assert "se_method" in csv_text.content.decode().splitlines()[0]
