@@ -319,3 +319,21 @@ def test_the_standard_error_says_how_it_was_computed_on_page_and_downloads(
     assert escape(method) in page
     csv_text = client.get(f"/projects/{project.slug}/agreement/tables/summary.csv")
     assert "se_method" in csv_text.content.decode().splitlines()[0]
+
+
+def test_undefined_bias_corrected_v_says_why():
+    """Two records, one in each diagonal cell: chi-square 2 (scipy), Cramér's V 1, and
+    Bergsma's corrected V undefined (r~ = k~ = 2 - 1/(n - 1) = 1). The page printed
+    "bias-corrected V = undefined" with no reason."""
+    from scipy import stats
+
+    from analysis import metrics
+    from analysis.dashboard import chi2_summary
+
+    table = [[1, 0], [0, 1]]
+    result = metrics.chi_square(table)
+    chi2 = stats.chi2_contingency(np.array(table), correction=False)[0]
+    assert result.chi2 == pytest.approx(chi2) and result.cramers_v == pytest.approx(1.0)
+    assert result.cramers_v_corrected is None
+    effect = chi2_summary({"chi2": result.as_dict()})["effect"]
+    assert "bias-corrected V (Bergsma 2013) = undefined (too few records" in effect
