@@ -89,7 +89,10 @@ def pair_items(annotations, labels, counts: Counts, *, unpaired: str, breakdowns
     by_item: dict[int, list] = defaultdict(list)
     for row in annotations:
         by_item[row[0]].append(row)
-    for item_id, rows in by_item.items():
+    # In item order, not the order the (unordered) query returned rows in: the scope and
+    # record-count rows identify items by position, and the seeded bootstrap's draws
+    # follow it, so another row order would give other intervals for the same data.
+    for item_id, rows in sorted(by_item.items()):
         rows.sort(key=lambda r: (r[4], r[1]))  # oldest first, as adjudication's sides
         if len(rows) >= 2:
             counts.scope.append({r[2]: OUT_OF_SCOPE if r[3] else IN_SCOPE for r in rows})

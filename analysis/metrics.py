@@ -779,7 +779,9 @@ def _interval(row, ratings, statistic, weights, pooled, reasons, bootstrap_ci) -
         row["se_method"] = POISSON_SE if n >= POISSON_FROM else BOOTSTRAP_SE
     if replicates is not None and n >= MIN_BOOTSTRAP_ITEMS:
         defined = replicates[~np.isnan(replicates)]
-        if len(defined) >= 0.95 * len(replicates):
+        # Every resample at one value (perfect agreement) is no interval: [1, 1] would claim
+        # certainty the items cannot give; the atanh fallback below says why instead.
+        if len(defined) >= 0.95 * len(replicates) and np.ptp(defined) > 0:
             low, high = np.percentile(defined, [2.5, 97.5])
             row["ci_low"], row["ci_high"] = float(low), float(high)
             row["ci_method"] = POISSON_CI if n >= POISSON_FROM else BOOTSTRAP_CI

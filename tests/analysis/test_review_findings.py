@@ -337,3 +337,51 @@ def test_undefined_bias_corrected_v_says_why():
     assert result.cramers_v_corrected is None
     effect = chi2_summary({"chi2": result.as_dict()})["effect"]
     assert "bias-corrected V (Bergsma 2013) = undefined (too few records" in effect
+
+
+def test_perfect_agreement_over_thirty_items_has_no_zero_width_interval(project, cast, labels):
+    """Thirty items, both coders agreeing on every stage (two categories): kappa is 1 and
+    every bootstrap resample gives 1, so the percentile "95% CI" was [1, 1], a
+    zero-width interval claiming certainty; with 29 items the same data rightly had no
+    interval ("kappa at its bound"). Expected: the same undefined interval, with a
+    reason, whatever the number of items."""
+    a, b = cast["annotator_a"], cast["annotator_b"]
+    for index in range(30):
+        stage = "Inference" if index % 3 else "Fine-tuning"
+        item = labels.item()
+        labels.annotate(item, a, [{"symptom": HANG, "stage": stage}])
+        labels.annotate(item, b, [{"symptom": HANG, "stage": stage}])
+    stage = row(build_agreement_report(project=project), "stage")
+    assert stage["n"] == 30 and stage["kappa"] == pytest.approx(1.0)
+    assert stage["ci_low"] is None and stage["ci_high"] is None
+    assert "no confidence interval" in stage["undefined"]
+
+
+def test_bootstrap_figures_do_not_depend_on_the_order_rows_arrive_in(db):
+    """The Python pairing kept items in the order the database returned their annotations
+    (the queries have no ORDER BY), and the scope and record-count rows identify items by
+    that position: the seeded item bootstrap then drew differently, so the same data gave
+    another SE from one call to the next (seen once as the PostgreSQL and portable paths
+    disagreeing). Same rows in reverse order must give the same figures."""
+    from datetime import UTC, datetime
+
+    from analysis.agreement import _scope_and_records
+    from analysis.agreement_counts import Counts, pair_items
+
+    at = datetime(2026, 1, 5, tzinfo=UTC)
+    annotations, labels_rows = [], []
+    for item in range(1, 13):
+        for annotator in (1, 2, 3):
+            out = (item + annotator) % 5 == 0
+            annotations.append((item, item * 10 + annotator, annotator, out, at, 1, ""))
+            if not out:
+                for record in range(1 + (item * annotator) % 3):
+                    labels_rows.append((item, annotator, record, 7, 100 + (item + record) % 3))
+    figures = []
+    for order in (1, -1):
+        counts = Counts()
+        pair_items(annotations[::order], labels_rows[::order], counts, unpaired="missing",
+                   breakdowns=False)  # fmt: skip
+        figures.append([{k: r[k] for k in ("n", "kappa", "se", "ci_low", "ci_high")}
+                        for r in _scope_and_records(counts)])  # fmt: skip
+    assert figures[0] == figures[1]
