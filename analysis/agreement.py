@@ -204,7 +204,7 @@ def _ratings(simple: _Simple, units: list[Unit], position: dict, extra_pairs=Non
     co_cells = [[t, i, j, np.ones(len(t))], [t, j, i, np.ones(len(t))]]
     ms = {2} if len(distinct) else set()
     base = len(distinct)
-    rows_p, rows_c = [], []
+    rows_p, rows_c, rows_g = [], [], []
     for offset, item_units in enumerate(by_item.values()):
         type_id = base + offset
         for unit in item_units:
@@ -219,17 +219,22 @@ def _ratings(simple: _Simple, units: list[Unit], position: dict, extra_pairs=Non
             o = metrics.unit_coincidence(vector)
             for ci, cj in zip(*np.nonzero(o), strict=True):
                 rows_c.append((type_id, ci, cj, o[ci, cj]))
+                rows_g.append((type_id, ci, cj, o[ci, cj] / len(raters)))
+    # Gwet's weighting: a simple unit's two coincidences over m = 2.
+    gwet_cells = [[t, i, j, np.full(len(t), 0.5)], [t, j, i, np.full(len(t), 0.5)]]
     if by_item:
         weights.append(np.ones(len(by_item)))
         if rows_p:
             pair_cells.append([np.array(c) for c in zip(*rows_p, strict=True)])
         if rows_c:
             co_cells.append([np.array(c) for c in zip(*rows_c, strict=True)])
+            gwet_cells.append([np.array(c) for c in zip(*rows_g, strict=True)])
     ratings = metrics.Ratings(
         k=k, pairs=max(len(pair_keys), 1), weight=np.concatenate(weights),
         pair_cells=tuple(np.concatenate(c) for c in zip(*pair_cells, strict=True)),
         coincidence_cells=tuple(np.concatenate(c) for c in zip(*co_cells, strict=True)),
         constant_m=len(ms) <= 1,
+        gwet_cells=tuple(np.concatenate(c) for c in zip(*gwet_cells, strict=True)),
     )  # fmt: skip
     raters = {r for pair in pair_keys for r in pair}
     return ratings, pair_keys, raters

@@ -385,3 +385,39 @@ def test_bootstrap_figures_do_not_depend_on_the_order_rows_arrive_in(db):
         figures.append([{k: r[k] for k in ("n", "kappa", "se", "ci_low", "ci_high")}
                         for r in _scope_and_records(counts)])  # fmt: skip
     assert figures[0] == figures[1]
+
+
+def gwet_ac1_textbook(units, categories):
+    """Gwet's (2014) AC1 for any number of raters, as irrCAC's gwet.ac1.raw: agreement is
+    the mean over units of sum_k r_k (r_k - 1) / (r (r - 1)), pi_k the mean over units of
+    r_k / r, chance agreement sum_k pi_k (1 - pi_k) / (q - 1)."""
+    r = np.array([[u.count(c) for c in categories] for u in units], dtype=float)
+    ri = r.sum(axis=1)
+    pa = ((r * (r - 1)).sum(axis=1) / (ri * (ri - 1))).mean()
+    pi = (r / ri[:, None]).mean(axis=0)
+    pe = (pi * (1 - pi)).sum() / (len(categories) - 1)
+    return (pa - pe) / (1 - pe)
+
+
+def test_gwet_ac1_weights_every_unit_once_with_missing_ratings(project, cast, labels):
+    """Three coders, some items rated by two of them: AC1 came from Krippendorff's
+    coincidence matrix, which weights a unit by its number of values, so it was 0.4344
+    where Gwet's (and irrCAC's) AC1 is 0.4210 on the data of this test. With two values per
+    unit both weightings agree (covered by the two-coder tests)."""
+    a, b, c = cast["annotator_a"], cast["annotator_b"], third_annotator(project)
+    rng = np.random.default_rng(5)
+    cats = [OOM, KERNEL, HANG]
+    units = []
+    for index in range(25):
+        truth = cats[rng.integers(3)]
+        values = [truth if rng.random() < 0.7 else cats[rng.integers(3)] for _ in range(3)]
+        if index % 3 == 0:
+            values[index % 3 if index % 2 else 2] = None
+        item = labels.item()
+        for user, value in zip((a, b, c), values, strict=True):
+            if value is not None:
+                labels.annotate(item, user, [{"symptom": value}])
+        units.append([v for v in values if v is not None])
+    for portable in (False, True):
+        symptom = row(build_agreement_report(project=project, portable=portable), "symptom", 3)
+        assert symptom["ac1"] == pytest.approx(gwet_ac1_textbook(units, cats))
