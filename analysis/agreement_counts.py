@@ -268,7 +268,9 @@ def _item_filters(filters: dict, prefix: str = "") -> str:
     return where
 
 
-def _counts_sql(project, dimension_ids, filters, *, unpaired, breakdowns) -> Counts:
+def _counts_sql(
+    project, dimension_ids, filters, *, unpaired, breakdowns, exact_items=True
+) -> Counts:
     where = _item_filters(filters)
     params = {"dims": list(dimension_ids), "project": project.pk, "tz": connection.timezone_name}
     with transaction.atomic(savepoint=False), connection.cursor() as cursor:
@@ -289,11 +291,12 @@ def _counts_sql(project, dimension_ids, filters, *, unpaired, breakdowns) -> Cou
             not_other=" AND NOT (item_id = ANY(%(other)s))" if params["other"] else "",
             group=", 4, 5, 6" if breakdowns else "",
         )
-        sql += ITEMS_SQL.format(
-            outer=ITEMS_BREAKDOWN if breakdowns else "",
-            where=where,
-            not_other=" AND NOT (item_id = ANY(%(other)s))" if params["other"] else "",
-        )
+        if exact_items:
+            sql += ITEMS_SQL.format(
+                outer=ITEMS_BREAKDOWN if breakdowns else "",
+                where=where,
+                not_other=" AND NOT (item_id = ANY(%(other)s))" if params["other"] else "",
+            )
         cursor.execute(sql, params)
         rows = cursor.fetchall()
     counts = Counts()
@@ -304,6 +307,15 @@ def _counts_sql(project, dimension_ids, filters, *, unpaired, breakdowns) -> Cou
             continue
         keys = row[3:6] if breakdowns else (None, None, None)
         counts.simple[dim].append((lo >> 32, hi >> 32, lo & LOW_32, hi & LOW_32, *keys, n))
+    if not exact_items:
+        # Every dimension required: each simple item has a unit of every dimension, so any
+        # dimension's units count the pair's items (the most of them, to be safe). The exact
+        # count costs a second pass over the units (about twice the unit scan).
+        per_pair: dict[tuple, dict[int, int]] = defaultdict(lambda: defaultdict(int))
+        for dim, rows_of_dim in counts.simple.items():
+            for a, b, *_, n in rows_of_dim:
+                per_pair[(a, b)][dim] += n
+        counts.simple_items = {pair: max(by_dim.values()) for pair, by_dim in per_pair.items()}
     if params["other"]:
         _python_items(project, filters, counts, unpaired=unpaired, breakdowns=breakdowns,
                       item_ids=params["other"])  # fmt: skip
@@ -325,7 +337,11 @@ def count_agreement(
     filters = {"exclude_calibration": exclude_calibration, "exclude_discussed": exclude_discussed}
     if connection.vendor == "postgresql" and not portable:
         dims = [tree.dimension.pk for tree in trees.values()]
-        return _counts_sql(project, dims, filters, unpaired=unpaired, breakdowns=breakdowns)
+        # With a dimension that is not required, one simple item may lack a dimension
+        # another has: count the pairs' simple items exactly.
+        exact = any(not tree.dimension.required for tree in trees.values())
+        return _counts_sql(project, dims, filters, unpaired=unpaired, breakdowns=breakdowns,
+                           exact_items=exact)  # fmt: skip
     counts = Counts()
     _python_items(project, filters, counts, unpaired=unpaired, breakdowns=breakdowns)
     return counts
