@@ -1,11 +1,15 @@
 """The agreement report: the annotators' own labels (AnnotationLabel), never the final ones,
-paired per item, failure record and dimension; statistics from ``analysis.metrics``.
+paired per item, failure record and dimension; statistics from ``analysis.metrics``. An
+annotation whose item went to discussion counts as it was frozen then (AnnotationRound 1):
+the revised labels were made after seeing the other coders' and are not independent.
 
 Record pairing (PAIRING): by content, with the very function adjudication uses
 (``annotate.adjudication.align_records``): identical records first, then an optimal
 matching that minimizes the dimensions the paired records disagree on. With more than two
-annotators every in-scope annotation is aligned to the item's first one (oldest, as
-adjudication orders sides); records left without a partner form units of their own.
+annotators every in-scope annotation, oldest first (as adjudication orders sides), is
+aligned to the records paired so far (each group by its oldest record), so a record the
+first annotation lacks still pairs with its like; records left without a partner form
+units of their own.
 
 Unpaired labels (UNPAIRED): by default (``missing``) a label whose record or dimension no
 other in-scope annotator of the item has is a missing value, left out of every statistic
@@ -26,6 +30,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from django.contrib.auth import get_user_model
 
+from annotate.exporting import pseudonym
+
 from . import metrics
 from .agreement_counts import (  # noqa: F401 - rebuild_units, units_out_of_sync: re-exported
     IN_SCOPE,
@@ -43,7 +49,7 @@ from .codebook import DimensionTree, load_codebook
 PAIRING = (
     "by content, as adjudication pairs them: identical records first, then an optimal "
     "matching (scipy's linear_sum_assignment) minimizing the dimensions paired records "
-    "disagree on; with more than two annotators, each aligned to the item's first"
+    "disagree on; with more than two annotators, each aligned to the records paired so far"
 )
 UNPAIRED = {
     "missing": "a label no other in-scope annotator of the item has is a missing value "
@@ -198,7 +204,7 @@ def _ratings(simple: _Simple, units: list[Unit], position: dict, extra_pairs=Non
     co_cells = [[t, i, j, np.ones(len(t))], [t, j, i, np.ones(len(t))]]
     ms = {2} if len(distinct) else set()
     base = len(distinct)
-    rows_p, rows_c = [], []
+    rows_p, rows_c, rows_g = [], [], []
     for offset, item_units in enumerate(by_item.values()):
         type_id = base + offset
         for unit in item_units:
@@ -213,17 +219,22 @@ def _ratings(simple: _Simple, units: list[Unit], position: dict, extra_pairs=Non
             o = metrics.unit_coincidence(vector)
             for ci, cj in zip(*np.nonzero(o), strict=True):
                 rows_c.append((type_id, ci, cj, o[ci, cj]))
+                rows_g.append((type_id, ci, cj, o[ci, cj] / len(raters)))
+    # Gwet's weighting: a simple unit's two coincidences over m = 2.
+    gwet_cells = [[t, i, j, np.full(len(t), 0.5)], [t, j, i, np.full(len(t), 0.5)]]
     if by_item:
         weights.append(np.ones(len(by_item)))
         if rows_p:
             pair_cells.append([np.array(c) for c in zip(*rows_p, strict=True)])
         if rows_c:
             co_cells.append([np.array(c) for c in zip(*rows_c, strict=True)])
+            gwet_cells.append([np.array(c) for c in zip(*rows_g, strict=True)])
     ratings = metrics.Ratings(
         k=k, pairs=max(len(pair_keys), 1), weight=np.concatenate(weights),
         pair_cells=tuple(np.concatenate(c) for c in zip(*pair_cells, strict=True)),
         coincidence_cells=tuple(np.concatenate(c) for c in zip(*co_cells, strict=True)),
         constant_m=len(ms) <= 1,
+        gwet_cells=tuple(np.concatenate(c) for c in zip(*gwet_cells, strict=True)),
     )  # fmt: skip
     raters = {r for pair in pair_keys for r in pair}
     return ratings, pair_keys, raters
@@ -254,6 +265,9 @@ def _category_rows(table, ids, tree) -> list[dict]:
     result = []
     for i, cid in enumerate(ids):
         ovr = metrics.cohens_kappa(metrics.one_vs_rest(table, i))
+        # A standard error of 0 (a perfect or perfectly opposed 2 x 2 of a few units) gives
+        # no interval, as in the summary rows: not a zero-width [k, k].
+        degenerate = ovr.kappa is not None and not ovr.se
         result.append(
             {
                 "category_id": cid,
@@ -263,9 +277,10 @@ def _category_rows(table, ids, tree) -> list[dict]:
                 "agreed": int(table[i, i]),
                 "kappa": ovr.kappa,
                 "se": ovr.se,
-                "ci_low": None if ovr.ci_low is None else max(ovr.ci_low, -1.0),
-                "ci_high": None if ovr.ci_high is None else min(ovr.ci_high, 1.0),
+                "ci_low": None if ovr.ci_low is None or degenerate else max(ovr.ci_low, -1.0),
+                "ci_high": None if ovr.ci_high is None or degenerate else min(ovr.ci_high, 1.0),
                 "undefined": ovr.undefined,
+                "ci_undefined": metrics.NO_INTERVAL if degenerate else None,
                 "disagreements": int(involvement[i]),
                 "disagreement_share": (involvement[i] / disagreements) if disagreements else None,
             }
@@ -401,7 +416,10 @@ def build_agreement_report(
     User = get_user_model()
     names = dict(User.objects.filter(pk__in=annotator_ids).values_list("pk", "username"))
     if project.hide_annotator_names:
-        names = {pk: f"Annotator {i}" for i, pk in enumerate(annotator_ids, start=1)}
+        # The stable pseudonyms of the exports and the methods section: a number by rank
+        # among the annotators a filtered report happens to see would name different
+        # people alike in different views.
+        names = {pk: pseudonym(project.pk, pk) for pk in annotator_ids}
     rows = {"pair": [], "batch": [], "week": [], "version": []}
     dimensions = [
         _dimension(tree, counts, breakdowns=breakdowns, names=names, rows=rows)

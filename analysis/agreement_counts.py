@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 from django.db import connection, transaction
 
 from annotate.adjudication import align_records
-from annotate.models import Annotation, AnnotationLabel
+from annotate.models import Annotation, AnnotationLabel, AnnotationRound, AnnotationRoundLabel
 
 NONE = 0  # the pseudo-category "(none)" of unpaired="disagree"
 IN_SCOPE, OUT_OF_SCOPE = 1, 2
@@ -89,7 +89,10 @@ def pair_items(annotations, labels, counts: Counts, *, unpaired: str, breakdowns
     by_item: dict[int, list] = defaultdict(list)
     for row in annotations:
         by_item[row[0]].append(row)
-    for item_id, rows in by_item.items():
+    # In item order, not the order the (unordered) query returned rows in: the scope and
+    # record-count rows identify items by position, and the seeded bootstrap's draws
+    # follow it, so another row order would give other intervals for the same data.
+    for item_id, rows in sorted(by_item.items()):
         rows.sort(key=lambda r: (r[4], r[1]))  # oldest first, as adjudication's sides
         if len(rows) >= 2:
             counts.scope.append({r[2]: OUT_OF_SCOPE if r[3] else IN_SCOPE for r in rows})
@@ -113,9 +116,14 @@ def _item_units(item_id, sides: dict, counts: Counts, *, unpaired, zone, breakdo
     first, *others = list(sides)
     groups = [{first: i} for i in range(len(sides[first][0]))]
     for other in others:
-        matched = align_records(sides[first][0], sides[other][0])
-        for i, j in matched:
-            groups[i][other] = j
+        # Aligned to every group so far, not to the first annotation alone: a record the
+        # first annotator lacks but an earlier annotator gave is still paired by content
+        # (each group stands for its earliest member's record), so the units do not
+        # depend on which annotation happens to be the oldest.
+        anchors = [next(iter(group.items())) for group in groups]
+        matched = align_records([sides[a][0][r] for a, r in anchors], sides[other][0])
+        for g, j in matched:
+            groups[g][other] = j
         taken = {j for _, j in matched}
         groups += [{other: j} for j in range(len(sides[other][0])) if j not in taken]
     for group in groups:
@@ -138,21 +146,36 @@ def _item_units(item_id, sides: dict, counts: Counts, *, unpaired, zone, breakdo
 
 def _python_items(project, filters, counts, *, unpaired, breakdowns, item_ids=None) -> None:
     """Every item of the project (or ``item_ids`` only) through ``pair_items``: two
-    queries."""
+    queries.
+
+    An annotation frozen when its item went to discussion counts as it stood then (its
+    first round, AnnotationRound 1): what its coder chose alone. Its current labels were
+    revised after seeing the other coders' and are not independent ratings."""
     annotations = Annotation.objects.filter(item__project=project)
+    rounds = AnnotationRound.objects.filter(item__project=project, round=1)
     labels = agreement_labels(project, **filters)
-    if filters.get("exclude_calibration"):
-        annotations = annotations.filter(item__calibration=False)
-    if filters.get("exclude_discussed"):
-        annotations = annotations.filter(item__discussed=False)
+    round_labels = AnnotationRoundLabel.objects.filter(item__project=project, snapshot__round=1)
+    for key, flag in (("exclude_calibration", "calibration"), ("exclude_discussed", "discussed")):
+        if filters.get(key):
+            annotations = annotations.filter(**{f"item__{flag}": False})
+            rounds = rounds.filter(**{f"item__{flag}": False})
+            round_labels = round_labels.filter(**{f"item__{flag}": False})
     if item_ids is not None:
         annotations = annotations.filter(item_id__in=item_ids)
+        rounds = rounds.filter(item_id__in=item_ids)
         labels = labels.filter(item_id__in=item_ids)
+        round_labels = round_labels.filter(item_id__in=item_ids)
+    annotations = annotations.exclude(rounds__round=1).values_list(
+        "item_id", "id", "annotator_id", "out_of_scope", "created_at", "codebook_version",
+        "item__batch")  # fmt: skip
+    rounds = rounds.values_list(
+        "item_id", "annotation_id", "annotator_id", "out_of_scope", "annotation__created_at",
+        "codebook_version", "item__batch")  # fmt: skip
+    fields = ("item_id", "annotator_id", "record", "dimension_id", "category_id")
+    labels = labels.exclude(annotation__rounds__round=1).values_list(*fields)
     pair_items(
-        annotations.values_list("item_id", "id", "annotator_id", "out_of_scope", "created_at",
-                                "codebook_version", "item__batch").order_by(),
-        labels.values_list("item_id", "annotator_id", "record", "dimension_id",
-                           "category_id").order_by(),
+        annotations.order_by().union(rounds.order_by(), all=True),
+        labels.order_by().union(round_labels.values_list(*fields).order_by(), all=True),
         counts, unpaired=unpaired, breakdowns=breakdowns,
     )  # fmt: skip
 
@@ -160,14 +183,18 @@ def _python_items(project, filters, counts, *, unpaired, breakdowns, item_ids=No
 # --- PostgreSQL path: simple items from analysis_agreementunit ----------------------------
 
 # Items that are not simple: a unit with a record past the first or without exactly two
-# labels (the partial index analysis_unit_not_simple), or an annotation out of scope (the
-# partial index analysis_annotation_out_of_scope).
+# labels (the partial index analysis_unit_not_simple), an annotation out of scope (the
+# partial index analysis_annotation_out_of_scope), or an item that went to discussion (its
+# first, independent round is read instead of the revised labels the units hold).
 OTHER_ITEMS_SQL = """
 SELECT item_id FROM analysis_agreementunit
 WHERE dimension_id = ANY(%(dims)s) AND (record > 0 OR m <> 2){where}
 UNION
 SELECT a.item_id FROM annotate_annotation a JOIN annotate_item i ON i.id = a.item_id
 WHERE a.out_of_scope AND i.project_id = %(project)s{item_where}
+UNION
+SELECT r.item_id FROM annotate_annotationround r JOIN annotate_item i ON i.id = r.item_id
+WHERE r.round = 1 AND i.project_id = %(project)s{item_where}
 """
 # Units of simple items: a unit's labels packed as annotator id << 32 | category id, so lo
 # and hi are the first and the second annotator's labels (ids stay below 2**31).
@@ -178,6 +205,18 @@ GROUP BY 1, 2, 3{group}
 """
 UNIT_BREAKDOWN = ", batch, (date_trunc('week', at AT TIME ZONE %(tz)s))::date, version"
 LOW_32 = (1 << 32) - 1
+# Appended to UNIT_SQL (one statement): simple items per annotator pair for the scope and
+# record-count rows, as rows with no dimension. Counted as distinct items, since a dimension
+# that is not required may be missing from some items (the most units of any one
+# dimension would undercount them).
+ITEMS_SQL = """
+UNION ALL
+SELECT NULL::bigint, lo >> 32, hi >> 32{outer}, count(DISTINCT item_id)
+FROM analysis_agreementunit
+WHERE dimension_id = ANY(%(dims)s) AND m = 2 AND record = 0{where}{not_other}
+GROUP BY 2, 3
+"""
+ITEMS_BREAKDOWN = ", NULL::varchar, NULL::date, NULL::integer"
 
 # Units stored but not what the labels say, or what the labels say but not stored.
 UNITS_OUT_OF_SYNC_SQL = """
@@ -229,7 +268,9 @@ def _item_filters(filters: dict, prefix: str = "") -> str:
     return where
 
 
-def _counts_sql(project, dimension_ids, filters, *, unpaired, breakdowns) -> Counts:
+def _counts_sql(
+    project, dimension_ids, filters, *, unpaired, breakdowns, exact_items=True
+) -> Counts:
     where = _item_filters(filters)
     bind = {"dims": list(dimension_ids), "project": project.pk, "tz": connection.timezone_name}
     with transaction.atomic(savepoint=False), connection.cursor() as cursor:
@@ -250,21 +291,31 @@ def _counts_sql(project, dimension_ids, filters, *, unpaired, breakdowns) -> Cou
             not_other=" AND NOT (item_id = ANY(%(other)s))" if bind["other"] else "",
             group=", 4, 5, 6" if breakdowns else "",
         )
+        if exact_items:
+            sql += ITEMS_SQL.format(
+                outer=ITEMS_BREAKDOWN if breakdowns else "",
+                where=where,
+                not_other=" AND NOT (item_id = ANY(%(other)s))" if bind["other"] else "",
+            )
         cursor.execute(sql, bind)
         rows = cursor.fetchall()
     counts = Counts()
     for row in rows:
         dim, lo, hi, n = row[0], row[1], row[2], row[-1]
+        if dim is None:  # ITEMS_SQL: simple items per annotator pair
+            counts.simple_items[(lo, hi)] = n
+            continue
         keys = row[3:6] if breakdowns else (None, None, None)
         counts.simple[dim].append((lo >> 32, hi >> 32, lo & LOW_32, hi & LOW_32, *keys, n))
-    per_pair: dict[tuple, dict[int, int]] = defaultdict(lambda: defaultdict(int))
-    for dim, rows_of_dim in counts.simple.items():
-        for a, b, *_, n in rows_of_dim:
-            per_pair[(a, b)][dim] += n
-    # Each simple item has one unit per dimension its annotators labeled, so the dimension
-    # with the most units holds all of a pair's items when some dimension is labeled on
-    # every record (any required one).
-    counts.simple_items = {pair: max(by_dim.values()) for pair, by_dim in per_pair.items()}
+    if not exact_items:
+        # Every dimension required: each simple item has a unit of every dimension, so any
+        # dimension's units count the pair's items (the most of them, to be safe). The exact
+        # count costs a second pass over the units (about twice the unit scan).
+        per_pair: dict[tuple, dict[int, int]] = defaultdict(lambda: defaultdict(int))
+        for dim, rows_of_dim in counts.simple.items():
+            for a, b, *_, n in rows_of_dim:
+                per_pair[(a, b)][dim] += n
+        counts.simple_items = {pair: max(by_dim.values()) for pair, by_dim in per_pair.items()}
     if bind["other"]:
         _python_items(project, filters, counts, unpaired=unpaired, breakdowns=breakdowns,
                       item_ids=bind["other"])  # fmt: skip
@@ -286,7 +337,11 @@ def count_agreement(
     filters = {"exclude_calibration": exclude_calibration, "exclude_discussed": exclude_discussed}
     if connection.vendor == "postgresql" and not portable:
         dims = [tree.dimension.pk for tree in trees.values()]
-        return _counts_sql(project, dims, filters, unpaired=unpaired, breakdowns=breakdowns)
+        # With a dimension that is not required, one simple item may lack a dimension
+        # another has: count the pairs' simple items exactly.
+        exact = any(not tree.dimension.required for tree in trees.values())
+        return _counts_sql(project, dims, filters, unpaired=unpaired, breakdowns=breakdowns,
+                           exact_items=exact)  # fmt: skip
     counts = Counts()
     _python_items(project, filters, counts, unpaired=unpaired, breakdowns=breakdowns)
     return counts

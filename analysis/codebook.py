@@ -15,6 +15,9 @@ class DimensionTree:
     paths: dict[int, str] = field(default_factory=dict)
     names: dict[int, str] = field(default_factory=dict)
     sort_keys: dict[int, tuple] = field(default_factory=dict)
+    # Retired categories (and merged-away ones, which merging retires): kept, since labels
+    # made before the change may still name them, but no longer part of the codebook.
+    retired: set[int] = field(default_factory=set)
 
     def ancestor(self, category_id: int, level: int | None) -> int:
         """The category's ancestor at ``level`` (1 = top; None or deeper = itself)."""
@@ -37,11 +40,14 @@ def load_codebook(project) -> dict[str, DimensionTree]:
     by_id = {tree.dimension.pk: tree for tree in trees.values()}
     rows = list(
         Category.objects.filter(dimension__project=project).values_list(
-            "id", "dimension_id", "parent_id", "name", "path", "order"
+            "id", "dimension_id", "parent_id", "name", "path", "order", "retired"
         )
     )
-    parent = {cid: pid for cid, _, pid, _, _, _ in rows}
-    info = {cid: (did, name, path, order) for cid, did, _, name, path, order in rows}
+    parent = {cid: pid for cid, _, pid, _, _, _, _ in rows}
+    info = {cid: (did, name, path, order) for cid, did, _, name, path, order, _ in rows}
+    for cid, did, *_, retired in rows:
+        if retired:
+            by_id[did].retired.add(cid)
     for cid, (did, name, path, _order) in info.items():
         chain = [cid]
         while parent[chain[0]] is not None:

@@ -236,7 +236,11 @@ def chi2_summary(extras: dict) -> dict | None:
         "statistic": f"χ² = {chi2['chi2']:.2f}, df = {chi2['dof']}, "
         f"p {_p_text(chi2['p_value'])} (asymptotic)",
         "effect": f"Cramér's V = {chi2['cramers_v']:.3f}, bias-corrected V (Bergsma 2013) = "
-        + ("undefined" if v_corrected is None else f"{v_corrected:.3f}")
+        + (
+            "undefined (too few records: Bergsma's corrected table has a single row or column)"
+            if v_corrected is None
+            else f"{v_corrected:.3f}"
+        )
         + f" (n = {chi2['n']})",
         "yates": "Yates's continuity correction: applies to 2×2 tables only; not used "
         "(Pearson's uncorrected χ²)."

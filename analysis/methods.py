@@ -153,8 +153,13 @@ def _codebook(project) -> dict:
             {
                 "key": tree.dimension.key,
                 "name": tree.dimension.name,
-                "levels": tree.depth,
-                "categories": len(tree.paths),
+                # The live codebook: retired (and merged-away) categories are counted
+                # apart, not as categories coders could choose.
+                "levels": max(
+                    (len(tree.lineage[c]) for c in tree.paths if c not in tree.retired), default=0
+                ),
+                "categories": len(tree.paths) - len(tree.retired),
+                "retired_categories": len(tree.retired),
             }
             for tree in trees.values()
         ],

@@ -215,7 +215,9 @@ def _coding(w: _Writer, facts: dict):
         w.para("No calibration batch was used.")
     dims = "; ".join(
         f"{w.esc(d['name'])} ({_plural(d['levels'], 'level')}, "
-        f"{_plural(d['categories'], 'category', 'categories')})"
+        f"{_plural(d['categories'], 'category', 'categories')}"
+        + (f"; {d['retired_categories']} retired" if d.get("retired_categories") else "")
+        + ")"
         for d in codebook["dimensions"]
     )
     used = codebook["versions_in_annotations"]
@@ -338,6 +340,9 @@ def _agreement(w: _Writer, facts: dict):
             "unpaired."
         ),
         ("Unpaired records: " + w.esc(unpaired) + "." if unpaired else ""),
+        "Items sent to discussion count with the labels their coders gave before it (the "
+        "frozen first round), not the revised ones, which were made after seeing each "
+        "other's.",
         "An undefined statistic says why (for example, when only one category was used, "
         "chance agreement is total and κ is not defined).",
     )

@@ -573,6 +573,10 @@ class Ratings:
     pair_cells: tuple  # (type, pair, i, j, count) arrays
     coincidence_cells: tuple  # (type, i, j, value) arrays
     constant_m: bool = True
+    # Gwet's (2014) weighting for AC1: each unit's coincidences over its m values, so that
+    # every unit counts once (Krippendorff's weighting counts a unit m times). None: the
+    # coincidence cells over 2 (every unit has two values).
+    gwet_cells: tuple | None = None
 
     @property
     def items(self) -> int:
@@ -604,6 +608,19 @@ class Ratings:
         w = self.weight if weights is None else weights
         flat = (self.coincidence_matrix().T @ np.asarray(w, float).T).T
         return flat.reshape(*np.shape(w)[:-1], self.k, self.k)
+
+    def gwet_coincidence(self) -> np.ndarray:
+        """Sum over units of each unit's coincidences divided by its m: the trace over the
+        total is Gwet's mean per-unit agreement, the margins his per-unit shares pi_k."""
+        if self.gwet_cells is None:
+            return self.coincidence() / 2.0
+        from scipy import sparse
+
+        t, i, j, v = self.gwet_cells
+        shape = (len(self.weight), self.k * self.k)
+        matrix = sparse.csr_matrix((np.asarray(v, float), (np.asarray(t), np.asarray(i) * self.k
+                                    + np.asarray(j))), shape=shape)  # fmt: skip
+        return (matrix.T @ np.asarray(self.weight, float)).reshape(self.k, self.k)
 
 
 def kappa_statistic(raters: int, constant_m: bool, weighted: bool = False) -> str:
@@ -741,7 +758,8 @@ def agreement_row(
         row["band"] = landis_koch(kappa)
         _interval(row, ratings, statistic, weights, pooled, reasons, bootstrap_ci)
     for name, value in (("alpha", krippendorff_alpha_nominal(o)),
-                        ("ac1", gwet_ac1_coincidence(o)), ("pabak", pabak(pooled)),
+                        ("ac1", gwet_ac1_coincidence(ratings.gwet_coincidence())),
+                        ("pabak", pabak(pooled)),
                         ("kappa_max", kappa_max(pooled))):  # fmt: skip
         row[name] = value.value
         if value.undefined:
@@ -754,8 +772,12 @@ def agreement_row(
 
 def _interval(row, ratings, statistic, weights, pooled, reasons, bootstrap_ci) -> None:
     kappa, n = row["kappa"], ratings.items
+    # The asymptotic SE treats every unit as independent: right when each item is one unit,
+    # too small when items carry several records (one item's records are rated together),
+    # so those rows take an item-level SE, as their resampling does.
+    asymptotic = statistic == "cohen" and weights is None and pooled.sum() <= n
     if not bootstrap_ci:
-        if statistic == "cohen" and weights is None:
+        if asymptotic:
             row["se"], row["se_method"] = cohens_kappa(pooled).se, ASYMPTOTIC_SE
         else:
             row["se"], row["se_method"] = jackknife_se(ratings, statistic, weights), JACKKNIFE_SE
@@ -765,7 +787,7 @@ def _interval(row, ratings, statistic, weights, pooled, reasons, bootstrap_ci) -
             return
         (row["ci_low"], row["ci_high"]), row["ci_method"] = interval, ATANH_CI
         return
-    if statistic == "cohen" and weights is None:
+    if asymptotic:
         row["se"], row["se_method"] = cohens_kappa(pooled).se, ASYMPTOTIC_SE
         replicates = bootstrap(ratings, statistic, weights) if n >= MIN_BOOTSTRAP_ITEMS else None
     else:
@@ -775,7 +797,9 @@ def _interval(row, ratings, statistic, weights, pooled, reasons, bootstrap_ci) -
         row["se_method"] = POISSON_SE if n >= POISSON_FROM else BOOTSTRAP_SE
     if replicates is not None and n >= MIN_BOOTSTRAP_ITEMS:
         defined = replicates[~np.isnan(replicates)]
-        if len(defined) >= 0.95 * len(replicates):
+        # Every resample at one value (perfect agreement) is no interval: [1, 1] would claim
+        # certainty the items cannot give; the atanh fallback below says why instead.
+        if len(defined) >= 0.95 * len(replicates) and np.ptp(defined) > 0:
             low, high = np.percentile(defined, [2.5, 97.5])
             row["ci_low"], row["ci_high"] = float(low), float(high)
             row["ci_method"] = POISSON_CI if n >= POISSON_FROM else BOOTSTRAP_CI

@@ -10,7 +10,7 @@ from .specs import SpecError
 
 # The keys of an agreement row, in the order the tables show them (README, Analysis).
 STAT_FIELDS = [
-    "n", "percent_agreement", "kappa_statistic", "kappa", "se", "ci_low", "ci_high",
+    "n", "percent_agreement", "kappa_statistic", "kappa", "se", "se_method", "ci_low", "ci_high",
     "ci_method", "alpha", "ac1", "pabak", "kappa_max", "prevalence_index", "bias_index",
     "band",
 ]  # fmt: skip
@@ -100,8 +100,9 @@ def agreement_tables(report: AgreementReport, filters: AgreementFilters) -> dict
                           ["dimension", "level", *SUMMARY_FIELDS], summary)}  # fmt: skip
     if dim is None:
         return tables
+    # With the reasons, as the summary's rows: an undefined kappa or interval is no blank.
     cat_fields = ["count_a", "count_b", "agreed", "kappa", "se", "ci_low", "ci_high",
-                  "disagreements", "disagreement_share"]  # fmt: skip
+                  "disagreements", "disagreement_share", "undefined", "ci_undefined"]  # fmt: skip
     tables["categories"] = (
         f"One-vs-rest kappa per category ({where})",
         ["category", *cat_fields],

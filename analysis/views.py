@@ -35,6 +35,14 @@ def _download(content, content_type: str, filename: str) -> HttpResponse:
     return response
 
 
+CORRELATION_CAVEAT = (
+    "Caveat: each row is a composition (its shares sum to 100%), so r is descriptive only, "
+    "not a test: the closure alone pushes correlations negative (Pearson 1897; Aitchison "
+    "1986). Whether the rows' distributions differ is what the chi-square test of "
+    "homogeneity answers."
+)
+
+
 def _table_response(caption, header, rows, fmt: str, filename: str) -> HttpResponse:
     if fmt == "csv":
         return _download(exports.to_csv(header, rows), TABLE_TYPES["csv"], f"{filename}.csv")
@@ -255,4 +263,7 @@ def distribution_table(request, slug, name, fmt):
         raise Http404("No such table.")
     header, rows = tables[name]
     caption = f"{panel.title}: {panel.question}"
+    if name.endswith("-correlation"):
+        # The page's caveat travels with the table a paper would paste.
+        caption += f" Pearson's r between row compositions. {CORRELATION_CAVEAT}"
     return _table_response(caption, header, rows, fmt, slugify(f"{project.slug}-{name}"))
