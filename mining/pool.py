@@ -123,7 +123,11 @@ def _keyword_q(keywords: str) -> Q:
 
 
 def base_issues(project: Project):
-    mined = project.repository_views.filter(mined=True).values("repository_id")
+    """The issues of the repositories `project` mines and has synced itself: a repository's
+    rows are shared, so naming one another project mined (with its own token, perhaps a
+    private repository) must not open what that project fetched."""
+    mined = project.repository_views.filter(mined=True, last_synced_at__isnull=False)
+    mined = mined.values("repository_id")
     return Issue.objects.filter(repository__in=mined, fetched=True)
 
 

@@ -1,0 +1,45 @@
+"""Findings of the rt12 penetration test (each test failed before its fix)."""
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from annotate import services as project_services
+from mining import pool
+from mining import services as mining_services
+from mining.models import ProjectRepository
+from tests.factories import IssueFactory, RepositoryFactory, UserFactory
+
+
+@pytest.fixture
+def rival(db):
+    """Another project, owned by someone who is no member of `project`."""
+    owner = UserFactory(username="rival")
+    project = project_services.create_project(name="Rival", slug="rival", owner=owner)
+    return owner, project
+
+
+def test_naming_a_repository_another_project_mined_does_not_open_its_issues(
+    project, rival, client_for
+):
+    """Project A mines a private repository with its own GitHub token. The owner of project
+    B only names the same OWNER/NAME (no job, no token with access): B's pool builder must
+    neither count nor copy A's mined issues into B."""
+    repository = RepositoryFactory(owner="victim-org", name="secret-repo")
+    ProjectRepository.objects.create(
+        project=project, repository=repository, mined=True, last_synced_at=timezone.now()
+    )
+    IssueFactory.create_batch(3, repository=repository, title="Private: key leaked")
+    rival_owner, rival_project = rival
+    mining_services.add_repository(
+        project=rival_project, full_name="victim-org/secret-repo", user=rival_owner
+    )
+    definition = pool.PoolDefinition()
+    assert pool.select_issue_ids(rival_project, definition) == []
+    reply = client_for(rival_owner).post(
+        reverse("mining-pool", args=[rival_project.slug]), {"commit": "1"}
+    )
+    assert reply.status_code in (200, 302, 400)
+    assert not rival_project.items.exists()
+    # The project that mined it still builds its pool from it.
+    assert len(pool.select_issue_ids(project, definition)) == 3
