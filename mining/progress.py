@@ -11,12 +11,15 @@ ISSUE_LINK = re.compile(
     r"^(?:https?://github\.com/)?([A-Za-z0-9-]+)/([A-Za-z0-9_.-]+?)"
     r"(?:/(?:issues|pull)/|#)(\d+)/?$"
 )
+DOT_NAMES = frozenset({".", ".."})
+MAX_ISSUE_NUMBER = 2**31 - 1  # issue numbers are stored in an integer column
 
 
 def parse_full_name(text: str) -> tuple[str, str]:
     """'owner/name' -> (owner, name); ValueError with a readable message otherwise."""
     match = FULL_NAME.match(text.strip().removesuffix(".git").removeprefix("https://github.com/"))
-    if not match:
+    # '.' and '..' are no GitHub names: in an API path they would name another endpoint.
+    if not match or match.group(2) in DOT_NAMES:
         raise ValueError(f"'{text}' is not a repository name of the form OWNER/NAME.")
     return match.group(1), match.group(2)
 
@@ -24,7 +27,7 @@ def parse_full_name(text: str) -> tuple[str, str]:
 def parse_issue_link(text: str) -> tuple[str, str, int]:
     """An issue link (https://github.com/o/r/issues/7, .../pull/7 or o/r#7) -> (o, r, 7)."""
     match = ISSUE_LINK.match(text.strip())
-    if not match:
+    if not match or match.group(2) in DOT_NAMES or int(match.group(3)) > MAX_ISSUE_NUMBER:
         raise ValueError(f"'{text}' is not a GitHub issue link.")
     return match.group(1), match.group(2), int(match.group(3))
 

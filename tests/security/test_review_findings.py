@@ -43,3 +43,39 @@ def test_naming_a_repository_another_project_mined_does_not_open_its_issues(
     assert not rival_project.items.exists()
     # The project that mined it still builds its pool from it.
     assert len(pool.select_issue_ids(project, definition)) == 3
+
+
+@pytest.mark.parametrize("full_name", ["a/..", "a/.", "https://github.com/a/.."])
+def test_dot_repository_names_are_refused(project, cast, api_for, full_name):
+    """`a/..` would make the crawler ask GitHub for /repos/a/../issues, i.e. another API
+    path, with the project's (or the server's) token. GitHub names are never . or .."""
+    reply = api_for(cast["owner"]).post(
+        reverse("api-mining-repositories", args=[project.slug]), {"full_name": full_name}
+    )
+    assert reply.status_code == 400, reply.content
+    assert not ProjectRepository.objects.filter(project=project).exists()
+
+
+@pytest.mark.parametrize(
+    "link", ["https://github.com/a/../issues/1", "a/.#1", "a/b#99999999999999999999"]
+)
+def test_crafted_issue_links_are_refused(link):
+    from mining.progress import parse_issue_link
+
+    with pytest.raises(ValueError):
+        parse_issue_link(link)
+
+
+@pytest.mark.parametrize(
+    "metadata", [{"model\x00": "x"}, {"model": "a\x00b"}, {"model": {"deep": ["\x00"]}}]
+)
+def test_repository_metadata_with_a_nul_is_a_400_not_a_500(project, cast, api_for, metadata):
+    api = api_for(cast["owner"])
+    api.raise_request_exception = False
+    reply = api.post(
+        reverse("api-mining-repositories", args=[project.slug]),
+        {"full_name": "acme/widgets", "metadata": metadata},
+        format="json",
+    )
+    assert reply.status_code == 400, reply.content
+    assert "metadata" in reply.json()["fields"]
