@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -685,11 +685,14 @@ def add_repository(
     except ValueError as error:
         raise MiningError(str(error)) from None
     source = source or default_source()
-    repository = Repository.objects.filter(
-        source=source, owner__iexact=owner, name__iexact=name
-    ).first()
+    same_name = Repository.objects.filter(source=source, owner__iexact=owner, name__iexact=name)
+    repository = same_name.first()
     if repository is None:
-        repository = Repository.objects.create(source=source, owner=owner, name=name)
+        try:
+            with transaction.atomic():
+                repository = Repository.objects.create(source=source, owner=owner, name=name)
+        except IntegrityError:  # another project added it concurrently: share that row
+            repository = same_name.get()
     view, created = ProjectRepository.objects.select_for_update().get_or_create(
         project=project,
         repository=repository,

@@ -79,3 +79,26 @@ def test_repository_metadata_with_a_nul_is_a_400_not_a_500(project, cast, api_fo
     )
     assert reply.status_code == 400, reply.content
     assert "metadata" in reply.json()["fields"]
+
+
+def test_two_projects_adding_a_new_repository_at_once_both_succeed(project, rival, monkeypatch):
+    """Two owners add the same new repository concurrently: the one whose INSERT loses the
+    race (its lookup ran before the other's commit) must reuse the row, not answer 500."""
+    from django.db.models.query import QuerySet
+
+    from mining.models import Repository
+
+    rival_owner, rival_project = rival
+    mining_services.add_repository(project=rival_project, full_name="acme/fresh")
+    real_first, calls = QuerySet.first, []
+
+    def first_misses_once(self):
+        if self.model is Repository and not calls:
+            calls.append(1)
+            return None  # the other request's row was not visible yet
+        return real_first(self)
+
+    monkeypatch.setattr(QuerySet, "first", first_misses_once)
+    repository = mining_services.add_repository(project=project, full_name="acme/fresh")
+    assert calls and Repository.objects.filter(owner="acme", name="fresh").count() == 1
+    assert ProjectRepository.objects.filter(project=project, repository=repository).exists()
