@@ -102,3 +102,64 @@ def test_two_projects_adding_a_new_repository_at_once_both_succeed(project, riva
     repository = mining_services.add_repository(project=project, full_name="acme/fresh")
     assert calls and Repository.objects.filter(owner="acme", name="fresh").count() == 1
     assert ProjectRepository.objects.filter(project=project, repository=repository).exists()
+
+
+def _codebook_post(client, project, data):
+    client.raise_request_exception = False
+    return client.post(reverse("codebook-edit", args=[project.slug]), data)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"op": "add", "name": "x" * 5000},
+        {"op": "add", "name": "a\x00b"},
+        {"op": "add", "name": "fine name", "description": "d\x00"},
+    ],
+)
+def test_codebook_editor_refuses_bad_names_without_a_500(project, cast, client_for, data):
+    from annotate.models import Category
+
+    before = Category.objects.filter(dimension__project=project).count()
+    reply = _codebook_post(client_for(cast["lead"]), project, {"dimension": "symptom", **data})
+    assert reply.status_code < 500
+    assert Category.objects.filter(dimension__project=project).count() == before
+
+
+def test_codebook_rename_and_deep_paths_past_the_column_are_refused(project, cast, client_for):
+    from annotate import codebook
+    from annotate.models import Category
+
+    client = client_for(cast["lead"])
+    leaf = Category.objects.filter(dimension__project=project, parent__isnull=False).first()
+    reply = _codebook_post(
+        client, project, {"op": "rename", "category": leaf.pk, "name": "y" * 900}
+    )
+    assert reply.status_code < 500
+    leaf.refresh_from_db()
+    assert len(leaf.name) < 900
+    # A chain of long names: the full path would pass the path column's 1000 characters.
+    dimension, parent = leaf.dimension, None
+    with pytest.raises(codebook.CodebookError):
+        for n in range(6):
+            parent = codebook.add_category(
+                project=project,
+                actor=cast["lead"],
+                dimension=dimension,
+                parent=parent,
+                name=f"{n}" + "z" * 198,
+            )
+
+
+def test_codebook_concurrent_adds_of_one_name_are_a_message(project, cast, client_for, monkeypatch):
+    """Two leads add the same category at once: both pass the name check; the second
+    insert must come back as a message, not a 500."""
+    from annotate import codebook
+
+    client = client_for(cast["lead"])
+    data = {"op": "add", "dimension": "symptom", "name": "Brand new"}
+    assert _codebook_post(client, project, data).status_code == 302
+    monkeypatch.setattr(codebook, "_check_name", lambda dimension, parent, name, exclude=None: name)
+    reply = _codebook_post(client, project, data)
+    assert reply.status_code < 500
+    assert b"already exists" in reply.content
