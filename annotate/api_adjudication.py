@@ -3,6 +3,7 @@ and its audit trail. Leads and owners only; annotators get 403, outsiders 404.""
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
+from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -19,6 +20,7 @@ from .serializers_adjudication import (
 from .services import ServiceError
 
 MAX_LIMIT = 500
+MAX_OFFSET = 2**31 - 1  # well inside PostgreSQL's OFFSET (bigint) and any real queue
 
 
 def _managed_item(request, slug, item_id):
@@ -96,6 +98,8 @@ class ConflictListView(APIView):
         )
         limit = min(_int(params.get("limit"), 100), MAX_LIMIT)
         offset = _int(params.get("offset"), 0)
+        if offset > MAX_OFFSET:
+            raise ValidationError({"offset": [f"At most {MAX_OFFSET}."]})
         items = list(queue[offset : offset + limit])
         counts = adjudication.conflict_counts(project)
         payload = {

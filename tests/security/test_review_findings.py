@@ -163,3 +163,12 @@ def test_codebook_concurrent_adds_of_one_name_are_a_message(project, cast, clien
     reply = _codebook_post(client, project, data)
     assert reply.status_code < 500
     assert b"already exists" in reply.content
+
+
+@pytest.mark.parametrize("offset", ["99999999999999999999999", str(2**63)])
+def test_conflict_list_huge_offset_is_a_400(project, cast, api_for, offset):
+    api = api_for(cast["lead"])
+    api.raise_request_exception = False
+    reply = api.get(reverse("api-conflicts", args=[project.slug]), {"offset": offset})
+    assert reply.status_code == 400, reply.content
+    assert "offset" in reply.json()["fields"]
