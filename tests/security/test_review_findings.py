@@ -172,3 +172,48 @@ def test_conflict_list_huge_offset_is_a_400(project, cast, api_for, offset):
     reply = api.get(reverse("api-conflicts", args=[project.slug]), {"offset": offset})
     assert reply.status_code == 400, reply.content
     assert "offset" in reply.json()["fields"]
+
+
+@pytest.fixture
+def emulator(settings):
+    import secrets
+
+    from mining.emulator import GitHubEmulator
+
+    emu = GitHubEmulator(token="ghp_" + secrets.token_hex(16)).start()
+    settings.GITHUB_API_URL = emu.url
+    settings.GITHUB_TOKEN = emu.token
+    yield emu
+    emu.stop()
+
+
+def test_a_single_issue_job_cannot_mark_another_projects_private_issues_gone(
+    project, rival, emulator
+):
+    """Project A mined victim-org/secret-repo (private, A's own token). The owner of
+    project B runs a single-issue job on its links with a token that cannot see the
+    repository: GitHub answers 404 for every issue. That says nothing about the issues, so
+    nothing is recorded on the shared rows: A's issues stay in A's pool."""
+    from mining.models import Issue, MiningJob, source_of
+
+    source = source_of(emulator.url)
+    repository = RepositoryFactory(source=source, owner="victim-org", name="secret-repo")
+    ProjectRepository.objects.create(
+        project=project, repository=repository, mined=True, last_synced_at=timezone.now()
+    )
+    issues = IssueFactory.create_batch(3, repository=repository)
+    rival_owner, rival_project = rival
+    rival_project.may_use_server_token = True
+    rival_project.save()
+    job = mining_services.start_mining_job(
+        project=rival_project,
+        links=[f"victim-org/secret-repo#{issue.number}" for issue in issues] + ["x/y#1"],
+        kind=MiningJob.Kind.SINGLE,
+        user=rival_owner,
+        api_url=emulator.url,
+        dispatch=False,
+    )
+    mining_services.run_job_sync(job=job)
+    assert set(Issue.objects.filter(repository=repository).values_list("gone", flat=True)) == {""}
+    assert len(pool.select_issue_ids(project, pool.PoolDefinition())) == 3
+    assert not Issue.objects.filter(repository__owner="x").exists()  # no such repository
