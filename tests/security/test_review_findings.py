@@ -217,3 +217,47 @@ def test_a_single_issue_job_cannot_mark_another_projects_private_issues_gone(
     assert set(Issue.objects.filter(repository=repository).values_list("gone", flat=True)) == {""}
     assert len(pool.select_issue_ids(project, pool.PoolDefinition())) == 3
     assert not Issue.objects.filter(repository__owner="x").exists()  # no such repository
+
+
+def _held(project, user):
+    from annotate import labeling
+
+    item = labeling.next_item(project=project, user=user)
+    assert item is not None
+    return item
+
+
+def test_form_posts_with_a_nul_are_a_400_page_not_a_500(project, cast, items, client_for):
+    """Page forms pass text straight to the services; U+0000 reached PostgreSQL (500)."""
+    client = client_for(cast["annotator_a"])
+    client.raise_request_exception = False
+    item = _held(project, cast["annotator_a"])
+    label = reverse("label-item", args=[project.slug, item.pk])
+    posts = [
+        (label, {"out_of_scope": "on", "out_of_scope_reason": "a\x00b"}),
+        (reverse("label-skip", args=[project.slug, item.pk]), {"reason": "x\x00"}),
+    ]
+    for url, data in posts:
+        reply = client.post(url, data)
+        assert reply.status_code == 400, (url, reply.status_code)
+        assert b"null character" in reply.content
+    lead = client_for(cast["lead"])
+    lead.raise_request_exception = False
+    for name, data in [
+        ("conflict-decide", {"out_of_scope": "1", "rationale": "r\x00"}),
+        ("conflict-discuss", {"note": "n\x00"}),
+        ("item-reopen", {"reason": "r\x00"}),
+    ]:
+        reply = lead.post(reverse(name, args=[project.slug, item.pk]), data)
+        assert reply.status_code == 400, (name, reply.status_code)
+
+
+def test_a_unicode_digit_confidence_is_no_500(project, cast, items, client_for):
+    client = client_for(cast["annotator_a"])
+    client.raise_request_exception = False
+    item = _held(project, cast["annotator_a"])
+    reply = client.post(
+        reverse("label-item", args=[project.slug, item.pk]),
+        {"out_of_scope": "on", "out_of_scope_reason": "not a failure", "confidence": "²"},
+    )
+    assert reply.status_code < 500
