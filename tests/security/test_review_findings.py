@@ -261,3 +261,13 @@ def test_a_unicode_digit_confidence_is_no_500(project, cast, items, client_for):
         {"out_of_scope": "on", "out_of_scope_reason": "not a failure", "confidence": "²"},
     )
     assert reply.status_code < 500
+
+
+@pytest.mark.parametrize("regex", ["(?P<n>x)", "x{0,100000}"])
+def test_pool_regex_postgres_refuses_is_a_message_not_a_500(project, cast, client_for, regex):
+    """Python's re accepts these, PostgreSQL's regex engine does not: the query failed."""
+    client = client_for(cast["owner"])
+    client.raise_request_exception = False
+    reply = client.get(reverse("mining-pool", args=[project.slug]), {"regex": regex})
+    assert reply.status_code < 500
+    assert b"Invalid regular expression" in reply.content
