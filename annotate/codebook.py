@@ -271,6 +271,11 @@ def merge_categories(
         raise CodebookError("A category cannot be merged into one of its own subcategories.")
     if target.retired:
         raise CodebookError("Merge into an active category, not a retired one.")
+    below = _descendants(source).values_list("path", flat=True)
+    if any(len(target.path) + len(path) - len(source.path) > MAX_PATH for path in below):
+        raise CodebookError(
+            f"Merged there, a subcategory's full path would pass {MAX_PATH} characters."
+        )
     source_path = source.path
     log: list = []
     moved = _merge_into(source, target, log)

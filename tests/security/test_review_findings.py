@@ -271,3 +271,25 @@ def test_pool_regex_postgres_refuses_is_a_message_not_a_500(project, cast, clien
     reply = client.get(reverse("mining-pool", args=[project.slug]), {"regex": regex})
     assert reply.status_code < 500
     assert b"Invalid regular expression" in reply.content
+
+
+def test_codebook_merge_that_would_overflow_a_path_is_refused(project, cast):
+    """Merging a shallow category with children under a deep one lengthens the children's
+    paths past the column (1000 characters): a message, not a database error."""
+    from annotate import codebook
+    from annotate.models import Category
+
+    lead = cast["lead"]
+    dimension = project.dimensions.get(key="symptom")
+    deep = None
+    for n in range(5):
+        deep = codebook.add_category(
+            project=project, actor=lead, dimension=dimension, parent=deep, name=f"d{n}" + "x" * 190
+        )
+    shallow = codebook.add_category(project=project, actor=lead, dimension=dimension, name="s")
+    codebook.add_category(
+        project=project, actor=lead, dimension=dimension, parent=shallow, name="c" * 190
+    )
+    with pytest.raises(codebook.CodebookError):
+        codebook.merge_categories(project=project, actor=lead, source=shallow, target=deep)
+    assert not Category.objects.get(pk=shallow.pk).retired
