@@ -7,7 +7,7 @@ label to the surviving category; splitting retires the category and sends the it
 carry it back to a lead for a decision.
 """
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 
 from .adjudication import (
@@ -38,6 +38,10 @@ class CodebookError(ServiceError):
     """A codebook change that would break the tree or lose labels."""
 
 
+MAX_NAME = Category._meta.get_field("name").max_length
+MAX_PATH = Category._meta.get_field("path").max_length
+
+
 def _record_change(project: Project, actor, kind: str, payload: dict) -> CodebookChange:
     Project.objects.filter(pk=project.pk).update(codebook_version=F("codebook_version") + 1)
     project.refresh_from_db(fields=["codebook_version"])
@@ -59,12 +63,38 @@ def _check_name(dimension: Dimension, parent: Category | None, name: str, exclud
         raise CodebookError("A category needs a name.")
     if PATH_SEPARATOR.strip() in name:
         raise CodebookError(f"A category name cannot contain '{PATH_SEPARATOR.strip()}'.")
+    _check_text(name, "A category name")
+    if len(name) > MAX_NAME:
+        raise CodebookError(f"A category name has at most {MAX_NAME} characters.")
+    path = name if parent is None else f"{parent.path}{PATH_SEPARATOR}{name}"
+    below = 0
+    if exclude is not None:  # a rename: the paths of its descendants change with it
+        paths = _descendants(exclude).values_list("path", flat=True)
+        below = max((len(p) - len(exclude.path) for p in paths), default=0)
+    if len(path) + below > MAX_PATH:
+        raise CodebookError(f"A category's full path has at most {MAX_PATH} characters.")
     siblings = Category.objects.filter(dimension=dimension, parent=parent, name=name)
     if exclude is not None:
         siblings = siblings.exclude(pk=exclude.pk)
     if siblings.exists():
         raise CodebookError(f"'{name}' already exists at that place in the tree.")
     return name
+
+
+def _check_text(text: str, what: str) -> None:
+    if "\x00" in (text or ""):
+        raise CodebookError(f"{what} cannot contain null characters.")
+
+
+def _save_new(category: Category) -> None:
+    """Insert a new category; a concurrent insert of the same name is a CodebookError."""
+    try:
+        with transaction.atomic():
+            category.save()
+    except IntegrityError:
+        raise CodebookError(
+            f"'{category.name}' already exists at that place in the tree."
+        ) from None
 
 
 def _check_owned(project: Project, *categories: Category) -> None:
@@ -113,6 +143,7 @@ def add_category(
     if parent is not None and parent.dimension_id != dimension.pk:
         raise CodebookError("The parent belongs to another dimension.")
     name = _check_name(dimension, parent, name)
+    _check_text(description, "A description")
     siblings = Category.objects.filter(dimension=dimension, parent=parent).count()
     category = Category(
         dimension=dimension,
@@ -124,7 +155,7 @@ def add_category(
         depth=1 if parent is None else parent.depth + 1,
     )
     category.path = category.compute_path()
-    category.save()
+    _save_new(category)
     _record_change(
         project,
         actor,
@@ -141,7 +172,11 @@ def rename_category(*, project: Project, actor, category: Category, name: str) -
     name = _check_name(category.dimension, category.parent, name, exclude=category)
     old_path = category.path
     category.name = name
-    moved = _move_subtree(category, category.compute_path())
+    try:
+        with transaction.atomic():
+            moved = _move_subtree(category, category.compute_path())
+    except IntegrityError:  # a concurrent change gave a sibling this name first
+        raise CodebookError(f"'{name}' already exists at that place in the tree.") from None
     _record_change(
         project,
         actor,
@@ -159,6 +194,7 @@ def edit_category(
     if problem := too_long("description", description) or examples_problem(examples):
         raise CodebookError(problem)
     _check_owned(project, category)
+    _check_text(description, "A description")
     category.description = description
     if examples is not None:
         category.examples = examples
@@ -240,6 +276,11 @@ def merge_categories(
         raise CodebookError("A category cannot be merged into one of its own subcategories.")
     if target.retired:
         raise CodebookError("Merge into an active category, not a retired one.")
+    below = _descendants(source).values_list("path", flat=True)
+    if any(len(target.path) + len(path) - len(source.path) > MAX_PATH for path in below):
+        raise CodebookError(
+            f"Merged there, a subcategory's full path would pass {MAX_PATH} characters."
+        )
     source_path = source.path
     log: list = []
     moved = _merge_into(source, target, log)
@@ -290,7 +331,7 @@ def split_category(
             description=category.description,
         )
         part.path = part.compute_path()
-        part.save()
+        _save_new(part)
         parts.append(part)
     category.retired = True
     category.save(update_fields=["retired"])

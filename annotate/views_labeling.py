@@ -3,6 +3,8 @@
 Only the caller's own annotation is ever rendered; another annotator's labels, and how
 many others labeled an item, never reach these pages."""
 
+import re
+
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
@@ -158,7 +160,8 @@ def label_item(request, slug, item_id):
             out_of_scope=out_of_scope,
             out_of_scope_reason=request.POST.get("out_of_scope_reason", ""),
             note=request.POST.get("note", ""),
-            confidence=int(confidence) if confidence.isdigit() else None,
+            # str.isdigit() accepts '²' and other digits int() refuses.
+            confidence=int(confidence) if re.fullmatch(r"[0-9]{1,3}", confidence) else None,
         )
     except labeling.LabelingError as error:
         context = _workspace_context(request, project, membership, item, error=str(error))

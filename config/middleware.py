@@ -48,3 +48,29 @@ def server_error(request):
     if isinstance(sys.exc_info()[1], LOST):
         return database_unavailable(request)
     return defaults.server_error(request)
+
+
+class NullCharacterMiddleware:
+    """A page's form post with U+0000 in a field answers the 400 error page before any view
+    runs: PostgreSQL text cannot hold it, so a note, reason or rationale carrying one
+    would otherwise reach the database and answer 500. (The API's serializers refuse it
+    field by field themselves.)"""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if (
+            request.method == "POST"
+            and not request.path.startswith("/api/")
+            and any("\x00" in value for _, values in request.POST.lists() for value in values)
+        ):
+            from annotate.responses import error_page
+
+            return error_page(
+                request,
+                "A field of the form contains a null character (U+0000), which cannot be stored.",
+                hint="Remove it (it often comes from pasting binary text) and send the form again.",
+                status=400,
+            )
+        return self.get_response(request)

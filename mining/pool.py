@@ -9,7 +9,7 @@ import re
 from dataclasses import asdict, dataclass, field
 from datetime import date
 
-from django.db import connection, transaction
+from django.db import DataError, connection, transaction
 from django.db.models import Max, Q
 from django.utils import timezone
 
@@ -77,6 +77,7 @@ def _steps(project: Project, definition: PoolDefinition):
             re.compile(d.regex)
         except re.error as error:
             raise PoolError(f"Invalid regular expression: {error}") from None
+        _check_database_regex(d.regex)
         steps.append(("regular expression", Q(title__iregex=d.regex) | Q(body__iregex=d.regex)))
     if d.created_after:
         steps.append(
@@ -89,6 +90,19 @@ def _steps(project: Project, definition: PoolDefinition):
     if d.min_comments:
         steps.append((f"at least {d.min_comments} comments", Q(comment_count__gte=d.min_comments)))
     return steps
+
+
+def _check_database_regex(regex: str) -> None:
+    """PostgreSQL's regular expressions are not Python's: '(?P<n>x)' or 'x{0,100000}'
+    compile in Python and fail in the query (a 500). Ask the database first."""
+    if connection.vendor != "postgresql":
+        return
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SELECT '' ~* %s", [regex])
+    except DataError as error:
+        message = str(error).strip().splitlines()[0] if str(error).strip() else "rejected"
+        raise PoolError(f"Invalid regular expression for the database: {message}") from None
 
 
 def _has_label(name: str) -> Q:
@@ -123,7 +137,11 @@ def _keyword_q(keywords: str) -> Q:
 
 
 def base_issues(project: Project):
-    mined = project.repository_views.filter(mined=True).values("repository_id")
+    """The issues of the repositories `project` mines and has synced itself: a repository's
+    rows are shared, so naming one another project mined (with its own token, perhaps a
+    private repository) must not open what that project fetched."""
+    mined = project.repository_views.filter(mined=True, last_synced_at__isnull=False)
+    mined = mined.values("repository_id")
     return Issue.objects.filter(repository__in=mined, fetched=True)
 
 

@@ -34,6 +34,9 @@ def valid_repository_name(owner: str, name: str) -> bool:
     )
 
 
+MAX_ISSUE_NUMBER = 2**31 - 1  # issue numbers are stored in an integer column
+
+
 def parse_full_name(text: str) -> tuple[str, str]:
     """'owner/name' -> (owner, name); ValueError with a readable message otherwise."""
     match = FULL_NAME.match(text.strip().removesuffix(".git").removeprefix("https://github.com/"))
@@ -47,7 +50,11 @@ def parse_full_name(text: str) -> tuple[str, str]:
 def parse_issue_link(text: str) -> tuple[str, str, int]:
     """An issue link (https://github.com/o/r/issues/7, .../pull/7 or o/r#7) -> (o, r, 7)."""
     match = ISSUE_LINK.match(text.strip())
-    if not match or not valid_repository_name(match.group(1), match.group(2)):
+    if (
+        not match
+        or not valid_repository_name(match.group(1), match.group(2))
+        or int(match.group(3)) > MAX_ISSUE_NUMBER
+    ):
         raise ValueError(f"'{text[:250]}' is not a GitHub issue link ({NAME_RULES}).")
     return match.group(1), match.group(2), int(match.group(3))
 

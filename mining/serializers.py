@@ -57,6 +57,22 @@ class RepositoryInput(serializers.Serializer):
             raise serializers.ValidationError(str(error)) from None
         return value
 
+    def validate_metadata(self, value):
+        if value is not None and _has_nul(value):
+            # PostgreSQL's jsonb cannot hold U+0000: refuse it here, not with a 500.
+            raise serializers.ValidationError("Metadata may not contain null characters.")
+        return value
+
+
+def _has_nul(value) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False
+
 
 class JobSerializer(serializers.ModelSerializer):
     repositories = serializers.SlugRelatedField(many=True, read_only=True, slug_field="full_name")

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -543,14 +543,30 @@ def _mark_gone(repository: Repository, number: int, gone: str, moved_to: str = "
     )
 
 
-def _check_one(repo: Repository, number: int, client, tracker: Tracker):
+def _repository_visible(repo: Repository, client, tracker: Tracker) -> bool:
+    """Whether `client`'s token sees the repository at all (GitHub answers 404 alike for
+    a missing issue and for every issue of a private repository the token cannot read)."""
+    try:
+        fetch(client, f"/repos/{repo.owner}/{repo.name}", tracker=tracker)
+    except gh.NotFound:
+        return False
+    return True
+
+
+def _check_one(repo: Repository, number: int, client, tracker: Tracker, verify: bool = False):
     """GET one issue; records 404/410 on the stored row. Returns (the repository the issue
     lives in now, its JSON), or (None, None) when it is gone. A transferred issue (GitHub
     answers 301 and the client follows it) comes back with its new repository, which is
-    created when missing; the caller stores it there with _store_transfer()."""
+    created when missing; the caller stores it there with _store_transfer().
+
+    With `verify` (a project's single-issue job, whose token may not see a repository
+    another project mined), a 404 is recorded only when the token sees the repository."""
     try:
         reply = fetch(client, f"/repos/{repo.owner}/{repo.name}/issues/{number}", tracker=tracker)
     except gh.NotFound:
+        if verify and not _repository_visible(repo, client, tracker):
+            tracker.note(f"{repo.full_name}: not visible with this token (404); nothing recorded")
+            return None, None
         tracker.note(f"{repo.full_name}#{number}: not found (404)")
         _mark_gone(repo, number, Issue.Gone.NOT_FOUND)
         return None, None
@@ -612,10 +628,10 @@ def mine_issue_links(*, links: list[str], client, tracker: Tracker, source: str)
     for position, link in enumerate(links):
         owner, name, number = parse_issue_link(link)
         repo, _ = Repository.objects.get_or_create(source=source, owner=owner, name=name)
-        home, data = _check_one(repo, number, client, tracker)
+        home, data = _check_one(repo, number, client, tracker, verify=True)
         comments = _comments_of(data, client, tracker) if data else []
         if _moved_since(data, comments):  # the comments came from its new home already
-            home, data = _check_one(repo, number, client, tracker)
+            home, data = _check_one(repo, number, client, tracker, verify=True)
         with transaction.atomic():
             if home is not None and home != repo:
                 _store_transfer(source=repo, number=number, target=home, data=data)
@@ -685,11 +701,14 @@ def add_repository(
     except ValueError as error:
         raise MiningError(str(error)) from None
     source = source or default_source()
-    repository = Repository.objects.filter(
-        source=source, owner__iexact=owner, name__iexact=name
-    ).first()
+    same_name = Repository.objects.filter(source=source, owner__iexact=owner, name__iexact=name)
+    repository = same_name.first()
     if repository is None:
-        repository = Repository.objects.create(source=source, owner=owner, name=name)
+        try:
+            with transaction.atomic():
+                repository = Repository.objects.create(source=source, owner=owner, name=name)
+        except IntegrityError:  # another project added it concurrently: share that row
+            repository = same_name.get()
     view, created = ProjectRepository.objects.select_for_update().get_or_create(
         project=project,
         repository=repository,

@@ -20,6 +20,7 @@ def issues(project):
             group=repo.factory_group,
             metadata=repo.factory_metadata,
             mined=True,
+            last_synced_at="2024-12-01T00:00:00Z",
         )
     rows = []
     for n in range(1, 41):
