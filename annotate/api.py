@@ -35,7 +35,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from mining.access import ProjectGroups
+from mining.access import ProjectGroups, TextAccess
 from mining.models import Comment, Issue, project_view
 
 from . import codebook, filters, import_jobs, labeling, releases, services
@@ -214,6 +214,7 @@ class ProjectScoped(ApiMixin):
         context = super().get_serializer_context()
         if getattr(self, "project", None) is not None:
             context["groups"] = ProjectGroups(self.project)
+            context["text_access"] = TextAccess(self.project)
         return context
 
 
@@ -456,7 +457,7 @@ class CommentList(ProjectScoped, generics.ListAPIView):
         issue = get_object_or_404(
             Issue.objects.filter(items__project=self.project), pk=self.kwargs["issue_id"]
         )
-        return issue.comments.all()
+        return TextAccess(self.project).comments(issue)
 
 
 @listing(s.ItemSerializer)

@@ -7,6 +7,8 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from mining.access import hide_unreadable
+
 from . import adjudication
 from .access import MANAGERS, get_item_for_user, get_project_for_user
 from .models import Annotation, AnnotationRound, AuditEvent, FinalLabel
@@ -99,6 +101,7 @@ class ConflictListView(APIView):
         limit = min(_bounded(params, "limit", 100), MAX_LIMIT)
         offset = _bounded(params, "offset", 0)
         items = list(queue[offset : offset + limit])
+        hide_unreadable(project, items)
         counts = adjudication.conflict_counts(project)
         payload = {
             "count": queue.count(),

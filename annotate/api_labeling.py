@@ -9,7 +9,7 @@ from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from mining.access import project_group
+from mining.access import TextAccess, project_group
 
 from . import labeling
 from .access import get_item_for_user as access_item
@@ -52,7 +52,8 @@ def error_response(error: labeling.LabelingError) -> Response:
 def queue_item_payload(item: Item, codebook_url: str) -> dict:
     """The item as the annotator labels it. The codebook is not repeated here: clients
     fetch `codebook_url` once and again only when `codebook_version` changes."""
-    issue = item.issue
+    access = TextAccess(item.project)
+    issue = access.hide_item(item).issue
     return {
         "id": item.pk,
         "calibration": item.calibration,
@@ -70,7 +71,7 @@ def queue_item_payload(item: Item, codebook_url: str) -> dict:
         "issue_state": issue.state,
         "labels": issue.labels,
         "created_at": issue.created_at,
-        "comments": list(issue.comments.values("author", "body", "created_at")),
+        "comments": list(access.comments(issue).values("author", "body", "created_at")),
         "expires_at": item.assignment.expires_at,
         "codebook_version": item.project.codebook_version,
         "codebook_url": codebook_url,

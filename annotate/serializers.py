@@ -3,6 +3,7 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from mining.access import blank_issue
 from mining.models import Comment, Issue
 
 from .dataset_io import FORMATS
@@ -183,6 +184,13 @@ def project_group_of(serializer, issue) -> str:
     return serializer.context["groups"].get(issue.repository_id)
 
 
+def readable_issue(serializer, issue):
+    """The issue as the caller's project may read it (context["text_access"], a
+    mining.access.TextAccess the view puts there; without one, no text shows)."""
+    access = serializer.context.get("text_access")
+    return blank_issue(issue) if access is None else access.hide(issue)
+
+
 class IssueSerializer(serializers.ModelSerializer):
     repository = serializers.CharField(source="repository.full_name", read_only=True)
     group = serializers.SerializerMethodField()
@@ -212,6 +220,9 @@ class IssueSerializer(serializers.ModelSerializer):
     def get_group(self, issue) -> str:
         return project_group_of(self, issue)
 
+    def to_representation(self, issue):
+        return super().to_representation(readable_issue(self, issue))
+
 
 class CommentSerializer(serializers.ModelSerializer):
     class Meta:
@@ -230,6 +241,9 @@ class IssueBriefSerializer(serializers.ModelSerializer):
 
     def get_group(self, issue) -> str:
         return project_group_of(self, issue)
+
+    def to_representation(self, issue):
+        return super().to_representation(readable_issue(self, issue))
 
 
 @extend_schema_field(

@@ -9,7 +9,7 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from mining.access import project_group
+from mining.access import TextAccess, hide_unreadable, project_group
 from mining.models import project_view
 
 from . import adjudication, codebook
@@ -20,6 +20,13 @@ from .responses import with_project_images
 from .services import ServiceError
 
 QUEUE_PAGE_SIZE = 200
+
+
+def _readable(project, items) -> list:
+    """`items`, their issues' text blanked where `project` may not read it."""
+    items = list(items)
+    hide_unreadable(project, items)
+    return items
 
 
 def _queue_filters(request) -> dict:
@@ -37,6 +44,7 @@ def conflict_queue(request, slug):
     filters = _queue_filters(request)
     queue = adjudication.conflict_queue(project, **filters)
     items = list(queue[:QUEUE_PAGE_SIZE])
+    hide_unreadable(project, items)
     differences = adjudication.open_differences(items)
     for item in items:
         item.open_differences = differences.get(item.pk, [])
@@ -58,9 +66,12 @@ def conflict_queue(request, slug):
         ),
         "groups": sorted({g for g in in_conflict.values_list("project_group", flat=True) if g}),
         "discussion": adjudication.discussion_agreement(project),
-        "discussing": Item.objects.filter(project=project, state=Item.State.DISCUSSION)
-        .select_related("issue__repository")
-        .order_by("position", "pk")[:100],
+        "discussing": _readable(
+            project,
+            Item.objects.filter(project=project, state=Item.State.DISCUSSION)
+            .select_related("issue__repository")
+            .order_by("position", "pk")[:100],
+        ),
     }
     template = "annotate/conflict_queue.html"
     return render(request, template + "#queue" if request.htmx else template, context)
@@ -135,7 +146,7 @@ def _conflict_context(request, project, membership, item, posted=None) -> dict:
         "item": item,
         "issue": item.issue,
         "issue_group": project_group(project, item.issue.repository_id),
-        "comments": item.issue.comments.all(),
+        "comments": TextAccess(project).comments(TextAccess(project).hide_item(item).issue),
         "table": table,
         "decision": decision,
         "record_count": max((r["index"] for r in decision), default=0) + 1,
@@ -288,7 +299,7 @@ def item_discussion(request, slug, item_id):
         "item": item,
         "issue": item.issue,
         "issue_group": project_group(project, item.issue.repository_id),
-        "comments": item.issue.comments.all(),
+        "comments": TextAccess(project).comments(TextAccess(project).hide_item(item).issue),
         "table": table,
     }
     return with_project_images(

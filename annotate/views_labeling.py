@@ -12,7 +12,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from mining.access import project_group
+from mining.access import TextAccess, hide_unreadable, project_group
 
 from . import labeling
 from .access import get_item_for_user, get_project_for_user
@@ -62,12 +62,14 @@ def _workspace_context(request, project, membership, item, error="", submitted=N
     final = None
     if annotation is not None and item.state == Item.State.SETTLED:
         final = getattr(annotation.item, "final_label", None)
+    access = TextAccess(project)
+    access.hide_item(item)
     context.update(
         issue=item.issue,
         issue_group=project_group(project, item.issue.repository_id),
         title=item.snapshot_title or item.issue.title,
         body=item.snapshot_body or item.issue.body,
-        comments=list(item.issue.comments.all()),
+        comments=list(access.comments(item.issue)),
         annotation=annotation,
         dimensions=dimensions,
         records=_record_context(dimensions, own),
@@ -190,6 +192,7 @@ def label_mine(request, slug):
     page = Paginator(labeling.labeled_items(project=project, user=request.user), 50).get_page(
         request.GET.get("page")
     )
+    hide_unreadable(project, [annotation.item for annotation in page])
     rows = []
     for annotation in page:
         item = annotation.item

@@ -1,11 +1,12 @@
 """Scoped lookups for the miner's pages and API (on top of annotate.access: non-members
 get 404, roles too low 403)."""
 
+from django.db.models import Q
 from django.http import Http404
 
 from annotate.access import MANAGERS, get_project_for_user
 
-from .models import MiningJob, ProjectRepository, Repository
+from .models import Comment, MiningJob, ProjectRepository, Repository
 
 
 def get_job_for_user(user, slug: str, job_id, roles=MANAGERS):
@@ -62,3 +63,75 @@ def repository_view(project, repository):
 
 def project_jobs(project):
     return MiningJob.objects.filter(project=project).prefetch_related("repositories")
+
+
+# ----- who reads a mined issue's text -------------------------------------------------------
+# Issues and comments are shared rows; a project may mine a private repository with its own
+# token. So a project reads an issue's text (title, body, author, GitHub labels, raw JSON, dates,
+# comments) only when the repository is known public (Repository.private is False) or one of
+# the project's own jobs fetched from it (ProjectRepository.fetched_at). Everyone else sees
+# the link, number and state it named itself (an import), never the text.
+def readable_repositories_q(project, prefix: str = "") -> Q:
+    """A Q on Repository (or, with `prefix` such as "repository__", on a model reaching
+    one) for the repositories whose issues' text `project` may read."""
+    fetched = ProjectRepository.objects.filter(project=project, fetched_at__isnull=False)
+    return Q(**{f"{prefix}private": False}) | Q(
+        **{f"{prefix}pk__in": fetched.values("repository_id")}
+    )
+
+
+def blank_issue(issue):
+    """Blank, in memory, what only a fetch of the issue tells: its text, GitHub labels,
+    author, dates and comment count (not its link, number or state, which an import
+    names itself). `fetched` reads False: not fetched for this project."""
+    issue.title = issue.body = issue.author = ""
+    issue.labels, issue.raw = [], {}
+    issue.created_at = issue.updated_at = issue.closed_at = None
+    issue.comment_count, issue.fetched = 0, False
+    return issue
+
+
+class TextAccess:
+    """Whether `project` may read the text of an issue (read once, on first use), and the
+    issue as the project may see it: `hide()` blanks the text of an unreadable one in
+    memory (never saved; mined rows are written by the miner only)."""
+
+    def __init__(self, project):
+        self.project = project
+        self._fetched = None
+
+    def readable(self, issue) -> bool:
+        if issue.repository.private is False:
+            return True
+        if self._fetched is None:
+            views = ProjectRepository.objects.filter(project=self.project, fetched_at__isnull=False)
+            self._fetched = set(views.values_list("repository_id", flat=True))
+        return issue.repository_id in self._fetched
+
+    def hide(self, issue):
+        """`issue` itself, its text blanked unless the project may read it."""
+        if issue is not None and not getattr(issue, "text_hidden", False):
+            issue.text_hidden = not self.readable(issue)
+            if issue.text_hidden:
+                blank_issue(issue)
+        return issue
+
+    def hide_item(self, item):
+        """`item` with its issue as above; an unreadable issue's item shows no snapshot
+        either (copies made before this rule may hold the text)."""
+        if self.hide(item.issue).text_hidden:
+            item.snapshot_title = item.snapshot_body = ""
+        return item
+
+    def comments(self, issue):
+        """The issue's comments, or none when the project may not read its text."""
+        if not self.readable(issue):
+            return Comment.objects.none()
+        return issue.comments.all()
+
+
+def hide_unreadable(project, items):
+    """Blank, in memory, the text of the items (and their issues) `project` may not read;
+    returns them."""
+    access = TextAccess(project)
+    return [access.hide_item(item) for item in items]

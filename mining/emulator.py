@@ -66,6 +66,7 @@ class Repo:
     owner: str
     name: str
     id: int
+    private: bool = False  # served as GitHub's `private` and `visibility`
     issues: dict[int, dict] = field(default_factory=dict)  # number -> issue
     comments: dict[int, dict] = field(default_factory=dict)  # id -> comment
     gone: dict[int, tuple[int, str]] = field(default_factory=dict)  # number -> (status, location)
@@ -123,10 +124,12 @@ class GitHubEmulator:
         seed: int = 0,
         pull_request_every: int = 7,
         comments_per_issue: tuple[int, int] = (0, 4),
+        private: bool = False,
     ) -> Repo:
         """Generate a repository of `issues` issues and pull requests. With `comments`,
-        exactly that many comments are spread over them (deterministically)."""
-        repo = Repo(owner=owner, name=name, id=repository_id(owner, name))
+        exactly that many comments are spread over them (deterministically). `private`:
+        what the repository's JSON says (the emulator serves every token alike)."""
+        repo = Repo(owner=owner, name=name, id=repository_id(owner, name), private=private)
         generated = generate_issues(
             owner,
             name,
@@ -477,6 +480,8 @@ class GitHubEmulator:
             "name": repo.name,
             "full_name": repo.full_name,
             "owner": {"login": repo.owner},
+            "private": repo.private,
+            "visibility": "private" if repo.private else "public",
             "html_url": f"https://github.com/{repo.full_name}",
             "url": f"{self.url}/repos/{repo.full_name}",
             "has_issues": True,

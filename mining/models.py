@@ -51,6 +51,10 @@ class Repository(models.Model):
     issues_etag = models.CharField(max_length=200, blank=True)
     comments_etag = models.CharField(max_length=200, blank=True)
     last_synced_at = models.DateTimeField(null=True, blank=True)
+    # GitHub's `private` flag, stored when a crawl fetches the repository. None: unknown
+    # (rows from before the flag, repositories only named by imports), treated as private:
+    # only a project whose own job fetched from it reads its issues' text.
+    private = models.BooleanField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -92,6 +96,9 @@ class ProjectRepository(models.Model):
     mined = models.BooleanField(default=False)
     # The last time one of this project's jobs finished syncing the repository.
     last_synced_at = models.DateTimeField(null=True, blank=True)
+    # The last time one of this project's jobs, with the project's token, fetched from the
+    # repository (a crawl, or single issues): the project may read what it fetched.
+    fetched_at = models.DateTimeField(null=True, blank=True)
     added_by = models.ForeignKey(
         "auth.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )

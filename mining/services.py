@@ -147,9 +147,12 @@ WHERE it.issue_id = i.id AND i.repository_id = %(repository)s AND i.number = ANY
     AND NOT it.edited_since_labeling AND (it.snapshot_title <> '' OR it.snapshot_body <> '')
     AND (it.snapshot_title <> i.title OR it.snapshot_body <> i.body);
 UPDATE annotate_item AS it SET snapshot_title = i.title, snapshot_body = i.body
-FROM mining_issue AS i
+FROM mining_issue AS i JOIN mining_repository AS r ON r.id = i.repository_id
 WHERE it.issue_id = i.id AND i.repository_id = %(repository)s AND i.number = ANY(%(numbers)s)
     AND it.snapshot_title = '' AND it.snapshot_body = ''
+    AND (r.private IS FALSE OR EXISTS (
+        SELECT 1 FROM mining_projectrepository AS pr WHERE pr.project_id = it.project_id
+        AND pr.repository_id = i.repository_id AND pr.fetched_at IS NOT NULL))
 """
 ADVANCE_WATERMARK = {
     "issues": "SET LOCAL synchronous_commit TO OFF; UPDATE mining_repository"
@@ -377,14 +380,28 @@ def store_issues(*, repository: Repository, pages: list[dict], text: str = "") -
 
 
 def _flag_edited_items(repository: Repository, texts: dict[int, tuple[str, str]]) -> None:
-    """`texts`: issue number -> (title, body) as just stored."""
+    """`texts`: issue number -> (title, body) as just stored. An item without a snapshot
+    gets one only in a project that may read the repository (mining.access): a copy in
+    the item would show past the rule."""
+    from .access import readable_repositories_q
+
     items = Item.objects.filter(
         issue__repository=repository, issue__number__in=list(texts)
-    ).values_list("pk", "issue__number", "snapshot_title", "snapshot_body", "edited_since_labeling")
+    ).values_list(
+        "pk", "project_id", "issue__number", "snapshot_title", "snapshot_body",
+        "edited_since_labeling",
+    )  # fmt: skip
+    readers = {
+        project_id
+        for project_id in {row[1] for row in items}
+        if Repository.objects.filter(readable_repositories_q(project_id), pk=repository.pk).exists()
+    }
     edited = []
-    for pk, number, title, body, already in items:
+    for pk, project_id, number, title, body, already in items:
         new_title, new_body = texts[number]
         if not title and not body:
+            if project_id not in readers:
+                continue
             Item.objects.filter(pk=pk).update(snapshot_title=new_title, snapshot_body=new_body)
         elif not already and (title != new_title or body != new_body):
             edited.append(pk)
@@ -451,7 +468,14 @@ def _issue_number(comment: dict) -> int:
 def crawl_repository(*, repository: Repository, client: gh.GitHubClient, tracker: Tracker):
     """Sync one repository's issues, pull requests and comments from its watermarks.
 
-    Idempotent and resumable: safe to run again at any time, after any interruption."""
+    Idempotent and resumable: safe to run again at any time, after any interruption.
+    Stores GitHub's `private` flag first while it is unknown (one request, once)."""
+    if repository.private is None:
+        reply = fetch(client, f"/repos/{repository.owner}/{repository.name}", tracker=tracker)
+        private = reply.data.get("private")
+        if isinstance(private, bool):
+            Repository.objects.filter(pk=repository.pk).update(private=private)
+            repository.private = private
     for phase, kind in enumerate(("issues", "comments")):
         if tracker.task_id:
             MiningTask.objects.filter(pk=tracker.task_id).update(phase=phase)
@@ -621,10 +645,14 @@ def _moved_since(data: dict, comments: list[dict]) -> bool:
     return any(c["issue_url"].rstrip("/").lower() != data["url"].lower() for c in comments)
 
 
-def mine_issue_links(*, links: list[str], client, tracker: Tracker, source: str) -> None:
+def mine_issue_links(
+    *, links: list[str], client, tracker: Tracker, source: str, project_id: int | None = None
+) -> None:
     """Fetch each linked issue and its comments (1 request, plus ⌈comments/100⌉; a
     transfer met between the two costs one GET more). A transferred issue is stored, with
-    its comments, in its new repository. Idempotent."""
+    its comments, in its new repository. With `project_id` (the job's project, whose
+    token fetched it), each repository an issue was fetched from is marked fetched by
+    that project: it may read that repository's text. Idempotent."""
     for position, link in enumerate(links):
         owner, name, number = parse_issue_link(link)
         repo, _ = Repository.objects.get_or_create(source=source, owner=owner, name=name)
@@ -639,6 +667,8 @@ def mine_issue_links(*, links: list[str], client, tracker: Tracker, source: str)
                 store_issues(repository=repo, pages=[data])
             if data:
                 store_comments(repository=home, pages=comments)
+                if project_id is not None:
+                    _mark_fetched(project_id, home)
             tracker.record(
                 pages=1,
                 issues=int(bool(data)),
@@ -646,6 +676,16 @@ def mine_issue_links(*, links: list[str], client, tracker: Tracker, source: str)
                 progress=(position + 1) / len(links),
             )
         tracker.check_cancelled()
+
+
+def _mark_fetched(project_id: int, repository: Repository) -> None:
+    """The project's own token fetched from `repository`: the project may read its text."""
+    ProjectRepository.objects.update_or_create(
+        project_id=project_id,
+        repository=repository,
+        defaults={"fetched_at": timezone.now()},
+        create_defaults={"fetched_at": timezone.now(), "group": repository.owner},
+    )
 
 
 def reconcile_repository(*, repository: Repository, client, tracker: Tracker) -> list[int]:
@@ -846,7 +886,13 @@ def run_task(*, task_id: int, client=None, on_page=None) -> None:
             )
         if job.kind == MiningJob.Kind.SINGLE:
             links = job.filters.get("links", [])
-            mine_issue_links(links=links, client=client, tracker=tracker, source=job.source)
+            mine_issue_links(
+                links=links,
+                client=client,
+                tracker=tracker,
+                source=job.source,
+                project_id=job.project_id,
+            )
         elif job.kind == MiningJob.Kind.RECONCILE:
             reconcile_repository(repository=task.repository, client=client, tracker=tracker)
         else:
@@ -864,7 +910,7 @@ def run_task(*, task_id: int, client=None, on_page=None) -> None:
     if status == MiningJob.Status.DONE and task.repository is not None and job.project_id:
         ProjectRepository.objects.filter(
             project_id=job.project_id, repository=task.repository
-        ).update(last_synced_at=timezone.now())
+        ).update(last_synced_at=timezone.now(), fetched_at=timezone.now())
     _finish_task(task, tracker, status, error)
 
 

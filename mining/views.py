@@ -10,9 +10,14 @@ from django.views.decorators.http import require_POST
 from annotate.access import MANAGERS, OWNERS, get_project_for_user
 
 from . import pool, services
-from .access import get_job_for_user, project_jobs, project_repository_views
+from .access import (
+    get_job_for_user,
+    project_jobs,
+    project_repository_views,
+    readable_repositories_q,
+)
 from .forms import JobForm, PoolForm, RepositoryForm
-from .models import Issue
+from .models import Issue, Repository
 
 
 def _require_owner(membership):
@@ -37,8 +42,19 @@ def repositories(request, slug):
             )
             messages.success(request, f"{repository.full_name} added.")
             return redirect("mining-repositories", slug=slug)
+    # How many issues another project stored of a repository this project may not read
+    # (a private one, mined with that project's token) is that project's business: None.
+    readable = Repository.objects.filter(views__project=project).filter(
+        readable_repositories_q(project)
+    )
+    readable = set(readable.values_list("pk", flat=True))
     rows = [
-        (view, Issue.objects.filter(repository=view.repository_id, fetched=True).count())
+        (
+            view,
+            Issue.objects.filter(repository=view.repository_id, fetched=True).count()
+            if view.repository_id in readable
+            else None,
+        )
         for view in project_repository_views(project)
     ]
     context = {"project": project, "membership": membership, "form": form, "rows": rows}

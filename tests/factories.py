@@ -40,6 +40,9 @@ class RepositoryFactory(factory.django.DjangoModelFactory):
     source = GITHUB_SOURCE
     owner = "QwenLM"
     name = factory.Sequence(lambda n: f"repo{n}")
+    # Public unless a test says otherwise (private=None: unknown, as rows mined before
+    # the flag); a private repository's text reads only in projects that fetched it.
+    private = False
 
     # A repository's group and metadata are each project's own (ProjectRepository): these
     # are what ItemFactory gives the item's project when it has no view of the repository.

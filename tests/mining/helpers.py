@@ -5,8 +5,10 @@ from mining.models import Comment, Issue, MiningJob
 
 
 def formula(emulator, owner, name) -> int:
+    """A first crawl's requests: the repository itself (its `private` flag, fetched once),
+    then ⌈N/100⌉ + ⌈C/100⌉ list pages."""
     repo = emulator.repo(owner, name)
-    return math.ceil(len(repo.issues) / 100) + math.ceil(len(repo.comments) / 100)
+    return 1 + math.ceil(len(repo.issues) / 100) + math.ceil(len(repo.comments) / 100)
 
 
 def crawl(project, repositories, emulator, **kwargs) -> MiningJob:
