@@ -188,7 +188,11 @@ def test_upload_page_redirects_to_the_job_page_that_shows_progress_then_the_resu
     import_jobs.run_import_job(job_id=job.pk)
     done = owner.get(response["Location"]).content.decode()
     assert "4 records on 3 issues" in done and "hx-trigger" not in done
-    assert "q.json" in owner.get(url).content.decode()  # listed among recent imports
+    listing = owner.get(url).content.decode()
+    # Listed among recent imports, in the page, not in its <title> (where it once landed).
+    title = listing.split("<title>", 1)[1].split("</title>", 1)[0]
+    assert "<" not in title and "q.json" not in title
+    assert "Recent imports" in listing.split("<body", 1)[1] and "q.json" in listing
 
 
 def test_upload_page_shows_a_failed_jobs_error(project, cast, client_for):
