@@ -175,4 +175,26 @@ def display_row(row: dict) -> dict:
         "cells": cells,
         "ci": ci,
         "band": row.get("band") if row.get("kappa") is not None else None,
+        "statistic_name": STATISTIC_NAMES.get(row.get("kappa_statistic"), ""),
     }
+
+
+STATISTIC_NAMES = {"cohen": "Cohen's", "fleiss": "Fleiss'", "light": "Light's"}
+
+
+def method_notes(rows: list[dict]) -> list[str]:
+    """The distinct SE and CI methods of the displayed rows, numbered in order of first use;
+    each row gets `se_note` and `ci_note`, its methods' numbers, so the table shows a short
+    reference instead of repeating a sentence in every row."""
+    notes: list[str] = []
+    for row in rows:
+        for key, label in (("se_method", "SE"), ("ci_method", "95% CI")):
+            text = row.get(key)
+            note = None
+            if text:
+                text = f"{label}: {text}"
+                if text not in notes:
+                    notes.append(text)
+                note = notes.index(text) + 1
+            row[key.replace("_method", "_note")] = note
+    return notes

@@ -19,6 +19,7 @@ from .reports import (
     confusion_cells,
     display_row,
     kappa_figure,
+    method_notes,
     parse_agreement_filters,
     percent_text,
     selected_level,
@@ -102,8 +103,10 @@ def agreement(request, slug):
     }
     if with_breakdowns and request.htmx:
         return render(request, "analysis/agreement.html#breakdowns", context)
+    rows = [display_row(row) for row in report.rows()]
     context.update(
-        rows=[display_row(row) for row in report.rows()],
+        rows=rows,
+        method_notes=method_notes(rows),
         categories=[
             {**c, "share_text": percent_text(c["disagreement_share"])}
             for c in (level.categories if level else [])

@@ -259,7 +259,8 @@ def test_undefined_statistics_are_null_with_a_reason_on_page_and_api(
     html = client_for(cast["lead"]).get(f"/projects/{project.slug}/agreement/").content.decode()
     summary = html[html.index('id="agreement-summary"') : html.index("</table>")]
     body = summary.index("<tbody>")
-    first = summary[body : summary.index("</tr>", body)]
+    # The first row with the row under it that says why a statistic is undefined.
+    first = summary[body : summary.index("</tr>", summary.index("</tr>", body) + 1)]
     assert "100.0%" in first and "undefined" in first and "one category" in first
     assert "slight" not in first and "poor" not in first and "0.000" not in first
     reply = api_for(cast["lead"]).get(f"/api/projects/{project.slug}/agreement/").json()
@@ -349,5 +350,22 @@ def test_one_sided_margins_show_undefined_not_kappa_zero_slight(project, cast, l
     html = client_for(cast["lead"]).get(f"/projects/{project.slug}/agreement/").content.decode()
     summary = html[html.index('id="agreement-summary"') :]
     body = summary.index("<tbody>")
-    first = summary[body : summary.index("</tr>", body)]
+    # The first row with the row under it that says why a statistic is undefined.
+    first = summary[body : summary.index("</tr>", summary.index("</tr>", body) + 1)]
     assert "single category" in first and "slight" not in first and "0.0000" not in first
+
+
+def test_method_notes_number_each_distinct_method_once():
+    """The page shows SE and CI methods as numbered notes under the table (a sentence per
+    row squeezed the table past the page's width); rows carry the notes' numbers."""
+    from analysis.reports import display_row, method_notes
+
+    rows = [
+        display_row({"kappa_statistic": "cohen", "se_method": "asymptotic", "ci_method": "wald"}),
+        display_row({"kappa_statistic": "fleiss", "se_method": "bootstrap", "ci_method": "wald"}),
+        display_row({"kappa_statistic": None, "se_method": None, "ci_method": None}),
+    ]
+    notes = method_notes(rows)
+    assert notes == ["SE: asymptotic", "95% CI: wald", "SE: bootstrap"]
+    assert [(r["se_note"], r["ci_note"]) for r in rows] == [(1, 2), (3, 2), (None, None)]
+    assert [r["statistic_name"] for r in rows] == ["Cohen's", "Fleiss'", ""]
