@@ -9,33 +9,12 @@ import base64
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
-from django.urls import URLPattern, URLResolver, get_resolver
-from rest_framework.pagination import CursorPagination
 
 from annotate.models import ImportJob
 from annotate.tasks import run_import_task
 
 from . import harness
 from .test_bad_input import counts, detail
-
-
-def cursor_lists():
-    """Every URL whose view paginates with a cursor, found in the URL configuration."""
-    found = []
-
-    def walk(patterns, prefix):
-        for pattern in patterns:
-            if isinstance(pattern, URLResolver):
-                walk(pattern.url_patterns, prefix + str(pattern.pattern))
-            elif isinstance(pattern, URLPattern):
-                view = getattr(pattern.callback, "view_class", None)
-                paginator = getattr(view, "pagination_class", None)
-                if paginator and issubclass(paginator, CursorPagination) and hasattr(view, "get"):
-                    if "list" in getattr(view, "__mro__", ()) or hasattr(view, "list"):
-                        found.append(prefix + str(pattern.pattern))
-
-    walk(get_resolver().url_patterns, "/")
-    return found
 
 
 def fill(route: str, paths: dict) -> str:
@@ -61,7 +40,7 @@ FORGED = [
 
 @pytest.mark.parametrize("cursor", FORGED)
 def test_forged_cursors_answer_400_on_every_cursor_list(world, cursor):
-    routes = cursor_lists()
+    routes = harness.cursor_list_routes()
     assert len(routes) >= 9, routes
     for route in routes:
         response = get(world, "owner", fill(route, world["paths"]) + f"?cursor={cursor}")
@@ -71,7 +50,7 @@ def test_forged_cursors_answer_400_on_every_cursor_list(world, cursor):
 
 def test_cursor_with_a_huge_offset_is_capped_not_a_500(world):
     cursor = base64.b64encode(b"o=99999999999999999999999999&p=1").decode()
-    for route in cursor_lists():
+    for route in harness.cursor_list_routes():
         response = get(world, "owner", fill(route, world["paths"]) + f"?cursor={cursor}")
         assert response.status_code == 200, route
 

@@ -169,19 +169,6 @@ def test_the_project_that_fetched_an_unknown_repository_reads_it(project, secret
     ]
 
 
-@pytest.fixture
-def emulator(settings):
-    import secrets
-
-    from mining.emulator import GitHubEmulator
-
-    emu = GitHubEmulator(token="ghp_" + secrets.token_hex(16)).start()
-    settings.GITHUB_API_URL = emu.url
-    settings.GITHUB_TOKEN = emu.token
-    yield emu
-    emu.stop()
-
-
 def test_a_crawl_stores_githubs_private_flag_and_its_project_reads_what_it_fetched(
     project, cast, rival, emulator, api_for
 ):

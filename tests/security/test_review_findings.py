@@ -174,19 +174,6 @@ def test_conflict_list_huge_offset_is_a_400(project, cast, api_for, offset):
     assert "offset" in reply.json()["fields"]
 
 
-@pytest.fixture
-def emulator(settings):
-    import secrets
-
-    from mining.emulator import GitHubEmulator
-
-    emu = GitHubEmulator(token="ghp_" + secrets.token_hex(16)).start()
-    settings.GITHUB_API_URL = emu.url
-    settings.GITHUB_TOKEN = emu.token
-    yield emu
-    emu.stop()
-
-
 def test_a_single_issue_job_cannot_mark_another_projects_private_issues_gone(
     project, rival, emulator
 ):
