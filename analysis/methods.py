@@ -13,7 +13,7 @@ import json
 from django.db.models import Count, F, Q
 from django.utils import timezone
 
-from annotate.exporting import pseudonym
+from annotate.access import pseudonym
 from annotate.models import (
     Annotation,
     AuditEvent,

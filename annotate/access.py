@@ -4,11 +4,14 @@ Non-members get 404 (a project's existence is not revealed); members whose role 
 too low get 403.
 """
 
+import hashlib
+import hmac
+
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
-from .models import ImportJob, Invitation, Item, Membership, Project, Role
+from annotate.models import ImportJob, Invitation, Item, Membership, Project, Role
 
 ALL_ROLES = frozenset(Role.values)
 MANAGERS = frozenset({Role.OWNER, Role.LEAD})
@@ -77,13 +80,19 @@ def names_hidden_from(project: Project, membership: Membership) -> bool:
     return project.hide_annotator_names and membership.role != Role.OWNER
 
 
+def pseudonym(project_id: int, user_id: int) -> str:
+    """A stable name for an annotator that does not reveal who they are."""
+    digest = hmac.new(
+        settings.SECRET_KEY.encode(), f"{project_id}:{user_id}".encode(), hashlib.sha256
+    ).hexdigest()
+    return f"annotator-{digest[:10]}"
+
+
 def find_annotator(project: Project, membership: Membership, name: str):
     """The member of `project` that the caller names `name` in a filter or a `source=`, or
     None. While names are hidden from the caller only a pseudonym (or, for the caller, their
     own username) matches: a real username answers as a name nobody has, so a lead cannot
     probe who labeled what."""
-    from .exporting import pseudonym
-
     members = Membership.objects.filter(project=project).select_related("user")
     if name == membership.user.username or not names_hidden_from(project, membership):
         named = next((m.user for m in members if m.user.username == name), None)

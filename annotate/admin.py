@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from . import models
+from annotate import models
 
 
 class MembershipInline(admin.TabularInline):

@@ -8,10 +8,10 @@ from dataclasses import dataclass, field
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
+from annotate.labeling import services as labeling
+from annotate.models import Annotation, Category, Membership, Project, Role
+from annotate.projects import services
 from mining.demo import demo_truth, load_demo_issues
-
-from . import labeling, services
-from .models import Annotation, Category, Membership, Project, Role
 
 DEMO_SLUG = "llm-deployment-failures"
 DEMO_GUIDELINES = """\

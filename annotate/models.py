@@ -3,8 +3,8 @@ from django.db import models
 from django.db.models import Q
 
 # Unreadable: raised by Project.github_token(); mining catches it from here.
-from .sealing import Unreadable as Unreadable
-from .sealing import fernet_key, unseal
+from annotate.sealing import Unreadable as Unreadable
+from annotate.sealing import fernet_key, unseal
 
 PATH_SEPARATOR = " > "
 

@@ -121,8 +121,8 @@ def generate():
     from django.core.management import call_command
     from django.db import connection
 
-    from annotate import services
     from annotate.models import Category, Role
+    from annotate.projects import services
 
     call_command("migrate", verbosity=0)
     User = get_user_model()

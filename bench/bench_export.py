@@ -55,10 +55,10 @@ from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 from rest_framework.authtoken.models import Token  # noqa: E402
 
-from annotate import services  # noqa: E402
-from annotate.exporting import final_rows_query  # noqa: E402
-from annotate.importing import collect_sources, import_dataset  # noqa: E402
 from annotate.models import Category  # noqa: E402
+from annotate.projects import services  # noqa: E402
+from dataset.exporting import final_rows_query  # noqa: E402
+from dataset.importing import collect_sources, import_dataset  # noqa: E402
 
 
 def leaves(project):

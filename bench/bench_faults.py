@@ -73,7 +73,7 @@ import psycopg  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connections  # noqa: E402
 
-from annotate.services import create_project  # noqa: E402
+from annotate.projects.services import create_project  # noqa: E402
 from config.celery import app  # noqa: E402
 from mining import services  # noqa: E402
 from mining.emulator import GitHubEmulator  # noqa: E402

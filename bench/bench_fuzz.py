@@ -46,8 +46,8 @@ from django.core import signals  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connections  # noqa: E402
 
-from annotate import services  # noqa: E402
 from annotate.models import Role  # noqa: E402
+from annotate.projects import services  # noqa: E402
 from tests.fuzz import harness  # noqa: E402
 from tests.fuzz.world import build_world, make_cast  # noqa: E402
 

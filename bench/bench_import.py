@@ -44,8 +44,8 @@ django.setup()
 from django.contrib.auth import get_user_model  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 
-from annotate import services  # noqa: E402
 from annotate.models import Category, Role  # noqa: E402
+from annotate.projects import services  # noqa: E402
 
 CPU: dict = {}
 OLD_RUNNER = """

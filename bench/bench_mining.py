@@ -58,7 +58,7 @@ django.setup()
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 
-from annotate.services import create_project  # noqa: E402
+from annotate.projects.services import create_project  # noqa: E402
 from mining import services  # noqa: E402
 from mining.emulator import COUNTERS_PATH  # noqa: E402
 from mining.models import Comment, Issue  # noqa: E402

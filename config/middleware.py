@@ -28,7 +28,7 @@ def database_unavailable(request) -> HttpResponse:
 class DatabaseUnavailableMiddleware:
     """Turns OperationalError/InterfaceError raised by a page view into the 503 page.
 
-    The API (DRF) answers its own 503 in annotate.api.exception_handler; errors raised by
+    The API (DRF) answers its own 503 in annotate.api.base.exception_handler; errors raised by
     other middleware reach server_error below (handler500, when DEBUG is off)."""
 
     def __init__(self, get_response):

@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "annotate",
     "mining",
     "analysis",
+    "dataset",
 ]
 
 MIDDLEWARE = [
@@ -232,7 +233,7 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     # One error body everywhere: {"detail", "code", "fields": {field: [messages]}}.
-    "EXCEPTION_HANDLER": "annotate.api.exception_handler",
+    "EXCEPTION_HANDLER": "annotate.api.base.exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Faultline API",

@@ -33,6 +33,7 @@ urlpatterns = [
     path("", include("annotate.urls")),
     path("", include("mining.urls")),
     path("", include("analysis.urls")),
+    path("", include("dataset.urls")),
 ]
 
 # Uncaught errors outside views (middleware) when DEBUG is off: a lost database connection

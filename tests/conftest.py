@@ -5,8 +5,8 @@ import pytest
 from django.conf import settings
 from rest_framework.test import APIClient
 
-from annotate import services
 from annotate.models import Role
+from annotate.projects import services
 
 from .factories import ItemFactory, UserFactory
 

@@ -7,7 +7,7 @@ from statsmodels.stats.inter_rater import cohens_kappa as sm_kappa
 
 from analysis.agreement import build_agreement_report
 from annotate.models import Role
-from annotate.services import add_member
+from annotate.projects.services import add_member
 
 OOM = "Crash > CUDA Error > Out of Memory"
 KERNEL = "Crash > CUDA Error > Kernel Error"

@@ -11,9 +11,9 @@ from statsmodels.stats.inter_rater import cohens_kappa as sm_kappa
 from statsmodels.stats.inter_rater import fleiss_kappa as sm_fleiss
 
 from analysis.agreement import build_agreement_report
-from annotate import adjudication
+from annotate.adjudication import services as adjudication
 from annotate.models import Annotation, Item, Role
-from annotate.services import add_member
+from annotate.projects.services import add_member
 
 OOM = "Crash > CUDA Error > Out of Memory"
 KERNEL = "Crash > CUDA Error > Kernel Error"

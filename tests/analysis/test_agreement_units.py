@@ -11,7 +11,8 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 
 from analysis.agreement import build_agreement_report, rebuild_units, units_out_of_sync
-from annotate import codebook, labeling
+from annotate.codebook import services as codebook
+from annotate.labeling import services as labeling
 from annotate.models import Annotation, AnnotationLabel, Category, Item
 
 OOM = "Crash > CUDA Error > Out of Memory"

@@ -15,8 +15,8 @@ from rest_framework.authtoken.models import Token
 from analysis.agreement import build_agreement_report
 from analysis.methods import methods_facts
 from analysis.methods_text import md, methods_latex, methods_markdown, tex
-from annotate import adjudication
-from annotate.exporting import pseudonym
+from annotate.access import pseudonym
+from annotate.adjudication import services as adjudication
 from annotate.models import Conflict, FinalLabel, Item
 from mining.pool import PoolDefinition
 from tests.annotate.test_api_schema import CHECKS

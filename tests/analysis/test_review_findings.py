@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from analysis.agreement import build_agreement_report
 from annotate.models import Annotation, Role
-from annotate.services import add_member
+from annotate.projects.services import add_member
 
 OOM = "Crash > CUDA Error > Out of Memory"
 KERNEL = "Crash > CUDA Error > Kernel Error"
@@ -123,7 +123,7 @@ def test_hidden_names_are_the_stable_pseudonyms_whatever_the_filter(project, cas
     "Annotator 2" to "Annotator 1", and neither name matched the pseudonyms of the
     exports and of the methods section."""
     from analysis.methods import methods_facts
-    from annotate.exporting import pseudonym
+    from annotate.access import pseudonym
 
     project.hide_annotator_names = True
     project.save()
@@ -150,7 +150,7 @@ def test_methods_section_counts_the_live_codebook_not_retired_categories(project
     would describe a codebook larger than the one coders used."""
     from analysis.methods import methods_facts
     from analysis.methods_text import methods_markdown
-    from annotate import codebook
+    from annotate.codebook import services as codebook
     from annotate.models import Category
 
     symptom = project.dimensions.get(key="symptom")
@@ -247,7 +247,7 @@ def test_agreement_of_discussed_items_uses_the_independent_first_round(project, 
     from sklearn.metrics import cohen_kappa_score
 
     from analysis.methods import methods_facts
-    from annotate import adjudication
+    from annotate.adjudication import services as adjudication
     from tests.annotate.test_adjudication import DEVICE, _revise, in_conflict, label_both, record
     from tests.factories import ItemFactory
 

@@ -2,8 +2,8 @@
 
 import pytest
 
-from annotate import adjudication
-from annotate.adjudication import AdjudicationError, Side, compare_pair
+from annotate.adjudication import services as adjudication
+from annotate.adjudication.services import AdjudicationError, Side, compare_pair
 from annotate.models import (
     Annotation,
     AnnotationLabel,

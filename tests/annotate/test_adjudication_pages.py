@@ -3,7 +3,7 @@
 import pytest
 from django.urls import reverse
 
-from annotate import adjudication
+from annotate.adjudication import services as adjudication
 from annotate.models import FinalLabel, Item
 
 from .test_adjudication import (  # noqa: F401 - the autouse fixture applies here too

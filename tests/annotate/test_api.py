@@ -3,8 +3,8 @@
 import pytest
 from django.urls import reverse
 
-from annotate.importing import Source, collect_sources, import_dataset
 from annotate.models import Assignment, Category, CodebookChange, Item, Membership, Project
+from dataset.importing import Source, collect_sources, import_dataset
 
 from ..factories import CommentFactory
 from .test_export import annotate_item

@@ -15,7 +15,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from annotate.importing import collect_sources, import_dataset
+from dataset.importing import collect_sources, import_dataset
 
 from .test_import import FIXTURES
 

@@ -3,8 +3,9 @@
 import pytest
 from django.urls import reverse
 
-from annotate import adjudication, codebook
-from annotate.codebook import CodebookError
+from annotate.adjudication import services as adjudication
+from annotate.codebook import services as codebook
+from annotate.codebook.services import CodebookError
 from annotate.models import (
     AnnotationLabel,
     AnnotationRoundLabel,

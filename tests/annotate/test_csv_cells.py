@@ -8,11 +8,11 @@ import json
 
 import pytest
 
-from annotate import services
 from annotate.csv_cells import guard, unguard
-from annotate.exporting import stream_export
-from annotate.importing import Source, import_dataset
 from annotate.models import FinalRecordLabel, Role
+from annotate.projects import services
+from dataset.exporting import stream_export
+from dataset.importing import Source, import_dataset
 
 FORMULAS = ["=1+1", "+1+1", "-2+3", "@SUM(A1)", "\tx", "\r=x", '=HYPERLINK("http://e")']
 
@@ -142,7 +142,7 @@ def test_dataset_csv_guards_formulas_and_imports_back_to_the_same_labels(project
 
 
 def test_a_header_from_a_dimension_key_is_guarded_and_read_back():
-    from annotate.dataset_io import _read_csv, write_csv
+    from dataset.formats import _read_csv, write_csv
 
     text = "".join(write_csv([{"link": "x", "-RISK": "=1"}], ["link", "-RISK"]))
     assert text.splitlines()[0] == "link,'-RISK"

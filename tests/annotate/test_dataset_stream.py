@@ -7,8 +7,8 @@ import json
 
 import pytest
 
-from annotate import dataset_io
-from annotate.dataset_io import DatasetError, iter_objects, read_objects
+from dataset import formats as dataset_io
+from dataset.formats import DatasetError, iter_objects, read_objects
 
 RECORDS = [
     {"link": f"https://github.com/a/b/issues/{n}", "status": "open", "SYMPTOM": "Crash " * n}

@@ -10,10 +10,11 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from annotate.dataset_io import join_path, split_path
-from annotate.exporting import pseudonym, stream_export
-from annotate.importing import Source, collect_sources, import_dataset
+from annotate.access import pseudonym
 from annotate.models import Annotation, AnnotationLabel, Category, Item
+from dataset.exporting import stream_export
+from dataset.formats import join_path, split_path
+from dataset.importing import Source, collect_sources, import_dataset
 
 from .test_import import FIXTURES, RECORD, olf
 

@@ -11,10 +11,7 @@ from django.urls import reverse
 from analysis.distributions import build_crosstab
 from analysis.specs import Source as LabelSource
 from analysis.specs import parse_spec
-from annotate.dataset_io import MAX_FILE_BYTES, parse_link
 from annotate.demo import seed_demo
-from annotate.exporting import iter_records
-from annotate.importing import ImportFailed, Source, collect_sources, import_dataset
 from annotate.models import (
     Annotation,
     AnnotationLabel,
@@ -25,6 +22,9 @@ from annotate.models import (
     Item,
     Project,
 )
+from dataset.exporting import iter_records
+from dataset.formats import MAX_FILE_BYTES, parse_link
+from dataset.importing import ImportFailed, Source, collect_sources, import_dataset
 from mining.models import Issue, ProjectRepository, Repository
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "olf"
@@ -202,7 +202,7 @@ def test_add_categories_extends_the_codebook(project):
 
 
 def test_jsonl_and_csv_imports_read_the_same_records(project):
-    from annotate.dataset_io import olf_fields, write_csv, write_jsonl
+    from dataset.formats import olf_fields, write_csv, write_jsonl
 
     records = json.loads((FIXTURES / "QwenLM" / "Qwen 2.5 " / "Qwen2dot5.json").read_text())
     fields = olf_fields(["symptom", "root_cause", "stage"], extra=False)
@@ -320,7 +320,7 @@ def upload(name, data):
 def run_job(response):
     """The job an import request queued, run as the worker would; its reply after."""
     from annotate.models import ImportJob
-    from annotate.tasks import run_import_task
+    from dataset.tasks import run_import_task
 
     assert response.status_code == 202, response.content
     run_import_task(job_id=response.json()["id"])

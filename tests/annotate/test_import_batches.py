@@ -9,9 +9,9 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from annotate import importing
-from annotate.importing import Source, import_dataset
 from annotate.models import Annotation, AnnotationLabel, Assignment, FinalRecordLabel, Item
+from dataset import importing
+from dataset.importing import Source, import_dataset
 
 BATCH = 5
 

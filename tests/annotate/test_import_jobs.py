@@ -14,9 +14,9 @@ from django.test import Client
 from django.urls import reverse
 from rest_framework.authtoken.models import Token
 
-from annotate import import_jobs
 from annotate.models import FinalRecordLabel, ImportJob, Item
-from annotate.tasks import run_import_task
+from dataset import import_jobs
+from dataset.tasks import run_import_task
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "olf"
 QWEN = FIXTURES / "QwenLM" / "Qwen 2.5 " / "Qwen2dot5.json"
@@ -141,7 +141,7 @@ def test_the_same_import_sent_at_once_starts_one_job(cast_committed, import_uplo
 
 @pytest.fixture
 def cast_committed(transactional_db):
-    from annotate import services
+    from annotate.projects import services
     from tests.factories import UserFactory
 
     owner = UserFactory(username="owner")
@@ -158,7 +158,7 @@ def test_jobs_are_for_the_projects_owners(project, cast, api_for, client_for, wh
 
 
 def test_another_projects_job_is_not_found(project, cast, api_for):
-    from annotate import services
+    from annotate.projects import services
 
     other = services.create_project(name="Other", slug="other", owner=cast["owner"])
     job = post_api(api_for, cast["owner"], other, upload("q.json", QWEN.read_bytes())).json()
@@ -229,7 +229,7 @@ def test_a_job_whose_worker_died_can_be_taken_over(project, cast, api_for):
 def test_the_same_import_run_at_once_writes_once_without_integrity_errors(cast_committed):
     """The command line (and any caller of import_dataset) has no job to refuse duplicates:
     imports into one project take turns; before, they raced to an IntegrityError."""
-    from annotate.importing import Source, import_dataset
+    from dataset.importing import Source, import_dataset
 
     project, owner = cast_committed
     data = QWEN.read_bytes()

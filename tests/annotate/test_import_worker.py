@@ -18,8 +18,8 @@ from django.test import Client
 from django.urls import reverse
 from rest_framework.authtoken.models import Token
 
-from annotate import services
 from annotate.models import FinalRecordLabel, ImportJob, Item
+from annotate.projects import services
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.worker

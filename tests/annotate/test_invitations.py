@@ -11,8 +11,8 @@ from django.urls import reverse
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
-from annotate import services
 from annotate.models import Invitation, Membership, Role
+from annotate.projects import services
 from tests.annotate.test_project_creation import race
 from tests.factories import UserFactory
 

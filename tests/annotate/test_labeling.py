@@ -4,7 +4,7 @@ import pytest
 from django.core.cache import cache
 from django.urls import reverse
 
-from annotate import labeling
+from annotate.labeling import services as labeling
 from annotate.models import Annotation, AnnotationLabel, AuditEvent, Category, Item
 from tests.factories import CommentFactory, IssueFactory, ItemFactory
 
@@ -84,7 +84,7 @@ def test_next_returns_the_item_with_issue_and_where_to_find_the_codebook(project
 
 
 def test_next_names_the_new_codebook_version_after_a_change(project, cast, api_for):
-    from annotate import codebook
+    from annotate.codebook import services as codebook
 
     ItemFactory.create_batch(2, project=project)
     api = api_for(cast["annotator_a"])

@@ -5,7 +5,7 @@ import pytest
 from django.core.cache import cache
 from django.urls import reverse
 
-from annotate import labeling
+from annotate.labeling import services as labeling
 from annotate.models import Category, Item
 from tests.factories import ItemFactory
 

@@ -1,8 +1,8 @@
 import pytest
 from django.db import IntegrityError
 
-from annotate import services
 from annotate.models import Category, Dimension, Membership, Project
+from annotate.projects import services
 from tests.factories import IssueFactory, ItemFactory, RepositoryFactory
 
 

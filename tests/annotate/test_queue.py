@@ -7,9 +7,9 @@ from django.core.cache import cache
 from django.urls import reverse
 from django.utils import timezone
 
-from annotate import labeling
+from annotate.labeling import services as labeling
 from annotate.models import Annotation, Assignment, AuditEvent, Item, Role
-from annotate.services import add_member
+from annotate.projects.services import add_member
 from tests.factories import ItemFactory, UserFactory
 
 OOM = "Crash > CUDA Error > Out of Memory"
@@ -273,7 +273,7 @@ def test_the_api_adds_only_access_and_the_reply_to_next_and_submit(
 def test_the_codebook_is_read_once_per_version_and_a_change_is_seen_at_once(
     project, cast, rc, django_assert_num_queries
 ):
-    from annotate import codebook
+    from annotate.codebook import services as codebook
 
     ItemFactory.create_batch(3, project=project)
     _warm(project, cast, rc)

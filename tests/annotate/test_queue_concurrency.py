@@ -10,7 +10,7 @@ from django.core.cache import cache
 from rest_framework.authtoken.models import Token
 
 from annotate.models import Annotation, Assignment, Category, Item, Role
-from annotate.services import add_member
+from annotate.projects.services import add_member
 from tests.factories import ItemFactory, UserFactory
 
 ANNOTATORS = 8

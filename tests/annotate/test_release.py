@@ -9,9 +9,9 @@ import zipfile
 import pytest
 from django.urls import reverse
 
-from annotate.exporting import pseudonym
-from annotate.importing import collect_sources, import_dataset
+from annotate.access import pseudonym
 from annotate.models import Item, Release
+from dataset.importing import collect_sources, import_dataset
 
 from .test_export import annotate_item
 from .test_import import FIXTURES

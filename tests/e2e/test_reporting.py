@@ -6,8 +6,8 @@ from playwright.sync_api import expect
 from analysis.agreement import build_agreement_report
 from analysis.methods import methods_facts
 from annotate.demo import DEMO_SLUG, seed_demo
-from annotate.importing import collect_sources, import_dataset
 from annotate.models import FinalLabel, Item
+from dataset.importing import collect_sources, import_dataset
 from tests.annotate.test_import import FIXTURES
 
 

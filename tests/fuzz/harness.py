@@ -197,7 +197,7 @@ def crafted_probes(*, tokens: dict, paths: dict, count: int, seed: int = 0) -> T
     from django.test import Client
 
     from annotate.models import ImportJob
-    from annotate.tasks import run_import_task
+    from dataset.tasks import run_import_task
 
     rng = random.Random(seed)
     tally = Tally()

@@ -8,7 +8,8 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
-from annotate import codebook, labeling
+from annotate.codebook import services as codebook
+from annotate.labeling import services as labeling
 from annotate.models import (
     Annotation,
     AnnotationLabel,
@@ -148,7 +149,7 @@ def test_hostile_import_files_are_refused_and_import_nothing(api, world, name, d
     """Oversized files are refused at once (400); the rest fail their import job, which names
     the problem."""
     from annotate.models import ImportJob
-    from annotate.tasks import run_import_task
+    from dataset.tasks import run_import_task
 
     before = counts()
     response = upload(api, world, name, data, fmt)

@@ -11,7 +11,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
 from annotate.models import ImportJob
-from annotate.tasks import run_import_task
+from dataset.tasks import run_import_task
 
 from . import harness
 from .test_bad_input import counts, detail
@@ -153,8 +153,8 @@ def test_the_harness_probes_every_crafted_class_without_a_5xx(world):
 def test_the_harness_sends_duplicate_creates_at_once(transactional_db):
     from django.contrib.auth import get_user_model
 
-    from annotate import services
     from annotate.models import Role
+    from annotate.projects import services
 
     from .world import build_world
 

@@ -12,8 +12,6 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from analysis.specs import ATTRIBUTES, Spec, SpecError, parse_source, parse_spec
-from annotate.dataset_io import FORMATS, DatasetError, SourceRecord, parse_record, read_objects
-from annotate.importing import ImportFailed, Source, import_dataset
 from annotate.markdown import (
     _ALLOWED_ATTRIBUTES,
     _ALLOWED_TAGS,
@@ -29,6 +27,8 @@ from annotate.models import (
     FinalRecordLabel,
     Item,
 )
+from dataset.formats import FORMATS, DatasetError, SourceRecord, parse_record, read_objects
+from dataset.importing import ImportFailed, Source, import_dataset
 from mining.models import Issue, Repository
 
 KEYS = ("symptom", "root_cause", "stage")

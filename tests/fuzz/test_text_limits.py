@@ -8,10 +8,12 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from annotate import adjudication, codebook, labeling
+from annotate.adjudication import services as adjudication
+from annotate.codebook import services as codebook
+from annotate.errors import ServiceError
+from annotate.labeling import services as labeling
 from annotate.limits import TEXT_LIMITS
 from annotate.models import Annotation, Category, Dimension, FinalLabel, Item
-from annotate.services import ServiceError
 
 from .test_bad_input import counts
 

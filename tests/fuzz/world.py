@@ -7,9 +7,11 @@ from pathlib import Path
 from django.contrib.auth import get_user_model
 from rest_framework.authtoken.models import Token
 
-from annotate import labeling, releases, services
-from annotate.importing import collect_sources, import_dataset
+from annotate.labeling import services as labeling
 from annotate.models import Category, Item, Membership, Role
+from annotate.projects import services
+from dataset import releases
+from dataset.importing import collect_sources, import_dataset
 from mining import services as mining
 from tests.factories import CommentFactory, IssueFactory, ItemFactory
 

@@ -9,8 +9,8 @@ import pytest
 from django.core.management import call_command
 from django.urls import reverse
 
-from annotate import services as annotate_services
 from annotate.models import Project
+from annotate.projects import services as annotate_services
 from mining import services
 from mining.models import MiningJob, MiningTask
 

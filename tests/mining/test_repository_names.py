@@ -9,8 +9,8 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
-from annotate.dataset_io import parse_link
-from annotate.importing import ImportFailed, Source, import_dataset
+from dataset.formats import parse_link
+from dataset.importing import ImportFailed, Source, import_dataset
 from mining.models import Repository
 from mining.progress import parse_full_name, parse_issue_link
 

@@ -11,11 +11,11 @@ from django.urls import reverse
 
 from analysis.distributions import build_crosstab
 from analysis.specs import Source, parse_spec
-from annotate import services as project_services
 from annotate.demo import seed_demo
-from annotate.exporting import iter_records
-from annotate.importing import collect_sources, import_dataset
 from annotate.models import Item
+from annotate.projects import services as project_services
+from dataset.exporting import iter_records
+from dataset.importing import collect_sources, import_dataset
 from tests.factories import UserFactory
 
 from .helpers import crawl

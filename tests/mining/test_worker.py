@@ -13,7 +13,7 @@ import redis
 from django.conf import settings
 from django.db import connection
 
-from annotate.services import create_project
+from annotate.projects.services import create_project
 from mining import services
 from mining.models import Comment, Issue, MiningJob
 

@@ -12,7 +12,6 @@ from django.contrib.auth.hashers import make_password
 from django.db.models import Count, F, Q
 from rest_framework.authtoken.models import Token
 
-from annotate import services
 from annotate.models import (
     Annotation,
     AnnotationLabel,
@@ -22,6 +21,7 @@ from annotate.models import (
     Item,
     Role,
 )
+from annotate.projects import services
 from mining.models import Comment, Issue, ProjectRepository, Repository
 
 

@@ -3,7 +3,7 @@ and 429), a primary limit with its reset, 502s, a reply slower than the client's
 truncated JSON, a transferred issue (301) and a deleted one (410). The job finishes with
 complete data and a log that names each fault it met."""
 
-from annotate.services import create_project
+from annotate.projects.services import create_project
 from mining import services
 from mining.models import Comment, Issue, MiningJob
 

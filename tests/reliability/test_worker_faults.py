@@ -12,7 +12,7 @@ import pytest
 import redis
 from django.conf import settings
 
-from annotate.services import create_project
+from annotate.projects.services import create_project
 from config.celery import app
 from mining import services
 from mining.models import Issue, MiningJob

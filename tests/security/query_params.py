@@ -5,7 +5,7 @@ view, form, query serializer or filter set reads is listed), so a new route or p
 cannot escape the sweep."""
 
 from analysis.serializers import AgreementQuerySerializer, DistributionQuerySerializer
-from annotate.serializers import ExportQuerySerializer
+from dataset.serializers import ExportQuerySerializer
 from mining.forms import PoolForm
 
 # Read by the framework on every route: DRF's format override and cursor, Django auth's
@@ -72,7 +72,6 @@ QUERY_PARAMS: dict[str, list[str]] = {
     "analysis-distribution-shares": DISTRIBUTIONS,
     "analysis-reporting": [],
     "api-annotation-submit": [],
-    "api-item-annotations-read": [],
     "api-annotation-mine": [],
     "api-labeling-progress": [],
     "api-item-adjudication": [],

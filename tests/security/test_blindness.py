@@ -11,7 +11,8 @@ import pytest
 from django.db import transaction
 from django.test import Client
 
-from annotate import codebook, labeling
+from annotate.codebook import services as codebook
+from annotate.labeling import services as labeling
 from annotate.models import Item
 from tests.factories import IssueFactory, ItemFactory
 

@@ -9,9 +9,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
-from annotate import services as project_services
 from annotate.models import ImportJob, Item
-from annotate.tasks import run_import_task
+from annotate.projects import services as project_services
+from dataset.tasks import run_import_task
 from mining import pool
 from mining import services as mining_services
 from mining.models import GITHUB_SOURCE, Issue, MiningJob, ProjectRepository, Repository, source_of

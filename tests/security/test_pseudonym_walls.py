@@ -5,7 +5,7 @@ labeled what."""
 import pytest
 from django.urls import reverse
 
-from annotate.exporting import pseudonym
+from annotate.access import pseudonym
 from annotate.models import Assignment, Item, Project
 from tests.annotate.test_export import annotate_item
 from tests.factories import ItemFactory

@@ -4,7 +4,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from annotate import services as project_services
+from annotate.projects import services as project_services
 from mining import pool
 from mining import services as mining_services
 from mining.models import ProjectRepository
@@ -127,7 +127,7 @@ def test_codebook_editor_refuses_bad_names_without_a_500(project, cast, client_f
 
 
 def test_codebook_rename_and_deep_paths_past_the_column_are_refused(project, cast, client_for):
-    from annotate import codebook
+    from annotate.codebook import services as codebook
     from annotate.models import Category
 
     client = client_for(cast["lead"])
@@ -154,7 +154,7 @@ def test_codebook_rename_and_deep_paths_past_the_column_are_refused(project, cas
 def test_codebook_concurrent_adds_of_one_name_are_a_message(project, cast, client_for, monkeypatch):
     """Two leads add the same category at once: both pass the name check; the second
     insert must come back as a message, not a 500."""
-    from annotate import codebook
+    from annotate.codebook import services as codebook
 
     client = client_for(cast["lead"])
     data = {"op": "add", "dimension": "symptom", "name": "Brand new"}
@@ -207,7 +207,7 @@ def test_a_single_issue_job_cannot_mark_another_projects_private_issues_gone(
 
 
 def _held(project, user):
-    from annotate import labeling
+    from annotate.labeling import services as labeling
 
     item = labeling.next_item(project=project, user=user)
     assert item is not None
@@ -263,7 +263,7 @@ def test_pool_regex_postgres_refuses_is_a_message_not_a_500(project, cast, clien
 def test_codebook_merge_that_would_overflow_a_path_is_refused(project, cast):
     """Merging a shallow category with children under a deep one lengthens the children's
     paths past the column (1000 characters): a message, not a database error."""
-    from annotate import codebook
+    from annotate.codebook import services as codebook
     from annotate.models import Category
 
     lead = cast["lead"]

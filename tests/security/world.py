@@ -10,8 +10,12 @@ from dataclasses import dataclass, field
 
 from django.contrib.auth import get_user_model
 
-from annotate import adjudication, codebook, labeling, releases, services
+from annotate.adjudication import services as adjudication
+from annotate.codebook import services as codebook
+from annotate.labeling import services as labeling
 from annotate.models import Category, ImportJob, Item, Membership, Project, Role
+from annotate.projects import services
+from dataset import releases
 from mining.models import MiningJob, ProjectRepository
 from tests.factories import CommentFactory, IssueFactory, ItemFactory, RepositoryFactory
 

@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from annotate import services
 from annotate.models import Role
+from annotate.projects import services
 
 
 class Command(BaseCommand):

@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand
 
-from annotate.labeling import expire_assignments
+from annotate.labeling.services import expire_assignments
 
 
 class Command(BaseCommand):

@@ -4,7 +4,8 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from annotate.services import ServiceError, get_or_create_project
+from annotate.errors import ServiceError
+from annotate.projects.services import get_or_create_project
 from mining import services
 from mining.models import MiningJob, source_of
 

@@ -1,0 +1,303 @@
+"""The lead's pages: the conflict queue, the conflict view and decision, discussion,
+reopening and history."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from annotate.access import MANAGERS, get_item_for_user, get_project_for_user
+from annotate.adjudication import services as adjudication
+from annotate.errors import ServiceError
+from annotate.models import Annotation, AuditEvent, Category, FinalLabel, Item, Role
+from annotate.responses import with_project_images
+from mining.access import TextAccess, hide_unreadable, project_group
+from mining.models import project_view
+
+QUEUE_PAGE_SIZE = 200
+
+
+def _readable(project, items) -> list:
+    """`items`, their issues' text blanked where `project` may not read it."""
+    items = list(items)
+    hide_unreadable(project, items)
+    return items
+
+
+def _queue_filters(request) -> dict:
+    return {
+        "dimension": request.GET.get("dimension") or None,
+        "pair": adjudication.parse_pair(request.GET.get("pair")),
+        "repository": request.GET.get("repository") or None,
+        "group": request.GET.get("group") or None,
+    }
+
+
+@login_required
+def conflict_queue(request, slug):
+    project, membership = get_project_for_user(request.user, slug, roles=MANAGERS)
+    filters = _queue_filters(request)
+    queue = adjudication.conflict_queue(project, **filters)
+    items = list(queue[:QUEUE_PAGE_SIZE])
+    hide_unreadable(project, items)
+    differences = adjudication.open_differences(items)
+    for item in items:
+        item.open_differences = differences.get(item.pk, [])
+    counts = adjudication.conflict_counts(project)
+    in_conflict = Item.objects.filter(project=project, state=Item.State.CONFLICT).annotate(
+        project_group=project_view("group", project=project, repository="issue__repository")
+    )
+    context = {
+        "project": project,
+        "membership": membership,
+        "items": items,
+        "matching": queue.count(),
+        "counts": counts,
+        "filters": filters,
+        "pair_value": request.GET.get("pair", ""),
+        "dimensions": [(d, counts["by_dimension"].get(d.key, 0)) for d in project.dimensions.all()],
+        "repositories": sorted(
+            set(in_conflict.values_list("issue__repository__owner", "issue__repository__name"))
+        ),
+        "groups": sorted({g for g in in_conflict.values_list("project_group", flat=True) if g}),
+        "discussion": adjudication.discussion_agreement(project),
+        "discussing": _readable(
+            project,
+            Item.objects.filter(project=project, state=Item.State.DISCUSSION)
+            .select_related("issue__repository")
+            .order_by("position", "pk")[:100],
+        ),
+    }
+    template = "annotate/conflict_queue.html"
+    return render(request, template + "#queue" if request.htmx else template, context)
+
+
+def _decision_rows(project, table, posted=None) -> list[dict]:
+    """The decision form's failure records: one select per dimension, preset to the
+    annotators' common answer (or to what the lead posted), with each side's choice."""
+    compared = {
+        (record["index"], dim["dimension"].pk): [
+            cell["category"].pk if cell["category"] else "" for cell in dim["cells"]
+        ]
+        for record in table["records"]
+        for dim in record["dimensions"]
+    }
+    used = {pk for sides in compared.values() for pk in sides if pk}
+    options: dict[int, list] = {}
+    for category in Category.objects.filter(dimension__project=project).order_by("path"):
+        if not category.retired or category.pk in used:
+            options.setdefault(category.dimension_id, []).append(category)
+    source = posted
+    if source is None:
+        source = [{"index": r["index"], "values": None} for r in table["records"]]
+        source = source or [{"index": 0, "values": {}}]
+    dimensions = list(project.dimensions.all())
+    rows = []
+    for record in source:
+        dims = []
+        for dimension in dimensions:
+            sides = compared.get((record["index"], dimension.pk), [])
+            if record["values"] is not None:
+                selected = record["values"].get(dimension.key, "")
+            else:
+                selected = sides[0] if sides and len(set(sides)) == 1 else ""
+            dims.append(
+                {
+                    "dimension": dimension,
+                    "options": options.get(dimension.pk, []),
+                    "sides": [
+                        {"letter": adjudication.side_letter(i), "id": pk}
+                        for i, pk in enumerate(sides)
+                    ],
+                    "selected": str(selected),
+                }
+            )
+        rows.append({"index": record["index"], "dims": dims})
+    return rows
+
+
+def _posted_records(post, dimensions) -> list[dict]:
+    count = min(int(post.get("record_count", "0") or 0), 50)
+    records = []
+    for index in range(count):
+        values = {d.key: post.get(f"r{index}-{d.key}", "") for d in dimensions}
+        if f"r{index}-present" in post:
+            records.append({"index": index, "values": values})
+    return records
+
+
+def _conflict_context(request, project, membership, item, posted=None) -> dict:
+    annotations = list(
+        Annotation.objects.filter(item=item)
+        .select_related("annotator")
+        .prefetch_related("labels")
+        .order_by("created_at", "id")
+    )
+    table = adjudication.comparison_table(item, annotations, project.hide_annotator_names)
+    decision = _decision_rows(project, table, posted)
+    return {
+        "project": project,
+        "membership": membership,
+        "item": item,
+        "issue": item.issue,
+        "issue_group": project_group(project, item.issue.repository_id),
+        "comments": TextAccess(project).comments(TextAccess(project).hide_item(item).issue),
+        "table": table,
+        "decision": decision,
+        "record_count": max((r["index"] for r in decision), default=0) + 1,
+        "differences": adjudication.open_differences([item]).get(item.pk, []),
+        "final": FinalLabel.objects.filter(item=item).select_related("decided_by").first(),
+        "error_kinds": FinalLabel.ErrorKind.choices,
+        "posted": request.POST if posted is not None else {},
+        "next_item": adjudication.conflict_queue(project).exclude(pk=item.pk).first(),
+    }
+
+
+@login_required
+def conflict_detail(request, slug, item_id):
+    project, membership = get_project_for_user(request.user, slug, roles=MANAGERS)
+    item = get_item_for_user(request.user, project, item_id, roles=MANAGERS)
+    context = _conflict_context(request, project, membership, item)
+    return with_project_images(render(request, "annotate/conflict_detail.html", context), project)
+
+
+@login_required
+@require_POST
+def conflict_decide(request, slug, item_id):
+    project, membership = get_project_for_user(request.user, slug, roles=MANAGERS)
+    item = get_item_for_user(request.user, project, item_id, roles=MANAGERS)
+    posted = _posted_records(request.POST, list(project.dimensions.all()))
+    out_of_scope = bool(request.POST.get("out_of_scope"))
+    try:
+        records = adjudication.parse_records(
+            project=project, raw_records=[] if out_of_scope else [r["values"] for r in posted]
+        )
+        adjudication.decide_item(
+            item=item,
+            actor=request.user,
+            records=records,
+            out_of_scope=out_of_scope,
+            out_of_scope_reason=request.POST.get("out_of_scope_reason", ""),
+            rationale=request.POST.get("rationale", ""),
+            error_kind=request.POST.get("error_kind", ""),
+            codebook_needs_work=bool(request.POST.get("codebook_needs_work")),
+        )
+    except ServiceError as error:
+        context = _conflict_context(request, project, membership, item, posted=posted)
+        context["error"] = str(error)
+        return with_project_images(
+            render(request, "annotate/conflict_detail.html", context, status=400), project
+        )
+    messages.success(request, f"Settled {item.issue}.")
+    following = adjudication.conflict_queue(project).first()
+    if following is not None:
+        return redirect("conflict-detail", slug=slug, item_id=following.pk)
+    return redirect("conflict-queue", slug=slug)
+
+
+def _item_action(request, slug, item_id, action, success: str):
+    project, _ = get_project_for_user(request.user, slug, roles=MANAGERS)
+    item = get_item_for_user(request.user, project, item_id, roles=MANAGERS)
+    try:
+        action(item)
+        messages.success(request, success)
+    except ServiceError as error:
+        messages.error(request, str(error))
+    return redirect("conflict-detail", slug=slug, item_id=item.pk)
+
+
+@login_required
+@require_POST
+def conflict_discuss(request, slug, item_id):
+    note = request.POST.get("note", "")
+    return _item_action(
+        request,
+        slug,
+        item_id,
+        lambda item: adjudication.start_discussion(item=item, actor=request.user, note=note),
+        "Sent back to its annotators for discussion.",
+    )
+
+
+@login_required
+@require_POST
+def conflict_end_discussion(request, slug, item_id):
+    return _item_action(
+        request,
+        slug,
+        item_id,
+        lambda item: adjudication.end_discussion(item=item, actor=request.user),
+        "Discussion closed.",
+    )
+
+
+@login_required
+@require_POST
+def item_reopen(request, slug, item_id):
+    reason = request.POST.get("reason", "")
+    return _item_action(
+        request,
+        slug,
+        item_id,
+        lambda item: adjudication.reopen_item(item=item, actor=request.user, reason=reason),
+        "Re-opened: the item is back in the conflict queue.",
+    )
+
+
+@login_required
+def item_history(request, slug, item_id):
+    project, membership = get_project_for_user(request.user, slug, roles=MANAGERS)
+    item = get_item_for_user(request.user, project, item_id, roles=MANAGERS)
+    names = adjudication.annotator_aliases(item)
+    events = []
+    for event in AuditEvent.objects.filter(item=item).select_related("actor"):
+        actor = names.get(event.actor_id) or (event.actor.username if event.actor else "system")
+        events.append({"event": event, "actor": actor})
+    final = FinalLabel.objects.filter(item=item).select_related("decided_by").first()
+    context = {
+        "project": project,
+        "membership": membership,
+        "item": item,
+        "events": events,
+        "final": final,
+        "final_records": adjudication.records_as_paths(
+            final.labels.select_related("dimension", "category")
+        )
+        if final
+        else [],
+    }
+    return render(request, "annotate/history.html", context)
+
+
+@login_required
+def item_discussion(request, slug, item_id):
+    project, membership = get_project_for_user(request.user, slug)
+    item = get_item_for_user(request.user, project, item_id)
+    annotations = list(
+        Annotation.objects.filter(item=item)
+        .select_related("annotator")
+        .prefetch_related("labels")
+        .order_by("created_at", "id")
+    )
+    if membership.role == Role.ANNOTATOR and (
+        item.state not in (Item.State.DISCUSSION, Item.State.SETTLED)
+        or not any(a.annotator_id == request.user.pk for a in annotations)
+    ):
+        raise PermissionDenied("This item is not in discussion with you.")
+    table = adjudication.comparison_table(item, annotations, hide_names=True)
+    for side in table["sides"]:
+        if side["annotation"].annotator_id == request.user.pk:
+            side["name"] = "You"
+    context = {
+        "project": project,
+        "membership": membership,
+        "item": item,
+        "issue": item.issue,
+        "issue_group": project_group(project, item.issue.repository_id),
+        "comments": TextAccess(project).comments(TextAccess(project).hide_item(item).issue),
+        "table": table,
+    }
+    return with_project_images(
+        render(request, "annotate/conflict_discussion.html", context), project
+    )

@@ -1,0 +1,170 @@
+"""Input and output shapes of the labeling API (documented through drf-spectacular)."""
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from annotate.limits import TEXT_LIMITS as L
+
+
+@extend_schema_field(
+    {
+        "oneOf": [{"type": "integer"}, {"type": "string"}],
+        "description": "A category id, or its full path ('Crash > CUDA Error > Out of Memory').",
+    }
+)
+class CategoryRefField(serializers.Field):
+    """A category named by id or by full path; the service resolves it."""
+
+    default_error_messages = {"invalid": "Name a category by its id or its full path."}
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, int | str):
+            self.fail("invalid")
+        if isinstance(data, str) and not data.strip():
+            self.fail("invalid")
+        return data
+
+    def to_representation(self, value):
+        return value
+
+
+class LabelInputSerializer(serializers.Serializer):
+    dimension = serializers.CharField(help_text="The dimension's key, e.g. 'symptom'.")
+    category = CategoryRefField()
+    evidence = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=L["evidence"],
+        trim_whitespace=True,
+    )
+
+
+class RecordInputSerializer(serializers.Serializer):
+    labels = LabelInputSerializer(many=True, help_text="One label per dimension of this record.")
+
+
+class AnnotationInputSerializer(serializers.Serializer):
+    records = RecordInputSerializer(
+        many=True,
+        required=False,
+        default=list,
+        help_text="One or more failure records; empty when out of scope.",
+    )
+    out_of_scope = serializers.BooleanField(required=False, default=False)
+    out_of_scope_reason = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=L["out_of_scope_reason"]
+    )
+    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=L["note"])
+    confidence = serializers.IntegerField(
+        required=False, allow_null=True, default=None, min_value=1, max_value=5
+    )
+
+    def service_records(self) -> list[list[dict]]:
+        return [
+            [dict(label) for label in record["labels"]] for record in self.validated_data["records"]
+        ]
+
+
+class SkipInputSerializer(serializers.Serializer):
+    reason = serializers.CharField(
+        help_text="Why the caller skips the item.", max_length=L["reason"]
+    )
+
+
+class ErrorSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+
+
+class SkipOutputSerializer(serializers.Serializer):
+    item = serializers.IntegerField()
+    skipped = serializers.BooleanField()
+    reason = serializers.CharField()
+
+
+class CommentOutputSerializer(serializers.Serializer):
+    author = serializers.CharField()
+    body = serializers.CharField(help_text="GitHub Markdown, untrusted.")
+    created_at = serializers.DateTimeField(allow_null=True)
+
+
+class QueueItemSerializer(serializers.Serializer):
+    id = serializers.IntegerField(help_text="The item's id, for the annotations endpoint.")
+    calibration = serializers.BooleanField()
+    batch = serializers.CharField()
+    title = serializers.CharField()
+    body = serializers.CharField(help_text="GitHub Markdown, untrusted.")
+    url = serializers.URLField()
+    repo = serializers.CharField()
+    group = serializers.CharField()
+    number = serializers.IntegerField()
+    issue_state = serializers.CharField()
+    labels = serializers.ListField(child=serializers.JSONField())
+    created_at = serializers.DateTimeField(allow_null=True)
+    comments = CommentOutputSerializer(many=True)
+    expires_at = serializers.DateTimeField(
+        allow_null=True, help_text="When the assignment returns to the pool if not submitted."
+    )
+    codebook_version = serializers.IntegerField(
+        help_text="The codebook's version now; fetch `codebook_url` when it differs from yours."
+    )
+    codebook_url = serializers.URLField(
+        help_text="The project's codebook: GET /api/projects/{slug}/codebook/."
+    )
+
+
+class LabelOutputSerializer(serializers.Serializer):
+    dimension = serializers.CharField()
+    category = serializers.IntegerField()
+    path = serializers.CharField()
+    evidence = serializers.CharField()
+
+
+class RecordOutputSerializer(serializers.Serializer):
+    labels = LabelOutputSerializer(many=True)
+
+
+class FinalOutputSerializer(serializers.Serializer):
+    provenance = serializers.CharField()
+    out_of_scope = serializers.BooleanField()
+    records = serializers.ListField(child=serializers.DictField(child=serializers.CharField()))
+    differences = serializers.ListField(
+        child=serializers.CharField(), help_text="Where the caller's annotation differs."
+    )
+
+
+class AnnotationOutputSerializer(serializers.Serializer):
+    item = serializers.IntegerField()
+    out_of_scope = serializers.BooleanField()
+    out_of_scope_reason = serializers.CharField()
+    note = serializers.CharField()
+    confidence = serializers.IntegerField(allow_null=True)
+    codebook_version = serializers.IntegerField()
+    round = serializers.IntegerField()
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+    records = RecordOutputSerializer(many=True)
+    settled = serializers.BooleanField(help_text="True once the item's final label is settled.")
+    final = FinalOutputSerializer(
+        allow_null=True, help_text="The final label, only once the item is settled."
+    )
+
+
+class OwnProgressSerializer(serializers.Serializer):
+    done_today = serializers.IntegerField()
+    done_total = serializers.IntegerField()
+    remaining = serializers.IntegerField(help_text="Items the queue could still give the caller.")
+
+
+class ProjectProgressSerializer(serializers.Serializer):
+    total = serializers.IntegerField()
+    settled = serializers.IntegerField()
+    percent = serializers.IntegerField()
+    states = serializers.DictField(
+        child=serializers.IntegerField(), required=False, help_text="Leads and owners only."
+    )
+
+
+class ProgressOutputSerializer(serializers.Serializer):
+    mine = OwnProgressSerializer()
+    project = ProjectProgressSerializer()

@@ -1,0 +1,208 @@
+"""The labeling pages: the keyboard-first labeling workspace and "my labeled items".
+
+Only the caller's own annotation is ever rendered; another annotator's labels, and how
+many others labeled an item, never reach these pages."""
+
+import re
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from annotate.access import get_item_for_user, get_project_for_user
+from annotate.labeling import services as labeling
+from annotate.models import Assignment, Item
+from annotate.responses import with_project_images
+from mining.access import TextAccess, hide_unreadable, project_group
+
+CONFIDENCE_CHOICES = [(1, "1 guess"), (2, "2"), (3, "3"), (4, "4"), (5, "5 certain")]
+
+
+def _record_context(dimensions, records) -> list[dict]:
+    """One entry per failure record, each with a picker per dimension (prefilled)."""
+    rows = []
+    for index, record in enumerate(records or [[]]):
+        chosen = {label.dimension_id: label for label in record}
+        pickers = []
+        for entry in dimensions:
+            label = chosen.get(entry["dimension"].pk)
+            pickers.append(
+                {
+                    "dimension": entry["dimension"],
+                    "categories": entry["categories"],
+                    "selected": label.category if label else None,
+                    "evidence": label.evidence if label else "",
+                }
+            )
+        rows.append({"index": index, "pickers": pickers})
+    return rows
+
+
+def _workspace_context(request, project, membership, item, error="", submitted=None) -> dict:
+    """Everything the workspace partial needs for `item` (or the "all done" state)."""
+    context = {
+        "project": project,
+        "membership": membership,
+        "item": item,
+        "error": error,
+        "submitted_item": submitted,
+        "progress": labeling.annotator_progress(project=project, user=request.user),
+        "project_progress": labeling.project_progress(project=project, role=membership.role),
+        "confidence_choices": CONFIDENCE_CHOICES,
+    }
+    if item is None:
+        return context
+    annotation = labeling.own_annotation(item=item, user=request.user)
+    dimensions = labeling.codebook_dimensions(project)
+    own = labeling.own_records(annotation) if annotation else []
+    final = None
+    if annotation is not None and item.state == Item.State.SETTLED:
+        final = getattr(annotation.item, "final_label", None)
+    access = TextAccess(project)
+    access.hide_item(item)
+    context.update(
+        issue=item.issue,
+        issue_group=project_group(project, item.issue.repository_id),
+        title=item.snapshot_title or item.issue.title,
+        body=item.snapshot_body or item.issue.body,
+        comments=list(access.comments(item.issue)),
+        annotation=annotation,
+        dimensions=dimensions,
+        records=_record_context(dimensions, own),
+        own_records=own,
+        blank_record=_record_context(dimensions, [[]])[0]["pickers"],
+        comparison=labeling.compare_with_final(annotation, final) if annotation else None,
+        editable=annotation is None or item.state in (Item.State.OPEN, Item.State.DISCUSSION),
+    )
+    return context
+
+
+def _render_workspace(request, context, status=200):
+    template = "annotate/label.html#workspace" if request.htmx else "annotate/label.html"
+    response = render(request, template, context, status=status)
+    with_project_images(response, context["project"])
+    if request.htmx and context["item"] is not None:
+        response["HX-Push-Url"] = reverse(
+            "label-item", args=[context["project"].slug, context["item"].pk]
+        )
+    return response
+
+
+def _go_next(request, project, membership, submitted=None):
+    """After a submit or a skip: the next item, swapped in by htmx or by a redirect."""
+    if not request.htmx:
+        return redirect("label-next", slug=project.slug)
+    item = labeling.next_item(project=project, user=request.user)
+    context = _workspace_context(request, project, membership, item, submitted=submitted)
+    response = _render_workspace(request, context)
+    if item is None:
+        response["HX-Push-Url"] = reverse("label-next", args=[project.slug])
+    return response
+
+
+@login_required
+def label_next(request, slug):
+    project, membership = get_project_for_user(request.user, slug)
+    item = labeling.next_item(project=project, user=request.user)
+    if item is not None:
+        return redirect("label-item", slug=slug, item_id=item.pk)
+    return _render_workspace(request, _workspace_context(request, project, membership, None))
+
+
+def _held_item(request, project, item_id) -> Item:
+    """The item, if the caller holds (or held) an assignment of it, whatever their role."""
+    item = get_item_for_user(request.user, project, item_id)
+    if not Assignment.objects.filter(item=item, annotator=request.user).exists():
+        raise PermissionDenied("This item is not assigned to you.")
+    return item
+
+
+def _posted_records(post, dimensions) -> list[list[dict]]:
+    """Failure records from the form's `r<N>-<dimension>` fields; empty records dropped."""
+    try:
+        count = min(int(post.get("record_count", "1")), 20)
+    except ValueError:
+        count = 1
+    records = []
+    for index in range(count):
+        labels = [
+            {
+                "dimension": entry["dimension"].key,
+                "category": post.get(f"r{index}-{entry['dimension'].key}", "").strip(),
+                "evidence": post.get(f"r{index}-{entry['dimension'].key}-evidence", ""),
+            }
+            for entry in dimensions
+        ]
+        labels = [label for label in labels if label["category"]]
+        if labels:
+            records.append(labels)
+    return records
+
+
+@login_required
+def label_item(request, slug, item_id):
+    project, membership = get_project_for_user(request.user, slug)
+    item = _held_item(request, project, item_id)
+    if request.method != "POST":
+        return _render_workspace(request, _workspace_context(request, project, membership, item))
+    out_of_scope = request.POST.get("out_of_scope") == "on"
+    confidence = request.POST.get("confidence", "")
+    try:
+        labeling.submit_annotation(
+            project=project,
+            user=request.user,
+            item=item,
+            records=[]
+            if out_of_scope
+            else _posted_records(request.POST, labeling.codebook_dimensions(project)),
+            out_of_scope=out_of_scope,
+            out_of_scope_reason=request.POST.get("out_of_scope_reason", ""),
+            note=request.POST.get("note", ""),
+            # str.isdigit() accepts '²' and other digits int() refuses.
+            confidence=int(confidence) if re.fullmatch(r"[0-9]{1,3}", confidence) else None,
+        )
+    except labeling.LabelingError as error:
+        context = _workspace_context(request, project, membership, item, error=str(error))
+        return _render_workspace(request, context, status=200 if request.htmx else 400)
+    return _go_next(request, project, membership, submitted=item.pk)
+
+
+@login_required
+@require_POST
+def label_skip(request, slug, item_id):
+    project, membership = get_project_for_user(request.user, slug)
+    item = _held_item(request, project, item_id)
+    try:
+        labeling.skip_item(
+            project=project, user=request.user, item=item, reason=request.POST.get("reason", "")
+        )
+    except labeling.LabelingError as error:
+        context = _workspace_context(request, project, membership, item, error=str(error))
+        return _render_workspace(request, context, status=200 if request.htmx else 400)
+    return _go_next(request, project, membership, submitted=item.pk)
+
+
+@login_required
+def label_mine(request, slug):
+    project, membership = get_project_for_user(request.user, slug)
+    page = Paginator(labeling.labeled_items(project=project, user=request.user), 50).get_page(
+        request.GET.get("page")
+    )
+    hide_unreadable(project, [annotation.item for annotation in page])
+    rows = []
+    for annotation in page:
+        item = annotation.item
+        final = getattr(item, "final_label", None) if item.state == Item.State.SETTLED else None
+        rows.append(
+            {
+                "annotation": annotation,
+                "item": item,
+                "records": labeling.own_records(annotation),
+                "comparison": labeling.compare_with_final(annotation, final),
+            }
+        )
+    context = {"project": project, "membership": membership, "page": page, "rows": rows}
+    return render(request, "annotate/label_mine.html", context)

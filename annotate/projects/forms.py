@@ -1,0 +1,76 @@
+from django import forms
+from django.contrib.auth.forms import UserCreationForm
+
+from annotate.limits import too_long
+from annotate.models import Project, Role
+
+
+class ProjectSettingsForm(forms.ModelForm):
+    class Meta:
+        model = Project
+        fields = [
+            "name",
+            "description",
+            "guidelines",
+            "overlap",
+            "assignment_timeout_minutes",
+            "hide_annotator_names",
+            "allow_external_images",
+        ]
+        widgets = {
+            "description": forms.Textarea(attrs={"rows": 2}),
+            "guidelines": forms.Textarea(attrs={"rows": 10}),
+        }
+
+    def clean(self):
+        cleaned = super().clean()
+        for field in ("description", "guidelines"):
+            if problem := too_long(field, cleaned.get(field)):
+                self.add_error(field, problem)
+        return cleaned
+
+    def clean_overlap(self):
+        overlap = self.cleaned_data["overlap"]
+        if not 1 <= overlap <= 10:
+            raise forms.ValidationError("Overlap must be between 1 and 10 annotators.")
+        return overlap
+
+
+class ProjectCreateForm(forms.Form):
+    name = forms.CharField(max_length=200)
+    slug = forms.SlugField(max_length=100, help_text="Letters, digits, '-' and '_': the URL.")
+    description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class GitHubTokenForm(forms.Form):
+    token = forms.CharField(
+        label="GitHub token",
+        max_length=255,
+        required=False,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
+        help_text="Stored encrypted, never shown again. Leave empty to keep the current one.",
+    )
+    clear = forms.BooleanField(required=False, label="Remove the project's token")
+
+
+class InviteForm(forms.Form):
+    role = forms.ChoiceField(choices=Role.choices, initial=Role.ANNOTATOR)
+    username = forms.RegexField(
+        r"^[\w.@+-]{1,150}$",
+        max_length=150,
+        required=False,
+        help_text="Optional: only this account (or a new one of this name) may use the link.",
+    )
+    email = forms.EmailField(required=False, help_text="Optional: the invitee's address.")
+
+
+class SignUpForm(UserCreationForm):
+    """A new account opened from an invitation link (Django's password validators apply)."""
+
+    class Meta(UserCreationForm.Meta):
+        fields = ("username", "email")
+
+
+class RoleForm(forms.Form):
+    role = forms.ChoiceField(choices=Role.choices, required=False)
+    remove = forms.BooleanField(required=False)

@@ -1,0 +1,144 @@
+"""Pages of the dataset concern: export links, the owners' import upload, releases."""
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db.models import Count
+from django.shortcuts import redirect, render
+
+from annotate.access import MANAGERS, OWNERS, get_import_job_for_user, get_project_for_user
+from annotate.errors import ServiceError
+from annotate.models import FinalRecordLabel, Item, Role
+from dataset import import_jobs, releases
+from dataset.formats import FORMATS, MAX_FILE_BYTES, too_big_message
+from dataset.importing import ImportFailed
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    widget = MultipleFileInput
+
+    def clean(self, data, initial=None):
+        files = data if isinstance(data, (list, tuple)) else [data]
+        cleaned = [super(MultipleFileField, self).clean(f, initial) for f in files]
+        for upload in cleaned:
+            if upload.size > MAX_FILE_BYTES:
+                raise forms.ValidationError(f"{upload.name}: {too_big_message(upload.size)}.")
+        return cleaned
+
+
+class ImportForm(forms.Form):
+    files = MultipleFileField(help_text="One or more files of the chosen format.")
+    format = forms.ChoiceField(choices=[(f, f) for f in FORMATS], initial="olf")
+    labels = forms.RegexField(
+        r"^(final|none|annotator:[\w.@+-]{1,150})$",
+        initial="final",
+        help_text="final (provenance 'imported'), none (items only) or annotator:USERNAME",
+    )
+    add_categories = forms.BooleanField(
+        required=False, help_text="Add categories missing from the codebook instead of failing."
+    )
+    group = forms.CharField(
+        required=False, max_length=100, help_text="Group of new repositories (default: owner)."
+    )
+
+
+class ReleaseForm(forms.Form):
+    version = forms.RegexField(
+        r"^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$",
+        required=False,
+        help_text="e.g. 1.0; the next number when left empty.",
+    )
+    title = forms.CharField(required=False, max_length=200)
+
+
+@login_required
+def dataset(request, slug):
+    project, membership = get_project_for_user(request.user, slug)
+    items = Item.objects.filter(project=project)
+    context = {
+        "project": project,
+        "membership": membership,
+        "formats": FORMATS,
+        "can_export_all": membership.role in MANAGERS,
+        "states": dict(items.values_list("state").annotate(n=Count("id")).order_by()),
+        "final_records": FinalRecordLabel.objects.filter(item__project=project)
+        .values("item_id", "record")
+        .distinct()
+        .count(),
+        "releases": project.releases.all()[:5],
+    }
+    return render(request, "annotate/dataset.html", context)
+
+
+@login_required
+def import_page(request, slug):
+    project, membership = get_project_for_user(request.user, slug, roles=OWNERS)
+    form = ImportForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            job = import_jobs.start_import_job(
+                project=project,
+                user=request.user,
+                files=data["files"],
+                fmt=data["format"],
+                labels=data["labels"],
+                add_categories=data["add_categories"],
+                group=data["group"],
+            )
+        except import_jobs.ImportBusy as error:
+            form.add_error(None, str(error))
+        except ImportFailed as error:
+            form.add_error("files", f"Nothing imported. {error}")
+        else:
+            return redirect("dataset-import-job", slug=slug, import_id=job.pk)
+    jobs = project.import_jobs.select_related("created_by")[:10]
+    context = {"project": project, "membership": membership, "form": form, "jobs": jobs}
+    status = 409 if form.non_field_errors() else 400 if form.errors else 200
+    return render(request, "annotate/import.html", context, status=status)
+
+
+@login_required
+def import_job_page(request, slug, import_id):
+    """An import's progress (polled by htmx while it runs) and then its outcome."""
+    project, membership, job = get_import_job_for_user(request.user, slug, import_id)
+    context = {
+        "project": project,
+        "membership": membership,
+        "job": job,
+        "progress": round(100 * import_jobs.job_progress(job)),
+    }
+    template = "annotate/import_job.html"
+    if request.htmx:
+        template += "#job-status"
+    return render(request, template, context)
+
+
+@login_required
+def release_list(request, slug):
+    project, membership = get_project_for_user(request.user, slug)
+    form = ReleaseForm(request.POST or None)
+    if request.method == "POST":
+        if membership.role != Role.OWNER:
+            get_project_for_user(request.user, slug, roles=OWNERS)
+        if form.is_valid():
+            try:
+                release = releases.create_release(
+                    project=project, user=request.user, **form.cleaned_data
+                )
+            except ServiceError as error:
+                form.add_error("version", str(error))
+            else:
+                messages.success(request, f"Release {release.version} published.")
+                return redirect("releases", slug=slug)
+    context = {
+        "project": project,
+        "membership": membership,
+        "form": form,
+        "releases": project.releases.select_related("created_by"),
+    }
+    return render(request, "annotate/releases.html", context)
