@@ -1,4 +1,7 @@
-"""python manage.py mine OWNER/NAME [OWNER/NAME ...] --project SLUG [--api-url URL]"""
+"""python manage.py mine OWNER/NAME [OWNER/NAME ...] --project SLUG [--api-url URL]
+
+It lives in annotate, not mining: it may create the project (annotate's concern) before it
+asks mining to crawl, and mining sits below annotate."""
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
