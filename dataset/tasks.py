@@ -1,4 +1,4 @@
-"""Celery tasks of annotate: thin wrappers that claim work and call the services."""
+"""Celery tasks of the dataset app: thin wrappers that claim work and call the services."""
 
 from celery import shared_task
 

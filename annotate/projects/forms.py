@@ -1,3 +1,6 @@
+"""Forms of the project pages: creating a project, its settings, members, invitations and
+signing up through an invitation."""
+
 from django import forms
 from django.contrib.auth.forms import UserCreationForm
 

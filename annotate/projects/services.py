@@ -1,4 +1,5 @@
-"""Multi-step work on projects, members and the codebook."""
+"""Multi-step work on projects: creating them (with the study's preset codebook), members,
+invitations, a project's GitHub token, and progress counts for the home page."""
 
 import secrets
 from dataclasses import dataclass
