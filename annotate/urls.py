@@ -23,4 +23,5 @@ urlpatterns = [
     path("", include("annotate.urls_labeling")),
     path("", include("annotate.urls_adjudication")),
     path("", include("annotate.urls_dataset")),
+    path("", include("annotate.projects.pool_urls")),
 ]

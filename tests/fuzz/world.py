@@ -10,7 +10,7 @@ from rest_framework.authtoken.models import Token
 from annotate import labeling, releases, services
 from annotate.importing import collect_sources, import_dataset
 from annotate.models import Category, Item, Membership, Role
-from mining import services as mining
+from mining import jobs as mining
 from tests.factories import CommentFactory, IssueFactory, ItemFactory
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "olf"

@@ -13,9 +13,9 @@ from django.db import DataError, connection, transaction
 from django.db.models import Max, Q
 from django.utils import timezone
 
-from annotate.models import Item, Project
+from mining.models import Issue
 
-from .models import Issue
+from ..models import Item, Project
 
 
 class PoolError(Exception):
