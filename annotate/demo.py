@@ -9,9 +9,11 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from annotate.labeling import services as labeling
-from annotate.models import Annotation, Category, Membership, Project, Role
+from annotate.models import Annotation, Category, Item, Membership, Project, Role
 from annotate.projects import services
-from mining.demo import demo_truth, load_demo_issues
+from annotate.projects.pool import PoolDefinition, build_pool
+from mining.demo import demo_truth, mine_demo_issues
+from mining.synthetic import DEMO_REPOSITORIES
 
 DEMO_SLUG = "llm-deployment-failures"
 DEMO_GUIDELINES = """\
@@ -63,6 +65,19 @@ class _Annotator:
         if options and self.rng.random() < 0.7:
             return self.rng.choice(options).path
         return self.rng.choice([c for (d, _), c in self.categories.items() if d == dimension]).path
+
+
+def load_demo_issues(
+    *, project: Project, repositories=DEMO_REPOSITORIES, per_repository: int
+) -> list[Item]:
+    """Mine the demo's generated issues (mining.demo) and make every issue (not the pull
+    requests) an item of `project`. Deterministic and idempotent. Returns the project's
+    items in position order."""
+    repos = mine_demo_issues(
+        project=project, repositories=repositories, per_repository=per_repository
+    )
+    build_pool(project=project, definition=PoolDefinition(repositories=[r.pk for r in repos]))
+    return list(Item.objects.filter(project=project).select_related("issue").order_by("position"))
 
 
 def label_demo_items(*, project: Project, annotators, target: int) -> int:

@@ -1,5 +1,5 @@
 from django.conf import settings
-from django.db import models
+from django.db import connection, models
 from django.db.models import Q
 
 # Unreadable: raised by Project.github_token(); mining catches it from here.
@@ -263,6 +263,66 @@ class CodebookChange(models.Model):
         ordering = ["project", "version", "id"]
 
 
+# Run by the miner right after it stored a page of issues (note_issue_edits): the texts
+# annotators saw against the texts just stored, in two statements.
+NOTE_ISSUE_EDITS = """
+UPDATE annotate_item AS it SET edited_since_labeling = true
+FROM mining_issue AS i
+WHERE it.issue_id = i.id AND i.repository_id = %(repository)s AND i.number = ANY(%(numbers)s)
+    AND NOT it.edited_since_labeling AND (it.snapshot_title <> '' OR it.snapshot_body <> '')
+    AND (it.snapshot_title <> i.title OR it.snapshot_body <> i.body);
+UPDATE annotate_item AS it SET snapshot_title = i.title, snapshot_body = i.body
+FROM mining_issue AS i JOIN mining_repository AS r ON r.id = i.repository_id
+WHERE it.issue_id = i.id AND i.repository_id = %(repository)s AND i.number = ANY(%(numbers)s)
+    AND it.snapshot_title = '' AND it.snapshot_body = ''
+    AND (r.private IS FALSE OR EXISTS (
+        SELECT 1 FROM mining_projectrepository AS pr WHERE pr.project_id = it.project_id
+        AND pr.repository_id = i.repository_id AND pr.fetched_at IS NOT NULL))
+"""
+
+
+class ItemQuerySet(models.QuerySet):
+    def note_issue_edits(self, *, repository_id: int, numbers: list[int]) -> None:
+        """The miner just stored issues `numbers` of a repository (inside its transaction):
+        flag the items whose title or body changed from the snapshot annotators saw, and
+        give an item without a snapshot one, but only in a project that may read the
+        repository (mining.access): a copy in the item would show past the rule. The one
+        place where mining's crawl reaches annotate's rows."""
+        if not numbers:
+            return
+        if connection.vendor == "postgresql":
+            params = {"repository": repository_id, "numbers": list(numbers)}
+            with connection.cursor() as cursor:
+                cursor.execute(NOTE_ISSUE_EDITS, params)
+            return
+        from mining.access import readable_repositories_q
+        from mining.models import Repository
+
+        items = self.filter(
+            issue__repository_id=repository_id, issue__number__in=list(numbers)
+        ).values_list(
+            "pk", "project_id", "snapshot_title", "snapshot_body", "edited_since_labeling",
+            "issue__title", "issue__body",
+        )  # fmt: skip
+        readers = {
+            project_id
+            for project_id in {row[1] for row in items}
+            if Repository.objects.filter(
+                readable_repositories_q(project_id), pk=repository_id
+            ).exists()
+        }
+        edited = []
+        for pk, project_id, title, body, already, new_title, new_body in items:
+            if not title and not body:
+                if project_id not in readers:
+                    continue
+                self.filter(pk=pk).update(snapshot_title=new_title, snapshot_body=new_body)
+            elif not already and (title != new_title or body != new_body):
+                edited.append(pk)
+        if edited:
+            self.filter(pk__in=edited).update(edited_since_labeling=True)
+
+
 class Item(models.Model):
     """An issue in a project's labeling pool."""
 
@@ -291,6 +351,8 @@ class Item(models.Model):
     edited_since_labeling = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     settled_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ItemQuerySet.as_manager()
 
     class Meta:
         ordering = ["project", "position", "id"]

@@ -9,4 +9,5 @@ urlpatterns = [
     path("", include("annotate.labeling.urls")),
     path("", include("annotate.adjudication.urls")),
     path("", include("annotate.api.urls")),
+    path("", include("annotate.projects.pool_urls")),
 ]

@@ -75,7 +75,7 @@ from django.db import connections  # noqa: E402
 
 from annotate.projects.services import create_project  # noqa: E402
 from config.celery import app  # noqa: E402
-from mining import services  # noqa: E402
+from mining import jobs  # noqa: E402
 from mining.emulator import GitHubEmulator  # noqa: E402
 from mining.models import Comment, Issue, MiningJob  # noqa: E402
 from mining.tasks import run_mining_task  # noqa: E402
@@ -133,7 +133,7 @@ def scenario_kills(emulator, project):
         f"1. worker SIGKILLed {KILLS} times during a crawl of {ISSUES} issues, {COMMENTS} comments"
     )
     emulator.add_repository("deepseek-ai", "DeepSeek-V3", issues=ISSUES, comments=COMMENTS)
-    repo = services.add_repository(project=project, full_name="deepseek-ai/DeepSeek-V3")
+    repo = jobs.add_repository(project=project, full_name="deepseek-ai/DeepSeek-V3")
     log = WORK / "worker-kills.log"
     pages_total = -(-ISSUES // 100) - (-COMMENTS // 100)
     rng = random.Random(int(os.environ.get("BENCH_FAULTS_SEED", "0")) or None)
@@ -151,7 +151,7 @@ def scenario_kills(emulator, project):
     started = time.monotonic()
     process = worker()
     try:
-        job = services.start_mining_job(
+        job = jobs.start_mining_job(
             project=project, repositories=[repo], api_url=emulator.url, dispatch=False
         )
         dispatch(job)
@@ -182,7 +182,7 @@ def scenario_redis(emulator, project):
     issues, comments = ISSUES // 2, COMMENTS // 2
     print(f"2. Redis killed and restarted {RESTARTS} times during a crawl ({issues}, {comments})")
     emulator.add_repository("meta-llama", "llama3", issues=issues, comments=comments)
-    repo = services.add_repository(project=project, full_name="meta-llama/llama3")
+    repo = jobs.add_repository(project=project, full_name="meta-llama/llama3")
     pages_total = -(-issues // 100) - (-comments // 100)
     # Every list page answers after REDIS_PAGE_DELAY: the crawl lasts long enough that each
     # restart, triggered on pages fetched, lands while it is provably still running.
@@ -199,7 +199,7 @@ def scenario_redis(emulator, project):
     )
     restarts = []
     try:
-        job = services.start_mining_job(
+        job = jobs.start_mining_job(
             project=project, repositories=[repo], api_url=emulator.url, dispatch=False
         )
         dispatch(job)
@@ -262,14 +262,14 @@ def scenario_every_fault(emulator, project):
             )
     links = [f"QwenLM/Qwen#{n}" for n in range(1, LINKS + 1)]
     started = time.monotonic()
-    job = services.start_mining_job(
+    job = jobs.start_mining_job(
         project=project,
         links=links,
         kind=MiningJob.Kind.SINGLE,
         api_url=emulator.url,
         dispatch=False,
     )
-    job = services.run_job_sync(job=job)
+    job = jobs.run_job_sync(job=job)
     seconds = time.monotonic() - started
     log = "\n".join(job.log)
     named = [("301", "moved (301)"), ("410", "deleted (410)")]

@@ -59,7 +59,7 @@ from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 
 from annotate.projects.services import create_project  # noqa: E402
-from mining import services  # noqa: E402
+from mining import jobs  # noqa: E402
 from mining.emulator import COUNTERS_PATH  # noqa: E402
 from mining.models import Comment, Issue  # noqa: E402
 
@@ -87,10 +87,8 @@ def counters(url: str) -> tuple[int, int]:
 
 
 def crawl(project, repo, url):
-    job = services.start_mining_job(
-        project=project, repositories=[repo], api_url=url, dispatch=False
-    )
-    return services.run_job_sync(job=job)
+    job = jobs.start_mining_job(project=project, repositories=[repo], api_url=url, dispatch=False)
+    return jobs.run_job_sync(job=job)
 
 
 def main() -> None:
@@ -98,7 +96,7 @@ def main() -> None:
     emulator, url = start_emulator()
     try:
         project = create_project(name="Bench", slug="bench", preset=False)
-        repo = services.add_repository(project=project, full_name="deepseek-ai/DeepSeek-V3")
+        repo = jobs.add_repository(project=project, full_name="deepseek-ai/DeepSeek-V3")
         started, cpu = time.perf_counter(), time.process_time()
         job = crawl(project, repo, url)
         elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu

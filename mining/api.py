@@ -9,7 +9,7 @@ from rest_framework.views import APIView
 
 from annotate.access import MANAGERS, OWNERS, get_project_for_user
 
-from . import services
+from . import jobs
 from .access import (
     get_job_for_user,
     project_jobs,
@@ -38,9 +38,7 @@ class RepositoryList(APIView):
         _owner_or_403(membership)
         data = RepositoryInput(data=request.data)
         data.is_valid(raise_exception=True)
-        repository = services.add_repository(
-            project=project, user=request.user, **data.validated_data
-        )
+        repository = jobs.add_repository(project=project, user=request.user, **data.validated_data)
         view = repository_view(project, repository)
         return Response(RepositorySerializer(view).data, status=status.HTTP_201_CREATED)
 
@@ -63,14 +61,14 @@ class JobList(APIView):
         if len(repositories) != len(set(wanted)):
             raise ValidationError({"repositories": "Unknown repository for this project."})
         try:
-            job = services.start_mining_job(
+            job = jobs.start_mining_job(
                 project=project,
                 repositories=repositories,
                 links=data.validated_data.get("links", []),
                 kind=data.validated_data["kind"],
                 user=request.user,
             )
-        except services.MiningError as error:
+        except jobs.MiningError as error:
             raise ValidationError({"detail": str(error)}) from None
         return Response(JobSerializer(job).data, status=status.HTTP_201_CREATED)
 
@@ -88,8 +86,8 @@ class JobStart(APIView):
         """Run a finished, failed or cancelled job again (it resumes from the watermarks)."""
         _, _, job = get_job_for_user(request.user, slug, job_id, roles=OWNERS)
         try:
-            job = services.restart_mining_job(job=job, user=request.user)
-        except services.MiningError as error:
+            job = jobs.restart_mining_job(job=job, user=request.user)
+        except jobs.MiningError as error:
             raise ValidationError({"detail": str(error)}) from None
         return Response(JobSerializer(job).data)
 
@@ -98,4 +96,4 @@ class JobCancel(APIView):
     @extend_schema(request=None, responses=JobSerializer)
     def post(self, request, slug, job_id):
         _, _, job = get_job_for_user(request.user, slug, job_id, roles=OWNERS)
-        return Response(JobSerializer(services.cancel_mining_job(job=job)).data)
+        return Response(JobSerializer(jobs.cancel_mining_job(job=job)).data)

@@ -1,7 +1,7 @@
 """The GitHub client: PyGithub's requester (token auth, base URL for Enterprise, connection
 retries, timeouts) used for raw JSON pages, so that no lazy object ever completes itself
 with an extra GET. Replies are classified into results and typed errors; waiting and
-retrying is the caller's decision (see services.fetch). Django-free.
+retrying is the caller's decision (see crawl.fetch). Django-free.
 """
 
 from __future__ import annotations

@@ -1,15 +1,16 @@
 """The demo's issues: the GitHub API emulator started in this process with generated
-repositories, mined through the real miner (synchronously), then turned into the
-project's items. Used by annotate's `seed_demo` command."""
+repositories, mined through the real miner (synchronously). annotate.demo turns them into
+the project's items (the miner only mines)."""
 
 from __future__ import annotations
 
 from functools import lru_cache
 
-from annotate.models import Item, Project
+from annotate.models import Project
 
-from . import pool, services
+from .crawl import make_client
 from .emulator import GitHubEmulator
+from .jobs import MiningError, add_repository, run_job_sync, start_mining_job
 from .models import DEMO_SOURCE, Issue, MiningJob, Repository
 from .synthetic import DEMO_REPOSITORIES, generate_issues
 
@@ -18,12 +19,12 @@ DEMO_PULL_REQUEST_EVERY = 9
 DEMO_COMMENTS_PER_ISSUE = (0, 4)
 
 
-def load_demo_issues(
+def mine_demo_issues(
     *, project: Project, repositories=DEMO_REPOSITORIES, per_repository: int
-) -> list[Item]:
-    """Mine `per_repository` generated issues and pull requests of each repository from an
-    in-process emulator and make every issue (not the pull requests) an item of `project`.
-    Deterministic and idempotent. Returns the project's items in position order.
+) -> list[Repository]:
+    """Mine `per_repository` generated issues and pull requests of each repository into
+    `project` from an in-process emulator. Deterministic and idempotent. Returns the
+    repositories, in the order given.
 
     Everything is stored under the demo's own source (DEMO_SOURCE), never github.com's:
     the generated issues carry real repository names, and must not share a row with
@@ -40,7 +41,7 @@ def load_demo_issues(
         )
     with emulator:
         repos = [
-            services.add_repository(
+            add_repository(
                 project=project,
                 full_name=f"{owner}/{name}",
                 group=group,
@@ -53,23 +54,21 @@ def load_demo_issues(
         Repository.objects.filter(pk__in=[r.pk for r in repos]).update(
             issues_watermark=None, comments_watermark=None, issues_etag="", comments_etag=""
         )
-        job = services.start_mining_job(
+        job = start_mining_job(
             project=project,
             repositories=repos,
             api_url=emulator.url,
             source=DEMO_SOURCE,
             dispatch=False,
         )
-        client = services.make_client(api_url=emulator.url, token="")
+        client = make_client(api_url=emulator.url, token="")
         try:
-            job = services.run_job_sync(job=job, client=client)
+            job = run_job_sync(job=job, client=client)
         finally:
             client.close()
     if job.status != MiningJob.Status.DONE:
-        raise services.MiningError("Mining the demo issues failed: " + "; ".join(job.errors))
-    definition = pool.PoolDefinition(repositories=[r.pk for r in repos])
-    pool.build_pool(project=project, definition=definition)
-    return list(Item.objects.filter(project=project).select_related("issue").order_by("position"))
+        raise MiningError("Mining the demo issues failed: " + "; ".join(job.errors))
+    return repos
 
 
 @lru_cache(maxsize=64)

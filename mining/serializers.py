@@ -1,6 +1,6 @@
 from rest_framework import serializers
 
-from . import services
+from . import jobs
 from .models import MiningJob, ProjectRepository
 from .progress import parse_full_name, parse_issue_link
 
@@ -103,10 +103,10 @@ class JobSerializer(serializers.ModelSerializer):
         ]
 
     def get_progress(self, job) -> float:
-        return services.job_progress(job)["fraction"]
+        return jobs.job_progress(job)["fraction"]
 
     def get_eta_seconds(self, job) -> float | None:
-        return services.job_progress(job)["eta_seconds"]
+        return jobs.job_progress(job)["eta_seconds"]
 
 
 class JobInput(serializers.Serializer):

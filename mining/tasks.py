@@ -1,4 +1,4 @@
-"""Celery tasks of the miner: thin wrappers that claim work and call the services."""
+"""Celery tasks of the miner: thin wrappers that claim work and call mining.jobs."""
 
 from celery import shared_task
 from celery.signals import worker_ready
@@ -6,7 +6,8 @@ from django.db import transaction
 
 from config.celery import app
 
-from . import services
+from . import jobs
+from .crawl import MustWait
 from .models import MiningJob, Repository, default_source
 
 RECONCILE_EVERY = 60 * 60 * 24
@@ -20,12 +21,12 @@ def run_mining_task(self, *, task_id: int) -> None:
     over a task its dead worker left running), and the crawl resumes from watermarks.
     A long rate-limit wait re-queues this task with a countdown instead of sleeping."""
     redelivered = bool((self.request.delivery_info or {}).get("redelivered"))
-    worker = f"{self.request.hostname or 'worker'}:{services.worker_name()}"
-    if not services.claim_task(task_id=task_id, worker=worker, redelivered=redelivered):
+    worker = f"{self.request.hostname or 'worker'}:{jobs.worker_name()}"
+    if not jobs.claim_task(task_id=task_id, worker=worker, redelivered=redelivered):
         return
     try:
-        services.run_task(task_id=task_id)
-    except services.MustWait as wait:
+        jobs.run_task(task_id=task_id)
+    except MustWait as wait:
         run_mining_task.apply_async(kwargs={"task_id": task_id}, countdown=wait.seconds)
 
 
@@ -39,7 +40,7 @@ def reconcile_repositories() -> int:
     if not repositories:
         return 0
     with transaction.atomic():
-        job = services.start_mining_job(
+        job = jobs.start_mining_job(
             project=None, repositories=repositories, kind=MiningJob.Kind.RECONCILE
         )
     return job.pk
@@ -48,7 +49,7 @@ def reconcile_repositories() -> int:
 @shared_task(acks_late=True, time_limit=60 * 5)
 def recover_orphaned_tasks() -> int:
     """Re-queue tasks left running by dead workers (the beat schedule's safety net)."""
-    return len(services.recover_orphaned_tasks())
+    return len(jobs.recover_orphaned_tasks())
 
 
 app.conf.beat_schedule.update(
@@ -71,4 +72,4 @@ def requeue_own_orphans(sender=None, **kwargs) -> None:
     messages it had not acknowledged would otherwise wait for the broker's timeout)."""
     hostname = getattr(sender, "hostname", "") or ""
     if hostname:
-        services.recover_orphaned_tasks(worker_prefix=f"{hostname}:")
+        jobs.recover_orphaned_tasks(worker_prefix=f"{hostname}:")

@@ -15,7 +15,6 @@ urlpatterns = [
         views.job_cancel,
         name="mining-job-cancel",
     ),
-    path("projects/<slug:slug>/mining/pool/", views.pool_builder, name="mining-pool"),
     path(
         "api/projects/<slug:slug>/repositories/",
         api.RepositoryList.as_view(),

@@ -1,5 +1,5 @@
-"""The miner's pages: repositories, jobs (start, watch, cancel) and the pool builder.
-Owners act; leads may look."""
+"""The miner's pages: repositories and jobs (start, watch, cancel). Owners act; leads may
+look. (The pool builder, which makes annotate's items, is annotate.projects.pool_views.)"""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -9,14 +9,20 @@ from django.views.decorators.http import require_POST
 
 from annotate.access import MANAGERS, OWNERS, get_project_for_user
 
-from . import pool, services
 from .access import (
     get_job_for_user,
     project_jobs,
     project_repository_views,
     readable_repositories_q,
 )
-from .forms import JobForm, PoolForm, RepositoryForm
+from .forms import JobForm, RepositoryForm
+from .jobs import (
+    MiningError,
+    add_repository,
+    cancel_mining_job,
+    job_progress,
+    start_mining_job,
+)
 from .models import Issue, Repository
 
 
@@ -33,7 +39,7 @@ def repositories(request, slug):
         _require_owner(membership)
         form = RepositoryForm(request.POST)
         if form.is_valid():
-            repository = services.add_repository(
+            repository = add_repository(
                 project=project,
                 full_name=form.cleaned_data["full_name"],
                 group=form.cleaned_data["group"],
@@ -70,14 +76,14 @@ def jobs(request, slug):
         form = JobForm(request.POST, project=project)
         if form.is_valid():
             try:
-                job = services.start_mining_job(
+                job = start_mining_job(
                     project=project,
                     repositories=form.cleaned_data["repositories"],
                     links=form.cleaned_data["links"],
                     kind=form.cleaned_data["kind"],
                     user=request.user,
                 )
-            except services.MiningError as error:  # no token the project may use
+            except MiningError as error:  # no token the project may use
                 form.add_error(None, str(error))
             else:
                 return redirect("mining-job", slug=slug, job_id=job.pk)
@@ -97,7 +103,7 @@ def job_detail(request, slug, job_id):
         "project": project,
         "membership": membership,
         "job": job,
-        "progress": services.job_progress(job),
+        "progress": job_progress(job),
         "tasks": job.tasks.select_related("repository"),
     }
     if request.htmx:
@@ -109,34 +115,6 @@ def job_detail(request, slug, job_id):
 @require_POST
 def job_cancel(request, slug, job_id):
     project, membership, job = get_job_for_user(request.user, slug, job_id, roles=OWNERS)
-    services.cancel_mining_job(job=job)
+    cancel_mining_job(job=job)
     messages.success(request, "Cancelling: the job stops after its current page.")
     return redirect("mining-job", slug=slug, job_id=job.pk)
-
-
-@login_required
-def pool_builder(request, slug):
-    project, membership = get_project_for_user(request.user, slug, roles=MANAGERS)
-    data = request.POST if request.method == "POST" else (request.GET or None)
-    form = PoolForm(data, project=project)
-    funnel, error = None, ""
-    if form.is_bound and form.is_valid():
-        try:
-            definition = form.definition()
-            funnel = pool.funnel(project, definition)
-            if "commit" in request.POST:
-                _require_owner(membership)
-                items = pool.build_pool(project=project, definition=definition, user=request.user)
-                messages.success(request, f"The pool holds {len(items)} of the selected issues.")
-                return redirect("mining-pool", slug=slug)
-        except pool.PoolError as failure:
-            error = str(failure)
-    context = {
-        "project": project,
-        "membership": membership,
-        "form": form,
-        "funnel": funnel,
-        "error": error,
-        "definition": project.sample_definition,
-    }
-    return render(request, "mining/pool.html", context)

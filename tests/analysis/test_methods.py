@@ -18,7 +18,7 @@ from analysis.methods_text import md, methods_latex, methods_markdown, tex
 from annotate.access import pseudonym
 from annotate.adjudication import services as adjudication
 from annotate.models import Conflict, FinalLabel, Item
-from mining.pool import PoolDefinition
+from annotate.projects.pool import PoolDefinition
 from tests.annotate.test_api_schema import CHECKS
 from tests.annotate.test_api_schema import api_schema as api_schema  # a fixture
 

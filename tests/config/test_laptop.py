@@ -73,11 +73,11 @@ def test_laptop_defaults_seed_the_demo_and_mine_in_a_worker(tmp_path):
         assert "emulator" in emulator.stdout.readline()
         start = (
             "from annotate.models import Project\n"
-            "from mining import services\n"
+            "from mining import jobs\n"
             "p = Project.objects.get(slug='llm-deployment-failures')\n"
-            f"r = services.add_repository(project=p, full_name='acme/widgets', group='Acme', "
+            f"r = jobs.add_repository(project=p, full_name='acme/widgets', group='Acme', "
             f"source='127.0.0.1:{port}')\n"
-            f"job = services.start_mining_job(project=p, repositories=[r], "
+            f"job = jobs.start_mining_job(project=p, repositories=[r], "
             f"api_url='http://127.0.0.1:{port}')\n"
             "print('JOB', job.pk)\n"
         )

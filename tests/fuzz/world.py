@@ -12,7 +12,7 @@ from annotate.models import Category, Item, Membership, Role
 from annotate.projects import services
 from dataset import releases
 from dataset.importing import collect_sources, import_dataset
-from mining import services as mining
+from mining import jobs as mining
 from tests.factories import CommentFactory, IssueFactory, ItemFactory
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "olf"

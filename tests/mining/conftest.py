@@ -2,7 +2,7 @@ import secrets
 
 import pytest
 
-from mining import services
+from mining import crawl
 from mining.emulator import GitHubEmulator
 
 
@@ -30,7 +30,7 @@ def client_factory(emulator, token, monkeypatch):
     monkeypatch.setenv("GITHUB_TIMEOUT", "1")
 
     def make():
-        client = services.make_client(api_url=emulator.url)
+        client = crawl.make_client(api_url=emulator.url)
         made.append(client)
         return client
 
@@ -43,4 +43,4 @@ def client_factory(emulator, token, monkeypatch):
 def no_sleep(monkeypatch):
     """Short waits are still real (the emulator's resets are real time), but the miner's
     own backoff between retries is shortened."""
-    monkeypatch.setattr(services, "BACKOFF_SECONDS", 0.01)
+    monkeypatch.setattr(crawl, "BACKOFF_SECONDS", 0.01)

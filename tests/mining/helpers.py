@@ -1,6 +1,6 @@
 import math
 
-from mining import services
+from mining import jobs
 from mining.models import Comment, Issue, MiningJob
 
 
@@ -13,10 +13,10 @@ def formula(emulator, owner, name) -> int:
 
 def crawl(project, repositories, emulator, **kwargs) -> MiningJob:
     """Run a crawl job synchronously (the same services the Celery task calls)."""
-    job = services.start_mining_job(
+    job = jobs.start_mining_job(
         project=project, repositories=repositories, api_url=emulator.url, dispatch=False
     )
-    return services.run_job_sync(job=job, sleep=kwargs.get("sleep", __import__("time").sleep))
+    return jobs.run_job_sync(job=job, sleep=kwargs.get("sleep", __import__("time").sleep))
 
 
 def assert_same_data(emulator, repository):

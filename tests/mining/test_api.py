@@ -1,7 +1,7 @@
 import pytest
 from django.urls import reverse
 
-from mining import services
+from mining import jobs
 from mining.models import MiningJob
 
 CAST = ["owner", "lead", "annotator_a", "outsider", None]
@@ -11,8 +11,8 @@ WRITE = {"owner": 201, "lead": 403, "annotator_a": 403, "outsider": 404, None: 4
 
 @pytest.fixture
 def job(project):
-    repo = services.add_repository(project=project, full_name="QwenLM/Qwen", group="Qwen")
-    return services.start_mining_job(project=project, repositories=[repo], dispatch=False)
+    repo = jobs.add_repository(project=project, full_name="QwenLM/Qwen", group="Qwen")
+    return jobs.start_mining_job(project=project, repositories=[repo], dispatch=False)
 
 
 @pytest.mark.parametrize("who", CAST)
@@ -75,8 +75,8 @@ def test_owner_creates_starts_watches_and_cancels_a_job(
 
 
 def test_job_api_rejects_foreign_repositories_and_bad_links(cast, project, api_for):
-    other = services.add_repository(
-        project=services.Project.objects.create(name="Other", slug="other"),
+    other = jobs.add_repository(
+        project=jobs.Project.objects.create(name="Other", slug="other"),
         full_name="someone/else",
     )
     api = api_for(cast["owner"])

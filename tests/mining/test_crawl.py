@@ -2,7 +2,7 @@ import pytest
 from github import Auth, Github
 
 from annotate.models import Item
-from mining import services
+from mining import jobs
 from mining.models import Issue, MiningJob
 
 from .helpers import assert_same_data, crawl, formula
@@ -11,7 +11,7 @@ from .helpers import assert_same_data, crawl, formula
 @pytest.fixture
 def repository(project, emulator):
     emulator.add_repository("QwenLM", "Qwen2.5", issues=250, comments=430)
-    return services.add_repository(project=project, full_name="QwenLM/Qwen2.5", group="Qwen")
+    return jobs.add_repository(project=project, full_name="QwenLM/Qwen2.5", group="Qwen")
 
 
 def test_full_crawl_stores_exactly_the_emulators_data_at_the_formula_cost(
@@ -100,8 +100,8 @@ def test_crawl_of_several_repositories_keeps_them_apart(project, emulator, token
     emulator.add_repository("meta-llama", "llama3", issues=120, comments=90)
     emulator.add_repository("deepseek-ai", "DeepSeek-V3", issues=40, comments=0)
     repos = [
-        services.add_repository(project=project, full_name="meta-llama/llama3"),
-        services.add_repository(project=project, full_name="deepseek-ai/DeepSeek-V3"),
+        jobs.add_repository(project=project, full_name="meta-llama/llama3"),
+        jobs.add_repository(project=project, full_name="deepseek-ai/DeepSeek-V3"),
     ]
 
     job = crawl(project, repos, emulator)
@@ -115,16 +115,16 @@ def test_crawl_of_several_repositories_keeps_them_apart(project, emulator, token
 
 
 def test_cancelled_job_stops_after_the_current_page(project, repository, emulator, token):
-    job = services.start_mining_job(
+    job = jobs.start_mining_job(
         project=project, repositories=[repository], api_url=emulator.url, dispatch=False
     )
     pages = []
 
     def cancel_after_first_page(**counts):
         pages.append(counts)
-        services.cancel_mining_job(job=job)
+        jobs.cancel_mining_job(job=job)
 
-    services.run_job_sync(job=job, on_page=cancel_after_first_page)
+    jobs.run_job_sync(job=job, on_page=cancel_after_first_page)
 
     job.refresh_from_db()
     assert job.status == MiningJob.Status.CANCELLED
@@ -134,8 +134,8 @@ def test_cancelled_job_stops_after_the_current_page(project, repository, emulato
     stored = Issue.objects.filter(repository=repository)
     assert repository.issues_watermark == max(i.updated_at for i in stored)
     # Restarted, it resumes from the watermark and completes the data.
-    services.restart_mining_job(job=job)  # dispatches on commit; run it here instead
-    services.run_job_sync(job=job)
+    jobs.restart_mining_job(job=job)  # dispatches on commit; run it here instead
+    jobs.run_job_sync(job=job)
     job.refresh_from_db()
     assert job.status == MiningJob.Status.DONE
     assert_same_data(emulator, repository)

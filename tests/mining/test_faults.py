@@ -1,6 +1,7 @@
 import pytest
 
-from mining import services
+from mining import crawl as mining_crawl
+from mining import jobs
 from mining.models import MiningJob, MiningTask
 
 from .helpers import assert_same_data, crawl
@@ -9,7 +10,7 @@ from .helpers import assert_same_data, crawl
 @pytest.fixture
 def repository(project, emulator):
     emulator.add_repository("meta-llama", "llama3", issues=230, comments=260)
-    return services.add_repository(project=project, full_name="meta-llama/llama3")
+    return jobs.add_repository(project=project, full_name="meta-llama/llama3")
 
 
 FAULTS = [
@@ -46,14 +47,14 @@ def test_secondary_limit_without_retry_after_waits_sixty_seconds_by_requeueing(
     project, repository, emulator, token
 ):
     emulator.inject("secondary", retry_after=False)
-    job = services.start_mining_job(
+    job = jobs.start_mining_job(
         project=project, repositories=[repository], api_url=emulator.url, dispatch=False
     )
     task = job.tasks.get()
-    assert services.claim_task(task_id=task.pk, worker="test")
+    assert jobs.claim_task(task_id=task.pk, worker="test")
 
-    with pytest.raises(services.MustWait) as wait:
-        services.run_task(task_id=task.pk)
+    with pytest.raises(mining_crawl.MustWait) as wait:
+        jobs.run_task(task_id=task.pk)
 
     assert wait.value.seconds == 60
     task.refresh_from_db()
@@ -61,22 +62,22 @@ def test_secondary_limit_without_retry_after_waits_sixty_seconds_by_requeueing(
     assert task.status == MiningJob.Status.WAITING and task.not_before is not None
     assert job.status == MiningJob.Status.WAITING
     # When the countdown is over, the re-queued task claims the work again and finishes.
-    assert services.claim_task(task_id=task.pk, worker="test")
-    services.run_task(task_id=task.pk)
+    assert jobs.claim_task(task_id=task.pk, worker="test")
+    jobs.run_task(task_id=task.pk)
     assert MiningTask.objects.get(pk=task.pk).status == MiningJob.Status.DONE
     assert_same_data(emulator, repository)
 
 
 def test_long_primary_limit_requeues_instead_of_sleeping(project, repository, emulator, token):
     emulator.inject("primary", seconds=600)
-    job = services.start_mining_job(
+    job = jobs.start_mining_job(
         project=project, repositories=[repository], api_url=emulator.url, dispatch=False
     )
     task = job.tasks.get()
-    services.claim_task(task_id=task.pk, worker="test")
+    jobs.claim_task(task_id=task.pk, worker="test")
 
-    with pytest.raises(services.MustWait) as wait:
-        services.run_task(task_id=task.pk)
+    with pytest.raises(mining_crawl.MustWait) as wait:
+        jobs.run_task(task_id=task.pk)
 
     assert 590 < wait.value.seconds <= 602
     job.refresh_from_db()
@@ -90,12 +91,12 @@ def test_shared_budget_makes_a_second_worker_wait_for_the_reset(
     run out, the other waits for the reset without spending a request."""
     emulator.inject("primary", seconds=600)
     first, second = client_factory(), client_factory()
-    with pytest.raises(services.MustWait):
-        services.fetch(first, "/repos/meta-llama/llama3")
+    with pytest.raises(mining_crawl.MustWait):
+        mining_crawl.fetch(first, "/repos/meta-llama/llama3")
     before = emulator.requests
 
-    with pytest.raises(services.MustWait) as wait:
-        services.fetch(second, "/repos/meta-llama/llama3")
+    with pytest.raises(mining_crawl.MustWait) as wait:
+        mining_crawl.fetch(second, "/repos/meta-llama/llama3")
 
     assert emulator.requests == before
     assert wait.value.seconds > 500
@@ -104,14 +105,14 @@ def test_shared_budget_makes_a_second_worker_wait_for_the_reset(
 def test_unknown_repository_and_bad_token_fail_the_job_with_a_clear_message(
     project, emulator, token, settings
 ):
-    missing = services.add_repository(project=project, full_name="nobody/nothing")
+    missing = jobs.add_repository(project=project, full_name="nobody/nothing")
     job = crawl(project, [missing], emulator)
     assert job.status == MiningJob.Status.FAILED
     assert job.errors == [f"Repository nobody/nothing was not found at {emulator.url} (404)."]
 
     emulator.add_repository("QwenLM", "Qwen", issues=3)
     settings.GITHUB_TOKEN = "ghp_wrong"
-    repo = services.add_repository(project=project, full_name="QwenLM/Qwen")
+    repo = jobs.add_repository(project=project, full_name="QwenLM/Qwen")
     job = crawl(project, [repo], emulator)
     assert job.status == MiningJob.Status.FAILED
     assert "401 Bad credentials" in job.errors[0]

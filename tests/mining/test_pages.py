@@ -2,7 +2,7 @@ import pytest
 from django.urls import reverse
 
 from annotate.models import Item
-from mining import services
+from mining import jobs
 from mining.access import project_repositories
 from mining.models import MiningJob, MiningTask
 
@@ -14,7 +14,7 @@ CAST = ["owner", "lead", "annotator_a", "outsider", None]
 @pytest.fixture
 def mined(project, emulator, token):
     emulator.add_repository("QwenLM", "Qwen", issues=60, comments=40, pull_request_every=6)
-    repo = services.add_repository(
+    repo = jobs.add_repository(
         project=project, full_name="QwenLM/Qwen", group="Qwen", metadata={"model": "Qwen"}
     )
     job = crawl(project, [repo], emulator)
@@ -74,7 +74,7 @@ def test_owner_starts_a_job_from_the_page_and_watches_its_progress(
     assert b'hx-trigger="every 2s"' in page.content
     assert b"Cancel job" in page.content
 
-    services.run_job_sync(job=job)
+    jobs.run_job_sync(job=job)
     partial = client.get(response["Location"], headers={"HX-Request": "true"})
     assert b"<h1>" not in partial.content  # just the progress fragment
     assert b'data-status="done"' in partial.content
@@ -114,12 +114,12 @@ def test_token_never_appears_in_pages_api_or_logs(
     cast, project, emulator, token, client_for, api_for, caplog
 ):
     emulator.add_repository("QwenLM", "Qwen", issues=30, comments=10)
-    repo = services.add_repository(project=project, full_name="QwenLM/Qwen")
+    repo = jobs.add_repository(project=project, full_name="QwenLM/Qwen")
     emulator.inject("502", times=2)
     emulator.inject("secondary", seconds=1)
     caplog.set_level("DEBUG")
     job = crawl(project, [repo], emulator)
-    bad = services.add_repository(project=project, full_name="QwenLM/missing")
+    bad = jobs.add_repository(project=project, full_name="QwenLM/missing")
     failed = crawl(project, [bad], emulator)
 
     assert failed.errors

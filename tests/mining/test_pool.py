@@ -3,7 +3,7 @@ from datetime import date
 import pytest
 
 from annotate.models import Item
-from mining import pool
+from annotate.projects import pool
 from mining.models import Issue, ProjectRepository
 from tests.factories import IssueFactory, RepositoryFactory
 

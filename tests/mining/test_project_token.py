@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from annotate.models import Project
 from annotate.projects import services as annotate_services
-from mining import services
+from mining import jobs
 from mining.models import MiningJob, MiningTask
 
 from .helpers import assert_same_data
@@ -20,7 +20,7 @@ from .helpers import assert_same_data
 @pytest.fixture
 def repo(project, emulator):
     emulator.add_repository("QwenLM", "Qwen", issues=12, comments=6)
-    return services.add_repository(project=project, full_name="QwenLM/Qwen")
+    return jobs.add_repository(project=project, full_name="QwenLM/Qwen")
 
 
 @pytest.fixture
@@ -62,9 +62,9 @@ def test_staff_allow_the_server_token_for_a_project(
     assert started.status_code == 201
     job = MiningJob.objects.get()
     task = job.tasks.get()
-    services.claim_task(task_id=task.pk, worker="test")
-    services.run_task(task_id=task.pk)
-    assert services.finish_job_if_done(job_id=job.pk).status == MiningJob.Status.DONE
+    jobs.claim_task(task_id=task.pk, worker="test")
+    jobs.run_task(task_id=task.pk)
+    assert jobs.finish_job_if_done(job_id=job.pk).status == MiningJob.Status.DONE
     assert_same_data(emulator, repo)
 
 
@@ -85,8 +85,8 @@ def test_a_job_mines_with_the_projects_own_token(
         )
     assert started.status_code == 201
     task = MiningJob.objects.get().tasks.get()
-    services.claim_task(task_id=task.pk, worker="test")
-    services.run_task(task_id=task.pk)
+    jobs.claim_task(task_id=task.pk, worker="test")
+    jobs.run_task(task_id=task.pk)
     task.refresh_from_db()
     assert task.status == MiningJob.Status.DONE, task.error
     assert_same_data(emulator, repo)
@@ -97,13 +97,13 @@ def test_a_job_fails_clearly_when_staff_withdraw_the_server_token(
 ):
     Project.objects.filter(pk=project.pk).update(may_use_server_token=True)
     project.refresh_from_db()
-    job = services.start_mining_job(
+    job = jobs.start_mining_job(
         project=project, repositories=[repo], user=cast["owner"], dispatch=False
     )
     Project.objects.filter(pk=project.pk).update(may_use_server_token=False)
     task = job.tasks.get()
-    services.claim_task(task_id=task.pk, worker="test")
-    services.run_task(task_id=task.pk)
+    jobs.claim_task(task_id=task.pk, worker="test")
+    jobs.run_task(task_id=task.pk)
     task.refresh_from_db()
     assert task.status == MiningJob.Status.FAILED
     assert "no GitHub token of its own" in task.error
@@ -132,11 +132,11 @@ def test_the_token_is_write_only_and_never_shown_or_logged(
     stored = Project.objects.get(pk=project.pk)
     assert secret not in stored.github_token_sealed and stored.github_token() == secret
     # A job that fails (404) with the project's token: its records and messages.
-    missing = services.add_repository(project=project, full_name="nobody/missing")
-    job = services.start_mining_job(
+    missing = jobs.add_repository(project=project, full_name="nobody/missing")
+    job = jobs.start_mining_job(
         project=project, repositories=[missing], user=cast["owner"], dispatch=False
     )
-    services.run_job_sync(job=job)
+    jobs.run_job_sync(job=job)
     job.refresh_from_db()
     assert job.status == MiningJob.Status.FAILED and job.errors
     owner, api = client_for(cast["owner"]), api_for(cast["owner"])

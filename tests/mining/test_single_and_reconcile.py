@@ -4,10 +4,12 @@ import threading
 import pytest
 from django.core.management import CommandError, call_command
 
+from annotate.demo import load_demo_issues
 from annotate.models import Item
-from mining import services
+from mining import crawl as mining_crawl
+from mining import jobs
 from mining.access import project_repositories
-from mining.demo import demo_truth, load_demo_issues
+from mining.demo import demo_truth
 from mining.models import DEMO_SOURCE, Comment, Issue, MiningJob, ProjectRepository, source_of
 
 from .helpers import assert_same_data, crawl
@@ -18,20 +20,20 @@ def repos(project, emulator):
     emulator.add_repository("QwenLM", "Qwen", issues=40, comments=120)
     emulator.add_repository("QwenLM", "Qwen2.5", issues=10, comments=5)
     return [
-        services.add_repository(project=project, full_name="QwenLM/Qwen"),
-        services.add_repository(project=project, full_name="QwenLM/Qwen2.5"),
+        jobs.add_repository(project=project, full_name="QwenLM/Qwen"),
+        jobs.add_repository(project=project, full_name="QwenLM/Qwen2.5"),
     ]
 
 
 def _single(project, emulator, links):
-    job = services.start_mining_job(
+    job = jobs.start_mining_job(
         project=project,
         links=links,
         kind=MiningJob.Kind.SINGLE,
         api_url=emulator.url,
         dispatch=False,
     )
-    return services.run_job_sync(job=job)
+    return jobs.run_job_sync(job=job)
 
 
 def test_single_issues_are_mined_with_their_comments(project, repos, emulator, token):
@@ -136,14 +138,14 @@ def test_reconcile_records_gone_issues_and_keeps_their_items(project, repos, emu
     new_number = emulator.transfer_issue("QwenLM", "Qwen", 6, "QwenLM", "Qwen2.5")
     emulator.reset_counters()
 
-    job = services.start_mining_job(
+    job = jobs.start_mining_job(
         project=project,
         repositories=[repos[0]],
         kind=MiningJob.Kind.RECONCILE,
         api_url=emulator.url,
         dispatch=False,
     )
-    job = services.run_job_sync(job=job)
+    job = jobs.run_job_sync(job=job)
 
     assert job.status == MiningJob.Status.DONE
     # The full list (38 issues), one GET per missing issue, and the 301's redirect.
@@ -226,7 +228,7 @@ def test_mine_command_reports_a_bad_token_and_an_unreachable_host(
 ):
     emulator.add_repository("deepseek-ai", "DeepSeek-V3", issues=3)
     settings.GITHUB_TOKEN = "ghp_not_the_right_one"
-    monkeypatch.setattr(services, "BACKOFF_SECONDS", 0.01)
+    monkeypatch.setattr(mining_crawl, "BACKOFF_SECONDS", 0.01)
     args = ["mine", "deepseek-ai/DeepSeek-V3", "--project", project.slug]
     with pytest.raises(CommandError, match="401 Bad credentials"):
         call_command(*args, "--api-url", emulator.url, stdout=io.StringIO(), stderr=io.StringIO())

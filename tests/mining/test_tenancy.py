@@ -180,11 +180,11 @@ def test_the_periodic_reconcile_checks_only_the_configured_apis_repositories(pro
     configured API would mark synthetic issues gone or pull real data into them."""
     from django.utils import timezone
 
-    from mining import services, tasks
+    from mining import jobs, tasks
     from mining.models import DEMO_SOURCE, MiningJob, Repository
 
-    real = services.add_repository(project=project, full_name="QwenLM/Qwen2.5")
-    demo = services.add_repository(project=project, full_name="QwenLM/Qwen2.5", source=DEMO_SOURCE)
+    real = jobs.add_repository(project=project, full_name="QwenLM/Qwen2.5")
+    demo = jobs.add_repository(project=project, full_name="QwenLM/Qwen2.5", source=DEMO_SOURCE)
     assert real.pk != demo.pk and demo.source == DEMO_SOURCE
     Repository.objects.update(last_synced_at=timezone.now())
 

@@ -14,7 +14,7 @@ from django.conf import settings
 from django.db import connection
 
 from annotate.projects.services import create_project
-from mining import services
+from mining import jobs
 from mining.models import Comment, Issue, MiningJob
 
 from .helpers import assert_same_data
@@ -63,11 +63,11 @@ def test_worker_killed_mid_crawl_resumes_to_the_same_data(transactional_db, emul
     emulator.add_repository("deepseek-ai", "DeepSeek-V3", issues=900, comments=1300)
     emulator.inject("slow", seconds=0.12, times=100_000)  # slow enough to kill mid-crawl
     project = create_project(name="Worker", slug="worker", preset=False)
-    repo = services.add_repository(project=project, full_name="deepseek-ai/DeepSeek-V3")
+    repo = jobs.add_repository(project=project, full_name="deepseek-ai/DeepSeek-V3")
     log = tmp_path / "worker.log"
     worker = _start_worker(emulator.token, log)
     try:
-        job = services.start_mining_job(project=project, repositories=[repo], api_url=emulator.url)
+        job = jobs.start_mining_job(project=project, repositories=[repo], api_url=emulator.url)
         assert _wait_for(lambda: MiningJob.objects.get(pk=job.pk).pages >= 4), log.read_text()
         worker.send_signal(signal.SIGKILL)
         worker.wait()

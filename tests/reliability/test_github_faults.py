@@ -4,7 +4,7 @@ truncated JSON, a transferred issue (301) and a deleted one (410). The job finis
 complete data and a log that names each fault it met."""
 
 from annotate.projects.services import create_project
-from mining import services
+from mining import jobs
 from mining.models import Comment, Issue, MiningJob
 
 SOURCE = "/repos/QwenLM/Qwen/issues/"
@@ -34,14 +34,14 @@ def test_one_job_through_every_fault_ends_complete_and_names_each_fault(
     project = create_project(name="Faults", slug="faults", preset=False)
     links = [f"https://github.com/QwenLM/Qwen/issues/{n}" for n in range(1, 41)]
 
-    job = services.start_mining_job(
+    job = jobs.start_mining_job(
         project=project,
         links=links,
         kind=MiningJob.Kind.SINGLE,
         api_url=emulator.url,
         dispatch=False,
     )
-    job = services.run_job_sync(job=job)
+    job = jobs.run_job_sync(job=job)
 
     assert job.status == MiningJob.Status.DONE, job.errors
     assert job.errors == []

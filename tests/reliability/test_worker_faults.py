@@ -14,7 +14,7 @@ from django.conf import settings
 
 from annotate.projects.services import create_project
 from config.celery import app
-from mining import services
+from mining import jobs
 from mining.models import Issue, MiningJob
 from mining.tasks import run_mining_task
 
@@ -33,7 +33,7 @@ def _crawl_setup(emulator, slug, issues, comments):
     emulator.add_repository("deepseek-ai", slug, issues=issues, comments=comments)
     emulator.inject("slow", seconds=0.1, times=100_000)  # slow enough to be caught mid-crawl
     project = create_project(name=slug, slug=slug.lower(), preset=False)
-    repo = services.add_repository(project=project, full_name=f"deepseek-ai/{slug}")
+    repo = jobs.add_repository(project=project, full_name=f"deepseek-ai/{slug}")
     return project, repo
 
 
@@ -59,7 +59,7 @@ def test_worker_killed_three_times_at_random_moments_ends_with_the_emulators_dat
 
     process = worker()
     try:
-        job = services.start_mining_job(project=project, repositories=[repo], api_url=emulator.url)
+        job = jobs.start_mining_job(project=project, repositories=[repo], api_url=emulator.url)
         for _ in range(3):
             # A few pages into this life (it resumes where the last one stopped), then
             # anywhere: in a request, in a page's transaction, between pages.
@@ -102,7 +102,7 @@ def test_redis_restarted_mid_crawl_the_crawl_finishes_with_complete_data(
         name="reliability-redis",
     )
     try:
-        job = services.start_mining_job(
+        job = jobs.start_mining_job(
             project=project, repositories=[repo], api_url=emulator.url, dispatch=False
         )
         with app.connection_for_write(redis_url) as connection:
@@ -118,7 +118,7 @@ def test_redis_restarted_mid_crawl_the_crawl_finishes_with_complete_data(
         assert done, worker_log.read_text()[-4000:]
         # The same worker, reconnected by itself, takes the next job.
         emulator.edit_issue("deepseek-ai", "Outage", 3, title="Edited after the outage")
-        again = services.start_mining_job(
+        again = jobs.start_mining_job(
             project=project, repositories=[repo], api_url=emulator.url, dispatch=False
         )
         with app.connection_for_write(redis_url) as connection:

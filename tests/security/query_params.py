@@ -5,8 +5,8 @@ view, form, query serializer or filter set reads is listed), so a new route or p
 cannot escape the sweep."""
 
 from analysis.serializers import AgreementQuerySerializer, DistributionQuerySerializer
+from annotate.projects.pool_forms import PoolForm
 from dataset.serializers import ExportQuerySerializer
-from mining.forms import PoolForm
 
 # Read by the framework on every route: DRF's format override and cursor, Django auth's
 # redirect target, and page numbers. Injected into every route as well.

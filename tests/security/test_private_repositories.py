@@ -10,10 +10,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from annotate.models import ImportJob, Item
+from annotate.projects import pool
 from annotate.projects import services as project_services
 from dataset.tasks import run_import_task
-from mining import pool
-from mining import services as mining_services
+from mining import jobs as mining_jobs
 from mining.models import GITHUB_SOURCE, Issue, MiningJob, ProjectRepository, Repository, source_of
 from tests.factories import CommentFactory, IssueFactory, ItemFactory, UserFactory
 
@@ -179,12 +179,12 @@ def test_a_crawl_stores_githubs_private_flag_and_its_project_reads_what_it_fetch
     emulator.add_repository("acme", "open", issues=3)
     project.may_use_server_token = True
     project.save()
-    secret = mining_services.add_repository(project=project, full_name="victim-org/secret-repo")
-    public = mining_services.add_repository(project=project, full_name="acme/open")
-    job = mining_services.start_mining_job(
+    secret = mining_jobs.add_repository(project=project, full_name="victim-org/secret-repo")
+    public = mining_jobs.add_repository(project=project, full_name="acme/open")
+    job = mining_jobs.start_mining_job(
         project=project, repositories=[secret, public], user=cast["owner"], dispatch=False
     )
-    mining_services.run_job_sync(job=job)
+    mining_jobs.run_job_sync(job=job)
     assert job.__class__.objects.get(pk=job.pk).status == MiningJob.Status.DONE
     secret.refresh_from_db()
     public.refresh_from_db()
@@ -201,7 +201,7 @@ def test_a_crawl_stores_githubs_private_flag_and_its_project_reads_what_it_fetch
     assert titles and all(titles)
 
     rival_owner, rival_project = rival
-    mining_services.add_repository(project=rival_project, full_name="victim-org/secret-repo")
+    mining_jobs.add_repository(project=rival_project, full_name="victim-org/secret-repo")
     stolen = Issue.objects.filter(repository=secret).first()
     ItemFactory(project=rival_project, issue=stolen)
     reply = api_for(rival_owner).get(reverse("api-issue", args=[rival_project.slug, stolen.pk]))
@@ -210,8 +210,8 @@ def test_a_crawl_stores_githubs_private_flag_and_its_project_reads_what_it_fetch
     # The victim's re-sync of an edited issue fills empty item snapshots only in projects
     # that may read the repository: the rival's item would otherwise hold a copy.
     emulator.edit_issue("victim-org", "secret-repo", stolen.number, title="Edited secret")
-    mining_services.run_job_sync(
-        job=mining_services.start_mining_job(
+    mining_jobs.run_job_sync(
+        job=mining_jobs.start_mining_job(
             project=project, repositories=[secret], user=cast["owner"], dispatch=False
         )
     )
@@ -236,14 +236,14 @@ def test_a_single_issue_job_with_the_projects_own_token_opens_what_it_fetched(
     rival_owner, rival_project = rival
     rival_project.may_use_server_token = True
     rival_project.save()
-    job = mining_services.start_mining_job(
+    job = mining_jobs.start_mining_job(
         project=rival_project,
         links=["victim-org/secret-repo#1"],
         kind=MiningJob.Kind.SINGLE,
         user=rival_owner,
         dispatch=False,
     )
-    mining_services.run_job_sync(job=job)
+    mining_jobs.run_job_sync(job=job)
     issue = Issue.objects.get(repository=repository, number=1)
     assert issue.title
     ItemFactory(project=rival_project, issue=issue)

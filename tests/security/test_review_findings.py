@@ -4,9 +4,9 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from annotate.projects import pool
 from annotate.projects import services as project_services
-from mining import pool
-from mining import services as mining_services
+from mining import jobs as mining_jobs
 from mining.models import ProjectRepository
 from tests.factories import IssueFactory, RepositoryFactory, UserFactory
 
@@ -31,7 +31,7 @@ def test_naming_a_repository_another_project_mined_does_not_open_its_issues(
     )
     IssueFactory.create_batch(3, repository=repository, title="Private: key leaked")
     rival_owner, rival_project = rival
-    mining_services.add_repository(
+    mining_jobs.add_repository(
         project=rival_project, full_name="victim-org/secret-repo", user=rival_owner
     )
     definition = pool.PoolDefinition()
@@ -89,7 +89,7 @@ def test_two_projects_adding_a_new_repository_at_once_both_succeed(project, riva
     from mining.models import Repository
 
     rival_owner, rival_project = rival
-    mining_services.add_repository(project=rival_project, full_name="acme/fresh")
+    mining_jobs.add_repository(project=rival_project, full_name="acme/fresh")
     real_first, calls = QuerySet.first, []
 
     def first_misses_once(self):
@@ -99,7 +99,7 @@ def test_two_projects_adding_a_new_repository_at_once_both_succeed(project, riva
         return real_first(self)
 
     monkeypatch.setattr(QuerySet, "first", first_misses_once)
-    repository = mining_services.add_repository(project=project, full_name="acme/fresh")
+    repository = mining_jobs.add_repository(project=project, full_name="acme/fresh")
     assert calls and Repository.objects.filter(owner="acme", name="fresh").count() == 1
     assert ProjectRepository.objects.filter(project=project, repository=repository).exists()
 
@@ -192,7 +192,7 @@ def test_a_single_issue_job_cannot_mark_another_projects_private_issues_gone(
     rival_owner, rival_project = rival
     rival_project.may_use_server_token = True
     rival_project.save()
-    job = mining_services.start_mining_job(
+    job = mining_jobs.start_mining_job(
         project=rival_project,
         links=[f"victim-org/secret-repo#{issue.number}" for issue in issues] + ["x/y#1"],
         kind=MiningJob.Kind.SINGLE,
@@ -200,7 +200,7 @@ def test_a_single_issue_job_cannot_mark_another_projects_private_issues_gone(
         api_url=emulator.url,
         dispatch=False,
     )
-    mining_services.run_job_sync(job=job)
+    mining_jobs.run_job_sync(job=job)
     assert set(Issue.objects.filter(repository=repository).values_list("gone", flat=True)) == {""}
     assert len(pool.select_issue_ids(project, pool.PoolDefinition())) == 3
     assert not Issue.objects.filter(repository__owner="x").exists()  # no such repository

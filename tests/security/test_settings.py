@@ -11,7 +11,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from mining import services as mining_services
+from mining import jobs as mining_jobs
 from mining.emulator import GitHubEmulator
 from mining.models import MiningJob
 from tests.mining.helpers import crawl
@@ -116,7 +116,7 @@ def test_the_token_and_secret_key_appear_in_no_page_reply_export_or_log(
     settings.GITHUB_API_URL = emulator.url
     settings.SECRET_KEY = SECRET_KEY
     caplog.set_level(logging.DEBUG)
-    repository = mining_services.add_repository(
+    repository = mining_jobs.add_repository(
         project=world.project, full_name="QwenLM/Qwen2.5", group="Qwen"
     )
     job = crawl(world.project, [repository], emulator)

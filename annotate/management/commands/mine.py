@@ -9,7 +9,7 @@ from tqdm import tqdm
 
 from annotate.errors import ServiceError
 from annotate.projects.services import get_or_create_project
-from mining import services
+from mining import jobs
 from mining.models import MiningJob, source_of
 
 
@@ -35,12 +35,12 @@ class Command(BaseCommand):
             )
             # The repositories of the API mined: its data never shares a row with another's.
             repositories = [
-                services.add_repository(project=project, full_name=name, source=source)
+                jobs.add_repository(project=project, full_name=name, source=source)
                 for name in options["repositories"]
             ]
-        except (ServiceError, services.MiningError, ValueError) as error:
+        except (ServiceError, jobs.MiningError, ValueError) as error:
             raise CommandError(str(error)) from None
-        job = services.start_mining_job(
+        job = jobs.start_mining_job(
             project=project, repositories=repositories, api_url=api_url, dispatch=False
         )
         show = options["verbosity"] > 0
@@ -53,7 +53,7 @@ class Command(BaseCommand):
 
         job_counts = {"comments": 0}
         try:
-            job = services.run_job_sync(job=job, on_page=on_page)
+            job = jobs.run_job_sync(job=job, on_page=on_page)
         finally:
             bar.close()
         if job.status != MiningJob.Status.DONE:

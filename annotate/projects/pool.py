@@ -14,8 +14,7 @@ from django.db.models import Max, Q
 from django.utils import timezone
 
 from annotate.models import Item, Project
-
-from .models import Issue
+from mining.models import Issue
 
 
 class PoolError(Exception):
