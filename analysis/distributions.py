@@ -12,7 +12,7 @@ from django.db.models import CharField, Count, F, OuterRef, Value
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast, Coalesce, Concat, ExtractQuarter, ExtractYear
 
-from annotate.models import AnnotationLabel, FinalRecordLabel, Item
+from annotate.access import source_label_rows
 from mining.models import project_view
 
 from . import metrics
@@ -49,12 +49,8 @@ class CrossTab:
 def source_labels(project, source: Source, *, user=None, settled_only: bool = False):
     """The label rows of ``source``: final records, or one annotator's own records.
     ``user`` is the resolved annotator for an annotator source."""
-    if source.kind == "final":
-        return FinalRecordLabel.objects.filter(item__project=project, final__out_of_scope=False)
-    labels = AnnotationLabel.objects.filter(item__project=project, annotator=user)
-    if settled_only:
-        labels = labels.filter(item__state=Item.State.SETTLED)
-    return labels
+    final = source.kind == "final"
+    return source_label_rows(project, final=final, user=user, settled_only=settled_only)
 
 
 def _partner(source: Source) -> str:
