@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
+from django.db.models import F
 from django.http import Http404
 
 from mining.models import ProjectRepository
@@ -224,6 +225,15 @@ def source_label_rows(project: Project, *, final: bool, user=None, settled_only:
     if settled_only:
         labels = labels.filter(item__state=Item.State.SETTLED)
     return labels
+
+
+def labels_in_group(labels, group: str):
+    """The label rows of items whose repository the items' project puts in ``group``: the
+    project's own grouping, never another project's of the same repository."""
+    return labels.filter(
+        item__issue__repository__views__project=F("item__project"),
+        item__issue__repository__views__group=group,
+    )
 
 
 def repository_groups(project: Project) -> list[str]:
