@@ -147,7 +147,8 @@ def get_import_job_for_user(user, slug: str, job_id) -> tuple[Project, Membershi
 # --- analysis: label sources and scoped reads ---
 # Which labels a member may read on the distributions pages and API, how the reports name
 # annotators, and the project-scoped rows the analysis app counts over. The analysis app
-# computes over what these return; it never scopes a read of its own.
+# computes over what these return (its raw-SQL agreement counts, which join on the
+# project's id for speed, are the one exception: analysis.agreement_counts).
 
 # How each project-scoped model the analysis reads reaches its project.
 PROJECT_PATHS = {
