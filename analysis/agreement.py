@@ -28,9 +28,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 import numpy as np
-from django.contrib.auth import get_user_model
 
-from annotate.access import pseudonym
+from annotate.access import report_names
 
 from . import metrics
 from .agreement_counts import (  # noqa: F401 - rebuild_units, units_out_of_sync: re-exported
@@ -413,13 +412,7 @@ def build_agreement_report(
         | {a for units in counts.units.values() for u in units for a in u.values}
         | {a for item in counts.scope for a in item}
     )
-    User = get_user_model()
-    names = dict(User.objects.filter(pk__in=annotator_ids).values_list("pk", "username"))
-    if project.hide_annotator_names:
-        # The stable pseudonyms of the exports and the methods section: a number by rank
-        # among the annotators a filtered report happens to see would name different
-        # people alike in different views.
-        names = {pk: pseudonym(project.pk, pk) for pk in annotator_ids}
+    names = report_names(project, annotator_ids)
     rows = {"pair": [], "batch": [], "week": [], "version": []}
     dimensions = [
         _dimension(tree, counts, breakdowns=breakdowns, names=names, rows=rows)

@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 from django.db import connection, transaction
 
+from annotate.access import project_rows
 from annotate.adjudication.services import align_records
 from annotate.models import Annotation, AnnotationLabel, AnnotationRound, AnnotationRoundLabel
 
@@ -30,7 +31,7 @@ def agreement_labels(
 ):
     """The annotators' own labels in ``project``, optionally without calibration or
     discussed items."""
-    labels = AnnotationLabel.objects.filter(item__project=project)
+    labels = project_rows(AnnotationLabel, project)
     if exclude_calibration:
         labels = labels.filter(item__calibration=False)
     if exclude_discussed:
@@ -151,10 +152,10 @@ def _python_items(project, filters, counts, *, unpaired, breakdowns, item_ids=No
     An annotation frozen when its item went to discussion counts as it stood then (its
     first round, AnnotationRound 1): what its coder chose alone. Its current labels were
     revised after seeing the other coders' and are not independent ratings."""
-    annotations = Annotation.objects.filter(item__project=project)
-    rounds = AnnotationRound.objects.filter(item__project=project, round=1)
+    annotations = project_rows(Annotation, project)
+    rounds = project_rows(AnnotationRound, project).filter(round=1)
     labels = agreement_labels(project, **filters)
-    round_labels = AnnotationRoundLabel.objects.filter(item__project=project, snapshot__round=1)
+    round_labels = project_rows(AnnotationRoundLabel, project).filter(snapshot__round=1)
     for key, flag in (("exclude_calibration", "calibration"), ("exclude_discussed", "discussed")):
         if filters.get(key):
             annotations = annotations.filter(**{f"item__{flag}": False})

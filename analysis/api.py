@@ -7,7 +7,7 @@ from rest_framework.exceptions import PermissionDenied as ApiPermissionDenied
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
-from annotate.access import MANAGERS, get_project_for_user
+from annotate.access import get_project_for_agreement, get_project_for_user
 
 from .agreement import build_agreement_report
 from .dashboard import access_source
@@ -34,7 +34,7 @@ from .specs import SpecError, parse_source, parse_spec
 )
 @api_view(["GET"])
 def agreement(request, slug):
-    project, _ = get_project_for_user(request.user, slug, roles=MANAGERS)
+    project, _ = get_project_for_agreement(request.user, slug)
     query = AgreementQuerySerializer(data=request.query_params)
     query.is_valid(raise_exception=True)
     report = build_agreement_report(project=project, **query.validated_data)

@@ -10,7 +10,7 @@ from rest_framework import renderers
 from rest_framework.decorators import api_view, renderer_classes
 from rest_framework.response import Response
 
-from annotate.access import MANAGERS, get_project_for_user
+from annotate.access import get_project_for_agreement
 
 from .methods import methods_facts
 from .methods_text import methods_latex, methods_markdown
@@ -60,7 +60,7 @@ class LatexRenderer(_TextRenderer):
 @api_view(["GET"])
 @renderer_classes([renderers.JSONRenderer, MarkdownRenderer, LatexRenderer])
 def methods(request, slug):
-    project, _ = get_project_for_user(request.user, slug, roles=MANAGERS)
+    project, _ = get_project_for_agreement(request.user, slug)
     facts = methods_facts(project)
     fmt = request.accepted_renderer.format
     if fmt == "markdown":

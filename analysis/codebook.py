@@ -3,6 +3,7 @@ the database's per-category counts up to any level (two small queries)."""
 
 from dataclasses import dataclass, field
 
+from annotate.access import project_rows
 from annotate.models import Category, Dimension
 
 
@@ -36,10 +37,10 @@ class DimensionTree:
 
 def load_codebook(project) -> dict[str, DimensionTree]:
     """Every dimension of ``project`` keyed by its key, in codebook order."""
-    trees = {d.key: DimensionTree(dimension=d) for d in Dimension.objects.filter(project=project)}
+    trees = {d.key: DimensionTree(dimension=d) for d in project_rows(Dimension, project)}
     by_id = {tree.dimension.pk: tree for tree in trees.values()}
     rows = list(
-        Category.objects.filter(dimension__project=project).values_list(
+        project_rows(Category, project).values_list(
             "id", "dimension_id", "parent_id", "name", "path", "order", "retired"
         )
     )

@@ -3,10 +3,8 @@ cross-tab, its charts and tables. Shared by the distributions page and its downl
 
 from dataclasses import dataclass, field, replace
 
-from django.core.exceptions import PermissionDenied
-
-from annotate.access import MANAGERS, find_annotator
-from annotate.models import Role
+from annotate.access import SourceAccess, label_source_access, project_rows
+from annotate.models import Dimension
 
 from . import charts, metrics
 from .codebook import load_codebook
@@ -64,12 +62,6 @@ class Panel:
     chi2: dict | None = None  # the chi-square test as the page prints it
 
 
-@dataclass
-class SourceAccess:
-    user: object = None
-    settled_only: bool = False
-
-
 def parse_filters(params, project) -> Filters:
     """Dashboard filters from query parameters; SpecError names a bad one."""
     view = params.get("view") or "rq1"
@@ -78,7 +70,7 @@ def parse_filters(params, project) -> Filters:
     level_text = params.get("level") or "1"
     if not level_text.isdigit() or int(level_text) < 1:
         raise SpecError(f"'level={level_text}' must be a whole number from 1.")
-    keys = list(project.dimensions.values_list("key", flat=True))
+    keys = list(project_rows(Dimension, project).values_list("key", flat=True))
     dimension = params.get("dimension") or ("symptom" if "symptom" in keys else keys[0])
     if dimension not in keys:
         raise SpecError(f"'dimension={dimension}': this project has {', '.join(keys)}.")
@@ -94,21 +86,12 @@ def parse_filters(params, project) -> Filters:
 
 
 def access_source(*, project, membership, source: Source) -> SourceAccess:
-    """Who may read which labels: every member the final labels; leads and owners any
-    member's own labels; an annotator only their own, and only of settled items."""
-    if source.kind == "final":
-        return SourceAccess()
-    if membership.role == Role.ANNOTATOR:
-        if find_annotator(project, membership, source.username) != membership.user:
-            raise PermissionDenied("Annotators may read only their own labels.")
-        return SourceAccess(user=membership.user, settled_only=True)
-    if membership.role not in MANAGERS:
-        raise PermissionDenied("Your role in this project does not allow this.")
-    # While names are hidden, a real username answers as a name nobody has.
-    user = find_annotator(project, membership, source.username)
-    if user is None:
+    """The labels the caller may read through ``source`` (the rule is
+    annotate.access.label_source_access); naming no member is a bad parameter."""
+    access = label_source_access(project, membership, source)
+    if access is None:
         raise SpecError(f"'source={source}': no member of this project is named so.")
-    return SourceAccess(user=user)
+    return access
 
 
 def _level(level: int, tree) -> int:

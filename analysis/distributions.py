@@ -12,7 +12,7 @@ from django.db.models import CharField, Count, F, OuterRef, Value
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast, Coalesce, Concat, ExtractQuarter, ExtractYear
 
-from annotate.models import AnnotationLabel, FinalRecordLabel, Item
+from annotate.access import labels_in_group, source_label_rows
 from mining.models import project_view
 
 from . import metrics
@@ -49,12 +49,8 @@ class CrossTab:
 def source_labels(project, source: Source, *, user=None, settled_only: bool = False):
     """The label rows of ``source``: final records, or one annotator's own records.
     ``user`` is the resolved annotator for an annotator source."""
-    if source.kind == "final":
-        return FinalRecordLabel.objects.filter(item__project=project, final__out_of_scope=False)
-    labels = AnnotationLabel.objects.filter(item__project=project, annotator=user)
-    if settled_only:
-        labels = labels.filter(item__state=Item.State.SETTLED)
-    return labels
+    final = source.kind == "final"
+    return source_label_rows(project, final=final, user=user, settled_only=settled_only)
 
 
 def _partner(source: Source) -> str:
@@ -153,10 +149,7 @@ def build_crosstab(
     specs = [("rows", rows)] + ([("cols", cols)] if cols is not None else [])
     labels = source_labels(project, source, user=user, settled_only=settled_only)
     if group is not None:
-        labels = labels.filter(
-            item__issue__repository__views__project=F("item__project"),
-            item__issue__repository__views__group=group,
-        )
+        labels = labels_in_group(labels, group)
     partner = _partner(source)
     axes, fields, dims_seen = [], [], 0
     for name, spec in specs:
@@ -226,10 +219,7 @@ def shared_issues(
     the chi-square test assumes. One query."""
     labels = source_labels(project, source, user=user, settled_only=settled_only)
     if group is not None:
-        labels = labels.filter(
-            item__issue__repository__views__project=F("item__project"),
-            item__issue__repository__views__group=group,
-        )
+        labels = labels_in_group(labels, group)
     per_item = labels.values("item_id").annotate(records=Count("record", distinct=True))
     shared = list(per_item.filter(records__gt=1).order_by().values_list("records", flat=True))
     return {"issues": len(shared), "records": sum(shared)}

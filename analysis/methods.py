@@ -10,17 +10,21 @@ Journal of Clinical Epidemiology 64(1):96-106).
 
 import json
 
-from django.db.models import Count, F, Q
+from django.db.models import Count, Q
 from django.utils import timezone
 
-from annotate.access import pseudonym
+from annotate.access import (
+    final_records_in_scope,
+    project_rows,
+    report_name,
+    repository_groups,
+)
 from annotate.models import (
     Annotation,
     AuditEvent,
     CodebookChange,
     Conflict,
     FinalLabel,
-    FinalRecordLabel,
     Item,
     Membership,
     Role,
@@ -49,24 +53,17 @@ def _plain(value):
 def _sample(project, items) -> dict:
     definition = dict(project.sample_definition or {})
     repositories = items.order_by().values("issue__repository").distinct().count()
-    # The project's own group of each repository (another project's never counts).
-    group_values = (
-        items.filter(issue__repository__views__project=F("project"))
-        .order_by()
-        .values_list("issue__repository__views__group", flat=True)
-    )
-    groups = sorted(g for g in group_values.distinct() if g)
     return {
         "definition": definition or None,
         "items": items.count(),
         "repositories": repositories,
-        "groups": groups,
+        "groups": repository_groups(project),
     }
 
 
 def _coding(project, items) -> dict:
     per_item = (
-        Annotation.objects.filter(item__project=project)
+        project_rows(Annotation, project)
         .values("item_id")
         .annotate(coders=Count("annotator", distinct=True))
         .order_by()
@@ -103,7 +100,7 @@ def _coding(project, items) -> dict:
 
 def _coders(project) -> dict:
     coders = (
-        Annotation.objects.filter(item__project=project)
+        project_rows(Annotation, project)
         .values("annotator_id", "annotator__username")
         .annotate(annotations=Count("id"))
         .order_by("annotator__username")
@@ -111,16 +108,14 @@ def _coders(project) -> dict:
     hidden = project.hide_annotator_names
     people = [
         {
-            "name": pseudonym(project.pk, c["annotator_id"])
-            if hidden
-            else c["annotator__username"],
+            "name": report_name(project, c["annotator_id"], c["annotator__username"]),
             "annotations": c["annotations"],
         }
         for c in coders
     ]
     if hidden:
         people.sort(key=lambda p: p["name"])
-    annotator_members = Membership.objects.filter(project=project, role=Role.ANNOTATOR).count()
+    annotator_members = project_rows(Membership, project).filter(role=Role.ANNOTATOR).count()
     return {
         "count": len(people),
         "names_hidden": hidden,
@@ -133,17 +128,13 @@ def _coders(project) -> dict:
 def _codebook(project) -> dict:
     trees = load_codebook(project)
     changes = (
-        CodebookChange.objects.filter(project=project)
+        project_rows(CodebookChange, project)
         .values("kind")
         .annotate(n=Count("id"))
         .order_by("kind")
     )
     used = sorted(
-        set(
-            Annotation.objects.filter(item__project=project)
-            .values_list("codebook_version", flat=True)
-            .distinct()
-        )
+        set(project_rows(Annotation, project).values_list("codebook_version", flat=True).distinct())
     )
     return {
         "version": project.codebook_version,
@@ -179,9 +170,9 @@ def _agreement(project) -> dict:
 
 
 def _adjudication(project, items) -> dict:
-    finals = FinalLabel.objects.filter(item__project=project)
+    finals = project_rows(FinalLabel, project)
     provenance = dict(finals.values_list("provenance").annotate(n=Count("id")).order_by())
-    events = AuditEvent.objects.filter(project=project)
+    events = project_rows(AuditEvent, project)
     error_kinds = dict(
         finals.exclude(error_kind="").values_list("error_kind").annotate(n=Count("id")).order_by()
     )
@@ -203,16 +194,17 @@ def _adjudication(project, items) -> dict:
 
 
 def _scope(project) -> dict:
-    finals = FinalLabel.objects.filter(item__project=project)
-    annotations = Annotation.objects.filter(item__project=project)
-    records = FinalRecordLabel.objects.filter(item__project=project, final__out_of_scope=False)
+    finals = project_rows(FinalLabel, project)
+    annotations = project_rows(Annotation, project)
+    records = final_records_in_scope(project)
     per_item = records.values("item_id").annotate(n=Count("record", distinct=True)).order_by()
     several = list(per_item.filter(n__gt=1).values_list("n", flat=True))
     return {
         "final_out_of_scope": finals.filter(out_of_scope=True).count(),
         "final_in_scope": finals.filter(out_of_scope=False).count(),
         "annotations_out_of_scope": annotations.filter(out_of_scope=True).count(),
-        "scope_disagreements": Conflict.objects.filter(project=project, kind=Conflict.Kind.SCOPE)
+        "scope_disagreements": project_rows(Conflict, project)
+        .filter(kind=Conflict.Kind.SCOPE)
         .values("item")
         .distinct()
         .count(),
@@ -224,7 +216,7 @@ def _scope(project) -> dict:
 
 def methods_facts(project) -> dict:
     """Every number of the methods section, from the live data, as plain JSON."""
-    items = Item.objects.filter(project=project)
+    items = project_rows(Item, project)
     return {
         "project": {"name": project.name, "slug": project.slug},
         "generated_at": timezone.now().isoformat(timespec="seconds"),

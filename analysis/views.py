@@ -8,9 +8,14 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils.text import slugify
 
-from annotate.access import ALL_ROLES, MANAGERS, get_project_for_user
+from annotate.access import (
+    AGREEMENT_READERS,
+    ALL_ROLES,
+    get_project_for_agreement,
+    get_project_for_user,
+    repository_groups,
+)
 from annotate.responses import error_page, error_text
-from mining.models import ProjectRepository
 
 from . import charts, dashboard, exports
 from .agreement import build_agreement_report
@@ -52,7 +57,7 @@ def _table_response(caption, header, rows, fmt: str, filename: str) -> HttpRespo
 
 
 def _agreement(request, slug, *, breakdowns: bool = True):
-    project, membership = get_project_for_user(request.user, slug, roles=MANAGERS)
+    project, membership = get_project_for_agreement(request.user, slug)
     filters = parse_agreement_filters(request.GET)
     report = build_agreement_report(
         project=project,
@@ -81,7 +86,7 @@ def agreement(request, slug):
     try:
         project, membership, filters, report = _agreement(request, slug, breakdowns=with_breakdowns)
     except SpecError as error:
-        return _bad_page(request, slug, error, roles=MANAGERS)
+        return _bad_page(request, slug, error, roles=AGREEMENT_READERS)
     dim, level = selected_level(report, filters)
     tables = agreement_tables(report, filters)
     context = {
@@ -198,7 +203,7 @@ def distributions(request, slug):
         ],
         "table_formats": ["csv", "tex"],
         "chart_formats": list(charts.FORMATS),
-        "groups": _groups(project),
+        "groups": repository_groups(project),
         "qs": urlencode(filters.query()),
     }
     template = (
@@ -231,13 +236,6 @@ def _correlation_rows(panel) -> list[dict]:
         {"label": label, "values": [exports.cell_text(v, 3) for v in row]}
         for label, row in zip(corr.labels, corr.r, strict=True)
     ]
-
-
-def _groups(project) -> list[str]:
-    views = ProjectRepository.objects.filter(
-        project=project, repository__issues__items__project=project
-    ).exclude(group="")
-    return sorted(set(views.values_list("group", flat=True)))
 
 
 @login_required

@@ -5,7 +5,7 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 from django.urls import reverse
 
-from annotate.access import MANAGERS, get_project_for_user
+from annotate.access import get_project_for_agreement
 from annotate.markdown import render_markdown
 
 from .methods import methods_facts
@@ -14,7 +14,7 @@ from .methods_text import methods_latex, methods_markdown
 
 @login_required
 def reporting(request, slug):
-    project, membership = get_project_for_user(request.user, slug, roles=MANAGERS)
+    project, membership = get_project_for_agreement(request.user, slug)
     facts = methods_facts(project)
     markdown = methods_markdown(facts)
     context = {

@@ -13,7 +13,8 @@ from scipy import stats
 from statsmodels.stats.proportion import proportion_confint
 
 from analysis import metrics
-from analysis.dashboard import Filters, SourceAccess, build_panel, chi2_summary, panel_figure
+from analysis.dashboard import Filters, build_panel, chi2_summary, panel_figure
+from annotate.access import SourceAccess
 from tests.annotate.test_api_schema import CHECKS
 from tests.annotate.test_api_schema import api_schema as api_schema  # a fixture
 
