@@ -11,6 +11,7 @@ exception: every annotator labels them, so `overlap` does not cap them.
 import time
 from dataclasses import dataclass
 from datetime import timedelta
+from itertools import chain
 
 from django.core.cache import cache
 from django.db import connection, transaction
@@ -720,10 +721,7 @@ def compare_with_final(annotation: Annotation, final: FinalLabel | None) -> dict
     item is not settled, so that nothing leaks before)."""
     if final is None or annotation.item.state != Item.State.SETTLED:
         return None
-    mine = [
-        {label.dimension.key: label.category.path for label in record}
-        for record in own_records(annotation)
-    ]
+    mine = to_wire(chain.from_iterable(own_records(annotation)), Wire.PATHS)
     theirs = final_records(final)
     differences = []
     if annotation.out_of_scope != final.out_of_scope:
