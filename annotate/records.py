@@ -86,19 +86,16 @@ def record_wire(number: int, labels: list, shape: Wire) -> dict[str, Any]:
     raise ValueError(f"Unknown record shape '{shape}'.")
 
 
-def to_wire(labels: Iterable, shape: Wire, *, dimension_order: bool = False) -> list[dict]:
+def to_wire(labels: Iterable, shape: Wire) -> list[dict]:
     """Label rows (dimension and category loaded) as failure records in `shape`."""
-    return [
-        record_wire(number, group, shape)
-        for number, group in numbered(labels, dimension_order=dimension_order)
-    ]
+    return [record_wire(number, group, shape) for number, group in numbered(labels)]
 
 
 class LabelRef(NamedTuple):
     """One label as a client sent it, before the codebook resolves it."""
 
     dimension: Any  # the dimension's key as sent
-    category: Any  # a category id or full path as sent (see annotate.codebook.refs)
+    category: Any  # a category id or full path as sent (annotate.codebook.queries.category_ref)
     evidence: Any = ""
 
 

@@ -81,7 +81,7 @@ def test_each_wire_shape_of_a_record():
         "root_cause": {"category": 21, "path": "GPU Memory", "evidence": "OOM at step 2"},
         "symptom": {"category": 11, "path": "Crash > OOM", "evidence": ""},
     }
-    listed = to_wire(LABELS, Wire.LISTED, dimension_order=True)[1]
+    listed = to_wire(grouped(LABELS, dimension_order=True)[1], Wire.LISTED)[0]
     assert listed == {
         "labels": [
             {"dimension": "symptom", "category": 11, "path": "Crash > OOM", "evidence": ""},
