@@ -58,7 +58,6 @@ UNPAIRED = {
 }
 NONE_LABEL = "(none)"
 SCOPE, RECORDS = "scope", "record_count"
-PAIR_FIELDS = ("dimension", "a", "b", "cat_a", "cat_b", "batch", "week", "version", "n")
 
 
 @dataclass

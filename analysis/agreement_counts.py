@@ -21,6 +21,7 @@ from django.db import connection, transaction
 from annotate.access import project_rows
 from annotate.adjudication.services import align_records
 from annotate.models import Annotation, AnnotationLabel, AnnotationRound, AnnotationRoundLabel
+from annotate.records import LabelRow, as_ids
 
 NONE = 0  # the pseudo-category "(none)" of unpaired="disagree"
 IN_SCOPE, OUT_OF_SCOPE = 1, 2
@@ -53,11 +54,12 @@ class Unit:
 
 @dataclass
 class Counts:
-    """What the statistics need. ``simple``: per dimension, rows of PAIR_FIELDS counting
-    units of simple items, each its own item. ``units``: per dimension, the units of the
-    other items (paired in Python). ``unpaired``: labels without a partner per dimension.
-    ``scope`` and ``records``: per item, each annotator's scope and number of records;
-    ``simple_items``: simple items per annotator pair."""
+    """What the statistics need. ``simple``: per dimension, rows of (dimension, a, b,
+    cat_a, cat_b, batch, week, version, n) counting units of simple items, each its own
+    item. ``units``: per dimension, the units of the other items (paired in Python).
+    ``unpaired``: labels without a partner per dimension. ``scope`` and ``records``: per
+    item, each annotator's scope and number of records; ``simple_items``: simple items per
+    annotator pair."""
 
     simple: dict[int, list[tuple]] = field(default_factory=lambda: defaultdict(list))
     units: dict[int, list[Unit]] = field(default_factory=lambda: defaultdict(list))
@@ -84,9 +86,9 @@ def pair_items(annotations, labels, counts: Counts, *, unpaired: str, breakdowns
     ``annotations``: (item, annotation id, annotator, out of scope, created at, codebook
     version, batch); ``labels``: (item, annotator, record, dimension, category)."""
     zone = ZoneInfo(connection.timezone_name or "UTC")
-    records: dict[tuple, dict[int, dict[int, int]]] = defaultdict(dict)
+    by_side: dict[tuple, list[LabelRow]] = defaultdict(list)
     for item_id, annotator, record, dim, category in labels:
-        records[(item_id, annotator)].setdefault(record, {})[dim] = category
+        by_side[(item_id, annotator)].append(LabelRow(record, dim, category))
     by_item: dict[int, list] = defaultdict(list)
     for row in annotations:
         by_item[row[0]].append(row)
@@ -99,9 +101,9 @@ def pair_items(annotations, labels, counts: Counts, *, unpaired: str, breakdowns
             counts.scope.append({r[2]: OUT_OF_SCOPE if r[3] else IN_SCOPE for r in rows})
         sides = {}
         for _, _, annotator, out, at, version, batch in rows:
-            given = records.get((item_id, annotator), {})
             if not out:
-                sides[annotator] = ([given[k] for k in sorted(given)], at, version, batch)
+                given = as_ids(by_side.get((item_id, annotator), ()))
+                sides[annotator] = (given, at, version, batch)
         if len(sides) >= 2:
             counts.records.append({a: len(side[0]) for a, side in sides.items()})
         _item_units(item_id, sides, counts, unpaired=unpaired, zone=zone, breakdowns=breakdowns)

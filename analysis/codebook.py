@@ -1,10 +1,11 @@
-"""A project's category trees in memory: the category -> ancestor-at-level map that rolls
-the database's per-category counts up to any level (two small queries)."""
+"""A project's category trees as analysis reads them: the category -> ancestor-at-level
+map that rolls the database's per-category counts up to any level, derived from annotate's
+in-memory codebook (two small queries)."""
 
 from dataclasses import dataclass, field
 
-from annotate.access import project_rows
-from annotate.models import Category, Dimension
+from annotate.codebook.queries import read_codebook
+from annotate.models import Dimension
 
 
 @dataclass
@@ -36,27 +37,21 @@ class DimensionTree:
 
 
 def load_codebook(project) -> dict[str, DimensionTree]:
-    """Every dimension of ``project`` keyed by its key, in codebook order."""
-    trees = {d.key: DimensionTree(dimension=d) for d in project_rows(Dimension, project)}
+    """Every dimension of ``project`` keyed by its key, in codebook order: the trees of
+    annotate's one in-memory codebook (annotate.codebook.queries.read_codebook)."""
+    book = read_codebook(project)
+    trees = {d.key: DimensionTree(dimension=d) for d in book.dimensions}
     by_id = {tree.dimension.pk: tree for tree in trees.values()}
-    rows = list(
-        project_rows(Category, project).values_list(
-            "id", "dimension_id", "parent_id", "name", "path", "order", "retired"
+    for category in book.categories:
+        tree = by_id[category.dimension_id]
+        chain = book.lineage(category.pk)
+        tree.lineage[category.pk] = chain
+        tree.paths[category.pk] = category.path
+        tree.names[category.pk] = category.name
+        tree.sort_keys[category.pk] = tuple(
+            (book.by_id[a].order, book.by_id[a].name) for a in chain
         )
-    )
-    parent = {cid: pid for cid, _, pid, _, _, _, _ in rows}
-    info = {cid: (did, name, path, order) for cid, did, _, name, path, order, _ in rows}
-    for cid, did, *_, retired in rows:
-        if retired:
-            by_id[did].retired.add(cid)
-    for cid, (did, name, path, _order) in info.items():
-        chain = [cid]
-        while parent[chain[0]] is not None:
-            chain.insert(0, parent[chain[0]])
-        tree = by_id[did]
-        tree.lineage[cid] = tuple(chain)
-        tree.paths[cid] = path
-        tree.names[cid] = name
-        tree.sort_keys[cid] = tuple((info[a][3], info[a][1]) for a in chain)
         tree.depth = max(tree.depth, len(chain))
+        if category.retired:
+            tree.retired.add(category.pk)
     return trees

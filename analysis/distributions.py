@@ -38,9 +38,6 @@ class CrossTab:
     def total(self) -> int:
         return sum(sum(row) for row in self.counts)
 
-    def row_percentages(self) -> list[list[float]]:
-        return [[100.0 * c / sum(row) if sum(row) else 0.0 for c in row] for row in self.counts]
-
     def percentages(self) -> list[list[float]]:
         total = self.total
         return [[100.0 * c / total if total else 0.0 for c in row] for row in self.counts]

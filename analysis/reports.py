@@ -16,7 +16,6 @@ STAT_FIELDS = [
 ]  # fmt: skip
 SUMMARY_FIELDS = STAT_FIELDS + ["weighting", "unpaired", "undefined"]
 BREAKDOWN_FIELDS = STAT_FIELDS + ["undefined"]
-TABLES = ("summary", "categories", "confusion", "pairs", "batches", "weeks", "versions")
 TRUE = {"1", "true", "on", "yes"}
 
 

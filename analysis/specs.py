@@ -74,11 +74,3 @@ def parse_source(text: str | None) -> Source:
     if prefix == "annotator" and sep and _USERNAME.match(username):
         return Source(kind="annotator", username=username)
     raise SpecError(f"'source={raw}' is not a source; use final or annotator:USERNAME.")
-
-
-def ancestor_path(path_parts: list[str], level: int | None) -> tuple[str, ...]:
-    """The first ``level`` parts of a category path (all of them for None, or when the
-    category sits above that level)."""
-    if level is None:
-        return tuple(path_parts)
-    return tuple(path_parts[:level])

@@ -18,6 +18,7 @@ from annotate.adjudication.serializers import (
 )
 from annotate.errors import ServiceError
 from annotate.models import Annotation, AnnotationRound, AuditEvent, FinalLabel
+from annotate.records import Wire, to_wire
 from mining.access import hide_unreadable
 
 MAX_LIMIT = 500
@@ -126,14 +127,7 @@ def _bounded(params, name: str, default: int) -> int:
 
 
 def _records(labels) -> list[dict]:
-    records: dict[int, dict] = {}
-    for label in labels:
-        records.setdefault(label.record, {})[label.dimension.key] = {
-            "category": label.category_id,
-            "path": label.category.path,
-            "evidence": label.evidence,
-        }
-    return [records[key] for key in sorted(records)]
+    return to_wire(labels, Wire.KEYED)
 
 
 def _round_data(row) -> dict:

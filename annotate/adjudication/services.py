@@ -21,7 +21,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from scipy.optimize import linear_sum_assignment
 
-from annotate.codebook.queries import codebook
+from annotate.codebook.queries import CategoryRefError, codebook, read_codebook
 from annotate.errors import ServiceError
 from annotate.limits import first_too_long, too_long
 from annotate.models import (
@@ -36,6 +36,7 @@ from annotate.models import (
     FinalRecordLabel,
     Item,
 )
+from annotate.records import Wire, WireError, as_ids, parse_wire, to_wire
 from mining.models import project_view
 
 # ---------------------------------------------------------------------------------------
@@ -151,23 +152,9 @@ def overrides_every_side(decision: Side, sides: list[Side]) -> bool:
 # Reading annotations into sides, and labels into plain data.
 
 
-def annotation_signature(annotation: Annotation) -> tuple:
-    """What must be equal for two annotations to agree: out-of-scope, or the multiset of
-    failure records, each a tuple of (dimension id, category id)."""
-    if annotation.out_of_scope:
-        return ("out_of_scope",)
-    records: dict[int, list] = {}
-    for label in annotation.labels.all():
-        records.setdefault(label.record, []).append((label.dimension_id, label.category_id))
-    return tuple(sorted(tuple(sorted(pairs)) for pairs in records.values()))
-
-
 def records_of(labels) -> list[Record]:
     """Label rows (anything with record, dimension_id, category_id) as records in order."""
-    records: dict[int, Record] = {}
-    for label in labels:
-        records.setdefault(label.record, {})[label.dimension_id] = label.category_id
-    return [records[key] for key in sorted(records)]
+    return as_ids(labels)
 
 
 def side_of(annotation) -> Side:
@@ -183,10 +170,7 @@ def category_parents(project) -> dict[int, int | None]:
 
 def records_as_paths(labels) -> list[dict[str, str]]:
     """Label rows (category and dimension selected) as [{dimension key: category path}]."""
-    records: dict[int, dict[str, str]] = {}
-    for label in labels:
-        records.setdefault(label.record, {})[label.dimension.key] = label.category.path
-    return [records[key] for key in sorted(records)]
+    return to_wire(labels, Wire.PATHS)
 
 
 def final_snapshot(final: FinalLabel, records=None, book=None) -> dict:
@@ -396,31 +380,28 @@ def parse_records(*, project, raw_records) -> list[Record]:
     """Records given as [{dimension key: category id or full path}] as [{dim id: cat id}].
 
     Raises AdjudicationError naming the first bad dimension or category."""
-    dimensions = {d.key: d for d in Dimension.objects.filter(project=project)}
-    categories = list(Category.objects.filter(dimension__project=project))
-    by_id = {c.pk: c for c in categories}
-    by_path = {(c.dimension_id, c.path): c for c in categories}
+    book = read_codebook(project)
     records = []
     for index, raw in enumerate(raw_records or []):
-        if not isinstance(raw, dict):
-            raise AdjudicationError(f"Failure record {index + 1} must be an object.")
+        try:
+            labels = parse_wire(raw, Wire.PATHS)
+        except WireError:
+            raise AdjudicationError(f"Failure record {index + 1} must be an object.") from None
         record: Record = {}
-        for key, value in raw.items():
-            dimension = dimensions.get(key)
+        for key, value, _ in labels:
+            dimension = book.by_key.get(key)
             if dimension is None:
                 raise AdjudicationError(f"Unknown dimension '{key}'.")
             if value in (None, ""):
                 continue
-            category = None
-            ascii_digits = isinstance(value, str) and value.isascii() and value.isdigit()
-            if isinstance(value, int) or ascii_digits:  # int('²') fails though it isdigit()
-                category = by_id.get(int(value))
+            try:
+                category = book.find(dimension.pk, value, id_first=True)
+            except CategoryRefError:
+                category = None
             if category is None:
-                category = by_path.get((dimension.pk, str(value).strip()))
-            if category is None or category.dimension_id != dimension.pk:
                 raise AdjudicationError(f"Unknown category '{value}' for dimension '{key}'.")
             record[dimension.pk] = category.pk
-        missing = [d.key for d in dimensions.values() if d.required and d.pk not in record]
+        missing = [d.key for d in book.dimensions if d.required and d.pk not in record]
         if missing:
             raise AdjudicationError(
                 f"Failure record {index + 1} needs a category for: {', '.join(missing)}."
@@ -711,9 +692,8 @@ def comparison_table(item: Item, annotations, hide_names: bool) -> dict:
     of categories with the levels that differ flagged, plus each side's note and evidence.
 
     Records of every side are aligned to the first side's (identical records first)."""
-    dimensions = list(Dimension.objects.filter(project_id=item.project_id))
-    categories = {c.pk: c for c in Category.objects.filter(dimension__project_id=item.project_id)}
-    parents = {pk: c.parent_id for pk, c in categories.items()}
+    book = read_codebook(item.project_id)
+    dimensions, categories, parents = book.dimensions, book.by_id, book.parents
     sides, aligned = [], []
     for index, annotation in enumerate(annotations):
         labels = list(annotation.labels.all())

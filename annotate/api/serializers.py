@@ -11,6 +11,7 @@ from annotate.models import (
     FinalLabel,
     Item,
 )
+from annotate.records import Wire, to_wire
 from mining.access import blank_issue
 from mining.models import Comment, Issue
 
@@ -143,11 +144,7 @@ class RecordSerializer(serializers.Serializer):
 
 def records_of(labels) -> list[dict]:
     """Label rows (with dimension and category loaded) grouped into failure records."""
-    records: dict[int, dict] = {}
-    for label in labels:
-        entry = records.setdefault(label.record, {"record": label.record, "labels": {}})
-        entry["labels"][label.dimension.key] = label.category.path
-    return [records[k] for k in sorted(records)]
+    return to_wire(labels, Wire.NUMBERED)
 
 
 class AnnotationSerializer(serializers.ModelSerializer):

@@ -1,8 +1,6 @@
 """Codebook pages: the tree every member reads, the lead's editor, and the review of
 decisions that codebook changes flagged."""
 
-import re
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
@@ -13,7 +11,7 @@ from annotate.access import (
 )
 from annotate.adjudication import services as adjudication
 from annotate.codebook import services
-from annotate.codebook.queries import category_tree
+from annotate.codebook.queries import CategoryRefError, category_ref, category_tree
 from annotate.errors import ServiceError
 from annotate.models import Category, CodebookChange, Item
 from annotate.responses import with_project_images
@@ -67,11 +65,15 @@ def codebook_edit(request, slug):
 
 
 def _category(project, value) -> Category:
+    try:
+        pk = category_ref(value).id
+    except CategoryRefError:
+        pk = None
     category = (
-        Category.objects.filter(dimension__project=project, pk=value)
+        Category.objects.filter(dimension__project=project, pk=pk)
         .select_related("dimension")
         .first()
-        if re.fullmatch(r"[0-9]{1,18}", str(value))
+        if pk is not None
         else None
     )
     if category is None:

@@ -2,6 +2,8 @@
 
 Every lookup goes through annotate.access; annotators only ever get their own labels."""
 
+from itertools import chain
+
 from django.db.models import Prefetch, prefetch_related_objects
 from django.urls import reverse
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -23,6 +25,7 @@ from annotate.labeling.serializers import (
     SkipOutputSerializer,
 )
 from annotate.models import Annotation, FinalRecordLabel, Item, Role
+from annotate.records import Wire, to_wire
 from mining.access import TextAccess, project_group
 
 ERRORS = {
@@ -92,20 +95,7 @@ def annotation_payload(annotation: Annotation) -> dict:
         "round": annotation.round,
         "created_at": annotation.created_at,
         "updated_at": annotation.updated_at,
-        "records": [
-            {
-                "labels": [
-                    {
-                        "dimension": label.dimension.key,
-                        "category": label.category_id,
-                        "path": label.category.path,
-                        "evidence": label.evidence,
-                    }
-                    for label in record
-                ]
-            }
-            for record in labeling.own_records(annotation)
-        ],
+        "records": to_wire(chain.from_iterable(labeling.own_records(annotation)), Wire.LISTED),
         "settled": comparison is not None,
         "final": comparison
         and {

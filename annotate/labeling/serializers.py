@@ -4,6 +4,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from annotate.limits import TEXT_LIMITS as L
+from annotate.records import Wire, parse_wire
 
 
 @extend_schema_field(
@@ -62,7 +63,8 @@ class AnnotationInputSerializer(serializers.Serializer):
 
     def service_records(self) -> list[list[dict]]:
         return [
-            [dict(label) for label in record["labels"]] for record in self.validated_data["records"]
+            [label._asdict() for label in parse_wire(record, Wire.LISTED)]
+            for record in self.validated_data["records"]
         ]
 
 

@@ -11,6 +11,7 @@ exception: every annotator labels them, so `overlap` does not cap them.
 import time
 from dataclasses import dataclass
 from datetime import timedelta
+from itertools import chain
 
 from django.core.cache import cache
 from django.db import connection, transaction
@@ -31,7 +32,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from annotate.adjudication import services as adjudication
-from annotate.codebook.queries import codebook
+from annotate.codebook.queries import CategoryRefError, category_ref, codebook
 from annotate.errors import ServiceError
 from annotate.limits import first_too_long, too_long
 from annotate.models import (
@@ -49,6 +50,7 @@ from annotate.models import (
     Project,
     Role,
 )
+from annotate.records import Wire, grouped, to_wire
 from mining.models import Issue, project_view
 
 # How far down the sample's order the queue looks for an item, before preferring the
@@ -395,15 +397,10 @@ class _Label:
 
 def _category_ref(value):
     """A category named by id (int or digits) or by full path (str)."""
-    if isinstance(value, bool):
-        raise LabelingError(f"'{value}' is not a category id or path.")
-    if isinstance(value, int):
-        return value, None
-    text = str(value or "").strip()
-    if not text:
-        raise LabelingError("A label names no category.")
-    # isdigit() alone admits digits int() refuses ('²'): ids are ASCII digits only.
-    return (int(text) if text.isascii() and text.isdigit() else None), text
+    try:
+        return category_ref(value)
+    except CategoryRefError as error:
+        raise LabelingError(str(error)) from None
 
 
 def resolve_labels(*, project: Project, records, out_of_scope: bool) -> list[_Label]:
@@ -593,10 +590,7 @@ def _own_assignment_and_annotation(item: Item, user) -> tuple:
 
 
 def _records_payload(labels: list[_Label]) -> list[dict]:
-    records: dict[int, dict] = {}
-    for label in labels:
-        records.setdefault(label.record, {})[label.dimension.key] = label.category.path
-    return [records[n] for n in sorted(records)]
+    return to_wire(labels, Wire.PATHS)
 
 
 # ------------------------------------------------------------------------ reading
@@ -606,17 +600,10 @@ def codebook_dimensions(project: Project) -> list[dict]:
     """The dimensions with their non-retired categories flattened in tree order (parents
     before children, siblings by `order`), for pickers. Reads `codebook`."""
     book = codebook(project)
-    children: dict[tuple, list] = {}
-    for category in book.categories:
-        children.setdefault((category.dimension_id, category.parent_id), []).append(category)
-
-    def walk(dimension_id, parent_id):
-        for category in children.get((dimension_id, parent_id), []):
-            if not category.retired:
-                yield category
-            yield from walk(dimension_id, category.pk)
-
-    return [{"dimension": d, "categories": list(walk(d.pk, None))} for d in book.dimensions]
+    return [
+        {"dimension": d, "categories": [c for c in book.walk(d.pk) if not c.retired]}
+        for d in book.dimensions
+    ]
 
 
 def _with_labels(annotations):
@@ -642,10 +629,7 @@ def own_records(annotation: Annotation) -> list[list[AnnotationLabel]]:
     labels = getattr(annotation, "written_labels", None)
     if labels is None:
         labels = annotation.labels.all()
-    records: dict[int, list] = {}
-    for label in sorted(labels, key=lambda lab: (lab.record, lab.dimension.order)):
-        records.setdefault(label.record, []).append(label)
-    return [records[n] for n in sorted(records)]
+    return grouped(labels, dimension_order=True)
 
 
 # Before settlement an annotator may know whether they submitted an item, not whether
@@ -729,10 +713,7 @@ def labeled_items(*, project: Project, user):
 
 def final_records(final: FinalLabel) -> list[dict]:
     """A settled item's final records as {dimension key: category path}."""
-    records: dict[int, dict] = {}
-    for label in final.labels.all():
-        records.setdefault(label.record, {})[label.dimension.key] = label.category.path
-    return [records[n] for n in sorted(records)]
+    return to_wire(final.labels.all(), Wire.PATHS)
 
 
 def compare_with_final(annotation: Annotation, final: FinalLabel | None) -> dict | None:
@@ -740,10 +721,7 @@ def compare_with_final(annotation: Annotation, final: FinalLabel | None) -> dict
     item is not settled, so that nothing leaks before)."""
     if final is None or annotation.item.state != Item.State.SETTLED:
         return None
-    mine = [
-        {label.dimension.key: label.category.path for label in record}
-        for record in own_records(annotation)
-    ]
+    mine = to_wire(chain.from_iterable(own_records(annotation)), Wire.PATHS)
     theirs = final_records(final)
     differences = []
     if annotation.out_of_scope != final.out_of_scope:
