@@ -82,3 +82,11 @@ def api_for():
         return c
 
     return make
+
+
+@pytest.fixture
+def fresh_cache():
+    """An empty cache: login throttling and the queue's hints start from nothing."""
+    from django.core.cache import cache
+
+    cache.clear()

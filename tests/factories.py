@@ -1,7 +1,18 @@
 import factory
 from django.contrib.auth import get_user_model
 
-from annotate.models import Item, Membership, Project, Role
+from annotate.models import (
+    Annotation,
+    AnnotationLabel,
+    Assignment,
+    Conflict,
+    FinalLabel,
+    FinalRecordLabel,
+    Item,
+    Membership,
+    Project,
+    Role,
+)
 from mining.models import GITHUB_SOURCE, Comment, Issue, ProjectRepository, Repository
 
 
@@ -103,3 +114,60 @@ class ItemFactory(factory.django.DjangoModelFactory):
                 "metadata": getattr(repository, "factory_metadata", {}),
             },
         )
+
+
+class AssignmentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Assignment
+
+    item = factory.SubFactory(ItemFactory)
+    annotator = factory.SubFactory(UserFactory)
+
+
+class AnnotationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Annotation
+
+    item = factory.SubFactory(ItemFactory)
+    annotator = factory.SubFactory(UserFactory)
+
+
+class AnnotationLabelFactory(factory.django.DjangoModelFactory):
+    """One category of one record; item, annotator and dimension repeat the annotation's and
+    the category's, as the labeling service stores them."""
+
+    class Meta:
+        model = AnnotationLabel
+
+    annotation = factory.SubFactory(AnnotationFactory)
+    item = factory.SelfAttribute("annotation.item")
+    annotator = factory.SelfAttribute("annotation.annotator")
+    dimension = factory.SelfAttribute("category.dimension")
+
+
+class FinalLabelFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = FinalLabel
+
+    item = factory.SubFactory(ItemFactory)
+    provenance = FinalLabel.Provenance.IMPORTED
+
+
+class FinalRecordLabelFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = FinalRecordLabel
+
+    final = factory.SubFactory(FinalLabelFactory)
+    item = factory.SelfAttribute("final.item")
+    dimension = factory.SelfAttribute("category.dimension")
+
+
+class ConflictFactory(factory.django.DjangoModelFactory):
+    """A difference on an item; the project is the item's."""
+
+    class Meta:
+        model = Conflict
+
+    item = factory.SubFactory(ItemFactory)
+    project = factory.SelfAttribute("item.project")
+    kind = Conflict.Kind.CATEGORY

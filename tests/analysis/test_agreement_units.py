@@ -14,6 +14,7 @@ from analysis.agreement import build_agreement_report, rebuild_units, units_out_
 from annotate.codebook import services as codebook
 from annotate.labeling import services as labeling
 from annotate.models import Annotation, AnnotationLabel, Category, Item
+from tests.factories import AnnotationFactory
 
 OOM = "Crash > CUDA Error > Out of Memory"
 KERNEL = "Crash > CUDA Error > Kernel Error"
@@ -132,7 +133,7 @@ def test_concurrent_writers_of_one_item_leave_its_units_complete(project, cast, 
     dimension = project.dimensions.get(key="symptom")
     category = Category.objects.get(dimension=dimension, path=OOM)
     annotations = [
-        Annotation.objects.create(item=item, annotator=cast[name])
+        AnnotationFactory(item=item, annotator=cast[name])
         for name in ("annotator_a", "annotator_b")
     ]
     settings = connection.settings_dict

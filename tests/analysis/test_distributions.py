@@ -9,8 +9,7 @@ from scipy import stats
 
 from analysis.distributions import build_crosstab
 from analysis.specs import Source, parse_spec
-
-from .conftest import bulk_final_records
+from tests.builders import bulk_final_records
 
 STUDY = Path(__file__).resolve().parents[2].parent / "shared" / "datasets" / "open-llm-failures"
 STUDY_LEVEL1 = {

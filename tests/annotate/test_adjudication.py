@@ -6,9 +6,7 @@ from annotate.adjudication import services as adjudication
 from annotate.adjudication.services import AdjudicationError, Side, compare_pair
 from annotate.models import (
     Annotation,
-    AnnotationLabel,
     AnnotationRound,
-    Assignment,
     AuditEvent,
     Category,
     Conflict,
@@ -16,77 +14,22 @@ from annotate.models import (
     FinalRecordLabel,
     Item,
 )
+from tests.builders import (
+    ASSERTION,
+    CALL_ORDER,
+    CPU_MEMORY,
+    DEVICE,
+    GPU_MEMORY,
+    HANG,
+    OOM,
+    category,
+    in_conflict,
+    label_both,
+    record,
+    revise,
+    submit,
+)
 from tests.factories import ItemFactory
-
-OOM = "Crash > CUDA Error > Out of Memory"
-DEVICE = "Crash > CUDA Error > Device Error"
-ASSERTION = "Crash > Assertion Failure"
-HANG = "Hang > Generation Process Stuck"
-GPU_MEMORY = "Hardware and Resource Limitations > GPU Memory Insufficiency"
-CPU_MEMORY = "Hardware and Resource Limitations > CPU Memory Limitation"
-CALL_ORDER = "API Usage and Interface Issues > Call Sequence Error"
-
-
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    """The cast's passwords are hashed per test; the default hasher costs seconds."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-def record(symptom=OOM, root_cause=GPU_MEMORY, stage="Inference") -> dict:
-    return {"symptom": symptom, "root_cause": root_cause, "stage": stage}
-
-
-def category(project, key: str, path: str) -> Category:
-    return Category.objects.get(dimension__project=project, dimension__key=key, path=path)
-
-
-def annotate_item(item, user, records=None, *, out_of_scope=False, note="", confidence=None):
-    """Write one annotator's annotation with the ORM (as the labeling service would)."""
-    Assignment.objects.get_or_create(
-        item=item, annotator=user, defaults={"state": Assignment.State.SUBMITTED}
-    )
-    annotation = Annotation.objects.create(
-        item=item,
-        annotator=user,
-        out_of_scope=out_of_scope,
-        out_of_scope_reason="not a failure" if out_of_scope else "",
-        note=note,
-        confidence=confidence,
-    )
-    set_labels(annotation, [] if out_of_scope else (records or [record()]))
-    return annotation
-
-
-def set_labels(annotation, records):
-    AnnotationLabel.objects.filter(annotation=annotation).delete()
-    AnnotationLabel.objects.bulk_create(
-        AnnotationLabel(
-            annotation=annotation,
-            item=annotation.item,
-            annotator=annotation.annotator,
-            record=index,
-            dimension=cat.dimension,
-            category=cat,
-            evidence=f"quote for {key}",
-        )
-        for index, rec in enumerate(records)
-        for key, path in rec.items()
-        for cat in [category(annotation.item.project, key, path)]
-    )
-
-
-def label_both(item, cast, a_records=None, b_records=None, *, a_out=False, b_out=False) -> str:
-    """Both annotators submit; then the item is compared. Returns the resulting state."""
-    annotate_item(item, cast["annotator_a"], a_records, out_of_scope=a_out, note="A's note")
-    annotate_item(item, cast["annotator_b"], b_records, out_of_scope=b_out, note="B's note")
-    return adjudication.settle_if_complete(item=Item.objects.get(pk=item.pk))
-
-
-def in_conflict(project, cast, a_records=None, b_records=None, **kwargs) -> Item:
-    item = ItemFactory(project=project)
-    assert label_both(item, cast, a_records, b_records, **kwargs) == Item.State.CONFLICT
-    return Item.objects.get(pk=item.pk)
 
 
 def test_pure_comparison_flags_every_level_that_differs():
@@ -133,7 +76,7 @@ def test_unanimous_item_settles_without_a_lead(project, cast):
 
 def test_item_waits_until_every_annotator_has_submitted(project, cast):
     item = ItemFactory(project=project)
-    annotate_item(item, cast["annotator_a"])
+    submit(item, cast["annotator_a"])
     assert adjudication.settle_if_complete(item=item) == Item.State.OPEN
     assert not FinalLabel.objects.filter(item=item).exists()
 
@@ -268,20 +211,13 @@ def test_settled_item_cannot_be_decided_until_reopened_and_history_is_kept(proje
     assert last.payload["final"]["records"] == [record(DEVICE)]
 
 
-def _revise(item, user, records):
-    annotation = Annotation.objects.get(item=item, annotator=user)
-    set_labels(annotation, records)
-    annotation.save()  # bumps updated_at, as a re-submission does
-    return adjudication.settle_if_complete(item=Item.objects.get(pk=item.pk))
-
-
 def test_discussion_keeps_agreement_before_and_after(project, cast):
     item = in_conflict(project, cast, [record(OOM)], [record(DEVICE)])
     adjudication.start_discussion(item=item, actor=cast["lead"], note="Look at the trace")
     item.refresh_from_db()
     assert item.state == Item.State.DISCUSSION and item.discussed
     assert AnnotationRound.objects.filter(item=item, round=1).count() == 2
-    assert _revise(item, cast["annotator_b"], [record(OOM)]) == Item.State.SETTLED
+    assert revise(item, cast["annotator_b"], [record(OOM)]) == Item.State.SETTLED
     final = FinalLabel.objects.get(item=item)
     assert final.provenance == FinalLabel.Provenance.UNANIMOUS
     assert Annotation.objects.get(item=item, annotator=cast["annotator_b"]).round == 2
@@ -297,8 +233,8 @@ def test_discussion_keeps_agreement_before_and_after(project, cast):
 def test_discussion_returns_to_the_queue_once_everyone_revised_and_still_differs(project, cast):
     item = in_conflict(project, cast, [record(OOM)], [record(DEVICE)])
     adjudication.start_discussion(item=item, actor=cast["lead"])
-    assert _revise(item, cast["annotator_a"], [record(ASSERTION)]) == Item.State.DISCUSSION
-    assert _revise(item, cast["annotator_b"], [record(HANG)]) == Item.State.CONFLICT
+    assert revise(item, cast["annotator_a"], [record(ASSERTION)]) == Item.State.DISCUSSION
+    assert revise(item, cast["annotator_b"], [record(HANG)]) == Item.State.CONFLICT
     levels = set(Conflict.objects.filter(item=item, resolved=False).values_list("level", flat=True))
     assert levels == {1, 2}
     with pytest.raises(AdjudicationError):
@@ -317,12 +253,12 @@ def test_lead_can_close_a_discussion_or_decide_during_it(project, cast):
 def test_a_second_discussion_waits_for_new_revisions(project, cast):
     item = in_conflict(project, cast, [record(OOM)], [record(DEVICE)])
     adjudication.start_discussion(item=item, actor=cast["lead"])
-    _revise(item, cast["annotator_a"], [record(ASSERTION)])
-    assert _revise(item, cast["annotator_b"], [record(HANG)]) == Item.State.CONFLICT
+    revise(item, cast["annotator_a"], [record(ASSERTION)])
+    assert revise(item, cast["annotator_b"], [record(HANG)]) == Item.State.CONFLICT
     adjudication.start_discussion(item=Item.objects.get(pk=item.pk), actor=cast["lead"])
     assert AnnotationRound.objects.filter(item=item).count() == 4  # rounds 1 and 2 kept
-    assert _revise(item, cast["annotator_a"], [record(DEVICE)]) == Item.State.DISCUSSION
-    assert _revise(item, cast["annotator_b"], [record(DEVICE)]) == Item.State.SETTLED
+    assert revise(item, cast["annotator_a"], [record(DEVICE)]) == Item.State.DISCUSSION
+    assert revise(item, cast["annotator_b"], [record(DEVICE)]) == Item.State.SETTLED
     rounds = set(Annotation.objects.filter(item=item).values_list("round", flat=True))
     assert rounds == {3}
 

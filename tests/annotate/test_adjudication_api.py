@@ -5,12 +5,10 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from annotate.models import AuditEvent, FinalLabel, Item
-
-from .test_adjudication import (  # noqa: F401 - the autouse fixture applies here too
+from tests.builders import (
     DEVICE,
     OOM,
     category,
-    fast_password_hashing,
     in_conflict,
     record,
 )

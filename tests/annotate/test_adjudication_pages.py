@@ -5,13 +5,11 @@ from django.urls import reverse
 
 from annotate.adjudication import services as adjudication
 from annotate.models import FinalLabel, Item
-
-from .test_adjudication import (  # noqa: F401 - the autouse fixture applies here too
+from tests.builders import (
     ASSERTION,
     DEVICE,
     OOM,
     category,
-    fast_password_hashing,
     in_conflict,
     record,
 )

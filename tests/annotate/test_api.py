@@ -3,11 +3,11 @@
 import pytest
 from django.urls import reverse
 
-from annotate.models import Assignment, Category, CodebookChange, Item, Membership, Project
+from annotate.models import Category, CodebookChange, Item, Membership, Project
 from dataset.importing import Source, collect_sources, import_dataset
+from tests.builders import annotate_symptom
 
-from ..factories import CommentFactory
-from .test_export import annotate_item
+from ..factories import AssignmentFactory, CommentFactory
 from .test_import import FIXTURES, RECORD, olf
 
 CAST = ("owner", "lead", "annotator_a", "outsider", None)
@@ -28,8 +28,8 @@ def dataset(project, cast):
     )
     open_item = Item.objects.get(issue__number=5)
     for name, path in (("annotator_a", "Hang"), ("annotator_b", "Crash > CUDA Error")):
-        Assignment.objects.create(item=open_item, annotator=cast[name], state="submitted")
-        annotate_item(open_item, cast[name], path)
+        AssignmentFactory(item=open_item, annotator=cast[name], state="submitted")
+        annotate_symptom(open_item, cast[name], path)
     CommentFactory(issue=open_item.issue)
     return open_item
 

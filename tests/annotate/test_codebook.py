@@ -16,18 +16,16 @@ from annotate.models import (
     FinalRecordLabel,
     Item,
 )
-from tests.factories import ItemFactory
-
-from .test_adjudication import (  # noqa: F401 - the autouse fixture applies here too
+from tests.builders import (
     ASSERTION,
     DEVICE,
     OOM,
     category,
-    fast_password_hashing,
     in_conflict,
     label_both,
     record,
 )
+from tests.factories import ItemFactory
 
 CUDA = "Crash > CUDA Error"
 

@@ -47,7 +47,7 @@ def test_analysis_table_csv_guards_text_cells_and_keeps_numbers():
 
 def test_distribution_table_download_guards_a_formula_category(project, cast, client_for):
     from annotate.models import Category
-    from tests.analysis.conftest import bulk_final_records
+    from tests.builders import bulk_final_records
 
     symptom = project.dimensions.get(key="symptom")
     Category.objects.create(dimension=symptom, name="=2+5", path="=2+5", depth=1, order=90)

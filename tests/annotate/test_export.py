@@ -11,10 +11,11 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from annotate.access import pseudonym
-from annotate.models import Annotation, AnnotationLabel, Category, Item
+from annotate.models import Item
 from dataset.exporting import stream_export
 from dataset.formats import join_path, split_path
 from dataset.importing import Source, collect_sources, import_dataset
+from tests.builders import annotate_symptom
 
 from .test_import import FIXTURES, RECORD, olf
 
@@ -64,25 +65,6 @@ def test_jsonl_and_csv_carry_provenance_and_record_index(project):
     assert rows[0]["provenance"] == "imported" and rows[0]["out_of_scope"] == "false"
 
 
-def annotate_item(item, user, symptom, stage="Inference", out_of_scope=False):
-    annotation = Annotation.objects.create(item=item, annotator=user, out_of_scope=out_of_scope)
-    if out_of_scope:
-        return annotation
-    for dimension in item.project.dimensions.all():
-        path = {"symptom": symptom, "stage": stage}.get(dimension.key)
-        if path is None:
-            continue
-        AnnotationLabel.objects.create(
-            annotation=annotation,
-            item=item,
-            annotator=user,
-            record=0,
-            dimension=dimension,
-            category=Category.objects.get(dimension=dimension, path=path),
-        )
-    return annotation
-
-
 @pytest.fixture
 def labeled(project, cast):
     """Imported final labels, plus an open item both annotators labeled differently."""
@@ -91,10 +73,10 @@ def labeled(project, cast):
         project=project, sources=[Source(name="o.json", data=olf([RECORD]))], labels="none"
     )
     item = Item.objects.get(issue__number=5)
-    annotate_item(item, cast["annotator_a"], "Crash > CUDA Error > Out of Memory")
-    annotate_item(item, cast["annotator_b"], "Hang > Generation Process Stuck")
+    annotate_symptom(item, cast["annotator_a"], "Crash > CUDA Error > Out of Memory")
+    annotate_symptom(item, cast["annotator_b"], "Hang > Generation Process Stuck")
     settled = Item.objects.get(issue__number=101)
-    annotate_item(settled, cast["annotator_a"], "Hang", out_of_scope=True)
+    annotate_symptom(settled, cast["annotator_a"], "Hang", out_of_scope=True)
     return item
 
 

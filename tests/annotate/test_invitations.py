@@ -6,7 +6,6 @@ from datetime import timedelta
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.core.cache import cache
 from django.urls import reverse
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
@@ -17,12 +16,6 @@ from tests.annotate.test_project_creation import race
 from tests.factories import UserFactory
 
 User = get_user_model()
-
-
-@pytest.fixture
-def quick_hashes(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    cache.clear()
 
 
 def invite(project, cast, **fields):
@@ -162,7 +155,7 @@ def test_a_second_open_invitation_to_the_same_name_is_409(project, cast, api_for
 
 
 @pytest.mark.django_db(transaction=True)
-def test_concurrent_duplicate_invitations_make_one_and_clear_409(live_server, quick_hashes):
+def test_concurrent_duplicate_invitations_make_one_and_clear_409(live_server, fresh_cache):
     owner = UserFactory(username="boss")
     project = services.create_project(name="Race", slug="race", owner=owner)
     token = Token.objects.create(user=owner).key
@@ -177,7 +170,7 @@ def test_concurrent_duplicate_invitations_make_one_and_clear_409(live_server, qu
 
 
 @pytest.mark.django_db(transaction=True)
-def test_concurrent_signups_through_one_link_make_one_member(live_server, quick_hashes):
+def test_concurrent_signups_through_one_link_make_one_member(live_server, fresh_cache):
     owner = UserFactory(username="boss")
     project = services.create_project(name="Race", slug="race", owner=owner)
     _, token = services.invite_member(project=project, role=Role.ANNOTATOR, created_by=owner)

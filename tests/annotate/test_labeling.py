@@ -1,21 +1,17 @@
 """Labeling through the API and the pages: submit, replace, skip, validation, permissions."""
 
 import pytest
-from django.core.cache import cache
 from django.urls import reverse
 
 from annotate.labeling import services as labeling
 from annotate.models import Annotation, AnnotationLabel, AuditEvent, Category, Item
+from tests.builders import LabelBuilder
 from tests.factories import CommentFactory, IssueFactory, ItemFactory
 
 OOM = "Crash > CUDA Error > Out of Memory"
 
 
-@pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    # The cast's passwords are hashed per test; the default hasher costs ~0.5 s a user.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    cache.clear()
+pytestmark = pytest.mark.usefixtures("fresh_cache")
 
 
 @pytest.fixture
@@ -391,7 +387,6 @@ def test_item_page_needs_an_assignment(project, items, cast, client_for):
 def test_after_settlement_the_annotator_sees_the_final_label_and_the_difference(
     project, cast, client_for, paths
 ):
-    from annotate.models import FinalLabel, FinalRecordLabel
 
     item = ItemFactory(project=project)
     a = cast["annotator_a"]
@@ -409,13 +404,9 @@ def test_after_settlement_the_annotator_sees_the_final_label_and_the_difference(
     page = client_for(a).get(mine).content.decode()
     assert "not settled yet" in page
     # A lead settles it differently (adjudication's part, done here directly).
-    final = FinalLabel.objects.create(item=item, provenance="adjudicated")
-    for key, path in [("symptom", "Hang"), ("root_cause", gpu), ("stage", "Inference")]:
-        category = Category.objects.get(dimension__project=project, dimension__key=key, path=path)
-        FinalRecordLabel.objects.create(
-            final=final, item=item, dimension=category.dimension, category=category
-        )
-    Item.objects.filter(pk=item.pk).update(state=Item.State.SETTLED)
+    LabelBuilder(project).settle(
+        item, [{"symptom": "Hang", "root_cause": gpu, "stage": "Inference"}], "adjudicated"
+    )
     page = client_for(a).get(mine).content.decode()
     assert "record 1, symptom: Hang (yours: Crash &gt; CUDA Error &gt; Out of Memory)" in page
     item_page = client_for(a).get(reverse("label-item", args=[project.slug, item.pk]))

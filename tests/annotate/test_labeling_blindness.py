@@ -2,7 +2,6 @@
 labeling page or endpoint, not even how many annotators already submitted."""
 
 import pytest
-from django.core.cache import cache
 from django.urls import reverse
 
 from annotate.labeling import services as labeling
@@ -16,10 +15,7 @@ B_SYMPTOM = "Crash > CUDA Error > Out of Memory"
 CAST = ["owner", "lead", "annotator_a", "annotator_b", "outsider", None]
 
 
-@pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    cache.clear()
+pytestmark = pytest.mark.usefixtures("fresh_cache")
 
 
 def records(project, symptom, evidence=""):

@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 
 from annotate.markdown import render_markdown
-from tests.factories import IssueFactory, ItemFactory
+from tests.factories import AssignmentFactory, IssueFactory, ItemFactory
 
 PIXEL = "https://tracker.example/p.gif?who=me"
 IMAGES = [
@@ -58,9 +58,7 @@ def test_hostile_alt_text_stays_text():
 def test_the_issue_page_follows_the_project_setting(project, cast, client_for):
     issue = IssueFactory(body=f"Screenshot: ![a pixel]({PIXEL})")
     item = ItemFactory(project=project, issue=issue)
-    from annotate.models import Assignment
-
-    Assignment.objects.create(item=item, annotator=cast["annotator_a"])
+    AssignmentFactory(item=item, annotator=cast["annotator_a"])
     annotator = client_for(cast["annotator_a"])
     url = reverse("label-item", args=[project.slug, item.pk])
     page = annotator.get(url)

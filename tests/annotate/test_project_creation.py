@@ -5,7 +5,6 @@ import threading
 
 import pytest
 import requests
-from django.core.cache import cache
 from django.urls import reverse
 from rest_framework.authtoken.models import Token
 
@@ -60,12 +59,6 @@ def test_home_offers_new_project_only_where_allowed(cast, staff, client_for):
     assert b"New project" in client_for(staff).get("/").content
 
 
-@pytest.fixture
-def fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    cache.clear()
-
-
 def race(url, headers, bodies):
     """POST each body at once from its own thread (own connection); the replies."""
     barrier = threading.Barrier(len(bodies))
@@ -85,7 +78,7 @@ def race(url, headers, bodies):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_concurrent_duplicate_projects_make_one_and_clear_4xx(live_server, fast_passwords):
+def test_concurrent_duplicate_projects_make_one_and_clear_4xx(live_server, fresh_cache):
     staff = UserFactory(username="root", is_staff=True)
     token = Token.objects.create(user=staff).key
     body = {"name": "Race", "slug": "race"}

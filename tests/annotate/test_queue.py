@@ -10,7 +10,7 @@ from django.utils import timezone
 from annotate.labeling import services as labeling
 from annotate.models import Annotation, Assignment, AuditEvent, Item, Role
 from annotate.projects.services import add_member
-from tests.factories import ItemFactory, UserFactory
+from tests.factories import AssignmentFactory, ItemFactory, UserFactory
 
 OOM = "Crash > CUDA Error > Out of Memory"
 
@@ -21,12 +21,6 @@ def record(symptom=OOM, root_cause="GPU Memory Insufficiency", stage="Inference"
         {"dimension": "root_cause", "category": root_cause},
         {"dimension": "stage", "category": stage},
     ]
-
-
-@pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    # The cast's passwords are hashed per test; the default hasher costs ~0.5 s a user.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture(autouse=True, params=["one statement", "orm"])
@@ -85,7 +79,7 @@ def test_items_with_one_annotation_come_before_the_sample_order(project, items, 
     add_member(project=project, username="annotator_c", role=Role.ANNOTATOR)
     # Item 4 has one annotation and a free slot (its second annotator skipped it).
     labeling.pin_calibration(project=project, item_ids=[], batch="none")
-    Assignment.objects.create(item=items[4], annotator=cast["lead"], state="submitted")
+    AssignmentFactory(item=items[4], annotator=cast["lead"], state="submitted")
     Item.objects.filter(pk=items[4].pk).update(assigned_count=1, submitted_count=1)
     got = labeling.next_item(project=project, user=c)
     assert got.pk == items[4].pk

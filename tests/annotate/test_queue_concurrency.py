@@ -6,7 +6,6 @@ from collections import Counter
 
 import pytest
 import requests
-from django.core.cache import cache
 from rest_framework.authtoken.models import Token
 
 from annotate.models import Annotation, Assignment, Category, Item, Role
@@ -17,10 +16,7 @@ ANNOTATORS = 8
 ITEMS = 12
 
 
-@pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    cache.clear()
+pytestmark = pytest.mark.usefixtures("fresh_cache")
 
 
 def label_body(project):

@@ -12,8 +12,8 @@ from django.urls import reverse
 from annotate.access import pseudonym
 from annotate.models import Item, Release
 from dataset.importing import collect_sources, import_dataset
+from tests.builders import annotate_symptom
 
-from .test_export import annotate_item
 from .test_import import FIXTURES
 
 
@@ -27,8 +27,8 @@ def media_root(settings, tmp_path):
 def released(project, cast, api_for):
     import_dataset(project=project, sources=collect_sources([FIXTURES], "olf"))
     settled = Item.objects.get(issue__number=101)
-    annotate_item(settled, cast["annotator_a"], "Hang")
-    annotate_item(settled, cast["annotator_b"], "Hang")
+    annotate_symptom(settled, cast["annotator_a"], "Hang")
+    annotate_symptom(settled, cast["annotator_b"], "Hang")
     response = api_for(cast["owner"]).post(
         reverse("api-releases", args=[project.slug]), {"title": "First cut"}, format="json"
     )
@@ -99,7 +99,7 @@ def test_releases_are_immutable_and_numbered(project, cast, api_for, released):
 def test_unsettled_annotations_stay_out_of_releases(project, cast, api_for):
     import_dataset(project=project, sources=collect_sources([FIXTURES], "olf"), labels="none")
     open_item = Item.objects.get(issue__number=101)
-    annotate_item(open_item, cast["annotator_a"], "Hang")
+    annotate_symptom(open_item, cast["annotator_a"], "Hang")
     client = api_for(cast["owner"])
     client.post(reverse("api-releases", args=[project.slug]), {}, format="json")
     response = client.get(reverse("api-release-download", args=[project.slug, "1"]))

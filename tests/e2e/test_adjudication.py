@@ -6,11 +6,10 @@ import re
 from playwright.sync_api import expect
 
 from annotate.models import AuditEvent, FinalLabel
-from tests.annotate.test_adjudication import (  # noqa: F401 - the autouse fixture applies
+from tests.builders import (
     DEVICE,
     GPU_MEMORY,
     OOM,
-    fast_password_hashing,
     in_conflict,
     record,
 )

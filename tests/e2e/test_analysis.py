@@ -3,7 +3,7 @@ after, and both again when a filter changes."""
 
 from playwright.sync_api import expect
 
-from tests.analysis.conftest import LabelBuilder
+from tests.builders import LabelBuilder
 
 OOM = "Crash > CUDA Error > Out of Memory"
 HANG = "Hang"

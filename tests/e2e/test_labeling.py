@@ -2,7 +2,6 @@
 items blind; scripts in issue bodies never run."""
 
 import pytest
-from django.core.cache import cache
 from playwright.sync_api import expect
 
 from annotate.models import Annotation, Item
@@ -16,10 +15,7 @@ XSS_BODY = (
 SECRET_NOTE = "first annotator private note"
 
 
-@pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    cache.clear()
+pytestmark = pytest.mark.usefixtures("fresh_cache")
 
 
 @pytest.fixture

@@ -6,17 +6,17 @@ import pytest
 from django.urls import reverse
 
 from annotate.access import pseudonym
-from annotate.models import Assignment, Item, Project
-from tests.annotate.test_export import annotate_item
-from tests.factories import ItemFactory
+from annotate.models import Item, Project
+from tests.builders import annotate_symptom
+from tests.factories import AssignmentFactory, ItemFactory
 
 
 @pytest.fixture
 def labeled(project, cast):
     item = ItemFactory(project=project)
     for name, path in (("annotator_a", "Hang"), ("annotator_b", "Crash > CUDA Error")):
-        Assignment.objects.create(item=item, annotator=cast[name], state="submitted")
-        annotate_item(item, cast[name], path)
+        AssignmentFactory(item=item, annotator=cast[name], state="submitted")
+        annotate_symptom(item, cast[name], path)
     Item.objects.filter(pk=item.pk).update(state=Item.State.SETTLED)
     return item
 
