@@ -58,14 +58,17 @@ DEFAULT_RULE = (
 )
 # The rule to use instead, by the model (or Project's reverse manager) read.
 RULES = {
-    "Item": "access.project_items(project) (counts, managers), or the visible-items rule",
-    "items": "access.project_items(project) (counts, managers), or the visible-items rule",
-    "Membership": "access.project_members(project) / access.get_member(project, id)",
+    "Item": "access.project_items(project) (counts, managers) or the visible-items rule "
+    "(access.get_item_for_user)",
+    "items": "access.project_items(project) (counts, managers) or the visible-items rule "
+    "(access.get_item_for_user)",
+    "Membership": "access.project_members(project)",
     "memberships": "access.project_members(project), access.roles_by_project(user), "
     "access.user_projects_with_role(user) or access.leaves_no_owner(...)",
     "Project": "access.user_projects(user) / access.user_projects_with_role(user)",
-    "Invitation": "access.open_invitations(project, ...) / access.get_invitation_for_owner",
-    "invitations": "access.pending_invitations(project)",
+    "Invitation": "access.open_invitations(project) / access.pending_invitations(project) / "
+    "access.get_invitation_for_owner",
+    "invitations": "access.pending_invitations(project) / access.open_invitations(project)",
     "Release": "access.project_releases(project) / access.get_release(project, version)",
     "releases": "access.project_releases(project) / access.get_release(project, version)",
     "ImportJob": "access.project_import_jobs(project) / access.get_import_job_for_user",
@@ -80,7 +83,10 @@ RULES = {
     "FinalLabel": "access.settled_final_labels(project)",
     "FinalRecordLabel": "access.final_record_labels(project)",
     "Repository": "mining.access.project_repositories(project)",
+    "ProjectRepository": "mining.access.project_repository_views(project)",
     "repository_views": "mining.access.project_repository_views(project)",
+    "MiningJob": "mining.access.project_jobs(project) / mining.access.get_job_for_user",
+    "jobs": "mining.access.project_jobs(project) / mining.access.get_job_for_user",
 }
 
 
@@ -117,8 +123,11 @@ def _name(node) -> str | None:
 
 
 def _model_of(call: ast.Call) -> str | None:
-    """`Item` in Item.objects.x(...).filter(...); the reverse manager in project.items.x()."""
+    """`Item` in Item.objects.x(...).filter(...) and get_object_or_404(Item, ...); the
+    reverse manager in project.items.x()."""
     node = call.func
+    if isinstance(node, ast.Name) and call.args:
+        return _name(call.args[0])
     while isinstance(node, ast.Attribute | ast.Call):
         node = node.func if isinstance(node, ast.Call) else node.value
         if isinstance(node, ast.Attribute) and node.attr == "objects":
