@@ -18,6 +18,7 @@ from annotate.models import (
     AnnotationLabel,
     AnnotationRound,
     AnnotationRoundLabel,
+    Assignment,
     AuditEvent,
     Category,
     CodebookChange,
@@ -30,9 +31,10 @@ from annotate.models import (
     Item,
     Membership,
     Project,
+    Release,
     Role,
 )
-from mining.models import ProjectRepository
+from mining.models import Issue, ProjectRepository
 
 ALL_ROLES = frozenset(Role.values)
 MANAGERS = frozenset({Role.OWNER, Role.LEAD})
@@ -275,3 +277,135 @@ def report_names(project: Project, user_ids) -> dict:
     if project.hide_annotator_names:
         names = {pk: pseudonym(project.pk, pk) for pk in ids}
     return names
+
+
+# --- projects, codebook, api, dataset ---
+# Who may see which rows of a project, named once: views, the API and services call these
+# instead of filtering by project themselves (tests/security/test_one_door.py holds them to
+# it). Each takes a project the caller already reached through get_project_for_user (or a
+# service received from such a view).
+ROLE_TOO_LOW = "Your role in this project does not allow this."
+
+
+def has_role(membership: Membership, roles) -> bool:
+    """Whether the member holds one of `roles`: for what a page shows, not whether it
+    answers (require_role)."""
+    return membership.role in roles
+
+
+def require_role(membership: Membership, roles, message: str = ROLE_TOO_LOW) -> None:
+    """403 (with `message`) unless the member holds one of `roles`; for an action that a
+    page or resource allows only some of the roles that may read it."""
+    if not has_role(membership, roles):
+        raise PermissionDenied(message)
+
+
+def project_members(project: Project):
+    """The memberships of `project` (the members' list shows them to every member)."""
+    return Membership.objects.filter(project=project)
+
+
+def roles_by_project(user) -> dict[int, str]:
+    """project id -> the user's role there, for every project the user belongs to."""
+    return dict(Membership.objects.filter(user=user).values_list("project_id", "role"))
+
+
+def user_projects_with_role(user):
+    """The projects the user belongs to, each annotated with the user's `role`."""
+    return Project.objects.filter(memberships__user=user).annotate(role=F("memberships__role"))
+
+
+def leaves_no_owner(project: Project, membership: Membership, role: str | None = None) -> bool:
+    """Whether giving `membership` `role` (None: removing it) would leave `project` without
+    an owner: every project keeps one, to manage its members."""
+    if membership.role != Role.OWNER or role == Role.OWNER:
+        return False
+    owners = project_members(project).filter(role=Role.OWNER).exclude(pk=membership.pk)
+    return not owners.exists()
+
+
+def pending_invitations(project: Project):
+    """Invitations of `project` whose link still works (owners list them)."""
+    return Invitation.objects.filter(project=project).pending()
+
+
+def open_invitations(project: Project):
+    """Invitations of `project` neither accepted nor revoked, expired ones included: each
+    holds its addressee's place until revoked."""
+    return Invitation.objects.filter(
+        project=project, accepted_at__isnull=True, revoked_at__isnull=True
+    )
+
+
+def project_items(project: Project):
+    """Every item of `project`, for counts every member sees and for managers; which items
+    an annotator may open is the visible-items rule (get_item_for_user)."""
+    return Item.objects.filter(project=project)
+
+
+def items_of_projects(project_ids):
+    """Every item of the projects `project_ids` (the caller's own, for their progress)."""
+    return Item.objects.filter(project_id__in=project_ids)
+
+
+def project_dimensions(project: Project):
+    return Dimension.objects.filter(project=project)
+
+
+def project_categories(project: Project):
+    """The categories of `project`'s codebook, retired ones included (every member reads
+    the codebook; leads edit it)."""
+    return Category.objects.filter(dimension__project=project)
+
+
+def codebook_changes(project: Project):
+    return CodebookChange.objects.filter(project=project)
+
+
+def project_issues(project: Project):
+    """The mined issues `project` has items of (their text through mining's TextAccess)."""
+    return Issue.objects.filter(items__project=project)
+
+
+def own_assignments(project: Project, user):
+    """The user's own assignments in `project`: never another annotator's."""
+    return Assignment.objects.filter(item__project=project, annotator=user)
+
+
+def own_annotations(project: Project, user):
+    """The user's own annotations in `project`: never another annotator's."""
+    return Annotation.objects.filter(item__project=project, annotator=user)
+
+
+def project_annotations(project: Project):
+    """Every annotation of `project`: for leads and owners (names per names_hidden_from)."""
+    return Annotation.objects.filter(item__project=project)
+
+
+def settled_final_labels(project: Project):
+    """The final labels of `project`'s settled items, which every member may read."""
+    return FinalLabel.objects.filter(item__project=project, item__state=Item.State.SETTLED)
+
+
+def final_record_labels(project: Project):
+    return FinalRecordLabel.objects.filter(item__project=project)
+
+
+def project_releases(project: Project):
+    """The releases of `project` (every member reads and downloads them)."""
+    return Release.objects.filter(project=project)
+
+
+def get_release(project: Project, version: str) -> Release:
+    """Release `version` of `project`; 404 otherwise."""
+    try:
+        return (
+            project_releases(project).select_related("project", "created_by").get(version=version)
+        )
+    except Release.DoesNotExist:
+        raise Http404("No such release.") from None
+
+
+def project_import_jobs(project: Project):
+    """The import jobs of `project` (its owners, who start imports, list them)."""
+    return ImportJob.objects.filter(project=project)

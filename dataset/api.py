@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from django.http import FileResponse, Http404, StreamingHttpResponse
+from django.http import FileResponse, StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, status
 from rest_framework.exceptions import (
     APIException,
-    PermissionDenied,
     ValidationError,
 )
 from rest_framework.parsers import FormParser, MultiPartParser
@@ -20,12 +19,13 @@ from annotate.access import (
     MANAGERS,
     OWNERS,
     get_import_job_for_user,
+    get_release,
+    project_releases,
+    require_role,
 )
 from annotate.api.base import ERRORS, ApiMixin, ProjectScoped, listing
 from annotate.models import (
-    Project,
     Release,
-    Role,
 )
 from dataset import import_jobs, releases
 from dataset.exporting import CONTENT_TYPES, filename, stream_export
@@ -62,8 +62,10 @@ class ExportView(ProjectScoped, APIView):
         query = ExportQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         fmt, labels = query.validated_data["format"], query.validated_data["labels"]
-        if labels == "all" and self.membership.role not in MANAGERS:
-            raise PermissionDenied("Only leads and owners export every annotator's labels.")
+        if labels == "all":
+            require_role(
+                self.membership, MANAGERS, "Only leads and owners export every annotator's labels."
+            )
         response = StreamingHttpResponse(
             (chunk.encode() for chunk in stream_export(self.project, fmt, labels)),
             content_type=f"{CONTENT_TYPES[fmt]}; charset=utf-8",
@@ -132,12 +134,11 @@ class ReleaseList(ProjectScoped, generics.ListAPIView):
     def get_queryset(self):
         if self.faking():
             return Release.objects.none()
-        return self.project.releases.select_related("project", "created_by")
+        return project_releases(self.project).select_related("project", "created_by")
 
     @extend_schema(request=ReleaseCreateSerializer, responses={201: ReleaseSerializer, **ERRORS})
     def post(self, request, slug):
-        if self.membership.role != Role.OWNER:
-            raise PermissionDenied("Only owners publish releases.")
+        require_role(self.membership, OWNERS, "Only owners publish releases.")
         form = ReleaseCreateSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         release = releases.create_release(
@@ -147,13 +148,6 @@ class ReleaseList(ProjectScoped, generics.ListAPIView):
             title=form.validated_data["title"],
         )
         return Response(ReleaseSerializer(release).data, status=status.HTTP_201_CREATED)
-
-
-def get_release(project: Project, version: str) -> Release:
-    try:
-        return project.releases.select_related("project", "created_by").get(version=version)
-    except Release.DoesNotExist:
-        raise Http404("No such release.") from None
 
 
 @extend_schema(responses={200: ReleaseSerializer, **ERRORS})

@@ -6,9 +6,19 @@ from django.contrib.auth.decorators import login_required
 from django.db.models import Count
 from django.shortcuts import redirect, render
 
-from annotate.access import MANAGERS, OWNERS, get_import_job_for_user, get_project_for_user
+from annotate.access import (
+    MANAGERS,
+    OWNERS,
+    final_record_labels,
+    get_import_job_for_user,
+    get_project_for_user,
+    has_role,
+    project_import_jobs,
+    project_items,
+    project_releases,
+    require_role,
+)
 from annotate.errors import ServiceError
-from annotate.models import FinalRecordLabel, Item, Role
 from dataset import import_jobs, releases
 from dataset.formats import FORMATS, MAX_FILE_BYTES, too_big_message
 from dataset.importing import ImportFailed
@@ -58,18 +68,18 @@ class ReleaseForm(forms.Form):
 @login_required
 def dataset(request, slug):
     project, membership = get_project_for_user(request.user, slug)
-    items = Item.objects.filter(project=project)
+    items = project_items(project)
     context = {
         "project": project,
         "membership": membership,
         "formats": FORMATS,
-        "can_export_all": membership.role in MANAGERS,
+        "can_export_all": has_role(membership, MANAGERS),
         "states": dict(items.values_list("state").annotate(n=Count("id")).order_by()),
-        "final_records": FinalRecordLabel.objects.filter(item__project=project)
+        "final_records": final_record_labels(project)
         .values("item_id", "record")
         .distinct()
         .count(),
-        "releases": project.releases.all()[:5],
+        "releases": project_releases(project)[:5],
     }
     return render(request, "annotate/dataset.html", context)
 
@@ -96,7 +106,7 @@ def import_page(request, slug):
             form.add_error("files", f"Nothing imported. {error}")
         else:
             return redirect("dataset-import-job", slug=slug, import_id=job.pk)
-    jobs = project.import_jobs.select_related("created_by")[:10]
+    jobs = project_import_jobs(project).select_related("created_by")[:10]
     context = {"project": project, "membership": membership, "form": form, "jobs": jobs}
     status = 409 if form.non_field_errors() else 400 if form.errors else 200
     return render(request, "annotate/import.html", context, status=status)
@@ -123,8 +133,7 @@ def release_list(request, slug):
     project, membership = get_project_for_user(request.user, slug)
     form = ReleaseForm(request.POST or None)
     if request.method == "POST":
-        if membership.role != Role.OWNER:
-            get_project_for_user(request.user, slug, roles=OWNERS)
+        require_role(membership, OWNERS)
         if form.is_valid():
             try:
                 release = releases.create_release(
@@ -139,6 +148,6 @@ def release_list(request, slug):
         "project": project,
         "membership": membership,
         "form": form,
-        "releases": project.releases.select_related("created_by"),
+        "releases": project_releases(project).select_related("created_by"),
     }
     return render(request, "annotate/releases.html", context)

@@ -3,11 +3,11 @@ Owners act, leads read; everything is scoped through the access helpers."""
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
-from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from annotate.access import MANAGERS, OWNERS, get_project_for_user
+from annotate.access import MANAGERS, OWNERS, get_project_for_user, require_role
 
 from . import jobs
 from .access import (
@@ -21,8 +21,7 @@ from .serializers import JobInput, JobSerializer, RepositoryInput, RepositorySer
 
 
 def _owner_or_403(membership):
-    if membership.role not in OWNERS:
-        raise PermissionDenied("Only the project's owners can do this.")
+    require_role(membership, OWNERS, "Only the project's owners can do this.")
 
 
 class RepositoryList(APIView):

@@ -3,15 +3,15 @@ look. (The pool builder, which makes annotate's items, is annotate.projects.pool
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from annotate.access import MANAGERS, OWNERS, get_project_for_user
+from annotate.access import MANAGERS, OWNERS, get_project_for_user, require_role
 
 from .access import (
     get_job_for_user,
     project_jobs,
+    project_repositories,
     project_repository_views,
     readable_repositories_q,
 )
@@ -23,12 +23,11 @@ from .jobs import (
     job_progress,
     start_mining_job,
 )
-from .models import Issue, Repository
+from .models import Issue
 
 
 def _require_owner(membership):
-    if membership.role not in OWNERS:
-        raise PermissionDenied("Only the project's owners can do this.")
+    require_role(membership, OWNERS, "Only the project's owners can do this.")
 
 
 @login_required
@@ -50,9 +49,8 @@ def repositories(request, slug):
             return redirect("mining-repositories", slug=slug)
     # How many issues another project stored of a repository this project may not read
     # (a private one, mined with that project's token) is that project's business: None.
-    readable = Repository.objects.filter(views__project=project).filter(
-        readable_repositories_q(project)
-    )
+    # Only mined repositories have rows below, so only theirs are asked about.
+    readable = project_repositories(project).filter(readable_repositories_q(project))
     readable = set(readable.values_list("pk", flat=True))
     rows = [
         (

@@ -9,7 +9,11 @@ from rest_framework import generics
 from annotate.access import (
     MANAGERS,
     find_annotator,
+    names_hidden_from,
+    own_annotations,
+    project_annotations,
     pseudonym,
+    settled_final_labels,
 )
 from annotate.api import filters
 from annotate.api.base import ProjectScoped, listing
@@ -19,8 +23,6 @@ from annotate.models import (
     AnnotationLabel,
     FinalLabel,
     FinalRecordLabel,
-    Item,
-    Role,
 )
 
 LABELS = Prefetch(
@@ -45,7 +47,7 @@ class MyAnnotationList(ProjectScoped, generics.ListAPIView):
         if self.faking():
             return Annotation.objects.none()
         return (
-            Annotation.objects.filter(item__project=self.project, annotator=self.request.user)
+            own_annotations(self.project, self.request.user)
             .select_related("annotator")
             .prefetch_related(LABELS)
         )
@@ -64,7 +66,7 @@ class AnnotationList(ProjectScoped, generics.ListAPIView):
     def get_queryset(self):
         if self.faking():
             return Annotation.objects.none()
-        annotations = Annotation.objects.filter(item__project=self.project)
+        annotations = project_annotations(self.project)
         name = self.request.query_params.get("annotator")
         if name:
             annotator = find_annotator(self.project, self.membership, name)
@@ -75,9 +77,8 @@ class AnnotationList(ProjectScoped, generics.ListAPIView):
 
     def get_serializer_context(self):
         context = super().get_serializer_context()
-        if not self.faking() and self.project.hide_annotator_names:
-            if self.membership.role != Role.OWNER:
-                context["annotator_names"] = lambda user: pseudonym(self.project.pk, user.pk)
+        if not self.faking() and names_hidden_from(self.project, self.membership):
+            context["annotator_names"] = lambda user: pseudonym(self.project.pk, user.pk)
         return context
 
 
@@ -93,7 +94,7 @@ class FinalLabelList(ProjectScoped, generics.ListAPIView):
         if self.faking():
             return FinalLabel.objects.none()
         return (
-            FinalLabel.objects.filter(item__project=self.project, item__state=Item.State.SETTLED)
+            settled_final_labels(self.project)
             .select_related("item__issue__repository", "decided_by")
             .prefetch_related(FINAL_LABELS)
         )

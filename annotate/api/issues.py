@@ -6,6 +6,7 @@ from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics
 
+from annotate.access import project_issues
 from annotate.api import filters
 from annotate.api.base import ERRORS, ProjectScoped, listing
 from annotate.api.serializers import CommentSerializer, IssueSerializer
@@ -24,7 +25,7 @@ class IssueList(ProjectScoped, generics.ListAPIView):
     def get_queryset(self):
         if self.faking():
             return Issue.objects.none()
-        issues = Issue.objects.filter(items__project=self.project).select_related("repository")
+        issues = project_issues(self.project).select_related("repository")
         return issues.annotate(
             project_group=project_view("group", project=self.project, repository="repository_id")
         )
@@ -39,7 +40,7 @@ class IssueDetail(ProjectScoped, generics.RetrieveAPIView):
     def get_queryset(self):
         if self.faking():
             return Issue.objects.none()
-        return Issue.objects.filter(items__project=self.project).select_related("repository")
+        return project_issues(self.project).select_related("repository")
 
 
 @listing(CommentSerializer)
@@ -50,7 +51,5 @@ class CommentList(ProjectScoped, generics.ListAPIView):
     def get_queryset(self):
         if self.faking():
             return Comment.objects.none()
-        issue = get_object_or_404(
-            Issue.objects.filter(items__project=self.project), pk=self.kwargs["issue_id"]
-        )
+        issue = get_object_or_404(project_issues(self.project), pk=self.kwargs["issue_id"])
         return TextAccess(self.project).comments(issue)

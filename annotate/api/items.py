@@ -8,6 +8,7 @@ from rest_framework.response import Response
 
 from annotate.access import (
     get_item_for_user,
+    own_assignments,
 )
 from annotate.api import filters
 from annotate.api.base import ERRORS, ProjectScoped, listing
@@ -58,4 +59,4 @@ class MyAssignmentList(ProjectScoped, generics.ListAPIView):
     queryset = Assignment.objects.none()
 
     def get_queryset(self):
-        return Assignment.objects.filter(item__project=self.project, annotator=self.request.user)
+        return own_assignments(self.project, self.request.user)

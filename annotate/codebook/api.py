@@ -9,6 +9,7 @@ from rest_framework.views import APIView
 
 from annotate.access import (
     MANAGERS,
+    project_categories,
 )
 from annotate.api.base import ERRORS, ProjectScoped
 from annotate.codebook import services as codebook
@@ -17,9 +18,6 @@ from annotate.codebook.serializers import (
     CategoryEditSerializer,
     CategoryNodeSerializer,
     CodebookSerializer,
-)
-from annotate.models import (
-    Category,
 )
 
 
@@ -41,9 +39,7 @@ class CategoryDetail(ProjectScoped, APIView):
         request=CategoryEditSerializer, responses={200: CategoryNodeSerializer, **ERRORS}
     )
     def patch(self, request, slug, category_id):
-        category = get_object_or_404(
-            Category.objects.filter(dimension__project=self.project), pk=category_id
-        )
+        category = get_object_or_404(project_categories(self.project), pk=category_id)
         form = CategoryEditSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         data = form.validated_data

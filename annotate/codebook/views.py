@@ -7,13 +7,17 @@ from django.shortcuts import redirect, render
 
 from annotate.access import (
     MANAGERS,
+    codebook_changes,
     get_project_for_user,
+    project_categories,
+    project_dimensions,
+    project_items,
 )
 from annotate.adjudication import services as adjudication
 from annotate.codebook import services
 from annotate.codebook.queries import CategoryRefError, category_ref, category_tree
 from annotate.errors import ServiceError
-from annotate.models import Category, CodebookChange, Item
+from annotate.models import Category
 from annotate.responses import with_project_images
 
 
@@ -24,7 +28,7 @@ def codebook(request, slug):
         "project": project,
         "membership": membership,
         "dimensions": category_tree(project),
-        "item_count": Item.objects.filter(project=project).count(),
+        "item_count": project_items(project).count(),
     }
     return with_project_images(render(request, "annotate/codebook.html", context), project)
 
@@ -36,7 +40,7 @@ def codebook_review(request, slug):
         "project": project,
         "membership": membership,
         "decisions": adjudication.flagged_decisions(project)[:500],
-        "changes": CodebookChange.objects.filter(project=project)
+        "changes": codebook_changes(project)
         .select_related("user")
         .order_by("-version", "-id")[:50],
     }
@@ -57,7 +61,7 @@ def codebook_edit(request, slug):
         "project": project,
         "membership": membership,
         "dimensions": category_tree(project),
-        "categories": Category.objects.filter(dimension__project=project)
+        "categories": project_categories(project)
         .select_related("dimension")
         .order_by("dimension__order", "path"),
     }
@@ -70,9 +74,7 @@ def _category(project, value) -> Category:
     except CategoryRefError:
         pk = None
     category = (
-        Category.objects.filter(dimension__project=project, pk=pk)
-        .select_related("dimension")
-        .first()
+        project_categories(project).filter(pk=pk).select_related("dimension").first()
         if pk is not None
         else None
     )
@@ -85,7 +87,7 @@ def _apply_codebook_change(request, project) -> str:
     """Run the codebook change the posted form names; returns a message for the lead."""
     post, actor, op = request.POST, request.user, request.POST.get("op")
     if op == "add":
-        dimension = project.dimensions.filter(key=post.get("dimension")).first()
+        dimension = project_dimensions(project).filter(key=post.get("dimension")).first()
         if dimension is None:
             raise ServiceError("Choose a dimension.")
         parent = _category(project, post["parent"]) if post.get("parent") else None

@@ -3,14 +3,10 @@ members and invitations."""
 
 from __future__ import annotations
 
-from django.db.models import F
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, status
-from rest_framework.exceptions import (
-    PermissionDenied,
-)
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -18,6 +14,10 @@ from annotate.access import (
     OWNERS,
     check_can_create_projects,
     get_invitation_for_owner,
+    pending_invitations,
+    project_members,
+    require_role,
+    user_projects_with_role,
 )
 from annotate.api.base import CONFLICT, ERRORS, ApiMixin, ProjectScoped, listing
 from annotate.models import (
@@ -49,9 +49,7 @@ class ProjectList(ApiMixin, generics.ListCreateAPIView):
     queryset = Project.objects.none()
 
     def get_queryset(self):
-        return Project.objects.filter(memberships__user=self.request.user).annotate(
-            role=F("memberships__role")
-        )
+        return user_projects_with_role(self.request.user)
 
     @extend_schema(
         request=ProjectCreateSerializer,
@@ -104,7 +102,7 @@ class MemberList(ProjectScoped, generics.ListAPIView):
     queryset = Project.objects.none()
 
     def get_queryset(self):
-        return self.project.memberships.select_related("user")
+        return project_members(self.project).select_related("user")
 
     @extend_schema(
         request=MemberCreateSerializer,
@@ -114,8 +112,7 @@ class MemberList(ProjectScoped, generics.ListAPIView):
         "of that name exists or not, and nobody becomes a member without accepting.",
     )
     def post(self, request, slug):
-        if self.membership.role != Role.OWNER:
-            raise PermissionDenied("Only owners manage members.")
+        require_role(self.membership, OWNERS, "Only owners manage members.")
         form = MemberCreateSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         return invitation_reply(request, self.project, form.validated_data)
@@ -138,7 +135,7 @@ class InvitationList(ProjectScoped, generics.ListAPIView):
     def get_queryset(self):
         if self.faking():
             return Invitation.objects.none()
-        return self.project.invitations.pending().select_related("created_by")
+        return pending_invitations(self.project).select_related("created_by")
 
     @extend_schema(
         request=InvitationCreateSerializer,
@@ -169,7 +166,9 @@ class MemberDetail(ProjectScoped, generics.GenericAPIView):
     serializer_class = MemberSerializer
 
     def member(self, membership_id):
-        return get_object_or_404(self.project.memberships.select_related("user"), pk=membership_id)
+        return get_object_or_404(
+            project_members(self.project).select_related("user"), pk=membership_id
+        )
 
     @extend_schema(request=RoleSerializer, responses={200: MemberSerializer, **ERRORS})
     def patch(self, request, slug, membership_id):

@@ -13,6 +13,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count
 from django.utils import timezone
 
+from annotate.access import items_of_projects, leaves_no_owner, open_invitations, project_members
 from annotate.errors import Conflict, InvitationGone, ServiceError
 from annotate.models import (
     PATH_SEPARATOR,
@@ -160,11 +161,8 @@ def add_member(*, project: Project, username: str, role: str) -> NewUser | None:
 @transaction.atomic
 def remove_member(*, project: Project, membership_id: int) -> None:
     """Remove a membership; the last owner of a project cannot be removed."""
-    membership = Membership.objects.select_for_update().get(project=project, pk=membership_id)
-    if (
-        membership.role == Role.OWNER
-        and not project.memberships.filter(role=Role.OWNER).exclude(pk=membership.pk).exists()
-    ):
+    membership = project_members(project).select_for_update().get(pk=membership_id)
+    if leaves_no_owner(project, membership):
         raise ServiceError("A project needs at least one owner.")
     membership.delete()
 
@@ -174,12 +172,8 @@ def change_role(*, project: Project, membership_id: int, role: str) -> Membershi
     """Change a member's role; the last owner keeps theirs."""
     if role not in Role.values:
         raise ServiceError(f"Unknown role '{role}'.")
-    membership = Membership.objects.select_for_update().get(project=project, pk=membership_id)
-    if (
-        membership.role == Role.OWNER
-        and role != Role.OWNER
-        and not project.memberships.filter(role=Role.OWNER).exclude(pk=membership.pk).exists()
-    ):
+    membership = project_members(project).select_for_update().get(pk=membership_id)
+    if leaves_no_owner(project, membership, role):
         raise ServiceError("A project needs at least one owner.")
     membership.role = role
     membership.save(update_fields=["role"])
@@ -224,9 +218,7 @@ def invite_member(
         + " exists already; revoke it to send a new one."
     )
     for field, value in addressed.items():
-        open_ones = Invitation.objects.filter(
-            project=project, accepted_at__isnull=True, revoked_at__isnull=True, **{field: value}
-        )
+        open_ones = open_invitations(project).filter(**{field: value})
         # An expired invitation no longer holds the addressee's place.
         open_ones.filter(expires_at__lte=now).update(revoked_at=now)
         if open_ones.exists():
@@ -339,7 +331,7 @@ def progress_by_project(project_ids) -> dict[int, dict]:
     """Item counts per state for each project, in one query."""
     result: dict[int, dict] = {}
     rows = (
-        Item.objects.filter(project_id__in=project_ids)
+        items_of_projects(project_ids)
         .values_list("project_id", "state")
         .annotate(n=Count("id"))
         .order_by()

@@ -17,6 +17,9 @@ from annotate.access import (
     get_invitation_by_token,
     get_invitation_for_owner,
     get_project_for_user,
+    pending_invitations,
+    project_members,
+    roles_by_project,
     user_projects,
 )
 from annotate.models import Role
@@ -37,7 +40,7 @@ from annotate.responses import with_project_images
 def home(request):
     projects = list(user_projects(request.user).order_by("name"))
     progress = progress_by_project([p.pk for p in projects])
-    roles = dict(request.user.memberships.values_list("project_id", "role"))
+    roles = roles_by_project(request.user)
     rows = [
         {"project": p, "role": roles.get(p.pk), "progress": progress.get(p.pk)} for p in projects
     ]
@@ -70,7 +73,7 @@ def project_detail(request, slug):
         "membership": membership,
         "progress": progress,
         "member_counts": dict(
-            project.memberships.values_list("role").annotate(n=Count("id")).order_by()
+            project_members(project).values_list("role").annotate(n=Count("id")).order_by()
         ),
     }
     return with_project_images(render(request, "annotate/project_detail.html", context), project)
@@ -123,8 +126,10 @@ def project_settings(request, slug):
         "settings_form": settings_form,
         "invite_form": invite_form,
         "token_form": token_form,
-        "members": project.memberships.select_related("user").order_by("role", "user__username"),
-        "invitations": project.invitations.pending().select_related("created_by"),
+        "members": project_members(project)
+        .select_related("user")
+        .order_by("role", "user__username"),
+        "invitations": pending_invitations(project).select_related("created_by"),
         "roles": Role.choices,
         "new_link": new_link,
     }
@@ -190,7 +195,7 @@ def member_update(request, slug, membership_id):
     except project.memberships.model.DoesNotExist:
         raise Http404("No such member.") from None
     if request.htmx:
-        members = project.memberships.select_related("user").order_by("role", "user__username")
+        members = project_members(project).select_related("user").order_by("role", "user__username")
         return render(
             request,
             "annotate/project_settings.html#members",
