@@ -22,6 +22,48 @@ class ProjectQuerySet(models.QuerySet):
         return self.filter(memberships__user=user)
 
 
+# --- labeling and adjudication: project-scoped querysets ---
+# The labeling and adjudication modules narrow these models to a project by name
+# (`Item.objects.in_project(project)`) instead of spelling the lookup in every query.
+
+
+class InProjectQuerySet(models.QuerySet):
+    """Rows of one project, reached by `project_lookup` (a model's own `project`, or its
+    item's)."""
+
+    project_lookup = "project"
+
+    def in_project(self, project):
+        return self.filter(**{self.project_lookup: project})
+
+
+class MembershipQuerySet(InProjectQuerySet):
+    pass
+
+
+class DimensionQuerySet(InProjectQuerySet):
+    pass
+
+
+class ItemQuerySet(InProjectQuerySet):
+    pass
+
+
+class AssignmentQuerySet(InProjectQuerySet):
+    project_lookup = "item__project"
+
+
+class AnnotationQuerySet(InProjectQuerySet):
+    project_lookup = "item__project"
+
+
+class FinalLabelQuerySet(InProjectQuerySet):
+    project_lookup = "item__project"
+
+
+# --- end of labeling and adjudication querysets ---
+
+
 class Project(models.Model):
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=100, unique=True)
@@ -80,6 +122,8 @@ class Membership(models.Model):
     )
     role = models.CharField(max_length=10, choices=Role.choices, default=Role.ANNOTATOR)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = MembershipQuerySet.as_manager()
 
     class Meta:
         ordering = ["project", "role", "user__username"]
@@ -174,6 +218,8 @@ class Dimension(models.Model):
     description = models.TextField(blank=True)
     order = models.PositiveSmallIntegerField(default=0)
     required = models.BooleanField(default=True)
+
+    objects = DimensionQuerySet.as_manager()
 
     class Meta:
         ordering = ["project", "order", "key"]
@@ -292,6 +338,8 @@ class Item(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     settled_at = models.DateTimeField(null=True, blank=True)
 
+    objects = ItemQuerySet.as_manager()
+
     class Meta:
         ordering = ["project", "position", "id"]
         constraints = [
@@ -327,6 +375,8 @@ class Assignment(models.Model):
     expires_at = models.DateTimeField(null=True, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
 
+    objects = AssignmentQuerySet.as_manager()
+
     class Meta:
         ordering = ["-assigned_at"]
         constraints = [
@@ -358,6 +408,8 @@ class Annotation(models.Model):
     round = models.PositiveSmallIntegerField(default=1)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = AnnotationQuerySet.as_manager()
 
     class Meta:
         ordering = ["item", "created_at"]
@@ -430,6 +482,8 @@ class FinalLabel(models.Model):
     )
     decided_at = models.DateTimeField(auto_now=True)
 
+    objects = FinalLabelQuerySet.as_manager()
+
     class Meta:
         ordering = ["item"]
 
@@ -491,7 +545,7 @@ class Release(models.Model):
         ]
 
 
-class ConflictQuerySet(models.QuerySet):
+class ConflictQuerySet(InProjectQuerySet):
     def open(self):
         return self.filter(resolved=False)
 

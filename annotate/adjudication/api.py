@@ -7,8 +7,20 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from annotate.access import MANAGERS, get_item_for_user, get_project_for_user
-from annotate.adjudication import services as adjudication
+from annotate.access import (
+    MANAGERS,
+    annotator_aliases,
+    get_item_for_user,
+    get_project_for_user,
+    side_letter,
+)
+from annotate.adjudication.conflicts import (
+    conflict_counts,
+    conflict_queue,
+    open_differences,
+    parse_pair,
+)
+from annotate.adjudication.decisions import decide_item, parse_records
 from annotate.adjudication.serializers import (
     AuditEventSerializer,
     ConflictListSerializer,
@@ -54,11 +66,11 @@ class AdjudicationView(APIView):
         data.is_valid(raise_exception=True)
         decision = data.validated_data
         try:
-            records = adjudication.parse_records(
+            records = parse_records(
                 project=project,
                 raw_records=[] if decision["out_of_scope"] else decision["records"],
             )
-            final = adjudication.decide_item(
+            final = decide_item(
                 item=item,
                 actor=request.user,
                 records=records,
@@ -90,10 +102,10 @@ class ConflictListView(APIView):
     def get(self, request, slug):
         project, _ = get_project_for_user(request.user, slug, roles=MANAGERS)
         params = request.query_params
-        queue = adjudication.conflict_queue(
+        queue = conflict_queue(
             project,
             dimension=params.get("dimension") or None,
-            pair=adjudication.parse_pair(params.get("pair")),
+            pair=parse_pair(params.get("pair")),
             repository=params.get("repository") or None,
             group=params.get("group") or None,
         )
@@ -101,14 +113,14 @@ class ConflictListView(APIView):
         offset = _bounded(params, "offset", 0)
         items = list(queue[offset : offset + limit])
         hide_unreadable(project, items)
-        counts = adjudication.conflict_counts(project)
+        counts = conflict_counts(project)
         payload = {
             "count": queue.count(),
             "total": counts["total"],
             "by_dimension": counts["by_dimension"],
             "results": items,
         }
-        context = {"differences": adjudication.open_differences(items)}
+        context = {"differences": open_differences(items)}
         return Response(ConflictListSerializer(payload, context=context).data)
 
 
@@ -172,7 +184,7 @@ class ItemAnnotationsReadMixin:
         for index, annotation in enumerate(annotations):
             name = annotation.annotator.username
             if project.hide_annotator_names:
-                name = adjudication.side_letter(index)
+                name = side_letter(index)
             result.append(
                 {
                     **_round_data(annotation),
@@ -203,5 +215,5 @@ class ItemHistoryView(APIView):
     def get(self, request, slug, item_id):
         _, item = _managed_item(request, slug, item_id)
         events = AuditEvent.objects.filter(item=item).select_related("actor")
-        context = {"aliases": adjudication.annotator_aliases(item)}
+        context = {"aliases": annotator_aliases(item)}
         return Response(AuditEventSerializer(events, many=True, context=context).data)

@@ -7,8 +7,24 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from annotate.access import MANAGERS, get_item_for_user, get_project_for_user
-from annotate.adjudication import services as adjudication
+from annotate.access import (
+    MANAGERS,
+    annotator_aliases,
+    get_item_for_user,
+    get_project_for_user,
+    side_letter,
+)
+from annotate.adjudication import conflicts
+from annotate.adjudication.audit import records_as_paths
+from annotate.adjudication.conflicts import conflict_counts, open_differences, parse_pair
+from annotate.adjudication.decisions import decide_item, parse_records
+from annotate.adjudication.discussion import (
+    discussion_agreement,
+    end_discussion,
+    reopen_item,
+    start_discussion,
+)
+from annotate.adjudication.side_by_side import comparison_table
 from annotate.errors import ServiceError
 from annotate.models import Annotation, AuditEvent, Category, FinalLabel, Item, Role
 from annotate.responses import with_project_images
@@ -28,7 +44,7 @@ def _readable(project, items) -> list:
 def _queue_filters(request) -> dict:
     return {
         "dimension": request.GET.get("dimension") or None,
-        "pair": adjudication.parse_pair(request.GET.get("pair")),
+        "pair": parse_pair(request.GET.get("pair")),
         "repository": request.GET.get("repository") or None,
         "group": request.GET.get("group") or None,
     }
@@ -38,13 +54,13 @@ def _queue_filters(request) -> dict:
 def conflict_queue(request, slug):
     project, membership = get_project_for_user(request.user, slug, roles=MANAGERS)
     filters = _queue_filters(request)
-    queue = adjudication.conflict_queue(project, **filters)
+    queue = conflicts.conflict_queue(project, **filters)
     items = list(queue[:QUEUE_PAGE_SIZE])
     hide_unreadable(project, items)
-    differences = adjudication.open_differences(items)
+    differences = open_differences(items)
     for item in items:
         item.open_differences = differences.get(item.pk, [])
-    counts = adjudication.conflict_counts(project)
+    counts = conflict_counts(project)
     in_conflict = Item.objects.filter(project=project, state=Item.State.CONFLICT).annotate(
         project_group=project_view("group", project=project, repository="issue__repository")
     )
@@ -61,7 +77,7 @@ def conflict_queue(request, slug):
             set(in_conflict.values_list("issue__repository__owner", "issue__repository__name"))
         ),
         "groups": sorted({g for g in in_conflict.values_list("project_group", flat=True) if g}),
-        "discussion": adjudication.discussion_agreement(project),
+        "discussion": discussion_agreement(project),
         "discussing": _readable(
             project,
             Item.objects.filter(project=project, state=Item.State.DISCUSSION)
@@ -106,10 +122,7 @@ def _decision_rows(project, table, posted=None) -> list[dict]:
                 {
                     "dimension": dimension,
                     "options": options.get(dimension.pk, []),
-                    "sides": [
-                        {"letter": adjudication.side_letter(i), "id": pk}
-                        for i, pk in enumerate(sides)
-                    ],
+                    "sides": [{"letter": side_letter(i), "id": pk} for i, pk in enumerate(sides)],
                     "selected": str(selected),
                 }
             )
@@ -134,7 +147,7 @@ def _conflict_context(request, project, membership, item, posted=None) -> dict:
         .prefetch_related("labels")
         .order_by("created_at", "id")
     )
-    table = adjudication.comparison_table(item, annotations, project.hide_annotator_names)
+    table = comparison_table(item, annotations, project.hide_annotator_names)
     decision = _decision_rows(project, table, posted)
     return {
         "project": project,
@@ -146,11 +159,11 @@ def _conflict_context(request, project, membership, item, posted=None) -> dict:
         "table": table,
         "decision": decision,
         "record_count": max((r["index"] for r in decision), default=0) + 1,
-        "differences": adjudication.open_differences([item]).get(item.pk, []),
+        "differences": open_differences([item]).get(item.pk, []),
         "final": FinalLabel.objects.filter(item=item).select_related("decided_by").first(),
         "error_kinds": FinalLabel.ErrorKind.choices,
         "posted": request.POST if posted is not None else {},
-        "next_item": adjudication.conflict_queue(project).exclude(pk=item.pk).first(),
+        "next_item": conflicts.conflict_queue(project).exclude(pk=item.pk).first(),
     }
 
 
@@ -170,10 +183,10 @@ def conflict_decide(request, slug, item_id):
     posted = _posted_records(request.POST, list(project.dimensions.all()))
     out_of_scope = bool(request.POST.get("out_of_scope"))
     try:
-        records = adjudication.parse_records(
+        records = parse_records(
             project=project, raw_records=[] if out_of_scope else [r["values"] for r in posted]
         )
-        adjudication.decide_item(
+        decide_item(
             item=item,
             actor=request.user,
             records=records,
@@ -190,7 +203,7 @@ def conflict_decide(request, slug, item_id):
             render(request, "annotate/conflict_detail.html", context, status=400), project
         )
     messages.success(request, f"Settled {item.issue}.")
-    following = adjudication.conflict_queue(project).first()
+    following = conflicts.conflict_queue(project).first()
     if following is not None:
         return redirect("conflict-detail", slug=slug, item_id=following.pk)
     return redirect("conflict-queue", slug=slug)
@@ -215,7 +228,7 @@ def conflict_discuss(request, slug, item_id):
         request,
         slug,
         item_id,
-        lambda item: adjudication.start_discussion(item=item, actor=request.user, note=note),
+        lambda item: start_discussion(item=item, actor=request.user, note=note),
         "Sent back to its annotators for discussion.",
     )
 
@@ -227,7 +240,7 @@ def conflict_end_discussion(request, slug, item_id):
         request,
         slug,
         item_id,
-        lambda item: adjudication.end_discussion(item=item, actor=request.user),
+        lambda item: end_discussion(item=item, actor=request.user),
         "Discussion closed.",
     )
 
@@ -240,7 +253,7 @@ def item_reopen(request, slug, item_id):
         request,
         slug,
         item_id,
-        lambda item: adjudication.reopen_item(item=item, actor=request.user, reason=reason),
+        lambda item: reopen_item(item=item, actor=request.user, reason=reason),
         "Re-opened: the item is back in the conflict queue.",
     )
 
@@ -249,7 +262,7 @@ def item_reopen(request, slug, item_id):
 def item_history(request, slug, item_id):
     project, membership = get_project_for_user(request.user, slug, roles=MANAGERS)
     item = get_item_for_user(request.user, project, item_id, roles=MANAGERS)
-    names = adjudication.annotator_aliases(item)
+    names = annotator_aliases(item)
     events = []
     for event in AuditEvent.objects.filter(item=item).select_related("actor"):
         actor = names.get(event.actor_id) or (event.actor.username if event.actor else "system")
@@ -261,9 +274,7 @@ def item_history(request, slug, item_id):
         "item": item,
         "events": events,
         "final": final,
-        "final_records": adjudication.records_as_paths(
-            final.labels.select_related("dimension", "category")
-        )
+        "final_records": records_as_paths(final.labels.select_related("dimension", "category"))
         if final
         else [],
     }
@@ -285,7 +296,7 @@ def item_discussion(request, slug, item_id):
         or not any(a.annotator_id == request.user.pk for a in annotations)
     ):
         raise PermissionDenied("This item is not in discussion with you.")
-    table = adjudication.comparison_table(item, annotations, hide_names=True)
+    table = comparison_table(item, annotations, hide_names=True)
     for side in table["sides"]:
         if side["annotation"].annotator_id == request.user.pk:
             side["name"] = "You"

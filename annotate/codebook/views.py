@@ -11,7 +11,7 @@ from annotate.access import (
     MANAGERS,
     get_project_for_user,
 )
-from annotate.adjudication import services as adjudication
+from annotate.adjudication.flagged import flagged_decisions
 from annotate.codebook import services
 from annotate.codebook.queries import category_tree
 from annotate.errors import ServiceError
@@ -37,7 +37,7 @@ def codebook_review(request, slug):
     context = {
         "project": project,
         "membership": membership,
-        "decisions": adjudication.flagged_decisions(project)[:500],
+        "decisions": flagged_decisions(project)[:500],
         "changes": CodebookChange.objects.filter(project=project)
         .select_related("user")
         .order_by("-version", "-id")[:50],

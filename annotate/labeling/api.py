@@ -12,7 +12,14 @@ from rest_framework.views import APIView
 from annotate.access import get_item_for_user as access_item
 from annotate.access import get_project_for_user
 from annotate.adjudication.api import ItemAnnotationsReadMixin
-from annotate.labeling import services as labeling
+from annotate.labeling.errors import (
+    ItemClosedError,
+    ItemNotFoundError,
+    LabelingError,
+    NotAssignedError,
+)
+from annotate.labeling.own_labels import compare_with_final, own_annotation, own_records
+from annotate.labeling.queue import next_item, skip_item
 from annotate.labeling.serializers import (
     AnnotationInputSerializer,
     AnnotationOutputSerializer,
@@ -22,6 +29,8 @@ from annotate.labeling.serializers import (
     SkipInputSerializer,
     SkipOutputSerializer,
 )
+from annotate.labeling.shown import annotator_progress, project_progress
+from annotate.labeling.submission import submit_annotation
 from annotate.models import Annotation, FinalRecordLabel, Item, Role
 from mining.access import TextAccess, project_group
 
@@ -36,12 +45,12 @@ ERRORS = {
 FINAL_LABELS = Prefetch("labels", FinalRecordLabel.objects.select_related("dimension", "category"))
 
 
-def error_response(error: labeling.LabelingError) -> Response:
-    if isinstance(error, labeling.ItemNotFoundError):
+def error_response(error: LabelingError) -> Response:
+    if isinstance(error, ItemNotFoundError):
         code = status.HTTP_404_NOT_FOUND
-    elif isinstance(error, labeling.NotAssignedError):
+    elif isinstance(error, NotAssignedError):
         code = status.HTTP_403_FORBIDDEN
-    elif isinstance(error, labeling.ItemClosedError):
+    elif isinstance(error, ItemClosedError):
         code = status.HTTP_409_CONFLICT
     else:
         code = status.HTTP_400_BAD_REQUEST
@@ -81,7 +90,7 @@ def annotation_payload(annotation: Annotation) -> dict:
     """The caller's own annotation, plus the final label once (and only once) settled."""
     item = annotation.item
     final = getattr(item, "final_label", None) if item.state == Item.State.SETTLED else None
-    comparison = labeling.compare_with_final(annotation, final)
+    comparison = compare_with_final(annotation, final)
     return {
         "item": item.pk,
         "out_of_scope": annotation.out_of_scope,
@@ -104,7 +113,7 @@ def annotation_payload(annotation: Annotation) -> dict:
                     for label in record
                 ]
             }
-            for record in labeling.own_records(annotation)
+            for record in own_records(annotation)
         ],
         "settled": comparison is not None,
         "final": comparison
@@ -133,7 +142,7 @@ class QueueNextView(APIView):
     )
     def post(self, request, slug):
         project, _ = get_project_for_user(request.user, slug)
-        item = labeling.next_item(project=project, user=request.user)
+        item = next_item(project=project, user=request.user)
         if item is None:
             return Response(status=status.HTTP_204_NO_CONTENT)
         item.project = project
@@ -161,7 +170,7 @@ class AnnotationSubmitView(ItemAnnotationsReadMixin, APIView):
         try:
             # The service looks the item up under its row lock, with access's rule: an
             # annotator who holds no assignment of it gets 404, as from access.
-            annotation = labeling.submit_annotation(
+            annotation = submit_annotation(
                 project=project,
                 user=request.user,
                 item=item_id,
@@ -172,7 +181,7 @@ class AnnotationSubmitView(ItemAnnotationsReadMixin, APIView):
                 note=form.validated_data["note"],
                 confidence=form.validated_data["confidence"],
             )
-        except labeling.LabelingError as error:
+        except LabelingError as error:
             return error_response(error)
         # The reply is built from what the submission wrote; only an item this submission
         # settled needs a read, for its final label's records.
@@ -195,8 +204,8 @@ class SkipView(APIView):
         form.is_valid(raise_exception=True)
         reason = form.validated_data["reason"]
         try:
-            labeling.skip_item(project=project, user=request.user, item=item, reason=reason)
-        except labeling.LabelingError as error:
+            skip_item(project=project, user=request.user, item=item, reason=reason)
+        except LabelingError as error:
             return error_response(error)
         return Response(
             SkipOutputSerializer({"item": item.pk, "skipped": True, "reason": reason}).data
@@ -213,7 +222,7 @@ class MyAnnotationView(APIView):
     def get(self, request, slug, item_id):
         project, membership = get_project_for_user(request.user, slug)
         item = access_item(request.user, project, item_id, membership=membership)
-        annotation = labeling.own_annotation(item=item, user=request.user)
+        annotation = own_annotation(item=item, user=request.user)
         if annotation is None:
             return Response(
                 {"detail": "You have not annotated this item."}, status=status.HTTP_404_NOT_FOUND
@@ -230,7 +239,7 @@ class ProgressView(APIView):
     def get(self, request, slug):
         project, membership = get_project_for_user(request.user, slug)
         data = {
-            "mine": labeling.annotator_progress(project=project, user=request.user),
-            "project": labeling.project_progress(project=project, role=membership.role),
+            "mine": annotator_progress(project=project, user=request.user),
+            "project": project_progress(project=project, role=membership.role),
         }
         return Response(ProgressOutputSerializer(data).data)

@@ -4,7 +4,8 @@ import pytest
 from django.core.cache import cache
 from django.urls import reverse
 
-from annotate.labeling import services as labeling
+from annotate.labeling.queue import next_item
+from annotate.labeling.submission import submit_annotation
 from annotate.models import Annotation, AnnotationLabel, AuditEvent, Category, Item
 from tests.factories import CommentFactory, IssueFactory, ItemFactory
 
@@ -395,7 +396,7 @@ def test_after_settlement_the_annotator_sees_the_final_label_and_the_difference(
 
     item = ItemFactory(project=project)
     a = cast["annotator_a"]
-    labeling.next_item(project=project, user=a)
+    next_item(project=project, user=a)
     gpu = paths[("root_cause", "GPU Memory Insufficiency")]
     records = [
         [
@@ -404,7 +405,7 @@ def test_after_settlement_the_annotator_sees_the_final_label_and_the_difference(
             {"dimension": "stage", "category": "Inference"},
         ]
     ]
-    labeling.submit_annotation(project=project, user=a, item=item, records=records)
+    submit_annotation(project=project, user=a, item=item, records=records)
     mine = reverse("label-mine", args=[project.slug])
     page = client_for(a).get(mine).content.decode()
     assert "not settled yet" in page
