@@ -191,6 +191,13 @@ def get_discussion_for_user(
     return item, annotations
 
 
+def readable_final_label(item: Item):
+    """The final label an annotator may read beside their own annotation of `item`: only
+    once the item is settled (before, it would give the other annotations away). Reads the
+    `final_label` loaded with the item; None when there is none."""
+    return getattr(item, "final_label", None) if item.state == Item.State.SETTLED else None
+
+
 def side_letter(index: int) -> str:
     return chr(ord("A") + index)
 

@@ -231,7 +231,9 @@ class Dimension(models.Model):
         return f"{self.project.slug}:{self.key}"
 
 
-class CategoryQuerySet(models.QuerySet):
+class CategoryQuerySet(InProjectQuerySet):
+    project_lookup = "dimension__project"
+
     def active(self):
         return self.filter(retired=False)
 

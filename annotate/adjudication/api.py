@@ -1,16 +1,17 @@
 """Adjudication over REST: a lead's decision, the conflict queue, an item's annotations
-and its audit trail. Leads and owners only; annotators get 403, outsiders 404."""
+and its audit trail. Leads and owners only; annotators get 403, outsiders 404. Errors are
+raised, so that annotate.api.base's exception handler writes the one error body."""
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from annotate.access import (
     MANAGERS,
     annotator_aliases,
-    get_item_for_user,
+    get_managed_item,
     get_project_for_user,
     side_letter,
 )
@@ -28,6 +29,7 @@ from annotate.adjudication.serializers import (
     DecisionSerializer,
     ItemAnnotationsSerializer,
 )
+from annotate.api.base import ApiMixin
 from annotate.errors import ServiceError
 from annotate.models import Annotation, AnnotationRound, AuditEvent, FinalLabel
 from mining.access import hide_unreadable
@@ -36,22 +38,17 @@ MAX_LIMIT = 500
 MAX_OFFSET = 10**9
 
 
-def _managed_item(request, slug, item_id):
-    project, _ = get_project_for_user(request.user, slug, roles=MANAGERS)
-    return project, get_item_for_user(request.user, project, item_id, roles=MANAGERS)
-
-
-class AdjudicationView(APIView):
+class AdjudicationView(ApiMixin, APIView):
     @extend_schema(
         operation_id="item_adjudication_read",
         summary="An item's current final label (404 when none yet)",
         responses={200: DecisionSerializer},
     )
     def get(self, request, slug, item_id):
-        _, item = _managed_item(request, slug, item_id)
+        _, _, item = get_managed_item(request.user, slug, item_id)
         final = FinalLabel.objects.filter(item=item).select_related("decided_by").first()
         if final is None:
-            return Response({"detail": "No final label yet."}, status=status.HTTP_404_NOT_FOUND)
+            raise NotFound("No final label yet.")
         return Response(DecisionSerializer(final).data)
 
     @extend_schema(
@@ -61,7 +58,7 @@ class AdjudicationView(APIView):
         responses={201: DecisionSerializer},
     )
     def post(self, request, slug, item_id):
-        project, item = _managed_item(request, slug, item_id)
+        project, _, item = get_managed_item(request.user, slug, item_id)
         data = DecisionInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         decision = data.validated_data
@@ -81,11 +78,11 @@ class AdjudicationView(APIView):
                 codebook_needs_work=decision["codebook_needs_work"],
             )
         except ServiceError as error:
-            return Response({"detail": str(error)}, status=status.HTTP_400_BAD_REQUEST)
+            raise ValidationError({"non_field_errors": [str(error)]}) from error
         return Response(DecisionSerializer(final).data, status=status.HTTP_201_CREATED)
 
 
-class ConflictListView(APIView):
+class ConflictListView(ApiMixin, APIView):
     @extend_schema(
         operation_id="conflict_queue",
         summary="Items in conflict, oldest waiting first, with their differences",
@@ -169,7 +166,7 @@ class ItemAnnotationsReadMixin:
         responses={200: ItemAnnotationsSerializer},
     )
     def get(self, request, slug, item_id):
-        project, item = _managed_item(request, slug, item_id)
+        project, _, item = get_managed_item(request.user, slug, item_id)
         labels = "labels__dimension", "labels__category"
         annotations = (
             Annotation.objects.filter(item=item)
@@ -206,14 +203,14 @@ class ItemAnnotationsReadMixin:
         return Response(ItemAnnotationsSerializer(payload).data)
 
 
-class ItemHistoryView(APIView):
+class ItemHistoryView(ApiMixin, APIView):
     @extend_schema(
         operation_id="item_history",
         summary="An item's append-only audit trail, oldest first",
         responses={200: AuditEventSerializer(many=True)},
     )
     def get(self, request, slug, item_id):
-        _, item = _managed_item(request, slug, item_id)
+        _, _, item = get_managed_item(request.user, slug, item_id)
         events = AuditEvent.objects.filter(item=item).select_related("actor")
         context = {"aliases": annotator_aliases(item)}
         return Response(AuditEventSerializer(events, many=True, context=context).data)

@@ -3,20 +3,19 @@ reopening and history."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from annotate.access import (
     MANAGERS,
     annotator_aliases,
-    get_item_for_user,
+    get_discussion_for_user,
+    get_managed_item,
     get_project_for_user,
     side_letter,
 )
 from annotate.adjudication import conflicts
 from annotate.adjudication.audit import records_as_paths
-from annotate.adjudication.conflicts import conflict_counts, open_differences, parse_pair
 from annotate.adjudication.decisions import decide_item, parse_records
 from annotate.adjudication.discussion import (
     discussion_agreement,
@@ -26,7 +25,7 @@ from annotate.adjudication.discussion import (
 )
 from annotate.adjudication.side_by_side import comparison_table
 from annotate.errors import ServiceError
-from annotate.models import Annotation, AuditEvent, Category, FinalLabel, Item, Role
+from annotate.models import Annotation, AuditEvent, Category, FinalLabel, Item
 from annotate.responses import with_project_images
 from mining.access import TextAccess, hide_unreadable, project_group
 from mining.models import project_view
@@ -44,7 +43,7 @@ def _readable(project, items) -> list:
 def _queue_filters(request) -> dict:
     return {
         "dimension": request.GET.get("dimension") or None,
-        "pair": parse_pair(request.GET.get("pair")),
+        "pair": conflicts.parse_pair(request.GET.get("pair")),
         "repository": request.GET.get("repository") or None,
         "group": request.GET.get("group") or None,
     }
@@ -57,12 +56,16 @@ def conflict_queue(request, slug):
     queue = conflicts.conflict_queue(project, **filters)
     items = list(queue[:QUEUE_PAGE_SIZE])
     hide_unreadable(project, items)
-    differences = open_differences(items)
+    differences = conflicts.open_differences(items)
     for item in items:
         item.open_differences = differences.get(item.pk, [])
-    counts = conflict_counts(project)
-    in_conflict = Item.objects.filter(project=project, state=Item.State.CONFLICT).annotate(
-        project_group=project_view("group", project=project, repository="issue__repository")
+    counts = conflicts.conflict_counts(project)
+    in_conflict = (
+        Item.objects.in_project(project)
+        .filter(state=Item.State.CONFLICT)
+        .annotate(
+            project_group=project_view("group", project=project, repository="issue__repository")
+        )
     )
     context = {
         "project": project,
@@ -80,7 +83,8 @@ def conflict_queue(request, slug):
         "discussion": discussion_agreement(project),
         "discussing": _readable(
             project,
-            Item.objects.filter(project=project, state=Item.State.DISCUSSION)
+            Item.objects.in_project(project)
+            .filter(state=Item.State.DISCUSSION)
             .select_related("issue__repository")
             .order_by("position", "pk")[:100],
         ),
@@ -101,7 +105,7 @@ def _decision_rows(project, table, posted=None) -> list[dict]:
     }
     used = {pk for sides in compared.values() for pk in sides if pk}
     options: dict[int, list] = {}
-    for category in Category.objects.filter(dimension__project=project).order_by("path"):
+    for category in Category.objects.in_project(project).order_by("path"):
         if not category.retired or category.pk in used:
             options.setdefault(category.dimension_id, []).append(category)
     source = posted
@@ -159,7 +163,7 @@ def _conflict_context(request, project, membership, item, posted=None) -> dict:
         "table": table,
         "decision": decision,
         "record_count": max((r["index"] for r in decision), default=0) + 1,
-        "differences": open_differences([item]).get(item.pk, []),
+        "differences": conflicts.open_differences([item]).get(item.pk, []),
         "final": FinalLabel.objects.filter(item=item).select_related("decided_by").first(),
         "error_kinds": FinalLabel.ErrorKind.choices,
         "posted": request.POST if posted is not None else {},
@@ -169,8 +173,7 @@ def _conflict_context(request, project, membership, item, posted=None) -> dict:
 
 @login_required
 def conflict_detail(request, slug, item_id):
-    project, membership = get_project_for_user(request.user, slug, roles=MANAGERS)
-    item = get_item_for_user(request.user, project, item_id, roles=MANAGERS)
+    project, membership, item = get_managed_item(request.user, slug, item_id)
     context = _conflict_context(request, project, membership, item)
     return with_project_images(render(request, "annotate/conflict_detail.html", context), project)
 
@@ -178,8 +181,7 @@ def conflict_detail(request, slug, item_id):
 @login_required
 @require_POST
 def conflict_decide(request, slug, item_id):
-    project, membership = get_project_for_user(request.user, slug, roles=MANAGERS)
-    item = get_item_for_user(request.user, project, item_id, roles=MANAGERS)
+    project, membership, item = get_managed_item(request.user, slug, item_id)
     posted = _posted_records(request.POST, list(project.dimensions.all()))
     out_of_scope = bool(request.POST.get("out_of_scope"))
     try:
@@ -210,8 +212,7 @@ def conflict_decide(request, slug, item_id):
 
 
 def _item_action(request, slug, item_id, action, success: str):
-    project, _ = get_project_for_user(request.user, slug, roles=MANAGERS)
-    item = get_item_for_user(request.user, project, item_id, roles=MANAGERS)
+    _, _, item = get_managed_item(request.user, slug, item_id)
     try:
         action(item)
         messages.success(request, success)
@@ -260,8 +261,7 @@ def item_reopen(request, slug, item_id):
 
 @login_required
 def item_history(request, slug, item_id):
-    project, membership = get_project_for_user(request.user, slug, roles=MANAGERS)
-    item = get_item_for_user(request.user, project, item_id, roles=MANAGERS)
+    project, membership, item = get_managed_item(request.user, slug, item_id)
     names = annotator_aliases(item)
     events = []
     for event in AuditEvent.objects.filter(item=item).select_related("actor"):
@@ -284,18 +284,7 @@ def item_history(request, slug, item_id):
 @login_required
 def item_discussion(request, slug, item_id):
     project, membership = get_project_for_user(request.user, slug)
-    item = get_item_for_user(request.user, project, item_id)
-    annotations = list(
-        Annotation.objects.filter(item=item)
-        .select_related("annotator")
-        .prefetch_related("labels")
-        .order_by("created_at", "id")
-    )
-    if membership.role == Role.ANNOTATOR and (
-        item.state not in (Item.State.DISCUSSION, Item.State.SETTLED)
-        or not any(a.annotator_id == request.user.pk for a in annotations)
-    ):
-        raise PermissionDenied("This item is not in discussion with you.")
+    item, annotations = get_discussion_for_user(request.user, project, membership, item_id)
     table = comparison_table(item, annotations, hide_names=True)
     for side in table["sides"]:
         if side["annotation"].annotator_id == request.user.pk:

@@ -6,9 +6,7 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import generics
 from rest_framework.response import Response
 
-from annotate.access import (
-    get_item_for_user,
-)
+from annotate.access import get_item_for_user, visible_items
 from annotate.api import filters
 from annotate.api.base import ERRORS, ProjectScoped, listing
 from annotate.api.serializers import AssignmentSerializer, ItemSerializer
@@ -16,7 +14,6 @@ from annotate.labeling.shown import shown_state, shown_state_of
 from annotate.models import (
     Assignment,
     Item,
-    Role,
 )
 
 
@@ -31,9 +28,8 @@ class ItemList(ProjectScoped, generics.ListAPIView):
     def get_queryset(self):
         if self.faking():
             return Item.objects.none()
-        items = Item.objects.filter(project=self.project).select_related("issue__repository")
-        if self.membership.role == Role.ANNOTATOR:
-            items = items.filter(assignments__annotator=self.request.user)
+        items = visible_items(self.request.user, self.project, self.membership)
+        items = items.select_related("issue__repository")
         shown = shown_state(user=self.request.user, role=self.membership.role)
         return items.annotate(shown_state=shown)
 

@@ -1,17 +1,20 @@
 """Labeling API: the queue, submissions, skips, the caller's own annotation and progress.
 
-Every lookup goes through annotate.access; annotators only ever get their own labels."""
+Every lookup goes through annotate.access; annotators only ever get their own labels. Errors
+are raised, so that annotate.api.base's exception handler writes the one error body."""
 
 from django.db.models import Prefetch, prefetch_related_objects
 from django.urls import reverse
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
+from rest_framework.exceptions import APIException, NotFound, PermissionDenied, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from annotate.access import get_item_for_user as access_item
-from annotate.access import get_project_for_user
+from annotate.access import get_project_for_user, readable_final_label, sees_assigned_items_only
 from annotate.adjudication.api import ItemAnnotationsReadMixin
+from annotate.api.base import CONFLICT, ERRORS, ApiMixin, ConflictError
 from annotate.labeling.errors import (
     ItemClosedError,
     ItemNotFoundError,
@@ -23,7 +26,6 @@ from annotate.labeling.queue import next_item, skip_item
 from annotate.labeling.serializers import (
     AnnotationInputSerializer,
     AnnotationOutputSerializer,
-    ErrorSerializer,
     ProgressOutputSerializer,
     QueueItemSerializer,
     SkipInputSerializer,
@@ -31,30 +33,22 @@ from annotate.labeling.serializers import (
 )
 from annotate.labeling.shown import annotator_progress, project_progress
 from annotate.labeling.submission import submit_annotation
-from annotate.models import Annotation, FinalRecordLabel, Item, Role
+from annotate.models import Annotation, FinalRecordLabel, Item
 from mining.access import TextAccess, project_group
-
-ERRORS = {
-    400: OpenApiResponse(ErrorSerializer, description="Invalid label; the message names it."),
-    403: OpenApiResponse(ErrorSerializer, description="Not assigned to the caller."),
-    404: OpenApiResponse(ErrorSerializer, description="No such project or item for the caller."),
-    409: OpenApiResponse(ErrorSerializer, description="The item is settled or in adjudication."),
-}
-
 
 FINAL_LABELS = Prefetch("labels", FinalRecordLabel.objects.select_related("dimension", "category"))
 
 
-def error_response(error: LabelingError) -> Response:
+def api_error(error: LabelingError) -> APIException:
+    """The API's error for a labeling error: 404, 403, 409 or 400 by its kind (the exception
+    handler writes the body)."""
     if isinstance(error, ItemNotFoundError):
-        code = status.HTTP_404_NOT_FOUND
-    elif isinstance(error, NotAssignedError):
-        code = status.HTTP_403_FORBIDDEN
-    elif isinstance(error, ItemClosedError):
-        code = status.HTTP_409_CONFLICT
-    else:
-        code = status.HTTP_400_BAD_REQUEST
-    return Response({"detail": str(error)}, status=code)
+        return NotFound(str(error))
+    if isinstance(error, NotAssignedError):
+        return PermissionDenied(str(error))
+    if isinstance(error, ItemClosedError):
+        return ConflictError(str(error))
+    return ValidationError({"non_field_errors": [str(error)]})
 
 
 def queue_item_payload(item: Item, codebook_url: str) -> dict:
@@ -89,7 +83,7 @@ def queue_item_payload(item: Item, codebook_url: str) -> dict:
 def annotation_payload(annotation: Annotation) -> dict:
     """The caller's own annotation, plus the final label once (and only once) settled."""
     item = annotation.item
-    final = getattr(item, "final_label", None) if item.state == Item.State.SETTLED else None
+    final = readable_final_label(item)
     comparison = compare_with_final(annotation, final)
     return {
         "item": item.pk,
@@ -126,7 +120,7 @@ def annotation_payload(annotation: Annotation) -> dict:
     }
 
 
-class QueueNextView(APIView):
+class QueueNextView(ApiMixin, APIView):
     @extend_schema(
         operation_id="queue_next",
         summary="The caller's next item to label",
@@ -150,7 +144,7 @@ class QueueNextView(APIView):
         return Response(QueueItemSerializer(queue_item_payload(item, codebook_url)).data)
 
 
-class AnnotationSubmitView(ItemAnnotationsReadMixin, APIView):
+class AnnotationSubmitView(ApiMixin, ItemAnnotationsReadMixin, APIView):
     # GET (every annotation, leads and owners) comes from adjudication's mixin: one path,
     # one view.
     @extend_schema(
@@ -161,7 +155,7 @@ class AnnotationSubmitView(ItemAnnotationsReadMixin, APIView):
             "or goes to adjudication. Returns the caller's annotation."
         ),
         request=AnnotationInputSerializer,
-        responses={200: AnnotationOutputSerializer, **ERRORS},
+        responses={200: AnnotationOutputSerializer, **ERRORS, **CONFLICT},
     )
     def post(self, request, slug, item_id):
         project, membership = get_project_for_user(request.user, slug)
@@ -174,7 +168,7 @@ class AnnotationSubmitView(ItemAnnotationsReadMixin, APIView):
                 project=project,
                 user=request.user,
                 item=item_id,
-                unassigned_is_missing=membership.role == Role.ANNOTATOR,
+                unassigned_is_missing=sees_assigned_items_only(membership),
                 records=form.service_records(),
                 out_of_scope=form.validated_data["out_of_scope"],
                 out_of_scope_reason=form.validated_data["out_of_scope_reason"],
@@ -182,7 +176,7 @@ class AnnotationSubmitView(ItemAnnotationsReadMixin, APIView):
                 confidence=form.validated_data["confidence"],
             )
         except LabelingError as error:
-            return error_response(error)
+            raise api_error(error) from error
         # The reply is built from what the submission wrote; only an item this submission
         # settled needs a read, for its final label's records.
         if annotation.item.state == Item.State.SETTLED:
@@ -190,12 +184,12 @@ class AnnotationSubmitView(ItemAnnotationsReadMixin, APIView):
         return Response(AnnotationOutputSerializer(annotation_payload(annotation)).data)
 
 
-class SkipView(APIView):
+class SkipView(ApiMixin, APIView):
     @extend_schema(
         operation_id="item_skip",
         summary="Skip the caller's item, with a reason",
         request=SkipInputSerializer,
-        responses={200: SkipOutputSerializer, **ERRORS},
+        responses={200: SkipOutputSerializer, **ERRORS, **CONFLICT},
     )
     def post(self, request, slug, item_id):
         project, membership = get_project_for_user(request.user, slug)
@@ -206,13 +200,13 @@ class SkipView(APIView):
         try:
             skip_item(project=project, user=request.user, item=item, reason=reason)
         except LabelingError as error:
-            return error_response(error)
+            raise api_error(error) from error
         return Response(
             SkipOutputSerializer({"item": item.pk, "skipped": True, "reason": reason}).data
         )
 
 
-class MyAnnotationView(APIView):
+class MyAnnotationView(ApiMixin, APIView):
     @extend_schema(
         operation_id="annotation_mine",
         summary="The caller's own annotation of an item",
@@ -224,13 +218,11 @@ class MyAnnotationView(APIView):
         item = access_item(request.user, project, item_id, membership=membership)
         annotation = own_annotation(item=item, user=request.user)
         if annotation is None:
-            return Response(
-                {"detail": "You have not annotated this item."}, status=status.HTTP_404_NOT_FOUND
-            )
+            raise NotFound("You have not annotated this item.")
         return Response(AnnotationOutputSerializer(annotation_payload(annotation)).data)
 
 
-class ProgressView(APIView):
+class ProgressView(ApiMixin, APIView):
     @extend_schema(
         operation_id="labeling_progress",
         summary="The caller's labeling progress and the project's",

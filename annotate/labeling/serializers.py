@@ -72,10 +72,6 @@ class SkipInputSerializer(serializers.Serializer):
     )
 
 
-class ErrorSerializer(serializers.Serializer):
-    detail = serializers.CharField()
-
-
 class SkipOutputSerializer(serializers.Serializer):
     item = serializers.IntegerField()
     skipped = serializers.BooleanField()

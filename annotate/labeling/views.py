@@ -6,13 +6,12 @@ many others labeled an item, never reach these pages."""
 import re
 
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from annotate.access import get_item_for_user, get_project_for_user
+from annotate.access import get_held_item, get_project_for_user, readable_final_label
 from annotate.labeling.errors import LabelingError
 from annotate.labeling.own_labels import (
     compare_with_final,
@@ -23,7 +22,7 @@ from annotate.labeling.own_labels import (
 from annotate.labeling.queue import next_item, skip_item
 from annotate.labeling.shown import annotator_progress, project_progress
 from annotate.labeling.submission import codebook_dimensions, submit_annotation
-from annotate.models import Assignment, Item
+from annotate.models import Item
 from annotate.responses import with_project_images
 from mining.access import TextAccess, hide_unreadable, project_group
 
@@ -67,9 +66,7 @@ def _workspace_context(request, project, membership, item, error="", submitted=N
     annotation = own_annotation(item=item, user=request.user)
     dimensions = codebook_dimensions(project)
     own = own_records(annotation) if annotation else []
-    final = None
-    if annotation is not None and item.state == Item.State.SETTLED:
-        final = getattr(annotation.item, "final_label", None)
+    final = readable_final_label(annotation.item) if annotation is not None else None
     access = TextAccess(project)
     access.hide_item(item)
     context.update(
@@ -121,14 +118,6 @@ def label_next(request, slug):
     return _render_workspace(request, _workspace_context(request, project, membership, None))
 
 
-def _held_item(request, project, item_id) -> Item:
-    """The item, if the caller holds (or held) an assignment of it, whatever their role."""
-    item = get_item_for_user(request.user, project, item_id)
-    if not Assignment.objects.filter(item=item, annotator=request.user).exists():
-        raise PermissionDenied("This item is not assigned to you.")
-    return item
-
-
 def _posted_records(post, dimensions) -> list[list[dict]]:
     """Failure records from the form's `r<N>-<dimension>` fields; empty records dropped."""
     try:
@@ -154,7 +143,7 @@ def _posted_records(post, dimensions) -> list[list[dict]]:
 @login_required
 def label_item(request, slug, item_id):
     project, membership = get_project_for_user(request.user, slug)
-    item = _held_item(request, project, item_id)
+    item = get_held_item(request.user, project, item_id)
     if request.method != "POST":
         return _render_workspace(request, _workspace_context(request, project, membership, item))
     out_of_scope = request.POST.get("out_of_scope") == "on"
@@ -183,7 +172,7 @@ def label_item(request, slug, item_id):
 @require_POST
 def label_skip(request, slug, item_id):
     project, membership = get_project_for_user(request.user, slug)
-    item = _held_item(request, project, item_id)
+    item = get_held_item(request.user, project, item_id)
     try:
         skip_item(
             project=project, user=request.user, item=item, reason=request.POST.get("reason", "")
@@ -204,7 +193,7 @@ def label_mine(request, slug):
     rows = []
     for annotation in page:
         item = annotation.item
-        final = getattr(item, "final_label", None) if item.state == Item.State.SETTLED else None
+        final = readable_final_label(item)
         rows.append(
             {
                 "annotation": annotation,
