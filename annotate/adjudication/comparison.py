@@ -2,8 +2,8 @@
 
 Annotations are compared per failure record, per dimension and per level of the category
 tree; records are paired by content first (`align_records`, which the agreement report
-uses too). Everything here is plain Python over ids: the settling, decisions, discussion
-and review modules read annotations into Sides and call it.
+uses too). Everything here is plain Python over ids: settling, decisions, discussion and
+the side-by-side table read annotations into Sides and call it.
 """
 
 from dataclasses import dataclass

@@ -33,8 +33,6 @@ from mining.models import Issue, project_view
 # How far down the sample's order the queue looks for an item, before preferring the
 # items that already have an annotation among those (keeps `next` an index range scan).
 QUEUE_WINDOW = 200
-
-
 CALIBRATION_CACHE_SECONDS = 60
 
 

@@ -1,9 +1,5 @@
-"""What a member is shown of items' states and of progress.
-
-Before settlement an annotator may learn whether they submitted an item, never whether
-anyone else did or disagreed: item states and progress counts are shaped here for the
-caller's role (the pages, the API's item list and its filters read them).
-"""
+"""What a member is shown of items' states and of progress, shaped for the caller's role
+(the labeling pages, the API's item list and its state filter read them)."""
 
 from django.db.models import (
     Case,

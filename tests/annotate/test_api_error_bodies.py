@@ -47,6 +47,14 @@ def held_item(api, project) -> Item:
     return Item.objects.get(pk=response.json()["id"])
 
 
+@pytest.fixture
+def holder(project, cast, api_for):
+    """annotator_a's API client and the item the queue gave them."""
+    ItemFactory(project=project)
+    api = api_for(cast["annotator_a"])
+    return api, held_item(api, project)
+
+
 def assert_error(response, status: int, code: str, words: str) -> dict:
     assert response.status_code == status, response.content
     body = response.json()
@@ -59,10 +67,8 @@ def assert_error(response, status: int, code: str, words: str) -> dict:
 # ----------------------------------------------------------------------------- labeling
 
 
-def test_a_bad_submission_is_a_400_with_the_message_as_detail(project, cast, api_for, payload):
-    ItemFactory(project=project)
-    api = api_for(cast["annotator_a"])
-    item = held_item(api, project)
+def test_a_bad_submission_is_a_400_with_the_message_as_detail(project, holder, payload):
+    api, item = holder
     bad = payload(records=[{"labels": [{"dimension": "nope", "category": OOM}]}])
     body = assert_error(
         api.post(submit_url(project, item), bad, format="json"), 400, "invalid", "'nope'"
@@ -86,30 +92,24 @@ def test_a_lead_submitting_an_item_not_assigned_to_them_is_a_403(project, cast, 
     assert body["fields"] == {}
 
 
-def test_submitting_to_an_excluded_item_is_a_409(project, cast, api_for, payload):
-    ItemFactory(project=project)
-    api = api_for(cast["annotator_a"])
-    item = held_item(api, project)
+def test_submitting_to_an_excluded_item_is_a_409(project, holder, payload):
+    api, item = holder
     Item.objects.filter(pk=item.pk).update(state=Item.State.EXCLUDED)
     response = api.post(submit_url(project, item), payload(), format="json")
     body = assert_error(response, 409, "conflict", "excluded")
     assert body["fields"] == {}
 
 
-def test_skipping_a_submitted_item_is_a_409(project, cast, api_for, payload):
-    ItemFactory(project=project)
-    api = api_for(cast["annotator_a"])
-    item = held_item(api, project)
+def test_skipping_a_submitted_item_is_a_409(project, holder, payload):
+    api, item = holder
     assert api.post(submit_url(project, item), payload(), format="json").status_code == 200
     skip = reverse("api-item-skip", args=[project.slug, item.pk])
     response = api.post(skip, {"reason": "changed my mind"}, format="json")
     assert_error(response, 409, "conflict", "already submitted")
 
 
-def test_my_annotation_of_an_item_not_yet_annotated_is_a_404(project, cast, api_for):
-    ItemFactory(project=project)
-    api = api_for(cast["annotator_a"])
-    item = held_item(api, project)
+def test_my_annotation_of_an_item_not_yet_annotated_is_a_404(project, holder):
+    api, item = holder
     mine = reverse("api-annotation-mine", args=[project.slug, item.pk])
     assert_error(api.get(mine), 404, "not_found", "You have not annotated this item.")
 
