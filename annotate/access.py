@@ -11,16 +11,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
-from annotate.models import (
-    Annotation,
-    Assignment,
-    ImportJob,
-    Invitation,
-    Item,
-    Membership,
-    Project,
-    Role,
-)
+from annotate.models import ImportJob, Invitation, Item, Membership, Project, Role
 
 ALL_ROLES = frozenset(Role.values)
 MANAGERS = frozenset({Role.OWNER, Role.LEAD})
@@ -158,7 +149,7 @@ def get_held_item(user, project: Project, item_id) -> Item:
     """The item, if the caller holds (or held) an assignment of it, whatever their role:
     the labeling pages show only items the caller labels; 403 otherwise."""
     item = get_item_for_user(user, project, item_id)
-    if not Assignment.objects.filter(item=item, annotator=user).exists():
+    if not item.assignments.filter(annotator=user).exists():
         raise PermissionDenied("This item is not assigned to you.")
     return item
 
@@ -172,14 +163,13 @@ def get_managed_item(user, slug: str, item_id) -> tuple[Project, Membership, Ite
 
 def get_discussion_for_user(
     user, project: Project, membership: Membership, item_id
-) -> tuple[Item, list[Annotation]]:
+) -> tuple[Item, list]:
     """An item and its annotations (oldest first) for the discussion page. Leads and owners
     see any item's; an annotator only an item in discussion (or settled) that they
     annotated, and 403 otherwise."""
     item = get_item_for_user(user, project, item_id)
     annotations = list(
-        Annotation.objects.filter(item=item)
-        .select_related("annotator")
+        item.annotations.select_related("annotator")
         .prefetch_related("labels")
         .order_by("created_at", "id")
     )
@@ -207,9 +197,7 @@ def annotator_aliases(item: Item) -> dict[int, str]:
     when the project hides names, otherwise nothing (their usernames are shown)."""
     if not item.project.hide_annotator_names:
         return {}
-    annotators = (
-        Annotation.objects.filter(item=item)
-        .order_by("created_at", "id")
-        .values_list("annotator_id", flat=True)
+    annotators = item.annotations.order_by("created_at", "id").values_list(
+        "annotator_id", flat=True
     )
     return {pk: f"Annotator {side_letter(i)}" for i, pk in enumerate(annotators)}
