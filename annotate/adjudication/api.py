@@ -1,6 +1,7 @@
 """Adjudication over REST: a lead's decision, the conflict queue, an item's annotations
 and its audit trail. Leads and owners only; annotators get 403, outsiders 404. Errors are
-raised, so that annotate.api.base's exception handler writes the one error body."""
+raised: annotate.api.base's exception handler (REST_FRAMEWORK["EXCEPTION_HANDLER"]) writes the
+one error body."""
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
@@ -29,7 +30,6 @@ from annotate.adjudication.serializers import (
     DecisionSerializer,
     ItemAnnotationsSerializer,
 )
-from annotate.api.base import ApiMixin
 from annotate.errors import ServiceError
 from annotate.models import Annotation, AnnotationRound, AuditEvent, FinalLabel
 from mining.access import hide_unreadable
@@ -38,7 +38,7 @@ MAX_LIMIT = 500
 MAX_OFFSET = 10**9
 
 
-class AdjudicationView(ApiMixin, APIView):
+class AdjudicationView(APIView):
     @extend_schema(
         operation_id="item_adjudication_read",
         summary="An item's current final label (404 when none yet)",
@@ -82,7 +82,7 @@ class AdjudicationView(ApiMixin, APIView):
         return Response(DecisionSerializer(final).data, status=status.HTTP_201_CREATED)
 
 
-class ConflictListView(ApiMixin, APIView):
+class ConflictListView(APIView):
     @extend_schema(
         operation_id="conflict_queue",
         summary="Items in conflict, oldest waiting first, with their differences",
@@ -203,7 +203,7 @@ class ItemAnnotationsReadMixin:
         return Response(ItemAnnotationsSerializer(payload).data)
 
 
-class ItemHistoryView(ApiMixin, APIView):
+class ItemHistoryView(APIView):
     @extend_schema(
         operation_id="item_history",
         summary="An item's append-only audit trail, oldest first",

@@ -1,7 +1,8 @@
 """Labeling API: the queue, submissions, skips, the caller's own annotation and progress.
 
 Every lookup goes through annotate.access; annotators only ever get their own labels. Errors
-are raised, so that annotate.api.base's exception handler writes the one error body."""
+are raised: annotate.api.base's exception handler (REST_FRAMEWORK["EXCEPTION_HANDLER"]) writes
+the one error body."""
 
 from django.db.models import Prefetch, prefetch_related_objects
 from django.urls import reverse
@@ -14,7 +15,7 @@ from rest_framework.views import APIView
 from annotate.access import get_item_for_user as access_item
 from annotate.access import get_project_for_user, readable_final_label, sees_assigned_items_only
 from annotate.adjudication.api import ItemAnnotationsReadMixin
-from annotate.api.base import CONFLICT, ERRORS, ApiMixin, ConflictError
+from annotate.api.base import CONFLICT, ERRORS, ConflictError
 from annotate.labeling.errors import (
     ItemClosedError,
     ItemNotFoundError,
@@ -120,7 +121,7 @@ def annotation_payload(annotation: Annotation) -> dict:
     }
 
 
-class QueueNextView(ApiMixin, APIView):
+class QueueNextView(APIView):
     @extend_schema(
         operation_id="queue_next",
         summary="The caller's next item to label",
@@ -144,7 +145,7 @@ class QueueNextView(ApiMixin, APIView):
         return Response(QueueItemSerializer(queue_item_payload(item, codebook_url)).data)
 
 
-class AnnotationSubmitView(ApiMixin, ItemAnnotationsReadMixin, APIView):
+class AnnotationSubmitView(ItemAnnotationsReadMixin, APIView):
     # GET (every annotation, leads and owners) comes from adjudication's mixin: one path,
     # one view.
     @extend_schema(
@@ -184,7 +185,7 @@ class AnnotationSubmitView(ApiMixin, ItemAnnotationsReadMixin, APIView):
         return Response(AnnotationOutputSerializer(annotation_payload(annotation)).data)
 
 
-class SkipView(ApiMixin, APIView):
+class SkipView(APIView):
     @extend_schema(
         operation_id="item_skip",
         summary="Skip the caller's item, with a reason",
@@ -206,7 +207,7 @@ class SkipView(ApiMixin, APIView):
         )
 
 
-class MyAnnotationView(ApiMixin, APIView):
+class MyAnnotationView(APIView):
     @extend_schema(
         operation_id="annotation_mine",
         summary="The caller's own annotation of an item",
@@ -222,7 +223,7 @@ class MyAnnotationView(ApiMixin, APIView):
         return Response(AnnotationOutputSerializer(annotation_payload(annotation)).data)
 
 
-class ProgressView(ApiMixin, APIView):
+class ProgressView(APIView):
     @extend_schema(
         operation_id="labeling_progress",
         summary="The caller's labeling progress and the project's",
