@@ -4,7 +4,7 @@ annotation whose item went to discussion counts as it was frozen then (Annotatio
 the revised labels were made after seeing the other coders' and are not independent.
 
 Record pairing (PAIRING): by content, with the very function adjudication uses
-(``annotate.adjudication.services.align_records``): identical records first, then an optimal
+(``annotate.adjudication.comparison.align_records``): identical records first, then an optimal
 matching that minimizes the dimensions the paired records disagree on. With more than two
 annotators every in-scope annotation, oldest first (as adjudication orders sides), is
 aligned to the records paired so far (each group by its oldest record), so a record the

@@ -7,7 +7,7 @@ analysis_agreementunit (kept equal to the labels by triggers, see analysis.model
 position and content pairing coincide. The other items (a unit with a record past the
 first or without exactly two labels, an annotation out of scope: partial indexes find
 them) are read label by label and paired in Python per item, with the very function
-adjudication uses (``annotate.adjudication.services.align_records``). Elsewhere (SQLite for ``make
+adjudication uses (``annotate.adjudication.comparison.align_records``). Elsewhere (SQLite for ``make
 run``), or with ``portable``, every item takes the Python path. Both give the same rows.
 """
 
@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 from django.db import connection, transaction
 
 from annotate.access import project_rows
-from annotate.adjudication.services import align_records
+from annotate.adjudication.comparison import align_records
 from annotate.models import Annotation, AnnotationLabel, AnnotationRound, AnnotationRoundLabel
 from annotate.records import LabelRow, as_ids
 

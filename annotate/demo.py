@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
-from annotate.labeling import services as labeling
+from annotate.labeling.queue import next_item
+from annotate.labeling.submission import submit_annotation
 from annotate.models import Annotation, Category, Item, Membership, Project, Role
 from annotate.projects import services
 from annotate.projects.pool import PoolDefinition, build_pool
@@ -89,7 +90,7 @@ def label_demo_items(*, project: Project, annotators, target: int) -> int:
         done = Annotation.objects.filter(item__project=project, annotator=user).count()
         annotator = _Annotator(project, seed=f"demo-{user.username}-{done}")
         for _ in range(max(0, target - done)):
-            item = labeling.next_item(project=project, user=user)
+            item = next_item(project=project, user=user)
             if item is None:
                 break
             truth = demo_truth(item.issue)
@@ -97,7 +98,7 @@ def label_demo_items(*, project: Project, annotators, target: int) -> int:
                 {"dimension": key, "category": annotator.choose(key, truth[key])}
                 for key in ("symptom", "root_cause", "stage")
             ]
-            labeling.submit_annotation(
+            submit_annotation(
                 project=project,
                 user=user,
                 item=item,

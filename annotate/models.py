@@ -22,6 +22,44 @@ class ProjectQuerySet(models.QuerySet):
         return self.filter(memberships__user=user)
 
 
+# --- labeling and adjudication: project-scoped querysets ---
+# The labeling and adjudication modules narrow these models to a project by name
+# (`Item.objects.in_project(project)`) instead of spelling the lookup in every query.
+
+
+class InProjectQuerySet(models.QuerySet):
+    """Rows of one project, reached by `project_lookup` (a model's own `project`, or its
+    item's)."""
+
+    project_lookup = "project"
+
+    def in_project(self, project):
+        return self.filter(**{self.project_lookup: project})
+
+
+class MembershipQuerySet(InProjectQuerySet):
+    pass
+
+
+class DimensionQuerySet(InProjectQuerySet):
+    pass
+
+
+class AssignmentQuerySet(InProjectQuerySet):
+    project_lookup = "item__project"
+
+
+class AnnotationQuerySet(InProjectQuerySet):
+    project_lookup = "item__project"
+
+
+class FinalLabelQuerySet(InProjectQuerySet):
+    project_lookup = "item__project"
+
+
+# --- end of labeling and adjudication querysets ---
+
+
 class Project(models.Model):
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=100, unique=True)
@@ -80,6 +118,8 @@ class Membership(models.Model):
     )
     role = models.CharField(max_length=10, choices=Role.choices, default=Role.ANNOTATOR)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = MembershipQuerySet.as_manager()
 
     class Meta:
         ordering = ["project", "role", "user__username"]
@@ -175,6 +215,8 @@ class Dimension(models.Model):
     order = models.PositiveSmallIntegerField(default=0)
     required = models.BooleanField(default=True)
 
+    objects = DimensionQuerySet.as_manager()
+
     class Meta:
         ordering = ["project", "order", "key"]
         constraints = [
@@ -185,7 +227,9 @@ class Dimension(models.Model):
         return f"{self.project.slug}:{self.key}"
 
 
-class CategoryQuerySet(models.QuerySet):
+class CategoryQuerySet(InProjectQuerySet):
+    project_lookup = "dimension__project"
+
     def active(self):
         return self.filter(retired=False)
 
@@ -281,7 +325,7 @@ WHERE it.issue_id = i.id AND i.repository_id = %(repository)s AND i.number = ANY
 """
 
 
-class ItemQuerySet(models.QuerySet):
+class ItemQuerySet(InProjectQuerySet):
     def note_issue_edits(self, *, repository_id: int, numbers: list[int]) -> None:
         """The miner just stored issues `numbers` of a repository (inside its transaction):
         flag the items whose title or body changed from the snapshot annotators saw, and
@@ -389,6 +433,8 @@ class Assignment(models.Model):
     expires_at = models.DateTimeField(null=True, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
 
+    objects = AssignmentQuerySet.as_manager()
+
     class Meta:
         ordering = ["-assigned_at"]
         constraints = [
@@ -420,6 +466,8 @@ class Annotation(models.Model):
     round = models.PositiveSmallIntegerField(default=1)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = AnnotationQuerySet.as_manager()
 
     class Meta:
         ordering = ["item", "created_at"]
@@ -492,6 +540,8 @@ class FinalLabel(models.Model):
     )
     decided_at = models.DateTimeField(auto_now=True)
 
+    objects = FinalLabelQuerySet.as_manager()
+
     class Meta:
         ordering = ["item"]
 
@@ -553,7 +603,7 @@ class Release(models.Model):
         ]
 
 
-class ConflictQuerySet(models.QuerySet):
+class ConflictQuerySet(InProjectQuerySet):
     def open(self):
         return self.filter(resolved=False)
 

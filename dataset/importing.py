@@ -14,7 +14,7 @@ from django.db import connection, transaction
 from django.db.models import F, Max
 from django.utils import timezone
 
-from annotate.adjudication.services import settle_if_complete
+from annotate.adjudication.settling import settle_if_complete
 from annotate.bulk import copy_models, copy_rows
 from annotate.errors import ServiceError
 from annotate.models import (

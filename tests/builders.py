@@ -4,7 +4,7 @@ item, and a study's worth of final labels in bulk. Row-level pieces are in tests
 
 A record is {dimension key: category path}; several records are several failures."""
 
-from annotate.adjudication import services as adjudication
+from annotate.adjudication.settling import settle_if_complete
 from annotate.models import (
     Annotation,
     AnnotationLabel,
@@ -135,14 +135,14 @@ def revise(item, user, records) -> str:
     annotation = Annotation.objects.get(item=item, annotator=user)
     relabel(annotation, records)
     annotation.save()  # bumps updated_at, as a re-submission does
-    return adjudication.settle_if_complete(item=Item.objects.get(pk=item.pk))
+    return settle_if_complete(item=Item.objects.get(pk=item.pk))
 
 
 def label_both(item, cast, a_records=None, b_records=None, *, a_out=False, b_out=False) -> str:
     """Both annotators submit; then the item is compared. Returns the resulting state."""
     submit(item, cast["annotator_a"], a_records, out_of_scope=a_out, note="A's note")
     submit(item, cast["annotator_b"], b_records, out_of_scope=b_out, note="B's note")
-    return adjudication.settle_if_complete(item=Item.objects.get(pk=item.pk))
+    return settle_if_complete(item=Item.objects.get(pk=item.pk))
 
 
 def in_conflict(project, cast, a_records=None, b_records=None, **kwargs) -> Item:

@@ -1,14 +1,28 @@
 """Adjudication over REST: a lead's decision, the conflict queue, an item's annotations
-and its audit trail. Leads and owners only; annotators get 403, outsiders 404."""
+and its audit trail. Leads and owners only; annotators get 403, outsiders 404. Errors are
+raised: annotate.api.base's exception handler (REST_FRAMEWORK["EXCEPTION_HANDLER"]) writes the
+one error body."""
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from annotate.access import MANAGERS, get_item_for_user, get_project_for_user
-from annotate.adjudication import services as adjudication
+from annotate.access import (
+    MANAGERS,
+    annotator_aliases,
+    get_managed_item,
+    get_project_for_user,
+    side_letter,
+)
+from annotate.adjudication.conflicts import (
+    conflict_counts,
+    conflict_queue,
+    open_differences,
+    parse_pair,
+)
+from annotate.adjudication.decisions import decide_item, parse_records
 from annotate.adjudication.serializers import (
     AuditEventSerializer,
     ConflictListSerializer,
@@ -25,11 +39,6 @@ MAX_LIMIT = 500
 MAX_OFFSET = 10**9
 
 
-def _managed_item(request, slug, item_id):
-    project, _ = get_project_for_user(request.user, slug, roles=MANAGERS)
-    return project, get_item_for_user(request.user, project, item_id, roles=MANAGERS)
-
-
 class AdjudicationView(APIView):
     @extend_schema(
         operation_id="item_adjudication_read",
@@ -37,10 +46,10 @@ class AdjudicationView(APIView):
         responses={200: DecisionSerializer},
     )
     def get(self, request, slug, item_id):
-        _, item = _managed_item(request, slug, item_id)
+        _, _, item = get_managed_item(request.user, slug, item_id)
         final = FinalLabel.objects.filter(item=item).select_related("decided_by").first()
         if final is None:
-            return Response({"detail": "No final label yet."}, status=status.HTTP_404_NOT_FOUND)
+            raise NotFound("No final label yet.")
         return Response(DecisionSerializer(final).data)
 
     @extend_schema(
@@ -50,16 +59,16 @@ class AdjudicationView(APIView):
         responses={201: DecisionSerializer},
     )
     def post(self, request, slug, item_id):
-        project, item = _managed_item(request, slug, item_id)
+        project, _, item = get_managed_item(request.user, slug, item_id)
         data = DecisionInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         decision = data.validated_data
         try:
-            records = adjudication.parse_records(
+            records = parse_records(
                 project=project,
                 raw_records=[] if decision["out_of_scope"] else decision["records"],
             )
-            final = adjudication.decide_item(
+            final = decide_item(
                 item=item,
                 actor=request.user,
                 records=records,
@@ -70,7 +79,7 @@ class AdjudicationView(APIView):
                 codebook_needs_work=decision["codebook_needs_work"],
             )
         except ServiceError as error:
-            return Response({"detail": str(error)}, status=status.HTTP_400_BAD_REQUEST)
+            raise ValidationError({"non_field_errors": [str(error)]}) from error
         return Response(DecisionSerializer(final).data, status=status.HTTP_201_CREATED)
 
 
@@ -91,10 +100,10 @@ class ConflictListView(APIView):
     def get(self, request, slug):
         project, _ = get_project_for_user(request.user, slug, roles=MANAGERS)
         params = request.query_params
-        queue = adjudication.conflict_queue(
+        queue = conflict_queue(
             project,
             dimension=params.get("dimension") or None,
-            pair=adjudication.parse_pair(params.get("pair")),
+            pair=parse_pair(params.get("pair")),
             repository=params.get("repository") or None,
             group=params.get("group") or None,
         )
@@ -102,14 +111,14 @@ class ConflictListView(APIView):
         offset = _bounded(params, "offset", 0)
         items = list(queue[offset : offset + limit])
         hide_unreadable(project, items)
-        counts = adjudication.conflict_counts(project)
+        counts = conflict_counts(project)
         payload = {
             "count": queue.count(),
             "total": counts["total"],
             "by_dimension": counts["by_dimension"],
             "results": items,
         }
-        context = {"differences": adjudication.open_differences(items)}
+        context = {"differences": open_differences(items)}
         return Response(ConflictListSerializer(payload, context=context).data)
 
 
@@ -151,7 +160,7 @@ class ItemAnnotationsReadMixin:
         responses={200: ItemAnnotationsSerializer},
     )
     def get(self, request, slug, item_id):
-        project, item = _managed_item(request, slug, item_id)
+        project, _, item = get_managed_item(request.user, slug, item_id)
         labels = "labels__dimension", "labels__category"
         annotations = (
             Annotation.objects.filter(item=item)
@@ -166,7 +175,7 @@ class ItemAnnotationsReadMixin:
         for index, annotation in enumerate(annotations):
             name = annotation.annotator.username
             if project.hide_annotator_names:
-                name = adjudication.side_letter(index)
+                name = side_letter(index)
             result.append(
                 {
                     **_round_data(annotation),
@@ -195,7 +204,7 @@ class ItemHistoryView(APIView):
         responses={200: AuditEventSerializer(many=True)},
     )
     def get(self, request, slug, item_id):
-        _, item = _managed_item(request, slug, item_id)
+        _, _, item = get_managed_item(request.user, slug, item_id)
         events = AuditEvent.objects.filter(item=item).select_related("actor")
-        context = {"aliases": adjudication.annotator_aliases(item)}
+        context = {"aliases": annotator_aliases(item)}
         return Response(AuditEventSerializer(events, many=True, context=context).data)

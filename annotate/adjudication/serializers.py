@@ -3,7 +3,7 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from annotate.adjudication.services import records_as_paths
+from annotate.adjudication.audit import records_as_paths
 from annotate.limits import TEXT_LIMITS as L
 from annotate.models import AuditEvent, Conflict, FinalLabel
 

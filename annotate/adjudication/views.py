@@ -3,14 +3,29 @@ reopening and history."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from annotate.access import MANAGERS, get_item_for_user, get_project_for_user
-from annotate.adjudication import services as adjudication
+from annotate.access import (
+    MANAGERS,
+    annotator_aliases,
+    get_discussion_for_user,
+    get_managed_item,
+    get_project_for_user,
+    side_letter,
+)
+from annotate.adjudication import conflicts
+from annotate.adjudication.audit import records_as_paths
+from annotate.adjudication.decisions import decide_item, parse_records
+from annotate.adjudication.discussion import (
+    discussion_agreement,
+    end_discussion,
+    reopen_item,
+    start_discussion,
+)
+from annotate.adjudication.side_by_side import comparison_table
 from annotate.errors import ServiceError
-from annotate.models import Annotation, AuditEvent, Category, FinalLabel, Item, Role
+from annotate.models import Annotation, AuditEvent, Category, FinalLabel, Item
 from annotate.responses import with_project_images
 from mining.access import TextAccess, hide_unreadable, project_group
 from mining.models import project_view
@@ -28,7 +43,7 @@ def _readable(project, items) -> list:
 def _queue_filters(request) -> dict:
     return {
         "dimension": request.GET.get("dimension") or None,
-        "pair": adjudication.parse_pair(request.GET.get("pair")),
+        "pair": conflicts.parse_pair(request.GET.get("pair")),
         "repository": request.GET.get("repository") or None,
         "group": request.GET.get("group") or None,
     }
@@ -38,15 +53,19 @@ def _queue_filters(request) -> dict:
 def conflict_queue(request, slug):
     project, membership = get_project_for_user(request.user, slug, roles=MANAGERS)
     filters = _queue_filters(request)
-    queue = adjudication.conflict_queue(project, **filters)
+    queue = conflicts.conflict_queue(project, **filters)
     items = list(queue[:QUEUE_PAGE_SIZE])
     hide_unreadable(project, items)
-    differences = adjudication.open_differences(items)
+    differences = conflicts.open_differences(items)
     for item in items:
         item.open_differences = differences.get(item.pk, [])
-    counts = adjudication.conflict_counts(project)
-    in_conflict = Item.objects.filter(project=project, state=Item.State.CONFLICT).annotate(
-        project_group=project_view("group", project=project, repository="issue__repository")
+    counts = conflicts.conflict_counts(project)
+    in_conflict = (
+        Item.objects.in_project(project)
+        .filter(state=Item.State.CONFLICT)
+        .annotate(
+            project_group=project_view("group", project=project, repository="issue__repository")
+        )
     )
     context = {
         "project": project,
@@ -61,10 +80,11 @@ def conflict_queue(request, slug):
             set(in_conflict.values_list("issue__repository__owner", "issue__repository__name"))
         ),
         "groups": sorted({g for g in in_conflict.values_list("project_group", flat=True) if g}),
-        "discussion": adjudication.discussion_agreement(project),
+        "discussion": discussion_agreement(project),
         "discussing": _readable(
             project,
-            Item.objects.filter(project=project, state=Item.State.DISCUSSION)
+            Item.objects.in_project(project)
+            .filter(state=Item.State.DISCUSSION)
             .select_related("issue__repository")
             .order_by("position", "pk")[:100],
         ),
@@ -85,7 +105,7 @@ def _decision_rows(project, table, posted=None) -> list[dict]:
     }
     used = {pk for sides in compared.values() for pk in sides if pk}
     options: dict[int, list] = {}
-    for category in Category.objects.filter(dimension__project=project).order_by("path"):
+    for category in Category.objects.in_project(project).order_by("path"):
         if not category.retired or category.pk in used:
             options.setdefault(category.dimension_id, []).append(category)
     source = posted
@@ -106,10 +126,7 @@ def _decision_rows(project, table, posted=None) -> list[dict]:
                 {
                     "dimension": dimension,
                     "options": options.get(dimension.pk, []),
-                    "sides": [
-                        {"letter": adjudication.side_letter(i), "id": pk}
-                        for i, pk in enumerate(sides)
-                    ],
+                    "sides": [{"letter": side_letter(i), "id": pk} for i, pk in enumerate(sides)],
                     "selected": str(selected),
                 }
             )
@@ -134,7 +151,7 @@ def _conflict_context(request, project, membership, item, posted=None) -> dict:
         .prefetch_related("labels")
         .order_by("created_at", "id")
     )
-    table = adjudication.comparison_table(item, annotations, project.hide_annotator_names)
+    table = comparison_table(item, annotations, project.hide_annotator_names)
     decision = _decision_rows(project, table, posted)
     return {
         "project": project,
@@ -146,18 +163,17 @@ def _conflict_context(request, project, membership, item, posted=None) -> dict:
         "table": table,
         "decision": decision,
         "record_count": max((r["index"] for r in decision), default=0) + 1,
-        "differences": adjudication.open_differences([item]).get(item.pk, []),
+        "differences": conflicts.open_differences([item]).get(item.pk, []),
         "final": FinalLabel.objects.filter(item=item).select_related("decided_by").first(),
         "error_kinds": FinalLabel.ErrorKind.choices,
         "posted": request.POST if posted is not None else {},
-        "next_item": adjudication.conflict_queue(project).exclude(pk=item.pk).first(),
+        "next_item": conflicts.conflict_queue(project).exclude(pk=item.pk).first(),
     }
 
 
 @login_required
 def conflict_detail(request, slug, item_id):
-    project, membership = get_project_for_user(request.user, slug, roles=MANAGERS)
-    item = get_item_for_user(request.user, project, item_id, roles=MANAGERS)
+    project, membership, item = get_managed_item(request.user, slug, item_id)
     context = _conflict_context(request, project, membership, item)
     return with_project_images(render(request, "annotate/conflict_detail.html", context), project)
 
@@ -165,15 +181,14 @@ def conflict_detail(request, slug, item_id):
 @login_required
 @require_POST
 def conflict_decide(request, slug, item_id):
-    project, membership = get_project_for_user(request.user, slug, roles=MANAGERS)
-    item = get_item_for_user(request.user, project, item_id, roles=MANAGERS)
+    project, membership, item = get_managed_item(request.user, slug, item_id)
     posted = _posted_records(request.POST, list(project.dimensions.all()))
     out_of_scope = bool(request.POST.get("out_of_scope"))
     try:
-        records = adjudication.parse_records(
+        records = parse_records(
             project=project, raw_records=[] if out_of_scope else [r["values"] for r in posted]
         )
-        adjudication.decide_item(
+        decide_item(
             item=item,
             actor=request.user,
             records=records,
@@ -190,15 +205,14 @@ def conflict_decide(request, slug, item_id):
             render(request, "annotate/conflict_detail.html", context, status=400), project
         )
     messages.success(request, f"Settled {item.issue}.")
-    following = adjudication.conflict_queue(project).first()
+    following = conflicts.conflict_queue(project).first()
     if following is not None:
         return redirect("conflict-detail", slug=slug, item_id=following.pk)
     return redirect("conflict-queue", slug=slug)
 
 
 def _item_action(request, slug, item_id, action, success: str):
-    project, _ = get_project_for_user(request.user, slug, roles=MANAGERS)
-    item = get_item_for_user(request.user, project, item_id, roles=MANAGERS)
+    _, _, item = get_managed_item(request.user, slug, item_id)
     try:
         action(item)
         messages.success(request, success)
@@ -215,7 +229,7 @@ def conflict_discuss(request, slug, item_id):
         request,
         slug,
         item_id,
-        lambda item: adjudication.start_discussion(item=item, actor=request.user, note=note),
+        lambda item: start_discussion(item=item, actor=request.user, note=note),
         "Sent back to its annotators for discussion.",
     )
 
@@ -227,7 +241,7 @@ def conflict_end_discussion(request, slug, item_id):
         request,
         slug,
         item_id,
-        lambda item: adjudication.end_discussion(item=item, actor=request.user),
+        lambda item: end_discussion(item=item, actor=request.user),
         "Discussion closed.",
     )
 
@@ -240,16 +254,15 @@ def item_reopen(request, slug, item_id):
         request,
         slug,
         item_id,
-        lambda item: adjudication.reopen_item(item=item, actor=request.user, reason=reason),
+        lambda item: reopen_item(item=item, actor=request.user, reason=reason),
         "Re-opened: the item is back in the conflict queue.",
     )
 
 
 @login_required
 def item_history(request, slug, item_id):
-    project, membership = get_project_for_user(request.user, slug, roles=MANAGERS)
-    item = get_item_for_user(request.user, project, item_id, roles=MANAGERS)
-    names = adjudication.annotator_aliases(item)
+    project, membership, item = get_managed_item(request.user, slug, item_id)
+    names = annotator_aliases(item)
     events = []
     for event in AuditEvent.objects.filter(item=item).select_related("actor"):
         actor = names.get(event.actor_id) or (event.actor.username if event.actor else "system")
@@ -261,9 +274,7 @@ def item_history(request, slug, item_id):
         "item": item,
         "events": events,
         "final": final,
-        "final_records": adjudication.records_as_paths(
-            final.labels.select_related("dimension", "category")
-        )
+        "final_records": records_as_paths(final.labels.select_related("dimension", "category"))
         if final
         else [],
     }
@@ -273,19 +284,8 @@ def item_history(request, slug, item_id):
 @login_required
 def item_discussion(request, slug, item_id):
     project, membership = get_project_for_user(request.user, slug)
-    item = get_item_for_user(request.user, project, item_id)
-    annotations = list(
-        Annotation.objects.filter(item=item)
-        .select_related("annotator")
-        .prefetch_related("labels")
-        .order_by("created_at", "id")
-    )
-    if membership.role == Role.ANNOTATOR and (
-        item.state not in (Item.State.DISCUSSION, Item.State.SETTLED)
-        or not any(a.annotator_id == request.user.pk for a in annotations)
-    ):
-        raise PermissionDenied("This item is not in discussion with you.")
-    table = adjudication.comparison_table(item, annotations, hide_names=True)
+    item, annotations = get_discussion_for_user(request.user, project, membership, item_id)
+    table = comparison_table(item, annotations, hide_names=True)
     for side in table["sides"]:
         if side["annotation"].annotator_id == request.user.pk:
             side["name"] = "You"

@@ -3,7 +3,7 @@
 import django_filters
 from django.db.models import Exists, F, OuterRef, Q
 
-from annotate.labeling.services import ITEM_STATES_SHOWN
+from annotate.labeling.shown import ITEM_STATES_SHOWN
 from annotate.models import PATH_SEPARATOR, Annotation, FinalLabel, FinalRecordLabel, Item
 from mining.models import Issue
 
@@ -44,7 +44,7 @@ class IssueFilter(django_filters.FilterSet):
 
 
 class ItemFilter(django_filters.FilterSet):
-    # Items are listed annotated with `shown_state` (labeling.shown_state): the filter
+    # Items are listed annotated with `shown_state` (annotate.labeling.shown): the filter
     # matches what the caller sees, never a state hidden from them.
     state = django_filters.ChoiceFilter(
         choices=ITEM_STATES_SHOWN,

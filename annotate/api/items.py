@@ -9,15 +9,15 @@ from rest_framework.response import Response
 from annotate.access import (
     get_item_for_user,
     own_assignments,
+    visible_items,
 )
 from annotate.api import filters
 from annotate.api.base import ERRORS, ProjectScoped, listing
 from annotate.api.serializers import AssignmentSerializer, ItemSerializer
-from annotate.labeling import services as labeling
+from annotate.labeling.shown import shown_state, shown_state_of
 from annotate.models import (
     Assignment,
     Item,
-    Role,
 )
 
 
@@ -32,10 +32,9 @@ class ItemList(ProjectScoped, generics.ListAPIView):
     def get_queryset(self):
         if self.faking():
             return Item.objects.none()
-        items = Item.objects.filter(project=self.project).select_related("issue__repository")
-        if self.membership.role == Role.ANNOTATOR:
-            items = items.filter(assignments__annotator=self.request.user)
-        shown = labeling.shown_state(user=self.request.user, role=self.membership.role)
+        items = visible_items(self.request.user, self.project, self.membership)
+        items = items.select_related("issue__repository")
+        shown = shown_state(user=self.request.user, role=self.membership.role)
         return items.annotate(shown_state=shown)
 
 
@@ -45,9 +44,7 @@ class ItemDetail(ProjectScoped, generics.GenericAPIView):
 
     def get(self, request, slug, item_id):
         item = get_item_for_user(request.user, self.project, item_id)
-        item.shown_state = labeling.shown_state_of(
-            item, user=request.user, role=self.membership.role
-        )
+        item.shown_state = shown_state_of(item, user=request.user, role=self.membership.role)
         return Response(ItemSerializer(item, context=self.get_serializer_context()).data)
 
 

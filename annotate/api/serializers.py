@@ -4,7 +4,7 @@ annotations, final labels) and of every API error body."""
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from annotate.labeling.services import ITEM_STATES_SHOWN
+from annotate.labeling.shown import ITEM_STATES_SHOWN
 from annotate.models import (
     Annotation,
     Assignment,
@@ -107,7 +107,7 @@ class ShownStateField(serializers.ChoiceField):
 
 
 class ItemSerializer(serializers.ModelSerializer):
-    """An item; its `state` comes from `shown_state` (annotate.labeling.services), set by
+    """An item; its `state` comes from `shown_state` (annotate.labeling.shown), set by
     the view."""
 
     issue = IssueBriefSerializer(read_only=True)

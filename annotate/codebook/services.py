@@ -10,13 +10,8 @@ carry it back to a lead for a decision.
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 
-from annotate.adjudication.services import (
-    category_parents,
-    compare_sides,
-    item_annotations,
-    side_of,
-    store_conflicts,
-)
+from annotate.adjudication.comparison import compare_sides, side_of
+from annotate.adjudication.settling import category_parents, item_annotations, store_conflicts
 from annotate.errors import ServiceError
 from annotate.limits import examples_problem, too_long
 from annotate.models import (

@@ -13,7 +13,7 @@ from annotate.access import (
     project_dimensions,
     project_items,
 )
-from annotate.adjudication import services as adjudication
+from annotate.adjudication.flagged import flagged_decisions
 from annotate.codebook import services
 from annotate.codebook.queries import CategoryRefError, category_ref, category_tree
 from annotate.errors import ServiceError
@@ -39,7 +39,7 @@ def codebook_review(request, slug):
     context = {
         "project": project,
         "membership": membership,
-        "decisions": adjudication.flagged_decisions(project)[:500],
+        "decisions": flagged_decisions(project)[:500],
         "changes": codebook_changes(project)
         .select_related("user")
         .order_by("-version", "-id")[:50],

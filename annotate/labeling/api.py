@@ -1,6 +1,8 @@
 """Labeling API: the queue, submissions, skips, the caller's own annotation and progress.
 
-Every lookup goes through annotate.access; annotators only ever get their own labels."""
+Every lookup goes through annotate.access; annotators only ever get their own labels. Errors
+are raised: annotate.api.base's exception handler (REST_FRAMEWORK["EXCEPTION_HANDLER"]) writes
+the one error body."""
 
 from itertools import chain
 
@@ -8,47 +10,49 @@ from django.db.models import Prefetch, prefetch_related_objects
 from django.urls import reverse
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
+from rest_framework.exceptions import APIException, NotFound, PermissionDenied, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from annotate.access import get_item_for_user as access_item
-from annotate.access import get_project_for_user
+from annotate.access import get_project_for_user, readable_final_label, sees_assigned_items_only
 from annotate.adjudication.api import ItemAnnotationsReadMixin
-from annotate.labeling import services as labeling
+from annotate.api.base import CONFLICT, ERRORS, ConflictError
+from annotate.labeling.errors import (
+    ItemClosedError,
+    ItemNotFoundError,
+    LabelingError,
+    NotAssignedError,
+)
+from annotate.labeling.own_labels import compare_with_final, own_annotation, own_records
+from annotate.labeling.queue import next_item, skip_item
 from annotate.labeling.serializers import (
     AnnotationInputSerializer,
     AnnotationOutputSerializer,
-    ErrorSerializer,
     ProgressOutputSerializer,
     QueueItemSerializer,
     SkipInputSerializer,
     SkipOutputSerializer,
 )
-from annotate.models import Annotation, FinalRecordLabel, Item, Role
+from annotate.labeling.shown import annotator_progress, project_progress
+from annotate.labeling.submission import submit_annotation
+from annotate.models import Annotation, FinalRecordLabel, Item
 from annotate.records import Wire, to_wire
 from mining.access import TextAccess, project_group
-
-ERRORS = {
-    400: OpenApiResponse(ErrorSerializer, description="Invalid label; the message names it."),
-    403: OpenApiResponse(ErrorSerializer, description="Not assigned to the caller."),
-    404: OpenApiResponse(ErrorSerializer, description="No such project or item for the caller."),
-    409: OpenApiResponse(ErrorSerializer, description="The item is settled or in adjudication."),
-}
-
 
 FINAL_LABELS = Prefetch("labels", FinalRecordLabel.objects.select_related("dimension", "category"))
 
 
-def error_response(error: labeling.LabelingError) -> Response:
-    if isinstance(error, labeling.ItemNotFoundError):
-        code = status.HTTP_404_NOT_FOUND
-    elif isinstance(error, labeling.NotAssignedError):
-        code = status.HTTP_403_FORBIDDEN
-    elif isinstance(error, labeling.ItemClosedError):
-        code = status.HTTP_409_CONFLICT
-    else:
-        code = status.HTTP_400_BAD_REQUEST
-    return Response({"detail": str(error)}, status=code)
+def api_error(error: LabelingError) -> APIException:
+    """The API's error for a labeling error: 404, 403, 409 or 400 by its kind (the exception
+    handler writes the body)."""
+    if isinstance(error, ItemNotFoundError):
+        return NotFound(str(error))
+    if isinstance(error, NotAssignedError):
+        return PermissionDenied(str(error))
+    if isinstance(error, ItemClosedError):
+        return ConflictError(str(error))
+    return ValidationError({"non_field_errors": [str(error)]})
 
 
 def queue_item_payload(item: Item, codebook_url: str) -> dict:
@@ -83,8 +87,8 @@ def queue_item_payload(item: Item, codebook_url: str) -> dict:
 def annotation_payload(annotation: Annotation) -> dict:
     """The caller's own annotation, plus the final label once (and only once) settled."""
     item = annotation.item
-    final = getattr(item, "final_label", None) if item.state == Item.State.SETTLED else None
-    comparison = labeling.compare_with_final(annotation, final)
+    final = readable_final_label(item)
+    comparison = compare_with_final(annotation, final)
     return {
         "item": item.pk,
         "out_of_scope": annotation.out_of_scope,
@@ -95,7 +99,7 @@ def annotation_payload(annotation: Annotation) -> dict:
         "round": annotation.round,
         "created_at": annotation.created_at,
         "updated_at": annotation.updated_at,
-        "records": to_wire(chain.from_iterable(labeling.own_records(annotation)), Wire.LISTED),
+        "records": to_wire(chain.from_iterable(own_records(annotation)), Wire.LISTED),
         "settled": comparison is not None,
         "final": comparison
         and {
@@ -123,7 +127,7 @@ class QueueNextView(APIView):
     )
     def post(self, request, slug):
         project, _ = get_project_for_user(request.user, slug)
-        item = labeling.next_item(project=project, user=request.user)
+        item = next_item(project=project, user=request.user)
         if item is None:
             return Response(status=status.HTTP_204_NO_CONTENT)
         item.project = project
@@ -142,7 +146,7 @@ class AnnotationSubmitView(ItemAnnotationsReadMixin, APIView):
             "or goes to adjudication. Returns the caller's annotation."
         ),
         request=AnnotationInputSerializer,
-        responses={200: AnnotationOutputSerializer, **ERRORS},
+        responses={200: AnnotationOutputSerializer, **ERRORS, **CONFLICT},
     )
     def post(self, request, slug, item_id):
         project, membership = get_project_for_user(request.user, slug)
@@ -151,19 +155,19 @@ class AnnotationSubmitView(ItemAnnotationsReadMixin, APIView):
         try:
             # The service looks the item up under its row lock, with access's rule: an
             # annotator who holds no assignment of it gets 404, as from access.
-            annotation = labeling.submit_annotation(
+            annotation = submit_annotation(
                 project=project,
                 user=request.user,
                 item=item_id,
-                unassigned_is_missing=membership.role == Role.ANNOTATOR,
+                unassigned_is_missing=sees_assigned_items_only(membership),
                 records=form.service_records(),
                 out_of_scope=form.validated_data["out_of_scope"],
                 out_of_scope_reason=form.validated_data["out_of_scope_reason"],
                 note=form.validated_data["note"],
                 confidence=form.validated_data["confidence"],
             )
-        except labeling.LabelingError as error:
-            return error_response(error)
+        except LabelingError as error:
+            raise api_error(error) from error
         # The reply is built from what the submission wrote; only an item this submission
         # settled needs a read, for its final label's records.
         if annotation.item.state == Item.State.SETTLED:
@@ -176,7 +180,7 @@ class SkipView(APIView):
         operation_id="item_skip",
         summary="Skip the caller's item, with a reason",
         request=SkipInputSerializer,
-        responses={200: SkipOutputSerializer, **ERRORS},
+        responses={200: SkipOutputSerializer, **ERRORS, **CONFLICT},
     )
     def post(self, request, slug, item_id):
         project, membership = get_project_for_user(request.user, slug)
@@ -185,9 +189,9 @@ class SkipView(APIView):
         form.is_valid(raise_exception=True)
         reason = form.validated_data["reason"]
         try:
-            labeling.skip_item(project=project, user=request.user, item=item, reason=reason)
-        except labeling.LabelingError as error:
-            return error_response(error)
+            skip_item(project=project, user=request.user, item=item, reason=reason)
+        except LabelingError as error:
+            raise api_error(error) from error
         return Response(
             SkipOutputSerializer({"item": item.pk, "skipped": True, "reason": reason}).data
         )
@@ -203,11 +207,9 @@ class MyAnnotationView(APIView):
     def get(self, request, slug, item_id):
         project, membership = get_project_for_user(request.user, slug)
         item = access_item(request.user, project, item_id, membership=membership)
-        annotation = labeling.own_annotation(item=item, user=request.user)
+        annotation = own_annotation(item=item, user=request.user)
         if annotation is None:
-            return Response(
-                {"detail": "You have not annotated this item."}, status=status.HTTP_404_NOT_FOUND
-            )
+            raise NotFound("You have not annotated this item.")
         return Response(AnnotationOutputSerializer(annotation_payload(annotation)).data)
 
 
@@ -220,7 +222,7 @@ class ProgressView(APIView):
     def get(self, request, slug):
         project, membership = get_project_for_user(request.user, slug)
         data = {
-            "mine": labeling.annotator_progress(project=project, user=request.user),
-            "project": labeling.project_progress(project=project, role=membership.role),
+            "mine": annotator_progress(project=project, user=request.user),
+            "project": project_progress(project=project, role=membership.role),
         }
         return Response(ProgressOutputSerializer(data).data)

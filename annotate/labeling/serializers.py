@@ -74,10 +74,6 @@ class SkipInputSerializer(serializers.Serializer):
     )
 
 
-class ErrorSerializer(serializers.Serializer):
-    detail = serializers.CharField()
-
-
 class SkipOutputSerializer(serializers.Serializer):
     item = serializers.IntegerField()
     skipped = serializers.BooleanField()

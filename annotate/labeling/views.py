@@ -6,15 +6,23 @@ many others labeled an item, never reach these pages."""
 import re
 
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from annotate.access import get_item_for_user, get_project_for_user
-from annotate.labeling import services as labeling
-from annotate.models import Assignment, Item
+from annotate.access import get_held_item, get_project_for_user, readable_final_label
+from annotate.labeling.errors import LabelingError
+from annotate.labeling.own_labels import (
+    compare_with_final,
+    labeled_items,
+    own_annotation,
+    own_records,
+)
+from annotate.labeling.queue import next_item, skip_item
+from annotate.labeling.shown import annotator_progress, project_progress
+from annotate.labeling.submission import codebook_dimensions, submit_annotation
+from annotate.models import Item
 from annotate.responses import with_project_images
 from mining.access import TextAccess, hide_unreadable, project_group
 
@@ -49,18 +57,16 @@ def _workspace_context(request, project, membership, item, error="", submitted=N
         "item": item,
         "error": error,
         "submitted_item": submitted,
-        "progress": labeling.annotator_progress(project=project, user=request.user),
-        "project_progress": labeling.project_progress(project=project, role=membership.role),
+        "progress": annotator_progress(project=project, user=request.user),
+        "project_progress": project_progress(project=project, role=membership.role),
         "confidence_choices": CONFIDENCE_CHOICES,
     }
     if item is None:
         return context
-    annotation = labeling.own_annotation(item=item, user=request.user)
-    dimensions = labeling.codebook_dimensions(project)
-    own = labeling.own_records(annotation) if annotation else []
-    final = None
-    if annotation is not None and item.state == Item.State.SETTLED:
-        final = getattr(annotation.item, "final_label", None)
+    annotation = own_annotation(item=item, user=request.user)
+    dimensions = codebook_dimensions(project)
+    own = own_records(annotation) if annotation else []
+    final = readable_final_label(annotation.item) if annotation is not None else None
     access = TextAccess(project)
     access.hide_item(item)
     context.update(
@@ -74,7 +80,7 @@ def _workspace_context(request, project, membership, item, error="", submitted=N
         records=_record_context(dimensions, own),
         own_records=own,
         blank_record=_record_context(dimensions, [[]])[0]["pickers"],
-        comparison=labeling.compare_with_final(annotation, final) if annotation else None,
+        comparison=compare_with_final(annotation, final) if annotation else None,
         editable=annotation is None or item.state in (Item.State.OPEN, Item.State.DISCUSSION),
     )
     return context
@@ -95,7 +101,7 @@ def _go_next(request, project, membership, submitted=None):
     """After a submit or a skip: the next item, swapped in by htmx or by a redirect."""
     if not request.htmx:
         return redirect("label-next", slug=project.slug)
-    item = labeling.next_item(project=project, user=request.user)
+    item = next_item(project=project, user=request.user)
     context = _workspace_context(request, project, membership, item, submitted=submitted)
     response = _render_workspace(request, context)
     if item is None:
@@ -106,18 +112,10 @@ def _go_next(request, project, membership, submitted=None):
 @login_required
 def label_next(request, slug):
     project, membership = get_project_for_user(request.user, slug)
-    item = labeling.next_item(project=project, user=request.user)
+    item = next_item(project=project, user=request.user)
     if item is not None:
         return redirect("label-item", slug=slug, item_id=item.pk)
     return _render_workspace(request, _workspace_context(request, project, membership, None))
-
-
-def _held_item(request, project, item_id) -> Item:
-    """The item, if the caller holds (or held) an assignment of it, whatever their role."""
-    item = get_item_for_user(request.user, project, item_id)
-    if not Assignment.objects.filter(item=item, annotator=request.user).exists():
-        raise PermissionDenied("This item is not assigned to you.")
-    return item
 
 
 def _posted_records(post, dimensions) -> list[list[dict]]:
@@ -145,26 +143,26 @@ def _posted_records(post, dimensions) -> list[list[dict]]:
 @login_required
 def label_item(request, slug, item_id):
     project, membership = get_project_for_user(request.user, slug)
-    item = _held_item(request, project, item_id)
+    item = get_held_item(request.user, project, item_id)
     if request.method != "POST":
         return _render_workspace(request, _workspace_context(request, project, membership, item))
     out_of_scope = request.POST.get("out_of_scope") == "on"
     confidence = request.POST.get("confidence", "")
     try:
-        labeling.submit_annotation(
+        submit_annotation(
             project=project,
             user=request.user,
             item=item,
             records=[]
             if out_of_scope
-            else _posted_records(request.POST, labeling.codebook_dimensions(project)),
+            else _posted_records(request.POST, codebook_dimensions(project)),
             out_of_scope=out_of_scope,
             out_of_scope_reason=request.POST.get("out_of_scope_reason", ""),
             note=request.POST.get("note", ""),
             # str.isdigit() accepts '²' and other digits int() refuses.
             confidence=int(confidence) if re.fullmatch(r"[0-9]{1,3}", confidence) else None,
         )
-    except labeling.LabelingError as error:
+    except LabelingError as error:
         context = _workspace_context(request, project, membership, item, error=str(error))
         return _render_workspace(request, context, status=200 if request.htmx else 400)
     return _go_next(request, project, membership, submitted=item.pk)
@@ -174,12 +172,12 @@ def label_item(request, slug, item_id):
 @require_POST
 def label_skip(request, slug, item_id):
     project, membership = get_project_for_user(request.user, slug)
-    item = _held_item(request, project, item_id)
+    item = get_held_item(request.user, project, item_id)
     try:
-        labeling.skip_item(
+        skip_item(
             project=project, user=request.user, item=item, reason=request.POST.get("reason", "")
         )
-    except labeling.LabelingError as error:
+    except LabelingError as error:
         context = _workspace_context(request, project, membership, item, error=str(error))
         return _render_workspace(request, context, status=200 if request.htmx else 400)
     return _go_next(request, project, membership, submitted=item.pk)
@@ -188,20 +186,20 @@ def label_skip(request, slug, item_id):
 @login_required
 def label_mine(request, slug):
     project, membership = get_project_for_user(request.user, slug)
-    page = Paginator(labeling.labeled_items(project=project, user=request.user), 50).get_page(
+    page = Paginator(labeled_items(project=project, user=request.user), 50).get_page(
         request.GET.get("page")
     )
     hide_unreadable(project, [annotation.item for annotation in page])
     rows = []
     for annotation in page:
         item = annotation.item
-        final = getattr(item, "final_label", None) if item.state == Item.State.SETTLED else None
+        final = readable_final_label(item)
         rows.append(
             {
                 "annotation": annotation,
                 "item": item,
-                "records": labeling.own_records(annotation),
-                "comparison": labeling.compare_with_final(annotation, final),
+                "records": own_records(annotation),
+                "comparison": compare_with_final(annotation, final),
             }
         )
     context = {"project": project, "membership": membership, "page": page, "rows": rows}

@@ -11,7 +11,8 @@ from statsmodels.stats.inter_rater import cohens_kappa as sm_kappa
 from statsmodels.stats.inter_rater import fleiss_kappa as sm_fleiss
 
 from analysis.agreement import build_agreement_report
-from annotate.adjudication import services as adjudication
+from annotate.adjudication.conflicts import conflict_queue
+from annotate.adjudication.settling import settle_if_complete
 from annotate.models import Annotation, Item, Role
 from annotate.projects.services import add_member
 
@@ -47,7 +48,7 @@ def test_identical_records_in_opposite_orders_agree_perfectly(project, cast, lab
         labels.annotate(item, a, records)
         labels.annotate(item, b, records[::-1])
         # Adjudication settles such an item unanimously.
-        assert adjudication.settle_if_complete(item=item) == Item.State.SETTLED
+        assert settle_if_complete(item=item) == Item.State.SETTLED
     for report in both_paths(project):
         top = row(report, "symptom", 1)
         assert top["kappa"] == pytest.approx(1.0) and top["n"] == 20
@@ -72,7 +73,7 @@ def test_report_pairs_records_as_adjudication_does(project, cast, labels):
         cast["annotator_b"],
         [{"symptom": HANG, "stage": "Inference"}, {"symptom": KERNEL, "stage": "Inference"}],
     )
-    assert adjudication.settle_if_complete(item=item) == Item.State.CONFLICT  # fmt: skip
+    assert settle_if_complete(item=item) == Item.State.CONFLICT  # fmt: skip
     for report in both_paths(project):
         detail = report.level("symptom", 3)
         cells = {
@@ -82,7 +83,7 @@ def test_report_pairs_records_as_adjudication_does(project, cast, labels):
         assert cells == {(HANG, HANG): 1, (OOM, KERNEL): 1}
         # The off-diagonal cell's conflict link finds this item.
         oom, kernel = detail.ids[detail.labels.index(OOM)], detail.ids[detail.labels.index(KERNEL)]
-        queue = adjudication.conflict_queue(project, dimension="symptom", pair=(oom, kernel))
+        queue = conflict_queue(project, dimension="symptom", pair=(oom, kernel))
         assert list(queue) == [item]
 
 

@@ -12,7 +12,8 @@ from django.db import connection
 
 from analysis.agreement import build_agreement_report, rebuild_units, units_out_of_sync
 from annotate.codebook import services as codebook
-from annotate.labeling import services as labeling
+from annotate.labeling.queue import next_item, pin_calibration
+from annotate.labeling.submission import submit_annotation
 from annotate.models import Annotation, AnnotationLabel, Category, Item
 from tests.factories import AnnotationFactory
 
@@ -35,10 +36,8 @@ def as_records(project, records):
 
 
 def submit(project, user, records):
-    item = labeling.next_item(project=project, user=user)
-    labeling.submit_annotation(
-        project=project, user=user, item=item, records=as_records(project, records)
-    )
+    item = next_item(project=project, user=user)
+    submit_annotation(project=project, user=user, item=item, records=as_records(project, records))
     return item
 
 
@@ -75,7 +74,7 @@ def test_units_follow_every_path_that_writes_labels(project, cast, labels):
     # A revision before settlement (the second item's pair disagrees on records, so it
     # waits in conflict unless identical: revise the first annotator's first item instead).
     Item.objects.filter(pk=first.pk).update(state=Item.State.OPEN)
-    labeling.submit_annotation(
+    submit_annotation(
         project=project,
         user=a,
         item=first,
@@ -84,7 +83,7 @@ def test_units_follow_every_path_that_writes_labels(project, cast, labels):
     assert_report_matches_labels(project)
 
     # Item attributes the report filters and breaks down by.
-    labeling.pin_calibration(project=project, item_ids=[second.pk], batch="pilot", actor=lead)
+    pin_calibration(project=project, item_ids=[second.pk], batch="pilot", actor=lead)
     Item.objects.filter(pk=first.pk).update(discussed=True)
     assert_report_matches_labels(project)
     assert build_agreement_report(project=project, exclude_calibration=True).rows() != (

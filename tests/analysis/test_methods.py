@@ -16,7 +16,9 @@ from analysis.agreement import build_agreement_report
 from analysis.methods import methods_facts
 from analysis.methods_text import md, methods_latex, methods_markdown, tex
 from annotate.access import pseudonym
-from annotate.adjudication import services as adjudication
+from annotate.adjudication.decisions import decide_item, parse_records
+from annotate.adjudication.discussion import end_discussion, reopen_item, start_discussion
+from annotate.adjudication.settling import settle_if_complete
 from annotate.models import Conflict, FinalLabel, Item
 from annotate.projects.pool import PoolDefinition
 from tests.annotate.test_api_schema import CHECKS
@@ -37,7 +39,7 @@ def media_root(settings, tmp_path):
 def _both(labels, cast, item, first, second):
     labels.annotate(item, cast["annotator_a"], first)
     labels.annotate(item, cast["annotator_b"], second)
-    return adjudication.settle_if_complete(item=item, actor=cast["lead"])
+    return settle_if_complete(item=item, actor=cast["lead"])
 
 
 @pytest.fixture
@@ -60,24 +62,24 @@ def built(project, cast, labels):
     assert _both(labels, cast, unanimous, [hang], [hang]) == Item.State.SETTLED
     reopened = labels.item()
     _both(labels, cast, reopened, [oom, hang], [oom, hang])
-    adjudication.reopen_item(item=reopened, actor=lead, reason="check")
-    adjudication.decide_item(
-        item=reopened, actor=lead, records=adjudication.parse_records(
+    reopen_item(item=reopened, actor=lead, reason="check")
+    decide_item(
+        item=reopened, actor=lead, records=parse_records(
             project=project, raw_records=[oom, hang]),
     )  # fmt: skip
     discussed = labels.item()
     assert _both(labels, cast, discussed, [oom], [hang]) == Item.State.CONFLICT
-    adjudication.start_discussion(item=discussed, actor=lead)
-    adjudication.end_discussion(item=discussed, actor=lead)
-    adjudication.decide_item(
+    start_discussion(item=discussed, actor=lead)
+    end_discussion(item=discussed, actor=lead)
+    decide_item(
         item=discussed, actor=lead, rationale="the log says OOM", error_kind="slip",
-        records=adjudication.parse_records(project=project, raw_records=[oom]),
+        records=parse_records(project=project, raw_records=[oom]),
     )  # fmt: skip
     scope = labels.item()
     labels.annotate(scope, cast["annotator_a"], [], out_of_scope=True)
     labels.annotate(scope, cast["annotator_b"], [hang])
-    adjudication.settle_if_complete(item=scope, actor=lead)
-    adjudication.decide_item(item=scope, actor=lead, out_of_scope=True, rationale="question")
+    settle_if_complete(item=scope, actor=lead)
+    decide_item(item=scope, actor=lead, out_of_scope=True, rationale="question")
     conflict = labels.item()
     assert _both(labels, cast, conflict, [oom], [hang]) == Item.State.CONFLICT
     once = labels.item()

@@ -247,7 +247,7 @@ def test_agreement_of_discussed_items_uses_the_independent_first_round(project, 
     from sklearn.metrics import cohen_kappa_score
 
     from analysis.methods import methods_facts
-    from annotate.adjudication import services as adjudication
+    from annotate.adjudication.discussion import start_discussion
     from tests.builders import DEVICE, in_conflict, label_both, record, revise
     from tests.factories import ItemFactory
 
@@ -255,7 +255,7 @@ def test_agreement_of_discussed_items_uses_the_independent_first_round(project, 
     for first, second in plan:
         label_both(ItemFactory(project=project), cast, [record(first)], [record(second)])
     item = in_conflict(project, cast, [record(OOM)], [record(DEVICE)])
-    adjudication.start_discussion(item=item, actor=cast["lead"])
+    start_discussion(item=item, actor=cast["lead"])
     revise(item, cast["annotator_b"], [record(OOM)])  # B now agrees with A: settled
     plan.append((OOM, DEVICE))
     expected = cohen_kappa_score([a for a, _ in plan], [b for _, b in plan])

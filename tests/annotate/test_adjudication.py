@@ -2,8 +2,18 @@
 
 import pytest
 
-from annotate.adjudication import services as adjudication
-from annotate.adjudication.services import AdjudicationError, Side, compare_pair
+from annotate.adjudication.audit import final_snapshot
+from annotate.adjudication.comparison import Side, align_records, compare_pair
+from annotate.adjudication.conflicts import conflict_counts, conflict_queue
+from annotate.adjudication.decisions import decide_item, parse_records
+from annotate.adjudication.discussion import (
+    discussion_agreement,
+    end_discussion,
+    reopen_item,
+    start_discussion,
+)
+from annotate.adjudication.errors import AdjudicationError
+from annotate.adjudication.settling import settle_if_complete
 from annotate.models import (
     Annotation,
     AnnotationRound,
@@ -58,7 +68,7 @@ def test_pure_comparison_matches_different_records_to_minimize_disagreements():
     parents = {c: None for c in (1, 2, 4, 5, 6, 7)}
     a = Side(False, ({9: 1, 8: 5}, {9: 2, 8: 6}))
     b = Side(False, ({9: 2, 8: 7}, {9: 1, 8: 4}))
-    assert adjudication.align_records(a.records, b.records) == [(0, 1), (1, 0)]
+    assert align_records(a.records, b.records) == [(0, 1), (1, 0)]
     differences = compare_pair(a, b, parents)
     assert [(d.dimension_id, d.a, d.b) for d in differences] == [(8, 5, 4), (8, 6, 7)]
 
@@ -69,7 +79,7 @@ def test_unanimous_item_settles_without_a_lead(project, cast):
     final = FinalLabel.objects.get(item=item)
     assert final.provenance == FinalLabel.Provenance.UNANIMOUS
     assert final.decided_by is None
-    assert adjudication.final_snapshot(final)["records"] == [record()]
+    assert final_snapshot(final)["records"] == [record()]
     assert not Conflict.objects.filter(item=item).exists()
     assert AuditEvent.objects.filter(item=item, kind="settled").count() == 1
 
@@ -77,7 +87,7 @@ def test_unanimous_item_settles_without_a_lead(project, cast):
 def test_item_waits_until_every_annotator_has_submitted(project, cast):
     item = ItemFactory(project=project)
     submit(item, cast["annotator_a"])
-    assert adjudication.settle_if_complete(item=item) == Item.State.OPEN
+    assert settle_if_complete(item=item) == Item.State.OPEN
     assert not FinalLabel.objects.filter(item=item).exists()
 
 
@@ -113,7 +123,7 @@ def test_each_kind_of_disagreement_reaches_the_queue(
         )
     )
     assert rows == expected
-    assert item in adjudication.conflict_queue(project)
+    assert item in conflict_queue(project)
     assert not FinalLabel.objects.filter(item=item).exists()
     assert AuditEvent.objects.filter(item=item, kind="conflict").count() == 1
 
@@ -124,12 +134,12 @@ def test_conflict_rows_name_the_categories_at_the_level_in_conflict(project, cas
     assert level_2.category_a.path == "Crash > CUDA Error"
     assert level_2.category_b.path == ASSERTION
     pair = (level_2.category_b_id, level_2.category_a_id)
-    assert list(adjudication.conflict_queue(project, pair=pair)) == [item]
+    assert list(conflict_queue(project, pair=pair)) == [item]
 
 
 def _decide(item, cast, records, **kwargs):
-    parsed = adjudication.parse_records(project=item.project, raw_records=records)
-    return adjudication.decide_item(item=item, actor=cast["lead"], records=parsed, **kwargs)
+    parsed = parse_records(project=item.project, raw_records=records)
+    return decide_item(item=item, actor=cast["lead"], records=parsed, **kwargs)
 
 
 def test_decision_writes_final_label_with_provenance_and_history(project, cast):
@@ -141,7 +151,7 @@ def test_decision_writes_final_label_with_provenance_and_history(project, cast):
     assert final.decided_by == cast["lead"]
     assert final.error_kind == "slip"
     assert final.codebook_version == project.codebook_version
-    assert adjudication.final_snapshot(final)["records"] == [record(DEVICE)]
+    assert final_snapshot(final)["records"] == [record(DEVICE)]
     assert not Conflict.objects.filter(item=item, resolved=False).exists()
     event = AuditEvent.objects.get(item=item, kind="adjudicated")
     assert event.actor == cast["lead"]
@@ -171,7 +181,7 @@ def test_lead_can_split_into_records_or_mark_out_of_scope(project, cast):
     _decide(item, cast, [record(OOM), record(HANG)], rationale="Two failures in one issue.")
     assert FinalRecordLabel.objects.filter(item=item).values("record").distinct().count() == 2
     other = in_conflict(project, cast, [record()], None, b_out=True)
-    final = adjudication.decide_item(
+    final = decide_item(
         item=other, actor=cast["lead"], out_of_scope=True, out_of_scope_reason="a question"
     )
     assert final.out_of_scope and final.labels.count() == 0
@@ -180,15 +190,15 @@ def test_lead_can_split_into_records_or_mark_out_of_scope(project, cast):
 def test_decision_input_is_validated(project, cast):
     item = in_conflict(project, cast, [record(OOM)], [record(DEVICE)])
     with pytest.raises(AdjudicationError, match="Unknown category"):
-        adjudication.parse_records(project=project, raw_records=[record("Crash > Nope")])
+        parse_records(project=project, raw_records=[record("Crash > Nope")])
     with pytest.raises(AdjudicationError, match="needs a category"):
-        adjudication.parse_records(project=project, raw_records=[{"symptom": OOM}])
+        parse_records(project=project, raw_records=[{"symptom": OOM}])
     with pytest.raises(AdjudicationError, match="at least one"):
-        adjudication.decide_item(item=item, actor=cast["lead"], records=[])
+        decide_item(item=item, actor=cast["lead"], records=[])
     by_id = {"symptom": str(category(project, "symptom", OOM).pk), "stage": "Inference",
              "root_cause": GPU_MEMORY}  # fmt: skip
-    assert adjudication.parse_records(project=project, raw_records=[by_id]) == (
-        adjudication.parse_records(project=project, raw_records=[record(OOM)])
+    assert parse_records(project=project, raw_records=[by_id]) == (
+        parse_records(project=project, raw_records=[record(OOM)])
     )
 
 
@@ -198,8 +208,8 @@ def test_settled_item_cannot_be_decided_until_reopened_and_history_is_kept(proje
     with pytest.raises(AdjudicationError):
         _decide(item, cast, [record(DEVICE)])
     with pytest.raises(AdjudicationError, match="why"):
-        adjudication.reopen_item(item=item, actor=cast["lead"], reason=" ")
-    adjudication.reopen_item(item=item, actor=cast["lead"], reason="Second look")
+        reopen_item(item=item, actor=cast["lead"], reason=" ")
+    reopen_item(item=item, actor=cast["lead"], reason="Second look")
     item.refresh_from_db()
     assert item.state == Item.State.CONFLICT
     assert FinalLabel.objects.get(item=item).provenance == "adjudicated"  # kept until replaced
@@ -213,7 +223,7 @@ def test_settled_item_cannot_be_decided_until_reopened_and_history_is_kept(proje
 
 def test_discussion_keeps_agreement_before_and_after(project, cast):
     item = in_conflict(project, cast, [record(OOM)], [record(DEVICE)])
-    adjudication.start_discussion(item=item, actor=cast["lead"], note="Look at the trace")
+    start_discussion(item=item, actor=cast["lead"], note="Look at the trace")
     item.refresh_from_db()
     assert item.state == Item.State.DISCUSSION and item.discussed
     assert AnnotationRound.objects.filter(item=item, round=1).count() == 2
@@ -223,7 +233,7 @@ def test_discussion_keeps_agreement_before_and_after(project, cast):
     assert Annotation.objects.get(item=item, annotator=cast["annotator_b"]).round == 2
     frozen = AnnotationRound.objects.get(item=item, annotator=cast["annotator_b"])
     assert frozen.labels.get(dimension__key="symptom").category.path == DEVICE
-    rows = {row["dimension"].key: row for row in adjudication.discussion_agreement(project)}
+    rows = {row["dimension"].key: row for row in discussion_agreement(project)}
     assert (rows["symptom"]["before"], rows["symptom"]["after"]) == (0, 1)
     assert (rows["stage"]["before"], rows["stage"]["after"]) == (1, 1)
     settled = AuditEvent.objects.get(item=item, kind="settled")
@@ -232,30 +242,30 @@ def test_discussion_keeps_agreement_before_and_after(project, cast):
 
 def test_discussion_returns_to_the_queue_once_everyone_revised_and_still_differs(project, cast):
     item = in_conflict(project, cast, [record(OOM)], [record(DEVICE)])
-    adjudication.start_discussion(item=item, actor=cast["lead"])
+    start_discussion(item=item, actor=cast["lead"])
     assert revise(item, cast["annotator_a"], [record(ASSERTION)]) == Item.State.DISCUSSION
     assert revise(item, cast["annotator_b"], [record(HANG)]) == Item.State.CONFLICT
     levels = set(Conflict.objects.filter(item=item, resolved=False).values_list("level", flat=True))
     assert levels == {1, 2}
     with pytest.raises(AdjudicationError):
-        adjudication.end_discussion(item=Item.objects.get(pk=item.pk), actor=cast["lead"])
+        end_discussion(item=Item.objects.get(pk=item.pk), actor=cast["lead"])
 
 
 def test_lead_can_close_a_discussion_or_decide_during_it(project, cast):
     item = in_conflict(project, cast, [record(OOM)], [record(DEVICE)])
-    adjudication.start_discussion(item=item, actor=cast["lead"])
-    assert adjudication.end_discussion(item=item, actor=cast["lead"]) == Item.State.CONFLICT
-    adjudication.start_discussion(item=item, actor=cast["lead"])
+    start_discussion(item=item, actor=cast["lead"])
+    assert end_discussion(item=item, actor=cast["lead"]) == Item.State.CONFLICT
+    start_discussion(item=item, actor=cast["lead"])
     _decide(item, cast, [record(OOM)])
     assert Item.objects.get(pk=item.pk).state == Item.State.SETTLED
 
 
 def test_a_second_discussion_waits_for_new_revisions(project, cast):
     item = in_conflict(project, cast, [record(OOM)], [record(DEVICE)])
-    adjudication.start_discussion(item=item, actor=cast["lead"])
+    start_discussion(item=item, actor=cast["lead"])
     revise(item, cast["annotator_a"], [record(ASSERTION)])
     assert revise(item, cast["annotator_b"], [record(HANG)]) == Item.State.CONFLICT
-    adjudication.start_discussion(item=Item.objects.get(pk=item.pk), actor=cast["lead"])
+    start_discussion(item=Item.objects.get(pk=item.pk), actor=cast["lead"])
     assert AnnotationRound.objects.filter(item=item).count() == 4  # rounds 1 and 2 kept
     assert revise(item, cast["annotator_a"], [record(DEVICE)]) == Item.State.DISCUSSION
     assert revise(item, cast["annotator_b"], [record(DEVICE)]) == Item.State.SETTLED
@@ -268,19 +278,19 @@ def test_queue_filters_and_orders_oldest_first(project, cast):
     second = in_conflict(project, cast, [record(root_cause=GPU_MEMORY)],
                          [record(root_cause=CPU_MEMORY)])  # fmt: skip
     repo = second.issue.repository
-    assert list(adjudication.conflict_queue(project)) == [first, second]
-    assert list(adjudication.conflict_queue(project, dimension="root_cause")) == [second]
-    assert list(adjudication.conflict_queue(project, dimension="stage")) == []
-    assert list(adjudication.conflict_queue(project, repository=repo.full_name)) == [second]
-    assert list(adjudication.conflict_queue(project, group="Qwen")) == [first, second]
-    assert list(adjudication.conflict_queue(project, group="Llama")) == []
+    assert list(conflict_queue(project)) == [first, second]
+    assert list(conflict_queue(project, dimension="root_cause")) == [second]
+    assert list(conflict_queue(project, dimension="stage")) == []
+    assert list(conflict_queue(project, repository=repo.full_name)) == [second]
+    assert list(conflict_queue(project, group="Qwen")) == [first, second]
+    assert list(conflict_queue(project, group="Llama")) == []
     third = in_conflict(project, cast, [record(DEVICE)], [record(OOM)])
-    counts = adjudication.conflict_counts(project)
+    counts = conflict_counts(project)
     assert counts["total"] == 3
     top = counts["pairs"][0]
     assert (top["category_a__path"], top["category_b__path"], top["n"]) == (DEVICE, OOM, 2)
     assert [first, third] == list(
-        adjudication.conflict_queue(project, pair=(top["category_a"], top["category_b"]))
+        conflict_queue(project, pair=(top["category_a"], top["category_b"]))
     )
     assert counts["by_dimension"] == {"symptom": 2, "root_cause": 1}
 

@@ -3,7 +3,7 @@
 import pytest
 from django.urls import reverse
 
-from annotate.adjudication import services as adjudication
+from annotate.adjudication.decisions import decide_item, parse_records
 from annotate.models import FinalLabel, Item
 from tests.builders import (
     ASSERTION,
@@ -157,10 +157,10 @@ def test_discussion_page_shows_each_other_labels_only_in_discussion(
 
 
 def test_history_page_shows_provenance_and_every_event(client_for, cast, project, conflict):
-    adjudication.decide_item(
+    decide_item(
         item=conflict,
         actor=cast["lead"],
-        records=adjudication.parse_records(project=project, raw_records=[record(ASSERTION)]),
+        records=parse_records(project=project, raw_records=[record(ASSERTION)]),
         rationale="Neither: an assertion.",
     )
     client = client_for(cast["owner"])

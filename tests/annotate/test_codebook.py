@@ -3,7 +3,9 @@
 import pytest
 from django.urls import reverse
 
-from annotate.adjudication import services as adjudication
+from annotate.adjudication.audit import final_snapshot
+from annotate.adjudication.decisions import decide_item, parse_records
+from annotate.adjudication.discussion import start_discussion
 from annotate.codebook import services as codebook
 from annotate.codebook.services import CodebookError
 from annotate.models import (
@@ -89,7 +91,7 @@ def test_rename_rewrites_the_paths_of_the_node_and_its_descendants(project, cast
     )
     assert renamed.count() == descendants + 1
     assert not Category.objects.filter(path__startswith=CUDA).exists()
-    final = adjudication.final_snapshot(item.final_label)
+    final = final_snapshot(item.final_label)
     assert final["records"][0]["symptom"] == "Crash > GPU Error > Out of Memory"
 
 
@@ -97,7 +99,7 @@ def test_merge_moves_every_label_to_the_surviving_category(project, cast):
     settled = ItemFactory(project=project)
     label_both(settled, cast, [record(DEVICE)], [record(DEVICE)])
     disputed = in_conflict(project, cast, [record(OOM)], [record(DEVICE)])
-    adjudication.start_discussion(item=disputed, actor=cast["lead"])
+    start_discussion(item=disputed, actor=cast["lead"])
     before = label_counts(project)
     source, target = category(project, "symptom", DEVICE), category(project, "symptom", OOM)
     on_source = {
@@ -177,13 +179,13 @@ def test_split_sends_affected_items_back_and_keeps_every_label(project, cast):
     assert label_counts(project)["annotation"] == before["annotation"] + 6
     # The lead settles the split item with one of the new categories.
     gpu = record("Crash > CUDA Error > Out of GPU Memory")
-    final = adjudication.decide_item(
+    final = decide_item(
         item=settled,
         actor=cast["lead"],
-        records=adjudication.parse_records(project=project, raw_records=[gpu]),
+        records=parse_records(project=project, raw_records=[gpu]),
         rationale="The trace shows device memory.",
     )
-    assert adjudication.final_snapshot(final)["records"] == [gpu]
+    assert final_snapshot(final)["records"] == [gpu]
     with pytest.raises(CodebookError, match="leaf"):
         codebook.split_category(
             project=project, actor=None, category=category(project, "symptom", CUDA),

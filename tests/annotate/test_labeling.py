@@ -3,7 +3,8 @@
 import pytest
 from django.urls import reverse
 
-from annotate.labeling import services as labeling
+from annotate.labeling.queue import next_item
+from annotate.labeling.submission import submit_annotation
 from annotate.models import Annotation, AnnotationLabel, AuditEvent, Category, Item
 from tests.builders import LabelBuilder
 from tests.factories import CommentFactory, IssueFactory, ItemFactory
@@ -390,7 +391,7 @@ def test_after_settlement_the_annotator_sees_the_final_label_and_the_difference(
 
     item = ItemFactory(project=project)
     a = cast["annotator_a"]
-    labeling.next_item(project=project, user=a)
+    next_item(project=project, user=a)
     gpu = paths[("root_cause", "GPU Memory Insufficiency")]
     records = [
         [
@@ -399,7 +400,7 @@ def test_after_settlement_the_annotator_sees_the_final_label_and_the_difference(
             {"dimension": "stage", "category": "Inference"},
         ]
     ]
-    labeling.submit_annotation(project=project, user=a, item=item, records=records)
+    submit_annotation(project=project, user=a, item=item, records=records)
     mine = reverse("label-mine", args=[project.slug])
     page = client_for(a).get(mine).content.decode()
     assert "not settled yet" in page

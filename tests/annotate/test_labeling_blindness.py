@@ -4,7 +4,8 @@ labeling page or endpoint, not even how many annotators already submitted."""
 import pytest
 from django.urls import reverse
 
-from annotate.labeling import services as labeling
+from annotate.labeling.queue import next_item
+from annotate.labeling.submission import submit_annotation
 from annotate.models import Category, Item
 from tests.factories import ItemFactory
 
@@ -38,26 +39,24 @@ def labeled(project, cast):
     shared, half = ItemFactory(project=project), ItemFactory(project=project)
     a, b = cast["annotator_a"], cast["annotator_b"]
     for user in (a, b):
-        assert labeling.next_item(project=project, user=user).pk == shared.pk
-    labeling.submit_annotation(
+        assert next_item(project=project, user=user).pk == shared.pk
+    submit_annotation(
         project=project,
         user=a,
         item=shared,
         records=records(project, A_SYMPTOM, SECRET_EVIDENCE),
         note=SECRET_NOTE,
     )
-    labeling.submit_annotation(
-        project=project, user=b, item=shared, records=records(project, B_SYMPTOM)
-    )
-    assert labeling.next_item(project=project, user=a).pk == half.pk
-    labeling.submit_annotation(
+    submit_annotation(project=project, user=b, item=shared, records=records(project, B_SYMPTOM))
+    assert next_item(project=project, user=a).pk == half.pk
+    submit_annotation(
         project=project,
         user=a,
         item=half,
         records=records(project, A_SYMPTOM, SECRET_EVIDENCE),
         note=SECRET_NOTE,
     )
-    assert labeling.next_item(project=project, user=b).pk == half.pk
+    assert next_item(project=project, user=b).pk == half.pk
     shared.refresh_from_db()
     assert shared.state == Item.State.CONFLICT
     return {"shared": shared, "half": half}
@@ -196,8 +195,8 @@ def test_the_state_filter_matches_what_the_caller_sees(project, cast, labeled, a
 def test_a_settled_item_shows_settled_to_its_annotators(project, cast, api_for):
     item = ItemFactory(project=project)
     for user in (cast["annotator_a"], cast["annotator_b"]):
-        labeling.next_item(project=project, user=user)
-        labeling.submit_annotation(
+        next_item(project=project, user=user)
+        submit_annotation(
             project=project, user=user, item=item, records=records(project, B_SYMPTOM)
         )
     assert item_states(api_for(cast["annotator_a"]), project) == {item.pk: "settled"}

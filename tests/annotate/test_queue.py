@@ -7,7 +7,11 @@ from django.core.cache import cache
 from django.urls import reverse
 from django.utils import timezone
 
-from annotate.labeling import services as labeling
+from annotate.labeling import expiry, queue
+from annotate.labeling.errors import ItemClosedError, LabelingError
+from annotate.labeling.expiry import expire_assignments
+from annotate.labeling.queue import next_item, pin_calibration, skip_item
+from annotate.labeling.submission import submit_annotation
 from annotate.models import Annotation, Assignment, AuditEvent, Item, Role
 from annotate.projects.services import add_member
 from tests.factories import AssignmentFactory, ItemFactory, UserFactory
@@ -27,7 +31,7 @@ def record(symptom=OOM, root_cause="GPU Memory Insufficiency", stage="Inference"
 def claim_path(request, monkeypatch):
     """Every queue test on both claim paths: PostgreSQL's one statement, and the portable
     ORM path SQLite takes (and PostgreSQL for calibration items)."""
-    monkeypatch.setattr(labeling, "CLAIM_IN_ONE_STATEMENT", request.param == "one statement")
+    monkeypatch.setattr(queue, "CLAIM_IN_ONE_STATEMENT", request.param == "one statement")
     return request.param
 
 
@@ -46,7 +50,7 @@ def root_causes(project):
 
 def submit(project, user, item, **kwargs):
     kwargs.setdefault("records", [record(root_cause=kwargs.pop("root_cause", None))])
-    return labeling.submit_annotation(project=project, user=user, item=item, **kwargs)
+    return submit_annotation(project=project, user=user, item=item, **kwargs)
 
 
 @pytest.fixture
@@ -55,9 +59,9 @@ def rc(root_causes):
 
 
 def test_next_gives_items_in_sample_order_and_the_held_one_again(project, items, cast):
-    first = labeling.next_item(project=project, user=cast["annotator_a"])
+    first = next_item(project=project, user=cast["annotator_a"])
     assert first.pk == items[0].pk
-    again = labeling.next_item(project=project, user=cast["annotator_a"])
+    again = next_item(project=project, user=cast["annotator_a"])
     assert again.pk == first.pk
     assert Assignment.objects.filter(annotator=cast["annotator_a"]).count() == 1
     first.refresh_from_db()
@@ -65,12 +69,12 @@ def test_next_gives_items_in_sample_order_and_the_held_one_again(project, items,
 
 
 def test_second_annotator_gets_the_same_item_third_does_not(project, items, cast, rc):
-    a = labeling.next_item(project=project, user=cast["annotator_a"])
-    b = labeling.next_item(project=project, user=cast["annotator_b"])
+    a = next_item(project=project, user=cast["annotator_a"])
+    b = next_item(project=project, user=cast["annotator_b"])
     assert a.pk == b.pk
     third = UserFactory(username="annotator_c")
     add_member(project=project, username="annotator_c", role=Role.ANNOTATOR)
-    c = labeling.next_item(project=project, user=third)
+    c = next_item(project=project, user=third)
     assert c.pk == items[1].pk
 
 
@@ -78,95 +82,95 @@ def test_items_with_one_annotation_come_before_the_sample_order(project, items, 
     c = UserFactory(username="annotator_c")
     add_member(project=project, username="annotator_c", role=Role.ANNOTATOR)
     # Item 4 has one annotation and a free slot (its second annotator skipped it).
-    labeling.pin_calibration(project=project, item_ids=[], batch="none")
+    pin_calibration(project=project, item_ids=[], batch="none")
     AssignmentFactory(item=items[4], annotator=cast["lead"], state="submitted")
     Item.objects.filter(pk=items[4].pk).update(assigned_count=1, submitted_count=1)
-    got = labeling.next_item(project=project, user=c)
+    got = next_item(project=project, user=c)
     assert got.pk == items[4].pk
 
 
 def test_calibration_items_come_first_for_everyone_beyond_overlap(project, items, cast, rc):
-    labeling.pin_calibration(project=project, item_ids=[items[3].pk], batch="week 1")
+    pin_calibration(project=project, item_ids=[items[3].pk], batch="week 1")
     users = [cast["annotator_a"], cast["annotator_b"], cast["lead"], cast["owner"]]
     for user in users:
-        item = labeling.next_item(project=project, user=user)
+        item = next_item(project=project, user=user)
         assert item.pk == items[3].pk
         submit(project, user, item, root_cause=rc)
     items[3].refresh_from_db()
     assert items[3].submitted_count == 4
     # Afterwards the regular queue resumes.
-    assert labeling.next_item(project=project, user=cast["annotator_a"]).pk == items[0].pk
+    assert next_item(project=project, user=cast["annotator_a"]).pk == items[0].pk
 
 
 def test_nothing_left_returns_none(project, cast, rc):
     item = ItemFactory(project=project)
     for user in (cast["annotator_a"], cast["annotator_b"]):
-        assert labeling.next_item(project=project, user=user).pk == item.pk
+        assert next_item(project=project, user=user).pk == item.pk
     outsider_annotator = UserFactory(username="annotator_c")
     add_member(project=project, username="annotator_c", role=Role.ANNOTATOR)
-    assert labeling.next_item(project=project, user=outsider_annotator) is None
+    assert next_item(project=project, user=outsider_annotator) is None
 
 
 def test_settled_items_leave_the_queue(project, cast, rc):
     item = ItemFactory(project=project)
     for user in (cast["annotator_a"], cast["annotator_b"]):
-        labeling.next_item(project=project, user=user)
+        next_item(project=project, user=user)
         submit(project, user, item, root_cause=rc)
     item.refresh_from_db()
     assert item.state == Item.State.SETTLED
-    assert labeling.next_item(project=project, user=cast["lead"]) is None
+    assert next_item(project=project, user=cast["lead"]) is None
 
 
 def test_skip_gives_the_item_to_someone_else_and_never_back(project, cast, rc):
     first, second = ItemFactory(project=project), ItemFactory(project=project)
     a = cast["annotator_a"]
-    assert labeling.next_item(project=project, user=a).pk == first.pk
-    labeling.skip_item(project=project, user=a, item=first, reason="not English")
+    assert next_item(project=project, user=a).pk == first.pk
+    skip_item(project=project, user=a, item=first, reason="not English")
     first.refresh_from_db()
     assert first.assigned_count == 0
-    assert labeling.next_item(project=project, user=a).pk == second.pk
+    assert next_item(project=project, user=a).pk == second.pk
     assert Assignment.objects.get(item=first, annotator=a).skip_reason == "not English"
     assert AuditEvent.objects.filter(kind="item_skipped", item=first).exists()
     c = UserFactory(username="annotator_c")
     add_member(project=project, username="annotator_c", role=Role.ANNOTATOR)
-    labeling.next_item(project=project, user=cast["annotator_b"])
-    assert labeling.next_item(project=project, user=c).pk == first.pk
+    next_item(project=project, user=cast["annotator_b"])
+    assert next_item(project=project, user=c).pk == first.pk
 
 
 def test_skip_needs_a_reason(project, items, cast):
-    item = labeling.next_item(project=project, user=cast["annotator_a"])
-    with pytest.raises(labeling.LabelingError, match="reason"):
-        labeling.skip_item(project=project, user=cast["annotator_a"], item=item, reason=" ")
+    item = next_item(project=project, user=cast["annotator_a"])
+    with pytest.raises(LabelingError, match="reason"):
+        skip_item(project=project, user=cast["annotator_a"], item=item, reason=" ")
 
 
 def test_abandoned_assignments_expire_and_free_their_slot(project, cast, rc, monkeypatch):
     item = ItemFactory(project=project)
     a, b = cast["annotator_a"], cast["annotator_b"]
-    labeling.next_item(project=project, user=a)
-    labeling.next_item(project=project, user=b)
+    next_item(project=project, user=a)
+    next_item(project=project, user=b)
     c = UserFactory(username="annotator_c")
     add_member(project=project, username="annotator_c", role=Role.ANNOTATOR)
-    assert labeling.next_item(project=project, user=c) is None
+    assert next_item(project=project, user=c) is None
     Assignment.objects.filter(annotator=a).update(expires_at=timezone.now() - timedelta(minutes=1))
     # The sweep runs at most every SWEEP_SECONDS per project (per process, and shared).
     cache.clear()
-    monkeypatch.setattr(labeling, "_swept_at", {})
-    assert labeling.next_item(project=project, user=c).pk == item.pk
+    monkeypatch.setattr(expiry, "_swept_at", {})
+    assert next_item(project=project, user=c).pk == item.pk
     assert Assignment.objects.get(annotator=a).state == Assignment.State.EXPIRED
     item.refresh_from_db()
     assert item.assigned_count == 2
     # The latecomer cannot take the slot back now that it is full again.
-    with pytest.raises(labeling.ItemClosedError, match="expired"):
+    with pytest.raises(ItemClosedError, match="expired"):
         submit(project, a, item, root_cause=rc)
 
 
 def test_expired_assignment_can_still_submit_while_there_is_room(project, cast, rc):
     item = ItemFactory(project=project)
     a = cast["annotator_a"]
-    labeling.next_item(project=project, user=a)
+    next_item(project=project, user=a)
     past = timezone.now() - timedelta(minutes=1)
     Assignment.objects.filter(annotator=a).update(expires_at=past)
-    assert labeling.expire_assignments(project=project) == 1
+    assert expire_assignments(project=project) == 1
     submit(project, a, item, root_cause=rc)
     item.refresh_from_db()
     assert (item.assigned_count, item.submitted_count) == (1, 1)
@@ -176,7 +180,7 @@ def test_expiry_command_sweeps_every_project(project, cast):
     from django.core.management import call_command
 
     ItemFactory(project=project)
-    labeling.next_item(project=project, user=cast["annotator_a"])
+    next_item(project=project, user=cast["annotator_a"])
     past = timezone.now() - timedelta(minutes=1)
     Assignment.objects.update(expires_at=past)
     call_command("expire_assignments")
@@ -188,7 +192,7 @@ def test_assignment_expiry_follows_the_project_timeout(project, items, cast):
     project.assignment_timeout_minutes = 15
     project.save()
     before = timezone.now()
-    item = labeling.next_item(project=project, user=cast["annotator_a"])
+    item = next_item(project=project, user=cast["annotator_a"])
     expected = before + timedelta(minutes=15)
     assert abs((item.assignment.expires_at - expected).total_seconds()) < 5
 
@@ -221,7 +225,7 @@ def _label_one_item_by_two(project, cast, django_assert_num_queries, rc, path):
     records = [record(root_cause=rc), record(root_cause=rc)]
     for user, settling in ((cast["annotator_a"], 0), (cast["annotator_b"], SETTLE_QUERIES)):
         with django_assert_num_queries(NEXT_QUERIES[path]):
-            item = labeling.next_item(project=project, user=user)
+            item = next_item(project=project, user=user)
         with django_assert_num_queries(SUBMIT_QUERIES + settling):
             submit(project, user, item, records=records)
     item.refresh_from_db()
@@ -232,7 +236,7 @@ def _warm(project, cast, rc):
     """Fill the per-process caches the way a running server has them (the owner and the
     lead label the first item, so that the next one starts fresh)."""
     for user in (cast["owner"], cast["lead"]):
-        item = labeling.next_item(project=project, user=user)
+        item = next_item(project=project, user=user)
         submit(project, user, item, root_cause=rc)
 
 
@@ -274,11 +278,11 @@ def test_the_codebook_is_read_once_per_version_and_a_change_is_seen_at_once(
     a = cast["annotator_a"]
     hang = project.dimensions.get(key="symptom").categories.get(path="Hang")
     codebook.rename_category(project=project, actor=cast["owner"], category=hang, name="Stall")
-    item = labeling.next_item(project=project, user=a)
+    item = next_item(project=project, user=a)
     # The new version's codebook: dimensions and categories, read once.
     with django_assert_num_queries(SUBMIT_QUERIES + 2):
         submit(project, a, item, records=[record(symptom="Stall", root_cause=rc)])
-    with pytest.raises(labeling.LabelingError, match="unknown category 'Hang'"):
+    with pytest.raises(LabelingError, match="unknown category 'Hang'"):
         submit(project, a, item, records=[record(symptom="Hang", root_cause=rc)])
     # A replacement reads the annotation and updates it instead of counting a new one.
     with django_assert_num_queries(SUBMIT_QUERIES):

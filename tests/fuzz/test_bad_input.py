@@ -9,7 +9,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
 from annotate.codebook import services as codebook
-from annotate.labeling import services as labeling
+from annotate.labeling.queue import next_item
 from annotate.models import (
     Annotation,
     AnnotationLabel,
@@ -174,7 +174,7 @@ def hostile_item(project, cast):
     payload = "<script>alert(1)</script><img src=x onerror=alert(2)>[x](javascript:alert(3))\n"
     issue = IssueFactory(title=HOSTILE_NAME, body=payload * 40_000)
     item = ItemFactory(project=project, issue=issue)
-    assert labeling.next_item(project=project, user=cast["annotator_a"]) == item
+    assert next_item(project=project, user=cast["annotator_a"]) == item
     return item
 
 

@@ -8,10 +8,12 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from annotate.adjudication import services as adjudication
+from annotate.adjudication.decisions import decide_item
+from annotate.adjudication.discussion import reopen_item, start_discussion
 from annotate.codebook import services as codebook
 from annotate.errors import ServiceError
-from annotate.labeling import services as labeling
+from annotate.labeling.queue import skip_item
+from annotate.labeling.submission import submit_annotation
 from annotate.limits import TEXT_LIMITS
 from annotate.models import Annotation, Category, Dimension, FinalLabel, Item
 
@@ -108,16 +110,14 @@ def test_services_refuse_over_long_texts_whoever_calls_them(project, cast, world
     item = Item.objects.get(pk=world["paths"]["item_id"])
     symptom = Dimension.objects.get(project=project, key="symptom")
     calls = [
-        lambda: adjudication.start_discussion(
-            item=conflict, actor=cast["lead"], note=over("discussion_note")
-        ),  # noqa: E501
-        lambda: adjudication.decide_item(
+        lambda: start_discussion(item=conflict, actor=cast["lead"], note=over("discussion_note")),  # noqa: E501
+        lambda: decide_item(
             item=conflict, actor=cast["lead"], out_of_scope=True, rationale=over("rationale")
         ),  # noqa: E501
-        lambda: labeling.skip_item(
+        lambda: skip_item(
             project=project, user=cast["annotator_a"], item=item, reason=over("reason")
         ),  # noqa: E501
-        lambda: labeling.submit_annotation(
+        lambda: submit_annotation(
             project=project,
             user=cast["annotator_a"],
             item=item,
@@ -142,7 +142,7 @@ def test_services_refuse_over_long_texts_whoever_calls_them(project, cast, world
     assert (counts(), FinalLabel.objects.count(), Annotation.objects.count()) == before
     settled = Item.objects.filter(project=project, state=Item.State.SETTLED).first()
     with pytest.raises(ServiceError, match="'reason' is 2,001 characters long"):
-        adjudication.reopen_item(item=settled, actor=cast["lead"], reason=over("reason"))
+        reopen_item(item=settled, actor=cast["lead"], reason=over("reason"))
 
 
 def test_project_settings_refuse_over_long_guidelines(world, cast, project):

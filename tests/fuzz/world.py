@@ -7,7 +7,8 @@ from pathlib import Path
 from django.contrib.auth import get_user_model
 from rest_framework.authtoken.models import Token
 
-from annotate.labeling import services as labeling
+from annotate.labeling.queue import next_item
+from annotate.labeling.submission import submit_annotation
 from annotate.models import Category, Item, Membership, Role
 from annotate.projects import services
 from dataset import releases
@@ -48,11 +49,9 @@ def build_world(*, project, cast) -> dict:
     ItemFactory.create_batch(3, project=project)
     # annotator_a and annotator_b take the same open item and disagree: a conflict.
     for name, symptom in (("annotator_a", OOM), ("annotator_b", DEVICE)):
-        item = labeling.next_item(project=project, user=cast[name])
-        labeling.submit_annotation(
-            project=project, user=cast[name], item=item, records=[_record(symptom)]
-        )
-    labeling.next_item(project=project, user=cast["annotator_a"])  # holds an open one
+        item = next_item(project=project, user=cast[name])
+        submit_annotation(project=project, user=cast[name], item=item, records=[_record(symptom)])
+    next_item(project=project, user=cast["annotator_a"])  # holds an open one
     repository = mining.add_repository(project=project, full_name="QwenLM/Qwen", group="Qwen")
     project.may_use_server_token = True  # staff allow it, so the owner may start jobs
     project.save(update_fields=["may_use_server_token"])

@@ -12,7 +12,8 @@ from django.db import transaction
 from django.test import Client
 
 from annotate.codebook import services as codebook
-from annotate.labeling import services as labeling
+from annotate.labeling.queue import next_item, skip_item
+from annotate.labeling.submission import submit_annotation
 from annotate.models import Item
 from tests.factories import IssueFactory, ItemFactory
 
@@ -109,9 +110,9 @@ def test_annotator_a_submitting_changes_nothing_annotator_b_can_read(blind_world
     probe = ItemFactory(project=project, issue=IssueFactory(title="probe"), position=0)
     # annotator_a and annotator_b first give back what they hold, then both take the probe.
     for name, key in (("annotator_a", "held"), ("annotator_b", "half")):
-        labeling.skip_item(project=project, user=users[name], item=world.items[key], reason="x")
+        skip_item(project=project, user=users[name], item=world.items[key], reason="x")
     for name in ("annotator_a", "annotator_b"):
-        assert labeling.next_item(project=project, user=users[name]).pk == probe.pk
+        assert next_item(project=project, user=users[name]).pk == probe.pk
     only_a = codebook.add_category(
         project=project,
         actor=users["lead"],
@@ -125,7 +126,7 @@ def test_annotator_a_submitting_changes_nothing_annotator_b_can_read(blind_world
     symptom = world.category
     root = project.dimensions.get(key="root_cause").categories.filter(children__isnull=True)[0]
     with transaction.atomic():
-        labeling.submit_annotation(
+        submit_annotation(
             project=project,
             user=users["annotator_a"],
             item=probe,

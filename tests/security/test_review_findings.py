@@ -207,9 +207,9 @@ def test_a_single_issue_job_cannot_mark_another_projects_private_issues_gone(
 
 
 def _held(project, user):
-    from annotate.labeling import services as labeling
+    from annotate.labeling.queue import next_item
 
-    item = labeling.next_item(project=project, user=user)
+    item = next_item(project=project, user=user)
     assert item is not None
     return item
 

@@ -10,9 +10,11 @@ from dataclasses import dataclass, field
 
 from django.contrib.auth import get_user_model
 
-from annotate.adjudication import services as adjudication
+from annotate.adjudication.decisions import decide_item, parse_records
+from annotate.adjudication.discussion import start_discussion
 from annotate.codebook import services as codebook
-from annotate.labeling import services as labeling
+from annotate.labeling.queue import next_item
+from annotate.labeling.submission import submit_annotation
 from annotate.models import Category, ImportJob, Item, Membership, Project, Role
 from annotate.projects import services
 from dataset import releases
@@ -74,7 +76,7 @@ def _records(symptom, root, stage, evidence: str) -> list[list[dict]]:
 
 
 def _take(project, user, item):
-    taken = labeling.next_item(project=project, user=user)
+    taken = next_item(project=project, user=user)
     assert taken is not None and taken.pk == item.pk, (user.username, item.pk, taken)
 
 
@@ -126,7 +128,7 @@ def build_world(cast, project, text=lambda name: name) -> World:
     for key in ("conflict", "decided", "discussion", "settled"):
         item = items[key]
         _take(project, a, item)
-        labeling.submit_annotation(
+        submit_annotation(
             project=project,
             user=a,
             item=item,
@@ -136,7 +138,7 @@ def build_world(cast, project, text=lambda name: name) -> World:
         _take(project, b, item)
         b_root = root if key == "settled" else other_root
         b_symptom = category if key == "settled" else other_symptom
-        labeling.submit_annotation(
+        submit_annotation(
             project=project,
             user=b,
             item=item,
@@ -145,7 +147,7 @@ def build_world(cast, project, text=lambda name: name) -> World:
         )
     # `half`: annotator_a submitted, annotator_b holds it; `held`: annotator_a holds it.
     _take(project, a, items["half"])
-    labeling.submit_annotation(
+    submit_annotation(
         project=project,
         user=a,
         item=items["half"],
@@ -156,17 +158,17 @@ def build_world(cast, project, text=lambda name: name) -> World:
     _take(project, a, items["held"])
 
     decided = items["decided"]
-    adjudication.decide_item(
+    decide_item(
         item=decided,
         actor=lead,
-        records=adjudication.parse_records(
+        records=parse_records(
             project=project,
             raw_records=[{"symptom": category.pk, "root_cause": root.pk, "stage": stage.pk}],
         ),
         rationale=t("rationale"),
         codebook_needs_work=True,
     )
-    adjudication.start_discussion(item=items["discussion"], actor=lead, note=t("discussion_note"))
+    start_discussion(item=items["discussion"], actor=lead, note=t("discussion_note"))
     for item in items.values():
         item.refresh_from_db()
     assert items["conflict"].state == Item.State.CONFLICT

@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand
 
-from annotate.labeling.services import expire_assignments
+from annotate.labeling.expiry import expire_assignments
 
 
 class Command(BaseCommand):

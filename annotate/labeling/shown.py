@@ -1,0 +1,93 @@
+"""What a member is shown of items' states and of progress, shaped for the caller's role
+(the labeling pages, the API's item list and its state filter read them)."""
+
+from django.db.models import (
+    Case,
+    CharField,
+    Count,
+    Exists,
+    F,
+    OuterRef,
+    Q,
+    Value,
+    When,
+)
+from django.utils import timezone
+
+from annotate.models import (
+    Annotation,
+    Assignment,
+    Item,
+    Project,
+    Role,
+)
+
+# Before settlement an annotator may know whether they submitted an item, not whether
+# anyone else did or disagreed: to them an open item and one in conflict look alike.
+# (Discussion is shown: a lead opens it to show both annotations to their annotators.)
+SUBMITTED = "submitted"
+ITEM_STATES_SHOWN = [*Item.State.choices, (SUBMITTED, "submitted by you, not settled yet")]
+_UNSETTLED = [Item.State.OPEN, Item.State.CONFLICT]
+
+
+def shown_state(*, user, role: str):
+    """The item state the caller may see, as an expression to annotate items with.
+
+    Leads and owners see the state; annotators see `submitted` for open or conflicting
+    items they annotated, and `open` for those they did not."""
+    if role != Role.ANNOTATOR:
+        return F("state")
+    mine = Annotation.objects.filter(item=OuterRef("pk"), annotator=user)
+    return Case(
+        When(Q(state__in=_UNSETTLED) & Exists(mine), then=Value(SUBMITTED)),
+        When(state__in=_UNSETTLED, then=Value(Item.State.OPEN)),
+        default=F("state"),
+        output_field=CharField(),
+    )
+
+
+def shown_state_of(item: Item, *, user, role: str) -> str:
+    """`shown_state` for one item already loaded (one query, for annotators only)."""
+    if role != Role.ANNOTATOR or item.state not in _UNSETTLED:
+        return item.state
+    submitted = Annotation.objects.filter(item=item, annotator=user).exists()
+    return SUBMITTED if submitted else Item.State.OPEN
+
+
+def annotator_progress(*, project: Project, user) -> dict:
+    """The caller's own counts: done today, done in total, and items the queue could still
+    give them. Says nothing about anyone else's labels."""
+    start = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
+    done = (
+        Annotation.objects.in_project(project)
+        .filter(annotator=user)
+        .aggregate(total=Count("id"), today=Count("id", filter=Q(created_at__gte=start)))
+    )
+    remaining = (
+        Item.objects.in_project(project)
+        .filter(
+            Q(state=Item.State.OPEN, assigned_count__lt=project.overlap)
+            | Q(calibration=True, state__in=[Item.State.OPEN, Item.State.SETTLED])
+        )
+        .exclude(pk__in=Assignment.objects.filter(annotator=user).values("item_id"))
+        .count()
+    )
+    return {"done_today": done["today"], "done_total": done["total"], "remaining": remaining}
+
+
+def project_progress(*, project: Project, role: str) -> dict:
+    """Items in the project and how many are settled. Conflict and per-state counts are
+    for leads and owners only: for an annotator they would give other labels away."""
+    counts = dict(
+        Item.objects.in_project(project).values_list("state").annotate(n=Count("id")).order_by()
+    )
+    total = sum(counts.values())
+    settled = counts.get(Item.State.SETTLED, 0)
+    result = {
+        "total": total,
+        "settled": settled,
+        "percent": round(100 * settled / total) if total else 0,
+    }
+    if role in (Role.OWNER, Role.LEAD):
+        result["states"] = counts
+    return result

@@ -1,0 +1,250 @@
+"""Submissions: an annotator's failure records checked against the codebook and written
+under the item's row lock (first submission or replacement), and the codebook's pickers.
+
+The submission that brings an item to `overlap` annotations hands it to adjudication,
+which settles it or sends it to the conflict queue.
+"""
+
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.utils import timezone
+
+from annotate.adjudication import settling
+from annotate.codebook.queries import CategoryRefError, category_ref, codebook
+from annotate.labeling.errors import (
+    ItemClosedError,
+    ItemNotFoundError,
+    LabelingError,
+    NotAssignedError,
+)
+from annotate.limits import first_too_long, too_long
+from annotate.models import (
+    Annotation,
+    AnnotationLabel,
+    Assignment,
+    AuditEvent,
+    Category,
+    Dimension,
+    Item,
+    Project,
+)
+from annotate.records import Wire, to_wire
+
+CONFIDENCE_RANGE = range(1, 6)
+
+
+@dataclass
+class _Label:
+    record: int
+    dimension: Dimension
+    category: Category
+    evidence: str
+
+
+def _category_ref(value):
+    """A category named by id (int or digits) or by full path (str)."""
+    try:
+        return category_ref(value)
+    except CategoryRefError as error:
+        raise LabelingError(str(error)) from None
+
+
+def resolve_labels(*, project: Project, records, out_of_scope: bool) -> list[_Label]:
+    """Validate failure records against the codebook (no query once `codebook` holds it).
+
+    `records` is a list of records, each a list of {"dimension": key, "category": id or
+    full path, "evidence": optional quote}. Raises LabelingError naming the problem."""
+    records = list(records or [])
+    if out_of_scope:
+        if records:
+            raise LabelingError("An out-of-scope annotation has no failure records.")
+        return []
+    if not records:
+        raise LabelingError("Give at least one failure record, or mark the item out of scope.")
+    book = codebook(project)
+    dimensions, by_id, by_path = book.by_key, book.by_id, book.by_path
+    result = []
+    for number, record in enumerate(records):
+        seen = set()
+        for label in record:
+            key = label.get("dimension")
+            dimension = dimensions.get(key)
+            if dimension is None:
+                raise LabelingError(f"Record {number + 1}: unknown dimension '{key}'.")
+            if key in seen:
+                raise LabelingError(f"Record {number + 1}: dimension '{key}' is given twice.")
+            seen.add(key)
+            pk, path = _category_ref(label.get("category"))
+            category = by_path.get((dimension.pk, path)) if path is not None else None
+            if category is None and pk is not None:
+                category = by_id.get(pk)
+            if category is None or category.dimension_id != dimension.pk:
+                raise LabelingError(
+                    f"Record {number + 1}: unknown category '{label.get('category')}' "
+                    f"for dimension '{key}'."
+                )
+            if category.retired:
+                raise LabelingError(
+                    f"Record {number + 1}: category '{category.path}' is retired; pick another."
+                )
+            evidence = str(label.get("evidence") or "").strip()
+            if problem := too_long("evidence", evidence):
+                raise LabelingError(f"Record {number + 1}, dimension '{key}': {problem}")
+            result.append(_Label(number, dimension, category, evidence))
+        missing = [d.key for d in dimensions.values() if d.required and d.key not in seen]
+        if missing:
+            raise LabelingError(
+                f"Record {number + 1} is missing the required dimension "
+                + ", ".join(f"'{m}'" for m in missing)
+                + "."
+            )
+    return result
+
+
+def _check_open_for(item: Item, annotation: Annotation | None) -> None:
+    if item.state in (Item.State.OPEN, Item.State.DISCUSSION):
+        return
+    if item.calibration and annotation is None and item.state != Item.State.EXCLUDED:
+        return  # a calibration item takes everyone's first annotation
+    if item.state == Item.State.SETTLED:
+        raise ItemClosedError("This item is settled: its annotations can no longer change.")
+    if item.state == Item.State.CONFLICT:
+        # Worded like any other lock: "adjudicated" would tell the annotator that the
+        # other annotation disagrees with theirs.
+        raise ItemClosedError("This item is in review: your annotation can no longer change.")
+    raise ItemClosedError("This item is excluded from labeling.")
+
+
+def _claim_slot(item: Item, assignment: Assignment | None, project: Project) -> None:
+    """Make sure the caller's assignment counts towards the item's annotators."""
+    if assignment is None:
+        raise NotAssignedError("This item is not assigned to you.")
+    if assignment.state == Assignment.State.SKIPPED:
+        raise NotAssignedError("You skipped this item; it went to someone else.")
+    if assignment.state == Assignment.State.EXPIRED:
+        if not item.calibration and item.assigned_count >= project.overlap:
+            raise ItemClosedError(
+                "Your assignment of this item expired and it went to another annotator."
+            )
+        item.assigned_count += 1
+
+
+@transaction.atomic
+def submit_annotation(
+    *,
+    project: Project,
+    user,
+    item: Item | int,
+    records=None,
+    out_of_scope: bool = False,
+    out_of_scope_reason: str = "",
+    note: str = "",
+    confidence: int | None = None,
+    unassigned_is_missing: bool = False,
+) -> Annotation:
+    """Submit, or replace until the item is settled, the caller's annotation of `item` (an
+    Item or its id).
+
+    Precondition: the caller holds an assignment of the item (see next_item); with
+    `unassigned_is_missing` (annotators, who may not learn which items exist) an item they
+    hold no assignment of is ItemNotFoundError rather than NotAssignedError. Writes the
+    Annotation and its labels under the item's row lock, then, once the item has all its
+    annotations, lets adjudication settle it. Re-submitting the same thing is harmless.
+    The returned annotation carries the labels just written as `written_labels`."""
+    out_of_scope_reason = (out_of_scope_reason or "").strip()
+    if problem := first_too_long(out_of_scope_reason=out_of_scope_reason, note=note):
+        raise LabelingError(problem)
+    if out_of_scope and not out_of_scope_reason:
+        raise LabelingError("Say why the item is out of scope (a reason is required).")
+    if confidence is not None and confidence not in CONFIDENCE_RANGE:
+        raise LabelingError("Confidence is a whole number from 1 to 5.")
+    labels = resolve_labels(project=project, records=records, out_of_scope=out_of_scope)
+    item_id = item.pk if isinstance(item, Item) else item
+    locked = Item.objects.select_for_update().in_project(project).filter(pk=item_id).first()
+    if locked is None:
+        raise ItemNotFoundError("No such item.")
+    locked.project = project
+    assignment, annotation = _own_assignment_and_annotation(locked, user)
+    if assignment is None and unassigned_is_missing:
+        raise ItemNotFoundError("No such item.")
+    _check_open_for(locked, annotation)
+    now = timezone.now()
+    fields = {
+        "out_of_scope": bool(out_of_scope),
+        "out_of_scope_reason": out_of_scope_reason if out_of_scope else "",
+        "note": (note or "").strip(),
+        "confidence": confidence,
+        "codebook_version": project.codebook_version,
+        "round": 2 if locked.discussed else 1,
+    }
+    if annotation is None:
+        _claim_slot(locked, assignment, project)
+        annotation = Annotation.objects.create(item=locked, annotator=user, **fields)
+        locked.submitted_count += 1
+        locked.save(update_fields=["assigned_count", "submitted_count"])
+        assignment.state = Assignment.State.SUBMITTED
+        assignment.completed_at = now
+        assignment.save(update_fields=["state", "completed_at"])
+        kind = "annotation_submitted"
+    else:
+        for name, value in fields.items():
+            setattr(annotation, name, value)
+        annotation.save()
+        AnnotationLabel.objects.filter(annotation=annotation).delete()
+        kind = "annotation_replaced"
+    annotation.written_labels = AnnotationLabel.objects.bulk_create(
+        AnnotationLabel(
+            annotation=annotation,
+            item=locked,
+            annotator=user,
+            record=label.record,
+            dimension=label.dimension,
+            category=label.category,
+            evidence=label.evidence,
+        )
+        for label in labels
+    )
+    AuditEvent.objects.create(
+        project=project,
+        item=locked,
+        actor=user,
+        kind=kind,
+        payload={
+            "annotation": annotation.pk,
+            "out_of_scope": annotation.out_of_scope,
+            "records": _records_payload(labels),
+        },
+    )
+    # submitted_count is the item's number of annotations (kept under this lock): before
+    # `overlap` of them are in there is nothing to compare, so skip adjudication's reads.
+    if locked.submitted_count >= project.overlap:
+        settling.settle_if_complete(item=locked, actor=user)
+    annotation.item = locked
+    return annotation
+
+
+def _own_assignment_and_annotation(item: Item, user) -> tuple:
+    """The caller's assignment of `item` and their annotation (None for either when absent).
+
+    Run under the item's lock so that both reflect every submission committed before. An
+    annotation exists only beside a submitted assignment (submissions and imports write
+    both) or beside none, so a first submission reads the assignment alone."""
+    assignment = Assignment.objects.filter(item=item, annotator=user).first()
+    if assignment is not None and assignment.state != Assignment.State.SUBMITTED:
+        return assignment, None
+    return assignment, Annotation.objects.filter(item=item, annotator=user).first()
+
+
+def _records_payload(labels: list[_Label]) -> list[dict]:
+    return to_wire(labels, Wire.PATHS)
+
+
+def codebook_dimensions(project: Project) -> list[dict]:
+    """The dimensions with their non-retired categories flattened in tree order (parents
+    before children, siblings by `order`), for pickers. Reads `codebook`."""
+    book = codebook(project)
+    return [
+        {"dimension": d, "categories": [c for c in book.walk(d.pk) if not c.retired]}
+        for d in book.dimensions
+    ]
