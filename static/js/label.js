@@ -4,7 +4,8 @@
 (function () {
   "use strict";
 
-  var state = { picker: null, selection: "" };
+  // held: the keys typed while the next item is on its way (null when none is).
+  var state = { picker: null, selection: "", held: null, swapped: false };
 
   function qs(root, selector) { return root.querySelector(selector); }
   function qsa(root, selector) { return Array.prototype.slice.call(root.querySelectorAll(selector)); }
@@ -340,6 +341,65 @@
     }
   }
 
+  /* ---------------------------------------------------- keys during the swap */
+  // From the submit (Ctrl+Enter, a skip) until the next item is set up, htmx fetches and
+  // swaps #workspace and settles it: a key typed then would land in the old item's form
+  // or on <body>, and be lost. Such keys are held, then replayed on the new item's focus.
+
+  var MODIFIERS = { Shift: 1, Control: 1, Alt: 1, Meta: 1, AltGraph: 1, CapsLock: 1 };
+
+  function holdKey(event) {
+    if (state.held === null || MODIFIERS[event.key]) { return; }
+    event.preventDefault();
+    event.stopImmediatePropagation();
+    state.held.push({
+      key: event.key, code: event.code, altKey: event.altKey, ctrlKey: event.ctrlKey,
+      shiftKey: event.shiftKey, metaKey: event.metaKey
+    });
+  }
+
+  function editable(el) {
+    return el && (el.tagName === "TEXTAREA" ||
+      (el.tagName === "INPUT" && /^(text|search)$/.test(el.type)));
+  }
+
+  // A synthetic keydown reaches the page's own shortcuts; a key none of them takes is
+  // typed into the focused field as the browser would have (untrusted events type nothing).
+  function replayKey(key) {
+    var target = document.activeElement || document.body;
+    var event = new KeyboardEvent("keydown", {
+      key: key.key, code: key.code, altKey: key.altKey, ctrlKey: key.ctrlKey,
+      shiftKey: key.shiftKey, metaKey: key.metaKey, bubbles: true, cancelable: true
+    });
+    if (!target.dispatchEvent(event) || !editable(target)) { return; }
+    if (key.ctrlKey || key.altKey || key.metaKey) { return; }
+    var start = target.selectionStart;
+    var end = target.selectionEnd;
+    if (key.key.length === 1) {
+      target.setRangeText(key.key, start, end, "end");
+    } else if (key.key === "Enter" && target.tagName === "TEXTAREA") {
+      target.setRangeText("\n", start, end, "end");
+    } else if (key.key === "Backspace" && (start !== end || start > 0)) {
+      target.setRangeText("", start === end ? start - 1 : start, end, "end");
+    } else {
+      return;
+    }
+    target.dispatchEvent(new Event("input", { bubbles: true }));
+  }
+
+  function releaseKeys() {
+    var keys = state.held || [];
+    state.held = null;
+    keys.forEach(function (key) {
+      // A replayed Ctrl+Enter submits again: the keys after it wait for that next item.
+      if (state.held !== null) { state.held.push(key); } else { replayKey(key); }
+    });
+  }
+
+  function forWorkspace(event) {
+    return event.detail.target && event.detail.target.id === "workspace";
+  }
+
   /* ------------------------------------------------------------------ setup */
 
   function init() {
@@ -380,11 +440,27 @@
   // htmx puts focus back on an element of the new item with the old one's id (the
   // note, after the last pick), so until init runs "?" would type into the note.
   document.addEventListener("htmx:beforeSwap", function (event) {
-    if (event.detail.target && event.detail.target.id === "workspace" && document.activeElement) {
+    if (forWorkspace(event) && document.activeElement) {
       document.activeElement.blur();
     }
   });
-  document.addEventListener("htmx:load", init);
+  window.addEventListener("keydown", holdKey, true);
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    if (forWorkspace(event)) {
+      state.held = state.held || [];
+      state.swapped = false;
+    }
+  });
+  document.addEventListener("htmx:afterSwap", function (event) {
+    if (forWorkspace(event)) { state.swapped = true; }
+  });
+  // No new item came (an error, no answer): the keys go where the focus still is.
+  document.addEventListener("htmx:afterRequest", function () {
+    if (state.held !== null && !state.swapped) { releaseKeys(); }
+  });
+  document.addEventListener("htmx:load", function () {
+    try { init(); } finally { releaseKeys(); }
+  });
   if (document.readyState === "loading") {
     document.addEventListener("DOMContentLoaded", init);
   } else {
