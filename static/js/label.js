@@ -52,10 +52,14 @@
   function setHighlight(picker, index) {
     var visible = visibleOptions(picker);
     qsa(picker, "li.highlight").forEach(function (li) { li.classList.remove("highlight"); });
-    if (!visible.length) { return; }
+    if (!visible.length) {
+      qs(picker, ".picker-search").removeAttribute("aria-activedescendant");
+      return;
+    }
     index = Math.max(0, Math.min(index, visible.length - 1));
     picker.dataset.highlight = String(index);
     visible[index].classList.add("highlight");
+    qs(picker, ".picker-search").setAttribute("aria-activedescendant", visible[index].id);
     if (picker.classList.contains("active")) {
       visible[index].scrollIntoView({ block: "nearest" });
     }
@@ -82,11 +86,18 @@
     moveFrom(picker, 1);
   }
 
+  // The active picker's list is open; its search field (a combobox) says so.
+  function activate(picker) {
+    pickers().forEach(function (p) {
+      p.classList.toggle("active", p === picker);
+      qs(p, ".picker-search").setAttribute("aria-expanded", String(p === picker));
+    });
+    state.picker = picker;
+  }
+
   function focusPicker(picker) {
     if (!picker) { return; }
-    pickers().forEach(function (p) { p.classList.remove("active"); });
-    picker.classList.add("active");
-    state.picker = picker;
+    activate(picker);
     qs(picker, ".picker-search").focus();
   }
 
@@ -139,11 +150,7 @@
       var search = qs(picker, ".picker-search");
       search.addEventListener("input", function () { filterPicker(picker); });
       search.addEventListener("keydown", onSearchKey);
-      search.addEventListener("focus", function () {
-        pickers().forEach(function (p) { p.classList.remove("active"); });
-        picker.classList.add("active");
-        state.picker = picker;
-      });
+      search.addEventListener("focus", function () { activate(picker); });
       filterPicker(picker);
     });
     qsa(root, "[data-action=remove-record]").forEach(function (button) {
@@ -160,7 +167,7 @@
       record.dataset.record = String(index);
       qs(record, ".record-number").textContent = String(index + 1);
       qsa(record, "[name], [id], label[for]").forEach(function (el) {
-        ["name", "id", "for"].forEach(function (attr) {
+        ["name", "id", "for", "aria-controls", "aria-activedescendant"].forEach(function (attr) {
           var value = el.getAttribute(attr);
           if (value && /^r\d+-/.test(value)) {
             el.setAttribute(attr, value.replace(/^r\d+-/, "r" + index + "-"));
