@@ -47,14 +47,8 @@ def test_a_server_error_keeps_its_traceback(caplog):
 
 def test_management_commands_print_no_axes_banner():
     env = {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
-    result = subprocess.run(
-        [sys.executable, "manage.py", "check"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    command = [sys.executable, "manage.py", "check"]
+    result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert "System check identified no issues" in result.stdout
     assert "AXES" not in result.stdout + result.stderr
