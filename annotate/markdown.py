@@ -80,7 +80,7 @@ _ALLOWED_ATTRIBUTES = {
     "a": {"href", "title"},
     "img": {"src", "alt", "title", "width", "height"},
     "code": {"class"},
-    "pre": {"class"},
+    "pre": {"class", *_PRE_ATTRIBUTES},  # the given values are replaced by these
     "details": {"class", "open"},
     "summary": {"class"},
     "td": {"align"},
