@@ -73,11 +73,14 @@ _ALLOWED_TAGS = {
     "tr",
     "ul",
 }
+# A code block scrolls sideways: the keyboard must reach it (a tab stop) and a screen
+# reader name it (WCAG 2.1.1). The sanitizer sets these on every <pre>, over any given.
+_PRE_ATTRIBUTES = {"tabindex": "0", "role": "region", "aria-label": "Code block"}
 _ALLOWED_ATTRIBUTES = {
     "a": {"href", "title"},
     "img": {"src", "alt", "title", "width", "height"},
     "code": {"class"},
-    "pre": {"class"},
+    "pre": {"class", *_PRE_ATTRIBUTES},  # the given values are replaced by these
     "details": {"class", "open"},
     "summary": {"class"},
     "td": {"align"},
@@ -240,6 +243,7 @@ def _render(text: str, external_images: bool = False) -> str:
         attributes=_ALLOWED_ATTRIBUTES,
         url_schemes={"http", "https", "mailto"},
         link_rel="nofollow noopener noreferrer",
+        set_tag_attribute_values={"pre": _PRE_ATTRIBUTES},
     )
     clean = _IMG.sub(lambda m: _image_as_link(m, external_images), clean)
     return clean + notice

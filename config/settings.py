@@ -134,6 +134,8 @@ AXES_COOLOFF_TIME = timedelta(minutes=15)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+# No "AXES: BEGIN version ..." banner at every start of every management command.
+AXES_VERBOSE = False
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -295,9 +297,28 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
+
+def plain_client_error(record) -> bool:
+    """Log filter: a 4xx that a view raised on purpose (PermissionDenied for a role that may
+    not, Http404 for what is not there) is the request's fault, not a bug; Django logs the
+    403 with its traceback, which buried real errors. Keep the one line, drop the
+    traceback; 5xx keep theirs."""
+    if 400 <= getattr(record, "status_code", 500) < 500:
+        record.exc_info = None
+        record.exc_text = None
+    return True
+
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {
+        "plain_client_error": {
+            "()": "django.utils.log.CallbackFilter",
+            "callback": plain_client_error,
+        },
+    },
     "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "loggers": {"django.request": {"filters": ["plain_client_error"]}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
 }

@@ -4,7 +4,8 @@
 (function () {
   "use strict";
 
-  var state = { picker: null, selection: "" };
+  // held: the keys typed while the next item is on its way (null when none is).
+  var state = { picker: null, selection: "", held: null, swapped: false };
 
   function qs(root, selector) { return root.querySelector(selector); }
   function qsa(root, selector) { return Array.prototype.slice.call(root.querySelectorAll(selector)); }
@@ -51,10 +52,14 @@
   function setHighlight(picker, index) {
     var visible = visibleOptions(picker);
     qsa(picker, "li.highlight").forEach(function (li) { li.classList.remove("highlight"); });
-    if (!visible.length) { return; }
+    if (!visible.length) {
+      qs(picker, ".picker-search").removeAttribute("aria-activedescendant");
+      return;
+    }
     index = Math.max(0, Math.min(index, visible.length - 1));
     picker.dataset.highlight = String(index);
     visible[index].classList.add("highlight");
+    qs(picker, ".picker-search").setAttribute("aria-activedescendant", visible[index].id);
     if (picker.classList.contains("active")) {
       visible[index].scrollIntoView({ block: "nearest" });
     }
@@ -81,11 +86,18 @@
     moveFrom(picker, 1);
   }
 
+  // The active picker's list is open; its search field (a combobox) says so.
+  function activate(picker) {
+    pickers().forEach(function (p) {
+      p.classList.toggle("active", p === picker);
+      qs(p, ".picker-search").setAttribute("aria-expanded", String(p === picker));
+    });
+    state.picker = picker;
+  }
+
   function focusPicker(picker) {
     if (!picker) { return; }
-    pickers().forEach(function (p) { p.classList.remove("active"); });
-    picker.classList.add("active");
-    state.picker = picker;
+    activate(picker);
     qs(picker, ".picker-search").focus();
   }
 
@@ -138,11 +150,7 @@
       var search = qs(picker, ".picker-search");
       search.addEventListener("input", function () { filterPicker(picker); });
       search.addEventListener("keydown", onSearchKey);
-      search.addEventListener("focus", function () {
-        pickers().forEach(function (p) { p.classList.remove("active"); });
-        picker.classList.add("active");
-        state.picker = picker;
-      });
+      search.addEventListener("focus", function () { activate(picker); });
       filterPicker(picker);
     });
     qsa(root, "[data-action=remove-record]").forEach(function (button) {
@@ -159,7 +167,7 @@
       record.dataset.record = String(index);
       qs(record, ".record-number").textContent = String(index + 1);
       qsa(record, "[name], [id], label[for]").forEach(function (el) {
-        ["name", "id", "for"].forEach(function (attr) {
+        ["name", "id", "for", "aria-controls", "aria-activedescendant"].forEach(function (attr) {
           var value = el.getAttribute(attr);
           if (value && /^r\d+-/.test(value)) {
             el.setAttribute(attr, value.replace(/^r\d+-/, "r" + index + "-"));
@@ -340,6 +348,65 @@
     }
   }
 
+  /* ---------------------------------------------------- keys during the swap */
+  // From the submit (Ctrl+Enter, a skip) until the next item is set up, htmx fetches and
+  // swaps #workspace and settles it: a key typed then would land in the old item's form
+  // or on <body>, and be lost. Such keys are held, then replayed on the new item's focus.
+
+  var MODIFIERS = { Shift: 1, Control: 1, Alt: 1, Meta: 1, AltGraph: 1, CapsLock: 1 };
+
+  function holdKey(event) {
+    if (state.held === null || MODIFIERS[event.key]) { return; }
+    event.preventDefault();
+    event.stopImmediatePropagation();
+    state.held.push({
+      key: event.key, code: event.code, altKey: event.altKey, ctrlKey: event.ctrlKey,
+      shiftKey: event.shiftKey, metaKey: event.metaKey
+    });
+  }
+
+  function editable(el) {
+    return el && (el.tagName === "TEXTAREA" ||
+      (el.tagName === "INPUT" && /^(text|search)$/.test(el.type)));
+  }
+
+  // A synthetic keydown reaches the page's own shortcuts; a key none of them takes is
+  // typed into the focused field as the browser would have (untrusted events type nothing).
+  function replayKey(key) {
+    var target = document.activeElement || document.body;
+    var event = new KeyboardEvent("keydown", {
+      key: key.key, code: key.code, altKey: key.altKey, ctrlKey: key.ctrlKey,
+      shiftKey: key.shiftKey, metaKey: key.metaKey, bubbles: true, cancelable: true
+    });
+    if (!target.dispatchEvent(event) || !editable(target)) { return; }
+    if (key.ctrlKey || key.altKey || key.metaKey) { return; }
+    var start = target.selectionStart;
+    var end = target.selectionEnd;
+    if (key.key.length === 1) {
+      target.setRangeText(key.key, start, end, "end");
+    } else if (key.key === "Enter" && target.tagName === "TEXTAREA") {
+      target.setRangeText("\n", start, end, "end");
+    } else if (key.key === "Backspace" && (start !== end || start > 0)) {
+      target.setRangeText("", start === end ? start - 1 : start, end, "end");
+    } else {
+      return;
+    }
+    target.dispatchEvent(new Event("input", { bubbles: true }));
+  }
+
+  function releaseKeys() {
+    var keys = state.held || [];
+    state.held = null;
+    keys.forEach(function (key) {
+      // A replayed Ctrl+Enter submits again: the keys after it wait for that next item.
+      if (state.held !== null) { state.held.push(key); } else { replayKey(key); }
+    });
+  }
+
+  function forWorkspace(event) {
+    return event.detail.target && event.detail.target.id === "workspace";
+  }
+
   /* ------------------------------------------------------------------ setup */
 
   function init() {
@@ -380,11 +447,27 @@
   // htmx puts focus back on an element of the new item with the old one's id (the
   // note, after the last pick), so until init runs "?" would type into the note.
   document.addEventListener("htmx:beforeSwap", function (event) {
-    if (event.detail.target && event.detail.target.id === "workspace" && document.activeElement) {
+    if (forWorkspace(event) && document.activeElement) {
       document.activeElement.blur();
     }
   });
-  document.addEventListener("htmx:load", init);
+  window.addEventListener("keydown", holdKey, true);
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    if (forWorkspace(event)) {
+      state.held = state.held || [];
+      state.swapped = false;
+    }
+  });
+  document.addEventListener("htmx:afterSwap", function (event) {
+    if (forWorkspace(event)) { state.swapped = true; }
+  });
+  // No new item came (an error, no answer): the keys go where the focus still is.
+  document.addEventListener("htmx:afterRequest", function () {
+    if (state.held !== null && !state.swapped) { releaseKeys(); }
+  });
+  document.addEventListener("htmx:load", function () {
+    try { init(); } finally { releaseKeys(); }
+  });
   if (document.readyState === "loading") {
     document.addEventListener("DOMContentLoaded", init);
   } else {

@@ -87,3 +87,27 @@ def login(live_server):
         page.wait_for_url(f"{live_server.url}/")
 
     return do_login
+
+
+# The WCAG 2.1 A and AA rules of axe-core (issue #15): what the browser tests hold every
+# main page to.
+WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+
+
+@pytest.fixture(scope="session")
+def axe_violations():
+    """A function that runs axe-core (bundled by axe-playwright-python) on a page as it is
+    now and returns its WCAG 2.1 A/AA violations as readable lines, one per element."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    axe = Axe()
+
+    def violations(page) -> list[str]:
+        results = axe.run(page, options={"runOnly": {"type": "tag", "values": WCAG_TAGS}})
+        return [
+            f"{rule['id']}: {' '.join(map(str, node['target']))} ({rule['help']})"
+            for rule in results.response["violations"]
+            for node in rule["nodes"]
+        ]
+
+    return violations
