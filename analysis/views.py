@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils.text import slugify
 
 from annotate.access import ALL_ROLES, MANAGERS, get_project_for_user
-from annotate.responses import error_page, error_text
+from annotate.responses import error_fragment, error_page, error_text
 from mining.models import ProjectRepository
 
 from . import charts, dashboard, exports
@@ -64,11 +64,44 @@ def _agreement(request, slug, *, breakdowns: bool = True):
     return project, membership, filters, report
 
 
-def _bad_page(request, slug, error, roles=ALL_ROLES):
-    """A bad query parameter: the page's 400 inside the project's layout (membership was
-    checked before the parameters were read, so the lookup cannot fail here)."""
+def _bad_page(request, slug, error, roles=ALL_ROLES, *, target="report", **context):
+    """A bad query parameter: the page's 400 inside the project's layout, or for htmx in
+    place of the result area ``target`` (membership was checked before the parameters were
+    read, so the lookup cannot fail here)."""
     project, membership = get_project_for_user(request.user, slug, roles=roles)
-    return error_page(request, str(error), project=project, membership=membership)
+    context.update(project=project, membership=membership)
+    if request.htmx:
+        return error_fragment(request, str(error), target=target, **context)
+    return error_page(request, str(error), **context)
+
+
+def _distribution_choices(request, slug, error: SpecError) -> dict:
+    """What to do after a bad filter, as links where the valid values are few: the views
+    for a bad ``?view=``, the final labels and one's own for a bad ``?source=``."""
+    base = reverse("analysis-distributions", args=[slug])
+    view = request.GET.get("view") or "rq1"
+    if view not in dashboard.VIEWS:
+        return {
+            "hint": "Choose one of the views below.",
+            "choices": [
+                {"label": label, "url": f"{base}?{urlencode({'view': key})}"}
+                for key, (label, _, _) in dashboard.VIEWS.items()
+            ],
+        }
+    if not str(error).startswith("'source="):
+        return {}
+    sources = [("the final labels", "final"), ("your own labels", f"annotator:{request.user}")]
+    return {
+        "hint": "Labels are the final ones (final) or one member's (annotator: and their "
+        "username), for example:",
+        "choices": [
+            {
+                "label": f"{label} ({source})",
+                "url": f"{base}?{urlencode({'view': view, 'source': source})}",
+            }
+            for label, source in sources
+        ],
+    }
 
 
 @login_required
@@ -81,7 +114,8 @@ def agreement(request, slug):
     try:
         project, membership, filters, report = _agreement(request, slug, breakdowns=with_breakdowns)
     except SpecError as error:
-        return _bad_page(request, slug, error, roles=MANAGERS)
+        target = "breakdowns" if with_breakdowns else "report"
+        return _bad_page(request, slug, error, roles=MANAGERS, target=target)
     dim, level = selected_level(report, filters)
     tables = agreement_tables(report, filters)
     context = {
@@ -177,7 +211,9 @@ def distributions(request, slug):
     try:
         project, membership, filters, panel = _panel(request, slug)
     except SpecError as error:
-        return _bad_page(request, slug, error)
+        return _bad_page(
+            request, slug, error, target="panel", **_distribution_choices(request, slug, error)
+        )
     figures = [
         (kind, charts.inline_svg(dashboard.panel_figure(panel, kind), f"{panel.name}-{kind}"))
         for kind in panel.chart_kinds
