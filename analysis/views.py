@@ -20,6 +20,7 @@ from .reports import (
     display_row,
     kappa_figure,
     method_notes,
+    no_pairs_notice,
     parse_agreement_filters,
     percent_text,
     selected_level,
@@ -139,6 +140,7 @@ def agreement(request, slug):
         return render(request, "analysis/agreement.html#breakdowns", context)
     rows = [display_row(row) for row in report.rows()]
     context.update(
+        no_pairs=no_pairs_notice(project, report, filters),
         rows=rows,
         method_notes=method_notes(rows),
         categories=[
