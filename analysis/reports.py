@@ -9,7 +9,7 @@ from django.db.models import Count
 from annotate.models import FinalLabel, Item
 
 from . import charts
-from .agreement import NONE, UNPAIRED, AgreementReport
+from .agreement import NONE, RECORDS, SCOPE, UNPAIRED, AgreementReport
 from .specs import SpecError
 
 # The keys of an agreement row, in the order the tables show them (README, Analysis).
@@ -132,11 +132,21 @@ def agreement_tables(report: AgreementReport, filters: AgreementFilters) -> dict
     return tables
 
 
+def row_title(row: dict) -> str:
+    """An agreement row as people name it: "Symptom, level 1", "Root cause, full path", or
+    the name alone for the scope and record-count rows (they have no levels)."""
+    if row["dimension"] in (SCOPE, RECORDS):
+        return row["dimension_name"]
+    return f"{row['dimension_name']}, " + (
+        "full path" if row["full_path"] else f"level {row['level']}"
+    )
+
+
 def kappa_figure(report: AgreementReport):
     rows = report.rows()
+    names = [STATISTIC_NAMES.get(r["kappa_statistic"]) for r in rows]
     labels = [
-        f"{r['dimension']} @{'full' if r['full_path'] else r['level']} ({r['kappa_statistic']})"
-        for r in rows
+        f"{row_title(r)} ({n})" if n else row_title(r) for r, n in zip(rows, names, strict=True)
     ]
     # A row without an interval (too few items) shows its point alone.
     return charts.kappa_forest(

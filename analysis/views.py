@@ -26,6 +26,7 @@ from .reports import (
     selected_level,
 )
 from .specs import SpecError
+from .views_names import COLUMN_NAMES, breakdown_cell, spec_choices, spec_label
 
 BREAKDOWN_TABLES = ("pairs", "batches", "weeks", "versions")
 TABLE_TYPES = {"csv": "text/csv; charset=utf-8", "tex": "application/x-tex; charset=utf-8"}
@@ -162,12 +163,9 @@ def _breakdowns(tables, *, several_pairs: bool) -> list[dict]:
         {
             "name": name,
             "caption": tables[name][0],
-            "header": tables[name][1],
+            "header": [COLUMN_NAMES.get(h, h) for h in tables[name][1]],
             "rows": [
-                [
-                    percent_text(v) if h == "percent_agreement" else exports.cell_text(v)
-                    for h, v in zip(tables[name][1], row, strict=True)
-                ]
+                [breakdown_cell(h, v) for h, v in zip(tables[name][1], row, strict=True)]
                 for row in tables[name][2]
             ],
         }
@@ -239,6 +237,14 @@ def distributions(request, slug):
         "groups": _groups(project),
         "qs": urlencode(filters.query()),
     }
+    # The cross-tab's axes are chosen from lists and named as people name them.
+    specs = spec_choices(project, filters.rows, filters.cols)
+    table = panel.table
+    context.update(
+        spec_choices=specs,
+        row_label=spec_label(table.row_spec, specs) if table else "",
+        col_label=spec_label(table.col_spec, specs) if table and table.col_spec else "",
+    )
     template = (
         "analysis/distributions.html#panel" if request.htmx else "analysis/distributions.html"
     )
