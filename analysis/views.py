@@ -3,6 +3,7 @@
 from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -77,9 +78,10 @@ def _bad_page(request, slug, error, roles=ALL_ROLES, *, target="report", **conte
     return error_page(request, str(error), **context)
 
 
-def _distribution_choices(request, slug, error: SpecError) -> dict:
+def _distribution_choices(request, slug, error: Exception) -> dict:
     """What to do after a bad filter, as links where the valid values are few: the views
-    for a bad ``?view=``, the final labels and one's own for a bad ``?source=``."""
+    for a bad ``?view=``, the final labels and one's own for a bad or refused
+    ``?source=``."""
     base = reverse("analysis-distributions", args=[slug])
     view = request.GET.get("view") or "rq1"
     if view not in dashboard.VIEWS:
@@ -90,7 +92,7 @@ def _distribution_choices(request, slug, error: SpecError) -> dict:
                 for key, (label, _, _) in dashboard.VIEWS.items()
             ],
         }
-    if not str(error).startswith("'source="):
+    if not (isinstance(error, PermissionDenied) or str(error).startswith("'source=")):
         return {}
     sources = [("the final labels", "final"), ("your own labels", f"annotator:{request.user}")]
     return {
@@ -214,6 +216,13 @@ def distributions(request, slug):
         return _bad_page(
             request, slug, error, target="panel", **_distribution_choices(request, slug, error)
         )
+    except PermissionDenied as error:
+        # Another member's labels asked for by an annotator: for htmx, in the result area
+        # (a 403 page swapped in would nest the layout; one not swapped says nothing).
+        if not request.htmx:
+            raise
+        choices = _distribution_choices(request, slug, error)
+        return _bad_page(request, slug, error, target="panel", status=403, **choices)
     figures = [
         (kind, charts.inline_svg(dashboard.panel_figure(panel, kind), f"{panel.name}-{kind}"))
         for kind in panel.chart_kinds

@@ -2,6 +2,7 @@
 exist and one the member may not see all answer inside the app's layout and say what to
 do; an htmx filter's error lands in the result area and leaves the form in place."""
 
+import pytest
 from playwright.sync_api import expect
 
 
@@ -19,6 +20,16 @@ def test_a_bad_labels_filter_answers_inside_the_result_area(page, live_server, l
     expect(page.locator("#panel")).to_contain_text("final")
 
 
+def test_a_refused_labels_filter_answers_inside_the_result_area(page, live_server, login, project):
+    login(page, "annotator_a")
+    page.goto(f"{live_server.url}/projects/{project.slug}/distributions/")
+    page.fill("#id_source", "annotator:annotator_b")
+    page.locator("#id_source").dispatch_event("change")
+    expect(page.locator("#panel [role=alert]")).to_contain_text("only their own labels")
+    expect(page.locator("#panel ul.choices a")).to_have_count(2)
+    expect(page.locator("#dist-filters")).to_be_visible()
+
+
 def test_a_bad_view_lists_the_valid_views_as_links(page, live_server, login, project):
     login(page, "lead")
     page.goto(f"{live_server.url}/projects/{project.slug}/distributions/?view=rq9")
@@ -32,21 +43,23 @@ def test_a_bad_view_lists_the_valid_views_as_links(page, live_server, login, pro
     expect(page.locator("#panel h2").first).to_have_text("RQ1 · Symptoms")
 
 
-def test_a_missing_project_is_a_404_in_the_layout(page, live_server, login, project):
-    login(page, "lead")
-    response = page.goto(f"{live_server.url}/projects/no-such-project/agreement/")
-    assert response.status == 404
+@pytest.mark.parametrize(
+    "who, path, status, heading, said",
+    [
+        ("lead", "/projects/no-such-project/agreement/", 404, "Page not found", "No such project."),
+        ("annotator_a", "/projects/{slug}/agreement/", 403, "Not allowed", "does not allow this"),
+    ],
+)
+def test_a_missing_or_forbidden_page_answers_in_the_layout(
+    page, live_server, login, project, who, path, status, heading, said
+):
+    login(page, who)
+    response = page.goto(live_server.url + path.format(slug=project.slug))
+    assert response.status == status
     expect(page.locator("header.topbar a.brand")).to_be_visible()
-    expect(page.get_by_role("heading", level=1)).to_have_text("Page not found")
-    expect(page.locator("main")).to_contain_text("No such project.")
-    expect(page.locator("main a[href='/']")).to_be_visible()
-
-
-def test_a_forbidden_page_is_a_403_in_the_layout(page, live_server, login, project):
-    login(page, "annotator_a")
-    response = page.goto(f"{live_server.url}/projects/{project.slug}/agreement/")
-    assert response.status == 403
-    expect(page.locator("header.topbar a.brand")).to_be_visible()
-    expect(page.get_by_role("heading", level=1)).to_have_text("Not allowed")
-    expect(page.locator("main")).to_contain_text("does not allow this")
-    expect(page.locator("main")).to_contain_text("ask")
+    expect(page.get_by_role("heading", level=1)).to_have_text(heading)
+    expect(page.locator("main [role=alert]")).to_contain_text(said)
+    # What to do: a way on, and for a refusal whom to ask.
+    expect(page.locator("main ul.choices a[href='/']")).to_be_visible()
+    if status == 403:
+        expect(page.locator("main")).to_contain_text("ask the project's owner or a lead")
