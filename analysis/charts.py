@@ -16,6 +16,7 @@ matplotlib.use("Agg")
 import numpy as np  # noqa: E402
 import squarify  # noqa: E402
 from matplotlib import colormaps  # noqa: E402
+from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.patches import Rectangle  # noqa: E402
 
@@ -87,7 +88,9 @@ def bars(labels: list[str], values: list[int], *, title: str = "", xlabel: str =
 
 def treemap(groups: list[tuple[str, int, list[tuple[str, int]]]], *, title: str = ""):
     """Two levels of a category tree: each top category's rectangle is split among its
-    children (a top category without children stays whole)."""
+    children (a top category without children stays whole). A label that would leave its
+    tile or cross another label is left out (the table beside the chart has every count):
+    small tiles sit next to large ones, and their names once covered each other."""
     groups = [g for g in groups if g[1] > 0]
     if not groups:
         return empty()
@@ -97,6 +100,7 @@ def treemap(groups: list[tuple[str, int, list[tuple[str, int]]]], *, title: str 
         width, height = 100.0, 60.0
         sizes = squarify.normalize_sizes([g[1] for g in groups], width, height)
         rects = squarify.squarify(sizes, 0, 0, width, height)
+        tops, kids_labels = [], []
         for index, (rect, (name, count, children)) in enumerate(zip(rects, groups, strict=True)):
             color = PALETTE(2 * (index % 10))
             kids = [(n, c) for n, c in children if c > 0] or [(name, count)]
@@ -109,27 +113,59 @@ def treemap(groups: list[tuple[str, int, list[tuple[str, int]]]], *, title: str 
                         facecolor=color, edgecolor="white", linewidth=0.6, alpha=0.85,
                     )
                 )  # fmt: skip
-                if kid_rect["dx"] > 9 and kid_rect["dy"] > 4:
-                    ax.text(
-                        kid_rect["x"] + 0.8, kid_rect["y"] + kid_rect["dy"] - 0.8,
-                        short(f"{kid_name} ({kid_count})", 18, 3),
-                        va="top", ha="left", fontsize=6.5,
-                    )  # fmt: skip
+                text = ax.text(
+                    kid_rect["x"] + 0.8, kid_rect["y"] + kid_rect["dy"] - 0.8,
+                    short(f"{kid_name} ({kid_count})", 18, 3),
+                    va="top", ha="left", fontsize=6.5,
+                )  # fmt: skip
+                kids_labels.append((kid_count, text, kid_rect))
             ax.add_patch(
                 Rectangle(
                     (rect["x"], rect["y"]), rect["dx"], rect["dy"],
                     fill=False, edgecolor="#1d2330", linewidth=1.4,
                 )
             )  # fmt: skip
-            ax.text(
+            text = ax.text(
                 rect["x"] + rect["dx"] - 0.8, rect["y"] + 0.8, f"{short(name, 40, 1)} ({count})",
                 ha="right", va="bottom", fontsize=8, fontweight="bold",
             )  # fmt: skip
+            tops.append((count, text, rect))
         ax.set_xlim(0, width)
         ax.set_ylim(0, height)
         ax.axis("off")
         ax.set_title(title)
+        # Top categories' names first, then the children's; larger tiles before smaller.
+        _drop_crowded_labels(
+            fig, ax, sorted(tops, key=_by_count) + sorted(kids_labels, key=_by_count)
+        )
     return fig
+
+
+def _by_count(label) -> int:
+    return -label[0]
+
+
+def _drop_crowded_labels(fig: Figure, ax, labels) -> None:
+    """Keep each label, in the given order, that fits inside its tile and crosses no label
+    kept before it; remove the others. Extents are measured on an Agg canvas after the
+    layout: fonts are sized in points and the figure in inches, so what fits here fits in
+    the SVG, PNG and PDF alike."""
+    renderer = FigureCanvasAgg(fig).get_renderer()
+    fig.draw(renderer)
+    kept = []
+    for _, text, tile in labels:
+        corners = [(tile["x"], tile["y"]), (tile["x"] + tile["dx"], tile["y"] + tile["dy"])]
+        (x0, y0), (x1, y1) = ax.transData.transform(corners)
+        # A bold name that is too wide for a tall, narrow tile is turned upright.
+        for rotation in (0, 90) if text.get_fontweight() == "bold" else (0,):
+            text.set_rotation(rotation)
+            box = text.get_window_extent(renderer)
+            inside = x0 <= box.x0 and box.x1 <= x1 and y0 <= box.y0 and box.y1 <= y1
+            if inside and not any(box.padded(1.0).overlaps(other) for other in kept):
+                kept.append(box)
+                break
+        else:
+            text.remove()
 
 
 def heatmap(rows, cols, counts, *, title: str = "", fmt: str = "{:d}", cmap: str = "Blues",

@@ -4,8 +4,12 @@ and the API so that all three give the same numbers."""
 from dataclasses import dataclass
 from urllib.parse import quote
 
+from django.db.models import Count
+
+from annotate.models import FinalLabel, Item
+
 from . import charts
-from .agreement import NONE, UNPAIRED, AgreementReport
+from .agreement import NONE, RECORDS, SCOPE, UNPAIRED, AgreementReport
 from .specs import SpecError
 
 # The keys of an agreement row, in the order the tables show them (README, Analysis).
@@ -127,11 +131,21 @@ def agreement_tables(report: AgreementReport, filters: AgreementFilters) -> dict
     return tables
 
 
+def row_title(row: dict) -> str:
+    """An agreement row as people name it: "Symptom, level 1", "Root cause, full path", or
+    the name alone for the scope and record-count rows (they have no levels)."""
+    if row["dimension"] in (SCOPE, RECORDS):
+        return row["dimension_name"]
+    return f"{row['dimension_name']}, " + (
+        "full path" if row["full_path"] else f"level {row['level']}"
+    )
+
+
 def kappa_figure(report: AgreementReport):
     rows = report.rows()
+    names = [STATISTIC_NAMES.get(r["kappa_statistic"]) for r in rows]
     labels = [
-        f"{r['dimension']} @{'full' if r['full_path'] else r['level']} ({r['kappa_statistic']})"
-        for r in rows
+        f"{row_title(r)} ({n})" if n else row_title(r) for r, n in zip(rows, names, strict=True)
     ]
     # A row without an interval (too few items) shows its point alone.
     return charts.kappa_forest(
@@ -197,3 +211,56 @@ def method_notes(rows: list[dict]) -> list[str]:
                 note = notes.index(text) + 1
             row[key.replace("_method", "_note")] = note
     return notes
+
+
+def paired_items(project) -> int:
+    """Items of the project with labels from at least two annotators: what agreement
+    compares, before any filter."""
+    items = Item.objects.filter(project=project)
+    items = items.annotate(coders=Count("annotations__annotator", distinct=True))
+    return items.filter(coders__gte=2).count()
+
+
+def no_pairs_notice(project, report: AgreementReport, filters: AgreementFilters) -> list[str]:
+    """Why the report is empty and what would fill it, as paragraphs; nothing when some
+    level of some dimension has a pair to compare. An imported study is the common case:
+    an import brings settled labels, not each annotator's own, so it has no pair at all."""
+    if any(lv.summary.get("n") for d in report.dimensions for lv in d.levels):
+        return []
+    in_project = paired_items(project)
+    excluded = [
+        name
+        for name, on in (
+            ("Exclude calibration items", filters.exclude_calibration),
+            ("Exclude discussed items", filters.exclude_discussed),
+        )
+        if on
+    ]
+    if in_project and excluded:
+        return [
+            "No item left by the filters has labels from two annotators, so there is nothing "
+            "to compare.",
+            f"Clear “{'” and “'.join(excluded)}” to see the {in_project} items that have.",
+        ]
+    imported = FinalLabel.objects.filter(
+        item__project=project, provenance=FinalLabel.Provenance.IMPORTED
+    ).count()
+    single = Item.objects.filter(project=project, annotations__isnull=False).distinct().count()
+    text = [
+        "No item has labels from two annotators, so there is nothing to compare and no "
+        "agreement figure to compute."
+    ]
+    if imported:
+        text.append(
+            f"{imported} items carry final labels imported with the dataset. An import brings "
+            "the settled labels only, not each annotator's own, so imported items give no "
+            "agreement figures."
+        )
+    if single:
+        text.append(f"{single} items have one annotator's labels so far.")
+    text.append(
+        "Figures appear here once at least two annotators have labeled the same items: the "
+        f"labeling queue gives each item to as many annotators as the project's overlap "
+        f"(now {project.overlap}; an owner sets it in Settings)."
+    )
+    return text

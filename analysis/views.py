@@ -3,6 +3,7 @@
 from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -15,7 +16,7 @@ from annotate.access import (
     get_project_for_user,
     repository_groups,
 )
-from annotate.responses import error_page, error_text
+from annotate.responses import error_fragment, error_page, error_text
 
 from . import charts, dashboard, exports
 from .agreement import build_agreement_report
@@ -25,11 +26,13 @@ from .reports import (
     display_row,
     kappa_figure,
     method_notes,
+    no_pairs_notice,
     parse_agreement_filters,
     percent_text,
     selected_level,
 )
 from .specs import SpecError
+from .views_names import COLUMN_NAMES, breakdown_cell, spec_choices, spec_label
 
 BREAKDOWN_TABLES = ("pairs", "batches", "weeks", "versions")
 TABLE_TYPES = {"csv": "text/csv; charset=utf-8", "tex": "application/x-tex; charset=utf-8"}
@@ -69,11 +72,45 @@ def _agreement(request, slug, *, breakdowns: bool = True):
     return project, membership, filters, report
 
 
-def _bad_page(request, slug, error, roles=ALL_ROLES):
-    """A bad query parameter: the page's 400 inside the project's layout (membership was
-    checked before the parameters were read, so the lookup cannot fail here)."""
+def _bad_page(request, slug, error, roles=ALL_ROLES, *, target="report", **context):
+    """A bad query parameter: the page's 400 inside the project's layout, or for htmx in
+    place of the result area ``target`` (membership was checked before the parameters were
+    read, so the lookup cannot fail here)."""
     project, membership = get_project_for_user(request.user, slug, roles=roles)
-    return error_page(request, str(error), project=project, membership=membership)
+    context.update(project=project, membership=membership)
+    if request.htmx:
+        return error_fragment(request, str(error), target=target, **context)
+    return error_page(request, str(error), **context)
+
+
+def _distribution_choices(request, slug, error: Exception) -> dict:
+    """What to do after a bad filter, as links where the valid values are few: the views
+    for a bad ``?view=``, the final labels and one's own for a bad or refused
+    ``?source=``."""
+    base = reverse("analysis-distributions", args=[slug])
+    view = request.GET.get("view") or "rq1"
+    if view not in dashboard.VIEWS:
+        return {
+            "hint": "Choose one of the views below.",
+            "choices": [
+                {"label": label, "url": f"{base}?{urlencode({'view': key})}"}
+                for key, (label, _, _) in dashboard.VIEWS.items()
+            ],
+        }
+    if not (isinstance(error, PermissionDenied) or str(error).startswith("'source=")):
+        return {}
+    sources = [("the final labels", "final"), ("your own labels", f"annotator:{request.user}")]
+    return {
+        "hint": "Labels are the final ones (final) or one member's (annotator: and their "
+        "username), for example:",
+        "choices": [
+            {
+                "label": f"{label} ({source})",
+                "url": f"{base}?{urlencode({'view': view, 'source': source})}",
+            }
+            for label, source in sources
+        ],
+    }
 
 
 @login_required
@@ -86,7 +123,8 @@ def agreement(request, slug):
     try:
         project, membership, filters, report = _agreement(request, slug, breakdowns=with_breakdowns)
     except SpecError as error:
-        return _bad_page(request, slug, error, roles=AGREEMENT_READERS)
+        target = "breakdowns" if with_breakdowns else "report"
+        return _bad_page(request, slug, error, roles=AGREEMENT_READERS, target=target)
     dim, level = selected_level(report, filters)
     tables = agreement_tables(report, filters)
     context = {
@@ -110,6 +148,7 @@ def agreement(request, slug):
         return render(request, "analysis/agreement.html#breakdowns", context)
     rows = [display_row(row) for row in report.rows()]
     context.update(
+        no_pairs=no_pairs_notice(project, report, filters),
         rows=rows,
         method_notes=method_notes(rows),
         categories=[
@@ -131,12 +170,9 @@ def _breakdowns(tables, *, several_pairs: bool) -> list[dict]:
         {
             "name": name,
             "caption": tables[name][0],
-            "header": tables[name][1],
+            "header": [COLUMN_NAMES.get(h, h) for h in tables[name][1]],
             "rows": [
-                [
-                    percent_text(v) if h == "percent_agreement" else exports.cell_text(v)
-                    for h, v in zip(tables[name][1], row, strict=True)
-                ]
+                [breakdown_cell(h, v) for h, v in zip(tables[name][1], row, strict=True)]
                 for row in tables[name][2]
             ],
         }
@@ -182,7 +218,16 @@ def distributions(request, slug):
     try:
         project, membership, filters, panel = _panel(request, slug)
     except SpecError as error:
-        return _bad_page(request, slug, error)
+        return _bad_page(
+            request, slug, error, target="panel", **_distribution_choices(request, slug, error)
+        )
+    except PermissionDenied as error:
+        # Another member's labels asked for by an annotator: for htmx, in the result area
+        # (a 403 page swapped in would nest the layout; one not swapped says nothing).
+        if not request.htmx:
+            raise
+        choices = _distribution_choices(request, slug, error)
+        return _bad_page(request, slug, error, target="panel", status=403, **choices)
     figures = [
         (kind, charts.inline_svg(dashboard.panel_figure(panel, kind), f"{panel.name}-{kind}"))
         for kind in panel.chart_kinds
@@ -206,6 +251,14 @@ def distributions(request, slug):
         "groups": repository_groups(project),
         "qs": urlencode(filters.query()),
     }
+    # The cross-tab's axes are chosen from lists and named as people name them.
+    specs = spec_choices(project, filters.rows, filters.cols)
+    table = panel.table
+    context.update(
+        spec_choices=specs,
+        row_label=spec_label(table.row_spec, specs) if table else "",
+        col_label=spec_label(table.col_spec, specs) if table and table.col_spec else "",
+    )
     template = (
         "analysis/distributions.html#panel" if request.htmx else "analysis/distributions.html"
     )

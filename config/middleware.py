@@ -1,10 +1,12 @@
-"""A lost database connection (restart, failover) answers a clear 503 page, not a 500."""
+"""Error pages: a lost database connection (restart, failover) answers a clear 503 page, not
+a 500; a missing or forbidden page answers inside the app's layout (issue #15)."""
 
 import logging
 import sys
 
 from django.db import InterfaceError, OperationalError
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
+from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.views import defaults
 
@@ -74,3 +76,43 @@ class NullCharacterMiddleware:
                 status=400,
             )
         return self.get_response(request)
+
+
+def _said(exception, default: str) -> str:
+    """What the code that raised the error said (``Http404("No such project.")``), or the
+    default when it said nothing readable (the URL resolver passes a dict of patterns)."""
+    args = getattr(exception, "args", ())
+    return args[0] if args and isinstance(args[0], str) and args[0] else default
+
+
+def page_not_found(request, exception=None):
+    """handler404: the 404 page in the layout, saying what was missing and where to go."""
+    message = _said(exception, "There is no page at this address.")
+    return render(request, "404.html", {"message": message}, status=404)
+
+
+def permission_denied(request, exception=None):
+    """handler403: the 403 page in the layout, saying which rule refused and whom to ask."""
+    message = _said(exception, "Your account may not open this page.")
+    return render(request, "403.html", {"message": message}, status=403)
+
+
+class NotFoundPageMiddleware:
+    """An Http404 raised by a page view answers our 404 page, DEBUG or not.
+
+    With DEBUG on (``make run``) Django answers such an error with its technical 404 page
+    instead of handler404, so a newcomer who mistypes a project's name meets a developer's
+    page outside the app. Addresses that match no route still get the technical page under
+    DEBUG (it lists the routes, which is what a developer wants there); the API answers its
+    own JSON 404s in DRF."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if isinstance(exception, Http404) and not request.path.startswith("/api/"):
+            return page_not_found(request, exception)
+        return None

@@ -73,6 +73,8 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     # A page whose database connection is lost answers the 503 page instead of a 500.
     "config.middleware.DatabaseUnavailableMiddleware",
+    # A view's Http404 answers our 404 page in the layout, also under DEBUG.
+    "config.middleware.NotFoundPageMiddleware",
     # Last, as django-axes asks: it turns a lockout flagged during login into its page.
     "axes.middleware.AxesMiddleware",
 ]

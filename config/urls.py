@@ -39,3 +39,6 @@ urlpatterns = [
 # Uncaught errors outside views (middleware) when DEBUG is off: a lost database connection
 # answers the 503 page, anything else Django's 500 page.
 handler500 = "config.middleware.server_error"
+# A missing or forbidden page answers inside the layout and says what to do.
+handler403 = "config.middleware.permission_denied"
+handler404 = "config.middleware.page_not_found"

@@ -12,6 +12,7 @@ from annotate.access import (
     get_discussion_for_user,
     get_managed_item,
     get_project_for_user,
+    project_dimensions,
     side_letter,
 )
 from annotate.adjudication import conflicts
@@ -259,14 +260,51 @@ def item_reopen(request, slug, item_id):
     )
 
 
+# What the audit trail's event kinds say to a reader (issue #15); an unknown kind reads as
+# its own words.
+EVENT_LABELS = {
+    "annotation_submitted": "Labels submitted",
+    "annotation_replaced": "Labels replaced",
+    "item_skipped": "Skipped",
+    "calibration_pinned": "Pinned as a calibration item",
+    "conflict": "Conflict found",
+    "settled": "Settled by agreement",
+    "adjudicated": "Adjudicated",
+    "discussion_started": "Discussion started",
+    "discussion_ended": "Discussion ended",
+    "reopened": "Re-opened",
+    "codebook_split_reopened": "Re-opened by a codebook split",
+}
+
+
+def _named(records, dimension_names: dict) -> list[list[tuple[str, str]]]:
+    """[{dimension key: path}] as [[(dimension name, path)]] for the page."""
+    return [
+        [(dimension_names.get(key, key), path) for key, path in record.items()]
+        for record in records or []
+        if isinstance(record, dict)
+    ]
+
+
 @login_required
 def item_history(request, slug, item_id):
     project, membership, item = get_managed_item(request.user, slug, item_id)
     names = annotator_aliases(item)
+    dimension_names = dict(project_dimensions(project).values_list("key", "name"))
     events = []
     for event in AuditEvent.objects.filter(item=item).select_related("actor"):
         actor = names.get(event.actor_id) or (event.actor.username if event.actor else "system")
-        events.append({"event": event, "actor": actor})
+        payload = event.payload if isinstance(event.payload, dict) else {}
+        final = payload.get("final") if isinstance(payload.get("final"), dict) else {}
+        events.append(
+            {
+                "event": event,
+                "actor": actor,
+                "label": EVENT_LABELS.get(event.kind, event.kind.replace("_", " ").capitalize()),
+                "records": _named(payload.get("records"), dimension_names),
+                "final_records": _named(final.get("records"), dimension_names),
+            }
+        )
     final = FinalLabel.objects.filter(item=item).select_related("decided_by").first()
     context = {
         "project": project,
@@ -274,7 +312,10 @@ def item_history(request, slug, item_id):
         "item": item,
         "events": events,
         "final": final,
-        "final_records": records_as_paths(final.labels.select_related("dimension", "category"))
+        "final_records": _named(
+            records_as_paths(final.labels.select_related("dimension", "category")),
+            dimension_names,
+        )
         if final
         else [],
     }

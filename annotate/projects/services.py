@@ -180,9 +180,13 @@ def change_role(*, project: Project, membership_id: int, role: str) -> Membershi
     return membership
 
 
-def get_or_create_project(*, slug: str, owner_username: str | None) -> Project:
+def get_or_create_project(
+    *, slug: str, owner_username: str | None, name: str | None = None
+) -> Project:
     """The contract's rule for commands: an existing project, or a new one with the study's
-    preset when an owner is named; otherwise a ServiceError that says so."""
+    preset when an owner is named; otherwise a ServiceError that says so. A new project is
+    named ``name``, else its slug as given: a name made from the slug ("Open Llm
+    Failures") reads as a typo of the real one (issue #15)."""
     project = Project.objects.filter(slug=slug).first()
     if project is not None:
         return project
@@ -195,7 +199,7 @@ def get_or_create_project(*, slug: str, owner_username: str | None) -> Project:
     owner = User.objects.filter(username=owner_username).first()
     if owner is None:
         raise ServiceError(f"User '{owner_username}' does not exist; create it with add_member.")
-    return create_project(name=slug.replace("-", " ").title(), slug=slug, owner=owner)
+    return create_project(name=(name or "").strip() or slug, slug=slug, owner=owner)
 
 
 # ----- invitations -----------------------------------------------------------------------

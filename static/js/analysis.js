@@ -8,3 +8,15 @@ document.addEventListener("click", function (event) {
   document.getElementById("id_view").value = tab.dataset.view;
   window.htmx.trigger(form, "submit");
 });
+
+// A bad or refused filter answers 400 or 403 with its message in place of the result area
+// (the page around it stays); htmx swaps no 4xx reply unless told, which left the old
+// result in place without a word.
+document.addEventListener("htmx:beforeSwap", function (event) {
+  var target = event.detail.target;
+  var status = event.detail.xhr.status;
+  if ((status === 400 || status === 403) && target && target.classList.contains("analysis-body")) {
+    event.detail.shouldSwap = true;
+    event.detail.isError = false;
+  }
+});

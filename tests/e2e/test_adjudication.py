@@ -40,7 +40,7 @@ def test_lead_resolves_a_conflict_by_keyboard(page, live_server, login, project,
     page.goto(f"{live_server.url}/projects/{project.slug}/items/{item.pk}/history/")
     assert page.locator("#final-provenance").inner_text() == "adjudicated"
     assert "illegal device access" in page.locator("#final-rationale").inner_text()
-    assert f"symptom: {DEVICE}" in page.locator("#final-label").inner_text()
+    assert f"Symptom: {DEVICE}" in page.locator("#final-label").inner_text()
     rows = page.locator("#history tr.event")
     assert rows.count() == AuditEvent.objects.filter(item=item).count() == 2
     assert "adjudicated" in rows.nth(1).inner_text() and "lead" in rows.nth(1).inner_text()

@@ -25,13 +25,16 @@ class Command(BaseCommand):
         parser.add_argument("--project", required=True, metavar="SLUG")
         parser.add_argument("--api-url", default="", help="GitHub API URL (Enterprise, emulator)")
         parser.add_argument("--owner", default=None, help="create the project with this owner")
+        parser.add_argument(
+            "--name", default=None, help="the name of a project created here (default: its slug)"
+        )
 
     def handle(self, *args, **options):
         api_url = options["api_url"] or settings.GITHUB_API_URL
         try:
             source = source_of(api_url)
             project = get_or_create_project(
-                slug=options["project"], owner_username=options["owner"]
+                slug=options["project"], owner_username=options["owner"], name=options["name"]
             )
             # The repositories of the API mined: its data never shares a row with another's.
             repositories = [
