@@ -482,3 +482,23 @@ def annotator_aliases(item: Item) -> dict[int, str]:
         "annotator_id", flat=True
     )
     return {pk: f"Annotator {side_letter(i)}" for i, pk in enumerate(annotators)}
+
+
+# --- pool, codebook edits, dataset, mining jobs ---
+# The project-scoped rows the pool builder, the codebook's edits, the dataset's export,
+# import and releases and the miner's jobs read: a project's own views of the repositories
+# (group, metadata, sync dates) are its alone, another project's grouping of the same
+# shared repository never counts.
+
+
+def all_repository_views(project):
+    """Every view `project` (or project id) holds of a repository, mined or not: its own
+    group, metadata and sync dates. mining.access.project_repository_views lists the mined
+    ones, in name order, for the pages."""
+    return ProjectRepository.objects.filter(project=project)
+
+
+def repository_views_with_items(project: Project):
+    """The project's own views of the repositories its items come from, the empty group
+    included (a release counts the groups of its dataset)."""
+    return all_repository_views(project).filter(repository__issues__items__project=project)

@@ -13,13 +13,17 @@ from django.db.models import BooleanField, CharField, F, IntegerField, Max, Oute
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast
 
-from annotate.access import pseudonym
+from annotate.access import (
+    final_record_labels,
+    project_annotations,
+    project_dimensions,
+    project_rows,
+    pseudonym,
+    settled_final_labels,
+)
 from annotate.models import (
     PATH_SEPARATOR,
-    Annotation,
     AnnotationLabel,
-    FinalLabel,
-    FinalRecordLabel,
     Item,
     Project,
 )
@@ -37,7 +41,7 @@ FILE_SUFFIX = {"olf": "json", "jsonl": "jsonl", "csv": "csv"}
 
 
 def export_fields(project: Project, fmt: str, labels: str, dimensions=None) -> list[str]:
-    keys = [d.key for d in (project.dimensions.all() if dimensions is None else dimensions)]
+    keys = [d.key for d in (project_dimensions(project) if dimensions is None else dimensions)]
     if fmt == "olf":
         names = [*olf_fields(keys, extra=False), "provenance"]
         return names + (["source", "out_of_scope"] if labels == "all" else [])
@@ -89,9 +93,8 @@ RECORD_ZERO = Value(0, output_field=IntegerField())
 def final_rows_query(project: Project, dimensions):
     """One row per final failure record, ordered by sample position."""
     return (
-        FinalRecordLabel.objects.filter(
-            item__project=project, item__state=Item.State.SETTLED, final__out_of_scope=False
-        )
+        final_record_labels(project)
+        .filter(item__state=Item.State.SETTLED, final__out_of_scope=False)
         .values(
             **_columns(
                 record=F("record"),
@@ -112,9 +115,8 @@ def all_rows_query(project: Project, dimensions):
     without categories), each item's rows together: final first, then by annotator."""
     finals = final_rows_query(project, dimensions).order_by()
     final_oos = (
-        FinalLabel.objects.filter(
-            item__project=project, item__state=Item.State.SETTLED, out_of_scope=True
-        )
+        settled_final_labels(project)
+        .filter(out_of_scope=True)
         .values(
             **_columns(
                 record=RECORD_ZERO,
@@ -129,7 +131,7 @@ def all_rows_query(project: Project, dimensions):
         .order_by()
     )
     annotations = (
-        AnnotationLabel.objects.filter(item__project=project)
+        project_rows(AnnotationLabel, project)
         .values(
             **_columns(
                 record=F("record"),
@@ -144,7 +146,8 @@ def all_rows_query(project: Project, dimensions):
         .order_by()
     )
     annotation_oos = (
-        Annotation.objects.filter(item__project=project, out_of_scope=True)
+        project_annotations(project)
+        .filter(out_of_scope=True)
         .values(
             **_columns(
                 record=RECORD_ZERO,
@@ -166,7 +169,7 @@ def all_rows_query(project: Project, dimensions):
 def iter_records(project: Project, labels: str = "final", dimensions=None) -> Iterator[dict]:
     """The export's records as dicts, keyed by export field names, streamed."""
     if dimensions is None:
-        dimensions = list(project.dimensions.all())
+        dimensions = list(project_dimensions(project))
     query = (
         all_rows_query(project, dimensions)
         if labels == "all"
@@ -213,7 +216,7 @@ def stream_export(project: Project, fmt: str, labels: str = "final") -> Iterator
         raise ValueError(f"Unknown format '{fmt}'.")
     if labels not in LABEL_CHOICES:
         raise ValueError(f"Unknown labels '{labels}'.")
-    dimensions = list(project.dimensions.all())
+    dimensions = list(project_dimensions(project))
     fields = export_fields(project, fmt, labels, dimensions)
     records = iter_records(project, labels, dimensions)
     if fmt == "olf":

@@ -16,6 +16,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from annotate.access import project_import_jobs
 from annotate.errors import ServiceError
 from annotate.models import ImportJob, Project
 from dataset.formats import FORMATS, MAX_FILE_BYTES, too_big_message
@@ -95,7 +96,7 @@ def expire_stale_jobs(*, project: Project) -> int:
     lost broker message would otherwise block the project's imports for good); their files
     are deleted. Their import wrote nothing (one transaction)."""
     cutoff = timezone.now() - STALE_AFTER
-    stale = ImportJob.objects.filter(project=project).filter(
+    stale = project_import_jobs(project).filter(
         Q(status=ImportJob.Status.QUEUED, created_at__lt=cutoff)
         | Q(status=ImportJob.Status.RUNNING, started_at__lt=cutoff)
     )

@@ -14,6 +14,7 @@ from django.db import connection, transaction
 from django.db.models import F, Max
 from django.utils import timezone
 
+from annotate import access
 from annotate.adjudication.settling import settle_if_complete
 from annotate.bulk import copy_models, copy_rows
 from annotate.errors import ServiceError
@@ -194,7 +195,7 @@ def import_dataset(
 def _import(project, sources, fmt, labels, add_categories, group, user, report):
     mode, username = parse_labels_option(labels)
     annotator = _annotator(project, username) if mode == "annotator" else None
-    dimensions = list(project.dimensions.all())
+    dimensions = list(access.project_dimensions(project))
     result = ImportResult(files=len(sources))
     category_ids = _category_ids(project, dimensions)
     issues: dict[str, _Issue] = {}
@@ -243,7 +244,7 @@ def _import(project, sources, fmt, labels, add_categories, group, user, report):
 
 def _annotator(project, username):
     user = get_user_model().objects.filter(username=username).first()
-    if user is None or not project.memberships.filter(user=user).exists():
+    if user is None or not access.project_members(project).filter(user=user).exists():
         raise ImportFailed(
             f"'{username}' is not a member of project '{project.slug}'; add them first."
         )
@@ -272,9 +273,9 @@ def _category_ids(project, dimensions) -> dict:
     """{(dimension key, path parts): category id} of the project's codebook."""
     ids: dict[tuple, int] = {}
     by_id = {d.pk: d for d in dimensions}
-    for category_id, dimension_id, path in Category.objects.filter(
-        dimension__project=project
-    ).values_list("id", "dimension_id", "path"):
+    for category_id, dimension_id, path in access.project_categories(project).values_list(
+        "id", "dimension_id", "path"
+    ):
         parts = tuple(" ".join(p.split()) for p in path.split(PATH_SEPARATOR))
         ids[(by_id[dimension_id].key, parts)] = category_id
     return ids
@@ -333,7 +334,7 @@ class _WriteState:
         self.project = project
         self.group = group
         self.repos: dict[tuple[str, str], Repository] = {}
-        top = Item.objects.filter(project=project).aggregate(m=Max("position"))["m"]
+        top = access.project_items(project).aggregate(m=Max("position"))["m"]
         self.position = (top or 0) + 1
 
 
@@ -373,9 +374,9 @@ def _ensure_items(state, batch: list[_Issue], result) -> list[Item]:
         # A repository new to the project gets the project's own group (`group`, default:
         # its owner); one the project already has keeps it.
         seen = set(
-            ProjectRepository.objects.filter(
-                project=project, repository__in=list(found_repos.values())
-            ).values_list("repository_id", flat=True)
+            access.all_repository_views(project)
+            .filter(repository__in=list(found_repos.values()))
+            .values_list("repository_id", flat=True)
         )
         ProjectRepository.objects.bulk_create(
             ProjectRepository(project=project, repository=r, group=state.group or r.owner)
@@ -413,7 +414,7 @@ def _ensure_items(state, batch: list[_Issue], result) -> list[Item]:
     issue_rows = [found[(repo_of(i).pk, i.link.number)] for i in batch]
     existing = {
         item.issue_id: item
-        for item in Item.objects.filter(project=project, issue__in=[i.pk for i in issue_rows])
+        for item in access.project_items(project).filter(issue__in=[i.pk for i in issue_rows])
     }
     items, new_items, changed = [], [], []
     for issue, row in zip(batch, issue_rows, strict=True):

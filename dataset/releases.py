@@ -22,6 +22,7 @@ from django.utils import timezone
 from analysis.agreement import build_agreement_report
 from analysis.methods import methods_facts
 from analysis.methods_text import methods_latex, methods_markdown
+from annotate.access import project_items, project_releases, repository_views_with_items
 from annotate.codebook.queries import codebook_data
 from annotate.errors import ServiceError
 from annotate.models import Item, Project, Release
@@ -59,7 +60,7 @@ def codebook_document(project: Project) -> dict:
 def _annotator_rows(project: Project):
     """Every annotator's records of settled items (pseudonymised), as JSONL lines."""
     settled = set(
-        Item.objects.filter(project=project, state=Item.State.SETTLED).values_list("pk", flat=True)
+        project_items(project).filter(state=Item.State.SETTLED).values_list("pk", flat=True)
     )
     for record in iter_records(project, "all"):
         if record["source"] != "final" and record["item"] in settled:
@@ -67,7 +68,8 @@ def _annotator_rows(project: Project):
 
 
 def next_version(project: Project) -> str:
-    numbers = [int(v) for v in project.releases.values_list("version", flat=True) if v.isdigit()]
+    versions = project_releases(project).values_list("version", flat=True)
+    numbers = [int(v) for v in versions if v.isdigit()]
     return str(max(numbers, default=0) + 1)
 
 
@@ -120,16 +122,13 @@ def build_archive(project: Project, version: str, title: str) -> tuple[bytes, di
     files["methods.md"] = methods_markdown(facts).encode()
     files["methods.tex"] = methods_latex(facts).encode()
     annotator_lines = [json.loads(line) for line in annotations.splitlines()]
-    items = Item.objects.filter(project=project)
+    items = project_items(project)
     counts = {
         "final_records": files["final.jsonl"].count(b"\n"),
         "settled_items": items.filter(state=Item.State.SETTLED).count(),
         "items": items.count(),
         "repositories": items.values("issue__repository").distinct().count(),
-        "groups": project.repository_views.filter(repository__issues__items__project=project)
-        .values("group")
-        .distinct()
-        .count(),
+        "groups": repository_views_with_items(project).values("group").distinct().count(),
         "annotator_records": len(annotator_lines),
         "annotators": len({r["source"] for r in annotator_lines}),
         "codebook_version": project.codebook_version,
@@ -155,7 +154,7 @@ def create_release(*, project: Project, user=None, version: str = "", title: str
 
     Releases are immutable: an existing version is an error, never overwritten."""
     version = version or next_version(project)
-    if project.releases.filter(version=version).exists():
+    if project_releases(project).filter(version=version).exists():
         raise ServiceError(f"Release {version} already exists; releases cannot be changed.")
     data, counts = build_archive(project, version, title)
     release = Release(

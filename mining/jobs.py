@@ -21,6 +21,7 @@ from django.db.models import F, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from annotate.access import all_repository_views
 from annotate.models import Project, Unreadable
 
 from . import client as gh
@@ -266,9 +267,9 @@ def run_task(*, task_id: int, client=None, on_page=None) -> None:
         if own_client:
             client.close()
     if status == MiningJob.Status.DONE and task.repository is not None and job.project_id:
-        ProjectRepository.objects.filter(
-            project_id=job.project_id, repository=task.repository
-        ).update(last_synced_at=timezone.now(), fetched_at=timezone.now())
+        all_repository_views(job.project_id).filter(repository=task.repository).update(
+            last_synced_at=timezone.now(), fetched_at=timezone.now()
+        )
     _finish_task(task, tracker, status, error)
 
 

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
+from annotate.access import project_categories, project_dimensions
 from annotate.models import Category, Dimension, Project
 
 # A process keeps a project's codebook this long under its version (see `codebook`).
@@ -111,10 +112,8 @@ class Codebook:
 def read_codebook(project) -> Codebook:
     """The project's (or project id's) codebook as the database holds it now: two queries."""
     return Codebook(
-        dimensions=list(Dimension.objects.filter(project=project).order_by("order", "key")),
-        categories=list(
-            Category.objects.filter(dimension__project=project).order_by("order", "name")
-        ),
+        dimensions=list(project_dimensions(project).order_by("order", "key")),
+        categories=list(project_categories(project).order_by("order", "name")),
     )
 
 

@@ -10,6 +10,7 @@ carry it back to a lead for a decision.
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 
+from annotate.access import project_items
 from annotate.adjudication.comparison import compare_sides, side_of
 from annotate.adjudication.settling import category_parents, item_annotations, store_conflicts
 from annotate.errors import ServiceError
@@ -290,11 +291,10 @@ def merge_categories(
 
 
 def _refresh_conflicts(project: Project, category_ids) -> None:
-    items = Item.objects.filter(
-        project=project,
-        state__in=[Item.State.CONFLICT, Item.State.DISCUSSION],
-        conflicts__resolved=False,
-    ).filter(Q(conflicts__category_a__in=category_ids) | Q(conflicts__category_b__in=category_ids))
+    states = [Item.State.CONFLICT, Item.State.DISCUSSION]
+    touched = Q(conflicts__category_a__in=category_ids) | Q(conflicts__category_b__in=category_ids)
+    disputed = project_items(project).filter(state__in=states, conflicts__resolved=False)
+    items = disputed.filter(touched)
     parents = category_parents(project)
     for item in items.distinct():
         sides = [side_of(a) for a in item_annotations(item)]
@@ -349,7 +349,7 @@ def _send_back(project: Project, actor, category: Category, parts) -> list[int]:
     item_ids = set(
         AnnotationLabel.objects.filter(category=category).values_list("item_id", flat=True)
     ) | set(FinalRecordLabel.objects.filter(category=category).values_list("item_id", flat=True))
-    items = Item.objects.select_for_update().filter(pk__in=item_ids, project=project)
+    items = project_items(project).select_for_update().filter(pk__in=item_ids)
     affected = []
     for item in items.exclude(state__in=[Item.State.OPEN, Item.State.EXCLUDED]):
         Conflict.objects.create(

@@ -13,6 +13,7 @@ from django.db import DataError, connection, transaction
 from django.db.models import Max, Q
 from django.utils import timezone
 
+from annotate.access import all_repository_views, project_items
 from annotate.models import Item, Project
 from mining.models import Issue
 
@@ -60,7 +61,7 @@ def _steps(project: Project, definition: PoolDefinition):
     if d.repositories:
         steps.append(("repositories", Q(repository__in=d.repositories)))
     if d.groups:
-        groups = project.repository_views.filter(group__in=d.groups)
+        groups = all_repository_views(project).filter(group__in=d.groups)
         steps.append(("groups", Q(repository__in=groups.values("repository_id"))))
     if d.state:
         steps.append((f"state {d.state}", Q(state=d.state)))
@@ -139,7 +140,7 @@ def base_issues(project: Project):
     """The issues of the repositories `project` mines and has synced itself: a repository's
     rows are shared, so naming one another project mined (with its own token, perhaps a
     private repository) must not open what that project fetched."""
-    mined = project.repository_views.filter(mined=True, last_synced_at__isnull=False)
+    mined = all_repository_views(project).filter(mined=True, last_synced_at__isnull=False)
     mined = mined.values("repository_id")
     return Issue.objects.filter(repository__in=mined, fetched=True)
 
@@ -198,10 +199,10 @@ def build_pool(*, project: Project, definition: PoolDefinition, user=None) -> li
     the repository's, snapshot = the text annotators will see) and store the definition.
     Idempotent: issues already in the project keep their item (and labels)."""
     ids = select_issue_ids(project, definition)
-    existing = set(Item.objects.filter(project=project).values_list("issue_id", flat=True))
-    start = (Item.objects.filter(project=project).aggregate(m=Max("position"))["m"] or -1) + 1
+    existing = set(project_items(project).values_list("issue_id", flat=True))
+    start = (project_items(project).aggregate(m=Max("position"))["m"] or -1) + 1
     issues = Issue.objects.in_bulk(ids)
-    metadata = dict(project.repository_views.values_list("repository_id", "metadata"))
+    metadata = dict(all_repository_views(project).values_list("repository_id", "metadata"))
     new = []
     for issue_id in ids:
         if issue_id in existing:
@@ -226,4 +227,4 @@ def build_pool(*, project: Project, definition: PoolDefinition, user=None) -> li
         "built_by": getattr(user, "username", None),
     }
     project.save(update_fields=["sample_definition"])
-    return list(Item.objects.filter(project=project, issue_id__in=ids).order_by("position"))
+    return list(project_items(project).filter(issue_id__in=ids).order_by("position"))

@@ -3,6 +3,7 @@ groups the project mines."""
 
 from django import forms
 
+from annotate.access import all_repository_views
 from annotate.projects.pool import PoolDefinition
 from mining.access import project_repositories
 
@@ -27,7 +28,7 @@ class PoolForm(forms.Form):
         super().__init__(*args, **kwargs)
         repositories = project_repositories(project)
         self.fields["repositories"].queryset = repositories
-        views = project.repository_views.filter(mined=True)
+        views = all_repository_views(project).filter(mined=True)
         groups = sorted({g for g in views.values_list("group", flat=True) if g})
         self.fields["groups"].choices = [(g, g) for g in groups]
 

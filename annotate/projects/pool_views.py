@@ -3,10 +3,9 @@ funnel; owners commit the selection as the project's items."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
 
-from annotate.access import MANAGERS, OWNERS, get_project_for_user
+from annotate.access import MANAGERS, OWNERS, get_project_for_user, require_role
 from annotate.projects import pool
 from annotate.projects.pool_forms import PoolForm
 
@@ -22,8 +21,7 @@ def pool_builder(request, slug):
             definition = form.definition()
             funnel = pool.funnel(project, definition)
             if "commit" in request.POST:
-                if membership.role not in OWNERS:
-                    raise PermissionDenied("Only the project's owners can do this.")
+                require_role(membership, OWNERS, "Only the project's owners can do this.")
                 items = pool.build_pool(project=project, definition=definition, user=request.user)
                 messages.success(request, f"The pool holds {len(items)} of the selected issues.")
                 return redirect("mining-pool", slug=slug)

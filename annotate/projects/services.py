@@ -13,7 +13,13 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count
 from django.utils import timezone
 
-from annotate.access import items_of_projects, leaves_no_owner, open_invitations, project_members
+from annotate.access import (
+    items_of_projects,
+    leaves_no_owner,
+    open_invitations,
+    project_dimensions,
+    project_members,
+)
 from annotate.errors import Conflict, InvitationGone, ServiceError
 from annotate.models import (
     PATH_SEPARATOR,
@@ -110,7 +116,7 @@ def load_preset(*, project: Project, user=None, preset=STUDY_PRESET) -> int:
     Rows go in by bulk inserts (the dimensions, then one insert per depth of the trees):
     every new project loads the preset, and row by row it cost some 360 queries."""
     keys = [key for key, _name, _description, _tree in preset]
-    dimensions = {d.key: d for d in Dimension.objects.filter(project=project, key__in=keys)}
+    dimensions = {d.key: d for d in project_dimensions(project).filter(key__in=keys)}
     missing = [
         Dimension(project=project, key=key, name=name, description=description, order=order)
         for order, (key, name, description, _tree) in enumerate(preset)
