@@ -6,7 +6,8 @@ from urllib.parse import quote
 
 from django.db.models import Count
 
-from annotate.models import FinalLabel, Item
+from annotate.access import project_items, project_rows
+from annotate.models import FinalLabel
 
 from . import charts
 from .agreement import NONE, RECORDS, SCOPE, UNPAIRED, AgreementReport
@@ -216,7 +217,7 @@ def method_notes(rows: list[dict]) -> list[str]:
 def paired_items(project) -> int:
     """Items of the project with labels from at least two annotators: what agreement
     compares, before any filter."""
-    items = Item.objects.filter(project=project)
+    items = project_items(project)
     items = items.annotate(coders=Count("annotations__annotator", distinct=True))
     return items.filter(coders__gte=2).count()
 
@@ -242,10 +243,10 @@ def no_pairs_notice(project, report: AgreementReport, filters: AgreementFilters)
             "to compare.",
             f"Clear “{'” and “'.join(excluded)}” to see the {in_project} items that have.",
         ]
-    imported = FinalLabel.objects.filter(
-        item__project=project, provenance=FinalLabel.Provenance.IMPORTED
-    ).count()
-    single = Item.objects.filter(project=project, annotations__isnull=False).distinct().count()
+    imported = (
+        project_rows(FinalLabel, project).filter(provenance=FinalLabel.Provenance.IMPORTED).count()
+    )
+    single = project_items(project).filter(annotations__isnull=False).distinct().count()
     text = [
         "No item has labels from two annotators, so there is nothing to compare and no "
         "agreement figure to compute."

@@ -151,13 +151,10 @@ def get_import_job_for_user(user, slug: str, job_id) -> tuple[Project, Membershi
         raise Http404("No such import.") from None
 
 
-# --- analysis: label sources and scoped reads ---
-# Which labels a member may read on the distributions pages and API, how the reports name
-# annotators, and the project-scoped rows the analysis app counts over. The analysis app
-# computes over what these return (its raw-SQL agreement counts, which join on the
-# project's id for speed, are the one exception: analysis.agreement_counts).
+# --- label sources, report names, and project rows by model ---
 
-# How each project-scoped model the analysis reads reaches its project.
+# How each model reaches its project (analysis.agreement_counts' raw SQL, the one exception,
+# joins on the project's id for speed).
 PROJECT_PATHS = {
     Item: "project",
     Membership: "project",
@@ -277,11 +274,9 @@ def report_names(project: Project, user_ids) -> dict:
     return names
 
 
-# --- projects, codebook, api, dataset ---
-# Who may see which rows of a project, named once: views, the API and services call these
-# instead of filtering by project themselves (tests/security/test_one_door.py holds them to
-# it). Each takes a project the caller already reached through get_project_for_user (or a
-# service received from such a view).
+# --- roles, and a project's rows by name ---
+# Each takes a project the caller already reached through get_project_for_user (or that a
+# service received from such a view); tests/security/test_one_door.py holds callers to it.
 ROLE_TOO_LOW = "Your role in this project does not allow this."
 
 
@@ -418,6 +413,12 @@ def sees_assigned_items_only(membership: Membership) -> bool:
     return membership.role == Role.ANNOTATOR
 
 
+def sees_true_state(role: str) -> bool:
+    """Leads and owners see an item's true state; an annotator sees `submitted` or `open`
+    for unsettled items, which does not tell whether the others disagreed."""
+    return role != Role.ANNOTATOR
+
+
 def visible_items(user, project: Project, membership: Membership):
     """The items of `project` that the caller (a member, `membership`) may see."""
     items = Item.objects.in_project(project)
@@ -484,17 +485,12 @@ def annotator_aliases(item: Item) -> dict[int, str]:
     return {pk: f"Annotator {side_letter(i)}" for i, pk in enumerate(annotators)}
 
 
-# --- pool, codebook edits, dataset, mining jobs ---
-# The project-scoped rows the pool builder, the codebook's edits, the dataset's export,
-# import and releases and the miner's jobs read: a project's own views of the repositories
-# (group, metadata, sync dates) are its alone, another project's grouping of the same
-# shared repository never counts.
+# --- a project's own views of repositories (another project's grouping never counts) ---
 
 
 def all_repository_views(project):
-    """Every view `project` (or project id) holds of a repository, mined or not: its own
-    group, metadata and sync dates. mining.access.project_repository_views lists the mined
-    ones, in name order, for the pages."""
+    """Every view `project` (or project id) holds of a repository, mined or not (the mined
+    ones, in name order, for the pages: mining.access.project_repository_views)."""
     return ProjectRepository.objects.filter(project=project)
 
 

@@ -10,6 +10,7 @@ from django.db import transaction
 from django.db.models import Max, Min
 from django.utils import timezone
 
+from annotate.access import project_categories
 from annotate.adjudication.audit import _audit, _difference_payload, final_snapshot
 from annotate.adjudication.comparison import (
     Difference,
@@ -31,7 +32,7 @@ from annotate.models import (
 
 
 def category_parents(project) -> dict[int, int | None]:
-    return dict(Category.objects.filter(dimension__project=project).values_list("id", "parent_id"))
+    return dict(project_categories(project).values_list("id", "parent_id"))
 
 
 def item_annotations(item: Item) -> list[Annotation]:

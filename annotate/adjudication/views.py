@@ -76,7 +76,9 @@ def conflict_queue(request, slug):
         "counts": counts,
         "filters": filters,
         "pair_value": request.GET.get("pair", ""),
-        "dimensions": [(d, counts["by_dimension"].get(d.key, 0)) for d in project.dimensions.all()],
+        "dimensions": [
+            (d, counts["by_dimension"].get(d.key, 0)) for d in project_dimensions(project)
+        ],
         "repositories": sorted(
             set(in_conflict.values_list("issue__repository__owner", "issue__repository__name"))
         ),
@@ -113,7 +115,7 @@ def _decision_rows(project, table, posted=None) -> list[dict]:
     if source is None:
         source = [{"index": r["index"], "values": None} for r in table["records"]]
         source = source or [{"index": 0, "values": {}}]
-    dimensions = list(project.dimensions.all())
+    dimensions = list(project_dimensions(project))
     rows = []
     for record in source:
         dims = []
@@ -183,7 +185,7 @@ def conflict_detail(request, slug, item_id):
 @require_POST
 def conflict_decide(request, slug, item_id):
     project, membership, item = get_managed_item(request.user, slug, item_id)
-    posted = _posted_records(request.POST, list(project.dimensions.all()))
+    posted = _posted_records(request.POST, list(project_dimensions(project)))
     out_of_scope = bool(request.POST.get("out_of_scope"))
     try:
         records = parse_records(

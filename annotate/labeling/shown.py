@@ -14,6 +14,7 @@ from django.db.models import (
 )
 from django.utils import timezone
 
+from annotate.access import sees_true_state
 from annotate.models import (
     Annotation,
     Assignment,
@@ -35,7 +36,7 @@ def shown_state(*, user, role: str):
 
     Leads and owners see the state; annotators see `submitted` for open or conflicting
     items they annotated, and `open` for those they did not."""
-    if role != Role.ANNOTATOR:
+    if sees_true_state(role):
         return F("state")
     mine = Annotation.objects.filter(item=OuterRef("pk"), annotator=user)
     return Case(
@@ -48,7 +49,7 @@ def shown_state(*, user, role: str):
 
 def shown_state_of(item: Item, *, user, role: str) -> str:
     """`shown_state` for one item already loaded (one query, for annotators only)."""
-    if role != Role.ANNOTATOR or item.state not in _UNSETTLED:
+    if sees_true_state(role) or item.state not in _UNSETTLED:
         return item.state
     submitted = Annotation.objects.filter(item=item, annotator=user).exists()
     return SUBMITTED if submitted else Item.State.OPEN
