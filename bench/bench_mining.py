@@ -61,7 +61,7 @@ from django.db import connection  # noqa: E402
 from annotate.projects.services import create_project  # noqa: E402
 from mining import jobs  # noqa: E402
 from mining.emulator import COUNTERS_PATH  # noqa: E402
-from mining.models import Comment, Issue  # noqa: E402
+from mining.models import Comment, Issue, source_of  # noqa: E402
 
 ISSUES = int(os.environ.get("BENCH_MINING_ISSUES", "10000"))
 COMMENTS = int(os.environ.get("BENCH_MINING_COMMENTS", "40000"))
@@ -96,7 +96,10 @@ def main() -> None:
     emulator, url = start_emulator()
     try:
         project = create_project(name="Bench", slug="bench", preset=False)
-        repo = jobs.add_repository(project=project, full_name="deepseek-ai/DeepSeek-V3")
+        # Mined data is keyed by the API it came from (issue #12): the emulator is its own source.
+        repo = jobs.add_repository(
+            project=project, full_name="deepseek-ai/DeepSeek-V3", source=source_of(url)
+        )
         started, cpu = time.perf_counter(), time.process_time()
         job = crawl(project, repo, url)
         elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
