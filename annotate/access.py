@@ -153,11 +153,11 @@ def get_import_job_for_user(user, slug: str, job_id) -> tuple[Project, Membershi
 
 # --- label sources, report names, and project rows by model ---
 
-# How each model reaches its project (analysis.agreement_counts' raw SQL, the one exception,
-# joins on the project's id for speed).
+# How each model reaches its project (analysis.agreement_counts' SQL joins on its id).
 PROJECT_PATHS = {
     Item: "project",
     Membership: "project",
+    Assignment: "item__project",
     Dimension: "project",
     Category: "dimension__project",
     CodebookChange: "project",
@@ -421,7 +421,7 @@ def sees_true_state(role: str) -> bool:
 
 def visible_items(user, project: Project, membership: Membership):
     """The items of `project` that the caller (a member, `membership`) may see."""
-    items = Item.objects.in_project(project)
+    items = project_rows(Item, project)
     if sees_assigned_items_only(membership):
         items = items.filter(assignments__annotator=user)
     return items

@@ -7,6 +7,7 @@ import re
 from django.db.models import Count, Min, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 
+from annotate.access import project_rows
 from annotate.models import (
     Conflict,
     Item,
@@ -32,7 +33,7 @@ def conflict_queue(project, *, dimension=None, pair=None, repository=None, group
         .values("since")
     )
     items = (
-        Item.objects.in_project(project)
+        project_rows(Item, project)
         .filter(state=Item.State.CONFLICT)
         .select_related("issue__repository")
         .annotate(
@@ -40,7 +41,7 @@ def conflict_queue(project, *, dimension=None, pair=None, repository=None, group
             project_group=project_view("group", project=project, repository="issue__repository"),
         )
     )
-    conflicts = Conflict.objects.in_project(project).filter(resolved=False)
+    conflicts = project_rows(Conflict, project).filter(resolved=False)
     if any("\x00" in (text or "") for text in (dimension, repository, group)):
         # No stored text holds a NUL (PostgreSQL refuses them): the filter matches nothing.
         return items.none()
@@ -63,7 +64,7 @@ def conflict_queue(project, *, dimension=None, pair=None, repository=None, group
 
 def conflict_counts(project) -> dict:
     """Items in conflict: in all, per dimension key, and per category pair (top 20)."""
-    open_rows = Conflict.objects.in_project(project).filter(resolved=False, item__state="conflict")
+    open_rows = project_rows(Conflict, project).filter(resolved=False, item__state="conflict")
     by_dimension = dict(
         open_rows.exclude(dimension=None)
         .values_list("dimension__key")
@@ -87,7 +88,7 @@ def conflict_counts(project) -> dict:
         entry["items"].add(item_id)
     ranked = sorted(pairs.values(), key=lambda p: (-len(p["items"]), p["category_a__path"]))
     return {
-        "total": Item.objects.in_project(project).filter(state=Item.State.CONFLICT).count(),
+        "total": project_rows(Item, project).filter(state=Item.State.CONFLICT).count(),
         "by_dimension": by_dimension,
         "pairs": [
             {key: value for key, value in p.items() if key != "items"} | {"n": len(p["items"])}

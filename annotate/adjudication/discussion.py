@@ -5,6 +5,7 @@ report of how discussion changed agreement.
 
 from django.db import transaction
 
+from annotate.access import project_rows
 from annotate.adjudication.audit import _audit, _current_final
 from annotate.adjudication.comparison import Side, align_records, compare_sides, side_of
 from annotate.adjudication.errors import AdjudicationError
@@ -120,9 +121,7 @@ def discussion_agreement(project) -> list[dict]:
     """For items that went to discussion: per dimension, how many agreed on the full
     category path of every aligned record before discussion (frozen first round) and
     after it (the current annotations)."""
-    items = list(
-        Item.objects.in_project(project).filter(discussed=True).values_list("pk", flat=True)
-    )
+    items = list(project_rows(Item, project).filter(discussed=True).values_list("pk", flat=True))
     before = _agreement_by_dimension(
         AnnotationRound.objects.filter(item_id__in=items, round=1).prefetch_related("labels"),
         items,
@@ -137,7 +136,7 @@ def discussion_agreement(project) -> list[dict]:
             "before": before.get(d.pk, 0),
             "after": after.get(d.pk, 0),
         }
-        for d in Dimension.objects.in_project(project)
+        for d in project_rows(Dimension, project)
     ]
 
 

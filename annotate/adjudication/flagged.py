@@ -3,6 +3,7 @@ guidelines (the codebook page lists them)."""
 
 from django.db.models import Q
 
+from annotate.access import project_rows
 from annotate.models import (
     FinalLabel,
 )
@@ -12,7 +13,7 @@ def flagged_decisions(project):
     """Final labels a lead flagged for codebook work, or whose error kind points at the
     codebook or the guidelines, newest first."""
     return (
-        FinalLabel.objects.in_project(project)
+        project_rows(FinalLabel, project)
         .filter(
             Q(codebook_needs_work=True)
             | Q(

@@ -13,6 +13,7 @@ from annotate.access import (
     get_managed_item,
     get_project_for_user,
     project_dimensions,
+    project_rows,
     side_letter,
 )
 from annotate.adjudication import conflicts
@@ -62,7 +63,7 @@ def conflict_queue(request, slug):
         item.open_differences = differences.get(item.pk, [])
     counts = conflicts.conflict_counts(project)
     in_conflict = (
-        Item.objects.in_project(project)
+        project_rows(Item, project)
         .filter(state=Item.State.CONFLICT)
         .annotate(
             project_group=project_view("group", project=project, repository="issue__repository")
@@ -86,7 +87,7 @@ def conflict_queue(request, slug):
         "discussion": discussion_agreement(project),
         "discussing": _readable(
             project,
-            Item.objects.in_project(project)
+            project_rows(Item, project)
             .filter(state=Item.State.DISCUSSION)
             .select_related("issue__repository")
             .order_by("position", "pk")[:100],
@@ -108,7 +109,7 @@ def _decision_rows(project, table, posted=None) -> list[dict]:
     }
     used = {pk for sides in compared.values() for pk in sides if pk}
     options: dict[int, list] = {}
-    for category in Category.objects.in_project(project).order_by("path"):
+    for category in project_rows(Category, project).order_by("path"):
         if not category.retired or category.pk in used:
             options.setdefault(category.dimension_id, []).append(category)
     source = posted

@@ -17,6 +17,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from annotate.access import project_rows
 from annotate.models import (
     Assignment,
     Item,
@@ -38,7 +39,7 @@ def expire_assignments(*, project: Project | None = None, now=None) -> int:
     stale = Assignment.objects.filter(state=Assignment.State.ACTIVE, expires_at__lt=now)
     items = Item.objects.filter(pk__in=stale.values("item_id"))
     if project is not None:
-        items = items.in_project(project)
+        items = items & project_rows(Item, project)
     locked = list(
         items.select_for_update(skip_locked=True).order_by("pk").values_list("pk", flat=True)
     )

@@ -8,6 +8,7 @@ from django.db.models import (
     Prefetch,
 )
 
+from annotate.access import project_rows
 from annotate.models import (
     Annotation,
     AnnotationLabel,
@@ -49,7 +50,7 @@ def labeled_items(*, project: Project, user):
     """The caller's annotations in `project`, newest first, with their labels and the item's
     final label (to be shown only when the item is settled: see compare_with_final)."""
     return _with_labels(
-        Annotation.objects.in_project(project).filter(annotator=user).order_by("-updated_at", "-pk")
+        project_rows(Annotation, project).filter(annotator=user).order_by("-updated_at", "-pk")
     )
 
 

@@ -18,6 +18,7 @@ from django.db.models import (
 )
 from django.utils import timezone
 
+from annotate.access import project_rows
 from annotate.labeling.errors import ItemClosedError, LabelingError, NotAssignedError
 from annotate.labeling.expiry import expire_assignments, sweep_due
 from annotate.limits import too_long
@@ -47,7 +48,7 @@ def calibration_item_ids(project: Project) -> list[int]:
     ids = cache.get(key)
     if ids is None:
         ids = list(
-            Item.objects.in_project(project)
+            project_rows(Item, project)
             .filter(calibration=True)
             .exclude(state=Item.State.EXCLUDED)
             .order_by("position", "id")
@@ -63,7 +64,7 @@ def pin_calibration(*, project: Project, item_ids, batch: str, actor=None) -> in
 
     Idempotent. Returns the number of items in the batch."""
     count = (
-        Item.objects.in_project(project)
+        project_rows(Item, project)
         .filter(pk__in=list(item_ids))
         .update(calibration=True, batch=batch)
     )
@@ -182,7 +183,7 @@ def _lock_candidate(project: Project, user) -> Item | None:
     # The window is read first, not as a subquery of the locking statement: as a subquery
     # PostgreSQL may join it by scanning every item of the table (it did at 10,000).
     window = list(
-        Item.objects.in_project(project)
+        project_rows(Item, project)
         .filter(open_with_room)
         .exclude(pk__in=mine)
         .order_by("position", "id")
@@ -211,8 +212,8 @@ def next_item(*, project: Project, user) -> Item | None:
         expire_assignments(project=project, now=now)
     # One caller at a time per (project, user): two tabs asking at once get one item.
     list(
-        Membership.objects.select_for_update(of=("self",))
-        .in_project(project)
+        project_rows(Membership, project)
+        .select_for_update(of=("self",))
         .filter(user=user)
         .order_by()
         .values_list("pk", flat=True)
@@ -225,7 +226,7 @@ def next_item(*, project: Project, user) -> Item | None:
         return _claim_by_sql(project, user, now)
     # Usually there is none: look for its id first, load it with its issue only if found.
     held = (
-        Assignment.objects.in_project(project)
+        project_rows(Assignment, project)
         .filter(
             annotator=user,
             state=Assignment.State.ACTIVE,
@@ -276,7 +277,7 @@ def skip_item(*, project: Project, user, item: Item, reason: str) -> Assignment:
         raise LabelingError("Say why you skip this item (a reason is required).")
     if problem := too_long("reason", reason):
         raise LabelingError(problem)
-    locked = Item.objects.select_for_update().in_project(project).get(pk=item.pk)
+    locked = project_rows(Item, project).select_for_update().get(pk=item.pk)
     assignment = Assignment.objects.filter(item=locked, annotator=user).first()
     if assignment is None:
         raise NotAssignedError("This item is not assigned to you.")

@@ -14,7 +14,7 @@ from django.db.models import (
 )
 from django.utils import timezone
 
-from annotate.access import sees_true_state
+from annotate.access import project_rows, sees_true_state
 from annotate.models import (
     Annotation,
     Assignment,
@@ -60,12 +60,12 @@ def annotator_progress(*, project: Project, user) -> dict:
     give them. Says nothing about anyone else's labels."""
     start = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
     done = (
-        Annotation.objects.in_project(project)
+        project_rows(Annotation, project)
         .filter(annotator=user)
         .aggregate(total=Count("id"), today=Count("id", filter=Q(created_at__gte=start)))
     )
     remaining = (
-        Item.objects.in_project(project)
+        project_rows(Item, project)
         .filter(
             Q(state=Item.State.OPEN, assigned_count__lt=project.overlap)
             | Q(calibration=True, state__in=[Item.State.OPEN, Item.State.SETTLED])
@@ -80,7 +80,7 @@ def project_progress(*, project: Project, role: str) -> dict:
     """Items in the project and how many are settled. Conflict and per-state counts are
     for leads and owners only: for an annotator they would give other labels away."""
     counts = dict(
-        Item.objects.in_project(project).values_list("state").annotate(n=Count("id")).order_by()
+        project_rows(Item, project).values_list("state").annotate(n=Count("id")).order_by()
     )
     total = sum(counts.values())
     settled = counts.get(Item.State.SETTLED, 0)

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.utils import timezone
 
+from annotate.access import project_rows
 from annotate.adjudication import settling
 from annotate.codebook.queries import CategoryRefError, category_ref, codebook
 from annotate.labeling.errors import (
@@ -161,7 +162,7 @@ def submit_annotation(
         raise LabelingError("Confidence is a whole number from 1 to 5.")
     labels = resolve_labels(project=project, records=records, out_of_scope=out_of_scope)
     item_id = item.pk if isinstance(item, Item) else item
-    locked = Item.objects.select_for_update().in_project(project).filter(pk=item_id).first()
+    locked = project_rows(Item, project).select_for_update().filter(pk=item_id).first()
     if locked is None:
         raise ItemNotFoundError("No such item.")
     locked.project = project

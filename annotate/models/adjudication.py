@@ -7,11 +7,7 @@ from django.db.models import Q
 
 from .codebook import Category, Dimension
 from .labeling import Annotation, Item
-from .projects import InProjectQuerySet, Project
-
-
-class FinalLabelQuerySet(InProjectQuerySet):
-    project_lookup = "item__project"
+from .projects import Project
 
 
 class FinalLabel(models.Model):
@@ -41,8 +37,6 @@ class FinalLabel(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     decided_at = models.DateTimeField(auto_now=True)
-
-    objects = FinalLabelQuerySet.as_manager()
 
     class Meta:
         ordering = ["item"]
@@ -83,7 +77,7 @@ class AuditEvent(models.Model):
         ordering = ["created_at", "id"]
 
 
-class ConflictQuerySet(InProjectQuerySet):
+class ConflictQuerySet(models.QuerySet):
     def open(self):
         return self.filter(resolved=False)
 

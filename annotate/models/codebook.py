@@ -4,11 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from .projects import PATH_SEPARATOR, InProjectQuerySet, Project
-
-
-class DimensionQuerySet(InProjectQuerySet):
-    pass
+from .projects import PATH_SEPARATOR, Project
 
 
 class Dimension(models.Model):
@@ -21,8 +17,6 @@ class Dimension(models.Model):
     order = models.PositiveSmallIntegerField(default=0)
     required = models.BooleanField(default=True)
 
-    objects = DimensionQuerySet.as_manager()
-
     class Meta:
         ordering = ["project", "order", "key"]
         constraints = [
@@ -33,9 +27,7 @@ class Dimension(models.Model):
         return f"{self.project.slug}:{self.key}"
 
 
-class CategoryQuerySet(InProjectQuerySet):
-    project_lookup = "dimension__project"
-
+class CategoryQuerySet(models.QuerySet):
     def active(self):
         return self.filter(retired=False)
 

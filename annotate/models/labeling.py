@@ -6,16 +6,7 @@ from django.db import connection, models
 from django.db.models import Q
 
 from .codebook import Category, Dimension
-from .projects import InProjectQuerySet, Project
-
-
-class AssignmentQuerySet(InProjectQuerySet):
-    project_lookup = "item__project"
-
-
-class AnnotationQuerySet(InProjectQuerySet):
-    project_lookup = "item__project"
-
+from .projects import Project
 
 # Run by the miner right after it stored a page of issues (note_issue_edits): the texts
 # annotators saw against the texts just stored, in two statements.
@@ -35,7 +26,7 @@ WHERE it.issue_id = i.id AND i.repository_id = %(repository)s AND i.number = ANY
 """
 
 
-class ItemQuerySet(InProjectQuerySet):
+class ItemQuerySet(models.QuerySet):
     def note_issue_edits(self, *, repository_id: int, numbers: list[int]) -> None:
         """The miner just stored issues `numbers` of a repository (inside its transaction):
         flag the items whose title or body changed from the snapshot annotators saw, and
@@ -143,8 +134,6 @@ class Assignment(models.Model):
     expires_at = models.DateTimeField(null=True, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
 
-    objects = AssignmentQuerySet.as_manager()
-
     class Meta:
         ordering = ["-assigned_at"]
         constraints = [
@@ -176,8 +165,6 @@ class Annotation(models.Model):
     round = models.PositiveSmallIntegerField(default=1)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
-
-    objects = AnnotationQuerySet.as_manager()
 
     class Meta:
         ordering = ["item", "created_at"]

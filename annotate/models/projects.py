@@ -22,20 +22,6 @@ class ProjectQuerySet(models.QuerySet):
         return self.filter(memberships__user=user)
 
 
-class InProjectQuerySet(models.QuerySet):
-    """Rows of one project, reached by `project_lookup` (a model's own `project`, or its
-    item's)."""
-
-    project_lookup = "project"
-
-    def in_project(self, project):
-        return self.filter(**{self.project_lookup: project})
-
-
-class MembershipQuerySet(InProjectQuerySet):
-    pass
-
-
 class Project(models.Model):
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=100, unique=True)
@@ -94,8 +80,6 @@ class Membership(models.Model):
     )
     role = models.CharField(max_length=10, choices=Role.choices, default=Role.ANNOTATOR)
     created_at = models.DateTimeField(auto_now_add=True)
-
-    objects = MembershipQuerySet.as_manager()
 
     class Meta:
         ordering = ["project", "role", "user__username"]

@@ -6,8 +6,8 @@ from playwright.sync_api import expect
 
 from annotate.models import Item
 from dataset.importing import collect_sources, import_dataset
-from tests.analysis.conftest import LabelBuilder
 from tests.annotate.test_import import FIXTURES
+from tests.builders import LabelBuilder
 
 OOM = "Crash > CUDA Error > Out of Memory"
 

@@ -6,7 +6,7 @@ from django.core.management import call_command
 from playwright.sync_api import expect
 
 from annotate.models import AuditEvent, Project
-from tests.analysis.conftest import LabelBuilder
+from tests.builders import LabelBuilder
 from tests.factories import IssueFactory, RepositoryFactory
 
 OOM = "Crash > CUDA Error > Out of Memory"

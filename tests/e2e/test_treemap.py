@@ -3,8 +3,8 @@ no two of its labels cover each other in the browser."""
 
 from playwright.sync_api import expect
 
-from tests.analysis.conftest import bulk_final_records
 from tests.analysis.test_chart_labels import STUDY
+from tests.builders import bulk_final_records
 
 CAUSE = "API Usage and Interface Issues - API Compatibility Issues"
 
