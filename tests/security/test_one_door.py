@@ -1,16 +1,16 @@
-"""One door (issue #14): who may see what is decided in annotate/access.py, nowhere else.
+"""One door (issue #14): who may see what is decided in annotate/access/, nowhere else.
 
 A static check over the syntax tree of every module of the four apps: a view, API resource,
 service, serializer, form, filter or task that filters a project-scoped model by its project
 itself (`Item.objects.filter(project=...)`, `Category.objects.filter(dimension__project=...)`,
 `project.releases.all()`), looks up memberships or held items by hand, or compares a role
 (`membership.role in MANAGERS`, `== Role.OWNER`) fails here with its module, line and the
-rule to call instead: a named function of annotate/access.py (or, for a plain data filter,
+rule to call instead: a named function of annotate.access (or, for a plain data filter,
 a named QuerySet method of the model). A permission rule written twice drifts apart; the
 matrix in test_permission_matrix.py tests the doors, this test keeps them the only ones.
 
 Not read, and why:
-- access.py: the doors themselves (annotate/access.py; mining/access.py holds the rules of
+- access: the doors themselves (the annotate/access/ package; mining/access.py holds the rules of
   mined rows, which sit below annotate and build on annotate.access).
 - models (annotate/models/, models.py): the named QuerySet methods live there.
 - migrations/: frozen history.
@@ -41,8 +41,9 @@ APPS = ("annotate", "dataset", "analysis", "mining")
 SKIPPED_DIRS = {"migrations", "management", "models"}
 # Skipped by their place, not their bare name: a concern package's own `access.py` or
 # `models.py` (annotate/labeling/access.py) is a module like any other and is read.
+# The door itself is a package (annotate/access/: roles, rows, items, sources).
+SKIPPED_PACKAGES = ("annotate/access/",)
 SKIPPED_PATHS = {
-    "annotate/access.py",
     "mining/access.py",
     "annotate/admin.py",
     "mining/admin.py",
@@ -67,7 +68,7 @@ ROLE_RULE = (
     "access.has_role(membership, roles) (a bool, for what a page shows)"
 )
 DEFAULT_RULE = (
-    "a named function of annotate/access.py (who may see what), or a named QuerySet "
+    "a named function of annotate.access (who may see what), or a named QuerySet "
     "method of the model in annotate/models.py (a plain data filter)"
 )
 # The rule to use instead, by the model (or Project's reverse manager) read.
@@ -259,7 +260,11 @@ def findings(source: str) -> list[Finding]:
 def skipped(relative: str) -> bool:
     """Whether the module at `relative` (a path from the repository's root) is not read."""
     parts = Path(relative).parts
-    return relative in SKIPPED_PATHS or bool(SKIPPED_DIRS & set(parts[:-1]))
+    return (
+        relative in SKIPPED_PATHS
+        or relative.startswith(SKIPPED_PACKAGES)
+        or bool(SKIPPED_DIRS & set(parts[:-1]))
+    )
 
 
 def modules() -> list[str]:
@@ -340,12 +345,17 @@ def test_the_check_passes_writes_joins_and_other_models(source):
 
 @pytest.mark.parametrize(
     "relative",
-    ["annotate/labeling/access.py", "annotate/projects/models.py", "dataset/admin.py"],
+    [
+        "annotate/labeling/access.py",
+        "annotate/projects/models.py",
+        "dataset/admin.py",
+        "annotate/labeling/access/rows.py",
+    ],
 )
 def test_a_door_or_models_file_is_skipped_only_where_it_is_the_door(relative):
     # By bare name, any `access.py` or `models.py` anywhere escaped the check.
     assert not skipped(relative)
-    assert skipped("annotate/access.py") and skipped("annotate/models/labeling.py")
+    assert skipped("annotate/access/rows.py") and skipped("annotate/models/labeling.py")
 
 
 @pytest.mark.parametrize("module", modules())
