@@ -13,6 +13,7 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlencode, urlsplit
 
+from .objects import comment_object, issue_object, user_object
 from .world import Repo, World, entry_key, iso, parse_iso
 
 SECONDARY_MESSAGE = (
@@ -235,7 +236,7 @@ class GitHubEmulator(World):
             "id": repo.id,
             "name": repo.name,
             "full_name": repo.full_name,
-            "owner": {"login": repo.owner},
+            "owner": user_object(self.url, repo.owner, kind="Organization"),
             "private": repo.private,
             "visibility": "private" if repo.private else "public",
             "html_url": f"https://github.com/{repo.full_name}",
@@ -245,51 +246,10 @@ class GitHubEmulator(World):
         }
 
     def _issue_json(self, repo: Repo, issue: dict) -> dict:
-        api = f"{self.url}/repos/{repo.full_name}"
-        kind = "pull" if "pull_request" in issue else "issues"
-        data = {
-            "url": f"{api}/issues/{issue['number']}",
-            "repository_url": api,
-            "comments_url": f"{api}/issues/{issue['number']}/comments",
-            "html_url": f"https://github.com/{repo.full_name}/{kind}/{issue['number']}",
-            "id": issue["id"],
-            "node_id": base64.b64encode(f"I_{issue['id']}".encode()).decode(),
-            "number": issue["number"],
-            "title": issue["title"],
-            "user": {"login": issue["user"]["login"], "type": "User"},
-            "labels": [{"name": label["name"]} for label in issue["labels"]],
-            "state": issue["state"],
-            "state_reason": issue.get("state_reason"),
-            "locked": False,
-            "comments": issue["comments"],
-            "created_at": iso(issue["created_at"]),
-            "updated_at": iso(issue["updated_at"]),
-            "closed_at": iso(issue["closed_at"]),
-            "author_association": "NONE",
-            "body": issue["body"],
-        }
-        if "pull_request" in issue:
-            data["pull_request"] = {
-                "url": f"{api}/pulls/{issue['number']}",
-                "html_url": issue["pull_request"]["url"],
-            }
-        return data
+        return issue_object(self.url, repo.full_name, issue)
 
     def _comment_json(self, repo: Repo, comment: dict) -> dict:
-        api = f"{self.url}/repos/{repo.full_name}"
-        number = comment["issue_number"]
-        return {
-            "url": f"{api}/issues/comments/{comment['id']}",
-            "html_url": f"https://github.com/{repo.full_name}/issues/{number}#issuecomment-"
-            f"{comment['id']}",
-            "issue_url": f"{api}/issues/{number}",
-            "id": comment["id"],
-            "user": {"login": comment["user"]["login"], "type": "User"},
-            "created_at": iso(comment["created_at"]),
-            "updated_at": iso(comment["updated_at"]),
-            "author_association": "NONE",
-            "body": comment["body"],
-        }
+        return comment_object(self.url, repo.full_name, comment)
 
 
 def _json(status: int, payload, extra: dict | None = None):
