@@ -83,8 +83,10 @@ def _expires_at(project: Project, now):
 
 
 # PostgreSQL: the caller's held assignment, or else pick, lock, count and assign the next
-# item, in one statement (one round trip instead of five). It runs after the caller's
-# membership lock, so its snapshot sees an assignment another tab of theirs just made.
+# item, in one statement (one round trip instead of five): a calibration item the caller
+# has not had first (everyone labels those, whatever the overlap), else the queue's best.
+# It runs after the caller's membership lock, so its snapshot sees an assignment another
+# tab of theirs just made.
 # The window is MATERIALIZED so that PostgreSQL reads it by the queue index before it
 # joins (as a plain subquery it may scan every item); the conditions are repeated on the
 # locked row, which FOR UPDATE re-checks on the row's newest version; the UPDATE adds one
@@ -98,9 +100,18 @@ WITH held AS (
         AND a.expires_at > %(now)s
     ORDER BY a.assigned_at
     LIMIT 1
+), calibration AS (
+    SELECT i.id FROM annotate_item i
+    WHERE NOT EXISTS (SELECT 1 FROM held)
+        AND i.id = ANY(%(calibration)s) AND i.project_id = %(project)s
+        AND i.state <> 'excluded'
+        AND i.id NOT IN (SELECT item_id FROM annotate_assignment WHERE annotator_id = %(user)s)
+    ORDER BY i.position, i.id
+    LIMIT 1
+    FOR UPDATE OF i SKIP LOCKED
 ), candidates AS MATERIALIZED (
     SELECT id FROM annotate_item
-    WHERE NOT EXISTS (SELECT 1 FROM held)
+    WHERE NOT EXISTS (SELECT 1 FROM held) AND NOT EXISTS (SELECT 1 FROM calibration)
         AND project_id = %(project)s AND state = 'open' AND assigned_count < %(overlap)s
         AND id NOT IN (SELECT item_id FROM annotate_assignment WHERE annotator_id = %(user)s)
     ORDER BY position, id
@@ -111,9 +122,13 @@ WITH held AS (
     ORDER BY i.submitted_count DESC, i.position, i.id
     LIMIT 1
     FOR UPDATE OF i SKIP LOCKED
+), chosen AS (
+    SELECT id FROM calibration
+    UNION ALL
+    SELECT id FROM picked
 ), counted AS (
     UPDATE annotate_item SET assigned_count = annotate_item.assigned_count + 1
-    FROM picked WHERE annotate_item.id = picked.id
+    FROM chosen WHERE annotate_item.id = chosen.id
     RETURNING annotate_item.id
 ), assigned AS (
     INSERT INTO annotate_assignment
@@ -128,15 +143,16 @@ SELECT id, item_id, expires_at FROM assigned
 
 
 def _claim_by_sql(project: Project, user, now) -> Item | None:
-    """The PostgreSQL path of `next_item` for a project without calibration items: the
-    item the caller holds, or the best open item claimed for them, with its issue and
-    `assignment`; None when nothing is left."""
+    """The PostgreSQL path of `next_item`: the item the caller holds, or the next one
+    claimed for them (a calibration item first, as `_lock_candidate` picks), with its issue
+    and `assignment`; None when nothing is left."""
     expires = _expires_at(project, now)
     with connection.cursor() as cursor:
         cursor.execute(
             CLAIM_SQL,
             {"project": project.pk, "overlap": project.overlap, "user": user.pk,
-             "window": QUEUE_WINDOW, "now": now, "expires": expires},
+             "window": QUEUE_WINDOW, "now": now, "expires": expires,
+             "calibration": calibration_item_ids(project)},
         )  # fmt: skip
         row = cursor.fetchone()
     if row is None:
@@ -218,11 +234,7 @@ def next_item(*, project: Project, user) -> Item | None:
         .order_by()
         .values_list("pk", flat=True)
     )
-    if (
-        CLAIM_IN_ONE_STATEMENT
-        and connection.vendor == "postgresql"
-        and not calibration_item_ids(project)
-    ):
+    if CLAIM_IN_ONE_STATEMENT and connection.vendor == "postgresql":
         return _claim_by_sql(project, user, now)
     # Usually there is none: look for its id first, load it with its issue only if found.
     held = (
