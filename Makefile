@@ -6,6 +6,9 @@ export DJANGO_SETTINGS_MODULE := config.settings
 
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/faultline
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
+# Two workers (the CI machine has 2 cores); each gets its own PostgreSQL test database,
+# Redis database and media folder (tests/worker_env.py). PYTEST_ARGS= runs serially.
+PYTEST_ARGS ?= -n 2 --dist loadgroup
 
 .PHONY: run test lint bench install install-dev chromium check-services clean
 
