@@ -22,11 +22,18 @@ from django.utils import timezone
 from analysis.agreement import build_agreement_report
 from analysis.methods import methods_facts
 from analysis.methods_text import methods_latex, methods_markdown
-from annotate.access import project_items, project_releases, repository_views_with_items
+from annotate.access import (
+    project_dimensions,
+    project_items,
+    project_releases,
+    repository_views_with_items,
+)
 from annotate.codebook.queries import codebook_data
 from annotate.errors import ServiceError
 from annotate.models import Item, Project, Release
-from dataset.exporting import iter_records, stream_export
+from dataset.exporting import export_fields, iter_records, stream_export
+from dataset.formats import field_name
+from dataset.hub import hub_files
 
 ZIP_DATE = (2020, 1, 1, 0, 0, 0)  # fixed member dates: the same data gives the same bytes
 
@@ -101,6 +108,11 @@ def _readme(project, version, title, counts, created_at) -> str:
         "- `agreement.json`: agreement statistics per dimension and level",
         "- `methods.md`, `methods.tex`: the reliability and procedure section of a paper "
         "(GRRAS), as of this release",
+        "- `huggingface/`: a Hugging Face dataset folder (Parquet files of the final labels "
+        "and of the pseudonymised annotations, and a dataset card); "
+        '`datasets.load_dataset("huggingface", "final")` loads it',
+        "- `CITATION.cff`, `.zenodo.json`: how to cite the dataset, and the metadata Zenodo "
+        "reads when it is deposited",
         "- `manifest.json`: SHA-256 of every file above",
         "",
     ]
@@ -122,6 +134,18 @@ def build_archive(project: Project, version: str, title: str) -> tuple[bytes, di
     files["methods.md"] = methods_markdown(facts).encode()
     files["methods.tex"] = methods_latex(facts).encode()
     annotator_lines = [json.loads(line) for line in annotations.splitlines()]
+    dimensions = list(project_dimensions(project))
+    files.update(
+        hub_files(
+            project,
+            version,
+            created_at,
+            columns=export_fields(project, "jsonl", "final", dimensions),
+            dimension_columns={field_name(d.key): d.name for d in dimensions},
+            final=list(iter_records(project, "final", dimensions)),
+            annotations=annotator_lines,
+        )
+    )
     items = project_items(project)
     counts = {
         "final_records": files["final.jsonl"].count(b"\n"),

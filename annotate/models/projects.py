@@ -51,6 +51,11 @@ class Project(models.Model):
         help_text="Staff only: mining jobs that owners start may use the server's "
         "GITHUB_TOKEN when the project has no token of its own.",
     )
+    # What releases say about the dataset (annotate.projects.metadata): an SPDX license
+    # and [{"family", "given", "affiliation", "orcid"}], for CITATION.cff, .zenodo.json and
+    # the Hugging Face dataset card.
+    license = models.CharField(max_length=40, default="CC-BY-4.0")
+    authors = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = ProjectQuerySet.as_manager()

@@ -6,6 +6,7 @@ from django.contrib.auth.forms import UserCreationForm
 
 from annotate.limits import too_long
 from annotate.models import Project, Role
+from annotate.projects.metadata import LICENSE_CHOICES, MetadataError, authors_text, parse_authors
 
 
 class ProjectSettingsForm(forms.ModelForm):
@@ -19,11 +20,39 @@ class ProjectSettingsForm(forms.ModelForm):
             "assignment_timeout_minutes",
             "hide_annotator_names",
             "allow_external_images",
+            "license",
         ]
         widgets = {
             "description": forms.Textarea(attrs={"rows": 2}),
             "guidelines": forms.Textarea(attrs={"rows": 10}),
         }
+
+    license = forms.ChoiceField(
+        label="Dataset license",
+        choices=LICENSE_CHOICES,
+        help_text="Written into every release's citation files and dataset card.",
+    )
+    authors_text = forms.CharField(
+        label="Dataset authors",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="One per line: Family, Given; Affiliation; ORCID iD (the last two optional). "
+        "Releases cite the dataset with these names.",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["authors_text"].initial = authors_text(self.instance.authors or [])
+
+    def clean_authors_text(self):
+        try:
+            return parse_authors(self.cleaned_data.get("authors_text") or "")
+        except MetadataError as error:
+            raise forms.ValidationError(str(error)) from None
+
+    def save(self, commit=True):
+        self.instance.authors = self.cleaned_data.get("authors_text") or []
+        return super().save(commit=commit)
 
     def clean(self):
         cleaned = super().clean()

@@ -21,6 +21,16 @@ class ProjectSerializer(serializers.ModelSerializer):
     may_use_server_token = serializers.BooleanField(
         read_only=True, help_text="Whether staff let its mining use the server's token."
     )
+    license = serializers.CharField(
+        read_only=True,
+        help_text="SPDX identifier of the dataset's license, written into releases (owners "
+        "set it on the settings page).",
+    )
+    authors = serializers.JSONField(
+        read_only=True,
+        help_text='The dataset\'s authors as releases cite them: [{"family", "given", '
+        '"affiliation", "orcid"}].',
+    )
 
     class Meta:
         model = Project
@@ -34,6 +44,8 @@ class ProjectSerializer(serializers.ModelSerializer):
             "codebook_version",
             "github_token_set",
             "may_use_server_token",
+            "license",
+            "authors",
             "role",
             "created_at",
         ]

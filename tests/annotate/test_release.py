@@ -63,6 +63,12 @@ def test_release_zip_holds_the_dataset_and_a_manifest_of_checksums(
         "methods.tex",
         "README.md",
         "manifest.json",
+        "CITATION.cff",
+        ".zenodo.json",
+        "huggingface/README.md",
+        "huggingface/CITATION.cff",
+        "huggingface/data/final-00000-of-00001.parquet",
+        "huggingface/data/annotations-00000-of-00001.parquet",
     }
     manifest = json.loads(archive.read(prefix + "manifest.json"))
     for name, digest in manifest["files"].items():

@@ -1,0 +1,140 @@
+"""Publish a release's Hugging Face dataset folder to the Hub.
+
+    manage.py publish_release --project SLUG --version V --to huggingface OWNER/NAME
+
+The folder (`huggingface/` inside the release zip: Parquet files and the dataset card) is
+written to --out (default ./SLUG-vV-huggingface), then uploaded with huggingface_hub as a
+dataset repository. The token is HF_TOKEN and the Hub is HF_ENDPOINT (both as
+huggingface_hub reads them). Without a token nothing is uploaded: the command says where the
+folder is and prints the exact `hf upload` command to run.
+"""
+
+from __future__ import annotations
+
+import os
+import zipfile
+from pathlib import Path, PurePosixPath
+
+from django.core.management.base import BaseCommand, CommandError
+
+from annotate.access import project_releases
+from annotate.models import Project
+from dataset.hub import HUB_FOLDER
+
+TARGETS = ("huggingface",)
+
+
+def extract_hub_folder(release, out: Path) -> int:
+    """Write the release's Hugging Face folder into `out`; the number of files written."""
+    written = 0
+    with release.archive.open("rb") as handle, zipfile.ZipFile(handle) as archive:
+        for member in archive.infolist():
+            parts = PurePosixPath(member.filename).parts
+            if len(parts) < 3 or parts[1] != HUB_FOLDER or member.is_dir():
+                continue
+            relative = PurePosixPath(*parts[2:])
+            if ".." in relative.parts:
+                raise CommandError(f"The release holds an unsafe path: {member.filename}")
+            target = out / relative
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(archive.read(member))
+            written += 1
+    return written
+
+
+class Command(BaseCommand):
+    help = "Upload a release's Hugging Face dataset folder (Parquet and dataset card)."
+
+    def create_parser(self, prog_name, subcommand, **kwargs):
+        """--version names the release (as issue #20 spells the command), so Django's own
+        --version (the framework's version) is taken off this command."""
+        parser = super().create_parser(prog_name, subcommand, **kwargs)
+        for action in list(parser._actions):
+            if "--version" in action.option_strings:
+                parser._remove_action(action)
+                for option in action.option_strings:
+                    parser._option_string_actions.pop(option, None)
+        parser.add_argument("--version", required=True, help="The release's version.")
+        return parser
+
+    def add_arguments(self, parser):
+        parser.add_argument("--project", required=True, help="The project's slug.")
+        parser.add_argument(
+            "--to",
+            nargs=2,
+            required=True,
+            metavar=("TARGET", "REPO_ID"),
+            help="Where to: huggingface OWNER/NAME (a dataset repository on the Hub).",
+        )
+        parser.add_argument("--out", help="Folder to write the dataset folder into.")
+        parser.add_argument(
+            "--private", action="store_true", help="Create the repository as private."
+        )
+
+    def handle(self, *args, project, version, to, out, private, **options):
+        from huggingface_hub.errors import HFValidationError
+        from huggingface_hub.utils import validate_repo_id
+
+        target, repo_id = to
+        if target not in TARGETS:
+            raise CommandError(f"Unknown target '{target}'; publish_release knows: huggingface.")
+        try:
+            validate_repo_id(repo_id)
+        except HFValidationError:
+            raise CommandError(
+                f"'{repo_id}' is not a Hub repository id; write it as OWNER/NAME."
+            ) from None
+        if "/" not in repo_id:
+            raise CommandError(f"'{repo_id}' has no owner; write it as OWNER/NAME.")
+        found = Project.objects.filter(slug=project).first()
+        if found is None:
+            raise CommandError(f"No project '{project}'.")
+        release = project_releases(found).filter(version=version).first()
+        if release is None:
+            versions = ", ".join(project_releases(found).values_list("version", flat=True))
+            raise CommandError(
+                f"Project '{project}' has no release '{version}'"
+                + (f"; its releases: {versions}." if versions else "; it has no releases yet.")
+            )
+        folder = Path(out or f"{found.slug}-v{release.version}-huggingface").resolve()
+        if folder.exists() and any(folder.iterdir()):
+            raise CommandError(f"{folder} exists and is not empty; give another --out.")
+        folder.mkdir(parents=True, exist_ok=True)
+        count = extract_hub_folder(release, folder)
+        if count == 0:
+            raise CommandError(
+                f"Release {release.version} was made before releases held a Hugging Face "
+                "folder; create a new release."
+            )
+        self.stdout.write(f"Wrote the dataset folder ({count} files) to {folder}")
+        token = os.environ.get("HF_TOKEN", "")
+        command = f"hf upload {repo_id} {folder} . --repo-type dataset" + (
+            " --private" if private else ""
+        )
+        if not token:
+            self.stdout.write(
+                "HF_TOKEN is not set, so nothing was uploaded. To upload it yourself:\n"
+                f"  HF_TOKEN=<a write token> {command}"
+            )
+            return
+        self._upload(folder, repo_id, token, private, release, found)
+
+    def _upload(self, folder, repo_id, token, private, release, project):
+        from huggingface_hub import HfApi
+
+        endpoint = os.environ.get("HF_ENDPOINT") or None
+        api = HfApi(endpoint=endpoint, token=token)
+        try:
+            api.create_repo(repo_id, repo_type="dataset", private=private, exist_ok=True)
+            info = api.upload_folder(
+                folder_path=str(folder),
+                repo_id=repo_id,
+                repo_type="dataset",
+                commit_message=f"{project.name}: release {release.version}",
+            )
+        except Exception as error:  # any network or Hub refusal: say which, write nothing
+            raise CommandError(
+                f"Uploading to {endpoint or 'the Hugging Face Hub'} failed: "
+                f"{type(error).__name__}: {error}"
+            ) from None
+        self.stdout.write(f"Uploaded release {release.version} to {repo_id}: {info}")
