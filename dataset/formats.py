@@ -17,7 +17,8 @@ field / column            meaning
                           (or ``/pull/N``); records that share a link are failure records of
                           the same issue, in file order
 ``status``                the issue's state, ``open`` or ``closed``
-``number``                a running record number (ignored on import)
+``number``                a running record number (kept as the record's origin with its
+                          file, for ``export_dataset --layout study``; never validated)
 dimension fields          a dimension with key ``root_cause`` is read from ``ROOT CAUSE``
                           (the key upper-cased, ``_`` as a space) or from ``root_cause``;
                           parts split on `` - `` and trimmed
@@ -119,6 +120,10 @@ class SourceRecord:
     status: str
     paths: dict[str, tuple[str, ...]]  # dimension key -> category path parts
     metadata: dict[str, str] = field(default_factory=dict)
+    number: int | None = None  # the file's own `number` of the record, when it gives one
+    # {field: value as the file spells it} for category values whose spelling differs from
+    # the normalised path (extra spaces): kept so that the study's layout returns them as-is.
+    spelled: dict[str, str] = field(default_factory=dict)
 
 
 def field_name(dimension_key: str) -> str:
@@ -385,6 +390,7 @@ def parse_record(
         fail(f"'{obj['status']}' is not one of {', '.join(STATUSES)}", "status")
     required = set(required)
     paths = {}
+    spelled = {}
     for key in dimension_keys:
         name = field_name(key)
         value = obj.get(name, obj.get(key))
@@ -396,6 +402,8 @@ def parse_record(
             paths[key] = split_path(value)
         except ValueError as error:
             fail(str(error), name)
+        if value != join_path(paths[key]):
+            spelled[name] = value
     metadata = {}
     for meta in METADATA_FIELDS:
         value = obj.get(meta)
@@ -404,8 +412,25 @@ def parse_record(
             if "\x00" in metadata[meta]:
                 fail("contains a NUL character", meta)
     return SourceRecord(
-        file=file, index=index, link=link, status=status, paths=paths, metadata=metadata
+        file=file,
+        index=index,
+        link=link,
+        status=status,
+        paths=paths,
+        metadata=metadata,
+        number=_record_number(obj.get("number")),
+        spelled=spelled,
     )
+
+
+def _record_number(value) -> int | None:
+    """The record's own running number, when it is one (kept for the study's layout on
+    export; anything else is ignored, as the format has always ignored it)."""
+    if isinstance(value, str) and value.strip().isdecimal() and len(value.strip()) <= 9:
+        value = int(value.strip())
+    if isinstance(value, int) and not isinstance(value, bool) and 0 < value < 2**31:
+        return value
+    return None
 
 
 # --- writing ---------------------------------------------------------------------------

@@ -80,6 +80,13 @@ class PendingIssue:
     index: int
     rows: list = field(default_factory=list)
     records: int = 0
+    # [file inside the imported folder, the record's `number` there] per failure record:
+    # where the record came from, so that an export can put it back (the study's layout).
+    origins: list = field(default_factory=list)
+
+    @property
+    def item_metadata(self) -> dict:
+        return {**self.metadata, "origin": self.origins}
 
 
 class WriteState:
@@ -176,13 +183,13 @@ def _ensure_items(state, batch: list[PendingIssue], result) -> list[Item]:
         item = existing.get(row.pk)
         if item is None:
             item = Item(
-                project=project, issue=row, position=state.position, metadata=dict(issue.metadata)
+                project=project, issue=row, position=state.position, metadata=issue.item_metadata
             )
             state.position += 1
             existing[row.pk] = item
             new_items.append(item)
-        elif any(item.metadata.get(k) != v for k, v in issue.metadata.items()):
-            item.metadata = {**item.metadata, **issue.metadata}
+        elif any(item.metadata.get(k) != v for k, v in issue.item_metadata.items()):
+            item.metadata = {**item.metadata, **issue.item_metadata}
             changed.append(item)
         items.append(item)
     copy_models(Item, new_items)

@@ -8,7 +8,7 @@ import io
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import BinaryIO
 
 from django.contrib.auth import get_user_model
@@ -49,11 +49,17 @@ LABEL_MODES = ("final", "none", "annotator:USERNAME")
 @dataclass
 class Source:
     """One file, in memory (`data`) or on disk (`path`), and the name errors refer to it by.
-    Read as a stream either way."""
+    Read as a stream either way. `relative` is its path inside the folder it was found in
+    (kept on each item as the record's origin, for the study's layout on export)."""
 
     name: str
     data: bytes | None = None
     path: Path | None = None
+    relative: str = ""
+
+    @property
+    def origin(self) -> str:
+        return self.relative or PurePath(self.name).name
 
     def size(self) -> int:
         return len(self.data) if self.data is not None else os.stat(self.path).st_size
@@ -67,7 +73,7 @@ def collect_sources(paths: list[str | Path], fmt: str) -> list[Source]:
     suffixes (names may contain or end in spaces). Oversized files are refused unread."""
     if fmt not in FORMATS:
         raise ImportFailed(f"Unknown format '{fmt}'; choose one of {', '.join(FORMATS)}.")
-    files: list[Path] = []
+    files: list[tuple[Path, str]] = []
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
@@ -78,17 +84,17 @@ def collect_sources(paths: list[str | Path], fmt: str) -> list[Source]:
                 raise ImportFailed(
                     f"{path}: no {'/'.join(FILE_SUFFIXES[fmt])} files in this folder."
                 )
-            files.extend(found)
+            files.extend((p, p.relative_to(path).as_posix()) for p in found)
         elif path.is_file():
-            files.append(path)
+            files.append((path, path.name))
         else:
             raise ImportFailed(f"{path}: no such file or folder.")
     sources = []
-    for path in files:
+    for path, relative in files:
         size = os.stat(path).st_size
         if size > MAX_FILE_BYTES:
             raise ImportFailed(f"{path}: {too_big_message(size)}.")
-        sources.append(Source(name=str(path), path=path))
+        sources.append(Source(name=str(path), path=path, relative=relative))
     return sources
 
 
@@ -151,6 +157,8 @@ def _import(project, sources, fmt, labels, add_categories, group, user, report):
                     record.link, record.status, record.metadata, record.file, record.index
                 )
                 issues[record.link.url] = issue
+            origin = [source.origin, record.number]
+            issue.origins.append([*origin, record.spelled] if record.spelled else origin)
             if mode != "none":
                 for key, parts in record.paths.items():
                     issue.rows.append(

@@ -61,7 +61,12 @@ def test_fixture_folders_with_spaces_and_shared_links(project):
     ]
     shared = Item.objects.get(issue__number=12, issue__repository__name="Qwen2.5")
     assert shared.issue.state == "open" and not shared.issue.fetched
-    assert shared.metadata == {"model": "Qwen2.5", "architecture": "Mixed"}
+    assert shared.metadata["model"] == "Qwen2.5" and shared.metadata["architecture"] == "Mixed"
+    # Each record's file (inside the folder imported) and number there, for --layout study.
+    assert [origin[:2] for origin in shared.metadata["origin"]] == [
+        ["QwenLM/Qwen 2.5 /Qwen2dot5.json", 2],
+        ["QwenLM/Qwen 2.5 /Qwen2dot5.json", 3],
+    ]
     paths = dict(
         FinalRecordLabel.objects.filter(item=shared, dimension__key="symptom").values_list(
             "record", "category__path"

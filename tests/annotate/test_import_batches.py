@@ -66,7 +66,10 @@ def test_batches_write_what_one_pass_would(project, small_batches, cast):
         range(1, 13)
     )
     first = Item.objects.get(issue__number=1)
-    assert first.metadata == {"model": "m1"}
+    assert first.metadata["model"] == "m1"
+    assert [origin[0] for origin in first.metadata["origin"]] == ["a.json", "a.json"]
+    second_item = Item.objects.get(issue__number=2)
+    assert [origin[0] for origin in second_item.metadata["origin"]] == ["a.json", "b.json"]
     assert (first.assigned_count, first.submitted_count) == (1, 1)
     assert AnnotationLabel.objects.filter(item=first, dimension__key="symptom").count() == 2
     assert Annotation.objects.count() == 12
