@@ -97,7 +97,6 @@ class LabelRef(NamedTuple):
     dimension: Any  # the dimension's key as sent
     category: Any  # a category id or full path as sent (annotate.codebook.queries.category_ref)
     evidence: Any = ""
-    span: Any = ""  # the evidence's place in the issue, `part:start:end:hash` (annotate.spans)
 
 
 class WireError(ValueError):
@@ -115,10 +114,7 @@ def parse_wire(raw, shape: Wire) -> list[LabelRef]:
         if not isinstance(labels, list) or not all(isinstance(x, dict) for x in labels):
             raise WireError("must be an object with a list of labels")
         return [
-            LabelRef(
-                x.get("dimension"), x.get("category"), x.get("evidence") or "", x.get("span") or ""
-            )
-            for x in labels
+            LabelRef(x.get("dimension"), x.get("category"), x.get("evidence") or "") for x in labels
         ]
     if shape == Wire.PATHS:
         if not isinstance(raw, dict):

@@ -77,8 +77,14 @@ class AnnotationInputSerializer(serializers.Serializer):
     )
 
     def service_records(self) -> list[list[dict]]:
+        # The span rides beside the label's wire shape (docs/evidence.md).
         return [
-            [label._asdict() for label in parse_wire(record, Wire.LISTED)]
+            [
+                {**label._asdict(), "span": sent.get("span", "")}
+                for label, sent in zip(
+                    parse_wire(record, Wire.LISTED), record["labels"], strict=True
+                )
+            ]
             for record in self.validated_data["records"]
         ]
 

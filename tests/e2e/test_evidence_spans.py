@@ -24,7 +24,10 @@ SELECT = """([selector, quote]) => {
   const root = document.querySelector(selector);
   const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
   const nodes = []; let text = "";
-  while (walker.nextNode()) { nodes.push([walker.currentNode, text.length]); text += walker.currentNode.data; }
+  while (walker.nextNode()) {
+    nodes.push([walker.currentNode, text.length]);
+    text += walker.currentNode.data;
+  }
   const start = text.indexOf(quote), end = start + quote.length;
   if (start < 0) { throw new Error("not in the text: " + quote); }
   const at = (pos, isEnd) => {
