@@ -15,7 +15,14 @@ from django.db.models import Aggregate, Count, FloatField
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
-from annotate.access import names_hidden_from, project_members, project_rows, pseudonym
+from annotate.access import (
+    MANAGERS,
+    has_role,
+    names_hidden_from,
+    project_members,
+    project_rows,
+    pseudonym,
+)
 from annotate.models import Annotation, Assignment, Membership, Project, Role
 
 # One visit of the labeling page counts at most this long: a tab left open over a
@@ -68,7 +75,8 @@ def annotator_pace(*, project: Project, membership: Membership) -> list[dict]:
     annotator_ids = set(
         project_members(project).filter(role=Role.ANNOTATOR).values_list("user_id", flat=True)
     ) | set(assignments.values_list("annotator_id", flat=True).distinct())
-    if membership.role == Role.ANNOTATOR:
+    if not has_role(membership, MANAGERS):
+        # Everyone else's pace is for leads and owners.
         annotator_ids &= {membership.user_id}
         annotations = annotations.filter(annotator_id=membership.user_id)
         assignments = assignments.filter(annotator_id=membership.user_id)
