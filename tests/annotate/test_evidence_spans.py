@@ -242,3 +242,29 @@ def test_the_lead_sees_both_annotators_spans_on_the_conflict_and_history_pages(
     page = lead.get(reverse("conflict-detail", args=[project.slug, item.pk])).content.decode()
     assert '<mark class="evidence evidence-a' not in page
     assert "changed since the evidence was selected" in page and "Running the model" in page
+
+
+def test_an_annotator_sees_the_other_side_only_once_a_lead_opens_a_discussion(
+    project, cast, client_for
+):
+    from annotate.adjudication.discussion import start_discussion
+
+    item = in_conflict(project, cast, b_records=[{"symptom": "Hang", "stage": "Inference"}])
+    text = IssueText(project, item).plain("body")
+    start = text.index("model fails")
+    AnnotationLabel.objects.filter(annotator=cast["annotator_b"], dimension__key="symptom").update(
+        evidence="model fails",
+        span_part="body",
+        span_start=start,
+        span_end=start + len("model fails"),
+        span_hash=text_hash(text),
+    )
+    a = client_for(cast["annotator_a"])
+    url = reverse("item-discussion", args=[project.slug, item.pk])
+    blind = a.get(url)  # in conflict: still blind
+    assert blind.status_code in (403, 404) and "model fails" not in blind.content.decode()
+    start_discussion(item=item, actor=cast["lead"], note="Look again")
+    page = a.get(url).content.decode()
+    assert (
+        '<mark class="evidence evidence-b" title="Annotator B: Symptom">model fails</mark>' in page
+    )

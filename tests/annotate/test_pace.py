@@ -153,3 +153,19 @@ def test_the_sparkline_breaks_where_a_day_has_no_time():
     assert len(line["lines"]) == 2 and len(line["dots"]) == 5
     top = min(y for _, y in line["dots"])
     assert top == 2.0  # the largest value touches the top padding
+
+
+def test_the_laptops_python_medians_equal_percentile_cont(project, cast, timed, monkeypatch):
+    """`make run` runs on SQLite, which has no percentile_cont: the medians it takes in
+    Python are the ones PostgreSQL gives."""
+    from types import SimpleNamespace
+
+    from annotate.labeling import pace
+
+    lead = _membership(project, cast["lead"])
+    in_sql = annotator_pace(project=project, membership=lead)
+    monkeypatch.setattr(pace, "connection", SimpleNamespace(vendor="sqlite"))
+    in_python = annotator_pace(project=project, membership=lead)
+    assert [(r["median"], r["trend"]) for r in in_python] == [
+        (r["median"], r["trend"]) for r in in_sql
+    ]
