@@ -3,6 +3,7 @@ reopening and history."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db.models import Prefetch
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
@@ -27,12 +28,14 @@ from annotate.adjudication.discussion import (
 )
 from annotate.adjudication.side_by_side import comparison_table
 from annotate.errors import ServiceError
-from annotate.models import Annotation, AuditEvent, Category, FinalLabel, Item
+from annotate.evidence import IssueText, sides_spans
+from annotate.models import Annotation, AnnotationLabel, AuditEvent, Category, FinalLabel, Item
 from annotate.responses import with_project_images
-from mining.access import TextAccess, hide_unreadable, project_group
+from mining.access import hide_unreadable, project_group
 from mining.models import project_view
 
 QUEUE_PAGE_SIZE = 200
+LABELS_WITH_DIMENSION = Prefetch("labels", AnnotationLabel.objects.select_related("dimension"))
 
 
 def _readable(project, items) -> list:
@@ -152,18 +155,20 @@ def _conflict_context(request, project, membership, item, posted=None) -> dict:
     annotations = list(
         Annotation.objects.filter(item=item)
         .select_related("annotator")
-        .prefetch_related("labels")
+        .prefetch_related(LABELS_WITH_DIMENSION)
         .order_by("created_at", "id")
     )
     table = comparison_table(item, annotations, project.hide_annotator_names)
     decision = _decision_rows(project, table, posted)
+    spans, legend = sides_spans(annotations)
     return {
         "project": project,
         "membership": membership,
         "item": item,
         "issue": item.issue,
         "issue_group": project_group(project, item.issue.repository_id),
-        "comments": TextAccess(project).comments(TextAccess(project).hide_item(item).issue),
+        "parts": IssueText(project, item).shown(spans),
+        "evidence_legend": legend,
         "table": table,
         "decision": decision,
         "record_count": max((r["index"] for r in decision), default=0) + 1,
@@ -309,10 +314,20 @@ def item_history(request, slug, item_id):
             }
         )
     final = FinalLabel.objects.filter(item=item).select_related("decided_by").first()
+    annotations = (
+        Annotation.objects.filter(item=item)
+        .prefetch_related(LABELS_WITH_DIMENSION)
+        .order_by("created_at", "id")
+    )
+    spans, legend = sides_spans(annotations)
     context = {
         "project": project,
         "membership": membership,
         "item": item,
+        "issue": item.issue,
+        "issue_group": project_group(project, item.issue.repository_id),
+        "parts": IssueText(project, item).shown(spans),
+        "evidence_legend": legend,
         "events": events,
         "final": final,
         "final_records": _named(
@@ -322,7 +337,7 @@ def item_history(request, slug, item_id):
         if final
         else [],
     }
-    return render(request, "annotate/history.html", context)
+    return with_project_images(render(request, "annotate/history.html", context), project)
 
 
 @login_required
@@ -333,13 +348,16 @@ def item_discussion(request, slug, item_id):
     for side in table["sides"]:
         if side["annotation"].annotator_id == request.user.pk:
             side["name"] = "You"
+    # The lead opened the discussion to show both annotations, their evidence with them.
+    spans, legend = sides_spans(annotations)
     context = {
         "project": project,
         "membership": membership,
         "item": item,
         "issue": item.issue,
         "issue_group": project_group(project, item.issue.repository_id),
-        "comments": TextAccess(project).comments(TextAccess(project).hide_item(item).issue),
+        "parts": IssueText(project, item).shown(spans),
+        "evidence_legend": legend,
         "table": table,
     }
     return with_project_images(

@@ -165,6 +165,7 @@ class AnnotationSubmitView(ItemAnnotationsReadMixin, APIView):
                 out_of_scope_reason=form.validated_data["out_of_scope_reason"],
                 note=form.validated_data["note"],
                 confidence=form.validated_data["confidence"],
+                active_seconds=form.validated_data["active_seconds"],
             )
         except LabelingError as error:
             raise api_error(error) from error

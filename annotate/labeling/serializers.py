@@ -39,6 +39,15 @@ class LabelInputSerializer(serializers.Serializer):
         max_length=L["evidence"],
         trim_whitespace=True,
     )
+    span = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=120,
+        help_text="Where the evidence quote stands in the issue: 'part:start:end:hash', part "
+        "being 'title', 'body' or 'comment-<id>', start and end code points of the part's "
+        "text as the labeling page shows it, hash its SHA-256 (docs/evidence.md).",
+    )
 
 
 class RecordInputSerializer(serializers.Serializer):
@@ -60,10 +69,22 @@ class AnnotationInputSerializer(serializers.Serializer):
     confidence = serializers.IntegerField(
         required=False, allow_null=True, default=None, min_value=1, max_value=5
     )
+    active_seconds = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="Seconds the client spent on the item in this visit; clamped to 0-4 h.",
+    )
 
     def service_records(self) -> list[list[dict]]:
+        # The span rides beside the label's wire shape (docs/evidence.md).
         return [
-            [label._asdict() for label in parse_wire(record, Wire.LISTED)]
+            [
+                {**label._asdict(), "span": sent.get("span", "")}
+                for label, sent in zip(
+                    parse_wire(record, Wire.LISTED), record["labels"], strict=True
+                )
+            ]
             for record in self.validated_data["records"]
         ]
 

@@ -13,12 +13,14 @@ from django.utils import timezone
 from annotate.access import project_rows
 from annotate.adjudication import settling
 from annotate.codebook.queries import CategoryRefError, category_ref, codebook
+from annotate.evidence import check_spans
 from annotate.labeling.errors import (
     ItemClosedError,
     ItemNotFoundError,
     LabelingError,
     NotAssignedError,
 )
+from annotate.labeling.pace import clamp_active_seconds
 from annotate.limits import first_too_long, too_long
 from annotate.models import (
     Annotation,
@@ -29,8 +31,10 @@ from annotate.models import (
     Dimension,
     Item,
     Project,
+    SpanPart,
 )
 from annotate.records import Wire, to_wire
+from annotate.spans import Span, SpanError, parse_span
 
 CONFIDENCE_RANGE = range(1, 6)
 
@@ -41,6 +45,35 @@ class _Label:
     dimension: Dimension
     category: Category
     evidence: str
+    span: Span | None = None
+
+
+def _span(number: int, dimension: Dimension, raw, evidence: str) -> Span | None:
+    """The label's evidence span from its form value (None without one)."""
+    if not raw:
+        return None
+    try:
+        span = parse_span(str(raw))
+    except SpanError as error:
+        raise LabelingError(f"Record {number + 1}, {dimension.name}: {error}.") from None
+    if not evidence:
+        raise LabelingError(
+            f"Record {number + 1}, {dimension.name}: an evidence span needs its quote."
+        )
+    return span
+
+
+def _span_columns(span: Span | None) -> dict:
+    if span is None:
+        return {}
+    part, _, comment = span.part.partition("-")
+    return {
+        "span_part": SpanPart(part),
+        "span_comment": int(comment) if comment else None,
+        "span_start": span.start,
+        "span_end": span.end,
+        "span_hash": span.hash,
+    }
 
 
 def _category_ref(value):
@@ -55,7 +88,9 @@ def resolve_labels(*, project: Project, records, out_of_scope: bool) -> list[_La
     """Validate failure records against the codebook (no query once `codebook` holds it).
 
     `records` is a list of records, each a list of {"dimension": key, "category": id or
-    full path, "evidence": optional quote}. Raises LabelingError naming the problem."""
+    full path, "evidence": optional quote, "span": optional `part:start:end:hash` of the
+    quote in the issue (annotate.spans; checked against the text by submit_annotation)}.
+    Raises LabelingError naming the problem."""
     records = list(records or [])
     if out_of_scope:
         if records:
@@ -92,7 +127,8 @@ def resolve_labels(*, project: Project, records, out_of_scope: bool) -> list[_La
             evidence = str(label.get("evidence") or "").strip()
             if problem := too_long("evidence", evidence):
                 raise LabelingError(f"Record {number + 1}, dimension '{key}': {problem}")
-            result.append(_Label(number, dimension, category, evidence))
+            span = _span(number, dimension, label.get("span"), evidence)
+            result.append(_Label(number, dimension, category, evidence, span))
         missing = [d.key for d in dimensions.values() if d.required and d.key not in seen]
         if missing:
             raise LabelingError(
@@ -142,6 +178,7 @@ def submit_annotation(
     out_of_scope_reason: str = "",
     note: str = "",
     confidence: int | None = None,
+    active_seconds: int | None = None,
     unassigned_is_missing: bool = False,
 ) -> Annotation:
     """Submit, or replace until the item is settled, the caller's annotation of `item` (an
@@ -152,6 +189,8 @@ def submit_annotation(
     hold no assignment of is ItemNotFoundError rather than NotAssignedError. Writes the
     Annotation and its labels under the item's row lock, then, once the item has all its
     annotations, lets adjudication settle it. Re-submitting the same thing is harmless.
+    `active_seconds` (this visit's active time, clamped by labeling.pace) adds to the
+    annotation's time.
     The returned annotation carries the labels just written as `written_labels`."""
     out_of_scope_reason = (out_of_scope_reason or "").strip()
     if problem := first_too_long(out_of_scope_reason=out_of_scope_reason, note=note):
@@ -170,6 +209,10 @@ def submit_annotation(
     if assignment is None and unassigned_is_missing:
         raise ItemNotFoundError("No such item.")
     _check_open_for(locked, annotation)
+    try:
+        check_spans(project=project, item=locked, labels=labels)
+    except SpanError as error:
+        raise LabelingError(str(error)) from None
     now = timezone.now()
     fields = {
         "out_of_scope": bool(out_of_scope),
@@ -179,6 +222,10 @@ def submit_annotation(
         "codebook_version": project.codebook_version,
         "round": 2 if locked.discussed else 1,
     }
+    visit = clamp_active_seconds(active_seconds)
+    if visit is not None:
+        before = annotation.active_seconds if annotation is not None else None
+        fields["active_seconds"] = (before or 0) + visit
     if annotation is None:
         _claim_slot(locked, assignment, project)
         annotation = Annotation.objects.create(item=locked, annotator=user, **fields)
@@ -203,6 +250,7 @@ def submit_annotation(
             dimension=label.dimension,
             category=label.category,
             evidence=label.evidence,
+            **_span_columns(label.span),
         )
         for label in labels
     )

@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from annotate.access import get_held_item, get_project_for_user, readable_final_label
+from annotate.evidence import IssueText
 from annotate.labeling.errors import LabelingError
 from annotate.labeling.own_labels import (
     compare_with_final,
@@ -24,9 +25,16 @@ from annotate.labeling.shown import annotator_progress, project_progress
 from annotate.labeling.submission import codebook_dimensions, submit_annotation
 from annotate.models import Item
 from annotate.responses import with_project_images
-from mining.access import TextAccess, hide_unreadable, project_group
+from mining.access import hide_unreadable, project_group
 
 CONFIDENCE_CHOICES = [(1, "1 guess"), (2, "2"), (3, "3"), (4, "4"), (5, "5 certain")]
+
+
+def _span_value(label) -> str:
+    """A label's evidence span as the form carries it (`part:start:end:hash`), or ""."""
+    if label is None or not label.span_key:
+        return ""
+    return f"{label.span_key}:{label.span_start}:{label.span_end}:{label.span_hash}"
 
 
 def _record_context(dimensions, records) -> list[dict]:
@@ -43,6 +51,7 @@ def _record_context(dimensions, records) -> list[dict]:
                     "categories": entry["categories"],
                     "selected": label.category if label else None,
                     "evidence": label.evidence if label else "",
+                    "span": _span_value(label),
                 }
             )
         rows.append({"index": index, "pickers": pickers})
@@ -67,14 +76,12 @@ def _workspace_context(request, project, membership, item, error="", submitted=N
     dimensions = codebook_dimensions(project)
     own = own_records(annotation) if annotation else []
     final = readable_final_label(annotation.item) if annotation is not None else None
-    access = TextAccess(project)
-    access.hide_item(item)
+    # Only the caller's own spans: nobody sees another annotator's evidence here.
+    spans = [(label, "evidence-own", "Your evidence") for record in own for label in record]
     context.update(
         issue=item.issue,
         issue_group=project_group(project, item.issue.repository_id),
-        title=item.snapshot_title or item.issue.title,
-        body=item.snapshot_body or item.issue.body,
-        comments=list(access.comments(item.issue)),
+        parts=IssueText(project, item).shown(spans),
         annotation=annotation,
         dimensions=dimensions,
         records=_record_context(dimensions, own),
@@ -131,6 +138,7 @@ def _posted_records(post, dimensions) -> list[list[dict]]:
                 "dimension": entry["dimension"].key,
                 "category": post.get(f"r{index}-{entry['dimension'].key}", "").strip(),
                 "evidence": post.get(f"r{index}-{entry['dimension'].key}-evidence", ""),
+                "span": post.get(f"r{index}-{entry['dimension'].key}-span", ""),
             }
             for entry in dimensions
         ]
@@ -161,6 +169,7 @@ def label_item(request, slug, item_id):
             note=request.POST.get("note", ""),
             # str.isdigit() accepts '²' and other digits int() refuses.
             confidence=int(confidence) if re.fullmatch(r"[0-9]{1,3}", confidence) else None,
+            active_seconds=request.POST.get("active_seconds") or None,
         )
     except LabelingError as error:
         context = _workspace_context(request, project, membership, item, error=str(error))

@@ -13,7 +13,7 @@ from .adjudication import (
     FinalRecordLabel,
 )
 from .codebook import Category, CodebookChange, Dimension
-from .labeling import Annotation, AnnotationLabel, Assignment, Item
+from .labeling import Annotation, AnnotationLabel, Assignment, Item, SpanPart
 from .projects import PATH_SEPARATOR, Invitation, Membership, Project, Role
 from .publishing import ImportJob, Release
 
@@ -38,5 +38,6 @@ __all__ = [
     "Project",
     "Release",
     "Role",
+    "SpanPart",
     "Unreadable",
 ]

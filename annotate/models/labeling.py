@@ -163,6 +163,10 @@ class Annotation(models.Model):
     codebook_version = models.PositiveIntegerField(default=1)
     # 1 for the independent round; bumped when an annotator revises after discussion.
     round = models.PositiveSmallIntegerField(default=1)
+    # Seconds the labeling page was visible and in use for this item, summed over the
+    # visits that submitted (each clamped, labeling.pace); null when never measured
+    # (imports, the API without it).
+    active_seconds = models.PositiveIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -173,6 +177,12 @@ class Annotation(models.Model):
                 fields=["item", "annotator"], name="annotation_unique_annotator"
             )
         ]
+
+
+class SpanPart(models.TextChoices):
+    TITLE = "title", "title"
+    BODY = "body", "body"
+    COMMENT = "comment", "comment"
 
 
 class AnnotationLabel(models.Model):
@@ -190,6 +200,18 @@ class AnnotationLabel(models.Model):
         Category, on_delete=models.PROTECT, related_name="annotation_labels"
     )
     evidence = models.TextField(blank=True)
+    # Where the evidence quote stands in the issue text the annotator saw (annotate.spans):
+    # the part, [start, end) in code points of its plain text, and that text's hash, so a
+    # later edit of the issue is noticed. Blank when the quote was typed, or imported.
+    span_part = models.CharField(max_length=7, blank=True, db_default="", choices=SpanPart.choices)
+    span_comment = models.BigIntegerField(
+        null=True,
+        blank=True,
+        help_text="The mining.Comment holding the span.",
+    )
+    span_start = models.PositiveIntegerField(null=True, blank=True)
+    span_end = models.PositiveIntegerField(null=True, blank=True)
+    span_hash = models.CharField(max_length=64, blank=True, db_default="")
 
     class Meta:
         ordering = ["annotation", "record", "dimension__order"]
@@ -207,3 +229,13 @@ class AnnotationLabel(models.Model):
                 name="annotation_label_unit",
             )
         ]
+
+    @property
+    def span_key(self) -> str:
+        """The part of the issue the evidence span is in, as annotate.spans names parts
+        ("title", "body", "comment-<id>"); "" without a span."""
+        if not self.span_part or self.span_start is None:
+            return ""
+        if self.span_part == SpanPart.COMMENT:
+            return f"comment-{self.span_comment}"
+        return self.span_part

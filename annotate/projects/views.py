@@ -22,6 +22,7 @@ from annotate.access import (
     roles_by_project,
     user_projects,
 )
+from annotate.labeling.pace import annotator_pace
 from annotate.models import Role
 from annotate.projects import services
 from annotate.projects.forms import (
@@ -75,6 +76,7 @@ def project_detail(request, slug):
         "member_counts": dict(
             project_members(project).values_list("role").annotate(n=Count("id")).order_by()
         ),
+        "pace": annotator_pace(project=project, membership=membership),
     }
     return with_project_images(render(request, "annotate/project_detail.html", context), project)
 

@@ -13,3 +13,11 @@ def markdown(text, project=None):
     external = bool(getattr(project, "allow_external_images", False))
     html = render_markdown(text, external_images=external)
     return mark_safe(html)  # noqa: S308 - sanitized by nh3 in render_markdown
+
+
+@register.filter
+def duration(seconds):
+    """Seconds as people read them ("3 min 20 s"); "–" for none."""
+    from annotate.labeling.pace import duration as spelled
+
+    return spelled(seconds)

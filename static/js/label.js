@@ -1,11 +1,12 @@
-/* Faultline labeling page: keyboard-first category pickers, failure records, evidence
-   from the selection, a draft kept in localStorage, and the page's shortcuts.
+/* Faultline labeling page: keyboard-first category pickers, failure records, a draft
+   kept in localStorage, and the page's shortcuts (evidence spans: evidence.js; active
+   time: active-time.js).
    Plain JavaScript; htmx (django-htmx's copy) swaps #workspace after submit and skip. */
 (function () {
   "use strict";
 
   // held: the keys typed while the next item is on its way (null when none is).
-  var state = { picker: null, selection: "", held: null, swapped: false };
+  var state = { picker: null, held: null, swapped: false };
 
   function qs(root, selector) { return root.querySelector(selector); }
   function qsa(root, selector) { return Array.prototype.slice.call(root.querySelectorAll(selector)); }
@@ -244,30 +245,6 @@
     });
   }
 
-  /* --------------------------------------------------------------- evidence */
-
-  function rememberSelection() {
-    var selection = window.getSelection();
-    if (!selection || selection.isCollapsed || !selection.anchorNode) { return; }
-    var node = selection.anchorNode.nodeType === 1 ? selection.anchorNode : selection.anchorNode.parentElement;
-    if (node && node.closest && node.closest(".label-issue")) {
-      state.selection = String(selection).trim().replace(/\s+/g, " ");
-    }
-  }
-
-  function captureEvidence() {
-    rememberSelection();
-    var picker = state.picker || pickers()[0];
-    if (!picker || !state.selection) { return; }
-    qs(picker, ".evidence").value = state.selection.slice(0, 2000);
-    state.selection = "";
-    // A selection left in the issue would swallow the next keystrokes.
-    window.getSelection().removeAllRanges();
-    qs(picker, ".picker-search").blur();
-    saveDraft();
-    focusPicker(picker);
-  }
-
   /* ---------------------------------------------------------------- panels */
 
   function toggleGuidelines(show) {
@@ -307,7 +284,7 @@
       applyOutOfScope(true);
       saveDraft();
     },
-    KeyE: captureEvidence,
+    // Alt+E, evidence from the selection: evidence.js.
     KeyS: openSkip,
     KeyG: function () { toggleGuidelines(); },
     KeyN: function () { document.getElementById("note").focus(); },
@@ -440,7 +417,6 @@
   }
 
   document.addEventListener("keydown", onKey);
-  document.addEventListener("selectionchange", rememberSelection);
   document.addEventListener("click", function (event) {
     if (event.target.closest("[data-action=close-guidelines]")) { toggleGuidelines(false); }
   });
