@@ -61,7 +61,8 @@ class ImportResult:
             f"{self.items_created} items created; {self.labels_written} labeled items written"
         )
         if self.groups_changed:
-            text += f"; {self.groups_changed} repository groups changed by the map"
+            plural = "s" if self.groups_changed != 1 else ""
+            text += f"; {self.groups_changed} repository group{plural} changed by the map"
         if self.categories_added:
             text += f"; categories added: {', '.join(self.categories_added)}"
         return text

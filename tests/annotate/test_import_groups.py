@@ -89,7 +89,7 @@ def test_a_map_names_groups_over_the_rule_inline_or_from_a_file(project, tmp_pat
     assert groups(project)["meta-llama/codellama"] == "Code"  # the rule leaves it alone
     event = AuditEvent.objects.filter(project=project, kind="import").last()
     assert "mapped: QwenLM/Qwen2.5 → Qwen 2.5" in event.payload["groups"]
-    assert "1 repository groups changed" in event.payload["summary"]
+    assert "1 repository group changed by the map" in event.payload["summary"]
 
 
 @pytest.mark.parametrize(
