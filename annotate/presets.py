@@ -292,3 +292,17 @@ STUDY_PRESET = [
     ),
     ("stage", "Stage", "The lifecycle stage in which the failure occurred.", STAGE),
 ]
+
+# The same three dimensions without a category: a project that builds its own taxonomy.
+EMPTY_PRESET = [(key, name, description, []) for key, name, description, _tree in STUDY_PRESET]
+# The codebooks a new project may start with: key -> (preset, what the page says).
+CODEBOOKS = {
+    "study": (
+        STUDY_PRESET,
+        "The study's codebook: symptom, root cause and stage with the study's categories",
+    ),
+    "empty": (
+        EMPTY_PRESET,
+        "An empty codebook: the three dimensions (symptom, root cause, stage), no categories",
+    ),
+}

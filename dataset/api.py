@@ -104,9 +104,11 @@ class ImportView(ProjectScoped, APIView):
                 labels=data["labels"],
                 add_categories=data["add_categories"],
                 group=data.get("group") or "",
+                group_map=data.get("group_map") or "",
             )
         except ImportFailed as error:
-            raise ValidationError({"files": [f"Nothing imported. {error}"]}) from error
+            field = getattr(error, "field", "files")
+            raise ValidationError({field: [f"Nothing imported. {error}"]}) from error
         except import_jobs.ImportBusy as error:
             raise ImportBusyError(str(error)) from error
         body = ImportJobSerializer(job, context={"request": request}).data

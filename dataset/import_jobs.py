@@ -20,7 +20,15 @@ from annotate.access import project_import_jobs
 from annotate.errors import ServiceError
 from annotate.models import ImportJob, Project
 from dataset.formats import FORMATS, MAX_FILE_BYTES, too_big_message
-from dataset.importing import ImportFailed, Source, _annotator, import_dataset, parse_labels_option
+from dataset.groups import GroupRuleError, make_rule, stored_map
+from dataset.importing import (
+    ImportFailed,
+    Source,
+    _annotator,
+    group_rule,
+    import_dataset,
+    parse_labels_option,
+)
 
 # A job still "running" this long after it started lost its worker (the task's time limit
 # is 30 minutes): a redelivered message may take it over; its transaction wrote nothing.
@@ -42,8 +50,10 @@ def start_import_job(
     labels: str,
     add_categories: bool = False,
     group: str = "",
+    group_map: str = "",
 ) -> ImportJob:
-    """Check what can be checked at once (format, sizes, --labels and its annotator), save
+    """Check what can be checked at once (format, sizes, --labels and its annotator, the
+    group rule and map: dataset.groups), save
     the uploaded files under IMPORT_UPLOAD_DIR and queue a job, enqueued on commit.
 
     Raises ImportFailed for bad input and ImportBusy while another import of the project is
@@ -56,6 +66,7 @@ def start_import_job(
     mode, username = parse_labels_option(labels)
     if mode == "annotator":
         _annotator(project, username)
+    rule = group_rule(group, group_map)
     expire_stale_jobs(project=project)
     folder = Path(settings.IMPORT_UPLOAD_DIR) / uuid.uuid4().hex
     folder.mkdir(parents=True)
@@ -74,7 +85,8 @@ def start_import_job(
                 format=fmt,
                 labels=labels,
                 add_categories=add_categories,
-                group=group or "",
+                group=rule.text,
+                group_map=stored_map(rule),
                 files=stored,
             )
             from dataset.tasks import run_import_task
@@ -159,6 +171,7 @@ def run_import_job(*, job_id: int) -> ImportJob:
             labels=job.labels,
             add_categories=job.add_categories,
             group=job.group or None,
+            group_map=job.group_map,
             user=job.created_by,
             progress=report,
         )
@@ -181,6 +194,14 @@ def run_import_job(*, job_id: int) -> ImportJob:
         _remove_files(job)
     job.refresh_from_db()
     return job
+
+
+def describe_groups(job: ImportJob) -> str:
+    """The job's group rule in words ("by owner; mapped: ...")."""
+    try:
+        return make_rule(job.group, job.group_map).describe()
+    except GroupRuleError:  # stored before the rule was checked
+        return job.group
 
 
 def _remove_files(job: ImportJob) -> None:

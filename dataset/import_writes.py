@@ -40,6 +40,7 @@ class ImportResult:
     issues_created: int = 0
     items_created: int = 0
     labels_written: int = 0
+    groups_changed: int = 0
     categories_added: list[str] = field(default_factory=list)
 
     @property
@@ -49,6 +50,7 @@ class ImportResult:
             or self.issues_created
             or self.items_created
             or self.labels_written
+            or self.groups_changed
             or self.categories_added
         )
 
@@ -58,6 +60,9 @@ class ImportResult:
             f"{self.repositories_created} repositories, {self.issues_created} issues, "
             f"{self.items_created} items created; {self.labels_written} labeled items written"
         )
+        if self.groups_changed:
+            plural = "s" if self.groups_changed != 1 else ""
+            text += f"; {self.groups_changed} repository group{plural} changed by the map"
         if self.categories_added:
             text += f"; categories added: {', '.join(self.categories_added)}"
         return text
@@ -90,11 +95,13 @@ class PendingIssue:
 
 
 class WriteState:
-    """What the batches of one import share: repositories seen so far, the next position."""
+    """What the batches of one import share: each repository's group (by the import's
+    rule), repositories seen so far, the next position."""
 
-    def __init__(self, project, group):
+    def __init__(self, project, groups: dict, rule):
         self.project = project
-        self.group = group
+        self.groups = groups
+        self.rule = rule
         self.repos: dict[tuple[str, str], Repository] = {}
         top = access.project_items(project).aggregate(m=Max("position"))["m"]
         self.position = (top or 0) + 1
@@ -133,18 +140,25 @@ def _ensure_items(state, batch: list[PendingIssue], result) -> list[Item]:
         Repository.objects.bulk_create(missing)
         result.repositories_created += len(missing)
         found_repos.update({(r.owner, r.name): r for r in missing})
-        # A repository new to the project gets the project's own group (`group`, default:
-        # its owner); one the project already has keeps it.
-        seen = set(
-            access.all_repository_views(project)
-            .filter(repository__in=list(found_repos.values()))
-            .values_list("repository_id", flat=True)
+        # A repository new to the project gets the group the import's rule gives it; one
+        # the project already has keeps its group unless the rule's map names it.
+        views = access.all_repository_views(project).filter(
+            repository__in=list(found_repos.values())
         )
+        seen = {view.repository_id: view for view in views}
         ProjectRepository.objects.bulk_create(
-            ProjectRepository(project=project, repository=r, group=state.group or r.owner)
-            for r in found_repos.values()
+            ProjectRepository(project=project, repository=r, group=state.groups[key])
+            for key, r in found_repos.items()
             if r.pk not in seen
         )
+        remapped = []
+        for key, r in found_repos.items():
+            view = seen.get(r.pk)
+            if view is not None and state.rule.mapped(*key) and view.group != state.groups[key]:
+                view.group = state.groups[key]
+                remapped.append(view)
+        ProjectRepository.objects.bulk_update(remapped, ["group"])
+        result.groups_changed += len(remapped)
         state.repos.update(found_repos)
 
     def repo_of(issue):

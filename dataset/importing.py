@@ -34,6 +34,7 @@ from dataset.formats import (
     parse_record,
     too_big_message,
 )
+from dataset.groups import GroupRule, GroupRuleError, make_rule, parse_rule
 from dataset.import_writes import (
     BATCH,
     ImportFailed,
@@ -118,6 +119,7 @@ def import_dataset(
     labels: str = "final",
     add_categories: bool = False,
     group: str | None = None,
+    group_map: str | dict | None = None,
     user=None,
     progress: Progress | None = None,
 ) -> ImportResult:
@@ -127,8 +129,12 @@ def import_dataset(
     every statement stay bounded. The first invalid record raises ImportFailed naming file,
     record, field and problem, and nothing is written. Imports into one project take turns
     (a row lock on the project). Idempotent: importing the same sources again changes
-    nothing; a record that contradicts labels already stored is an error."""
+    nothing; a record that contradicts labels already stored is an error.
+
+    `group` and `group_map` are the group rule (dataset.groups): the group of each
+    repository new to the project, and of the repositories the map names."""
     report = progress or (lambda fraction: None)
+    rule = group_rule(group, group_map)
     with transaction.atomic():
         if connection.vendor == "postgresql":
             # Each batch's statements name up to BATCH ids; PostgreSQL's JIT compiles such
@@ -137,10 +143,30 @@ def import_dataset(
                 cursor.execute("SET LOCAL jit = off")
         Project.objects.select_for_update().filter(pk=project.pk).first()
         project.refresh_from_db(fields=["codebook_version"])
-        return _import(project, sources, fmt, labels, add_categories, group, user, report)
+        return _import(project, sources, fmt, labels, add_categories, rule, user, report)
 
 
-def _import(project, sources, fmt, labels, add_categories, group, user, report):
+class BadGroupRule(ImportFailed):
+    """The group rule (`field` "group") or its map ("group_map") is unusable."""
+
+    def __init__(self, message: str, field: str):
+        super().__init__(message)
+        self.field = field
+
+
+def group_rule(group: str | None, group_map: str | dict | None) -> GroupRule:
+    """The import's group rule; BadGroupRule naming the problem when it is unusable."""
+    try:
+        parse_rule(group)
+    except GroupRuleError as error:
+        raise BadGroupRule(str(error), "group") from None
+    try:
+        return make_rule(group, group_map)
+    except GroupRuleError as error:
+        raise BadGroupRule(str(error), "group_map") from None
+
+
+def _import(project, sources, fmt, labels, add_categories, rule, user, report):
     mode, username = parse_labels_option(labels)
     annotator = _annotator(project, username) if mode == "annotator" else None
     dimensions = list(access.project_dimensions(project))
@@ -169,7 +195,11 @@ def _import(project, sources, fmt, labels, add_categories, group, user, report):
     if not result.records:
         raise ImportFailed("No records to import.")
     result.issues = len(issues)
-    state = WriteState(project, group)
+    try:
+        groups = rule.assign((i.link.owner, i.link.name) for i in issues.values())
+    except GroupRuleError as error:
+        raise ImportFailed(str(error)) from None
+    state = WriteState(project, groups, rule)
     batch: list[PendingIssue] = []
     done = 0
     for issue in issues.values():
@@ -187,7 +217,12 @@ def _import(project, sources, fmt, labels, add_categories, group, user, report):
             project=project,
             actor=user,
             kind="import",
-            payload={"format": fmt, "labels": labels, "summary": result.summary()},
+            payload={
+                "format": fmt,
+                "labels": labels,
+                "groups": rule.describe(),
+                "summary": result.summary(),
+            },
         )
     return result
 

@@ -25,7 +25,20 @@ class ImportSerializer(serializers.Serializer):
         help_text="final, none or annotator:USERNAME",
     )
     add_categories = serializers.BooleanField(default=False)
-    group = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    group = serializers.CharField(
+        max_length=105,
+        required=False,
+        allow_blank=True,
+        help_text="the group of repositories new to the project: owner (default), family, "
+        "or one group name",
+    )
+    group_map = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=20_000,
+        help_text="OWNER/NAME=GROUP entries (commas or new lines) or a JSON object: these "
+        "repositories' groups, new or not; each must be linked to by the files",
+    )
 
 
 class ImportResultSerializer(serializers.Serializer):
@@ -38,6 +51,7 @@ class ImportResultSerializer(serializers.Serializer):
     issues_created = serializers.IntegerField()
     items_created = serializers.IntegerField()
     labels_written = serializers.IntegerField()
+    groups_changed = serializers.IntegerField(default=0)
     categories_added = serializers.ListField(child=serializers.CharField())
 
 
@@ -55,6 +69,8 @@ class ImportJobSerializer(serializers.ModelSerializer):
             "progress",
             "format",
             "labels",
+            "group",
+            "group_map",
             "files",
             "result",
             "error",

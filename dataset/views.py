@@ -52,8 +52,41 @@ class ImportForm(forms.Form):
         required=False, help_text="Add categories missing from the codebook instead of failing."
     )
     group = forms.CharField(
-        required=False, max_length=100, help_text="Group of new repositories (default: owner)."
+        label="Group rule",
+        required=False,
+        max_length=105,
+        help_text="The group (RQ4's series) of repositories new to the project: owner (the "
+        "default: deepseek-ai, meta-llama, QwenLM), family (DeepSeek, Llama, Qwen) or one "
+        "group name for all.",
     )
+    group_map = forms.CharField(
+        label="Group map",
+        required=False,
+        max_length=20_000,
+        widget=forms.Textarea(attrs={"rows": 3, "placeholder": "QwenLM/Qwen2.5=Qwen"}),
+        help_text="Optional: OWNER/NAME=GROUP, one per line or separated by commas; these "
+        "repositories get these groups (new or not). Each must be linked to by the files.",
+    )
+    group_map_file = forms.FileField(
+        label="Group map file",
+        required=False,
+        help_text="Or the same map as a file (lines, or a JSON object).",
+    )
+
+    def clean(self):
+        data = super().clean()
+        upload = data.get("group_map_file")
+        if upload is not None:
+            if data.get("group_map"):
+                self.add_error("group_map_file", "Give the map as text or as a file, not both.")
+            elif upload.size > 1_000_000:
+                self.add_error("group_map_file", "The group map file is over 1 MB.")
+            else:
+                try:
+                    data["group_map"] = upload.read().decode("utf-8")
+                except UnicodeDecodeError:
+                    self.add_error("group_map_file", "The group map file is not UTF-8 text.")
+        return data
 
 
 class ReleaseForm(forms.Form):
@@ -99,11 +132,12 @@ def import_page(request, slug):
                 labels=data["labels"],
                 add_categories=data["add_categories"],
                 group=data["group"],
+                group_map=data.get("group_map") or "",
             )
         except import_jobs.ImportBusy as error:
             form.add_error(None, str(error))
         except ImportFailed as error:
-            form.add_error("files", f"Nothing imported. {error}")
+            form.add_error(getattr(error, "field", "files"), f"Nothing imported. {error}")
         else:
             return redirect("dataset-import-job", slug=slug, import_id=job.pk)
     jobs = project_import_jobs(project).select_related("created_by")[:10]
@@ -121,6 +155,7 @@ def import_job_page(request, slug, import_id):
         "membership": membership,
         "job": job,
         "progress": round(100 * import_jobs.job_progress(job)),
+        "groups": import_jobs.describe_groups(job),
     }
     template = "annotate/import_job.html"
     if request.htmx:

@@ -36,6 +36,27 @@ def project_repository_views(project):
     )
 
 
+def every_repository_view(project):
+    """Every view `project` holds of a repository, in name order: those it mines and those
+    it knows through imported links (their group is the project's all the same)."""
+    return (
+        ProjectRepository.objects.filter(project=project)
+        .select_related("repository")
+        .order_by("repository__owner", "repository__name")
+    )
+
+
+def get_repository_view_for_user(user, slug: str, repository_id, roles=MANAGERS):
+    """(project, membership, view): project `slug`'s own view of a repository it holds,
+    for a member with one of `roles` (404 for non-members and unknown repositories)."""
+    project, membership = get_project_for_user(user, slug, roles=roles)
+    try:
+        view = every_repository_view(project).get(repository_id=repository_id)
+    except (ProjectRepository.DoesNotExist, ValueError, TypeError):
+        raise Http404("No such repository in this project.") from None
+    return project, membership, view
+
+
 class ProjectGroups:
     """repository id -> `project`'s own group of it (read once, on first use), for the
     serializers that show an issue's group: another project's group never shows."""

@@ -33,6 +33,7 @@ from .storage import (
     store_comments,
     store_issues,
     store_transfer,
+    stored_at,
 )
 
 INLINE_WAIT_LIMIT = 5.0  # seconds; a longer wait re-queues the task with a countdown
@@ -233,18 +234,30 @@ def _store_page(repo, kind, reply, tracker, single, first_mark, started, phase):
     new_mark = max(mark, newest) if mark and newest else (mark or newest)
     etag = reply.etag if single and new_mark == mark else ""
     with transaction.atomic():
+        fresh = _fresh_rows(repo, kind, data, mark)
         advance_watermark(repo, kind, new_mark, etag)
         if kind == "issues":
             store_issues(repository=repo, pages=data, text=reply.text)
         else:
             store_comments(repository=repo, pages=data, text=reply.text)
         fraction = list_fraction(first_mark, new_mark, started)
-        # Rows at the old watermark were stored before (since= is inclusive): not new.
-        fresh = sum(1 for d in data if mark is None or parse_timestamp(d["updated_at"]) > mark)
-        counts = {"issues": fresh} if kind == "issues" else {"comments": fresh}
+        counts = {kind: fresh}
         tracker.record(pages=1, progress=(phase + fraction) / 2, **counts)
     setattr(repo, f"{kind}_watermark", new_mark)
     return new_mark
+
+
+def _fresh_rows(repo, kind: str, data: list[dict], mark) -> int:
+    """How many of a page's rows this run stores for the first time at their updated_at
+    (read before the page is stored). Rows after the watermark are; a row in the
+    watermark's own second is only when not stored already: `since=` lists again the rows
+    stored at that second, but a row sharing the second of the previous page's last row
+    arrives first on this page (GitHub lists by the second)."""
+    if mark is None:
+        return len(data)
+    later = sum(1 for d in data if parse_timestamp(d["updated_at"]) > mark)
+    at_mark = [d for d in data if parse_timestamp(d["updated_at"]) == mark]
+    return later + len(at_mark) - stored_at(repo, kind, at_mark, mark)
 
 
 # ----- single issues and reconcile ---------------------------------------------------------

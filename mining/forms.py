@@ -22,6 +22,10 @@ class RepositoryForm(forms.Form):
         return {k: self.cleaned_data[k] for k in ("model", "architecture") if self.cleaned_data[k]}
 
 
+class GroupForm(forms.Form):
+    group = forms.CharField(max_length=100, required=False, strip=True)
+
+
 class JobForm(forms.Form):
     kind = forms.ChoiceField(choices=MiningJob.Kind.choices, initial=MiningJob.Kind.CRAWL)
     repositories = forms.ModelMultipleChoiceField(queryset=None, required=False)

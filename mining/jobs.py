@@ -22,7 +22,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from annotate.access import all_repository_views
-from annotate.models import Project, Unreadable
+from annotate.models import AuditEvent, Project, Unreadable
 
 from . import client as gh
 from .crawl import (
@@ -47,6 +47,7 @@ from .progress import eta_seconds, parse_full_name, parse_issue_link
 logger = logging.getLogger(__name__)
 
 STALE_AFTER = timedelta(minutes=15)  # a running task without a heartbeat this long is orphaned
+MAX_GROUP = 100  # ProjectRepository.group
 ACTIVE = (MiningJob.Status.QUEUED, MiningJob.Status.RUNNING, MiningJob.Status.WAITING)
 
 
@@ -124,6 +125,29 @@ def add_repository(
         view.mined = True
         view.save(update_fields=["group", "metadata", "mined"])
     return repository
+
+
+@transaction.atomic
+def set_repository_group(*, view: ProjectRepository, group: str, user=None) -> bool:
+    """Set the project's own group of one repository (RQ4 reads it; no other project's
+    changes) and record it in the audit trail. Spaces are collapsed; an empty group takes
+    the repository out of every group. Returns whether it changed (no change, no event)."""
+    group = " ".join(group.split())
+    if len(group) > MAX_GROUP:
+        raise MiningError(f"A group name is at most {MAX_GROUP} characters.")
+    locked = ProjectRepository.objects.select_for_update().filter(pk=view.pk).first()
+    if locked is None or locked.group == group:
+        return False
+    before = locked.group
+    ProjectRepository.objects.filter(pk=view.pk).update(group=group)
+    view.group = group
+    AuditEvent.objects.create(
+        project_id=view.project_id,
+        actor=user if getattr(user, "is_authenticated", False) else None,
+        kind="repository_group",
+        payload={"repository": view.repository.full_name, "from": before, "to": group},
+    )
+    return True
 
 
 @transaction.atomic

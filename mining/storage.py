@@ -221,6 +221,20 @@ def store_comments(*, repository: Repository, pages: list[dict], text: str = "")
     )
 
 
+def stored_at(repository: Repository, kind: str, rows: list[dict], moment) -> int:
+    """How many of `rows` (listed issues or comments of `repository`) are stored already
+    with updated_at `moment`. One query; none without rows."""
+    if not rows:
+        return 0
+    if kind == "issues":
+        numbers = [row["number"] for row in rows]
+        stored = Issue.objects.filter(repository=repository, number__in=numbers, fetched=True)
+    else:
+        ids = [row["id"] for row in rows]
+        stored = Comment.objects.filter(source=repository.source, github_id__in=ids)
+    return stored.filter(updated_at=moment).count()
+
+
 def _issue_number(comment: dict) -> int:
     return int(comment["issue_url"].rstrip("/").rsplit("/", 1)[1])
 

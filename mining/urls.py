@@ -8,6 +8,11 @@ urlpatterns = [
         views.repositories,
         name="mining-repositories",
     ),
+    path(
+        "projects/<slug:slug>/mining/repositories/<int:repository_id>/group/",
+        views.repository_group,
+        name="mining-repository-group",
+    ),
     path("projects/<slug:slug>/mining/jobs/", views.jobs, name="mining-jobs"),
     path("projects/<slug:slug>/mining/jobs/<int:job_id>/", views.job_detail, name="mining-job"),
     path(

@@ -3,24 +3,34 @@ look. (The pool builder, which makes annotate's items, is annotate.projects.pool
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db.models import Count
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from annotate.access import MANAGERS, OWNERS, get_project_for_user, require_role
+from annotate.access import (
+    MANAGERS,
+    OWNERS,
+    get_project_for_user,
+    has_role,
+    project_items,
+    require_role,
+)
 
 from .access import (
+    every_repository_view,
     get_job_for_user,
+    get_repository_view_for_user,
     project_jobs,
     project_repositories,
-    project_repository_views,
     readable_repositories_q,
 )
-from .forms import JobForm, RepositoryForm
+from .forms import GroupForm, JobForm, RepositoryForm
 from .jobs import (
     MiningError,
     add_repository,
     cancel_mining_job,
     job_progress,
+    set_repository_group,
     start_mining_job,
 )
 from .models import Issue
@@ -49,20 +59,72 @@ def repositories(request, slug):
             return redirect("mining-repositories", slug=slug)
     # How many issues another project stored of a repository this project may not read
     # (a private one, mined with that project's token) is that project's business: None.
-    # Only mined repositories have rows below, so only theirs are asked about.
+    # Only mined repositories are asked about; imported ones count the project's items.
     readable = project_repositories(project).filter(readable_repositories_q(project))
     readable = set(readable.values_list("pk", flat=True))
-    rows = [
-        (
-            view,
-            Issue.objects.filter(repository=view.repository_id, fetched=True).count()
-            if view.repository_id in readable
-            else None,
-        )
-        for view in project_repository_views(project)
-    ]
-    context = {"project": project, "membership": membership, "form": form, "rows": rows}
+    items = dict(
+        project_items(project)
+        .values_list("issue__repository_id")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    rows = [_row(view, items, readable) for view in every_repository_view(project)]
+    context = {
+        "project": project,
+        "membership": membership,
+        "form": form,
+        "rows": rows,
+        "can_group": has_role(membership, MANAGERS),
+        "groups": sorted({row["view"].group for row in rows if row["view"].group}),
+    }
     return render(request, "mining/repositories.html", context)
+
+
+def _row(view, items: dict, readable: set, **extra) -> dict:
+    stored = None
+    if view.mined and view.repository_id in readable:
+        stored = Issue.objects.filter(repository=view.repository_id, fetched=True).count()
+    return {"view": view, "items": items.get(view.repository_id, 0), "stored": stored, **extra}
+
+
+@login_required
+@require_POST
+def repository_group(request, slug, repository_id):
+    """Set the project's group of one repository (owners and leads); htmx swaps the row."""
+    project, membership, view = get_repository_view_for_user(request.user, slug, repository_id)
+    form = GroupForm(request.POST)
+    error = None
+    if form.is_valid():
+        try:
+            changed = set_repository_group(
+                view=view, group=form.cleaned_data["group"], user=request.user
+            )
+        except MiningError as failure:
+            error = str(failure)
+    else:
+        error = " ".join(form.errors["group"])
+    if not request.htmx:
+        if error:
+            messages.error(request, f"{view.repository.full_name}: {error}")
+        elif changed:
+            messages.success(request, f"{view.repository.full_name} is now in “{view.group}”.")
+        return redirect("mining-repositories", slug=slug)
+    readable = project_repositories(project).filter(readable_repositories_q(project))
+    readable = set(readable.values_list("pk", flat=True))
+    items = dict(
+        project_items(project)
+        .filter(issue__repository=view.repository_id)
+        .values_list("issue__repository_id")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    row = _row(view, items, readable, error=error, saved=error is None)
+    if error:
+        row["typed"] = request.POST.get("group", "")
+    context = {"project": project, "membership": membership, "row": row, "can_group": True}
+    return render(
+        request, "mining/repositories.html#repository-row", context, status=400 if error else 200
+    )
 
 
 @login_required

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('annotate', '0010_evidence_spans_and_active_time'),
+        ('annotate', '0011_projects_import_group_rule'),
     ]
 
     operations = [

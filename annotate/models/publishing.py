@@ -48,7 +48,10 @@ class ImportJob(models.Model):
     format = models.CharField(max_length=10)
     labels = models.CharField(max_length=170)
     add_categories = models.BooleanField(default=False)
-    group = models.CharField(max_length=100, blank=True)
+    # The group rule (dataset.groups): its base ("owner", "family" or a group name) and
+    # its map, {"OWNER/NAME": group}.
+    group = models.CharField(max_length=105, blank=True)
+    group_map = models.JSONField(default=dict, blank=True)
     # [{"name": the uploaded file's name, "path": where it is stored, "size": bytes}]
     files = models.JSONField(default=list)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)

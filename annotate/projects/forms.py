@@ -6,6 +6,7 @@ from django.contrib.auth.forms import UserCreationForm
 
 from annotate.limits import too_long
 from annotate.models import Project, Role
+from annotate.presets import CODEBOOKS
 from annotate.projects.metadata import LICENSE_CHOICES, MetadataError, authors_text, parse_authors
 
 
@@ -72,6 +73,16 @@ class ProjectCreateForm(forms.Form):
     name = forms.CharField(max_length=200)
     slug = forms.SlugField(max_length=100, help_text="Letters, digits, '-' and '_': the URL.")
     description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    codebook = forms.ChoiceField(
+        choices=[(key, text) for key, (_preset, text) in CODEBOOKS.items()],
+        initial="study",
+        required=False,  # a form that does not ask (an older page, a script) gets the study's
+        widget=forms.RadioSelect,
+        help_text="Leads edit it later on the Codebook page; an import may add categories.",
+    )
+
+    def clean_codebook(self):
+        return self.cleaned_data["codebook"] or "study"
 
 
 class GitHubTokenForm(forms.Form):

@@ -9,6 +9,7 @@ from annotate.models import (
     Project,
     Role,
 )
+from annotate.presets import CODEBOOKS
 
 
 class ProjectSerializer(serializers.ModelSerializer):
@@ -59,7 +60,12 @@ class ProjectCreateSerializer(serializers.Serializer):
         required=False, allow_blank=True, default="", max_length=L["description"]
     )
     preset = serializers.BooleanField(
-        default=True, help_text="Load the study's codebook (symptom, root cause, stage)."
+        default=True, help_text="Load a codebook (false: no dimensions at all)."
+    )
+    codebook = serializers.ChoiceField(
+        choices=list(CODEBOOKS),
+        default="study",
+        help_text="study: the study's categories; empty: the three dimensions, no categories.",
     )
 
 

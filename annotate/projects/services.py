@@ -32,7 +32,7 @@ from annotate.models import (
     Project,
     Role,
 )
-from annotate.presets import STUDY_PRESET
+from annotate.presets import CODEBOOKS, STUDY_PRESET
 
 # /projects/new/ is the new-project page, not a project.
 RESERVED_SLUGS = frozenset({"new"})
@@ -45,8 +45,14 @@ class NewUser:
 
 
 @transaction.atomic
-def create_project(*, name: str, slug: str, owner=None, preset: bool = True, **fields) -> Project:
-    """Create a project, make `owner` its owner and load the study's preset codebook."""
+def create_project(
+    *, name: str, slug: str, owner=None, preset: bool = True, codebook: str = "study", **fields
+) -> Project:
+    """Create a project, make `owner` its owner and load its codebook: `codebook` "study"
+    (the study's preset) or "empty" (the three dimensions, no categories); none at all
+    without `preset`."""
+    if codebook not in CODEBOOKS:
+        raise ServiceError(f"Unknown codebook '{codebook}'; choose {' or '.join(CODEBOOKS)}.")
     if slug in RESERVED_SLUGS:
         raise ServiceError(f"'{slug}' names a page of the site; choose another slug.")
     taken = Conflict(f"A project with slug '{slug}' already exists.")
@@ -60,7 +66,7 @@ def create_project(*, name: str, slug: str, owner=None, preset: bool = True, **f
     if owner is not None:
         Membership.objects.create(project=project, user=owner, role=Role.OWNER)
     if preset:
-        load_preset(project=project, user=owner)
+        load_preset(project=project, user=owner, preset=CODEBOOKS[codebook][0])
     return project
 
 

@@ -93,3 +93,61 @@ def test_concurrent_duplicate_projects_make_one_and_clear_4xx(live_server, fresh
             assert "already exists" in reply.json()["detail"]
     assert Project.objects.filter(slug="race").count() == 1
     assert Membership.objects.filter(project__slug="race").count() == 1
+
+
+# --- the codebook a new project starts with (issue #15: projects from the browser) ---------
+def codebook_of(slug):
+    from annotate.models import Category, Dimension
+
+    dimensions = list(Dimension.objects.filter(project__slug=slug).values_list("key", flat=True))
+    return dimensions, Category.objects.filter(dimension__project__slug=slug).count()
+
+
+def test_the_page_offers_the_study_codebook_or_an_empty_one(staff, client_for):
+    client = client_for(staff)
+    page = client.get(reverse("project-create")).content.decode()
+    assert 'type="radio" name="codebook" value="study"' in page and "checked" in page
+    assert "An empty codebook: the three dimensions" in page
+
+    assert (
+        client.post(
+            reverse("project-create"), {"name": "Own taxonomy", "slug": "own", "codebook": "empty"}
+        ).status_code
+        == 302
+    )
+    assert codebook_of("own") == (["symptom", "root_cause", "stage"], 0)
+    assert (
+        client.post(
+            reverse("project-create"), {"name": "Replication", "slug": "rep", "codebook": "study"}
+        ).status_code
+        == 302
+    )
+    dimensions, categories = codebook_of("rep")
+    assert dimensions == ["symptom", "root_cause", "stage"] and categories > 50
+    # A fresh project's owner is shown where to go next.
+    detail = client.get(reverse("project-detail", args=["own"])).content.decode()
+    assert 'id="getting-started"' in detail
+    assert reverse("dataset-import", args=["own"]) in detail
+
+
+def test_an_unknown_codebook_is_refused_and_creates_nothing(staff, client_for, api_for):
+    response = client_for(staff).post(
+        reverse("project-create"), {"name": "Mine", "slug": "mine", "codebook": "mystery"}
+    )
+    assert response.status_code == 400
+    assert "Select a valid choice" in response.content.decode()
+    api = api_for(staff).post(
+        reverse("api-projects"), {"name": "Mine", "slug": "mine", "codebook": "x"}, format="json"
+    )
+    assert api.status_code == 400 and "codebook" in api.json()["fields"]
+    assert not Project.objects.filter(slug="mine").exists()
+
+
+def test_the_api_creates_a_project_with_an_empty_codebook(staff, api_for):
+    response = api_for(staff).post(
+        reverse("api-projects"),
+        {"name": "Mine", "slug": "mine", "codebook": "empty"},
+        format="json",
+    )
+    assert response.status_code == 201
+    assert codebook_of("mine") == (["symptom", "root_cause", "stage"], 0)

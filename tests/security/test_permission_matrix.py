@@ -202,6 +202,8 @@ MATRIX = {
     ("mining-repositories", "POST"): page(
         403, 403, 302, body=lambda w: {"full_name": "deepseek-ai/DeepSeek-V3", "group": "x"}
     ),
+    # A repository's group: owners and leads (htmx swaps the row; a plain POST redirects).
+    ("mining-repository-group", "POST"): page(403, 302, 302, body=lambda w: {"group": "G"}),
     ("mining-jobs", "GET"): page(403, 200, 200),
     ("mining-jobs", "POST"): page(
         403, 403, 302, body=lambda w: {"kind": "crawl", "repositories": [w.job_repo_id]}

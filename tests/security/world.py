@@ -49,6 +49,7 @@ class World:
             "item_id": item.pk,
             "issue_id": item.issue_id,
             "job_id": self.job.pk,
+            "repository_id": self.job.repositories.get().pk,
             "import_id": self.import_job.pk,
             "membership_id": self.membership.pk,
             "category_id": self.category.pk,

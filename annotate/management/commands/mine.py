@@ -50,11 +50,12 @@ class Command(BaseCommand):
         bar = tqdm(desc="mining", unit=" issues", disable=not show, file=self.stderr._out)
 
         def on_page(*, issues, comments, requests):
-            bar.update(issues)
-            bar.set_postfix(comments=job_counts["comments"] + comments, requests=requests)
             job_counts["comments"] += comments
+            job_counts["requests"] += requests
+            bar.update(issues)
+            bar.set_postfix(comments=job_counts["comments"], requests=job_counts["requests"])
 
-        job_counts = {"comments": 0}
+        job_counts = {"comments": 0, "requests": 0}
         try:
             job = jobs.run_job_sync(job=job, on_page=on_page)
         finally:
