@@ -31,6 +31,7 @@ class ProjectSettingsForm(forms.ModelForm):
     license = forms.ChoiceField(
         label="Dataset license",
         choices=LICENSE_CHOICES,
+        required=False,
         help_text="Written into every release's citation files and dataset card.",
     )
     authors_text = forms.CharField(
@@ -45,6 +46,10 @@ class ProjectSettingsForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["authors_text"].initial = authors_text(self.instance.authors or [])
 
+    def clean_license(self):
+        """Left out of a form: the license stays as it was."""
+        return self.cleaned_data.get("license") or self.instance.license
+
     def clean_authors_text(self):
         try:
             return parse_authors(self.cleaned_data.get("authors_text") or "")
@@ -52,7 +57,8 @@ class ProjectSettingsForm(forms.ModelForm):
             raise forms.ValidationError(str(error)) from None
 
     def save(self, commit=True):
-        self.instance.authors = self.cleaned_data.get("authors_text") or []
+        if "authors_text" in self.data:  # left out of a form: the authors stay as they were
+            self.instance.authors = self.cleaned_data.get("authors_text") or []
         return super().save(commit=commit)
 
     def clean(self):
