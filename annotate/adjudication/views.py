@@ -24,7 +24,7 @@ from annotate.adjudication.discussion import (
     reopen_item,
     start_discussion,
 )
-from annotate.adjudication.inbox_views import discussion_context
+from annotate.adjudication.inbox_views import discussion_context, thread_entries
 from annotate.adjudication.side_by_side import comparison_table
 from annotate.errors import ServiceError
 from annotate.flash import keep_form, take_form
@@ -312,7 +312,8 @@ def item_history(request, slug, item_id):
                 "actor": actor,
                 "label": EVENT_LABELS.get(event.kind, event.kind.replace("_", " ").capitalize()),
                 "records": _named(payload.get("records"), dimension_names),
-                "final_records": _named(final.get("records"), dimension_names),
+                "thread": thread_entries(project, membership, item),
+        "final_records": _named(final.get("records"), dimension_names),
             }
         )
     final = FinalLabel.objects.filter(item=item).select_related("decided_by").first()
@@ -322,6 +323,7 @@ def item_history(request, slug, item_id):
         "item": item,
         "events": events,
         "final": final,
+        "thread": thread_entries(project, membership, item),
         "final_records": _named(
             records_as_paths(final.labels.select_related("dimension", "category")),
             dimension_names,

@@ -75,6 +75,8 @@ def test_a_reply_is_kept_in_the_thread_and_the_lead_sees_it_on_the_conflict_page
     )
     assert answer["Location"].endswith(f"/conflicts/{sent_back.pk}/#discussion-thread")
     assert inbox_badge(cast["annotator_a"], project.slug) == 1  # awaiting, and unread
+    history = lead.get(_url("item-history", project, sent_back)).content.decode()
+    assert 'id="history-thread"' in history and "It is &lt;b&gt;memory&lt;/b&gt;." in history
     thread = annotator.get(_url("api-item-discussion", project, sent_back)).json()
     assert [m["kind"] for m in thread["results"]] == ["sent_back", "message", "message"]
     assert [m["author"] for m in thread["results"]] == ["lead (lead)", "You", "lead (lead)"]
