@@ -95,13 +95,21 @@ def _annotator_reads(user):
     )
 
 
+def _with_thread(**project):
+    """Items that have a thread at all (every send-back opens one): the few rows the inbox
+    and the badge look at, however many items the project holds."""
+    return Q(pk__in=DiscussionMessage.objects.filter(**project).values("item_id"))
+
+
 def inbox_items(user, project: Project, membership: Membership):
     """The items of the caller's inbox, each annotated with `awaiting` (their revision is
     due) and `unread` (a message by someone else they have not read): for an annotator the
     items they annotated that are in discussion, or settled with something unread; for leads
     and owners every item in discussion or with an unread message."""
-    items = project_rows(Item, project).annotate(
-        awaiting=_awaiting_revision(user), unread=_unread(user)
+    items = (
+        project_rows(Item, project)
+        .filter(_with_thread(item__project=project))
+        .annotate(awaiting=_awaiting_revision(user), unread=_unread(user))
     )
     if sees_assigned_items_only(membership):
         items = items.filter(_annotator_reads(user)).filter(
@@ -125,7 +133,7 @@ def inbox_badge(user, slug: str) -> int:
     sees = managers | _annotator_reads(user)
     return (
         Item.objects.filter(project__slug=slug)
-        .filter(member, sees)
+        .filter(_with_thread(item__project__slug=slug), member, sees)
         .filter(_awaiting_revision(user) | _unread(user))
         .count()
     )

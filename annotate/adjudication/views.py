@@ -313,7 +313,7 @@ def item_history(request, slug, item_id):
                 "label": EVENT_LABELS.get(event.kind, event.kind.replace("_", " ").capitalize()),
                 "records": _named(payload.get("records"), dimension_names),
                 "thread": thread_entries(project, membership, item),
-        "final_records": _named(final.get("records"), dimension_names),
+                "final_records": _named(final.get("records"), dimension_names),
             }
         )
     final = FinalLabel.objects.filter(item=item).select_related("decided_by").first()
