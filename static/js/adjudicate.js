@@ -1,7 +1,7 @@
 // Keyboard operation of the conflict queue and the lead's decision form.
 // Queue: j/k move, Enter opens. Decision: j/k move between dimensions, 1-4 take that
 // annotator's category for the focused dimension, e (or Enter) types a category for it,
-// r rationale, o out of scope,
+// r rationale, o out of scope, m the discussion thread's reply,
 // Ctrl+Enter (or Cmd+Enter) decides, Escape leaves a text field.
 (function () {
   "use strict";
@@ -100,6 +100,12 @@
     }
     if (event.key === "Escape" && typing(event.target)) { event.target.blur(); return; }
     if (typing(event.target) || event.ctrlKey || event.metaKey || event.altKey) { return; }
+    var reply = document.getElementById("thread-body");
+    if (event.key === "m" && reply) {  // write in the item's discussion thread
+      event.preventDefault();
+      reply.focus();
+      return;
+    }
     if (!form) {
       if (event.key === "j") { queue.move(1); }
       else if (event.key === "k") { queue.move(-1); }

@@ -52,7 +52,9 @@ def test_the_discussion_loop(page, live_server, login, project, cast, axe_violat
     expect(page.locator("#thread")).to_contain_text(NOTE)
     expect(page.locator("#thread")).to_contain_text("lead (lead)")
     assert axe_violations(page) == [] and not scrolls_sideways(page)
-    page.locator("#thread-body").fill("I took the OOM from the title; the trace says device.")
+    page.keyboard.press("m")  # jumps to the reply
+    expect(page.locator("#thread-body")).to_be_focused()
+    page.keyboard.type("I took the OOM from the title; the trace says device.")
     page.keyboard.press("Control+Enter")
     expect(page.locator("#thread .thread-entry").last).to_contain_text("the trace says device")
     expect(page.locator("#thread .thread-entry").last).to_contain_text("You")
