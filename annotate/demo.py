@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
+from annotate.adjudication.discussion import start_discussion
 from annotate.labeling.queue import next_item
 from annotate.labeling.submission import submit_annotation
 from annotate.models import Annotation, Category, Item, Membership, Project, Role
@@ -114,6 +115,22 @@ def label_demo_items(*, project: Project, annotators, target: int) -> int:
     return created
 
 
+DEMO_NOTE = (
+    "You two read this one differently. Look at the first lines of the trace again and "
+    "tell me which symptom it shows; revise your labels if you change your mind."
+)
+
+
+def send_one_back(*, project: Project, lead) -> None:
+    """Send one conflict back to its annotators with a note, so that the inbox has something
+    to show (keeping at least one conflict in the queue). Idempotent: once per demo."""
+    if Item.objects.filter(project=project, discussed=True).exists():
+        return
+    conflicts = list(Item.objects.filter(project=project, state=Item.State.CONFLICT)[:2])
+    if len(conflicts) == 2:
+        start_discussion(item=conflicts[1], actor=lead, note=DEMO_NOTE)
+
+
 @transaction.atomic
 def seed_demo(*, password: str, per_repository: int = 30, share: float = 0.4) -> DemoSummary:
     """Create or complete the demo. Idempotent: a second run leaves the same demo."""
@@ -144,6 +161,7 @@ def seed_demo(*, password: str, per_repository: int = 30, share: float = 0.4) ->
         annotators=[users["alice"], users["bob"]],
         target=round(share * len(items)),
     )
+    send_one_back(project=project, lead=users["lead"])
     summary = DemoSummary(project=project, items=len(items), labeled=labeled)
     summary.logins = [(u, r, password) for u, r in DEMO_USERS]
     return summary

@@ -12,6 +12,7 @@ TEXT_LIMITS = {
     "rationale": 10_000,  # a lead's decision
     "reason": 2_000,  # skipping an item, re-opening one
     "discussion_note": 10_000,  # sending an item to discussion
+    "message": 5_000,  # a message in an item's discussion thread
     "description": 5_000,  # a category's description; a project's description
     "example": 1_000,  # one example of a category
     "guidelines": 100_000,  # a project's annotator guidelines (Markdown)

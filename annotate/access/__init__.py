@@ -3,10 +3,18 @@
 Non-members get 404 (a project's existence is not revealed); members whose role is
 too low get 403. The rules live in the modules of this package, by concern: `roles`
 (memberships, roles, invitations), `rows` (a project's rows by model), `items` (which
-items a member sees), `sources` (which labels a member reads, report names); callers
-import them from `annotate.access`.
+items a member sees), `discussion` (an item's thread, the inbox), `sources` (which
+labels a member reads, report names); callers import them from `annotate.access`.
 """
 
+from annotate.access.discussion import (  # noqa: F401
+    author_names,
+    get_discussion_thread,
+    inbox_badge,
+    inbox_items,
+    may_post,
+    thread_messages,
+)
 from annotate.access.items import (  # noqa: F401
     annotator_aliases,
     get_discussion_for_user,

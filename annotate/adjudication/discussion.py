@@ -9,6 +9,7 @@ from annotate.access import project_rows
 from annotate.adjudication.audit import _audit, _current_final
 from annotate.adjudication.comparison import Side, align_records, compare_sides, side_of
 from annotate.adjudication.errors import AdjudicationError
+from annotate.adjudication.inbox import note_sent_back
 from annotate.adjudication.settling import (
     _enter_conflict,
     _lock,
@@ -62,7 +63,8 @@ def _freeze(annotation: Annotation) -> AnnotationRound:
 def start_discussion(*, item: Item, actor, note: str = "") -> Item:
     """Send an item in conflict back to its annotators: they may see each other's labels
     and revise. Freezes each annotation's current round first, so agreement before and
-    after discussion can both be reported. Precondition: the item is in conflict."""
+    after discussion can both be reported; the note opens the item's thread.
+    Precondition: the item is in conflict."""
     if problem := too_long("discussion_note", note, label="note"):
         raise AdjudicationError(problem)
     item = _lock(item)
@@ -75,6 +77,7 @@ def start_discussion(*, item: Item, actor, note: str = "") -> Item:
     item.discussed = True
     item.save(update_fields=["state", "discussed"])
     _audit(item, actor, "discussion_started", note=note.strip(), annotators=len(annotations))
+    note_sent_back(item=item, actor=actor, note=note)
     return item
 
 

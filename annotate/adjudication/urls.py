@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from annotate.adjudication import api, views
+from annotate.adjudication import api, inbox_api, inbox_views, views
 
 P = "projects/<slug:slug>/"
 API = "api/projects/<slug:slug>/"
@@ -19,7 +19,17 @@ urlpatterns = [
     ),
     path(P + "items/<int:item_id>/reopen/", views.item_reopen, name="item-reopen"),
     path(P + "items/<int:item_id>/history/", views.item_history, name="item-history"),
-    path(P + "items/<int:item_id>/discussion/", views.item_discussion, name="item-discussion"),
+    path(P + "inbox/", inbox_views.inbox, name="inbox"),
+    path(
+        P + "items/<int:item_id>/discussion/",
+        inbox_views.item_discussion,
+        name="item-discussion",
+    ),
+    path(
+        API + "items/<int:item_id>/discussion/",
+        inbox_api.DiscussionView.as_view(),
+        name="api-item-discussion",
+    ),
     path(
         API + "items/<int:item_id>/adjudication/",
         api.AdjudicationView.as_view(),

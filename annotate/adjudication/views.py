@@ -10,7 +10,6 @@ from django.views.decorators.http import require_POST
 from annotate.access import (
     MANAGERS,
     annotator_aliases,
-    get_discussion_for_user,
     get_managed_item,
     get_project_for_user,
     project_dimensions,
@@ -26,9 +25,11 @@ from annotate.adjudication.discussion import (
     reopen_item,
     start_discussion,
 )
+from annotate.adjudication.inbox_views import discussion_context, thread_entries
 from annotate.adjudication.side_by_side import comparison_table
 from annotate.errors import ServiceError
 from annotate.evidence import IssueText, sides_spans
+from annotate.flash import keep_form, take_form
 from annotate.models import Annotation, AnnotationLabel, AuditEvent, Category, FinalLabel, Item
 from annotate.responses import with_project_images
 from mining.access import hide_unreadable, project_group
@@ -151,7 +152,12 @@ def _posted_records(post, dimensions) -> list[dict]:
     return records
 
 
-def _conflict_context(request, project, membership, item, posted=None) -> dict:
+def _conflict_context(request, project, membership, item, form=None) -> dict:
+    """The conflict page's context; `form` is the decision form's inputs as the lead posted
+    them (after an error), or None."""
+    posted = None
+    if form is not None:
+        posted = _posted_records(form, list(project_dimensions(project)))
     annotations = list(
         Annotation.objects.filter(item=item)
         .select_related("annotator")
@@ -175,22 +181,25 @@ def _conflict_context(request, project, membership, item, posted=None) -> dict:
         "differences": conflicts.open_differences([item]).get(item.pk, []),
         "final": FinalLabel.objects.filter(item=item).select_related("decided_by").first(),
         "error_kinds": FinalLabel.ErrorKind.choices,
-        "posted": request.POST if posted is not None else {},
+        "posted": form if form is not None else {},
         "next_item": conflicts.conflict_queue(project).exclude(pk=item.pk).first(),
+        **discussion_context(request, project, membership, item, back="conflict"),
     }
 
 
 @login_required
 def conflict_detail(request, slug, item_id):
     project, membership, item = get_managed_item(request.user, slug, item_id)
-    context = _conflict_context(request, project, membership, item)
+    form, error = take_form(request, f"decision:{item.pk}")
+    context = _conflict_context(request, project, membership, item, form)
+    context["error"] = error
     return with_project_images(render(request, "annotate/conflict_detail.html", context), project)
 
 
 @login_required
 @require_POST
 def conflict_decide(request, slug, item_id):
-    project, membership, item = get_managed_item(request.user, slug, item_id)
+    project, _, item = get_managed_item(request.user, slug, item_id)
     posted = _posted_records(request.POST, list(project_dimensions(project)))
     out_of_scope = bool(request.POST.get("out_of_scope"))
     try:
@@ -208,11 +217,9 @@ def conflict_decide(request, slug, item_id):
             codebook_needs_work=bool(request.POST.get("codebook_needs_work")),
         )
     except ServiceError as error:
-        context = _conflict_context(request, project, membership, item, posted=posted)
-        context["error"] = str(error)
-        return with_project_images(
-            render(request, "annotate/conflict_detail.html", context, status=400), project
-        )
+        # Post/Redirect/Get: back on the conflict page, the error above the form as typed.
+        keep_form(request, f"decision:{item.pk}", str(error))
+        return redirect("conflict-detail", slug=slug, item_id=item.pk)
     messages.success(request, f"Settled {item.issue}.")
     following = conflicts.conflict_queue(project).first()
     if following is not None:
@@ -310,6 +317,7 @@ def item_history(request, slug, item_id):
                 "actor": actor,
                 "label": EVENT_LABELS.get(event.kind, event.kind.replace("_", " ").capitalize()),
                 "records": _named(payload.get("records"), dimension_names),
+                "thread": thread_entries(project, membership, item),
                 "final_records": _named(final.get("records"), dimension_names),
             }
         )
@@ -330,6 +338,7 @@ def item_history(request, slug, item_id):
         "evidence_legend": legend,
         "events": events,
         "final": final,
+        "thread": thread_entries(project, membership, item),
         "final_records": _named(
             records_as_paths(final.labels.select_related("dimension", "category")),
             dimension_names,
@@ -338,28 +347,3 @@ def item_history(request, slug, item_id):
         else [],
     }
     return with_project_images(render(request, "annotate/history.html", context), project)
-
-
-@login_required
-def item_discussion(request, slug, item_id):
-    project, membership = get_project_for_user(request.user, slug)
-    item, annotations = get_discussion_for_user(request.user, project, membership, item_id)
-    table = comparison_table(item, annotations, hide_names=True)
-    for side in table["sides"]:
-        if side["annotation"].annotator_id == request.user.pk:
-            side["name"] = "You"
-    # The lead opened the discussion to show both annotations, their evidence with them.
-    spans, legend = sides_spans(annotations)
-    context = {
-        "project": project,
-        "membership": membership,
-        "item": item,
-        "issue": item.issue,
-        "issue_group": project_group(project, item.issue.repository_id),
-        "parts": IssueText(project, item).shown(spans),
-        "evidence_legend": legend,
-        "table": table,
-    }
-    return with_project_images(
-        render(request, "annotate/conflict_discussion.html", context), project
-    )

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from annotate.access import project_rows
 from annotate.adjudication import settling
+from annotate.adjudication.inbox import note_revision
 from annotate.codebook.queries import CategoryRefError, category_ref, codebook
 from annotate.evidence import check_spans
 from annotate.labeling.errors import (
@@ -241,6 +242,8 @@ def submit_annotation(
         annotation.save()
         AnnotationLabel.objects.filter(annotation=annotation).delete()
         kind = "annotation_replaced"
+        if locked.state == Item.State.DISCUSSION:
+            note_revision(item=locked, annotator=user)  # the lead reads it in the thread
     annotation.written_labels = AnnotationLabel.objects.bulk_create(
         AnnotationLabel(
             annotation=annotation,

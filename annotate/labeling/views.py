@@ -5,6 +5,7 @@ many others labeled an item, never reach these pages."""
 
 import re
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
@@ -58,9 +59,13 @@ def _record_context(dimensions, records) -> list[dict]:
     return rows
 
 
-def _workspace_context(request, project, membership, item, error="", submitted=None) -> dict:
-    """Everything the workspace partial needs for `item` (or the "all done" state)."""
+def _workspace_context(
+    request, project, membership, item, error="", submitted=None, revised=None
+) -> dict:
+    """Everything the workspace partial needs for `item` (or the "all done" state);
+    `revised` is the item whose labels the caller just revised in discussion."""
     context = {
+        "revised": revised,
         "project": project,
         "membership": membership,
         "item": item,
@@ -104,12 +109,17 @@ def _render_workspace(request, context, status=200):
     return response
 
 
-def _go_next(request, project, membership, submitted=None):
-    """After a submit or a skip: the next item, swapped in by htmx or by a redirect."""
+def _go_next(request, project, membership, submitted=None, revised=None):
+    """After a submit or a skip: the next item, swapped in by htmx or by a redirect; a
+    revision in discussion is confirmed on it."""
     if not request.htmx:
+        if revised is not None:
+            messages.success(request, revision_saved(revised))
         return redirect("label-next", slug=project.slug)
     item = next_item(project=project, user=request.user)
-    context = _workspace_context(request, project, membership, item, submitted=submitted)
+    context = _workspace_context(
+        request, project, membership, item, submitted=submitted, revised=revised
+    )
     response = _render_workspace(request, context)
     if item is None:
         response["HX-Push-Url"] = reverse("label-next", args=[project.slug])
@@ -156,6 +166,7 @@ def label_item(request, slug, item_id):
         return _render_workspace(request, _workspace_context(request, project, membership, item))
     out_of_scope = request.POST.get("out_of_scope") == "on"
     confidence = request.POST.get("confidence", "")
+    in_discussion = item.state == Item.State.DISCUSSION
     try:
         submit_annotation(
             project=project,
@@ -174,7 +185,15 @@ def label_item(request, slug, item_id):
     except LabelingError as error:
         context = _workspace_context(request, project, membership, item, error=str(error))
         return _render_workspace(request, context, status=200 if request.htmx else 400)
-    return _go_next(request, project, membership, submitted=item.pk)
+    revised = item if in_discussion else None
+    return _go_next(request, project, membership, submitted=item.pk, revised=revised)
+
+
+def revision_saved(item) -> str:
+    return (
+        f"Your revision of {item.issue.repository.full_name}#{item.issue.number} is saved: "
+        "the lead sees it in the item's discussion."
+    )
 
 
 @login_required

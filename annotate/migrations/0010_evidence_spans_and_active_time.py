@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("annotate", "0008_import_job"),
+        ("annotate", "0009_inbox_discussion_message"),
     ]
 
     operations = [

@@ -13,6 +13,7 @@ from .adjudication import (
     FinalRecordLabel,
 )
 from .codebook import Category, CodebookChange, Dimension
+from .discussion import DiscussionMessage, DiscussionRead
 from .labeling import Annotation, AnnotationLabel, Assignment, Item, SpanPart
 from .projects import PATH_SEPARATOR, Invitation, Membership, Project, Role
 from .publishing import ImportJob, Release
@@ -29,6 +30,8 @@ __all__ = [
     "CodebookChange",
     "Conflict",
     "Dimension",
+    "DiscussionMessage",
+    "DiscussionRead",
     "FinalLabel",
     "FinalRecordLabel",
     "ImportJob",

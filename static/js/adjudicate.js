@@ -1,6 +1,7 @@
 // Keyboard operation of the conflict queue and the lead's decision form.
 // Queue: j/k move, Enter opens. Decision: j/k move between dimensions, 1-4 take that
-// annotator's category for the focused dimension, r rationale, o out of scope,
+// annotator's category for the focused dimension, e (or Enter) types a category for it,
+// r rationale, o out of scope, m the discussion thread's reply,
 // Ctrl+Enter (or Cmd+Enter) decides, Escape leaves a text field.
 (function () {
   "use strict";
@@ -54,6 +55,8 @@
     if (!blocks.length || !counter) { return; }
     var index = parseInt(counter.value, 10);
     var copy = blocks[blocks.length - 1].cloneNode(true);
+    var picker = window.FaultlinePicker;
+    if (picker) { picker.strip(copy); }  // the copy gets pickers of its own below
     copy.querySelectorAll("[name]").forEach(function (field) {
       field.name = field.name.replace(/^r\d+-/, "r" + index + "-");
       if (field.id) { field.id = field.id.replace(/^r\d+-/, "r" + index + "-"); }
@@ -64,6 +67,7 @@
     });
     copy.querySelectorAll(".focused").forEach(function (el) { el.classList.remove("focused"); });
     blocks[blocks.length - 1].after(copy);
+    if (picker) { picker.enhance(copy); }
     counter.value = String(index + 1);
     renumber();
     dims.reset();
@@ -96,6 +100,12 @@
     }
     if (event.key === "Escape" && typing(event.target)) { event.target.blur(); return; }
     if (typing(event.target) || event.ctrlKey || event.metaKey || event.altKey) { return; }
+    var reply = document.getElementById("thread-body");
+    if (event.key === "m" && reply) {  // write in the item's discussion thread
+      event.preventDefault();
+      reply.focus();
+      return;
+    }
     if (!form) {
       if (event.key === "j") { queue.move(1); }
       else if (event.key === "k") { queue.move(-1); }
@@ -110,6 +120,11 @@
     else if (/^[1-4]$/.test(event.key)) {
       var dim = dims.current() || dims.move(1);
       if (dim) { takeSide(dim, parseInt(event.key, 10) - 1); }
+    } else if (event.key === "e" || (event.key === "Enter" && event.target === document.body)) {
+      // Type a category for the focused dimension (its picker, static/js/picker.js).
+      var focused = dims.current() || dims.move(1);
+      var field = focused && (focused.querySelector(".combo-input") || focused.querySelector("select"));
+      if (field) { field.focus(); }
     } else if (event.key === "r") { document.getElementById("rationale").focus(); }
     else if (event.key === "o") {
       var box = document.getElementById("out-of-scope");

@@ -120,8 +120,16 @@ def test_decision_form_requires_a_rationale_to_override_both(client_for, cast, p
     url = reverse("conflict-decide", kwargs={"slug": project.slug, "item_id": conflict.pk})
     client = client_for(cast["lead"])
     response = client.post(url, _form(project, [record(ASSERTION)], error_kind="codebook_gap"))
-    assert response.status_code == 400
-    assert "A rationale is required" in response.content.decode()
+    # Post/Redirect/Get (issue #15): back on the conflict page, the error shown there with
+    # the form as the lead filled it, once.
+    detail = reverse("conflict-detail", kwargs={"slug": project.slug, "item_id": conflict.pk})
+    assert response.status_code == 302 and response["Location"] == detail
+    html = client.get(detail).content.decode()
+    assert 'id="decision-error"' in html and "A rationale is required" in html
+    assert '<option value="codebook_gap" selected>' in html
+    chosen = category(project, "symptom", ASSERTION).pk
+    assert f'<option value="{chosen}" selected>' in html
+    assert "A rationale is required" not in client.get(detail).content.decode()
     assert not FinalLabel.objects.filter(item=conflict).exists()
     ok = client.post(
         url,

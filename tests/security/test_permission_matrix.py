@@ -190,6 +190,12 @@ MATRIX = {
     ("item-reopen", "POST"): page(403, 302, 302, item="decided", body=lambda w: {"reason": "x"}),
     ("item-history", "GET"): page(403, 200, 200),
     ("item-discussion", "GET"): page(200, 200, 200, item="discussion"),
+    # The discussion inbox (issue #15): every member has one; the thread of an item in
+    # discussion is open to its leads, owners and annotators (annotator_a annotated it).
+    ("inbox", "GET"): page(200, 200, 200),
+    ("item-discussion", "POST"): page(
+        302, 302, 302, item="discussion", body=lambda w: {"body": "a reply"}
+    ),
     # --- dataset pages ---
     ("dataset", "GET"): page(200, 200, 200),
     ("dataset-import", "GET"): page(403, 403, 200),
@@ -241,6 +247,10 @@ MATRIX = {
     ("api-item-adjudication", "POST"): api(403, 201, 201, body=decision_json),
     ("api-conflicts", "GET"): api(403, 200, 200),
     ("api-item-history", "GET"): api(403, 200, 200),
+    ("api-item-discussion", "GET"): api(200, 200, 200, item="discussion"),
+    ("api-item-discussion", "POST"): api(
+        201, 201, 201, item="discussion", body=lambda w: {"body": "a reply"}
+    ),
     # --- dataset API ---
     ("api-project", "GET"): api(200, 200, 200),
     ("api-github-token", "PUT"): api(403, 403, 200, body=lambda w: {"token": "ghp_matrix"}),

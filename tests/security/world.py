@@ -12,6 +12,7 @@ from django.contrib.auth import get_user_model
 
 from annotate.adjudication.decisions import decide_item, parse_records
 from annotate.adjudication.discussion import start_discussion
+from annotate.adjudication.inbox import post_message
 from annotate.codebook import services as codebook
 from annotate.labeling.queue import next_item
 from annotate.labeling.submission import submit_annotation
@@ -170,6 +171,7 @@ def build_world(cast, project, text=lambda name: name) -> World:
         codebook_needs_work=True,
     )
     start_discussion(item=items["discussion"], actor=lead, note=t("discussion_note"))
+    post_message(item=items["discussion"], author=a, body=t("discussion_reply"))
     for item in items.values():
         item.refresh_from_db()
     assert items["conflict"].state == Item.State.CONFLICT
