@@ -1,0 +1,33 @@
+"""Full-text search over items' issues: titles (weight A), bodies (B) and comments (C), from
+the trigger-kept documents of mining_issuesearch (mining migration 0005), matched with
+websearch_to_tsquery and ranked with ts_rank_cd. The item browser and the items API
+(`q=`) both search through here."""
+
+from django.contrib.postgres.search import SearchQuery, SearchRank
+from django.db import connection
+from django.db.models import Exists, F, FloatField, OuterRef, Q, Value
+from django.db.models.functions import Cast
+
+from mining.access import readable_repositories_q
+from mining.models import Comment
+
+CONFIG = "english"
+MAX_LENGTH = 300
+
+
+def search_items(items, text: str, *, project):
+    """`items` (of `project`) whose issue matches `text` (web search syntax: words, "a
+    phrase", or, -word), annotated with `rank` (ts_rank_cd as double precision, so a page
+    marker holding it compares exactly). Only issues whose text the project may read
+    match (mining.access): a match would otherwise tell what a hidden text says."""
+    items = items.filter(readable_repositories_q(project, prefix="issue__repository__"))
+    if connection.vendor != "postgresql":
+        # `make run` on SQLite: a plain substring match, unranked.
+        comments = Comment.objects.filter(issue=OuterRef("issue"), body__icontains=text)
+        match = Q(issue__title__icontains=text) | Q(issue__body__icontains=text) | Exists(comments)
+        return items.filter(match).annotate(rank=Value(0.0, output_field=FloatField()))
+    query = SearchQuery(text, search_type="websearch", config=CONFIG)
+    rank = SearchRank(F("issue__search__document"), query, cover_density=True)
+    return items.filter(issue__search__document=query).annotate(
+        rank=Cast(rank, output_field=FloatField())
+    )
