@@ -62,12 +62,14 @@ def filtered_items(*, project, membership, filters: Filters):
         labels = AnnotationLabel.objects.filter(_under(filters.labeled), item=OuterRef("pk"))
         items = items.filter(Exists(labels))
     if filters.q:
-        items = search_items(items, filters.q, project=project)
+        items = search_items(items, filters.q)
     return items
 
 
-def capped_count(items, cap: int = COUNT_CAP) -> tuple[int, bool]:
-    """How many `items` there are, counting no further than `cap`: (count, more than cap)."""
+def capped_count(items, cap: int | None = None) -> tuple[int, bool]:
+    """How many `items` there are, counting no further than `cap` (COUNT_CAP): (count,
+    more than cap)."""
+    cap = COUNT_CAP if cap is None else cap
     counted = items.order_by().values("pk")[: cap + 1].count()
     return min(counted, cap), counted > cap
 
@@ -94,6 +96,7 @@ class Page:
     count: int
     more_than: bool
     next_marker: str
+    cap: int = 0
 
 
 def page_of(items, *, ranked: bool, after: str) -> tuple[list, str]:
@@ -134,4 +137,4 @@ def browse_page(*, project, membership, filters: Filters, after: str = "") -> Pa
         text.hide_item(row)
         row.group = groups.get(row.issue.repository_id)
         row.final_records = grouped(finals.get(row.pk, []), dimension_order=True)
-    return Page(rows=rows, count=count, more_than=more, next_marker=marker)
+    return Page(rows=rows, count=count, more_than=more, next_marker=marker, cap=COUNT_CAP)

@@ -8,19 +8,19 @@ from django.db import connection
 from django.db.models import Exists, F, FloatField, OuterRef, Q, Value
 from django.db.models.functions import Cast
 
-from mining.access import readable_repositories_q
+from mining.access import readable_by_own_project_q
 from mining.models import Comment
 
 CONFIG = "english"
 MAX_LENGTH = 300
 
 
-def search_items(items, text: str, *, project):
-    """`items` (of `project`) whose issue matches `text` (web search syntax: words, "a
+def search_items(items, text: str):
+    """`items` whose issue matches `text` (web search syntax: words, "a
     phrase", or, -word), annotated with `rank` (ts_rank_cd as double precision, so a page
-    marker holding it compares exactly). Only issues whose text the project may read
-    match (mining.access): a match would otherwise tell what a hidden text says."""
-    items = items.filter(readable_repositories_q(project, prefix="issue__repository__"))
+    marker holding it compares exactly). Only issues whose text the item's project may
+    read match (mining.access): a match would otherwise tell what a hidden text says."""
+    items = items.filter(readable_by_own_project_q())
     if connection.vendor != "postgresql":
         # `make run` on SQLite: a plain substring match, unranked.
         comments = Comment.objects.filter(issue=OuterRef("issue"), body__icontains=text)

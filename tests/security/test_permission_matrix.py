@@ -190,6 +190,9 @@ MATRIX = {
     ("item-reopen", "POST"): page(403, 302, 302, item="decided", body=lambda w: {"reason": "x"}),
     ("item-history", "GET"): page(403, 200, 200),
     ("item-discussion", "GET"): page(200, 200, 200, item="discussion"),
+    # --- the item browser: every member, each seeing only what they may ---
+    ("browse-items", "GET"): page(200, 200, 200),
+    ("browse-item", "GET"): page(200, 200, 200),
     # --- dataset pages ---
     ("dataset", "GET"): page(200, 200, 200),
     ("dataset-import", "GET"): page(403, 403, 200),
