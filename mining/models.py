@@ -214,7 +214,8 @@ class IssueSearch(models.Model):
     comments C. Triggers on mining_issue and mining_comment keep it equal to the stored
     text whichever path writes it (the miner's upserts, imports, COPY); the table, its GIN
     index, the triggers and `mining_rebuild_issue_search()` for a load that bypassed them
-    are in migration 0005. The row goes with its issue (ON DELETE CASCADE in the table)."""
+    are in migration 0005. The row goes with its issue (a foreign key ON DELETE CASCADE,
+    added there: Django leaves the deletion to the database)."""
 
     issue = models.OneToOneField(
         Issue,
@@ -226,7 +227,6 @@ class IssueSearch(models.Model):
     document = SearchVectorField()
 
     class Meta:
-        managed = False
         db_table = "mining_issuesearch"
 
 

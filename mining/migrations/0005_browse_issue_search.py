@@ -7,17 +7,19 @@ The document is setweight(title, 'A') || setweight(body, 'B') || setweight(comme
 under the 'english' configuration. Each part is cut to a length (title 1,000 characters,
 body 100,000, comments 200,000 together) so that no document can pass PostgreSQL's 1 MB
 limit of a tsvector, which would make the miner's statement fail. Other databases
-(SQLite under `make run`) get nothing: the browser searches with a plain substring match.
+(SQLite under `make run`) get the table alone, empty: the browser searches there with a
+plain substring match. The table is a managed model so that Django's flush (transactional
+tests) truncates it together with mining_issue, which it references.
 """
 
 from django.db import migrations, models
 from django.contrib.postgres.search import SearchVectorField
 
 FORWARD = """
-CREATE TABLE mining_issuesearch (
-    issue_id bigint PRIMARY KEY REFERENCES mining_issue (id) ON DELETE CASCADE,
-    document tsvector NOT NULL
-);
+-- The row goes with its issue, whichever way the issue is deleted (Django leaves it
+-- to the database: on_delete=DO_NOTHING, no constraint of its own).
+ALTER TABLE mining_issuesearch ADD CONSTRAINT mining_issuesearch_issue_fkey
+    FOREIGN KEY (issue_id) REFERENCES mining_issue (id) ON DELETE CASCADE;
 CREATE INDEX mining_issuesearch_document ON mining_issuesearch USING gin (document);
 
 CREATE FUNCTION mining_search_document(title text, body text, comments text)
@@ -131,7 +133,8 @@ DROP FUNCTION IF EXISTS mining_comments_deleted();
 DROP FUNCTION IF EXISTS mining_rebuild_issue_search();
 DROP FUNCTION IF EXISTS mining_refresh_issue_search(bigint[]);
 DROP FUNCTION IF EXISTS mining_search_document(text, text, text);
-DROP TABLE IF EXISTS mining_issuesearch;
+DROP INDEX IF EXISTS mining_issuesearch_document;
+ALTER TABLE mining_issuesearch DROP CONSTRAINT IF EXISTS mining_issuesearch_issue_fkey;
 """
 
 
@@ -168,7 +171,7 @@ class Migration(migrations.Migration):
                 ),
                 ("document", SearchVectorField()),
             ],
-            options={"db_table": "mining_issuesearch", "managed": False},
+            options={"db_table": "mining_issuesearch"},
         ),
         migrations.RunPython(forward, backward, elidable=False),
     ]
