@@ -4,7 +4,7 @@ large project is not counted in full on every request."""
 
 from dataclasses import dataclass
 
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, F, OuterRef, Q
 
 from annotate.access import (
     MANAGERS,
@@ -22,6 +22,9 @@ from mining.access import ProjectGroups, TextAccess
 
 PAGE_SIZE = 50
 COUNT_CAP = 10_000
+# Ranking reads every matching document; past this many matches a search lists its items
+# in issue order instead (and says so), which reads only as many as a page shows.
+RANK_CAP = 5_000
 
 
 def _under(category) -> Q:
@@ -97,6 +100,7 @@ class Page:
     more_than: bool
     next_marker: str
     cap: int = 0
+    ranked: bool = False
 
 
 def page_of(items, *, ranked: bool, after: str) -> tuple[list, str]:
@@ -114,7 +118,10 @@ def page_of(items, *, ranked: bool, after: str) -> tuple[list, str]:
     if len(rows) > PAGE_SIZE:
         rows = rows[:PAGE_SIZE]
         last = rows[-1]
-        marker = f"{last.rank!r}:{last.issue_id}" if ranked else str(last.issue_id)
+        marker = str(last.issue_id)
+        if ranked:  # the rank is not selected with the rows (search_items): the last one's
+            rank = items.filter(pk=last.pk).annotate(value=F("rank")).values("value")
+            marker = f"{rank[0]['value']!r}:{marker}"
     return rows, marker
 
 
@@ -123,8 +130,12 @@ def browse_page(*, project, membership, filters: Filters, after: str = "") -> Pa
     project may not read it) and its final label's records where the caller may read them.
     A constant number of queries, whatever the page holds."""
     items = filtered_items(project=project, membership=membership, filters=filters)
-    rows, marker = page_of(items, ranked=bool(filters.q), after=after)
     count, more = capped_count(items)
+    if filters.q and after:
+        ranked = ":" in after  # a page marker tells which order its list runs in
+    else:
+        ranked = bool(filters.q) and not more and count <= RANK_CAP
+    rows, marker = page_of(items, ranked=ranked, after=after)
     text, groups = TextAccess(project), ProjectGroups(project)
     managers = has_role(membership, MANAGERS)
     readable = [r.pk for r in rows if managers or r.state == Item.State.SETTLED]
@@ -137,4 +148,4 @@ def browse_page(*, project, membership, filters: Filters, after: str = "") -> Pa
         text.hide_item(row)
         row.group = groups.get(row.issue.repository_id)
         row.final_records = grouped(finals.get(row.pk, []), dimension_order=True)
-    return Page(rows=rows, count=count, more_than=more, next_marker=marker, cap=COUNT_CAP)
+    return Page(rows, count, more, marker, cap=COUNT_CAP, ranked=ranked)

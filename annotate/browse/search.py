@@ -16,18 +16,28 @@ MAX_LENGTH = 300
 
 
 def search_items(items, text: str):
-    """`items` whose issue matches `text` (web search syntax: words, "a
-    phrase", or, -word), annotated with `rank` (ts_rank_cd as double precision, so a page
-    marker holding it compares exactly). Only issues whose text the item's project may
-    read match (mining.access): a match would otherwise tell what a hidden text says."""
-    items = items.filter(readable_by_own_project_q())
+    """`items` whose issue matches `text` (web search syntax: words, "a phrase", or,
+    -word), with the alias `rank` to filter and order by (ts_rank_cd as double precision,
+    so a page marker holding it compares exactly). Only issues whose text the item's
+    project may read match (mining.access): a match would otherwise tell what a hidden
+    text says."""
     if connection.vendor != "postgresql":
-        # `make run` on SQLite: a plain substring match, unranked.
-        comments = Comment.objects.filter(issue=OuterRef("issue"), body__icontains=text)
-        match = Q(issue__title__icontains=text) | Q(issue__body__icontains=text) | Exists(comments)
-        return items.filter(match).annotate(rank=Value(0.0, output_field=FloatField()))
+        return substring_items(items, text)  # `make run` on SQLite
+    items = items.filter(readable_by_own_project_q())
     query = SearchQuery(text, search_type="websearch", config=CONFIG)
     rank = SearchRank(F("issue__search__document"), query, cover_density=True)
-    return items.filter(issue__search__document=query).annotate(
+    # An alias, not a selected column: PostgreSQL then sorts on the rank alone instead of
+    # carrying every matching document through the sort to compute it again for output.
+    return items.filter(issue__search__document=query).alias(
         rank=Cast(rank, output_field=FloatField())
     )
+
+
+def substring_items(items, text: str):
+    """`items` whose issue's title, body or a comment contains `text` (ILIKE), unranked
+    (rank 0, so pages run in issue order): SQLite's search, and the baseline of
+    bench/bench_browse.py. Readable texts only, as above."""
+    comments = Comment.objects.filter(issue=OuterRef("issue"), body__icontains=text)
+    match = Q(issue__title__icontains=text) | Q(issue__body__icontains=text) | Exists(comments)
+    items = items.filter(readable_by_own_project_q()).filter(match)
+    return items.alias(rank=Value(0.0, output_field=FloatField()))

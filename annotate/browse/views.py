@@ -10,7 +10,7 @@ from django.urls import reverse
 from annotate.access import MANAGERS, get_item_for_user, get_project_for_user, has_role
 from annotate.browse.detail import item_view
 from annotate.browse.filters import BrowseError, parse_filters, read_choices
-from annotate.browse.listing import browse_page
+from annotate.browse.listing import RANK_CAP, browse_page
 from annotate.labeling.shown import ITEM_STATES_SHOWN, shown_state_of
 from annotate.responses import with_project_images
 from mining.access import TextAccess, project_group
@@ -29,6 +29,7 @@ def item_list(request, slug):
         "choices": choices,
         "managers": has_role(membership, MANAGERS),
         "state_names": STATE_NAMES,
+        "rank_cap": RANK_CAP,
         "raw": {
             name: request.GET.get(name, "")
             for name in (

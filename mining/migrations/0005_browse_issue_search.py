@@ -21,6 +21,9 @@ FORWARD = """
 ALTER TABLE mining_issuesearch ADD CONSTRAINT mining_issuesearch_issue_fkey
     FOREIGN KEY (issue_id) REFERENCES mining_issue (id) ON DELETE CASCADE;
 CREATE INDEX mining_issuesearch_document ON mining_issuesearch USING gin (document);
+-- A document that goes out of line (past about 2 kB) is stored uncompressed: ranking
+-- reads every matching document, and decompressing each would cost more than the disk.
+ALTER TABLE mining_issuesearch ALTER COLUMN document SET STORAGE EXTERNAL;
 
 CREATE FUNCTION mining_search_document(title text, body text, comments text)
 RETURNS tsvector LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$

@@ -170,6 +170,24 @@ def test_keyset_pages_cover_every_item_once(project, lead, monkeypatch, ranked):
     assert len(seen) == len(set(seen))
 
 
+def test_a_search_with_too_many_matches_to_rank_lists_them_in_issue_order(
+    project, lead, monkeypatch
+):
+    monkeypatch.setattr(listing, "RANK_CAP", 2)
+    monkeypatch.setattr(listing, "PAGE_SIZE", 2)
+    # Issue order puts the weakest match first; ranking would put it last.
+    weak = item_with(project, "Other", "x", ["segfault"])
+    strong = [item_with(project, "Segfault", "segfault segfault") for _ in range(2)]
+    response = lead.get(url(project, q="segfault"))
+    assert shown(response) == [weak.pk, strong[0].pk]
+    assert 'id="unranked"' in response.content.decode()
+    following = re.search(r'<a href="([^"]+)" id="next-page">', response.content.decode())
+    assert shown(lead.get(following.group(1).replace("&amp;", "&"))) == [strong[1].pk]
+    monkeypatch.setattr(listing, "RANK_CAP", 3)
+    response = lead.get(url(project, q="segfault"))
+    assert shown(response)[-1] != weak.pk and 'id="unranked"' not in response.content.decode()
+
+
 def test_the_count_stops_at_its_cap(project, lead, monkeypatch):
     monkeypatch.setattr(listing, "COUNT_CAP", 3)
     ItemFactory.create_batch(5, project=project)
@@ -211,7 +229,7 @@ def test_list_page_costs_the_same_queries_for_3_and_30_rows(project, cast, clien
         ({"q": "nul\x00byte"}, "control character"),
         ({"after": "not-a-marker"}, "is not a page of this list"),
         ({"after": "0.5:12"}, "is not a page of this list"),
-        ({"q": "oom", "after": "12"}, "is not a page of this list"),
+        ({"q": "oom", "after": "abc:12"}, "is not a page of this list"),
     ],
 )
 def test_hostile_input_is_a_clear_error_inside_the_layout(project, lead, query, message):
