@@ -5,11 +5,11 @@ websearch_to_tsquery and ranked with ts_rank_cd. The item browser and the items 
 
 from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.db import connection
-from django.db.models import Exists, F, FloatField, OuterRef, Q, Value
+from django.db.models import Exists, F, FloatField, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Cast
 
 from mining.access import readable_by_own_project_q
-from mining.models import Comment
+from mining.models import Comment, IssueSearch
 
 CONFIG = "english"
 MAX_LENGTH = 300
@@ -25,11 +25,15 @@ def search_items(items, text: str):
         return substring_items(items, text)  # `make run` on SQLite
     items = items.filter(readable_by_own_project_q())
     query = SearchQuery(text, search_type="websearch", config=CONFIG)
-    rank = SearchRank(F("issue__search__document"), query, cover_density=True)
-    # An alias, not a selected column: PostgreSQL then sorts on the rank alone instead of
-    # carrying every matching document through the sort to compute it again for output.
-    return items.filter(issue__search__document=query).alias(
-        rank=Cast(rank, output_field=FloatField())
+    # The documents stay in subqueries (the matches by the GIN index, each match's rank
+    # by its key): joined into the item query, PostgreSQL carried every matching document
+    # through the sort of a ranked page and read the wide issue rows to count matches.
+    documents = IssueSearch.objects.filter(document=query)
+    rank = documents.filter(issue_id=OuterRef("issue_id")).annotate(
+        value=Cast(SearchRank(F("document"), query, cover_density=True), FloatField())
+    )
+    return items.filter(issue_id__in=documents.values("issue_id")).alias(
+        rank=Subquery(rank.values("value")[:1], output_field=FloatField())
     )
 
 
