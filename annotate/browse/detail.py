@@ -96,12 +96,21 @@ def item_view(*, item: Item, membership) -> ItemView:
         .prefetch_related("labels__dimension", "labels__category")
         .order_by("created_at", "id")
     )
-    name = _namer(item, membership, [a.annotator_id for a in annotations])
+    assignments = list(
+        project_rows(Assignment, project)
+        .filter(item=item)
+        .select_related("annotator")
+        .order_by("assigned_at", "id")
+    )
+    # Letters for everyone who labeled or held the item (an expired holder too), so that
+    # an annotator never reads another's name.
+    people = [a.annotator_id for a in annotations]
+    people += [a.annotator_id for a in assignments if a.annotator_id not in people]
+    name = _namer(item, membership, people)
     me = membership.user_id
     dimension_names = dict(project_dimensions(project).values_list("key", "name"))
     history = []
-    assignments = project_rows(Assignment, project).filter(item=item).select_related("annotator")
-    for assignment in assignments.order_by("assigned_at", "id"):
+    for assignment in assignments:
         if not sees_all and assignment.annotator_id != me:
             continue
         state = assignment.get_state_display()

@@ -87,3 +87,16 @@ def test_the_list_never_shows_an_annotator_another_s_labels(world):
     assert "annotator_b" not in body and "note_b" not in body
     # Their held and half items are there; the conflict shows as "submitted by you".
     assert "submitted by you" in body and "in conflict" not in body
+
+
+def test_a_holder_who_never_submitted_is_not_named_to_an_annotator(world):
+    from annotate.models import Assignment, Item
+
+    settled = world.items["settled"]
+    Assignment.objects.create(
+        item=settled, annotator=world.users["other_annotator"], state=Assignment.State.EXPIRED
+    )
+    assert Item.objects.get(pk=settled.pk).state == Item.State.SETTLED
+    status, body = page(world, "annotator_a", "settled")
+    assert status == 200
+    assert "other_annotator" not in body and "Annotator C" in body
