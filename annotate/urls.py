@@ -10,4 +10,5 @@ urlpatterns = [
     path("", include("annotate.adjudication.urls")),
     path("", include("annotate.api.urls")),
     path("", include("annotate.projects.pool_urls")),
+    path("", include("annotate.browse.urls")),
 ]

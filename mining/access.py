@@ -1,7 +1,7 @@
 """Scoped lookups for the miner's pages and API (on top of annotate.access: non-members
 get 404, roles too low 403)."""
 
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.http import Http404
 
 from annotate.access import MANAGERS, get_project_for_user
@@ -99,6 +99,18 @@ def readable_repositories_q(project, prefix: str = "") -> Q:
     return Q(**{f"{prefix}private": False}) | Q(
         **{f"{prefix}pk__in": fetched.values("repository_id")}
     )
+
+
+def readable_by_own_project_q() -> Q:
+    """A Q on items: those whose issue's text the item's own project may read (the rule
+    of readable_repositories_q, joined to each row's project), for a query over items that
+    must not tell what a hidden text says (full-text search)."""
+    fetched = ProjectRepository.objects.filter(
+        project=OuterRef("project"),
+        repository=OuterRef("issue__repository"),
+        fetched_at__isnull=False,
+    )
+    return Q(issue__repository__private=False) | Exists(fetched)
 
 
 def blank_issue(issue):

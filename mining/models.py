@@ -1,6 +1,7 @@
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from django.db.models import OuterRef, Subquery
 from django.db.models.fields.json import KeyTextTransform
@@ -206,6 +207,27 @@ class Comment(models.Model):
 
     def __str__(self):
         return f"comment {self.github_id} on {self.issue}"
+
+
+class IssueSearch(models.Model):
+    """An issue's full-text document (PostgreSQL only): its title weighted A, body B and
+    comments C. Triggers on mining_issue and mining_comment keep it equal to the stored
+    text whichever path writes it (the miner's upserts, imports, COPY); the table, its GIN
+    index, the triggers and `mining_rebuild_issue_search()` for a load that bypassed them
+    are in migration 0005. The row goes with its issue (a foreign key ON DELETE CASCADE,
+    added there: Django leaves the deletion to the database)."""
+
+    issue = models.OneToOneField(
+        Issue,
+        on_delete=models.DO_NOTHING,
+        primary_key=True,
+        related_name="search",
+        db_constraint=False,
+    )
+    document = SearchVectorField()
+
+    class Meta:
+        db_table = "mining_issuesearch"
 
 
 class MiningJob(models.Model):

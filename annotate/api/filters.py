@@ -3,6 +3,8 @@
 import django_filters
 from django.db.models import Exists, F, OuterRef, Q
 
+from annotate.browse.search import MAX_LENGTH as SEARCH_MAX_LENGTH
+from annotate.browse.search import search_items
 from annotate.labeling.shown import ITEM_STATES_SHOWN
 from annotate.models import PATH_SEPARATOR, Annotation, FinalLabel, FinalRecordLabel, Item
 from mining.models import Issue
@@ -63,6 +65,13 @@ class ItemFilter(django_filters.FilterSet):
     dimension = django_filters.CharFilter(
         method="filter_noop", help_text="Restrict `category` to this dimension key."
     )
+    q = django_filters.CharFilter(
+        method="filter_q",
+        max_length=SEARCH_MAX_LENGTH,
+        help_text="Full-text search over the issue's title, body and comments (web search "
+        'syntax: words, "a phrase", or, -word; English stemming). Only issues whose text '
+        "the project may read match. Results stay in id order (the cursor's).",
+    )
 
     class Meta:
         model = Item
@@ -93,6 +102,11 @@ class ItemFilter(django_filters.FilterSet):
 
     def filter_noop(self, queryset, name, value):
         return queryset
+
+    def filter_q(self, queryset, name, value):
+        if "\x00" in value:  # PostgreSQL refuses NUL in text; no document holds one
+            return queryset.none()
+        return search_items(queryset, value)
 
 
 class AnnotationFilter(django_filters.FilterSet):

@@ -23,6 +23,9 @@ MAIN_PAGES = [
     PROJECT + "settings/",
     PROJECT + "mining/repositories/",
     PROJECT + "mining/jobs/",
+    PROJECT + "items/",
+    PROJECT + "items/?q=memory&state=conflict",
+    PROJECT + "items/{conflict}/",
 ]
 
 # The README's screenshots (docs/screenshots/), taken here so that they show the pages as

@@ -22,6 +22,7 @@ AGREEMENT = [
 ]
 DISTRIBUTIONS = ["view", "level", "dimension", "source", "group", "rows", "cols"]
 CONFLICTS = ["dimension", "pair", "repository", "group"]
+BROWSE = ["q", "state", "repository", "group", "annotator", "category", "labeled", "batch", "after"]
 
 
 def _fields(serializer) -> list[str]:
@@ -56,6 +57,8 @@ QUERY_PARAMS: dict[str, list[str]] = {
     "item-history": [],
     "item-discussion": [],
     "inbox": [],
+    "browse-items": BROWSE,
+    "browse-item": [],
     "dataset": [],
     "dataset-import": [],
     "dataset-import-job": [],

@@ -196,6 +196,9 @@ MATRIX = {
     ("item-discussion", "POST"): page(
         302, 302, 302, item="discussion", body=lambda w: {"body": "a reply"}
     ),
+    # --- the item browser: every member, each seeing only what they may ---
+    ("browse-items", "GET"): page(200, 200, 200),
+    ("browse-item", "GET"): page(200, 200, 200),
     # --- dataset pages ---
     ("dataset", "GET"): page(200, 200, 200),
     ("dataset-import", "GET"): page(403, 403, 200),

@@ -61,6 +61,10 @@ def pages(world) -> list[tuple[str, str]]:
         url("dataset"),
         url("releases"),
         url("analysis-distributions"),
+        url("browse-items"),
+        url("browse-items", query="q=traceback"),
+        url("browse-item", items["settled"].pk),
+        url("browse-item", items["discussion"].pk),
         reverse("home"),
     ]
     views = ("rq1", "rq2", "rq3", "rq4", "rq5", "rq6", "explore")
@@ -73,6 +77,9 @@ def pages(world) -> list[tuple[str, str]]:
         url("item-history", items["conflict"].pk),
         url("item-discussion", items["discussion"].pk),
         url("inbox"),
+        url("browse-items"),
+        url("browse-item", items["decided"].pk),
+        url("browse-item", items["conflict"].pk),
         url("codebook"),
         url("codebook-edit"),
         url("codebook-review"),

@@ -1,0 +1,47 @@
+"""Full-text search over items' issues: titles (weight A), bodies (B) and comments (C), from
+the trigger-kept documents of mining_issuesearch (mining migration 0005), matched with
+websearch_to_tsquery and ranked with ts_rank_cd. The item browser and the items API
+(`q=`) both search through here."""
+
+from django.contrib.postgres.search import SearchQuery, SearchRank
+from django.db import connection
+from django.db.models import Exists, F, FloatField, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Cast
+
+from mining.access import readable_by_own_project_q
+from mining.models import Comment, IssueSearch
+
+CONFIG = "english"
+MAX_LENGTH = 300
+
+
+def search_items(items, text: str):
+    """`items` whose issue matches `text` (web search syntax: words, "a phrase", or,
+    -word), with the alias `rank` to filter and order by (ts_rank_cd as double precision,
+    so a page marker holding it compares exactly). Only issues whose text the item's
+    project may read match (mining.access): a match would otherwise tell what a hidden
+    text says."""
+    if connection.vendor != "postgresql":
+        return substring_items(items, text)  # `make run` on SQLite
+    items = items.filter(readable_by_own_project_q())
+    query = SearchQuery(text, search_type="websearch", config=CONFIG)
+    # The documents stay in subqueries (the matches by the GIN index, each match's rank
+    # by its key): joined into the item query, PostgreSQL carried every matching document
+    # through the sort of a ranked page and read the wide issue rows to count matches.
+    documents = IssueSearch.objects.filter(document=query)
+    rank = documents.filter(issue_id=OuterRef("issue_id")).annotate(
+        value=Cast(SearchRank(F("document"), query, cover_density=True), FloatField())
+    )
+    return items.filter(issue_id__in=documents.values("issue_id")).alias(
+        rank=Subquery(rank.values("value")[:1], output_field=FloatField())
+    )
+
+
+def substring_items(items, text: str):
+    """`items` whose issue's title, body or a comment contains `text` (ILIKE), unranked
+    (rank 0, so pages run in issue order): SQLite's search, and the baseline of
+    bench/bench_browse.py. Readable texts only, as above."""
+    comments = Comment.objects.filter(issue=OuterRef("issue"), body__icontains=text)
+    match = Q(issue__title__icontains=text) | Q(issue__body__icontains=text) | Exists(comments)
+    items = items.filter(readable_by_own_project_q()).filter(match)
+    return items.alias(rank=Value(0.0, output_field=FloatField()))
