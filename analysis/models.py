@@ -49,13 +49,6 @@ class AgreementUnit(models.Model):
         return f"unit {self.dimension_id}/{self.item_id}/{self.record} ({self.m} labels)"
 
 
-class DataStampQuerySet(models.QuerySet):
-    def version(self, project_id: int) -> int:
-        """The project's data version: the sum of its slots (0 before any change)."""
-        total = self.filter(project_id=project_id).aggregate(total=models.Sum("n"))["total"]
-        return int(total or 0)
-
-
 class DataStamp(models.Model):
     """A project's data version, kept by PostgreSQL triggers (migration 0005): every
     statement that changes what the analysis pages read (labels, annotations, final labels,
@@ -63,16 +56,14 @@ class DataStamp(models.Model):
     ``n`` of one of the project's slots. The version is the sum over the slots, so it grows
     with every committed change; the slot is the writing connection's (backend pid modulo
     SLOTS), so concurrent submissions rarely wait on one row. Caches are keyed by it
-    (analysis.cache). Elsewhere (SQLite for ``make run``) the table stays empty and the
-    caches are not used."""
+    (annotate.versioned, which reads it by name). Elsewhere (SQLite for ``make run``) the
+    table stays empty and the caches are not used."""
 
     SLOTS = 16
 
     project_id = models.BigIntegerField()
     slot = models.PositiveSmallIntegerField()
     n = models.BigIntegerField(default=0)
-
-    objects = DataStampQuerySet.as_manager()
 
     class Meta:
         constraints = [

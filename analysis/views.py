@@ -287,7 +287,7 @@ def distributions(request, slug):
         ],
         "table_formats": ["csv", "tex"],
         "chart_formats": list(charts.FORMATS),
-        "groups": repository_groups(project),
+        "groups": cached(project, ("groups",), lambda: repository_groups(project)),
         "qs": urlencode(filters.query()),
     }
     # The cross-tab's axes are chosen from lists and named as people name them.
