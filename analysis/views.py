@@ -148,7 +148,11 @@ def agreement(request, slug):
         return render(request, "analysis/agreement.html#breakdowns", context)
     rows = [display_row(row) for row in report.rows()]
     context.update(
-        no_pairs=no_pairs_notice(project, report, filters),
+        no_pairs=cached(
+            project,
+            ("no-pairs", tuple(sorted(filters.query().items()))),
+            lambda: no_pairs_notice(project, report, filters),
+        ),
         rows=rows,
         method_notes=method_notes(rows),
         categories=[
