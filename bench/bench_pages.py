@@ -14,8 +14,9 @@ after it (the distribution charts, the agreement breakdowns) are rows of their o
 one line sums a distributions page with its charts as it was before (everything inline).
 
 Runs in its own database, bench_pages (BENCH_PAGES_DB; created and dropped here; --keep
-keeps it). A few minutes at the default size; --items 100000 --reps 10 took 36 minutes
-on this 2-core machine while other work ran (the data takes about 3 of them).
+keeps it). A few minutes at the default size; --items 100000 --reps 10 took 29 minutes
+on a 2-core machine at load average 8 (the data about 3 of them, the uncached and cold
+requests most of the rest).
 """
 
 import argparse
