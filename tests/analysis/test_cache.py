@@ -167,3 +167,17 @@ def test_warm_analysis_pages_take_few_queries(project, cast, settled, client_for
         assert count_queries(lead, f"{base}distributions/", **chart) <= 6, view
     assert count_queries(lead, f"{base}agreement/") <= 9
     assert count_queries(lead, f"{base}reporting/") <= 5
+
+
+def test_members_settings_and_deletions_move_the_version(project, cast, settled):
+    from annotate.models import Project, Role
+    from annotate.projects import services
+
+    seen = [data_version(project)]
+    services.add_member(project=project, username="outsider", role=Role.ANNOTATOR)
+    seen.append(data_version(project))
+    Project.objects.filter(pk=project.pk).update(hide_annotator_names=True)
+    seen.append(data_version(project))
+    Item.objects.filter(project=project).first().delete()
+    seen.append(data_version(project))
+    assert seen == sorted(set(seen)), seen  # each step a new, larger version
