@@ -9,7 +9,7 @@ from rest_framework.response import Response
 
 from annotate.access import get_project_for_agreement, get_project_for_user
 
-from .agreement import build_agreement_report
+from .cache import agreement_report
 from .dashboard import access_source
 from .distributions import build_crosstab, shared_issues
 from .metrics import wilson_interval
@@ -37,7 +37,7 @@ def agreement(request, slug):
     project, _ = get_project_for_agreement(request.user, slug)
     query = AgreementQuerySerializer(data=request.query_params)
     query.is_valid(raise_exception=True)
-    report = build_agreement_report(project=project, **query.validated_data)
+    report = agreement_report(project=project, **query.validated_data)
     payload = {
         "record_pairing": report.record_pairing,
         "unpaired": report.unpaired,

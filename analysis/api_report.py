@@ -12,7 +12,7 @@ from rest_framework.response import Response
 
 from annotate.access import get_project_for_agreement
 
-from .methods import methods_facts
+from .cache import methods_facts
 from .methods_text import methods_latex, methods_markdown
 from .serializers import MethodsSerializer
 

@@ -7,6 +7,7 @@ from annotate.access import SourceAccess, label_source_access, project_rows
 from annotate.models import Dimension
 
 from . import charts, metrics
+from .cache import cached
 from .codebook import load_codebook
 from .distributions import CrossTab, build_crosstab, correlation_matrix, shared_issues
 from .specs import Source, SpecError, parse_source, parse_spec
@@ -147,6 +148,20 @@ def build_panel(*, project, filters: Filters, access: SourceAccess, view: str | 
     except SpecError as error:
         panel.error = str(error)
     return panel
+
+
+def cached_panel(*, project, filters: Filters, access: SourceAccess, view: str | None = None):
+    """build_panel's panel from the analysis cache, and the key's parts (for its charts):
+    the view, the filters and the labels the caller reads through them (whose, and whether
+    of settled items only), at the project's data version."""
+    parts = (view or filters.view, tuple(sorted(filters.query().items())),
+             getattr(access.user, "pk", None), access.settled_only)  # fmt: skip
+    panel = cached(
+        project,
+        ("panel", *parts),
+        lambda: build_panel(project=project, filters=filters, access=access, view=view),
+    )
+    return panel, parts
 
 
 def share_rows(table: CrossTab) -> list[dict]:

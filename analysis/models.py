@@ -47,3 +47,28 @@ class AgreementUnit(models.Model):
 
     def __str__(self):
         return f"unit {self.dimension_id}/{self.item_id}/{self.record} ({self.m} labels)"
+
+
+class DataStamp(models.Model):
+    """A project's data version, kept by PostgreSQL triggers (migration 0005): every
+    statement that changes what the analysis pages read (labels, annotations, final labels,
+    items, the codebook, members, repository groups, conflicts, the audit trail) adds 1 to
+    ``n`` of one of the project's slots. The version is the sum over the slots, so it grows
+    with every committed change; the slot is the writing connection's (backend pid modulo
+    SLOTS), so concurrent submissions rarely wait on one row. Caches are keyed by it
+    (annotate.versioned, which reads it by name). Elsewhere (SQLite for ``make run``) the
+    table stays empty and the caches are not used."""
+
+    SLOTS = 16
+
+    project_id = models.BigIntegerField()
+    slot = models.PositiveSmallIntegerField()
+    n = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["project_id", "slot"], name="data_stamp_key")
+        ]
+
+    def __str__(self):
+        return f"project {self.project_id} slot {self.slot}: {self.n}"

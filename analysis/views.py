@@ -19,7 +19,7 @@ from annotate.access import (
 from annotate.responses import error_fragment, error_page, error_text
 
 from . import charts, dashboard, exports
-from .agreement import build_agreement_report
+from .cache import agreement_report, cached
 from .reports import (
     agreement_tables,
     confusion_cells,
@@ -62,7 +62,7 @@ def _table_response(caption, header, rows, fmt: str, filename: str) -> HttpRespo
 def _agreement(request, slug, *, breakdowns: bool = True):
     project, membership = get_project_for_agreement(request.user, slug)
     filters = parse_agreement_filters(request.GET)
-    report = build_agreement_report(
+    report = agreement_report(
         project=project,
         exclude_calibration=filters.exclude_calibration,
         exclude_discussed=filters.exclude_discussed,
@@ -148,7 +148,11 @@ def agreement(request, slug):
         return render(request, "analysis/agreement.html#breakdowns", context)
     rows = [display_row(row) for row in report.rows()]
     context.update(
-        no_pairs=no_pairs_notice(project, report, filters),
+        no_pairs=cached(
+            project,
+            ("no-pairs", tuple(sorted(filters.query().items()))),
+            lambda: no_pairs_notice(project, report, filters),
+        ),
         rows=rows,
         method_notes=method_notes(rows),
         categories=[
@@ -156,7 +160,11 @@ def agreement(request, slug):
             for c in (level.categories if level else [])
         ],
         confusion=confusion_cells(project.slug, dim, level) if dim else [],
-        chart=charts.inline_svg(kappa_figure(report), "kappa"),
+        chart=cached(
+            project,
+            ("kappa-svg", tuple(sorted(filters.query().items()))),
+            lambda: charts.inline_svg(kappa_figure(report), "kappa"),
+        ),
         chart_base=reverse("analysis-agreement-chart", args=[slug, "svg"])[: -len(".svg")],
         chart_formats=list(charts.FORMATS),
     )
@@ -198,25 +206,52 @@ def agreement_table(request, slug, name, fmt):
 @login_required
 def agreement_chart(request, slug, fmt):
     try:
-        project, _, _, report = _agreement(request, slug, breakdowns=False)
+        project, _, filters, report = _agreement(request, slug, breakdowns=False)
     except SpecError as error:
         return error_text(str(error))
-    content = charts.render(kappa_figure(report), fmt)
+    content = cached(
+        project,
+        ("kappa", fmt, tuple(sorted(filters.query().items()))),
+        lambda: charts.render(kappa_figure(report), fmt),
+    )
     return _download(content, charts.FORMATS[fmt], f"{project.slug}-kappa.{fmt}")
 
 
 def _panel(request, slug, view=None):
+    """The caller's panel, cached per data version, view, filters and the labels the caller
+    reads through them (whose, and whether of settled items only); with the cache key's
+    parts, for the panel's charts."""
     project, membership = get_project_for_user(request.user, slug)
     filters = dashboard.parse_filters(request.GET, project)
     access = dashboard.access_source(project=project, membership=membership, source=filters.source)
-    panel = dashboard.build_panel(project=project, filters=filters, access=access, view=view)
-    return project, membership, filters, panel
+    panel, parts = dashboard.cached_panel(
+        project=project, filters=filters, access=access, view=view
+    )
+    return project, membership, filters, panel, parts
+
+
+def _chart(project, panel, parts, kind: str, fmt: str | None = None):
+    """One chart of a panel, cached with it: inline SVG for the page (``fmt`` None) or a
+    download's bytes."""
+    if fmt is None:
+        return cached(
+            project,
+            ("svg", kind, *parts),
+            lambda: charts.inline_svg(dashboard.panel_figure(panel, kind), f"{panel.name}-{kind}"),
+        )
+    return cached(
+        project,
+        ("chart", fmt, kind, *parts),
+        lambda: charts.render(dashboard.panel_figure(panel, kind), fmt),
+    )
 
 
 @login_required
 def distributions(request, slug):
+    """The distributions page. Its charts load after it (htmx, ``?part=chart&kind=...``
+    answers one chart's figure), so the page itself needs only the cached panel."""
     try:
-        project, membership, filters, panel = _panel(request, slug)
+        project, membership, filters, panel, parts = _panel(request, slug)
     except SpecError as error:
         return _bad_page(
             request, slug, error, target="panel", **_distribution_choices(request, slug, error)
@@ -228,10 +263,18 @@ def distributions(request, slug):
             raise
         choices = _distribution_choices(request, slug, error)
         return _bad_page(request, slug, error, target="panel", status=403, **choices)
-    figures = [
-        (kind, charts.inline_svg(dashboard.panel_figure(panel, kind), f"{panel.name}-{kind}"))
-        for kind in panel.chart_kinds
-    ]
+    chart_query = urlencode({**filters.query(), "view": panel.name, "part": "chart"})
+    if request.GET.get("part") == "chart":
+        kind = request.GET.get("kind", "")
+        if kind not in panel.chart_kinds:
+            raise Http404("No such chart.")
+        return render(request, "analysis/distributions.html#figure", {
+            "kind": kind, "svg": _chart(project, panel, parts, kind),
+            "chart_formats": list(charts.FORMATS), "qs": urlencode(filters.query()),
+            "chart_base": reverse("analysis-distribution-chart",
+                                  args=[slug, panel.name, "x", "svg"])[:-5],
+        })  # fmt: skip
+    figures = [(kind, f"?{chart_query}&kind={kind}") for kind in panel.chart_kinds]
     context = {
         "project": project,
         "membership": membership,
@@ -248,7 +291,7 @@ def distributions(request, slug):
         ],
         "table_formats": ["csv", "tex"],
         "chart_formats": list(charts.FORMATS),
-        "groups": repository_groups(project),
+        "groups": cached(project, ("groups",), lambda: repository_groups(project)),
         "qs": urlencode(filters.query()),
     }
     # The cross-tab's axes are chosen from lists and named as people name them.
@@ -296,10 +339,10 @@ def distribution_chart(request, slug, view, kind, fmt):
     if view not in dashboard.VIEWS or kind not in dashboard.VIEWS[view][2]:
         raise Http404("No such chart.")
     try:
-        project, _, _, panel = _panel(request, slug, view=view)
+        project, _, _, panel, parts = _panel(request, slug, view=view)
     except SpecError as error:
         return error_text(str(error))
-    content = charts.render(dashboard.panel_figure(panel, kind), fmt)
+    content = _chart(project, panel, parts, kind, fmt)
     return _download(content, charts.FORMATS[fmt], f"{project.slug}-{view}-{kind}.{fmt}")
 
 
@@ -309,7 +352,7 @@ def distribution_table(request, slug, name, fmt):
     if view not in dashboard.VIEWS:
         raise Http404("No such table.")
     try:
-        project, _, _, panel = _panel(request, slug, view=view)
+        project, _, _, panel, _ = _panel(request, slug, view=view)
     except SpecError as error:
         return error_text(str(error))
     tables = dashboard.panel_tables(panel)

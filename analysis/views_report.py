@@ -8,7 +8,7 @@ from django.urls import reverse
 from annotate.access import get_project_for_agreement
 from annotate.markdown import render_markdown
 
-from .methods import methods_facts
+from .cache import methods_facts
 from .methods_text import methods_latex, methods_markdown
 
 

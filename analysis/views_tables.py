@@ -24,7 +24,9 @@ def distribution_shares(request, slug, view, fmt):
         access = dashboard.access_source(
             project=project, membership=membership, source=filters.source
         )
-        panel = dashboard.build_panel(project=project, filters=filters, access=access, view=view)
+        panel, _ = dashboard.cached_panel(
+            project=project, filters=filters, access=access, view=view
+        )
     except SpecError as error:
         return error_text(str(error))
     if panel.table is None:

@@ -182,7 +182,17 @@ if REDIS_URL:
     # exceed the task time limit (mining also re-queues orphans on worker start).
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 60 * 60}
     CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+        },
+        # The analysis pages' tables, charts and reports, keyed by the data version.
+        "analysis": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "analysis",
+            "TIMEOUT": 60 * 60 * 24,
+        },
     }
 else:
     CELERY_BROKER_URL = "filesystem://"
@@ -197,7 +207,12 @@ else:
         "default": {
             "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
             "LOCATION": str(RUN_DIR / "cache"),
-        }
+        },
+        "analysis": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(RUN_DIR / "analysis-cache"),
+            "TIMEOUT": 60 * 60 * 24,
+        },
     }
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True

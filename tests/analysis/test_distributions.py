@@ -1,12 +1,15 @@
 """Distributions of final (and annotators') labels: cross-tabs, the study's counts, pages,
 downloads and the API."""
 
+import html
 import json
+import re
 from pathlib import Path
 
 import pytest
 from scipy import stats
 
+from analysis import dashboard
 from analysis.distributions import build_crosstab
 from analysis.specs import Source, parse_spec
 from tests.builders import bulk_final_records
@@ -161,7 +164,15 @@ def test_distributions_page_views_charts_and_tables(project, cast, study_mix, cl
     for view in ("rq1", "rq2", "rq3", "rq4", "rq5", "rq6", "explore"):
         response = client.get(base, {"view": view, "group": "meta-llama"})
         assert response.status_code == 200, view
-        assert b"<svg" in response.content and b'id="crosstab"' in response.content
+        page = response.content.decode()
+        # The charts come after the page: each figure loads its own (htmx, on load).
+        assert "<svg" not in page and 'id="crosstab"' in page
+        urls = re.findall(r'hx-get="(\?[^"]*part=chart[^"]*)" hx-trigger="load"', page)
+        assert len(urls) == len(dashboard.VIEWS[view][2]), view
+        for url in urls:
+            figure = client.get(base + html.unescape(url), HTTP_HX_REQUEST="true")
+            assert figure.status_code == 200, url
+            assert figure.content.startswith(b'<figure class="chart"') and b"<svg" in figure.content
     rq1 = client.get(base, {"view": "rq1"}).content.decode()
     assert "Crash" in rq1 and "295" in rq1
     partial = client.get(base, {"view": "rq4"}, HTTP_HX_REQUEST="true")

@@ -41,6 +41,8 @@ def test_rq1_treemap_labels_do_not_overlap_in_the_page(page, live_server, login,
     login(page, "lead")
     page.goto(f"{live_server.url}/projects/{project.slug}/distributions/?view=rq1")
     figure = page.locator("#chart-treemap")
+    # The chart loads after the page (htmx); a cold one takes seconds on a loaded machine.
+    expect(figure.locator("svg")).to_have_count(1, timeout=30_000)
     expect(figure).to_contain_text("Crash (295)")
     expect(figure).to_contain_text("Hang (19)")
     boxes = figure.evaluate(LABEL_BOXES)

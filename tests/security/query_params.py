@@ -20,7 +20,8 @@ AGREEMENT = [
     "exclude_discussed",
     "unpaired",
 ]
-DISTRIBUTIONS = ["view", "level", "dimension", "source", "group", "rows", "cols"]
+# part=chart&kind=...: one chart, loaded by htmx after the page (issue #15).
+DISTRIBUTIONS = ["view", "level", "dimension", "source", "group", "rows", "cols", "part", "kind"]
 CONFLICTS = ["dimension", "pair", "repository", "group"]
 BROWSE = ["q", "state", "repository", "group", "annotator", "category", "labeled", "batch", "after"]
 
