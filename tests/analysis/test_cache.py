@@ -162,7 +162,8 @@ def test_warm_analysis_pages_take_few_queries(project, cast, settled, client_for
     lead = client_for(cast["lead"])
     base = f"/projects/{project.slug}/"
     for view in ("rq1", "rq4", "rq6"):
-        assert count_queries(lead, f"{base}distributions/", view=view) <= 9, view
+        # 10: the Inbox badge in the project bar is one query (issue #15's inbox).
+        assert count_queries(lead, f"{base}distributions/", view=view) <= 10, view
         chart = {"view": view, "part": "chart", "kind": "percent" if view != "rq1" else "bars"}
         assert count_queries(lead, f"{base}distributions/", **chart) <= 6, view
     assert count_queries(lead, f"{base}agreement/") <= 9
