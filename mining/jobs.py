@@ -43,6 +43,7 @@ from .models import (
     source_of,
 )
 from .progress import eta_seconds, parse_full_name, parse_issue_link
+from .storage import refresh_issue_search
 
 logger = logging.getLogger(__name__)
 
@@ -290,6 +291,7 @@ def run_task(*, task_id: int, client=None, on_page=None) -> None:
     finally:
         if own_client:
             client.close()
+        refresh_issue_search()  # what this task stored, searchable (also after a failure)
     if status == MiningJob.Status.DONE and task.repository is not None and job.project_id:
         all_repository_views(job.project_id).filter(repository=task.repository).update(
             last_synced_at=timezone.now(), fetched_at=timezone.now()

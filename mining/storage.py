@@ -280,3 +280,14 @@ def mark_fetched(project_id: int, repository: Repository) -> None:
         defaults={"fetched_at": timezone.now()},
         create_defaults={"fetched_at": timezone.now(), "group": repository.owner},
     )
+
+
+def refresh_issue_search() -> int:
+    """Build the search documents of the issues stored or edited since the last refresh
+    (mining migration 0006: the triggers only note them); the number built. A no-op
+    outside PostgreSQL, where search is a substring match."""
+    if connection.vendor != "postgresql":
+        return 0
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT mining_refresh_pending_issue_search()")
+        return cursor.fetchone()[0]

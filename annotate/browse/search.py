@@ -10,6 +10,7 @@ from django.db.models.functions import Cast
 
 from mining.access import readable_by_own_project_q
 from mining.models import Comment, IssueSearch
+from mining.storage import refresh_issue_search
 
 CONFIG = "english"
 MAX_LENGTH = 300
@@ -23,6 +24,7 @@ def search_items(items, text: str):
     text says."""
     if connection.vendor != "postgresql":
         return substring_items(items, text)  # `make run` on SQLite
+    refresh_issue_search()  # issues stored since the last crawl ended (imports, COPY)
     items = items.filter(readable_by_own_project_q())
     query = SearchQuery(text, search_type="websearch", config=CONFIG)
     # The documents stay in subqueries (the matches by the GIN index, each match's rank
