@@ -254,7 +254,8 @@ def units_out_of_sync(project=None) -> int:
 
 def rebuild_units(project=None) -> int:
     """Recompute the units of one project (or all) from the labels: after a bulk load with
-    triggers off (``session_replication_role = replica``). Returns the units written.
+    triggers off (``session_replication_role = replica``). Returns how many units it
+    changed (missing, differing or stale; a table that is already right is only read).
     Takes no row locks: run it when nobody is labeling. PostgreSQL only."""
     _require_postgresql()
     with transaction.atomic(), connection.cursor() as cursor:

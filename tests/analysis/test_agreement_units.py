@@ -175,3 +175,32 @@ def test_concurrent_writers_of_one_item_leave_its_units_complete(project, cast, 
         assert done.is_set()
     assert unit_rows(project) == [(item.pk, 2)]
     assert units_out_of_sync(project) == 0
+
+
+def test_rebuild_changes_only_the_units_that_differ(project, cast, labels):
+    """A rebuild on a full table deletes and inserts only what differs (issue #16: deleting
+    and re-inserting every unit stalled on a full table), and counts each change once."""
+    items = [labels.item() for _ in range(3)]
+    for item in items:
+        labels.annotate(item, cast["annotator_a"], [{"symptom": OOM}])
+        labels.annotate(item, cast["annotator_b"], [{"symptom": HANG}])
+    assert rebuild_units(project) == 0  # already right: nothing written
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT id FROM analysis_agreementunit ORDER BY id")
+        ids = [row[0] for row in cursor.fetchall()]
+        cursor.execute("UPDATE analysis_agreementunit SET m = 9 WHERE item_id = %s", [items[0].pk])
+        cursor.execute("DELETE FROM analysis_agreementunit WHERE item_id = %s", [items[1].pk])
+        cursor.execute(  # a unit of a key the labels do not have
+            "INSERT INTO analysis_agreementunit (dimension_id, item_id, record, m, lo, hi, "
+            "calibration, discussed, batch, version, at) SELECT dimension_id, item_id, 7, m, lo, "
+            "hi, calibration, discussed, batch, version, at FROM analysis_agreementunit "
+            "WHERE item_id = %s",
+            [items[2].pk],
+        )
+    assert units_out_of_sync(project) == 3
+    assert rebuild_units(project) == 3
+    assert units_out_of_sync(project) == 0
+    with connection.cursor() as cursor:  # the unit nobody damaged kept its row
+        cursor.execute("SELECT id FROM analysis_agreementunit WHERE item_id = %s", [items[2].pk])
+        assert [row[0] for row in cursor.fetchall()] == [ids[2]]
+    call_command("agreement_units", "--rebuild", "--project", project.slug)

@@ -34,7 +34,9 @@ class Command(BaseCommand):
         scope = f"project '{project.slug}'" if project else "every project"
         if options["rebuild"]:
             written = rebuild_units(project)
-            self.stdout.write(f"{written} agreement unit(s) rebuilt for {scope}.")
+            self.stdout.write(
+                f"{written} agreement unit(s) changed to match the labels for {scope}."
+            )
             return
         differing = units_out_of_sync(project)
         if differing:
