@@ -339,7 +339,6 @@ def item_history(request, slug, item_id):
                 "actor": actor,
                 "label": EVENT_LABELS.get(event.kind, event.kind.replace("_", " ").capitalize()),
                 "records": _named(payload.get("records"), dimension_names),
-                "thread": thread_entries(project, membership, item),
                 "final_records": _named(final.get("records"), dimension_names),
             }
         )
