@@ -8,7 +8,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from annotate.access import inbox_badge
-from annotate.adjudication.discussion import start_discussion
+from annotate.adjudication.discussion import end_discussion, start_discussion
 from annotate.adjudication.inbox import mark_read, post_message
 from annotate.models import DiscussionMessage, Item, Role
 from annotate.projects import services
@@ -235,8 +235,6 @@ def test_the_history_page_reads_the_thread_once_however_many_events(
     client_for, cast, project, sent_back
 ):
     """The history page shows the thread once: it is not read again for every event."""
-    from annotate.adjudication.discussion import end_discussion
-
     lead = client_for(cast["lead"])
     url = _url("item-history", project, sent_back)
     lead.get(url)
