@@ -8,6 +8,7 @@ from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
+from django.utils.cache import patch_vary_headers
 from django.views import defaults
 
 logger = logging.getLogger(__name__)
@@ -116,3 +117,26 @@ class NotFoundPageMiddleware:
         if isinstance(exception, Http404) and not request.path.startswith("/api/"):
             return page_not_found(request, exception)
         return None
+
+
+class HtmxHistoryMiddleware:
+    """Pages that answer htmx with a fragment of themselves are told apart from the full
+    page by the HX-Request header, so:
+
+    - every page response varies on it (``Vary: HX-Request``): otherwise the browser's
+      cache hands the fragment fetched for a filter back as the whole page when the user
+      comes back to that address (Back after opening an item showed a bare table);
+    - a history restore (htmx could not find its saved copy of the page, and asks the
+      server for it) is answered as a full page: the header is dropped for the views."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        # META, not request.headers: that is read once and kept, with HX-Request in it.
+        if request.META.get("HTTP_HX_HISTORY_RESTORE_REQUEST") == "true":
+            request.META.pop("HTTP_HX_REQUEST", None)
+        response = self.get_response(request)
+        if not request.path.startswith("/api/"):
+            patch_vary_headers(response, ("HX-Request",))
+        return response

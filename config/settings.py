@@ -70,6 +70,8 @@ MIDDLEWARE = [
     "config.middleware.NullCharacterMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    # Before django-htmx reads HX-Request: a history restore is a full page; Vary on it.
+    "config.middleware.HtmxHistoryMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     # A page whose database connection is lost answers the 503 page instead of a 500.
     "config.middleware.DatabaseUnavailableMiddleware",

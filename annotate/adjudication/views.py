@@ -165,7 +165,10 @@ def _decision_rows(project, table, posted=None) -> list[dict]:
 
 
 def _posted_records(post, dimensions) -> list[dict]:
-    count = min(int(post.get("record_count", "0") or 0), 50)
+    try:
+        count = min(int(post.get("record_count", "0") or 0), 50)
+    except ValueError:
+        count = 0  # not a number: no records, which the decision refuses by name
     records = []
     for index in range(count):
         values = {d.key: post.get(f"r{index}-{d.key}", "") for d in dimensions}
@@ -339,7 +342,6 @@ def item_history(request, slug, item_id):
                 "actor": actor,
                 "label": EVENT_LABELS.get(event.kind, event.kind.replace("_", " ").capitalize()),
                 "records": _named(payload.get("records"), dimension_names),
-                "thread": thread_entries(project, membership, item),
                 "final_records": _named(final.get("records"), dimension_names),
             }
         )

@@ -36,6 +36,9 @@ EVENT_LABELS = {
 }
 # What an annotator reads of the lead's steps while the item is not settled yet.
 SEND_BACKS = {"discussion_started"}
+# An annotator's own steps. Other events can name them as their actor too (the conflict
+# their submission completed), but those tell what the other annotator did: settled only.
+OWN_STEPS = {"annotation_submitted", "annotation_replaced", "item_skipped"}
 
 
 @dataclass
@@ -117,7 +120,7 @@ def item_view(*, item: Item, membership) -> ItemView:
         history.append(Entry(assignment.assigned_at, name(assignment.annotator), "Assigned", state))
     events = project_rows(AuditEvent, project).filter(item=item).select_related("actor")
     for event in events:
-        mine = event.actor_id == me
+        mine = event.actor_id == me and event.kind in OWN_STEPS
         if not (sees_all or mine or (event.kind in SEND_BACKS and item.discussed)):
             continue
         payload = event.payload if isinstance(event.payload, dict) else {}

@@ -18,3 +18,17 @@ document.addEventListener("keydown", function (event) {
     box.select();
   }
 });
+// Back and forward: htmx puts back the page's saved HTML, in which each filter field still
+// carries the value the page was first loaded with; set the fields from the address, so
+// the form always says what the list shows. (Enter in the search box fires "change", then
+// "submit": the form's hx-sync replaces the first request, so one search, one entry.)
+function syncFiltersWithAddress() {
+  var form = document.getElementById("item-filters");
+  if (!form) return;
+  var params = new URLSearchParams(window.location.search);
+  Array.prototype.forEach.call(form.elements, function (field) {
+    if (field.name) field.value = params.get(field.name) || "";
+  });
+}
+document.addEventListener("htmx:historyRestore", syncFiltersWithAddress);
+window.addEventListener("pageshow", syncFiltersWithAddress);

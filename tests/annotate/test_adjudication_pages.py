@@ -147,6 +147,19 @@ def test_decision_form_requires_a_rationale_to_override_both(client_for, cast, p
     assert "An assert, then OOM." in review.content.decode()
 
 
+@pytest.mark.parametrize("count", ["x", "1e3", "😀", "2.5", "-"])
+def test_a_record_count_that_is_not_a_number_is_refused_not_a_crash(
+    client_for, cast, project, conflict, count
+):
+    url = reverse("conflict-decide", kwargs={"slug": project.slug, "item_id": conflict.pk})
+    client = client_for(cast["lead"])
+    response = client.post(url, {**_form(project, [record(DEVICE)]), "record_count": count})
+    detail = reverse("conflict-detail", kwargs={"slug": project.slug, "item_id": conflict.pk})
+    assert response.status_code == 302 and response["Location"] == detail
+    assert client.get(detail).status_code == 200
+    assert not FinalLabel.objects.filter(item=conflict).exists()
+
+
 def test_discussion_page_shows_each_other_labels_only_in_discussion(
     client_for, cast, project, conflict
 ):

@@ -279,3 +279,23 @@ def test_the_items_api_searches_with_q(project, api_for, cast):
     assert [row["id"] for row in reply.json()["results"]] == [hit.pk]
     too_long = api.get(f"/api/projects/{project.slug}/items/", {"q": "x" * 301})
     assert too_long.status_code == 400 and "q" in too_long.json()["fields"]
+
+
+def test_the_fragment_and_the_page_are_cached_apart_and_a_history_restore_is_the_page(
+    project, lead
+):
+    """htmx asks for the list alone (HX-Request) at the address of the whole page: the
+    answers vary on the header, or the browser's cache shows the bare list on Back; and a
+    history restore (htmx lost its copy) gets the whole page."""
+    item_with(project, title="Anything")
+    address = url(project, state="open")
+    fragment = lead.get(address, headers={"HX-Request": "true"})
+    page = lead.get(address)
+    for response in (fragment, page):
+        assert "HX-Request" in response["Vary"]
+    assert 'id="item-filters"' not in fragment.content.decode()
+    restored = lead.get(
+        address, headers={"HX-Request": "true", "HX-History-Restore-Request": "true"}
+    )
+    assert 'id="item-filters"' in restored.content.decode()
+    assert 'class="project-nav"' in restored.content.decode()

@@ -35,6 +35,15 @@ def test_annotator_sees_only_their_own_labels_before_the_item_is_settled(world):
     assert 'id="labels-hidden"' in body and "Not settled yet." in body
 
 
+def test_the_annotator_whose_submission_found_the_conflict_is_not_told_either(world):
+    """The conflict event's actor is the annotator who submitted last: it is still not
+    theirs to read, or they would learn that the other annotator disagreed."""
+    status, body = page(world, "annotator_b", "conflict")
+    assert status == 200 and "note_b_conflict" in body
+    assert "note_a_conflict" not in body and "evidence_a_conflict" not in body
+    assert "Conflict found" not in body and "in conflict" not in body
+
+
 def test_annotator_reads_the_lead_s_send_back_but_not_the_other_labels(world):
     status, body = page(world, "annotator_a", "discussion")
     assert status == 200

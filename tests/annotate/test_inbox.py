@@ -8,7 +8,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from annotate.access import inbox_badge
-from annotate.adjudication.discussion import start_discussion
+from annotate.adjudication.discussion import end_discussion, start_discussion
 from annotate.adjudication.inbox import mark_read, post_message
 from annotate.models import DiscussionMessage, Item, Role
 from annotate.projects import services
@@ -229,3 +229,20 @@ def test_leads_inbox_lists_items_in_discussion(client_for, cast, project, sent_b
     html = client_for(cast["lead"]).get(_url("inbox", project)).content.decode()
     assert f'id="inbox-{sent_back.pk}"' in html
     assert _url("conflict-detail", project, sent_back) in html
+
+
+def test_the_history_page_reads_the_thread_once_however_many_events(
+    client_for, cast, project, sent_back
+):
+    """The history page shows the thread once: it is not read again for every event."""
+    lead = client_for(cast["lead"])
+    url = _url("item-history", project, sent_back)
+    lead.get(url)
+    with CaptureQueriesContext(connection) as few:
+        assert lead.get(url).status_code == 200
+    for _ in range(3):
+        end_discussion(item=Item.objects.get(pk=sent_back.pk), actor=cast["lead"])
+        start_discussion(item=Item.objects.get(pk=sent_back.pk), actor=cast["lead"], note="again")
+    with CaptureQueriesContext(connection) as many:
+        assert lead.get(url).status_code == 200
+    assert len(many) == len(few)

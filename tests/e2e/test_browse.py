@@ -79,3 +79,35 @@ def test_a_bad_filter_answers_inside_the_page_with_links(page, live_server, logi
     page.locator("#browse-error a", has_text="settled").click()
     expect(page).to_have_url(re.compile(r"[?&]state=settled"))
     expect(page.locator("#item-count")).to_have_text("0")
+
+
+def test_back_shows_the_filters_of_the_list_it_shows(page, live_server, login, project, cast):
+    """The back button restores the list and the filter form together: one history entry
+    per search (Enter fires "change" and "submit"), and the fields as in the address."""
+    _item(project, "Segfault while loading the checkpoint", "It stops.")
+    _item(project, "Loader stops", "A segfault.")
+    _item(project, "Tokenizer is slow", "Slow.")
+    login(page, "lead")
+    page.goto(f"{live_server.url}/projects/{project.slug}/items/")
+    expect(page.locator("#item-count")).to_have_text("3")
+    page.locator("#f-q").fill("segfault")
+    page.keyboard.press("Enter")
+    expect(page.locator("#item-count")).to_have_text("2")
+    page.select_option("#f-state", "open")
+    expect(page).to_have_url(re.compile(r"[?&]state=open"))
+    page.locator("#f-q").fill("tokenizer")
+    page.keyboard.press("Enter")
+    expect(page.locator("#item-count")).to_have_text("1")
+
+    page.go_back()
+    expect(page).to_have_url(re.compile(r"q=segfault&state=open"))
+    expect(page.locator("#item-count")).to_have_text("2")
+    assert page.locator("#f-q").input_value() == "segfault"
+    assert page.locator("#f-state").input_value() == "open"
+    page.go_back()
+    expect(page).to_have_url(re.compile(r"q=segfault&state=&"))
+    assert page.locator("#f-state").input_value() == ""
+    assert page.locator("#f-q").input_value() == "segfault"
+    page.go_back()
+    expect(page.locator("#item-count")).to_have_text("3")
+    assert page.locator("#f-q").input_value() == ""
