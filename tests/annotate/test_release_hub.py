@@ -256,3 +256,20 @@ def test_hostile_names_cannot_break_the_bibtex_entry():
     group = Project(name="Smith and Jones Lab", slug="s", authors=[])
     fields = _bibtex_fields(_bibtex(group, "1.0", released))
     assert fields["author"] == "{Smith and Jones Lab}"
+
+
+def test_a_name_with_line_breaks_stays_one_heading_of_the_dataset_card():
+    from datetime import UTC, datetime
+
+    from annotate.models import Project
+    from dataset.hub import dataset_card
+
+    project = Project(name="Failures\n---\nlicense: mit", slug="f", description="", authors=[])
+    card = dataset_card(
+        project, "1", datetime(2026, 12, 3, tzinfo=UTC),
+        columns=["number"], dimension_columns={}, rows={"final": 1},
+    )  # fmt: skip
+    front, body = card.split("\n---\n", 1)
+    assert yaml.safe_load(front.removeprefix("---\n"))["pretty_name"] == project.name
+    assert "\n# Failures --- license: mit (release 1)\n" in body
+    assert "\nlicense: mit" not in body
