@@ -273,3 +273,14 @@ def test_a_name_with_line_breaks_stays_one_heading_of_the_dataset_card():
     assert yaml.safe_load(front.removeprefix("---\n"))["pretty_name"] == project.name
     assert "\n# Failures --- license: mit (release 1)\n" in body
     assert "\nlicense: mit" not in body
+
+
+def test_the_release_methods_section_names_coders_only_by_their_pseudonyms(archive, project, cast):
+    """The release's annotations name annotators by pseudonym; its methods section, naming
+    the coders, must not publish their usernames beside them."""
+    for name in ("methods.md", "methods.tex"):
+        text = archive.read(PREFIX + name).decode().replace("\\", "")  # Markdown/TeX escapes
+        for role in ("annotator_a", "annotator_b"):
+            user = cast[role]
+            assert user.username not in text, name
+            assert pseudonym(project.pk, user.pk) in text, name
