@@ -17,6 +17,7 @@ import zipfile
 
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
+from django.db.models import Count
 from django.utils import timezone
 
 from analysis.agreement import build_agreement_report
@@ -46,13 +47,14 @@ def _pseudonymised(project, facts: dict) -> dict:
     coders = facts["coders"]
     if coders["names_hidden"] or not coders["coders"]:
         return facts
-    ids = dict(
+    counts = (
         project_rows(Annotation, project)
-        .values_list("annotator__username", "annotator_id")
-        .distinct()
+        .values_list("annotator_id")
+        .annotate(n=Count("id"))
+        .order_by()
     )
     people = sorted(
-        ({**c, "name": pseudonym(project.pk, ids[c["name"]])} for c in coders["coders"]),
+        ({"name": pseudonym(project.pk, pk), "annotations": n} for pk, n in counts),
         key=lambda c: c["name"],
     )
     return {**facts, "coders": {**coders, "coders": people, "pseudonyms": True}}
