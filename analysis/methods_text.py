@@ -180,6 +180,8 @@ def _coding(w: _Writer, facts: dict):
     w.heading("Coders and coding procedure")
     names = ", ".join(w.esc(c["name"]) for c in coders["coders"])
     hidden = " (pseudonyms; the project hides annotator names)" if coders["names_hidden"] else ""
+    if coders.get("pseudonyms"):  # a release's: annotators named as its annotations name them
+        hidden = " (pseudonyms, as in the release's annotations)"
     w.para(
         f"{_plural(coders['count'], 'coder')} submitted "
         f"{_plural(coders['annotations'], 'annotation')}"

@@ -22,6 +22,7 @@ from __future__ import annotations
 import html
 import io
 import json
+import re
 from collections.abc import Iterable
 from datetime import datetime
 
@@ -140,18 +141,46 @@ def zenodo_json(project: Project, version: str, released: datetime) -> str:
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
 
 
+# BibTeX counts every brace, escaped or not, so a brace in a value is written as a command
+# without braces of its own; LaTeX's other special characters are escaped.
+_TEX_SPECIAL = {
+    "\\": r"\textbackslash ",
+    "{": r"\textbraceleft ",
+    "}": r"\textbraceright ",
+    "%": r"\%",
+    "&": r"\&",
+    "#": r"\#",
+    "$": r"\$",
+    "_": r"\_",
+    "~": r"\textasciitilde ",
+    "^": r"\textasciicircum ",
+}
+# BibTeX splits a name list at the word "and" (any case) outside braces.
+_BIBTEX_AND = re.compile(r"(?i)(?<=\s)and(?=\s)")
+
+
+def _tex(text: str) -> str:
+    """`text` as one line of a brace-delimited BibTeX value: balanced whatever it holds."""
+    text = " ".join(str(text).split())
+    return "".join(_TEX_SPECIAL.get(ch, ch) for ch in text)
+
+
+def _bibtex_name(creator: dict) -> str:
+    """One author of the name list: an organisation braced whole (one name, never split or
+    abbreviated), a person as 'Family, Given' with a stray 'and' braced."""
+    if "entity" in creator:
+        return "{" + _tex(creator["entity"]) + "}"
+    name = _tex(creator["family"]) + (f", {_tex(creator['given'])}" if creator.get("given") else "")
+    return _BIBTEX_AND.sub(lambda match: "{" + match.group(0) + "}", name)
+
+
 def _bibtex(project: Project, version: str, released: datetime) -> str:
-    names = " and ".join(
-        creator["entity"]
-        if "entity" in creator
-        else creator["family"] + (f", {creator['given']}" if creator.get("given") else "")
-        for creator in _creators(project)
-    )
-    key = project.slug.replace("-", "_") + f"_v{version}"
+    names = " and ".join(_bibtex_name(creator) for creator in _creators(project))
+    key = re.sub(r"[^A-Za-z0-9_.:-]", "_", project.slug.replace("-", "_") + f"_v{version}")
     return "\n".join(
         [
             f"@misc{{{key},",
-            f"  title = {{{{{project.name}}}, release {version}}},",
+            f"  title = {{{{{_tex(project.name)}}}, release {_tex(version)}}},",
             f"  author = {{{names}}},",
             f"  year = {{{released.year}}},",
             f"  note = {{Dataset, {LICENSES[_license(project)]['label']}}}",
@@ -195,11 +224,12 @@ def dataset_card(
         yaml.safe_dump(metadata, sort_keys=False, allow_unicode=True).rstrip(),
         "---",
         "",
-        f"# {project.name} (release {version})",
+        # One line whatever the name holds: a line break would end the heading.
+        f"# {' '.join(project.name.split())} (release {version})",
         "",
         project.description.strip() or "A labeled dataset of software failures.",
         "",
-        f"By {authors}. Released {released:%Y-%m-%d} under {_license(project)}.",
+        f"By {' '.join(authors.split())}. Released {released:%Y-%m-%d} under {_license(project)}.",
         "",
         "## Load it",
         "",

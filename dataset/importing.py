@@ -75,6 +75,10 @@ def collect_sources(paths: list[str | Path], fmt: str) -> list[Source]:
     if fmt not in FORMATS:
         raise ImportFailed(f"Unknown format '{fmt}'; choose one of {', '.join(FORMATS)}.")
     files: list[tuple[Path, str]] = []
+    # Files named one by one keep their path below the folder they share, so that two files
+    # of one name in different folders stay two files of the study's layout on export.
+    named = [Path(raw).resolve() for raw in paths if Path(raw).is_file()]
+    shared = Path(os.path.commonpath([p.parent for p in named])) if named else None
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
@@ -87,7 +91,7 @@ def collect_sources(paths: list[str | Path], fmt: str) -> list[Source]:
                 )
             files.extend((p, p.relative_to(path).as_posix()) for p in found)
         elif path.is_file():
-            files.append((path, path.name))
+            files.append((path, path.resolve().relative_to(shared).as_posix()))
         else:
             raise ImportFailed(f"{path}: no such file or folder.")
     sources = []

@@ -17,6 +17,7 @@ import zipfile
 
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
+from django.db.models import Count
 from django.utils import timezone
 
 from analysis.agreement import build_agreement_report
@@ -26,16 +27,37 @@ from annotate.access import (
     project_dimensions,
     project_items,
     project_releases,
+    project_rows,
+    pseudonym,
     repository_views_with_items,
 )
 from annotate.codebook.queries import codebook_data
 from annotate.errors import ServiceError
-from annotate.models import Item, Project, Release
+from annotate.models import Annotation, Item, Project, Release
 from dataset.exporting import export_fields, iter_records, stream_export
 from dataset.formats import field_name
 from dataset.hub import hub_files
 
 ZIP_DATE = (2020, 1, 1, 0, 0, 0)  # fixed member dates: the same data gives the same bytes
+
+
+def _pseudonymised(project, facts: dict) -> dict:
+    """The methods section's facts with its coders named as the release's annotations name
+    them (a release names annotators only by pseudonym, whatever the project shows)."""
+    coders = facts["coders"]
+    if coders["names_hidden"] or not coders["coders"]:
+        return facts
+    counts = (
+        project_rows(Annotation, project)
+        .values_list("annotator_id")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    people = sorted(
+        ({"name": pseudonym(project.pk, pk), "annotations": n} for pk, n in counts),
+        key=lambda c: c["name"],
+    )
+    return {**facts, "coders": {**coders, "coders": people, "pseudonyms": True}}
 
 
 def agreement_document(project: Project) -> dict:
@@ -130,7 +152,7 @@ def build_archive(project: Project, version: str, title: str) -> tuple[bytes, di
     files["codebook.json"] = json.dumps(codebook_document(project), indent=2).encode()
     agreement = agreement_document(project)
     files["agreement.json"] = json.dumps(agreement, indent=2).encode()
-    facts = methods_facts(project)
+    facts = _pseudonymised(project, methods_facts(project))
     files["methods.md"] = methods_markdown(facts).encode()
     files["methods.tex"] = methods_latex(facts).encode()
     annotator_lines = [json.loads(line) for line in annotations.splitlines()]

@@ -214,3 +214,73 @@ def test_an_unreachable_hub_is_a_clear_error(archive, project, tmp_path, monkeyp
             str(tmp_path / "o"),
             stdout=StringIO(),
         )
+
+
+def _bibtex_fields(entry: str) -> dict[str, str]:
+    """The fields of one BibTeX entry, read as BibTeX reads them: every brace counts."""
+    assert entry.startswith("@misc{")
+    body = entry[len("@misc{") :]
+    depth, start, name, fields = 0, 0, "", {}
+    for index, ch in enumerate(body):
+        assert depth >= 0, f"text after the entry closed: {body[index:]!r}"
+        if ch == "{":
+            depth += 1
+            if depth == 1:
+                start, name = index + 1, body[:index].rsplit(",", 1)[-1].split("=")[0].strip()
+        elif ch == "}":
+            depth -= 1
+            if depth == 0:
+                fields[name] = body[start:index]
+    assert depth == -1, "the entry's braces do not balance"
+    return fields
+
+
+def test_hostile_names_cannot_break_the_bibtex_entry():
+    from datetime import UTC, datetime
+
+    from annotate.models import Project
+    from dataset.hub import _bibtex
+
+    released = datetime(2026, 12, 3, tzinfo=UTC)
+    hostile = Project(
+        name="Evil} @misc{x, title={pwn % \\ & # _",
+        slug="evil",
+        authors=[{"family": "O}Brien", "given": "Ann and Bo", "affiliation": "", "orcid": ""}],
+    )
+    fields = _bibtex_fields(_bibtex(hostile, "1.0", released))
+    assert set(fields) == {"title", "author", "year", "note"}
+    assert "@misc" in fields["title"] and "pwn" in fields["title"]
+    # One author: 'and' inside a name is braced, so BibTeX does not split the list there.
+    assert fields["author"].count(" and ") == 0
+    # An organisation as the author is one name, braced whole.
+    group = Project(name="Smith and Jones Lab", slug="s", authors=[])
+    fields = _bibtex_fields(_bibtex(group, "1.0", released))
+    assert fields["author"] == "{Smith and Jones Lab}"
+
+
+def test_a_name_with_line_breaks_stays_one_heading_of_the_dataset_card():
+    from datetime import UTC, datetime
+
+    from annotate.models import Project
+    from dataset.hub import dataset_card
+
+    project = Project(name="Failures\n---\nlicense: mit", slug="f", description="", authors=[])
+    card = dataset_card(
+        project, "1", datetime(2026, 12, 3, tzinfo=UTC),
+        columns=["number"], dimension_columns={}, rows={"final": 1},
+    )  # fmt: skip
+    front, body = card.split("\n---\n", 1)
+    assert yaml.safe_load(front.removeprefix("---\n"))["pretty_name"] == project.name
+    assert "\n# Failures --- license: mit (release 1)\n" in body
+    assert "\nlicense: mit" not in body
+
+
+def test_the_release_methods_section_names_coders_only_by_their_pseudonyms(archive, project, cast):
+    """The release's annotations name annotators by pseudonym; its methods section, naming
+    the coders, must not publish their usernames beside them."""
+    for name in ("methods.md", "methods.tex"):
+        text = archive.read(PREFIX + name).decode().replace("\\", "")  # Markdown/TeX escapes
+        for role in ("annotator_a", "annotator_b"):
+            user = cast[role]
+            assert user.username not in text, name
+            assert pseudonym(project.pk, user.pk) in text, name

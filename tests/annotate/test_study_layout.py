@@ -125,3 +125,21 @@ def test_a_non_empty_folder_is_refused_and_left_alone(project, tmp_path):
     with pytest.raises(CommandError, match="not an empty folder"):
         _export(project, tmp_path)
     assert (tmp_path / "keep.txt").read_text() == "mine"
+
+
+def test_files_of_one_name_from_different_folders_stay_apart(project, tmp_path):
+    """`import_dataset a/data.json b/data.json`: each file comes back as itself, not both
+    merged into one `data.json` with two records numbered 1."""
+    tiny = FIXTURE / "Other Org" / "tiny" / "other-tiny.json"
+    given = tmp_path / "in"
+    for folder, issue in (("a", "1"), ("b", "2")):
+        (given / folder).mkdir(parents=True)
+        text = tiny.read_text().replace("tiny/issues/1", f"tiny/issues/{issue}")
+        (given / folder / "data.json").write_text(text)
+    sources = collect_sources([given / "a" / "data.json", given / "b" / "data.json"], "olf")
+    import_dataset(project=project, sources=sources)
+    out = tmp_path / "out"
+    assert "Wrote 2 files" in _export(project, out)
+    assert _files(out) == ["a/data.json", "b/data.json"]
+    for name in _files(out):
+        assert filecmp.cmp(given / name, out / name, shallow=False), name
