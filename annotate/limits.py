@@ -50,3 +50,12 @@ def examples_problem(examples) -> str | None:
         if problem:
             return problem
     return None
+
+
+def not_one_line(field: str, value) -> str | None:
+    """A message when `value` holds a line break or another control character: names
+    (a project's) are shown on one line, and citation files and headings are built from
+    them."""
+    if isinstance(value, str) and any(ord(ch) < 32 or 127 <= ord(ch) < 160 for ch in value):
+        return f"'{field}' must be one line of text, without line breaks or control characters."
+    return None

@@ -132,7 +132,9 @@ def zenodo_json(project: Project, version: str, released: datetime) -> str:
         "upload_type": "dataset",
         "description": f"<p>{html.escape(description)}</p>",
         "creators": creators,
-        "license": LICENSES[_license(project)]["hub"],
+        # Zenodo names licenses by their SPDX identifier in lower case ("odbl-1.0"), where
+        # the Hub has its own short names ("odbl").
+        "license": _license(project).lower(),
         "access_right": "open",
         "version": str(version),
         "publication_date": released.date().isoformat(),

@@ -28,6 +28,9 @@ from annotate.models import Annotation, Assignment, Membership, Project, Role
 # One visit of the labeling page counts at most this long: a tab left open over a
 # weekend is not four days of work.
 MAX_VISIT_SECONDS = 4 * 60 * 60
+# All visits of one annotation together: a week of active work on one issue is already
+# beyond any study's pace, and resubmissions cannot grow the total without bound.
+MAX_TOTAL_SECONDS = 7 * 24 * 60 * 60
 TREND_DAYS = 14
 
 

@@ -21,7 +21,7 @@ from annotate.labeling.errors import (
     LabelingError,
     NotAssignedError,
 )
-from annotate.labeling.pace import clamp_active_seconds
+from annotate.labeling.pace import MAX_TOTAL_SECONDS, clamp_active_seconds
 from annotate.limits import first_too_long, too_long
 from annotate.models import (
     Annotation,
@@ -226,7 +226,7 @@ def submit_annotation(
     visit = clamp_active_seconds(active_seconds)
     if visit is not None:
         before = annotation.active_seconds if annotation is not None else None
-        fields["active_seconds"] = (before or 0) + visit
+        fields["active_seconds"] = min((before or 0) + visit, MAX_TOTAL_SECONDS)
     if annotation is None:
         _claim_slot(locked, assignment, project)
         annotation = Annotation.objects.create(item=locked, annotator=user, **fields)

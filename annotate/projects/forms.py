@@ -4,7 +4,7 @@ signing up through an invitation."""
 from django import forms
 from django.contrib.auth.forms import UserCreationForm
 
-from annotate.limits import too_long
+from annotate.limits import not_one_line, too_long
 from annotate.models import Project, Role
 from annotate.presets import CODEBOOKS
 from annotate.projects.metadata import LICENSE_CHOICES, MetadataError, authors_text, parse_authors
@@ -45,6 +45,12 @@ class ProjectSettingsForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["authors_text"].initial = authors_text(self.instance.authors or [])
+
+    def clean_name(self):
+        name = self.cleaned_data["name"]
+        if problem := not_one_line("name", name):
+            raise forms.ValidationError(problem)
+        return name
 
     def clean_license(self):
         """Left out of a form: the license stays as it was."""
@@ -89,6 +95,12 @@ class ProjectCreateForm(forms.Form):
 
     def clean_codebook(self):
         return self.cleaned_data["codebook"] or "study"
+
+    def clean_name(self):
+        name = self.cleaned_data["name"]
+        if problem := not_one_line("name", name):
+            raise forms.ValidationError(problem)
+        return name
 
 
 class GitHubTokenForm(forms.Form):

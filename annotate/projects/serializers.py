@@ -3,6 +3,7 @@
 from rest_framework import serializers
 
 from annotate.limits import TEXT_LIMITS as L
+from annotate.limits import not_one_line
 from annotate.models import (
     Invitation,
     Membership,
@@ -67,6 +68,11 @@ class ProjectCreateSerializer(serializers.Serializer):
         default="study",
         help_text="study: the study's categories; empty: the three dimensions, no categories.",
     )
+
+    def validate_name(self, value):
+        if problem := not_one_line("name", value):
+            raise serializers.ValidationError(problem)
+        return value
 
 
 class MemberSerializer(serializers.ModelSerializer):

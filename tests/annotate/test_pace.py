@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from annotate.access import pseudonym
 from annotate.labeling.pace import (
+    MAX_TOTAL_SECONDS,
     MAX_VISIT_SECONDS,
     TREND_DAYS,
     annotator_pace,
@@ -60,6 +61,18 @@ def test_each_visit_adds_its_clamped_seconds_to_the_annotation(project, cast):
     # A visit that measured nothing leaves the time as it was.
     submit_annotation(project=project, user=user, item=item, records=_records())
     assert Annotation.objects.get().active_seconds == 80 + MAX_VISIT_SECONDS
+
+
+def test_resubmissions_cannot_grow_an_annotations_time_without_bound(project, cast):
+    item = ItemFactory(project=project)
+    user = cast["annotator_a"]
+    AssignmentFactory(item=item, annotator=user)
+    submit_annotation(project=project, user=user, item=item, records=_records(), active_seconds=80)
+    Annotation.objects.update(active_seconds=MAX_TOTAL_SECONDS - 60)
+    submit_annotation(
+        project=project, user=user, item=item, records=_records(), active_seconds=10**9
+    )
+    assert Annotation.objects.get().active_seconds == MAX_TOTAL_SECONDS
 
 
 def test_the_labeling_form_sends_the_seconds_and_the_server_clamps_them(project, cast, client_for):

@@ -1,6 +1,8 @@
 """A project's license and authors, as releases cite them (issue #20): edited on the
 settings page one author per line, ORCID iDs checked by their check digit."""
 
+import json
+
 import pytest
 from django.urls import reverse
 
@@ -110,3 +112,36 @@ def test_a_bad_orcid_or_license_is_refused_and_nothing_is_saved(project, cast, c
     project.refresh_from_db()
     assert project.name == "LLM failures" and project.license == "CC-BY-4.0"
     assert project.authors == []
+
+
+@pytest.mark.parametrize("name", ["Two\nlines", "Tab\there", "Bell\x07", "N\x85EL"])
+def test_a_project_name_is_one_line_everywhere_it_is_written(
+    project, cast, client_for, api_for, name
+):
+    cast["owner"].is_staff = True  # staff create projects
+    cast["owner"].save()
+    owner = client_for(cast["owner"])
+    response = owner.post(
+        reverse("project-settings", args=[project.slug]), _settings_post(project, name=name)
+    )
+    assert response.status_code == 200 and "must be one line" in response.content.decode()
+    response = owner.post(reverse("project-create"), {"name": name, "slug": "two-lines"})
+    assert response.status_code == 400 and "must be one line" in response.content.decode()
+    response = api_for(cast["owner"]).post(
+        reverse("api-projects"), {"name": name, "slug": "two-lines"}, format="json"
+    )
+    assert response.status_code == 400 and "name" in response.json()["fields"]
+    project.refresh_from_db()
+    assert project.name == "LLM failures"
+
+
+def test_zenodo_and_the_hub_each_get_their_own_license_identifier(project):
+    from datetime import UTC, datetime
+
+    from dataset.hub import dataset_card, zenodo_json
+
+    project.license = "ODbL-1.0"
+    released = datetime(2026, 12, 3, tzinfo=UTC)
+    assert json.loads(zenodo_json(project, "1", released))["license"] == "odbl-1.0"
+    card = dataset_card(project, "1", released, columns=[], dimension_columns={}, rows={"final": 0})
+    assert "license: odbl\n" in card
