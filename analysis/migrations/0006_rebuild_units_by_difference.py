@@ -40,11 +40,14 @@ BEGIN
             AND (f.m, f.lo, f.hi, f.calibration, f.discussed, f.batch, f.version, f.at)
                 IS NOT DISTINCT FROM (u.m, u.lo, u.hi, u.calibration, u.discussed, u.batch,
                                       u.version, u.at));
-    -- ... and every key now missing comes (back) in.
+    -- ... and every key now missing comes (back) in: what is left of the fresh units once
+    -- those still in the table (now all exactly right) are struck out. (An INSERT whose
+    -- NOT EXISTS reads the table it writes can be planned as a nested loop over a table
+    -- the planner believes empty, and then re-reads every row it has just written.)
+    DELETE FROM analysis_fresh_units f USING analysis_agreementunit u
+    WHERE u.dimension_id = f.dimension_id AND u.item_id = f.item_id AND u.record = f.record;
     INSERT INTO analysis_agreementunit ({COLUMNS})
-    SELECT {COLUMNS} FROM analysis_fresh_units f
-    WHERE NOT EXISTS (SELECT 1 FROM analysis_agreementunit u WHERE u.dimension_id = f.dimension_id
-                      AND u.item_id = f.item_id AND u.record = f.record);
+    SELECT {COLUMNS} FROM analysis_fresh_units;
     GET DIAGNOSTICS written = ROW_COUNT;
     DROP TABLE analysis_fresh_units;
     RETURN written + stale;
