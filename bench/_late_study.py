@@ -34,6 +34,8 @@ def _insert(model, given: dict, source: str, params: list) -> int:
     for field in model._meta.concrete_fields:
         if field.primary_key and field.column not in given:
             continue
+        if field.has_db_default() and field.column not in given:
+            continue  # the database fills it (db_default)
         columns.append(field.column)
         if field.column in given:
             expression = given[field.column]
