@@ -7,7 +7,8 @@ importer, so these are the job's figures too.
 Goals: 100,000 records in under 60 s with peak RSS under 300 MB; linear: 100,000 within 12×
 the 10,000-record time, for every --labels mode.
 Baseline (one run, same files): the importer as it was before issue #12 (the whole files in
-memory, one statement over every item), loaded from git (commit BASELINE_COMMIT) and run for
+memory, one statement over every item): its commit (BASELINE_COMMIT) checked out in a git
+worktree with a database of its own, and run for
 --labels final at both sizes, and for annotator:X at 4,000 records only (it took 161 s at
 10,000). BENCH_IMPORT_BASELINE=0 skips it; BENCH_IMPORT_SIZES="10000,100000" sets sizes.
 
@@ -26,7 +27,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from _database import recreate_database, use_database, verdict  # noqa: E402
+from _database import database_urls, recreate_database, use_database, verdict  # noqa: E402
 
 DB_NAME = os.environ.get("BENCH_IMPORT_DB", "bench_import")
 SIZES = [int(n) for n in os.environ.get("BENCH_IMPORT_SIZES", "10000,100000").split(",")]
@@ -48,19 +49,6 @@ from annotate.models import Category, Role  # noqa: E402
 from annotate.projects import services  # noqa: E402
 
 CPU: dict = {}
-OLD_RUNNER = """
-import importlib.util, sys, types
-import django
-django.setup()
-from annotate.models import Project
-spec = importlib.util.spec_from_file_location("annotate.importing_before", sys.argv[1])
-old = importlib.util.module_from_spec(spec)
-sys.modules[spec.name] = old
-spec.loader.exec_module(old)
-project = Project.objects.get(slug=sys.argv[2])
-sources = old.collect_sources([sys.argv[3]], "olf")
-print(old.import_dataset(project=project, sources=sources, labels=sys.argv[4]).summary())
-"""
 
 
 def leaf_paths(project) -> dict[str, list[str]]:
@@ -99,12 +87,16 @@ def write_files(folder: Path, count: int, prefix: str, paths) -> int:
     return sum(p.stat().st_size for p in folder.iterdir())
 
 
-def run_child(args: list[str]) -> tuple[float, float, str]:
+def run_child(args: list[str], *, cwd=ROOT, url=None) -> tuple[float, float, str]:
     """(seconds, peak RSS in MB, last output line) of one child process; its CPU seconds
     are kept in CPU (the host is shared: wall time moves with the load, CPU time less)."""
-    env = {**os.environ, "DATABASE_URL": BENCH_URL, "DJANGO_SETTINGS_MODULE": "config.settings"}
+    env = {
+        **os.environ,
+        "DATABASE_URL": url or BENCH_URL,
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+    }
     started = time.perf_counter()
-    child = subprocess.Popen(args, cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True)
+    child = subprocess.Popen(args, cwd=cwd, env=env, stdout=subprocess.PIPE, text=True)
     out = child.stdout.read()
     _, status, usage = os.wait4(child.pid, 0)
     elapsed = time.perf_counter() - started
@@ -121,6 +113,55 @@ def fresh_project(slug: str):
     project = services.get_or_create_project(slug=slug, owner_username="bench_owner")
     services.add_member(project=project, username="bench_annotator", role=Role.ANNOTATOR)
     return project
+
+
+OLD_SETUP = """
+from django.contrib.auth import get_user_model
+from annotate import services
+from annotate.models import Role
+for name in ("bench_owner", "bench_annotator"):
+    get_user_model().objects.get_or_create(username=name)
+project = services.get_or_create_project(slug=SLUG, owner_username="bench_owner")
+services.add_member(project=project, username="bench_annotator", role=Role.ANNOTATOR)
+"""
+
+
+def run_baseline(tmp: Path, paths, baseline: dict) -> None:
+    """The importer as it was before issue #12, whole: its commit checked out in a worktree
+    of its own, migrated into a database of its own, run by its own `manage.py`."""
+    old_root = tmp / "before"
+    name = DB_NAME + "_before"
+    url = database_urls(name)[0]
+    recreate_database(name, ADMIN_URL)
+    subprocess.run(
+        ["git", "worktree", "add", "--detach", str(old_root), BASELINE_COMMIT],
+        cwd=ROOT, check=True, capture_output=True,
+    )  # fmt: skip
+    try:
+        run_child([sys.executable, "manage.py", "migrate", "-v0"], cwd=old_root, url=url)
+        runs = [(size, "final") for size in SIZES] + [(4000, "annotator:bench_annotator")]
+        for size, mode in runs:
+            slug = f"old{size}-{mode.split(':')[0]}"
+            folder = tmp / slug
+            folder.mkdir()
+            write_files(folder, size, slug, paths)
+            setup = OLD_SETUP.replace("SLUG", repr(slug))
+            run_child([sys.executable, "manage.py", "shell", "-c", setup], cwd=old_root, url=url)
+            command = [sys.executable, "manage.py", "import_dataset", str(folder),
+                       "--project", slug, "--labels", mode]  # fmt: skip
+            seconds, peak, _ = run_child(command, cwd=old_root, url=url)
+            baseline[(size, mode)] = (seconds, peak)
+            print(
+                f"baseline (before #12) {size:>7,} records --labels {mode:<26} "
+                f"{seconds:7.1f} s (importer CPU {CPU[tuple(command)]:5.1f} s, load "
+                f"{os.getloadavg()[0]:.1f})  peak RSS {peak:5.0f} MB",
+                flush=True,
+            )
+    finally:
+        subprocess.run(
+            ["git", "worktree", "remove", "--force", str(old_root)], cwd=ROOT, capture_output=True
+        )
+        recreate_database(name, ADMIN_URL, drop_only=True)
 
 
 def main():
@@ -148,28 +189,7 @@ def main():
                     flush=True,
                 )
         if BASELINE:
-            old = Path(tmp) / "importing_before.py"
-            old.write_text(
-                subprocess.check_output(
-                    ["git", "show", f"{BASELINE_COMMIT}:annotate/importing.py"], cwd=ROOT, text=True
-                )
-            )
-            runs = [(size, "final") for size in SIZES] + [(4000, "annotator:bench_annotator")]
-            for size, mode in runs:
-                slug = f"old{size}-{mode.split(':')[0]}"
-                folder = Path(tmp) / slug
-                folder.mkdir()
-                write_files(folder, size, slug, paths)
-                fresh_project(slug)
-                command = [sys.executable, "-c", OLD_RUNNER, str(old), slug, str(folder), mode]
-                seconds, peak, _ = run_child(command)
-                baseline[(size, mode)] = (seconds, peak)
-                print(
-                    f"baseline (before #12) {size:>7,} records --labels {mode:<26} "
-                    f"{seconds:7.1f} s (importer CPU {CPU[tuple(command)]:5.1f} s, load "
-                    f"{os.getloadavg()[0]:.1f})  peak RSS {peak:5.0f} MB",
-                    flush=True,
-                )
+            run_baseline(Path(tmp), paths, baseline)
 
     print()
     big, small = max(SIZES), min(SIZES)
