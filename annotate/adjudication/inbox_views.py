@@ -69,10 +69,15 @@ def discussion_context(request, project, membership, item, *, back: str = "") ->
     }
 
 
+INBOX_ROWS = 200  # rows a page lists; the page says when more are waiting
+
+
 @login_required
 def inbox(request, slug):
     project, membership = get_project_for_user(request.user, slug)
-    items = list(inbox_items(request.user, project, membership)[:200])
+    items = list(inbox_items(request.user, project, membership)[: INBOX_ROWS + 1])
+    more = len(items) > INBOX_ROWS
+    items = items[:INBOX_ROWS]
     hide_unreadable(project, items)
     notes = {}
     for message in DiscussionMessage.objects.filter(
@@ -84,6 +89,7 @@ def inbox(request, slug):
         "project": project,
         "membership": membership,
         "rows": rows,
+        "more": more,
         "manager": has_role(membership, MANAGERS),
     }
     return render(request, "annotate/inbox.html", context)

@@ -246,3 +246,18 @@ def test_the_history_page_reads_the_thread_once_however_many_events(
     with CaptureQueriesContext(connection) as many:
         assert lead.get(url).status_code == 200
     assert len(many) == len(few)
+
+
+def test_an_inbox_longer_than_a_page_says_more_are_waiting(
+    client_for, cast, project, sent_back, monkeypatch
+):
+    from annotate.adjudication import inbox_views
+
+    second = in_conflict(project, cast, [record(OOM)], [record(ASSERTION)])
+    start_discussion(item=second, actor=cast["lead"], note=NOTE)
+    client = client_for(cast["annotator_a"])
+    assert 'id="inbox-more"' not in client.get(_url("inbox", project)).content.decode()
+    monkeypatch.setattr(inbox_views, "INBOX_ROWS", 1)
+    html = client.get(_url("inbox", project)).content.decode()
+    assert html.count('class="inbox-row"') == 1
+    assert 'id="inbox-more"' in html and "Showing the first 1" in html
