@@ -14,7 +14,7 @@ from annotate.access import side_letter
 from annotate.markdown import render_markdown
 from annotate.spans import Mark, Span, SpanError, check_span, mark_spans, part_name, plain_text
 from annotate.spans import text_hash as _hash
-from mining.access import TextAccess
+from mining.access import TextAccess, project_group
 
 
 class IssueText:
@@ -113,3 +113,15 @@ def sides_spans(annotations) -> tuple[list, str]:
         labeled += [(label, css, f"Annotator {letter}") for label in annotation.labels.all()]
         legend.append(f"Annotator {letter}: {SIDE_STYLES[min(index, len(SIDE_STYLES) - 1)]}")
     return labeled, ", ".join(legend)
+
+
+def issue_with_sides(project, item, annotations) -> dict:
+    """The template context of an item's issue with every annotation's spans marked (the
+    conflict, history and discussion pages): the issue, its group, its parts, the legend."""
+    spans, legend = sides_spans(annotations)
+    return {
+        "issue": item.issue,
+        "issue_group": project_group(project, item.issue.repository_id),
+        "parts": IssueText(project, item).shown(spans),
+        "evidence_legend": legend,
+    }

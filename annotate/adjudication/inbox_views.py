@@ -19,11 +19,11 @@ from annotate.access import (
 from annotate.adjudication.inbox import mark_read, post_message
 from annotate.adjudication.side_by_side import comparison_table
 from annotate.errors import ServiceError
-from annotate.evidence import IssueText, sides_spans
+from annotate.evidence import issue_with_sides
 from annotate.flash import keep_form, take_form
 from annotate.models import DiscussionMessage, DiscussionRead
 from annotate.responses import with_project_images
-from mining.access import hide_unreadable, project_group
+from mining.access import hide_unreadable
 
 WHAT = {
     DiscussionMessage.Kind.SENT_BACK: "sent the item back for discussion",
@@ -110,15 +110,11 @@ def item_discussion(request, slug, item_id):
         if side["annotation"].annotator_id == request.user.pk:
             side["name"] = "You"
     # The lead opened the discussion to show both annotations, their evidence with them.
-    spans, legend = sides_spans(annotations)
     context = {
         "project": project,
         "membership": membership,
         "item": item,
-        "issue": item.issue,
-        "issue_group": project_group(project, item.issue.repository_id),
-        "parts": IssueText(project, item).shown(spans),
-        "evidence_legend": legend,
+        **issue_with_sides(project, item, annotations),
         "table": table,
         "own": next((a for a in annotations if a.annotator_id == request.user.pk), None),
         **discussion_context(request, project, membership, item),

@@ -28,12 +28,12 @@ from annotate.adjudication.discussion import (
 from annotate.adjudication.inbox_views import discussion_context, thread_entries
 from annotate.adjudication.side_by_side import comparison_table
 from annotate.errors import ServiceError
-from annotate.evidence import IssueText, sides_spans
+from annotate.evidence import issue_with_sides
 from annotate.flash import keep_form, take_form
 from annotate.models import Annotation, AnnotationLabel, AuditEvent, Category, FinalLabel, Item
 from annotate.responses import with_project_images
 from annotate.versioned import cached
-from mining.access import hide_unreadable, project_group
+from mining.access import hide_unreadable
 from mining.models import ProjectRepository, Repository
 
 QUEUE_PAGE_SIZE = 200
@@ -191,15 +191,11 @@ def _conflict_context(request, project, membership, item, form=None) -> dict:
     )
     table = comparison_table(item, annotations, project.hide_annotator_names)
     decision = _decision_rows(project, table, posted)
-    spans, legend = sides_spans(annotations)
     return {
         "project": project,
         "membership": membership,
         "item": item,
-        "issue": item.issue,
-        "issue_group": project_group(project, item.issue.repository_id),
-        "parts": IssueText(project, item).shown(spans),
-        "evidence_legend": legend,
+        **issue_with_sides(project, item, annotations),
         "table": table,
         "decision": decision,
         "record_count": max((r["index"] for r in decision), default=0) + 1,
@@ -351,15 +347,11 @@ def item_history(request, slug, item_id):
         .prefetch_related(LABELS_WITH_DIMENSION)
         .order_by("created_at", "id")
     )
-    spans, legend = sides_spans(annotations)
     context = {
         "project": project,
         "membership": membership,
         "item": item,
-        "issue": item.issue,
-        "issue_group": project_group(project, item.issue.repository_id),
-        "parts": IssueText(project, item).shown(spans),
-        "evidence_legend": legend,
+        **issue_with_sides(project, item, annotations),
         "events": events,
         "final": final,
         "thread": thread_entries(project, membership, item),
