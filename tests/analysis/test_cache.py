@@ -182,3 +182,15 @@ def test_members_settings_and_deletions_move_the_version(project, cast, settled)
     Item.objects.filter(project=project).first().delete()
     seen.append(data_version(project))
     assert seen == sorted(set(seen)), seen  # each step a new, larger version
+
+
+def test_a_renamed_member_moves_the_data_version(project, cast):
+    """Cached pages print members' names: a new name is a new version; a login is not."""
+    annotator = cast["annotator_a"]
+    before = data_version(project)
+    annotator.last_login = annotator.date_joined
+    annotator.save(update_fields=["last_login"])
+    assert data_version(project) == before
+    annotator.first_name = "Renamed"
+    annotator.save(update_fields=["first_name"])
+    assert data_version(project) > before
