@@ -24,6 +24,10 @@ PLANNER_REPLICATES = 2000
 # interval is narrow enough (O'Connor & Joffe 2020 report 10-25% as common practice; we
 # take the low end and let the reader see the number it gives).
 AUDIT_SHARE = 0.10
+# Narrower targets ask for more items than any study holds (and overflow the arithmetic).
+MIN_HALF_WIDTH = 0.001
+# The simulation draws every item of every replicate; past this it is skipped.
+MAX_SIMULATED_ITEMS = 20_000
 
 
 class PlanError(ValueError):
@@ -48,7 +52,13 @@ def prevalence_vector(prevalences) -> np.ndarray:
     p = p[p > 0]
     if p.size < 2:
         raise PlanError("prevalences need at least two categories with a positive share.")
+    p = p / p.max()  # huge counts must not overflow the sum
     return p / p.sum()
+
+
+def _positions(prevalences) -> list[int]:
+    """The positions of the positive prevalences in the caller's list."""
+    return [i for i, v in enumerate(prevalences) if float(v) > 0]
 
 
 def expected_table(kappa: float, prevalences) -> np.ndarray:
@@ -72,8 +82,8 @@ def unit_se(kappa: float, prevalences) -> float:
 def items_for_half_width(kappa: float, prevalences, half_width: float,
                          confidence: float = 0.95) -> int:  # fmt: skip
     """The smallest n whose Wald interval z * se / sqrt(n) is at most ``half_width``."""
-    if not (isinstance(half_width, int | float) and 0 < half_width <= 1):
-        raise PlanError("target half-width must be above 0 and at most 1.")
+    if not (isinstance(half_width, int | float) and MIN_HALF_WIDTH <= half_width <= 1):
+        raise PlanError(f"target half-width must be at least {MIN_HALF_WIDTH} and at most 1.")
     z = _z(confidence)
     return max(2, math.ceil((z * unit_se(kappa, prevalences) / half_width) ** 2 - 1e-9))
 
@@ -117,13 +127,14 @@ def plan_double_coding(*, kappa: float, prevalences, half_width: float,
     """The items to double-code for the overall kappa and for each category's kappa against
     the rest (a category of prevalence p is a two-category table (p, 1 - p); its expected
     kappa is ``category_kappas[i]`` or the overall one), each marked reachable or not within
-    ``study_size`` items."""
+    ``study_size`` items. Categories of prevalence 0 are left out; ``index`` is a
+    category's position in ``prevalences``."""
     p = prevalence_vector(prevalences)
     n = items_for_half_width(kappa, p, half_width, confidence)
     if study_size is not None and study_size < 0:
         raise PlanError("study size must not be negative.")
     categories = []
-    for index, share in enumerate(p):
+    for index, share in zip(_positions(prevalences), p, strict=True):
         k = kappa if category_kappas is None else float(category_kappas[index])
         needed = items_for_half_width(k, [share, 1.0 - share], half_width, confidence)
         reach = None if study_size is None else needed <= study_size
@@ -159,6 +170,8 @@ def simulate(*, kappa: float, prevalences, items: int, replicates: int = PLANNER
     expected_table(kappa, p)  # validates kappa
     if items < 2 or replicates < 10:
         raise PlanError("a simulation needs at least 2 items and 10 replicates.")
+    if items > MAX_SIMULATED_ITEMS:
+        raise PlanError(f"the simulation stops at {MAX_SIMULATED_ITEMS} items.")
     z = _z(confidence)
     rng = np.random.default_rng(seed)
     k = p.size
@@ -184,8 +197,10 @@ def simulate(*, kappa: float, prevalences, items: int, replicates: int = PLANNER
     )  # fmt: skip
 
 
-def donner_eliasziw_items(*, kappa0: float, kappa1: float, prevalence: float,
-                          alpha: float = 0.05, power: float = 0.8, tails: int = 2) -> int:  # fmt: skip
+def donner_eliasziw_items(
+    *, kappa0: float, kappa1: float, prevalence: float, alpha: float = 0.05,
+    power: float = 0.8, tails: int = 2,
+) -> int:  # fmt: skip
     """Items for testing H0: kappa = kappa0 against kappa1 with two coders and two
     categories, by the goodness-of-fit approach of Donner & Eliasziw (1992): the three
     outcomes (both positive, one, none) have probabilities pi^2 + k pi(1-pi),

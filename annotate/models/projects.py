@@ -56,6 +56,14 @@ class Project(models.Model):
     # the Hugging Face dataset card.
     license = models.CharField(max_length=40, default="CC-BY-4.0")
     authors = models.JSONField(default=list, blank=True)
+    # Open coding (issue #17, annotate.opencoding): saturation is counted per batch of this
+    # many items, and the double-coding planner aims at this kappa interval half-width.
+    saturation_batch_size = models.PositiveSmallIntegerField(
+        default=20, help_text="Items per batch of the saturation curve."
+    )
+    planner_half_width = models.FloatField(
+        default=0.10, help_text="Target half-width of kappa's 95% interval for double-coding."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = ProjectQuerySet.as_manager()

@@ -116,6 +116,7 @@ def test_plan_says_which_categories_cannot_reach_the_target_within_the_study():
         ({"prevalences": [0.5, -0.5]}, "non-negative"),
         ({"prevalences": ["a", "b"]}, "numbers"),
         ({"half_width": 0}, "half-width"),
+        ({"half_width": 1e-300}, "half-width"),
         ({"confidence": 1.0}, "confidence"),
     ],
 )
@@ -132,3 +133,9 @@ def test_gauge_says_when_double_coding_may_stop():
     done = planning.gauge(ci_low=0.6, ci_high=0.78, items=500, target=0.10, single_coded=1000)
     assert done.may_stop and done.more_items == 0 and done.audit_items == 100
     assert not planning.gauge(ci_low=None, ci_high=None, items=0, target=0.1).may_stop
+
+
+def test_huge_counts_as_prevalences_are_shares_like_any_other():
+    plan = planning.plan_double_coding(kappa=0.6, prevalences=[1e308, 1e308], half_width=0.1)
+    assert plan.prevalences == [0.5, 0.5]
+    assert plan.items == planning.items_for_half_width(0.6, [1, 1], 0.1)

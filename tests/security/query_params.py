@@ -5,6 +5,7 @@ view, form, query serializer or filter set reads is listed), so a new route or p
 cannot escape the sweep."""
 
 from analysis.serializers import AgreementQuerySerializer, DistributionQuerySerializer
+from analysis.serializers_opencoding import PlannerQuerySerializer, SaturationQuerySerializer
 from annotate.projects.pool_forms import PoolForm
 from dataset.serializers import ExportQuerySerializer
 
@@ -107,6 +108,12 @@ QUERY_PARAMS: dict[str, list[str]] = {
     "api-agreement": _fields(AgreementQuerySerializer),
     "api-distribution": _fields(DistributionQuerySerializer),
     "api-report-methods": [],
+    "api-planner": _fields(PlannerQuerySerializer),
+    "api-saturation": _fields(SaturationQuerySerializer),
+    "analysis-planner": _fields(PlannerQuerySerializer),
+    "analysis-saturation": _fields(SaturationQuerySerializer),
+    "analysis-saturation-chart": _fields(SaturationQuerySerializer),
+    "analysis-saturation-table": _fields(SaturationQuerySerializer),
 }
 
 

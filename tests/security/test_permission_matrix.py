@@ -228,6 +228,11 @@ MATRIX = {
     ),
     ("analysis-agreement-chart", "GET"): page(403, 200, 200, params={"fmt": "svg"}),
     ("analysis-distributions", "GET"): page(200, 200, 200),
+    # --- open coding (issue #17): the planner and saturation read every annotator's labels ---
+    ("analysis-planner", "GET"): page(403, 200, 200, query="prevalences=1,1"),
+    ("analysis-saturation", "GET"): page(403, 200, 200),
+    ("analysis-saturation-chart", "GET"): page(403, 200, 200, params={"fmt": "svg"}),
+    ("analysis-saturation-table", "GET"): page(403, 200, 200, params={"fmt": "csv"}),
     ("analysis-reporting", "GET"): page(403, 200, 200),
     ("analysis-distribution-shares", "GET"): page(
         200, 200, 200, params={"view": "rq4", "fmt": "csv"}
@@ -300,6 +305,8 @@ MATRIX = {
     # --- analysis API ---
     ("api-agreement", "GET"): api(403, 200, 200),
     ("api-report-methods", "GET"): api(403, 200, 200),
+    ("api-planner", "GET"): api(403, 200, 200, query="prevalences=1,1"),
+    ("api-saturation", "GET"): api(403, 200, 200),
     ("api-distribution", "GET"): api(200, 200, 200, query="rows=dim:symptom"),
 }
 
