@@ -31,9 +31,11 @@ class AgreementFilters:
     dimension: str = ""
     level: int = 1
     unpaired: str = "missing"
+    phase: str = ""  # issue #17: "main", "pilot", "all"; "" is the project's default
 
     def query(self) -> dict:
         return {
+            "phase": self.phase,
             "exclude_calibration": "1" if self.exclude_calibration else "",
             "exclude_discussed": "1" if self.exclude_discussed else "",
             "unpaired": self.unpaired,
@@ -55,6 +57,7 @@ def parse_agreement_filters(params) -> AgreementFilters:
         exclude_discussed=(params.get("exclude_discussed") or "").lower() in TRUE,
         dimension=params.get("dimension") or "",
         level=int(level_text),
+        phase=params.get("phase") or "",
     )
 
 

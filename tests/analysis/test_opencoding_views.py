@@ -171,3 +171,65 @@ def test_unused_categories_keep_their_labels_in_the_plan(paired, api_for, cast):
     assert [c["index"] for c in body["categories"]] == [1, 2]
     assert CALL_ORDER not in [c["label"] for c in body["categories"]]
     assert GPU_MEMORY and CPU_MEMORY  # the builders' names used by the fixture's records
+
+
+def _label_pairs(project, cast, labels, symptoms):
+    from annotate.models import Annotation
+
+    for symptom in symptoms:
+        item = labels.item()
+        for name in ("annotator_a", "annotator_b"):
+            labels.annotate(item, cast[name], [record(symptom=symptom)])
+        Annotation.objects.filter(item=item).update(codebook_version=project.codebook_version)
+
+
+@pytest.fixture
+def phased(project, cast, labels):
+    """Three pilot items and four main-phase items, all agreeing on the symptom."""
+    from annotate.opencoding import services
+
+    project = services.switch_phase(project=project, actor=cast["lead"], phase="pilot")
+    _label_pairs(project, cast, labels, [OOM, HANG, OOM])
+    project = services.switch_phase(project=project, actor=cast["lead"], phase="main")
+    _label_pairs(project, cast, labels, [OOM, HANG, DEVICE, OOM])
+    return project
+
+
+def _symptom_n(body, level=1):
+    return next(r["n"] for r in body["rows"] if r["dimension"] == "symptom" and r["level"] == level)
+
+
+def test_agreement_reports_the_main_phase_by_default(phased, api_for, cast):
+    url = f"/api/projects/{phased.slug}/agreement/"
+    lead = api_for(cast["lead"])
+    assert _symptom_n(lead.get(url).json()) == 4
+    assert _symptom_n(lead.get(url + "?phase=pilot").json()) == 3
+    assert _symptom_n(lead.get(url + "?phase=all").json()) == 7
+    assert lead.get(url + "?phase=nope").status_code == 400
+
+
+def test_phases_agree_between_the_sql_and_the_python_paths(phased):
+    from analysis.agreement import build_agreement_report
+    from analysis.phases import phase_versions
+
+    for phase in ("main", "pilot", "all"):
+        versions = phase_versions(phased, phase)
+        sql = build_agreement_report(project=phased, versions=versions).rows()
+        python = build_agreement_report(project=phased, versions=versions, portable=True).rows()
+        assert [(r["dimension"], r["level"], r["n"], r["kappa"]) for r in sql] == [
+            (r["dimension"], r["level"], r["n"], r["kappa"]) for r in python
+        ]
+
+
+def test_agreement_page_shows_the_phases_apart(phased, client_for, cast):
+    page = client_for(cast["lead"]).get(f"/projects/{phased.slug}/agreement/?dimension=symptom")
+    text = page.content.decode()
+    assert page.status_code == 200 and 'id="agreement-phases"' in text
+    assert 'id="phase-pilot"' in text and 'id="phase-main"' in text
+    bad = client_for(cast["lead"]).get(f"/projects/{phased.slug}/agreement/?phase=x")
+    assert bad.status_code == 400
+
+
+def test_a_project_without_phases_reports_everything(paired, api_for, cast):
+    body = api_for(cast["lead"]).get(f"/api/projects/{paired.slug}/agreement/").json()
+    assert _symptom_n(body) == 12

@@ -14,6 +14,7 @@ from dataset.serializers import ExportQuerySerializer
 COMMON = ["format", "cursor", "next", "page"]
 
 AGREEMENT = [
+    "phase",
     "part",
     "level",
     "dimension",
