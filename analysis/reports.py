@@ -35,12 +35,12 @@ class AgreementFilters:
 
     def query(self) -> dict:
         return {
-            "phase": self.phase,
             "exclude_calibration": "1" if self.exclude_calibration else "",
             "exclude_discussed": "1" if self.exclude_discussed else "",
             "unpaired": self.unpaired,
             "dimension": self.dimension,
             "level": self.level,
+            "phase": self.phase,
         }
 
 

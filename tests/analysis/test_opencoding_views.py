@@ -233,3 +233,16 @@ def test_agreement_page_shows_the_phases_apart(phased, client_for, cast):
 def test_a_project_without_phases_reports_everything(paired, api_for, cast):
     body = api_for(cast["lead"]).get(f"/api/projects/{paired.slug}/agreement/").json()
     assert _symptom_n(body) == 12
+
+
+def test_methods_section_reports_the_main_phase_and_the_pilot_apart(phased, api_for, cast):
+    body = api_for(cast["lead"]).get(f"/api/projects/{phased.slug}/report/methods/").json()
+    facts = body["facts"]["agreement"]
+    assert facts["phases"]["main_since_version"] == phased.main_since_version
+    symptom = next(r for r in facts["rows"] if r["dimension"] == "symptom" and r["level"] == 1)
+    assert symptom["n"] == 4
+    assert (
+        f"frozen for the main phase (codebook version {phased.main_since_version} on)"
+        in (body["markdown"])
+    )
+    assert "In the pilot: " in body["markdown"] and "(n = 3)" in body["markdown"]
