@@ -18,7 +18,7 @@ from annotate.access import (
 from annotate.api.base import ERRORS, ProjectScoped
 from annotate.opencoding import services
 from annotate.opencoding.serializers import (
-    DecisionSerializer,
+    BoardDecisionSerializer,
     PhaseSerializer,
     ProposalInputSerializer,
     ProposalSerializer,
@@ -71,10 +71,10 @@ class ProposalDecision(ProjectScoped, APIView):
 
     roles = MANAGERS
 
-    @extend_schema(request=DecisionSerializer, responses={200: ProposalSerializer, **ERRORS})
+    @extend_schema(request=BoardDecisionSerializer, responses={200: ProposalSerializer, **ERRORS})
     def post(self, request, slug, proposal_id):
         proposal = get_proposal_for_manager(self.project, self.membership, proposal_id)
-        form = DecisionSerializer(data=request.data)
+        form = BoardDecisionSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         data = form.validated_data
         decide(self.project, self.membership, request.user, proposal, data)

@@ -31,7 +31,7 @@ class ProposalSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class DecisionSerializer(serializers.Serializer):
+class BoardDecisionSerializer(serializers.Serializer):
     action = serializers.ChoiceField(choices=["merge", "map", "promote"])
     proposals = serializers.ListField(
         child=serializers.IntegerField(), required=False, default=list, max_length=500,

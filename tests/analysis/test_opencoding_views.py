@@ -246,3 +246,16 @@ def test_methods_section_reports_the_main_phase_and_the_pilot_apart(phased, api_
         in (body["markdown"])
     )
     assert "In the pilot: " in body["markdown"] and "(n = 3)" in body["markdown"]
+
+
+def test_saturation_reads_in_a_fixed_number_of_queries(paired, cast, labels,
+                                                       django_assert_max_num_queries):  # fmt: skip
+    from analysis.saturation import build_saturation
+
+    with django_assert_max_num_queries(6) as small:
+        build_saturation(project=paired, batch_size=2)
+    for _ in range(10):
+        item = labels.item()
+        labels.annotate(item, cast["annotator_a"], [record(symptom=HANG)])
+    with django_assert_max_num_queries(len(small.captured_queries)):
+        build_saturation(project=paired, batch_size=2)

@@ -183,3 +183,10 @@ def test_labeling_page_panel_and_board(pilot, held, cast, client_for):
     board = client_for(cast["lead"]).get(f"/projects/{pilot.slug}/board/")
     assert board.status_code == 200 and b"Tokenizer Crash" in board.content
     assert b"boom" in board.content
+
+
+def test_the_schema_documents_the_open_coding_endpoints(client):
+    schema = client.get("/api/schema/?format=json").content.decode()
+    for path in ("/proposals/", "/proposals/{proposal_id}/decision/", "/phase/", "/planner/",
+                 "/saturation/"):  # fmt: skip
+        assert f"/api/projects/{{slug}}{path}" in schema, path
