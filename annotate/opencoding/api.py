@@ -95,7 +95,10 @@ def decide(project, membership, actor, proposal, data) -> None:
             ) from None
         services.merge_proposals(project=project, actor=actor, target=proposal, sources=sources)
     elif data["action"] == "map":
-        category = project_categories(project).filter(pk=data.get("category")).first()
+        raw = str(data.get("category") or "")
+        category = (
+            project_categories(project).filter(pk=int(raw)).first() if raw.isdigit() else None
+        )
         if category is None:
             raise services.OpenCodingError("Choose the category to map the proposal onto.")
         services.map_proposal(project=project, actor=actor, proposal=proposal, category=category)

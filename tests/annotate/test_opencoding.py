@@ -190,3 +190,20 @@ def test_the_schema_documents_the_open_coding_endpoints(client):
     for path in ("/proposals/", "/proposals/{proposal_id}/decision/", "/phase/", "/planner/",
                  "/saturation/"):  # fmt: skip
         assert f"/api/projects/{{slug}}{path}" in schema, path
+
+
+@pytest.mark.parametrize(
+    "form",
+    [{"action": "map", "category": "abc"}, {"action": "map"}, {"action": "merge", "proposals": "x"},
+     {"action": "merge"}, {"action": "nope"}, {"action": "promote", "name": "a > b"}],
+)  # fmt: skip
+def test_hostile_board_forms_are_400_and_change_nothing(pilot, held, cast, api_for, client_for,
+                                                        form):  # fmt: skip
+    propose(api_for(cast["annotator_a"]), pilot, held[0], "Tokenizer Crash")
+    proposal = CategoryProposal.objects.get()
+    reply = client_for(cast["lead"]).post(
+        f"/projects/{pilot.slug}/board/{proposal.pk}/decide/", form
+    )
+    assert reply.status_code == 400
+    proposal.refresh_from_db()
+    assert proposal.status == "open" and proposal.category is None
