@@ -88,3 +88,23 @@ def test_a_pilot_from_proposals_to_the_main_phase(
     expect(page.locator("#phase-name")).to_contain_text("main")
     project.refresh_from_db()
     assert project.phase == "main" and project.main_since_version == project.codebook_version
+
+
+def test_open_coding_pages_meet_wcag(browser, page, live_server, login, project, cast,
+                                     pilot_items, axe_violations):  # fmt: skip
+    from tests.builders import LabelBuilder, record
+
+    project.refresh_from_db()
+    labels = LabelBuilder(project)
+    for item in pilot_items:
+        for name in ("annotator_a", "annotator_b"):
+            labels.annotate(item, cast[name], [record()])
+    services.propose_category(
+        project=project, author=cast["annotator_a"], item=pilot_items[0],
+        dimension=project.dimensions.get(key="symptom"), name="Tokenizer Crash",
+        evidence="boom",
+    )  # fmt: skip
+    login(page, "lead")
+    for path in ("board/", "saturation/?base=1&run=1", "planner/?prevalences=1,1"):
+        page.goto(f"{live_server.url}/projects/{project.slug}/{path}")
+        assert axe_violations(page) == [], path
