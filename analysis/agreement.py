@@ -393,6 +393,7 @@ def build_agreement_report(
     unpaired: str = "missing",
     breakdowns: bool = False,
     portable: bool = False,
+    versions: tuple[int, int] | None = None,
 ) -> AgreementReport:
     """Agreement per dimension and level (1 .. full path) and per category, scope and the
     number of records; with ``breakdowns``, also per annotator pair and over time
@@ -404,7 +405,7 @@ def build_agreement_report(
     counts = count_agreement(
         project, trees, exclude_calibration=exclude_calibration,
         exclude_discussed=exclude_discussed, unpaired=unpaired, breakdowns=breakdowns,
-        portable=portable,
+        portable=portable, versions=versions,
     )  # fmt: skip
     annotator_ids = sorted(
         {a for rows in counts.simple.values() for row in rows for a in row[:2]}

@@ -17,6 +17,7 @@ from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from django.db import connection, transaction
+from django.db.models import Max
 
 from annotate.access import project_rows
 from annotate.adjudication.comparison import align_records
@@ -156,8 +157,24 @@ def _python_items(project, filters, counts, *, unpaired, breakdowns, item_ids=No
     revised after seeing the other coders' and are not independent ratings."""
     annotations = project_rows(Annotation, project)
     rounds = project_rows(AnnotationRound, project).filter(round=1)
-    labels = agreement_labels(project, **filters)
+    labels = agreement_labels(
+        project, exclude_calibration=filters.get("exclude_calibration", False),
+        exclude_discussed=filters.get("exclude_discussed", False),
+    )  # fmt: skip
     round_labels = project_rows(AnnotationRoundLabel, project).filter(snapshot__round=1)
+    if filters.get("versions"):
+        low, high = filters["versions"]
+        latest = (
+            project_rows(Annotation, project)
+            .values("item_id")
+            .annotate(latest=Max("codebook_version"))
+            .filter(latest__gte=low, latest__lt=high)
+            .values("item_id")
+        )
+        annotations = annotations.filter(item_id__in=latest)
+        rounds = rounds.filter(item_id__in=latest)
+        labels = labels.filter(item_id__in=latest)
+        round_labels = round_labels.filter(item_id__in=latest)
     for key, flag in (("exclude_calibration", "calibration"), ("exclude_discussed", "discussed")):
         if filters.get(key):
             annotations = annotations.filter(**{f"item__{flag}": False})
@@ -269,6 +286,10 @@ def _item_filters(filters: dict, prefix: str = "") -> str:
         where += f" AND NOT {prefix}calibration"
     if filters.get("exclude_discussed"):
         where += f" AND NOT {prefix}discussed"
+    if filters.get("versions") and not prefix:
+        # A phase (issue #17): units whose latest annotation's codebook version is in range;
+        # the items read in Python are filtered alike (_python_items).
+        where += " AND version >= %(v_lo)s AND version < %(v_hi)s"
     return where
 
 
@@ -277,6 +298,8 @@ def _counts_sql(
 ) -> Counts:
     where = _item_filters(filters)
     bind = {"dims": list(dimension_ids), "project": project.pk, "tz": connection.timezone_name}
+    if filters.get("versions"):
+        bind["v_lo"], bind["v_hi"] = filters["versions"]
     with transaction.atomic(savepoint=False), connection.cursor() as cursor:
         # SET LOCAL, so for this transaction only: the hash table of every unit gets the
         # memory it needs instead of spilling to disk, and JIT compilation, which costs
@@ -335,10 +358,14 @@ def count_agreement(
     unpaired="missing",
     breakdowns=True,
     portable=False,
+    versions=None,
 ) -> Counts:
     """The counts behind the report: simple items by SQL and the rest paired in Python on
-    PostgreSQL; every item in Python elsewhere (or when ``portable``)."""
-    filters = {"exclude_calibration": exclude_calibration, "exclude_discussed": exclude_discussed}
+    PostgreSQL; every item in Python elsewhere (or when ``portable``). ``versions``: a
+    (low, high) range of codebook versions, a phase: items whose latest annotation has a
+    version in [low, high)."""
+    filters = {"exclude_calibration": exclude_calibration, "exclude_discussed": exclude_discussed,
+               "versions": versions}  # fmt: skip
     if connection.vendor == "postgresql" and not portable:
         dims = [tree.dimension.pk for tree in trees.values()]
         # With a dimension that is not required, one simple item may lack a dimension

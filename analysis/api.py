@@ -13,6 +13,7 @@ from .cache import agreement_report
 from .dashboard import access_source
 from .distributions import build_crosstab, shared_issues
 from .metrics import wilson_interval
+from .phases import default_phase, phase_versions
 from .serializers import (
     AgreementQuerySerializer,
     AgreementSerializer,
@@ -37,7 +38,9 @@ def agreement(request, slug):
     project, _ = get_project_for_agreement(request.user, slug)
     query = AgreementQuerySerializer(data=request.query_params)
     query.is_valid(raise_exception=True)
-    report = agreement_report(project=project, **query.validated_data)
+    options = dict(query.validated_data)
+    phase = options.pop("phase", "") or default_phase(project)
+    report = agreement_report(project=project, versions=phase_versions(project, phase), **options)
     payload = {
         "record_pairing": report.record_pairing,
         "unpaired": report.unpaired,

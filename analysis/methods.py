@@ -32,6 +32,7 @@ from annotate.models import (
 
 from .agreement import build_agreement_report
 from .codebook import load_codebook
+from .phases import phase_versions
 
 # Report-level fields of the agreement report that say how records were paired; read
 # when present (the agreement report is reworked in parallel; see issue #13).
@@ -158,15 +159,20 @@ def _codebook(project) -> dict:
 
 
 def _agreement(project) -> dict:
-    report = build_agreement_report(project=project)
+    # Issue #17: once the project has a main (closed-coding) phase, its figures are those
+    # of the main phase, and the pilot's are given apart.
+    report = build_agreement_report(project=project, versions=phase_versions(project, "main"))
     rows = [{key: row.get(key) for key in ROW_FIELDS} for row in report.rows()]
     conventions = {name: getattr(report, name, None) for name in REPORT_FIELDS}
-    return json.loads(
-        json.dumps(
-            {"rows": rows, **{k: v for k, v in conventions.items() if v is not None}},
-            default=_plain,
-        )
-    )
+    facts = {"rows": rows, **{k: v for k, v in conventions.items() if v is not None}}
+    if project.main_since_version:
+        pilot = build_agreement_report(project=project, versions=phase_versions(project, "pilot"))
+        facts["phases"] = {
+            "main_since_version": project.main_since_version,
+            "pilot_rows": [{key: row.get(key) for key in ROW_FIELDS} for row in pilot.rows()
+                           if row.get("full_path")],
+        }  # fmt: skip
+    return json.loads(json.dumps(facts, default=_plain))
 
 
 def _adjudication(project, items) -> dict:

@@ -348,6 +348,18 @@ def _agreement(w: _Writer, facts: dict):
         "An undefined statistic says why (for example, when only one category was used, "
         "chance agreement is total and κ is not defined).",
     )
+    if phases := agreement.get("phases"):
+        pilot = [
+            f"{w.esc(r.get('dimension_name') or r['dimension'])} κ = {_num(r['kappa'])} "
+            f"(n = {r.get('n') or 0})"
+            for r in phases["pilot_rows"] if r.get("kappa") is not None
+        ]  # fmt: skip
+        w.para(
+            "The codebook was developed by open coding in a pilot phase and frozen for the "
+            f"main phase (codebook version {phases['main_since_version']} on); the figures "
+            "above are the main phase's.",
+            ("In the pilot: " + "; ".join(pilot) + "." if pilot else ""),
+        )
 
 
 def _table(w: _Writer, header: list[str], body: list[list[str]], *, caption: str):

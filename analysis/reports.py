@@ -31,6 +31,7 @@ class AgreementFilters:
     dimension: str = ""
     level: int = 1
     unpaired: str = "missing"
+    phase: str = ""  # issue #17: "main", "pilot", "all"; "" is the project's default
 
     def query(self) -> dict:
         return {
@@ -39,6 +40,7 @@ class AgreementFilters:
             "unpaired": self.unpaired,
             "dimension": self.dimension,
             "level": self.level,
+            "phase": self.phase,
         }
 
 
@@ -55,6 +57,7 @@ def parse_agreement_filters(params) -> AgreementFilters:
         exclude_discussed=(params.get("exclude_discussed") or "").lower() in TRUE,
         dimension=params.get("dimension") or "",
         level=int(level_text),
+        phase=params.get("phase") or "",
     )
 
 

@@ -17,6 +17,12 @@ class AgreementQuerySerializer(serializers.Serializer):
         help_text="A label no other in-scope annotator of the item has: a missing value "
         "(missing, the default) or a disagreement against (none) (disagree).",
     )
+    phase = serializers.ChoiceField(
+        choices=["main", "pilot", "all"],
+        required=False,
+        help_text="Issue #17: the main (closed-coding) phase, the pilot, or all; default main "
+        "once the project switched to a main phase, else all.",
+    )
 
 
 class AgreementRowSerializer(serializers.Serializer):

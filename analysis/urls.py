@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from . import api, api_report, views, views_report, views_tables
+from . import api, api_opencoding, api_report, views, views_opencoding, views_report, views_tables
 
 P = "projects/<slug:slug>/"
 RP = r"^projects/(?P<slug>[-a-zA-Z0-9_]+)/"
@@ -35,7 +35,21 @@ urlpatterns = [
         name="analysis-distribution-table",
     ),
     path(f"{P}reporting/", views_report.reporting, name="analysis-reporting"),
+    path(f"{P}planner/", views_opencoding.planner, name="analysis-planner"),
+    path(f"{P}saturation/", views_opencoding.saturation, name="analysis-saturation"),
+    re_path(
+        rf"{RP}saturation/chart\.{CHART}",
+        views_opencoding.saturation_chart,
+        name="analysis-saturation-chart",
+    ),
+    re_path(
+        rf"{RP}saturation/table\.{TABLE}",
+        views_opencoding.saturation_table_download,
+        name="analysis-saturation-table",
+    ),
     path(f"api/{P}agreement/", api.agreement, name="api-agreement"),
+    path(f"api/{P}planner/", api_opencoding.planner, name="api-planner"),
+    path(f"api/{P}saturation/", api_opencoding.saturation, name="api-saturation"),
     path(f"api/{P}report/methods/", api_report.methods, name="api-report-methods"),
     path(f"api/{P}distribution/", api.distribution, name="api-distribution"),
 ]

@@ -20,6 +20,7 @@ from annotate.responses import error_fragment, error_page, error_text
 
 from . import charts, dashboard, exports
 from .cache import agreement_report, cached
+from .phases import parse_phase, phase_rows, phase_versions
 from .reports import (
     agreement_tables,
     confusion_cells,
@@ -62,12 +63,14 @@ def _table_response(caption, header, rows, fmt: str, filename: str) -> HttpRespo
 def _agreement(request, slug, *, breakdowns: bool = True):
     project, membership = get_project_for_agreement(request.user, slug)
     filters = parse_agreement_filters(request.GET)
+    filters.phase = parse_phase(filters.phase, project)
     report = agreement_report(
         project=project,
         exclude_calibration=filters.exclude_calibration,
         exclude_discussed=filters.exclude_discussed,
         unpaired=filters.unpaired,
         breakdowns=breakdowns,
+        versions=phase_versions(project, filters.phase),
     )
     return project, membership, filters, report
 
@@ -143,6 +146,7 @@ def agreement(request, slug):
         ],
         "table_formats": ["csv", "tex"],
         "qs": urlencode(filters.query()),
+        "phase_choices": [("main", "main (closed coding)"), ("pilot", "pilot"), ("all", "all")],
     }
     if with_breakdowns and request.htmx:
         return render(request, "analysis/agreement.html#breakdowns", context)
@@ -167,9 +171,25 @@ def agreement(request, slug):
         ),
         chart_base=reverse("analysis-agreement-chart", args=[slug, "svg"])[: -len(".svg")],
         chart_formats=list(charts.FORMATS),
+        phases=_phases(project, filters, dim, level),
     )
     template = "analysis/agreement.html#report" if request.htmx else "analysis/agreement.html"
     return render(request, template, context)
+
+
+def _phases(project, filters, dim, level) -> list[dict]:
+    """The selected dimension and level's kappa per phase (issue #17), for the page."""
+    if dim is None or level is None:
+        return []
+
+    def report_of(versions):
+        return agreement_report(
+            project=project, exclude_calibration=filters.exclude_calibration,
+            exclude_discussed=filters.exclude_discussed, unpaired=filters.unpaired,
+            breakdowns=False, versions=versions,
+        )  # fmt: skip
+
+    return [display_row(row) for row in phase_rows(project, report_of, dim.key, level.level)]
 
 
 def _breakdowns(tables, *, several_pairs: bool) -> list[dict]:

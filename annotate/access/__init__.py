@@ -27,6 +27,10 @@ from annotate.access.items import (  # noqa: F401
     side_letter,
     visible_items,
 )
+from annotate.access.opencoding import (  # noqa: F401
+    get_proposal_for_manager,
+    visible_proposals,
+)
 from annotate.access.roles import (  # noqa: F401
     ALL_ROLES,
     MANAGERS,

@@ -15,6 +15,7 @@ from .adjudication import (
 from .codebook import Category, CodebookChange, Dimension
 from .discussion import DiscussionMessage, DiscussionRead
 from .labeling import Annotation, AnnotationLabel, Assignment, Item, SpanPart
+from .opencoding import CategoryProposal
 from .projects import PATH_SEPARATOR, Invitation, Membership, Project, Role
 from .publishing import ImportJob, Release
 
@@ -27,6 +28,7 @@ __all__ = [
     "Assignment",
     "AuditEvent",
     "Category",
+    "CategoryProposal",
     "CodebookChange",
     "Conflict",
     "Dimension",

@@ -91,6 +91,7 @@ class CodebookChange(models.Model):
         RETIRE = "retire", "retire"
         MERGE = "merge", "merge"
         SPLIT = "split", "split"
+        PHASE = "phase", "phase switched"
 
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="codebook_changes")
     version = models.PositiveIntegerField()

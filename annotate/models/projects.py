@@ -56,6 +56,23 @@ class Project(models.Model):
     # the Hugging Face dataset card.
     license = models.CharField(max_length=40, default="CC-BY-4.0")
     authors = models.JSONField(default=list, blank=True)
+
+    class Phase(models.TextChoices):
+        PILOT = "pilot", "pilot (open coding)"
+        MAIN = "main", "main (closed coding)"
+
+    # Open coding (issue #17, annotate.opencoding): in the pilot annotators may propose
+    # categories; the switch to the main phase is a codebook version (main_since_version),
+    # and agreement is reported for the main phase by default. Saturation is counted per
+    # batch of this many items; the double-coding planner aims at this half-width.
+    phase = models.CharField(max_length=5, choices=Phase.choices, default=Phase.MAIN)
+    main_since_version = models.PositiveIntegerField(null=True, blank=True)
+    saturation_batch_size = models.PositiveSmallIntegerField(
+        default=20, help_text="Items per batch of the saturation curve."
+    )
+    planner_half_width = models.FloatField(
+        default=0.10, help_text="Target half-width of kappa's 95% interval for double-coding."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = ProjectQuerySet.as_manager()

@@ -5,6 +5,7 @@ view, form, query serializer or filter set reads is listed), so a new route or p
 cannot escape the sweep."""
 
 from analysis.serializers import AgreementQuerySerializer, DistributionQuerySerializer
+from analysis.serializers_opencoding import PlannerQuerySerializer, SaturationQuerySerializer
 from annotate.projects.pool_forms import PoolForm
 from dataset.serializers import ExportQuerySerializer
 
@@ -13,6 +14,7 @@ from dataset.serializers import ExportQuerySerializer
 COMMON = ["format", "cursor", "next", "page"]
 
 AGREEMENT = [
+    "phase",
     "part",
     "level",
     "dimension",
@@ -107,6 +109,16 @@ QUERY_PARAMS: dict[str, list[str]] = {
     "api-agreement": _fields(AgreementQuerySerializer),
     "api-distribution": _fields(DistributionQuerySerializer),
     "api-report-methods": [],
+    "api-planner": _fields(PlannerQuerySerializer),
+    "api-proposals": [],
+    "api-phase": [],
+    "opencoding-panel": [],
+    "opencoding-board": [],
+    "api-saturation": _fields(SaturationQuerySerializer),
+    "analysis-planner": _fields(PlannerQuerySerializer),
+    "analysis-saturation": _fields(SaturationQuerySerializer),
+    "analysis-saturation-chart": _fields(SaturationQuerySerializer),
+    "analysis-saturation-table": _fields(SaturationQuerySerializer),
 }
 
 

@@ -228,6 +228,22 @@ MATRIX = {
     ),
     ("analysis-agreement-chart", "GET"): page(403, 200, 200, params={"fmt": "svg"}),
     ("analysis-distributions", "GET"): page(200, 200, 200),
+    # --- open coding (issue #17): proposals (the world is in the main phase, so a proposal
+    # is refused with 400 after the checks of who may ask), the board, the phase ---
+    ("opencoding-panel", "GET"): page(200, 403, 403, item="held"),
+    ("opencoding-panel", "POST"): page(
+        400, 403, 403, item="held", body=lambda w: {"dimension": "symptom", "name": "X"}
+    ),
+    ("opencoding-board", "GET"): page(403, 200, 200),
+    ("opencoding-decide", "POST"): page(
+        403, 404, 404, params={"proposal_id": 1}, body=lambda w: {"action": "promote"}
+    ),
+    ("opencoding-phase", "POST"): page(403, 302, 302, body=lambda w: {"phase": "pilot"}),
+    # --- open coding (issue #17): the planner and saturation read every annotator's labels ---
+    ("analysis-planner", "GET"): page(403, 200, 200, query="prevalences=1,1"),
+    ("analysis-saturation", "GET"): page(403, 200, 200),
+    ("analysis-saturation-chart", "GET"): page(403, 200, 200, params={"fmt": "svg"}),
+    ("analysis-saturation-table", "GET"): page(403, 200, 200, params={"fmt": "csv"}),
     ("analysis-reporting", "GET"): page(403, 200, 200),
     ("analysis-distribution-shares", "GET"): page(
         200, 200, 200, params={"view": "rq4", "fmt": "csv"}
@@ -300,6 +316,20 @@ MATRIX = {
     # --- analysis API ---
     ("api-agreement", "GET"): api(403, 200, 200),
     ("api-report-methods", "GET"): api(403, 200, 200),
+    ("api-planner", "GET"): api(403, 200, 200, query="prevalences=1,1"),
+    ("api-proposals", "GET"): api(200, 200, 200),
+    ("api-proposals", "POST"): api(
+        400,
+        403,
+        403,
+        body=lambda w: {"item": w.items["held"].pk, "dimension": "symptom", "name": "X"},
+    ),  # fmt: skip
+    ("api-proposal-decision", "POST"): api(
+        403, 404, 404, params={"proposal_id": 1}, body=lambda w: {"action": "promote"}
+    ),
+    ("api-phase", "GET"): api(200, 200, 200),
+    ("api-phase", "POST"): api(403, 200, 200, body=lambda w: {"phase": "pilot"}),
+    ("api-saturation", "GET"): api(403, 200, 200),
     ("api-distribution", "GET"): api(200, 200, 200, query="rows=dim:symptom"),
 }
 

@@ -1,0 +1,255 @@
+"""How many items to double-code: sample sizes for Cohen's kappa of two coders, from the
+asymptotic variance of Fleiss, Cohen & Everitt (1969), checked by a seeded simulation, and
+the goodness-of-fit sample size of Donner & Eliasziw (1992) for a test of kappa.
+
+The expected agreement table under a kappa and category prevalences is the usual model of
+these references (Donner & Eliasziw 1992 for two categories; its K-category form in Flack,
+Afifi & Lachenbruch 1988): both coders share the margins ``p``, and
+``P[i][j] = (1 - kappa) p_i p_j`` off the diagonal, ``P[i][i] = (1 - kappa) p_i^2 +
+kappa p_i``. Read as a process, an item is coded alike from one draw of ``p`` with
+probability ``kappa`` and from two independent draws otherwise, which is what the
+simulation does. Django-free."""
+
+import math
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+from scipy import stats
+
+from .kappa import cohens_kappa
+
+PLANNER_SEED = 0
+PLANNER_REPLICATES = 2000
+# The share of the single-coded items to double-code afterwards as an audit once the
+# interval is narrow enough (O'Connor & Joffe 2020 report 10-25% as common practice; we
+# take the low end and let the reader see the number it gives).
+AUDIT_SHARE = 0.10
+# Narrower targets ask for more items than any study holds (and overflow the arithmetic).
+MIN_HALF_WIDTH = 0.001
+# The simulation draws every item of every replicate; past this it is skipped.
+MAX_SIMULATED_ITEMS = 20_000
+
+
+class PlanError(ValueError):
+    """Inputs the plan cannot use; the message names the input."""
+
+
+def _z(confidence: float) -> float:
+    if not 0.5 <= confidence < 1.0:
+        raise PlanError("confidence must be at least 0.5 and below 1.")
+    return float(stats.norm.ppf(0.5 + confidence / 2.0))
+
+
+def prevalence_vector(prevalences) -> np.ndarray:
+    """The prevalences as shares that sum to 1 (counts are normalised); at least two
+    positive ones."""
+    try:
+        p = np.asarray([float(v) for v in prevalences], dtype=float)
+    except (TypeError, ValueError) as error:
+        raise PlanError("prevalences must be numbers.") from error
+    if p.ndim != 1 or not np.all(np.isfinite(p)) or np.any(p < 0):
+        raise PlanError("prevalences must be non-negative numbers.")
+    p = p[p > 0]
+    if p.size < 2:
+        raise PlanError("prevalences need at least two categories with a positive share.")
+    p = p / p.max()  # huge counts must not overflow the sum
+    return p / p.sum()
+
+
+def _positions(prevalences) -> list[int]:
+    """The positions of the positive prevalences in the caller's list."""
+    return [i for i, v in enumerate(prevalences) if float(v) > 0]
+
+
+def expected_table(kappa: float, prevalences) -> np.ndarray:
+    """The joint distribution of two coders' categories (shares summing to 1) with common
+    margins ``prevalences`` and Cohen's kappa ``kappa`` (0 <= kappa < 1)."""
+    if not (isinstance(kappa, int | float) and math.isfinite(kappa)) or not 0 <= kappa < 1:
+        raise PlanError("expected kappa must be at least 0 and below 1.")
+    p = prevalence_vector(prevalences)
+    table = (1.0 - kappa) * np.outer(p, p)
+    table[np.diag_indices_from(table)] += kappa * p
+    return table
+
+
+def unit_se(kappa: float, prevalences) -> float:
+    """The standard error of kappa for one item: Fleiss, Cohen & Everitt's (1969) asymptotic
+    variance is this squared over n (the same formula as ``cohens_kappa``'s, applied to the
+    expected table with n = 1)."""
+    return float(cohens_kappa(expected_table(kappa, prevalences)).se)
+
+
+def items_for_half_width(kappa: float, prevalences, half_width: float,
+                         confidence: float = 0.95) -> int:  # fmt: skip
+    """The smallest n whose Wald interval z * se / sqrt(n) is at most ``half_width``."""
+    if not (isinstance(half_width, int | float) and MIN_HALF_WIDTH <= half_width <= 1):
+        raise PlanError(f"target half-width must be at least {MIN_HALF_WIDTH} and at most 1.")
+    z = _z(confidence)
+    return max(2, math.ceil((z * unit_se(kappa, prevalences) / half_width) ** 2 - 1e-9))
+
+
+def half_width_for_items(kappa: float, prevalences, n: int, confidence: float = 0.95) -> float:
+    """The expected half-width of the interval with ``n`` double-coded items."""
+    if n < 1:
+        raise PlanError("the number of items must be at least 1.")
+    return _z(confidence) * unit_se(kappa, prevalences) / math.sqrt(n)
+
+
+@dataclass
+class CategoryPlan:
+    """The items needed for the kappa of one category against the rest."""
+
+    index: int
+    prevalence: float
+    items: int
+    reachable: bool | None = None  # within the study's size; None when no size is given
+
+
+@dataclass
+class Plan:
+    kappa: float
+    prevalences: list[float]
+    half_width: float
+    confidence: float
+    items: int
+    unit_se: float
+    categories: list[CategoryPlan] = field(default_factory=list)
+    study_size: int | None = None
+    reachable: bool | None = None
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def plan_double_coding(*, kappa: float, prevalences, half_width: float,
+                       confidence: float = 0.95, study_size: int | None = None,
+                       category_kappas=None) -> Plan:  # fmt: skip
+    """The items to double-code for the overall kappa and for each category's kappa against
+    the rest (a category of prevalence p is a two-category table (p, 1 - p); its expected
+    kappa is ``category_kappas[i]`` or the overall one), each marked reachable or not within
+    ``study_size`` items. Categories of prevalence 0 are left out; ``index`` is a
+    category's position in ``prevalences``."""
+    p = prevalence_vector(prevalences)
+    n = items_for_half_width(kappa, p, half_width, confidence)
+    if study_size is not None and study_size < 0:
+        raise PlanError("study size must not be negative.")
+    categories = []
+    for index, share in zip(_positions(prevalences), p, strict=True):
+        k = kappa if category_kappas is None else float(category_kappas[index])
+        needed = items_for_half_width(k, [share, 1.0 - share], half_width, confidence)
+        reach = None if study_size is None else needed <= study_size
+        categories.append(CategoryPlan(index, float(share), needed, reach))
+    return Plan(
+        kappa=float(kappa), prevalences=[float(v) for v in p], half_width=float(half_width),
+        confidence=float(confidence), items=n, unit_se=unit_se(kappa, p),
+        categories=categories, study_size=study_size,
+        reachable=None if study_size is None else n <= study_size,
+    )  # fmt: skip
+
+
+@dataclass
+class Simulation:
+    items: int
+    replicates: int
+    seed: int
+    mean_kappa: float
+    sd_kappa: float
+    half_width: float  # z times the simulated standard deviation
+    coverage: float  # share of Wald intervals (asymptotic se) that hold the true kappa
+    undefined: int  # replicates where kappa was undefined (one category only)
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def simulate(*, kappa: float, prevalences, items: int, replicates: int = PLANNER_REPLICATES,
+             seed: int = PLANNER_SEED, confidence: float = 0.95) -> Simulation:  # fmt: skip
+    """Draw ``replicates`` studies of ``items`` double-coded items from the model above and
+    report the spread of Cohen's kappa and the coverage of its asymptotic interval."""
+    p = prevalence_vector(prevalences)
+    expected_table(kappa, p)  # validates kappa
+    if items < 2 or replicates < 10:
+        raise PlanError("a simulation needs at least 2 items and 10 replicates.")
+    if items > MAX_SIMULATED_ITEMS:
+        raise PlanError(f"the simulation stops at {MAX_SIMULATED_ITEMS} items.")
+    z = _z(confidence)
+    rng = np.random.default_rng(seed)
+    k = p.size
+    values, covered, undefined = [], 0, 0
+    for _ in range(replicates):
+        alike = rng.random(items) < kappa
+        first = rng.choice(k, size=items, p=p)
+        second = np.where(alike, first, rng.choice(k, size=items, p=p))
+        table = np.zeros((k, k))
+        np.add.at(table, (first, second), 1)
+        result = cohens_kappa(table)
+        if result.kappa is None:
+            undefined += 1
+            continue
+        values.append(result.kappa)
+        covered += abs(result.kappa - kappa) <= z * result.se
+    array = np.asarray(values)
+    sd = float(array.std(ddof=1)) if array.size > 1 else 0.0
+    return Simulation(
+        items=items, replicates=replicates, seed=seed, mean_kappa=float(array.mean()),
+        sd_kappa=sd, half_width=z * sd, coverage=covered / max(array.size, 1),
+        undefined=undefined,
+    )  # fmt: skip
+
+
+def donner_eliasziw_items(
+    *, kappa0: float, kappa1: float, prevalence: float, alpha: float = 0.05,
+    power: float = 0.8, tails: int = 2,
+) -> int:  # fmt: skip
+    """Items for testing H0: kappa = kappa0 against kappa1 with two coders and two
+    categories, by the goodness-of-fit approach of Donner & Eliasziw (1992): the three
+    outcomes (both positive, one, none) have probabilities pi^2 + k pi(1-pi),
+    2 pi(1-pi)(1-k) and (1-pi)^2 + k pi(1-pi); n = (z_alpha + z_beta)^2 / sum over the
+    outcomes of (P(kappa1) - P(kappa0))^2 / P(kappa0). Sim & Wright (2005) tabulate it."""
+    if tails not in (1, 2):
+        raise PlanError("tails must be 1 or 2.")
+    if not 0 < prevalence < 1:
+        raise PlanError("prevalence must be between 0 and 1.")
+    if not (0 <= kappa0 < 1 and 0 <= kappa1 < 1) or kappa0 == kappa1:
+        raise PlanError("kappa0 and kappa1 must differ and lie in [0, 1).")
+    if not (0 < alpha < 1 and 0 < power < 1):
+        raise PlanError("alpha and power must lie between 0 and 1.")
+    q = prevalence * (1 - prevalence)
+
+    def outcomes(k: float) -> np.ndarray:
+        return np.array([prevalence**2 + k * q, 2 * q * (1 - k), (1 - prevalence) ** 2 + k * q])
+
+    null, alternative = outcomes(kappa0), outcomes(kappa1)
+    distance = float(((alternative - null) ** 2 / null).sum())
+    z = stats.norm.ppf(1 - alpha / tails) + stats.norm.ppf(power)
+    return math.ceil(z * z / distance - 1e-9)
+
+
+@dataclass
+class Gauge:
+    """The current interval against the target: may double-coding stop?"""
+
+    half_width: float | None
+    target: float
+    items: int
+    may_stop: bool
+    more_items: int | None  # rough: scaled from the current half-width as 1/sqrt(n)
+    single_coded: int
+    audit_items: int
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def gauge(*, ci_low, ci_high, items: int, target: float, single_coded: int = 0,
+          audit_share: float = AUDIT_SHARE) -> Gauge:  # fmt: skip
+    """Compare the current interval (``ci_low``, ``ci_high``, over ``items`` double-coded
+    items) with the target half-width; once it is met, ``audit_share`` of the
+    ``single_coded`` items is the audit to double-code afterwards."""
+    if ci_low is None or ci_high is None or items < 1:
+        return Gauge(None, target, items, False, None, single_coded, 0)
+    half = (float(ci_high) - float(ci_low)) / 2.0
+    may_stop = half <= target + 1e-12
+    more = 0 if may_stop else max(1, math.ceil(items * (half / target) ** 2 - 1e-9) - items)
+    audit = math.ceil(audit_share * single_coded) if may_stop else 0
+    return Gauge(half, target, items, may_stop, more, single_coded, audit)
