@@ -84,6 +84,7 @@ class GitHubEmulator(World):
         if path == COUNTERS_PATH:  # for a benchmark that runs the emulator in a process
             with self.lock:
                 counters = {"requests": self.requests, "quota_spent": self.quota_spent}
+                counters["graphql_queries"] = self.graphql_queries
             return _json(200, counters)
         with self.lock:
             self.requests += 1
