@@ -12,11 +12,24 @@ database from the issue's fix links (mining.FixLink, mined through GraphQL).
 
 from datetime import timedelta
 
-from django.db.models import Case, Exists, F, IntegerField, OuterRef, Q, Subquery, Value, When
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    F,
+    IntegerField,
+    Max,
+    OuterRef,
+    Q,
+    Subquery,
+    Value,
+    When,
+)
 from django.db.models.lookups import LessThan
 
+from annotate.access import project_items
 from mining.access import readable_by_own_project_q
-from mining.models import FixLink
+from mining.models import FixLink, Issue
 
 FIXED, NOT_FIXED = "fixed", "not fixed"
 # (upper bound, label), in order; the last bin has no bound.
@@ -73,3 +86,16 @@ def fix_label(kind: str, value):
     if kind == "time_to_fix":
         return ((0, value), TIME_TO_FIX_BINS[value][1])
     return ((0, 0 if value == FIXED else 1), value)
+
+
+def fixes_stamp(project, specs) -> tuple | None:
+    """What a cached panel keyed by the project's data version must add when it counts by
+    a fix SPEC: the fix links move without moving that version (they are the miner's).
+    None (no query) when no spec in `specs` is one."""
+    if not any(str(spec) in FIX_KINDS for spec in specs):
+        return None
+    issues = Issue.objects.filter(pk__in=project_items(project).values("issue_id"))
+    row = issues.aggregate(
+        synced=Max("fixes_synced_at"), links=Count("fix_links"), last=Max("fix_links__id")
+    )
+    return (str(row["synced"]), row["links"], row["last"])

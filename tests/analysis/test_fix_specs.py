@@ -6,8 +6,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from analysis.dashboard import access_source, cached_panel, parse_filters
 from analysis.distributions import build_crosstab
 from analysis.specs import Source, parse_spec
+from annotate.access import get_membership
 from mining.models import FixLink, Repository
 from tests.builders import label_both, record
 from tests.factories import IssueFactory, ItemFactory
@@ -112,3 +114,24 @@ def test_the_api_serves_the_fix_specs(project, cast, fixed_items, api_for):
     data = response.json()
     assert data["cols"] == ["fixed", "not fixed", "(none)"]
     assert sum(map(sum, data["counts"])) == len(DELAYS)
+
+
+def test_a_cached_panel_counts_again_after_a_fix_crawl(project, cast, fixed_items, settings):
+    """The fix links move without the project's data version: the panel's key follows them."""
+    filters = parse_filters({"view": "explore", "rows": "fixed", "cols": "state"}, project)
+    membership = get_membership(cast["lead"], project.slug)
+    access = access_source(project=project, membership=membership, source=filters.source)
+
+    def counts():
+        panel, _parts = cached_panel(project=project, filters=filters, access=access)
+        return totals(panel.table)
+
+    assert counts()["(none)"] == 1
+    unsynced = fixed_items[-1].issue
+    unsynced.fixes_synced_at = CREATED
+    unsynced.save(update_fields=["fixes_synced_at"])
+    FixLink.objects.create(
+        issue=unsynced, kind="closing_pr", ref="o/r#1", merged=True,
+        merged_at=CREATED + timedelta(days=2), state="MERGED",
+    )  # fmt: skip
+    assert "(none)" not in counts() and counts()["fixed"] == 11
