@@ -10,6 +10,7 @@ from . import charts, metrics
 from .cache import cached
 from .codebook import load_codebook
 from .distributions import CrossTab, build_crosstab, correlation_matrix, shared_issues
+from .fix_specs import fixes_stamp
 from .specs import Source, SpecError, parse_source, parse_spec
 
 VIEWS = {
@@ -155,7 +156,8 @@ def cached_panel(*, project, filters: Filters, access: SourceAccess, view: str |
     the view, the filters and the labels the caller reads through them (whose, and whether
     of settled items only), at the project's data version."""
     parts = (view or filters.view, tuple(sorted(filters.query().items())),
-             getattr(access.user, "pk", None), access.settled_only)  # fmt: skip
+             getattr(access.user, "pk", None), access.settled_only,
+             fixes_stamp(project, (filters.rows, filters.cols)))  # fmt: skip
     panel = cached(
         project,
         ("panel", *parts),

@@ -17,6 +17,7 @@ from mining.models import project_view
 
 from . import metrics
 from .codebook import DimensionTree, load_codebook
+from .fix_specs import FIX_KINDS, fix_label, fixed_expression, time_to_fix_expression
 from .specs import Source, Spec, SpecError
 
 NONE_LABEL = "(none)"
@@ -68,6 +69,10 @@ def _attribute_expressions(spec: Spec) -> list:
         return [ExtractYear(issue + "created_at")]
     if spec.kind == "quarter":
         return [ExtractYear(issue + "created_at"), ExtractQuarter(issue + "created_at")]
+    if spec.kind == "fixed":
+        return [fixed_expression()]
+    if spec.kind == "time_to_fix":
+        return [time_to_fix_expression()]
     if spec.kind == "meta":
         # Per-item metadata first, then the project's own of the repository.
         return [
@@ -93,6 +98,8 @@ def _attribute_label(spec: Spec, values: tuple):
         return ((1, ""), NONE_LABEL)
     if spec.kind == "quarter":
         return ((0, values), f"{values[0]}-Q{values[1]}")
+    if spec.kind in FIX_KINDS:
+        return fix_label(spec.kind, values[0])
     return ((0, values[0]), str(values[0]))
 
 

@@ -2,13 +2,14 @@
 
 A SPEC names one axis of a cross-tab: ``dim:KEY`` (full category path), ``dim:KEY@LEVEL``
 (the ancestor at LEVEL, 1 = top), or an item attribute: ``group``, ``repo``, ``state``,
-``year``, ``quarter``, ``meta:NAME``.
+``year``, ``quarter``, ``meta:NAME``, and the fix's ``fixed`` and ``time_to_fix`` (binned;
+analysis/fix_specs.py).
 """
 
 import re
 from dataclasses import dataclass
 
-ATTRIBUTES = ("group", "repo", "state", "year", "quarter")
+ATTRIBUTES = ("group", "repo", "state", "year", "quarter", "fixed", "time_to_fix")
 _NAME = re.compile(r"^[A-Za-z0-9_-]{1,50}$")
 _USERNAME = re.compile(r"^[\w.@+-]{1,150}$")
 

@@ -12,6 +12,8 @@ ATTRIBUTE_NAMES = {
     "state": "Issue state",
     "year": "Year opened",
     "quarter": "Quarter opened",
+    "fixed": "Fixed (a merged closing pull request)",
+    "time_to_fix": "Time to fix",
 }
 
 # A breakdown table's columns as the page heads them.

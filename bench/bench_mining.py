@@ -5,6 +5,9 @@ The emulator serves GitHub-sized objects (every field the REST API documents: a 
 would from GitHub (issue #16); the bench prints their average size as stored.
 
 Prints the requests spent against ceil(N/100) + ceil(C/100) (goal: equal, +2 at most),
+the GraphQL queries of a crawl with fix links (`--fixes`) against ceil(I/100) for its I
+issues (goal: +2 at most; beside it the REST way, one timeline request per issue, counted
+not run) and of its unchanged re-sync (goal: 0),
 the quota spent by an unchanged re-sync (goal: 0) and the ingest rate (goal: >= 1,000
 issues and pull requests per second). Sizes: BENCH_MINING_ISSUES, BENCH_MINING_COMMENTS
 (environment). Works in a database of its own, bench_mining, created and dropped here.
@@ -64,7 +67,7 @@ from django.db import connection  # noqa: E402
 from annotate.projects.services import create_project  # noqa: E402
 from mining import jobs  # noqa: E402
 from mining.emulator import COUNTERS_PATH  # noqa: E402
-from mining.models import Comment, Issue, source_of  # noqa: E402
+from mining.models import Comment, FixLink, Issue, source_of  # noqa: E402
 
 ISSUES = int(os.environ.get("BENCH_MINING_ISSUES", "10000"))
 COMMENTS = int(os.environ.get("BENCH_MINING_COMMENTS", "40000"))
@@ -84,14 +87,35 @@ def start_emulator() -> tuple[subprocess.Popen, str]:
 
 def counters(url: str) -> tuple[int, int]:
     """The emulator's server-side counts: (requests, quota spent)."""
-    with urllib.request.urlopen(url + COUNTERS_PATH, timeout=10) as reply:
-        data = json.load(reply)
+    data = all_counters(url)
     return data["requests"], data["quota_spent"]
 
 
-def crawl(project, repo, url):
-    job = jobs.start_mining_job(project=project, repositories=[repo], api_url=url, dispatch=False)
+def all_counters(url: str) -> dict:
+    with urllib.request.urlopen(url + COUNTERS_PATH, timeout=10) as reply:
+        return json.load(reply)
+
+
+def crawl(project, repo, url, fixes=False):
+    job = jobs.start_mining_job(
+        project=project, repositories=[repo], api_url=url, dispatch=False, fixes=fixes
+    )
     return jobs.run_job_sync(job=job)
+
+
+def fix_links(project, repo, url) -> dict:
+    """A crawl with fix links after the plain ones (its lists answer 304), then again."""
+    before = all_counters(url)["graphql_queries"]
+    started = time.perf_counter()
+    job = crawl(project, repo, url, fixes=True)
+    elapsed = time.perf_counter() - started
+    middle = all_counters(url)["graphql_queries"]
+    crawl(project, repo, url, fixes=True)
+    after = all_counters(url)["graphql_queries"]
+    issues = Issue.objects.filter(repository=repo, is_pull_request=False).count()
+    links = FixLink.objects.filter(issue__repository=repo).count()
+    counts = {"queries": middle - before, "resync": after - middle, "issues": issues}
+    return counts | {"links": links, "seconds": elapsed, "points": job.graphql_points}
 
 
 def main() -> None:
@@ -119,6 +143,7 @@ def main() -> None:
         crawl(project, repo, url)
         requests_after, quota_after = counters(url)
         resync_quota, resync_requests = quota_after - quota_before, requests_after - requests_before
+        fixes = fix_links(project, repo, url)
     finally:
         emulator.terminate()
         emulator.wait(timeout=10)
@@ -139,6 +164,15 @@ def main() -> None:
     print(
         f"unchanged re-sync: {resync_quota} quota spent ({resync_requests} requests, 304s) "
         "(goal: 0)"
+    )
+    goal = math.ceil(fixes["issues"] / 100)
+    print(
+        f"fix links: {fixes['queries']} GraphQL queries for "
+        f"{fixes['issues']} issues vs goal ceil(I/100) = {goal} (+{fixes['queries'] - goal}; "
+        f"goal: +0..2), {fixes['points']} points, {fixes['links']} links stored in "
+        f"{fixes['seconds']:.1f} s; baseline, the REST way (an issue's timeline, one request "
+        f"per issue, counted, not run): {fixes['issues']} requests; unchanged re-sync: "
+        f"{fixes['resync']} queries (goal: 0)"
     )
     # GitHub delivers 100 issues per request: 5,000 requests an hour is about 139 issues a
     # second; the goal is seven times that, the whole crawl (comments too) in the time.

@@ -9,7 +9,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from django.db.models import BooleanField, CharField, F, IntegerField, Max, OuterRef, Q, Value
+from django.db.models import (
+    BooleanField,
+    CharField,
+    ExpressionWrapper,
+    F,
+    IntegerField,
+    Max,
+    OuterRef,
+    Q,
+    Value,
+)
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast
 
@@ -27,7 +37,9 @@ from annotate.models import (
     Item,
     Project,
 )
+from dataset.fixes import FIX_FIELDS, csv_cells, with_fixes
 from dataset.formats import FORMATS, METADATA_FIELDS, field_name, olf_fields, write_rows
+from mining.access import readable_by_own_project_q
 from mining.models import project_view, web_root
 
 LABEL_CHOICES = ("final", "all")
@@ -44,8 +56,8 @@ def export_fields(project: Project, fmt: str, labels: str, dimensions=None) -> l
     keys = [d.key for d in (project_dimensions(project) if dimensions is None else dimensions)]
     if fmt == "olf":
         names = [*olf_fields(keys, extra=False), "provenance"]
-        return names + (["source", "out_of_scope"] if labels == "all" else [])
-    return olf_fields(keys, extra=True)
+        return names + (["source", "out_of_scope"] if labels == "all" else []) + [*FIX_FIELDS]
+    return olf_fields(keys, extra=True) + [*FIX_FIELDS]
 
 
 def filename(project: Project, fmt: str, labels: str) -> str:
@@ -57,6 +69,12 @@ def _columns(*, record, source_kind, annotator, provenance, out_of_scope, versio
     order for every part of the union."""
     return {
         "item_pk": F("item_id"),
+        "issue_pk": F("item__issue_id"),
+        # For the fix columns (dataset/fixes.py): the issue's creation, whether its fix
+        # links were fetched, and whether the item's project may read its text.
+        "created": F("item__issue__created_at"),
+        "fixes_synced": F("item__issue__fixes_synced_at"),
+        "readable": ExpressionWrapper(readable_by_own_project_q("item__"), BooleanField()),
         "position": F("item__position"),
         "rec": record,
         "owner": F("item__issue__repository__owner"),
@@ -178,7 +196,8 @@ def iter_records(project: Project, labels: str = "final", dimensions=None) -> It
     names = [(f"dim_{d.pk}", field_name(d.key)) for d in dimensions]
     pseudonyms: dict[int, str] = {}
     number = 0
-    for row in query.iterator(chunk_size=CHUNK_SIZE):
+    rows = with_fixes(project, query.iterator(chunk_size=CHUNK_SIZE), CHUNK_SIZE)
+    for row, fixes in rows:
         number += 1
         kind = "pull" if row["pull"] else "issues"
         if row["who"] is None:
@@ -207,6 +226,7 @@ def iter_records(project: Project, labels: str = "final", dimensions=None) -> It
         record["provenance"] = row["prov"]
         record["out_of_scope"] = row["oos"]
         record["codebook_version"] = row["cbv"]
+        record.update(fixes)
         yield record
 
 
@@ -222,6 +242,8 @@ def stream_export(project: Project, fmt: str, labels: str = "final") -> Iterator
     if fmt == "olf":
         wanted = set(fields)
         records = ({k: v for k, v in r.items() if k in wanted} for r in records)
+    if fmt == "csv":
+        records = (csv_cells(r) for r in records)
     return _batched(write_rows(records, fmt, fields))
 
 

@@ -13,8 +13,9 @@ Every release zip holds, beside its olf/JSONL/CSV files:
   metadata), from the project's name, description, license and authors
   (annotate.projects.metadata).
 
-Parquet is written with pyarrow, with a fixed schema (numbers as int64, out_of_scope as
-bool, everything else text), so an empty column keeps its type.
+Parquet is written with pyarrow, with a fixed schema (numbers as int64, out_of_scope and
+fixed as bool, time_to_fix as float64 days, fixes as a list of structs, everything else
+text), so an empty column keeps its type.
 """
 
 from __future__ import annotations
@@ -35,7 +36,18 @@ from annotate.projects.metadata import DEFAULT_LICENSE, LICENSES, display_name
 
 HUB_FOLDER = "huggingface"
 INTEGER_COLUMNS = {"number", "issue", "item", "record", "codebook_version"}
-BOOLEAN_COLUMNS = {"out_of_scope"}
+BOOLEAN_COLUMNS = {"out_of_scope", "fixed"}
+FLOAT_COLUMNS = {"time_to_fix"}
+# A fix link (dataset/fixes.py), typed so that an empty list keeps its shape.
+FIX_LINK = pa.struct(
+    [
+        *[(name, pa.string()) for name in ("kind", "ref", "url", "title", "state")],
+        ("merged", pa.bool_()),
+        ("merged_at", pa.string()),
+        *[(name, pa.int64()) for name in ("files_changed", "additions", "deletions")],
+    ]
+)
+LIST_COLUMNS = {"fixes": pa.list_(FIX_LINK)}
 KEYWORDS = ["software failures", "github issues", "failure taxonomy", "empirical study"]
 # The Hub's size categories, by number of rows (the card's `size_categories`).
 SIZE_CATEGORIES = [
@@ -59,7 +71,9 @@ def _type(column: str) -> pa.DataType:
         return pa.int64()
     if column in BOOLEAN_COLUMNS:
         return pa.bool_()
-    return pa.string()
+    if column in FLOAT_COLUMNS:
+        return pa.float64()
+    return LIST_COLUMNS.get(column, pa.string())
 
 
 def parquet_bytes(records: Iterable[dict], columns: list[str]) -> bytes:

@@ -6,7 +6,7 @@ from django.http import Http404
 
 from annotate.access import MANAGERS, get_project_for_user
 
-from .models import Comment, MiningJob, ProjectRepository, Repository
+from .models import Comment, FixLink, MiningJob, ProjectRepository, Repository
 
 
 def get_job_for_user(user, slug: str, job_id, roles=MANAGERS):
@@ -101,16 +101,17 @@ def readable_repositories_q(project, prefix: str = "") -> Q:
     )
 
 
-def readable_by_own_project_q() -> Q:
-    """A Q on items: those whose issue's text the item's own project may read (the rule
-    of readable_repositories_q, joined to each row's project), for a query over items that
-    must not tell what a hidden text says (full-text search)."""
+def readable_by_own_project_q(prefix: str = "") -> Q:
+    """A Q on items (or, with `prefix` such as "item__", on a model reaching one): those
+    whose issue's text the item's own project may read (the rule of
+    readable_repositories_q, joined to each row's project), for a query over items that
+    must not tell what a hidden text says (full-text search, the export's fix links)."""
     fetched = ProjectRepository.objects.filter(
-        project=OuterRef("project"),
-        repository=OuterRef("issue__repository"),
+        project=OuterRef(f"{prefix}project"),
+        repository=OuterRef(f"{prefix}issue__repository"),
         fetched_at__isnull=False,
     )
-    return Q(issue__repository__private=False) | Exists(fetched)
+    return Q(**{f"{prefix}issue__repository__private": False}) | Exists(fetched)
 
 
 def blank_issue(issue):
@@ -168,3 +169,10 @@ def hide_unreadable(project, items):
     returns them."""
     access = TextAccess(project)
     return [access.hide_item(item) for item in items]
+
+
+def readable_fix_links(project, issue_ids):
+    """The fix links of `issue_ids` whose issue's text `project` may read (a fix's title
+    is GitHub text of the issue's repository, under the same rule)."""
+    rows = FixLink.objects.filter(issue_id__in=issue_ids)
+    return rows.filter(readable_repositories_q(project, "issue__repository__"))

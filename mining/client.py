@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import dataclass, field
+from datetime import datetime
 from urllib.parse import urlencode
 
 import requests
@@ -48,6 +49,11 @@ class RateLimited(GitHubError):
         super().__init__(message)
         self.wait = wait
         self.primary = primary
+
+
+class GraphQLFailed(GitHubError):
+    """A GraphQL reply that answers with errors or not in the shape asked for (a malformed
+    reply): not retried, the task stops with this message and stores nothing of the batch."""
 
 
 class RequestFailed(GitHubError):
@@ -94,11 +100,16 @@ class GitHubClient:
     """One client per token and API URL. `budget` (see budget.py) is consulted before each
     request and told the rate-limit headers after each reply."""
 
-    def __init__(self, *, token: str, base_url: str, timeout: int = 10, budget=None):
+    def __init__(
+        self, *, token: str, base_url: str, timeout: int = 10, budget=None, graphql_budget=None
+    ):
         self.base_url = base_url.rstrip("/")
         self._token = token
         self.budget = budget
+        self.graphql_budget = graphql_budget  # GraphQL's points: a limit apart from REST's
         self.requests = 0
+        self.graphql_queries = 0
+        self.graphql_points = 0
         self.rate_remaining: int | None = None
         self.rate_reset: float | None = None
         # Connection failures only: statuses (rate limits, 5xx) are the miner's to handle.
@@ -136,16 +147,65 @@ class GitHubClient:
 
     def get(self, url: str, *, etag: str = "") -> Reply:
         """One GET (relative path or a Link URL); raises the typed errors above."""
-        if self.budget is not None:
-            wait = self.budget.acquire()
-            if wait > 0:
-                raise RateLimited("shared rate-limit budget exhausted", wait, primary=True)
         headers = {"Accept": "application/vnd.github+json"}
         if etag:
             headers["If-None-Match"] = etag
+        status, reply_headers, body = self._send("GET", url, headers, None, self.budget)
+        self._note_rate(reply_headers)
+        return self._classify(status, reply_headers, body)
+
+    def graphql(self, query: str, variables: dict) -> Reply:
+        """One POST to GraphQL (PyGithub's `graphql_url`: /graphql, or /api/graphql on an
+        Enterprise host) through the same requester. Returns a Reply whose `data` is the
+        reply's `data` and `headers["errors"]` the errors GitHub answered beside data (an
+        issue not found); raises RateLimited, Transient, GraphQLFailed and the others.
+        PyGithub's own `graphql_query` is not used: it turns every error into one
+        exception type, and the miner must tell a rate limit from a malformed reply."""
+        payload = {"query": query, "variables": variables}
+        url = self._requester.graphql_url
+        headers = {"Accept": "application/json"}
+        status, reply_headers, body = self._send("POST", url, headers, payload, self.graphql_budget)
+        self.graphql_queries += 1
+        reply = self._classify(status, reply_headers, body)
+        data = reply.data if isinstance(reply.data, dict) else {}
+        errors = data.get("errors") or []
+        if any(isinstance(e, dict) and e.get("type") == "RATE_LIMITED" for e in errors):
+            reset = float(reply_headers.get("x-ratelimit-reset", time.time() + 60))
+            raise RateLimited("GraphQL rate limit", max(reset - time.time(), 0) + 0.5, True)
+        worse = [e for e in errors if not (isinstance(e, dict) and e.get("type") == "NOT_FOUND")]
+        if worse or not isinstance(data.get("data"), dict):
+            first = worse[0] if worse else {}
+            message = first.get("message", "") if isinstance(first, dict) else str(first)
+            raise GraphQLFailed(
+                f"GraphQL answered an error: {message}"[:300]
+                if worse
+                else "malformed GraphQL reply: no `data` object"
+            )
+        rate = data["data"].get("rateLimit")
+        if isinstance(rate, dict):
+            self._note_points(rate)
+        reply.data, reply.headers = data["data"], {**reply.headers, "errors": errors}
+        return reply
+
+    def _note_points(self, rate: dict) -> None:
+        try:
+            cost, remaining = int(rate["cost"]), int(rate["remaining"])
+            reset = datetime.fromisoformat(str(rate["resetAt"]).replace("Z", "+00:00"))
+        except (KeyError, TypeError, ValueError):
+            raise GraphQLFailed("malformed GraphQL reply: rateLimit without cost") from None
+        self.graphql_points += cost
+        self.rate_remaining, self.rate_reset = remaining, reset.timestamp()
+        if self.graphql_budget is not None:
+            self.graphql_budget.observe(remaining, reset.timestamp())
+
+    def _send(self, verb: str, url: str, headers: dict, payload, budget):
+        if budget is not None:
+            wait = budget.acquire()
+            if wait > 0:
+                raise RateLimited("shared rate-limit budget exhausted", wait, primary=True)
         self.requests += 1
         try:
-            status, reply_headers, body = self._requester.requestJson("GET", url, headers=headers)
+            return self._requester.requestJson(verb, url, headers=headers, input=payload)
         except requests.exceptions.Timeout as error:
             raise Transient(f"timeout: {type(error).__name__}") from None
         except requests.exceptions.ConnectionError as error:
@@ -153,8 +213,6 @@ class GitHubClient:
                 raise Transient("timeout: the API did not answer in time") from None
             reason = getattr(error.args[0], "reason", error) if error.args else error
             raise Unreachable(f"cannot reach {self.base_url} ({type(reason).__name__})") from None
-        self._note_rate(reply_headers)
-        return self._classify(status, reply_headers, body)
 
     def _note_rate(self, headers: dict) -> None:
         if "x-ratelimit-remaining" not in headers:

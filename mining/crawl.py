@@ -68,8 +68,12 @@ def make_client(*, api_url: str = "", token: str | None = None) -> gh.GitHubClie
     token = settings.GITHUB_TOKEN if token is None else token
     base_url = api_url or settings.GITHUB_API_URL
     budget = make_budget(token=token, api_url=base_url, redis_url=settings.REDIS_URL)
+    # GraphQL's points are a limit of their own, shared the same way.
+    points = make_budget(token=token, api_url=f"{base_url} graphql", redis_url=settings.REDIS_URL)
     timeout = int(os.environ.get("GITHUB_TIMEOUT", "10"))
-    return gh.GitHubClient(token=token, base_url=base_url, timeout=timeout, budget=budget)
+    return gh.GitHubClient(
+        token=token, base_url=base_url, timeout=timeout, budget=budget, graphql_budget=points
+    )
 
 
 @dataclass
@@ -148,12 +152,18 @@ class Tracker:
 
 
 def fetch(client: gh.GitHubClient, url: str, *, etag: str = "", tracker=None, sleep=time.sleep):
-    """GET with the miner's policy: short rate-limit waits and transient failures (5xx,
-    timeouts, cut JSON) are retried in place with backoff; a long wait raises MustWait."""
+    """GET with the miner's policy (see with_retries)."""
+    return with_retries(lambda: client.get(url, etag=etag), tracker, sleep)
+
+
+def with_retries(call, tracker=None, sleep=time.sleep):
+    """One request (`call()`, a GET or a GraphQL POST) with the miner's policy: short
+    rate-limit waits and transient failures (5xx, timeouts, cut JSON) are retried in place
+    with backoff; a long wait raises MustWait."""
     transient = limited = 0
     while True:
         try:
-            return client.get(url, etag=etag)
+            return call()
         except gh.RateLimited as error:
             limited += 1
             if tracker:

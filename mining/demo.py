@@ -60,6 +60,7 @@ def mine_demo_issues(
             api_url=emulator.url,
             source=DEMO_SOURCE,
             dispatch=False,
+            fixes=True,  # the labeling and conflict pages show each issue's fix
         )
         client = make_client(api_url=emulator.url, token="")
         try:

@@ -34,6 +34,7 @@ from .crawl import (
     mine_issue_links,
     reconcile_repository,
 )
+from .fixes import sync_fix_links
 from .models import (
     MiningJob,
     MiningTask,
@@ -162,10 +163,12 @@ def start_mining_job(
     api_url: str = "",
     source: str = "",
     dispatch: bool = True,
+    fixes: bool = False,
 ) -> MiningJob:
     """Create a job and its tasks (one per repository; one for a list of issue links) and,
     with `dispatch`, enqueue one Celery task each once the transaction commits. The job's
-    data belongs to `source` (default: the API host's); every repository must too."""
+    data belongs to `source` (default: the API host's); every repository must too. With
+    `fixes`, a crawl also fetches its issues' fix links (GraphQL; mining/fixes.py)."""
     repositories = list(repositories)
     api_url = api_url or settings.GITHUB_API_URL
     source = source or source_of(api_url)
@@ -191,7 +194,7 @@ def start_mining_job(
     job = MiningJob.objects.create(
         project=project,
         kind=kind,
-        filters={"links": links} if links else {},
+        filters={"links": links} if links else ({"fixes": True} if fixes else {}),
         api_url=api_url,
         source=source,
         created_by=user if user is not None and user.is_authenticated else None,
@@ -281,6 +284,8 @@ def run_task(*, task_id: int, client=None, on_page=None) -> None:
             reconcile_repository(repository=task.repository, client=client, tracker=tracker)
         else:
             crawl_repository(repository=task.repository, client=client, tracker=tracker)
+            if job.filters.get("fixes"):
+                sync_fix_links(repository=task.repository, client=client, tracker=tracker)
     except JobCancelled:
         status = MiningJob.Status.CANCELLED
     except MustWait as wait:

@@ -166,6 +166,9 @@ class Issue(models.Model):
     fetched = models.BooleanField(default=False)
     gone = models.CharField(max_length=3, choices=Gone.choices, default=Gone.PRESENT, blank=True)
     moved_to = models.URLField(blank=True)
+    # The issue's updated_at when its fix links were last fetched (mining/fixes.py): the
+    # links are fetched again only for an issue updated since (None: never fetched).
+    fixes_synced_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["repository", "number"]
@@ -251,6 +254,7 @@ class MiningJob(models.Model):
     )
     kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.CRAWL)
     repositories = models.ManyToManyField(Repository, blank=True, related_name="jobs")
+    # {"links": [...]} for single issues; {"fixes": true}: a crawl also fetches fix links.
     filters = models.JSONField(default=dict, blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
     cancel_requested = models.BooleanField(default=False)
@@ -258,6 +262,9 @@ class MiningJob(models.Model):
     issues = models.PositiveIntegerField(default=0)
     comments = models.PositiveIntegerField(default=0)
     requests = models.PositiveIntegerField(default=0)
+    # GitHub's GraphQL API (fix links): queries sent and the points they cost.
+    graphql_queries = models.PositiveIntegerField(default=0)
+    graphql_points = models.PositiveIntegerField(default=0)
     rate_limit_remaining = models.IntegerField(null=True, blank=True)
     rate_limit_reset = models.DateTimeField(null=True, blank=True)
     errors = models.JSONField(default=list, blank=True)
@@ -310,3 +317,45 @@ class MiningTask(models.Model):
 
     def __str__(self):
         return f"task {self.pk} of job {self.job_id} ({self.status})"
+
+
+class FixLink(models.Model):
+    """A pull request or commit linked to a mined issue, as GitHub's GraphQL API tells it
+    (mining/fixes.py): a pull request that closes the issue
+    (`closedByPullRequestsReferences`), one that only mentions it (a timeline
+    `CrossReferencedEvent`), or a commit that mentions it (a `ReferencedEvent`). GitHub's
+    text (the title) is untrusted: templates escape it. `ref` is `OWNER/NAME#NUMBER` for a
+    pull request (it may live in another repository) and the commit's sha for a commit."""
+
+    class Kind(models.TextChoices):
+        CLOSING_PR = "closing_pr", "closing pull request"
+        REFERENCING_PR = "referencing_pr", "referencing pull request"
+        REFERENCING_COMMIT = "referencing_commit", "referencing commit"
+
+    issue = models.ForeignKey(Issue, on_delete=models.CASCADE, related_name="fix_links")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    ref = models.CharField(max_length=250)
+    number = models.PositiveIntegerField(null=True, blank=True)  # a pull request's
+    sha = models.CharField(max_length=40, blank=True)  # a commit's
+    url = models.URLField(max_length=500, blank=True)
+    title = models.TextField(blank=True)
+    state = models.CharField(max_length=10, blank=True)  # OPEN, CLOSED, MERGED ("" commit)
+    merged = models.BooleanField(null=True, blank=True)  # None for a commit
+    merged_at = models.DateTimeField(null=True, blank=True)  # a commit: its commit date
+    files_changed = models.PositiveIntegerField(null=True, blank=True)
+    additions = models.PositiveIntegerField(null=True, blank=True)
+    deletions = models.PositiveIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["issue", "kind", "merged_at", "ref"]
+        constraints = [
+            models.UniqueConstraint(fields=["issue", "kind", "ref"], name="fixlink_unique_ref")
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.ref} of {self.issue_id}"
+
+    @property
+    def safe_url(self) -> str:
+        """The link only when it is a web address (GitHub's data is untrusted)."""
+        return self.url if self.url.startswith(("https://", "http://")) else ""

@@ -5,6 +5,7 @@ Each generated issue carries the failure it was written from (`_truth`: symptom,
 cause and stage paths), so the demo can simulate annotators who mostly agree with it.
 """
 
+import hashlib
 import random
 from datetime import UTC, datetime, timedelta
 
@@ -236,3 +237,57 @@ def generate_issues(
         if is_pr:
             issue["pull_request"] = {"url": f"https://github.com/{owner}/{name}/pull/{number}"}
         yield issue
+
+
+def _pull(full_name: str, number: int, title: str, rng: random.Random, merged_at=None) -> dict:
+    return {
+        "repository": full_name,
+        "number": number,
+        "title": title,
+        "state": "MERGED" if merged_at else rng.choice(["OPEN", "CLOSED"]),
+        "merged_at": merged_at,
+        "changed_files": rng.randint(1, 12),
+        "additions": rng.randint(1, 400),
+        "deletions": rng.randint(0, 200),
+    }
+
+
+def generate_fix_links(owner: str, name: str, issue: dict, seed: int = 0) -> dict:
+    """The pull requests and commits linked to one generated issue, deterministic per issue
+    (a random stream of its own, so the issues themselves do not change): most closed
+    issues have a merged pull request that closes them (merged shortly before the issue
+    closed; it also cross-references the issue in its timeline), some are referenced by
+    another pull request or by commits. Returns {"closing": [pull], "timeline": [event]},
+    an event being {"type": "pull", "pull": pull} or {"type": "commit", ...}."""
+    number, closed = issue["number"], issue["closed_at"]
+    rng = random.Random(f"{owner}/{name}/{seed}/fixes/{number}")
+    full_name = f"{owner}/{name}"
+    closing, timeline = [], []
+    base = 100_000 + number * 10  # pull request numbers of their own, never an issue's
+    if closed is not None and rng.random() < 0.6:
+        merged = closed - timedelta(minutes=rng.randint(0, 600))
+        pull = _pull(full_name, base, f"Fix #{number}: {issue['title'][:60]}", rng, merged)
+        closing.append(pull)
+        timeline.append({"type": "pull", "pull": pull})
+    if rng.random() < 0.2:
+        title = f"Work around #{number} in the loader"
+        timeline.append({"type": "pull", "pull": _pull(full_name, base + 1, title, rng)})
+    for position in range(rng.choice([0, 0, 0, 1, 2])):
+        oid = commit_id(f"{full_name}/{number}/{position}")
+        timeline.append(
+            {
+                "type": "commit",
+                "oid": oid,
+                "headline": f"Handle the case of #{number} ({position + 1})",
+                "date": issue["created_at"] + timedelta(days=rng.randint(0, 30)),
+                "changed_files": rng.randint(1, 5),
+                "additions": rng.randint(1, 120),
+                "deletions": rng.randint(0, 60),
+            }
+        )
+    return {"closing": closing, "timeline": timeline}
+
+
+def commit_id(text: str) -> str:
+    """A stable 40-hex-digit commit id for `text`."""
+    return hashlib.sha1(text.encode()).hexdigest()  # noqa: S324 - an id, not security

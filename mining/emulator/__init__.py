@@ -3,11 +3,13 @@ speaks the subset the miner uses, over generated repositories of any size.
 
 Endpoints: GET /repos/{o}/{r}, /repos/{o}/{r}/issues (state, since, sort=updated,
 direction=asc, per_page), /repos/{o}/{r}/issues/comments (since), /repos/{o}/{r}/issues/{n},
-/repos/{o}/{r}/issues/{n}/comments, /rate_limit. Lists paginate with opaque cursors in
+/repos/{o}/{r}/issues/{n}/comments, /rate_limit; POST /graphql answers the miner's fix-link
+queries (graphql.py) from a points quota of its own. Lists paginate with opaque cursors in
 `Link: <...>; rel="next"` (`page=N` beyond 1 answers 422, as GitHub does for deep pages).
 Every reply carries a weak ETag; `If-None-Match` with it answers 304 without spending quota.
 Rate-limit headers and a quota; server-side request counters; mutation helpers (edit,
-comment, delete -> 410, transfer -> 301); injectable faults (see `inject`).
+comment, delete -> 410, transfer -> 301, link_fix); injectable faults (see `inject`), on
+/graphql too.
 
 Django-free. world.py holds the repositories and what changes them (mutations, faults);
 server.py serves them over HTTP (routing, pages, ETags, the rate limit). Run standalone

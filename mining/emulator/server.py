@@ -13,6 +13,7 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlencode, urlsplit
 
+from . import graphql
 from .objects import comment_object, issue_object, user_object
 from .world import Repo, World, entry_key, iso, parse_iso
 
@@ -35,6 +36,11 @@ class GitHubEmulator(World):
         self.log: list[tuple[str, int]] = []  # (path with query, status)
         self.remaining = quota
         self.reset_at = time.time() + 3600
+        # GraphQL's points: a limit apart from REST's, as on GitHub.
+        self.graphql_queries = 0  # POST /graphql received
+        self.points_quota = quota
+        self.points_remaining = quota
+        self.points_reset_at = time.time() + 3600
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -43,6 +49,7 @@ class GitHubEmulator(World):
         with self.lock:
             self.requests = 0
             self.quota_spent = 0
+            self.graphql_queries = 0
             self.log.clear()
 
     @property
@@ -72,36 +79,106 @@ class GitHubEmulator(World):
         self.stop()
 
     # ----- request handling (returns status, headers, body) ---------------------------
-    def handle(self, path: str, headers) -> tuple[int, dict, bytes]:
+    def handle(self, path: str, headers, body: bytes | None = None) -> tuple[int, dict, bytes]:
+        """One request: a GET, or with `body` a POST (only /graphql takes one)."""
         if path == COUNTERS_PATH:  # for a benchmark that runs the emulator in a process
             with self.lock:
                 counters = {"requests": self.requests, "quota_spent": self.quota_spent}
+                counters["graphql_queries"] = self.graphql_queries
             return _json(200, counters)
         with self.lock:
             self.requests += 1
-        status, reply_headers, body = self._handle(path, headers)
+        if body is not None and path == "/graphql":
+            with self.lock:
+                self.graphql_queries += 1
+            status, reply_headers, reply = self._handle_graphql(headers, body)
+        elif body is not None:
+            status, reply_headers, reply = _json(404, {"message": "Not Found"})
+        else:
+            status, reply_headers, reply = self._handle(path, headers)
         with self.lock:
             self.log.append((path, status))
-        return status, reply_headers, body
+        return status, reply_headers, reply
 
-    def _handle(self, path: str, headers) -> tuple[int, dict, bytes]:
+    def _refused(self, path: str, headers):
+        """A reply before routing: a bad token, or the next injected fault's (a primary
+        limit empties the REST quota or, on /graphql, the points). Returns (reply or None,
+        the fault)."""
         if self.token is not None:
             auth = headers.get("Authorization", "")
             if auth not in (f"token {self.token}", f"Bearer {self.token}"):
-                return _json(401, {"message": "Bad credentials"})
+                return _json(401, {"message": "Bad credentials"}), None
         fault = self._take_fault(path)
         if fault and fault.kind == "slow":
             time.sleep(fault.seconds)
         elif fault and fault.kind == "502":
-            return 502, {"Content-Type": "text/html"}, b"<html>502 Bad Gateway</html>"
+            return (502, {"Content-Type": "text/html"}, b"<html>502 Bad Gateway</html>"), fault
         elif fault and fault.kind in ("secondary", "429"):
             extra = {"Retry-After": str(int(fault.seconds))} if fault.retry_after else {}
             status = 403 if fault.kind == "secondary" else 429
-            return self._with_rate(_json(status, {"message": SECONDARY_MESSAGE}, extra))
+            return _json(status, {"message": SECONDARY_MESSAGE}, extra), fault
         elif fault and fault.kind == "primary":
             with self.lock:
-                self.remaining = 0
-                self.reset_at = time.time() + fault.seconds
+                if path == "/graphql":
+                    self.points_remaining = 0
+                    self.points_reset_at = time.time() + fault.seconds
+                else:
+                    self.remaining = 0
+                    self.reset_at = time.time() + fault.seconds
+        return None, fault
+
+    def _handle_graphql(self, headers, body: bytes) -> tuple[int, dict, bytes]:
+        refused, fault = self._refused("/graphql", headers)
+        if refused is not None:
+            return self._with_points(refused)
+        with self.lock:
+            if self.points_remaining <= 0 and time.time() >= self.points_reset_at:
+                self.points_remaining = self.points_quota
+                self.points_reset_at = time.time() + 3600
+            if self.points_remaining <= 0:
+                message = "API rate limit exceeded for user ID 1."
+                return self._with_points(
+                    _json(200, {"errors": [{"type": "RATE_LIMITED", "message": message}]})
+                )
+            payload, cost = graphql.answer(self.repos, body)
+            if "data" not in payload and "errors" not in payload:
+                return self._with_points(_json(400, payload))
+            self.points_remaining -= cost
+            if isinstance(payload.get("data"), dict) and "rateLimit" in payload["data"]:
+                reset = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(self.points_reset_at))
+                rate = {"cost": cost, "remaining": max(self.points_remaining, 0), "resetAt": reset}
+                payload["data"]["rateLimit"] = rate
+        if fault and fault.kind == "malformed":
+            payload = {
+                "data": {
+                    "rateLimit": payload.get("data", {}).get("rateLimit"),
+                    "repository": {"unexpected": []},
+                }
+            }
+        reply = json.dumps(payload, separators=(",", ":")).encode()
+        if fault and fault.kind == "truncated":
+            reply = reply[: max(1, len(reply) // 2)]
+        return self._with_points((200, {"Content-Type": "application/json; charset=utf-8"}, reply))
+
+    def _with_points(self, reply):
+        status, headers, body = reply
+        with self.lock:
+            used = self.points_quota - max(self.points_remaining, 0)
+            headers.update(
+                {
+                    "X-RateLimit-Limit": str(self.points_quota),
+                    "X-RateLimit-Remaining": str(max(self.points_remaining, 0)),
+                    "X-RateLimit-Used": str(used),
+                    "X-RateLimit-Reset": str(int(self.points_reset_at + 0.999)),
+                    "X-RateLimit-Resource": "graphql",
+                }
+            )
+        return status, headers, body
+
+    def _handle(self, path: str, headers) -> tuple[int, dict, bytes]:
+        refused, fault = self._refused(path, headers)
+        if refused is not None:
+            return refused if refused[0] in (401, 502) else self._with_rate(refused)
         with self.lock:
             if self.remaining <= 0 and time.time() >= self.reset_at:
                 self.remaining, self.reset_at = self.quota, time.time() + 3600
@@ -265,7 +342,13 @@ def _handler_for(emulator: GitHubEmulator):
         disable_nagle_algorithm = True
 
         def do_GET(self):  # noqa: N802 - the stdlib's naming
-            status, headers, body = emulator.handle(self.path, self.headers)
+            self._reply(*emulator.handle(self.path, self.headers))
+
+        def do_POST(self):  # noqa: N802 - the stdlib's naming
+            length = int(self.headers.get("Content-Length") or 0)
+            self._reply(*emulator.handle(self.path, self.headers, self.rfile.read(length)))
+
+        def _reply(self, status: int, headers: dict, body: bytes) -> None:
             try:
                 self.send_response(status)
                 for name, value in headers.items():

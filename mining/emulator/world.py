@@ -10,9 +10,9 @@ import zlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from ..synthetic import generate_issues
+from ..synthetic import commit_id, generate_fix_links, generate_issues
 
-FAULT_KINDS = {"secondary", "429", "primary", "502", "slow", "truncated"}
+FAULT_KINDS = {"secondary", "429", "primary", "502", "slow", "truncated", "malformed"}
 
 
 def iso(moment: datetime | None) -> str | None:
@@ -48,6 +48,8 @@ class Repo:
     comments: dict[int, dict] = field(default_factory=dict)  # id -> comment
     gone: dict[int, tuple[int, str]] = field(default_factory=dict)  # number -> (status, location)
     truths: dict[int, dict] = field(default_factory=dict)
+    # number -> {"closing": [pull], "timeline": [event]} (synthetic.generate_fix_links)
+    fixes: dict[int, dict] = field(default_factory=dict)
     _sorted: dict[str, list] = field(default_factory=dict)
     _rendered: dict[tuple[str, int], bytes] = field(default_factory=dict)  # (kind, id) -> JSON
 
@@ -115,6 +117,8 @@ class World:
             issue["id"] = repo.id * 10_000_000 + raw["number"]
             repo.truths[raw["number"]] = raw["_truth"]
             repo.issues[raw["number"]] = issue
+            if "pull_request" not in issue:
+                repo.fixes[raw["number"]] = generate_fix_links(owner, name, issue, seed)
             for comment in raw["_comments"]:
                 row = dict(comment, id=repo.id * 10_000_000_000 + comment["id"])
                 row["issue_number"] = raw["number"]
@@ -194,6 +198,34 @@ class World:
             repo.invalidate()
             return repo.comments[comment_id]
 
+    def link_fix(
+        self, owner: str, name: str, number: int, kind: str = "closing", count: int = 1, **fields
+    ) -> None:
+        """Link `count` new pull requests (kind "closing" or "referencing") or commits
+        ("commit") to an issue, as a pull request or commit mentioning it would on GitHub;
+        bumps the issue's updated_at. `fields` override the generated ones (title...)."""
+        with self.lock:
+            repo = self.repo(owner, name)
+            links = repo.fixes.setdefault(number, {"closing": [], "timeline": []})
+            for _ in range(count):
+                now = self.tick()
+                serial = 200_000 + number * 1000 + len(links["timeline"])
+                if kind == "commit":
+                    event = {"type": "commit", "oid": commit_id(f"{repo.full_name}/{serial}")}
+                    event.update(headline=f"Mention #{number}", date=now, changed_files=1)
+                    event.update(additions=3, deletions=1, **fields)
+                    links["timeline"].append(event)
+                    continue
+                pull = {"repository": repo.full_name, "number": serial, "title": f"#{number}"}
+                merged = kind == "closing"
+                pull.update(state="MERGED" if merged else "OPEN", merged_at=now if merged else None)
+                pull.update(changed_files=2, additions=10, deletions=4, **fields)
+                if merged:
+                    links["closing"].append(pull)
+                links["timeline"].append({"type": "pull", "pull": pull})
+            repo.issues[number]["updated_at"] = self.tick()
+            repo.invalidate()
+
     def delete_issue(self, owner: str, name: str, number: int) -> None:
         """Delete an issue and its comments: it stops listing and answers 410."""
         with self.lock:
@@ -232,11 +264,14 @@ class World:
         """Inject a fault into upcoming requests (whose path contains `path_contains`):
         'secondary' (403 + Retry-After: seconds, or none with retry_after=False), '429',
         'primary' (quota exhausted until `seconds` from now), '502', 'slow' (reply after
-        `seconds`), 'truncated' (200 with cut JSON). `after` skips that many matches first;
+        `seconds`), 'truncated' (200 with cut JSON), 'malformed' (GraphQL only: 200 with JSON
+        in another shape than asked). `after` skips that many matches first;
         `times` is how many requests it hits."""
         if kind not in FAULT_KINDS:
             raise ValueError(f"unknown fault {kind!r}")
         fault = Fault(kind=kind, **options)
+        if kind == "malformed" and "graphql" not in fault.path_contains:
+            raise ValueError("a 'malformed' fault is for GraphQL: path_contains='/graphql'")
         with self.lock:
             self.faults.append(fault)
         return fault

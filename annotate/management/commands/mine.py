@@ -24,6 +24,12 @@ class Command(BaseCommand):
         parser.add_argument("repositories", nargs="+", metavar="OWNER/NAME")
         parser.add_argument("--project", required=True, metavar="SLUG")
         parser.add_argument("--api-url", default="", help="GitHub API URL (Enterprise, emulator)")
+        parser.add_argument(
+            "--fixes",
+            action="store_true",
+            help="also fetch each issue's fix links: the pull requests and commits that close "
+            "or reference it (GitHub's GraphQL API, 100 issues per query)",
+        )
         parser.add_argument("--owner", default=None, help="create the project with this owner")
         parser.add_argument(
             "--name", default=None, help="the name of a project created here (default: its slug)"
@@ -44,7 +50,11 @@ class Command(BaseCommand):
         except (ServiceError, jobs.MiningError, ValueError) as error:
             raise CommandError(str(error)) from None
         job = jobs.start_mining_job(
-            project=project, repositories=repositories, api_url=api_url, dispatch=False
+            project=project,
+            repositories=repositories,
+            api_url=api_url,
+            dispatch=False,
+            fixes=options["fixes"],
         )
         show = options["verbosity"] > 0
         bar = tqdm(desc="mining", unit=" issues", disable=not show, file=self.stderr._out)
@@ -67,4 +77,10 @@ class Command(BaseCommand):
                 f"Mined {len(repositories)} repositories into '{project.slug}': "
                 f"{job.issues} issues and pull requests, {job.comments} comments, "
                 f"{job.requests} requests (job {job.pk})."
+                + (
+                    f" Fix links: {job.graphql_queries} GraphQL queries, "
+                    f"{job.graphql_points} points."
+                    if options["fixes"]
+                    else ""
+                )
             )
