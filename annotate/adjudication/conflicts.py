@@ -62,6 +62,11 @@ def conflict_queue(project, *, dimension=None, pair=None, repository=None, group
     return items.order_by("waiting_since", "position", "pk")
 
 
+def rows_by_id(project, ids):
+    """The project's items of `ids` with their issues and repositories (one query)."""
+    return project_rows(Item, project).filter(pk__in=ids).select_related("issue__repository")
+
+
 def conflict_counts(project) -> dict:
     """Items in conflict: in all, per dimension key, and per category pair (top 20)."""
     open_rows = project_rows(Conflict, project).filter(resolved=False, item__state="conflict")
