@@ -85,9 +85,7 @@ def queue_order(project, filters: dict, version: int | None = None) -> tuple:
     keep, in the queue's order, as three arrays; cached per data version and filters."""
 
     def compute():
-        rows = conflicts.conflict_queue(project, **filters).values_list(
-            "waiting_since", "position", "pk"
-        )
+        rows = conflicts.queue_keys(project, **filters)
         waits, positions, ids = array("q"), array("q"), array("q")
         for waiting, position, pk in rows:
             waits.append((waiting - EPOCH) // MICROSECOND)
@@ -128,6 +126,14 @@ def queue_page(
     end = start + len(page_ids)
     next_marker = f"{waits[end - 1]}.{positions[end - 1]}.{ids[end - 1]}" if end < len(ids) else ""
     return QueuePage(rows, len(ids), size_value, next_marker, start)
+
+
+def first_waiting(project, *, other_than=None, version=None) -> int | None:
+    """The id of the item waiting longest in the unfiltered queue (other than
+    `other_than`), from the cached order: what the lead opens next. None when nothing else
+    waits."""
+    ids = queue_order(project, {}, version)[2]
+    return next((pk for pk in ids[:2] if pk != other_than), None)
 
 
 def badge(conflict: dict) -> str:

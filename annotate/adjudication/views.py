@@ -34,6 +34,7 @@ from annotate.adjudication.queue_page import (
     PAGE_SIZES,
     QueueError,
     QueuePage,
+    first_waiting,
     queue_page,
 )
 from annotate.adjudication.side_by_side import comparison_table
@@ -227,7 +228,7 @@ def _conflict_context(request, project, membership, item, form=None) -> dict:
         "final": FinalLabel.objects.filter(item=item).select_related("decided_by").first(),
         "error_kinds": FinalLabel.ErrorKind.choices,
         "posted": form if form is not None else {},
-        "next_item": conflicts.conflict_queue(project).exclude(pk=item.pk).first(),
+        "next_item_id": first_waiting(project, other_than=item.pk),
         **discussion_context(request, project, membership, item, back="conflict"),
     }
 
@@ -266,9 +267,9 @@ def conflict_decide(request, slug, item_id):
         keep_form(request, f"decision:{item.pk}", str(error))
         return redirect("conflict-detail", slug=slug, item_id=item.pk)
     messages.success(request, f"Settled {item.issue}.")
-    following = conflicts.conflict_queue(project).first()
+    following = first_waiting(project)
     if following is not None:
-        return redirect("conflict-detail", slug=slug, item_id=following.pk)
+        return redirect("conflict-detail", slug=slug, item_id=following)
     return redirect("conflict-queue", slug=slug)
 
 

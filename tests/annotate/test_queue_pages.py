@@ -117,3 +117,19 @@ def test_a_bad_page_size_or_marker_is_a_400_that_says_which(
 @pytest.fixture
 def conflict_item(project, cast):
     return in_conflict(project, cast, [record(OOM)], [record(DEVICE)])
+
+
+def test_the_conflict_page_links_the_oldest_other_item_at_the_same_cost_for_2_or_12(
+    project, cast, client_for
+):
+    lead = client_for(cast["lead"])
+    first, second = (in_conflict(project, cast, [record(OOM)], [record(DEVICE)]) for _ in "ab")
+    url = url_of(project, f"{second.pk}/")
+    few = queries(lead, url)
+    page = lead.get(url).content.decode()
+    assert f'href="/projects/{project.slug}/conflicts/{first.pk}/">next conflict' in page
+    for _ in range(10):
+        in_conflict(project, cast, [record(OOM)], [record(DEVICE)])
+    assert queries(lead, url) == few <= 20, few
+    first_page = lead.get(url_of(project, f"{first.pk}/")).content.decode()
+    assert f'href="/projects/{project.slug}/conflicts/{second.pk}/">next conflict' in first_page
