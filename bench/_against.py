@@ -26,6 +26,12 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 clients = {}
 for line in sys.stdin:
+    if line.strip() == "clear":  # empty the caches, as after a data change
+        from django.core.cache import caches
+        for alias in ("default", "analysis"):
+            caches[alias].clear()
+        print("200 0", flush=True)
+        continue
     username, url = line.split()
     if username not in clients:
         clients[username] = Client()
@@ -40,6 +46,45 @@ for line in sys.stdin:
 def percentile(values, q):
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
+
+
+class Revision:
+    """The code of a git revision serving requests in a child process (a context manager):
+    `get(username, url)` returns the milliseconds one request took in the child;
+    `clear()` empties the caches there."""
+
+    def __init__(self, revision: str):
+        self.revision = revision
+
+    def __enter__(self):
+        archive = subprocess.run(
+            ["git", "-C", str(ROOT), "archive", self.revision], check=True, capture_output=True
+        ).stdout
+        self.folder = tempfile.TemporaryDirectory()
+        tarfile.open(fileobj=BytesIO(archive)).extractall(self.folder.name, filter="data")
+        self.child = subprocess.Popen(
+            [sys.executable, "-c", CHILD], cwd=self.folder.name, env=os.environ.copy(),
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        return self
+
+    def _ask(self, line: str) -> float:
+        self.child.stdin.write(line + "\n")
+        self.child.stdin.flush()
+        status, ms = self.child.stdout.readline().split()
+        assert status in ("200", "302"), (line, status)
+        return float(ms)
+
+    def get(self, username: str, url: str) -> float:
+        return self._ask(f"{username} {url}")
+
+    def clear(self) -> None:
+        self._ask("clear")
+
+    def __exit__(self, *exc):
+        self.child.stdin.close()
+        self.child.wait(timeout=60)
+        self.folder.cleanup()
 
 
 def compare(revision: str, rows, reps: int, goal_ms: float) -> None:
