@@ -122,7 +122,7 @@ def compare(revision: str, rows, reps: int, goal_ms: float) -> None:
 
         print(f"\nA/B, warm, interleaved: {revision} (before) against this tree (after), "
               f"{reps} requests each; load average {os.getloadavg()[0]:.2f}")  # fmt: skip
-        print(f"{'page':32} {'before p50/p95':>16} {'after p50/p95':>16}  "
+        print(f"{'page':42} {'before p50/p95':>16} {'after p50/p95':>16}  "
               f"goal: p95 < {goal_ms:.0f} ms")  # fmt: skip
         try:
             for name, url, username in rows:
@@ -134,7 +134,7 @@ def compare(revision: str, rows, reps: int, goal_ms: float) -> None:
                 cells = [f"{statistics.median(v):7.0f}/{percentile(v, 0.95):<6.0f}"
                          for v in (before, after)]  # fmt: skip
                 met = percentile(after, 0.95) < goal_ms
-                print(f"{name:32} {cells[0]:>16} {cells[1]:>16}  {'ok' if met else 'MISSED'}")
+                print(f"{name:42} {cells[0]:>16} {cells[1]:>16}  {'ok' if met else 'MISSED'}")
         finally:
             child.stdin.close()
             child.wait(timeout=60)
