@@ -124,7 +124,9 @@ def agreement(request, slug):
     with them inline otherwise)."""
     with_breakdowns = request.GET.get("part") == "breakdowns"
     try:
-        project, membership, filters, report = _agreement(request, slug, breakdowns=with_breakdowns)
+        # One computation for the page and its breakdowns (issue #16): the report is built
+        # with them, cached, and the breakdowns part that the page loads next reads it warm.
+        project, membership, filters, report = _agreement(request, slug)
     except SpecError as error:
         target = "breakdowns" if with_breakdowns else "report"
         return _bad_page(request, slug, error, roles=AGREEMENT_READERS, target=target)

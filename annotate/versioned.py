@@ -39,12 +39,15 @@ def _key(project, version: int, parts: tuple) -> str:
     return f"v1:{hashlib.sha256(scope.encode()).hexdigest()[:16]}:{version}:{digest}"
 
 
-def cached(project, parts: tuple, compute: Callable[[], object]):
+def cached(project, parts: tuple, compute: Callable[[], object], version: int | None = None):
     """``compute()``, or its result cached for ``project`` at its current data version and
     ``parts``: a tuple of plain values naming the output and every input it depends on,
     including, where the output depends on who reads, the resolved visibility (whose
-    labels, settled items only), never the reader's identity alone."""
-    version = data_version(project)
+    labels, settled items only), never the reader's identity alone. ``version``: the data
+    version read by the caller before any of the data (saves a query when a request
+    caches several values), else read here."""
+    if version is None:
+        version = data_version(project)
     if version is None:
         return compute()
     cache = caches[ALIAS]

@@ -276,6 +276,9 @@ def run():
     client = page_client(project)
     page_cold, fetched = best_of(lambda: whole_page(client, project, cold=True))
     page_warm, _ = best_of(lambda: whole_page(client, project, cold=False))
+    against = os.environ.get("BENCH_AGREEMENT_AGAINST")
+    if against:
+        page_ab(against, client, project, fetched)
     api_url = f"/api/projects/{project.slug}/agreement/"
     api_cold, _ = best_of(lambda: timed_get(client, api_url, cold=True))
     baseline_s, (kappas, cohen) = best_of(lambda: export_and_pandas(project))
@@ -332,6 +335,24 @@ def timed_get(client, url, cold: bool):
     reply = client.get(url)
     assert reply.status_code == 200, (url, reply.status_code, reply.content[:300])
     return reply
+
+
+def page_ab(revision: str, client, project, fetched: list[str]) -> None:
+    """The whole page cold as the code of git `revision` serves it (a child process on the
+    same database) against this tree, interleaved, best of 3 a side."""
+    from _against import Revision
+
+    before, after = [], []
+    with Revision(revision) as old:
+        for _ in range(3):
+            old.clear()
+            before.append(sum(old.get("bench-owner", url) for url in fetched) / 1000)
+            t0 = time.perf_counter()
+            whole_page(client, project, cold=True)
+            after.append(time.perf_counter() - t0)
+    print(f"A/B, the whole page cold, interleaved, best of 3 (load average "
+          f"{os.getloadavg()[0]:.1f}): {revision} {min(before):.3f} s, this tree "
+          f"{min(after):.3f} s (goal < 1 s: {verdict(min(after) < 1)})")  # fmt: skip
 
 
 PARTS = re.compile(r'(?:hx-get|src)="(/projects/[^"]+)"')

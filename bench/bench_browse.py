@@ -146,7 +146,7 @@ def p50_p95(times):
     return statistics.median(ordered), ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))]
 
 
-def run(n: int):
+def run(n: int, against: str | None = None, reps: int = REPEAT):
     from django.contrib.auth import get_user_model
     from django.test import Client
 
@@ -170,6 +170,14 @@ def run(n: int):
         ("search 'segfault' + state=settled", {"q": "segfault", "state": "settled"}),
         ("search 'model' (in nearly every issue)", {"q": "model"}),
     ]
+    if against:
+        from _against import compare
+
+        rows = [
+            (label, f"{base}?{urlencode(q)}" if q else base, "bench-lead") for label, q in cases
+        ]
+        compare(against, rows, reps, GOAL_MS)
+        return
     print(f"\nlist page as the lead, {REPEAT} requests each after 2 warm-ups "
           f"(goal: p95 < {GOAL_MS} ms)")  # fmt: skip
     print(f"{'page':42} {'items':>18} {'p50 ms':>8} {'p95 ms':>8}  goal")
@@ -202,6 +210,12 @@ def run(n: int):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--items", type=int, default=100_000, help="items in the project")
+    parser.add_argument(
+        "--against", metavar="REV",
+        help="instead of the ILIKE baseline, time every page as the code of git revision REV "
+        "serves it, interleaved with this tree's (same database, same repetitions)",
+    )  # fmt: skip
+    parser.add_argument("--reps", type=int, default=REPEAT, help="requests a side with --against")
     args = parser.parse_args()
     _, admin_url = use_database(DB_NAME)
     os.environ.setdefault("ALLOWED_HOSTS", "testserver")
@@ -209,7 +223,7 @@ def main():
 
     django.setup()
     try:
-        run(args.items)
+        run(args.items, args.against, args.reps)
     finally:
         from django.db import connections
 

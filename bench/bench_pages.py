@@ -64,6 +64,21 @@ def main():
     parser.add_argument("--items", type=int, default=10_000, help="the large project's items")
     parser.add_argument("--reps", type=int, default=5, help="repetitions of each request")
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
+    parser.add_argument(
+        "--conflicts", type=int, default=5, metavar="PCT",
+        help="percent of the large project's items in conflict (default 5; issue #16's "
+        "conflict queue: --items 100000 --conflicts 32, i.e. 32,000 conflicts)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--only", action="append", metavar="NAME",
+        help="time only the pages whose name starts with NAME (repeatable), on the large "
+        "project only",
+    )  # fmt: skip
+    parser.add_argument(
+        "--against", metavar="REV",
+        help="also time the --only pages as the code of git revision REV serves them, "
+        "interleaved with this tree's (same database, same repetitions)",
+    )  # fmt: skip
     args = parser.parse_args()
     _, admin_url = use_database(DB_NAME)
     os.environ.setdefault("ALLOWED_HOSTS", "testserver")
@@ -134,15 +149,16 @@ BIG_SQL = [
     SELECT (%(repos)s::bigint[])[1 + g %% 9], g, 'Generation stops early, case ' || g,
         %(body)s, 'closed', 'someone', '[]', 3, false, '{}', true, '', '', now()
     FROM generate_series(1, %(n)s) g""",
-    # 85%% settled, 5%% in conflict, 10%% still open, by the issue number.
+    # By the issue number: 10%% still open, the share in conflict (5%% unless --conflicts
+    # says otherwise), the rest settled.
     """INSERT INTO annotate_item (project_id, issue_id, state, position, calibration, batch,
         discussed, assigned_count, submitted_count, metadata, snapshot_title, snapshot_body,
         edited_since_labeling, created_at, settled_at)
-    SELECT %(project)s, i.id, CASE WHEN i.number %% 100 < 85 THEN 'settled'
+    SELECT %(project)s, i.id, CASE WHEN i.number %% 100 < %(settled)s THEN 'settled'
             WHEN i.number %% 100 < 90 THEN 'conflict' ELSE 'open' END,
         i.number, false, '', false, CASE WHEN i.number %% 100 < 90 THEN 2 ELSE 0 END,
         CASE WHEN i.number %% 100 < 90 THEN 2 ELSE 0 END, '{}', '', '', false, now(),
-        CASE WHEN i.number %% 100 < 85 THEN now() END
+        CASE WHEN i.number %% 100 < %(settled)s THEN now() END
     FROM mining_issue i WHERE i.repository_id = ANY(%(repos)s)""",
     """CREATE UNLOGGED TABLE bench_pick AS
     SELECT it.id AS item, it.state, d, (%(lookup)s::int[])[d][1 + floor(random() * 4096)::int]
@@ -191,7 +207,7 @@ BIG_SQL = [
 ]
 
 
-def build_big(owner, coders, items: int):
+def build_big(owner, coders, items: int, conflicts: int = 5):
     """A large project written by the database itself, the analysis triggers on."""
     import numpy as np
     from django.db import connection
@@ -222,6 +238,7 @@ def build_big(owner, coders, items: int):
     params = {
         "repos": repos, "n": items, "body": BODY, "project": project.pk, "lookup": lookup,
         "coders": [c.pk for c in coders], "dims": dims, "fallback": leaves["symptom"][-1].pk,
+        "settled": 90 - conflicts,
     }  # fmt: skip
     with connection.cursor() as cursor:
         cursor.execute("SELECT setseed(0.15)")
@@ -271,6 +288,7 @@ def pages(project, study: bool) -> list[tuple[str, str, str]]:
         ("  agreement breakdowns", f"{base}agreement/?part=breakdowns", "owner"),
         ("reporting (methods)", f"{base}reporting/", "owner"),
         ("conflict queue", f"{base}conflicts/", "owner"),
+        ("  conflict queue, narrowed", f"{base}conflicts/?dimension=symptom&group=Qwen", "owner"),
     ]
     conflict = Item.objects.filter(project=project, state="conflict").order_by("pk").first()
     if conflict is not None:
@@ -282,7 +300,7 @@ def pages(project, study: bool) -> list[tuple[str, str, str]]:
     return rows
 
 
-def measure(project, clients, reps: int, study: bool) -> list[dict]:
+def measure(project, clients, reps: int, study: bool, only=None) -> list[dict]:
     from django.conf import settings
     from django.test import override_settings
 
@@ -291,8 +309,11 @@ def measure(project, clients, reps: int, study: bool) -> list[dict]:
         "analysis": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"},
     }
     rows = pages(project, study)
+    if only:
+        rows = [row for row in rows if row[0].strip().startswith(tuple(only))]
     held = clients["annotator"].get(f"/projects/{project.slug}/label/")
-    if held.status_code == 302:  # the item the queue gave the annotator: its page
+    # The item the queue gave the annotator: its page.
+    if held.status_code == 302 and (not only or "labeling" in only):
         rows.insert(-1, ("  labeling item", held["Location"], "annotator"))
     results = []
     for name, url, who in rows:
@@ -326,7 +347,9 @@ def report(title: str, results: list[dict]) -> tuple[int, int]:
     by_name = {row["name"]: row for row in results}
     for view in ("rq1", "rq6"):
         parts = [r for n, r in by_name.items() if n.startswith(f"  chart {view} ")]
-        page = by_name[f"distributions {view}"]
+        page = by_name.get(f"distributions {view}")
+        if page is None:  # not timed (--only)
+            continue
         before = statistics.median(page["baseline"]) + sum(
             statistics.median(p["baseline"]) for p in parts
         )
@@ -353,9 +376,10 @@ def run(args):
     print(f"study-sized project: {STUDY_RECORDS} records imported in "
           f"{time.perf_counter() - t0:.1f} s")  # fmt: skip
     t0 = time.perf_counter()
-    big = build_big(owner, coders, args.items)
-    print(f"large project: {args.items:,} items (85% settled, 5% in conflict, 10% open), "
-          f"2 annotations each labeled, written in {time.perf_counter() - t0:.1f} s")  # fmt: skip
+    big = build_big(owner, coders, args.items, args.conflicts)
+    print(f"large project: {args.items:,} items ({90 - args.conflicts}% settled, "
+          f"{args.conflicts}% in conflict, 10% open), 2 annotations each labeled, written in "
+          f"{time.perf_counter() - t0:.1f} s")  # fmt: skip
     clients = {}
     for who, user in (("owner", owner), ("annotator", coders[0])):
         clients[who] = Client()
@@ -369,10 +393,19 @@ def run(args):
           "in process); baseline = analysis cache off; cold = right after a data change; "
           "'(cold)' = the cold p95's verdict")  # fmt: skip
     totals = []
-    totals.append(report(f"imported study ({STUDY_RECORDS} records)",
-                         measure(study, clients, args.reps, True)))  # fmt: skip
+    if not args.only:
+        totals.append(report(f"imported study ({STUDY_RECORDS} records)",
+                             measure(study, clients, args.reps, True)))  # fmt: skip
     totals.append(report(f"large project ({args.items:,} items)",
-                         measure(big, clients, args.reps, False)))  # fmt: skip
+                         measure(big, clients, args.reps, False, args.only)))  # fmt: skip
+    if args.against and args.only:
+        from _against import compare
+
+        wanted = tuple(args.only)
+        rows = [(n, u, w) for n, u, w in pages(big, False) if n.strip().startswith(wanted)]
+        users = {"owner": owner.username, "annotator": coders[0].username}
+        compare(args.against, [(n, u, users[w]) for n, u, w in rows], args.reps,
+                GOAL_MS)  # fmt: skip
     met = sum(m for m, _ in totals)
     count = sum(n for _, n in totals)
     print(f"\nwarm p95 under {GOAL_MS} ms: {met} of {count} pages and parts "

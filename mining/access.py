@@ -114,6 +114,17 @@ def readable_by_own_project_q(prefix: str = "") -> Q:
     return Q(**{f"{prefix}issue__repository__private": False}) | Exists(fetched)
 
 
+def unreadable_repository_ids(project) -> list[int]:
+    """The repositories whose issues' text `project` may not read (not known public and not
+    fetched by the project): usually none, so a query over one project's items can skip
+    the rule's join through every item's issue."""
+    fetched = ProjectRepository.objects.filter(project=project, fetched_at__isnull=False)
+    hidden = Repository.objects.exclude(private=False).exclude(
+        pk__in=fetched.values("repository_id")
+    )
+    return list(hidden.values_list("pk", flat=True))
+
+
 def blank_issue(issue):
     """Blank, in memory, what only a fetch of the issue tells: its text, GitHub labels,
     author, dates and comment count (not its link, number or state, which an import

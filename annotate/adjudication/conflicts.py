@@ -4,6 +4,8 @@ category pair, repository or group; its counts; and each item's open differences
 
 import re
 
+from django.core.exceptions import EmptyResultSet
+from django.db import connection
 from django.db.models import Count, Min, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 
@@ -60,6 +62,41 @@ def conflict_queue(project, *, dimension=None, pair=None, repository=None, group
     if group:
         items = items.filter(project_group=group)
     return items.order_by("waiting_since", "position", "pk")
+
+
+ORDER_SQL = """
+SELECT COALESCE(w.since, i.created_at), i.position, i.id
+FROM annotate_item i
+LEFT JOIN (SELECT item_id, min(created_at) AS since FROM annotate_conflict
+           WHERE project_id = %s AND NOT resolved GROUP BY item_id) w ON w.item_id = i.id
+WHERE i.project_id = %s AND i.state = %s {narrowed}
+ORDER BY 1, 2, 3"""
+
+
+def queue_keys(project, **filters) -> list[tuple]:
+    """(waiting since, position, id) of every item of conflict_queue(project, **filters),
+    in its order. One statement that aggregates the open conflicts once and joins them to
+    the items: conflict_queue's per-item subquery and issue join cost 3-4 times as much
+    at 32,000 conflicts (and crossed the cost at which PostgreSQL compiles with JIT)."""
+    narrowed, params = "", []
+    if any(filters.values()):
+        kept = conflict_queue(project, **filters).order_by().values("pk")
+        try:
+            sql, params = kept.query.sql_with_params()
+        except EmptyResultSet:  # a filter nothing can match
+            return []
+        narrowed = f"AND i.id IN ({sql})"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            ORDER_SQL.format(narrowed=narrowed),
+            [project.pk, project.pk, Item.State.CONFLICT, *params],
+        )
+        return cursor.fetchall()
+
+
+def rows_by_id(project, ids):
+    """The project's items of `ids` with their issues and repositories (one query)."""
+    return project_rows(Item, project).filter(pk__in=ids).select_related("issue__repository")
 
 
 def conflict_counts(project) -> dict:

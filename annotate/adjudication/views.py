@@ -1,10 +1,13 @@
 """The lead's pages: the conflict queue, the conflict view and decision, discussion,
 reopening and history."""
 
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Prefetch
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from annotate.access import (
@@ -26,17 +29,24 @@ from annotate.adjudication.discussion import (
     start_discussion,
 )
 from annotate.adjudication.inbox_views import discussion_context, thread_entries
+from annotate.adjudication.queue_page import (
+    DEFAULT_PAGE_SIZE,
+    PAGE_SIZES,
+    QueueError,
+    QueuePage,
+    first_waiting,
+    queue_page,
+)
 from annotate.adjudication.side_by_side import comparison_table
 from annotate.errors import ServiceError
 from annotate.evidence import issue_with_sides
 from annotate.flash import keep_form, take_form
 from annotate.models import Annotation, AnnotationLabel, AuditEvent, Category, FinalLabel, Item
 from annotate.responses import with_project_images
-from annotate.versioned import cached
+from annotate.versioned import cached, data_version
 from mining.access import hide_unreadable
 from mining.models import ProjectRepository, Repository
 
-QUEUE_PAGE_SIZE = 200
 UNSHOWN = ("issue__raw", "issue__body", "snapshot_body", "metadata")
 LABELS_WITH_DIMENSION = Prefetch("labels", AnnotationLabel.objects.select_related("dimension"))
 
@@ -61,23 +71,26 @@ def _queue_filters(request) -> dict:
 def conflict_queue(request, slug):
     project, membership = get_project_for_user(request.user, slug, roles=MANAGERS)
     filters = _queue_filters(request)
-    queue = conflicts.conflict_queue(project, **filters)
-    # The list shows titles only: a GitHub issue's raw object and body (kilobytes each,
-    # JSON parsed per row) stay in the database.
-    items = list(queue.defer(*UNSHOWN)[:QUEUE_PAGE_SIZE])
-    hide_unreadable(project, items)
-    differences = conflicts.open_differences(items)
-    for item in items:
-        item.open_differences = differences.get(item.pk, [])
     # The facets and the discussion figures are the same for every lead and change only
-    # with the data: computed once per data version.
-    facets = cached(project, ("conflict-facets",), lambda: _queue_facets(project))
+    # with the data: computed once per data version (as is the queue's order).
+    version = data_version(project)  # read once, before the data
+    facets = cached(project, ("conflict-facets", 2), lambda: _queue_facets(project), version)
     counts = facets["counts"]
+    status, error = 200, ""
+    try:
+        after, size = request.GET.get("after", ""), request.GET.get("size")
+        page = queue_page(project, filters, after=after, size=size, version=version)
+    except QueueError as problem:
+        page, error, status = QueuePage([], 0, DEFAULT_PAGE_SIZE, "", 0), str(problem), 400
     context = {
         "project": project,
         "membership": membership,
-        "items": items,
-        "matching": counts["total"] if not any(filters.values()) else queue.count(),
+        "page": page,
+        "error": error,
+        "page_sizes": PAGE_SIZES,
+        "detail_base": reverse("conflict-queue", args=[project.slug]),
+        "next_url": _page_url(request, page.next_marker) if page.next_marker else "",
+        "first_url": _page_url(request, "") if page.start else "",
         "counts": counts,
         "filters": filters,
         "pair_value": request.GET.get("pair", ""),
@@ -87,22 +100,26 @@ def conflict_queue(request, slug):
         "repositories": facets["repositories"],
         "groups": facets["groups"],
         "discussion": facets["discussion"],
-        "discussing": _readable(
-            project,
-            project_rows(Item, project)
-            .filter(state=Item.State.DISCUSSION)
-            .select_related("issue__repository")
-            .defer(*UNSHOWN)
-            .order_by("position", "pk")[:100],
-        ),
+        "discussing": facets["discussing"],
     }
     template = "annotate/conflict_queue.html"
-    return render(request, template + "#queue" if request.htmx else template, context)
+    return render(
+        request, template + "#queue" if request.htmx else template, context, status=status
+    )
+
+
+def _page_url(request, marker: str) -> str:
+    """This queue's address with the same filters and page size, at the page after
+    `marker` ('' for the first)."""
+    query = {key: value for key, value in request.GET.items() if key != "after" and value}
+    if marker:
+        query["after"] = marker
+    return f"{request.path}?{urlencode(query)}" if query else request.path
 
 
 def _queue_facets(project) -> dict:
-    """The queue's counts, the repositories and groups in conflict, and the agreement of
-    discussed items: project-wide aggregates, the same for every lead."""
+    """The queue's counts, the repositories and groups in conflict, the agreement of
+    discussed items and the items in discussion: the same for every lead."""
     in_conflict = project_rows(Item, project).filter(state=Item.State.CONFLICT)
     repository_ids = in_conflict.values("issue__repository")
     return {
@@ -120,6 +137,14 @@ def _queue_facets(project) -> dict:
             }
         ),
         "discussion": discussion_agreement(project),
+        "discussing": _readable(
+            project,
+            project_rows(Item, project)
+            .filter(state=Item.State.DISCUSSION)
+            .select_related("issue__repository")
+            .defer(*UNSHOWN)
+            .order_by("position", "pk")[:100],
+        ),
     }
 
 
@@ -203,7 +228,7 @@ def _conflict_context(request, project, membership, item, form=None) -> dict:
         "final": FinalLabel.objects.filter(item=item).select_related("decided_by").first(),
         "error_kinds": FinalLabel.ErrorKind.choices,
         "posted": form if form is not None else {},
-        "next_item": conflicts.conflict_queue(project).exclude(pk=item.pk).first(),
+        "next_item_id": first_waiting(project, other_than=item.pk),
         **discussion_context(request, project, membership, item, back="conflict"),
     }
 
@@ -242,9 +267,9 @@ def conflict_decide(request, slug, item_id):
         keep_form(request, f"decision:{item.pk}", str(error))
         return redirect("conflict-detail", slug=slug, item_id=item.pk)
     messages.success(request, f"Settled {item.issue}.")
-    following = conflicts.conflict_queue(project).first()
+    following = first_waiting(project)
     if following is not None:
-        return redirect("conflict-detail", slug=slug, item_id=following.pk)
+        return redirect("conflict-detail", slug=slug, item_id=following)
     return redirect("conflict-queue", slug=slug)
 
 

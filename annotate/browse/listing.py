@@ -65,7 +65,7 @@ def filtered_items(*, project, membership, filters: Filters):
         labels = AnnotationLabel.objects.filter(_under(filters.labeled), item=OuterRef("pk"))
         items = items.filter(Exists(labels))
     if filters.q:
-        items = search_items(items, filters.q)
+        items = search_items(items, filters.q, project)
     return items
 
 
@@ -113,7 +113,13 @@ def page_of(items, *, ranked: bool, after: str) -> tuple[list, str]:
             items = items.filter(Q(rank__lt=rank) | Q(rank=rank, issue_id__gt=issue))
         else:
             items = items.filter(issue_id__gt=issue)
-    rows = list(items.select_related("issue__repository").order_by(*order)[: PAGE_SIZE + 1])
+    # The page's ids first, then their rows: joined before the sort, the wide issue rows of
+    # every match were carried through it.
+    shown = dict(items.order_by(*order).values_list("pk", "shown_state")[: PAGE_SIZE + 1])
+    by_id = items.model.objects.select_related("issue__repository").in_bulk(list(shown))
+    rows = [by_id[pk] for pk in shown]
+    for row in rows:
+        row.shown_state = shown[row.pk]
     marker = ""
     if len(rows) > PAGE_SIZE:
         rows = rows[:PAGE_SIZE]

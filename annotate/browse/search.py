@@ -8,7 +8,7 @@ from django.db import connection
 from django.db.models import Exists, F, FloatField, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Cast
 
-from mining.access import readable_by_own_project_q
+from mining.access import readable_by_own_project_q, unreadable_repository_ids
 from mining.models import Comment, IssueSearch
 from mining.storage import refresh_issue_search
 
@@ -16,16 +16,23 @@ CONFIG = "english"
 MAX_LENGTH = 300
 
 
-def search_items(items, text: str):
+def search_items(items, text: str, project=None):
     """`items` whose issue matches `text` (web search syntax: words, "a phrase", or,
     -word), with the alias `rank` to filter and order by (ts_rank_cd as double precision,
     so a page marker holding it compares exactly). Only issues whose text the item's
     project may read match (mining.access): a match would otherwise tell what a hidden
-    text says."""
+    text says. `project`: the one project all `items` belong to, if so; its unreadable
+    repositories are then read first (usually none), which spares the count and the page
+    a join through every item's issue (issue #15: 0.9 s of a 1 s count at 100,000 items)."""
     if connection.vendor != "postgresql":
         return substring_items(items, text)  # `make run` on SQLite
     refresh_issue_search()  # issues stored since the last crawl ended (imports, COPY)
-    items = items.filter(readable_by_own_project_q())
+    if project is None:
+        items = items.filter(readable_by_own_project_q())
+    else:
+        hidden = unreadable_repository_ids(project)
+        if hidden:
+            items = items.exclude(issue__repository_id__in=hidden)
     query = SearchQuery(text, search_type="websearch", config=CONFIG)
     # The documents stay in subqueries (the matches by the GIN index, each match's rank
     # by its key): joined into the item query, PostgreSQL carried every matching document

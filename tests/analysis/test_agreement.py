@@ -263,3 +263,21 @@ def test_sql_path_reads_no_labels_when_every_item_is_simple(
     assert level(report, "symptom", 3)["n"] == 3
     assert report.record_count["n"] == 3 and report.record_count["percent_agreement"] == 1.0
     assert report.scope["n"] == 3 and report.scope["percent_agreement"] == 1.0
+
+
+def test_the_page_and_its_breakdowns_share_one_computation(project, cast, mixed, client_for):
+    """The page computes the report with its breakdowns once per data version; the
+    breakdowns part it loads next reads the cached report (issue #16: the two used to
+    compute everything twice, 0.36 s + 1.19 s at a million annotations)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = client_for(cast["lead"])
+    base = f"/projects/{project.slug}/agreement/"
+    with CaptureQueriesContext(connection) as cold:
+        assert client.get(base).status_code == 200
+    with CaptureQueriesContext(connection) as part:
+        reply = client.get(f"{base}?part=breakdowns", HTTP_HX_REQUEST="true")
+    assert reply.status_code == 200 and 'id="breakdown-weeks"' in reply.content.decode()
+    units = [q["sql"] for q in part if "analysis_agreementunit" in q["sql"]]
+    assert units == [] and len(part) < len(cold), (len(part), len(cold))

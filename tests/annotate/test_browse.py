@@ -299,3 +299,26 @@ def test_the_fragment_and_the_page_are_cached_apart_and_a_history_restore_is_the
     )
     assert 'id="item-filters"' in restored.content.decode()
     assert 'class="project-nav"' in restored.content.decode()
+
+
+def test_a_search_counts_and_orders_its_matches_without_reading_the_issues(project, lead):
+    """With every repository readable (the usual case) the capped count and the ranked page's
+    ids come from the items and the search documents alone: joined through every item's
+    issue for the readable rule, the count took 0.9 s of 1 s at 100,000 items (issue #15)."""
+    for n in range(3):
+        item_with(project, f"segfault {n}", "x")
+    with CaptureQueriesContext(connection) as captured:
+        assert len(shown(lead.get(url(project, q="segfault")))) == 3
+    heavy = [q["sql"] for q in captured if "COUNT(" in q["sql"] or "ts_rank_cd" in q["sql"]]
+    assert heavy and not [sql for sql in heavy if '"mining_issue"' in sql], heavy
+
+
+def test_a_private_repository_the_project_fetched_is_searched(project, lead):
+    fetched = RepositoryFactory(owner="acme", name="fetched", private=True)
+    ProjectRepository.objects.create(
+        project=project, repository=fetched, fetched_at="2026-01-01T00:00Z"
+    )
+    other = RepositoryFactory(owner="acme", name="unknown", private=None)
+    mine = item_with(project, "Fetched segfault", "x", repo=fetched)
+    item_with(project, "Unknown segfault", "x", repo=other)
+    assert shown(lead.get(url(project, q="segfault"))) == [mine.pk]

@@ -24,7 +24,7 @@ AGREEMENT = [
 ]
 # part=chart&kind=...: one chart, loaded by htmx after the page (issue #15).
 DISTRIBUTIONS = ["view", "level", "dimension", "source", "group", "rows", "cols", "part", "kind"]
-CONFLICTS = ["dimension", "pair", "repository", "group"]
+CONFLICTS = ["dimension", "pair", "repository", "group", "size", "after"]
 BROWSE = ["q", "state", "repository", "group", "annotator", "category", "labeled", "batch", "after"]
 
 
