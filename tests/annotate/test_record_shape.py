@@ -2,10 +2,12 @@
 writes records spells the same record the same way, a record read is a record that can be
 written back, and the schema names one component for it."""
 
+from html import escape
+
 from django.urls import reverse
 
 from annotate.models import AuditEvent, Item
-from tests.builders import DEVICE, GPU_MEMORY, OOM, category
+from tests.builders import DEVICE, GPU_MEMORY, OOM, category, label_both, record, wire
 from tests.factories import ItemFactory
 
 RECORD_KEYS = ["record", "labels"]
@@ -141,3 +143,20 @@ def test_the_schema_names_one_component_for_a_record_on_every_endpoint(api_for, 
         ("get", p + "final-labels/", "response"),
     }
     assert expected <= {key for key, reached in reach.items() if reached}
+
+
+def test_the_labeling_pages_show_the_final_records_once_settled(project, cast, client_for, api_for):
+    item = ItemFactory(project=project)
+    assert label_both(item, cast, [record(OOM)], [record(DEVICE)]) == Item.State.CONFLICT
+    decide = reverse("api-item-adjudication", kwargs={"slug": project.slug, "item_id": item.pk})
+    decided = api_for(cast["lead"]).post(decide, {"records": [wire(record(OOM))]}, format="json")
+    assert decided.status_code == 201, decided.content
+    annotator = client_for(cast["annotator_b"])
+    for url in (
+        reverse("label-mine", args=[project.slug]),
+        reverse("label-item", args=[project.slug, item.pk]),
+    ):
+        html = annotator.get(url).content.decode()
+        final = html[html.index("Final label") :]
+        assert f'<span class="muted">symptom:</span> {escape(OOM)}' in final, url
+        assert f"record 1, symptom: {escape(OOM)} (yours: {escape(DEVICE)})" in final, url
