@@ -54,11 +54,6 @@ def labeled_items(*, project: Project, user):
     )
 
 
-def final_records(final: FinalLabel) -> list[dict]:
-    """A settled item's final records in the wire shape (annotate.records)."""
-    return to_wire(final.labels.all())
-
-
 def _paths(record: dict) -> dict[str, str]:
     return {label["dimension"]: label["path"] for label in record["labels"]}
 
@@ -70,7 +65,7 @@ def compare_with_final(annotation: Annotation, final: FinalLabel | None) -> dict
     if final is None or annotation.item.state != Item.State.SETTLED:
         return None
     mine = to_wire(chain.from_iterable(own_records(annotation)))
-    theirs = final_records(final)
+    theirs = to_wire(final.labels.all())
     differences = []
     if annotation.out_of_scope != final.out_of_scope:
         differences.append("out of scope" if final.out_of_scope else "in scope")

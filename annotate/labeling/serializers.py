@@ -4,6 +4,7 @@ from rest_framework import serializers
 
 from annotate.api.records import FailureRecordSerializer, FailureRecordsField
 from annotate.limits import TEXT_LIMITS as L
+from annotate.records import parse_wire
 
 
 class AnnotationInputSerializer(serializers.Serializer):
@@ -28,10 +29,13 @@ class AnnotationInputSerializer(serializers.Serializer):
     )
 
     def service_records(self) -> list[list[dict]]:
-        # The span rides beside the label (docs/evidence.md); `path` is only written.
-        keep = ("dimension", "category", "evidence", "span")
+        # The one record parser (annotate.records), with the span beside each label
+        # (docs/evidence.md).
         return [
-            [{key: label[key] for key in keep} for label in record["labels"]]
+            [
+                {**ref._asdict(), "span": label["span"]}
+                for ref, label in zip(parse_wire(record), record["labels"], strict=True)
+            ]
             for record in self.validated_data["records"]
         ]
 
