@@ -1,4 +1,4 @@
-"""Failure records: label rows grouped by their record number, and their wire shapes.
+"""Failure records: label rows grouped by their record number, and their one wire shape.
 
 A label row (AnnotationLabel, AnnotationRoundLabel, FinalRecordLabel, or a submission's
 resolved label) names its `record`, its dimension and its category. Everything that
@@ -6,14 +6,18 @@ shows, compares or stores an annotation's or a final label's records groups thos
 the same way: by record number, in record order, each record's labels in the order the
 rows came (by dimension order when asked). This module is that grouping, once.
 
-The API writes a record in four JSON shapes (see `Wire`); each endpoint keeps the one its
-clients already read, and every one of them is produced by `to_wire` here. Records come
-in through two shapes (`parse_wire`), which both end as the same (dimension key, category
-id or path, evidence) triples for the services to resolve against the codebook.
+Every API read and write, and the audit trail's snapshots, spell a failure record in one
+JSON shape (docs/architecture.md, "One shape per idea"):
+
+    {"record": 0, "labels": [{"dimension": "symptom", "category": 12,
+                              "path": "Crash > Out of Memory", "evidence": "..."}]}
+
+`to_wire` emits it and `parse_wire` reads it. On a write `record` is optional (records are
+numbered by their order), `category` is an id or a full path, `path` is ignored and
+`evidence` is optional.
 """
 
 from collections.abc import Iterable
-from enum import StrEnum
 from typing import Any, NamedTuple
 
 
@@ -51,44 +55,24 @@ class LabelRow(NamedTuple):
 # ---------------------------------------------------------------------------- the wire
 
 
-class Wire(StrEnum):
-    """The JSON shapes of one failure record that the API's endpoints emit."""
-
-    # {dimension key: category path}: decisions, final labels to annotators, audit trail.
-    PATHS = "paths"
-    # {"record": number, "labels": {dimension key: category path}}: /annotations/ and
-    # /final-labels/ of the generic read API.
-    NUMBERED = "numbered"
-    # {dimension key: {"category": id, "path": path, "evidence": text}}: an item's
-    # annotations as leads read them.
-    KEYED = "keyed"
-    # {"labels": [{"dimension": key, "category": id, "path": path, "evidence": text}]}:
-    # the annotator's own annotation (submit and mine).
-    LISTED = "listed"
-
-
 def label_wire(label) -> dict[str, Any]:
-    """One label's category and evidence as the API spells them."""
-    return {"category": label.category_id, "path": label.category.path, "evidence": label.evidence}
+    """One label as the API spells it (a final label has no evidence: "")."""
+    return {
+        "dimension": label.dimension.key,
+        "category": label.category.pk,
+        "path": label.category.path,
+        "evidence": getattr(label, "evidence", "") or "",
+    }
 
 
-def record_wire(number: int, labels: list, shape: Wire) -> dict[str, Any]:
-    """One failure record (its number and its labels) in `shape`."""
-    if shape == Wire.PATHS:
-        return {label.dimension.key: label.category.path for label in labels}
-    if shape == Wire.NUMBERED:
-        return {"record": number, "labels": record_wire(number, labels, Wire.PATHS)}
-    if shape == Wire.KEYED:
-        return {label.dimension.key: label_wire(label) for label in labels}
-    if shape == Wire.LISTED:
-        listed = [{"dimension": label.dimension.key, **label_wire(label)} for label in labels]
-        return {"labels": listed}
-    raise ValueError(f"Unknown record shape '{shape}'.")
+def record_wire(number: int, labels: Iterable) -> dict[str, Any]:
+    """One failure record (its number and its labels) in the wire shape."""
+    return {"record": number, "labels": [label_wire(label) for label in labels]}
 
 
-def to_wire(labels: Iterable, shape: Wire) -> list[dict]:
-    """Label rows (dimension and category loaded) as failure records in `shape`."""
-    return [record_wire(number, group, shape) for number, group in numbered(labels)]
+def to_wire(labels: Iterable) -> list[dict]:
+    """Label rows (dimension and category loaded) as failure records in the wire shape."""
+    return [record_wire(number, group) for number, group in numbered(labels)]
 
 
 class LabelRef(NamedTuple):
@@ -100,24 +84,41 @@ class LabelRef(NamedTuple):
 
 
 class WireError(ValueError):
-    """A record that is not in the shape its endpoint reads."""
+    """A record that is not in the wire shape."""
 
 
-def parse_wire(raw, shape: Wire) -> list[LabelRef]:
+# What a client reads when a record is refused for its shape (the API's 400 names it).
+EXPECTED = (
+    'each failure record must be {"record": optional number, "labels": [{"dimension": key, '
+    '"category": id or full path, "evidence": optional text}]}'
+)
+
+
+def parse_wire(raw) -> list[LabelRef]:
     """One failure record from a client as its labels, in the order sent.
 
-    Two shapes come in: LISTED ({"labels": [{"dimension", "category", "evidence"?}]}, the
-    annotator's submission) and PATHS ({dimension key: category id or path}, a lead's
-    decision, where the caller skips an empty value: no category on that dimension)."""
-    if shape == Wire.LISTED:
-        labels = raw.get("labels") if isinstance(raw, dict) else None
-        if not isinstance(labels, list) or not all(isinstance(x, dict) for x in labels):
-            raise WireError("must be an object with a list of labels")
-        return [
-            LabelRef(x.get("dimension"), x.get("category"), x.get("evidence") or "") for x in labels
+    Raises WireError (its message is EXPECTED, or names the bad part) for anything else,
+    e.g. the former {dimension key: category} objects."""
+    labels = raw.get("labels") if isinstance(raw, dict) else None
+    if not isinstance(labels, list) or not all(isinstance(x, dict) for x in labels):
+        raise WireError(EXPECTED)
+    number = raw.get("record")
+    if number is not None and (isinstance(number, bool) or not isinstance(number, int)):
+        raise WireError("'record' must be a whole number (or left out)")
+    return [
+        LabelRef(x.get("dimension"), x.get("category"), x.get("evidence") or "") for x in labels
+    ]
+
+
+def named_paths(records, dimension_names: dict) -> list[list[tuple[str, str]]]:
+    """Records in the wire shape (as the audit trail stores them) as [[(dimension name,
+    category path)]], for the pages; anything else in a payload is left out."""
+    return [
+        [
+            (dimension_names.get(label.get("dimension"), label.get("dimension")), label.get("path"))
+            for label in record["labels"]
+            if isinstance(label, dict)
         ]
-    if shape == Wire.PATHS:
-        if not isinstance(raw, dict):
-            raise WireError("must be an object")
-        return [LabelRef(key, value) for key, value in raw.items()]
-    raise ValueError(f"Records are not read in the shape '{shape}'.")
+        for record in records or []
+        if isinstance(record, dict) and isinstance(record.get("labels"), list)
+    ]

@@ -2,7 +2,8 @@
 tests: an annotation with its labels, a pair of annotations that agree or disagree, a settled
 item, and a study's worth of final labels in bulk. Row-level pieces are in tests/factories.py.
 
-A record is {dimension key: category path}; several records are several failures."""
+A record is {dimension key: category path}; several records are several failures. `wire`
+spells one in the API's one record shape (annotate.records), for a decision or a submission."""
 
 from annotate.adjudication.settling import settle_if_complete
 from annotate.models import (
@@ -35,6 +36,16 @@ CALL_ORDER = "API Usage and Interface Issues > Call Sequence Error"
 
 def record(symptom=OOM, root_cause=GPU_MEMORY, stage="Inference") -> dict:
     return {"symptom": symptom, "root_cause": root_cause, "stage": stage}
+
+
+def wire(paths: dict) -> dict:
+    """A record() in the API's one record shape, each category named by its path."""
+    return {"labels": [{"dimension": key, "category": path} for key, path in paths.items()]}
+
+
+def paths(records: list[dict]) -> list[dict]:
+    """Records in the one record shape as record()s: {dimension key: category path}."""
+    return [{label["dimension"]: label["path"] for label in r["labels"]} for r in records]
 
 
 def category(project, key: str, path: str) -> Category:

@@ -32,7 +32,7 @@ from annotate.adjudication.serializers import (
 )
 from annotate.errors import ServiceError
 from annotate.models import Annotation, AnnotationRound, AuditEvent, FinalLabel
-from annotate.records import Wire, to_wire
+from annotate.records import to_wire
 from mining.access import hide_unreadable
 
 MAX_LIMIT = 500
@@ -135,10 +135,6 @@ def _bounded(params, name: str, default: int) -> int:
     return number
 
 
-def _records(labels) -> list[dict]:
-    return to_wire(labels, Wire.KEYED)
-
-
 def _round_data(row) -> dict:
     return {
         "round": row.round,
@@ -146,7 +142,7 @@ def _round_data(row) -> dict:
         "out_of_scope_reason": row.out_of_scope_reason,
         "note": row.note,
         "confidence": row.confidence,
-        "records": _records(row.labels.all()),
+        "records": to_wire(row.labels.all()),
     }
 
 

@@ -2,18 +2,20 @@
 differences are written into it as plain data (the API and the history page read them).
 """
 
+from types import SimpleNamespace
+
 from annotate.adjudication.comparison import Difference
 from annotate.models import (
     AuditEvent,
     FinalLabel,
     Item,
 )
-from annotate.records import Wire, to_wire
+from annotate.records import to_wire
 
 
-def records_as_paths(labels) -> list[dict[str, str]]:
-    """Label rows (category and dimension selected) as [{dimension key: category path}]."""
-    return to_wire(labels, Wire.PATHS)
+def final_records(final: FinalLabel) -> list[dict]:
+    """A final label's records in the wire shape (annotate.records)."""
+    return to_wire(final.labels.select_related("dimension", "category"))
 
 
 def final_snapshot(final: FinalLabel, records=None, book=None) -> dict:
@@ -21,17 +23,20 @@ def final_snapshot(final: FinalLabel, records=None, book=None) -> dict:
     it was written from ([{dimension id: category id}]) and the project's codebook, no
     query is needed."""
     if records is not None and book is not None:
-        paths = [
-            {book.by_id[c].dimension.key: book.by_id[c].path for c in record.values()}
-            for record in records
-        ]
+        wire = to_wire(
+            SimpleNamespace(
+                record=number, dimension=book.by_id[c].dimension, category=book.by_id[c]
+            )
+            for number, record in enumerate(records)
+            for c in record.values()
+        )
     else:
-        paths = records_as_paths(final.labels.select_related("dimension", "category"))
+        wire = final_records(final)
     return {
         "provenance": final.provenance,
         "out_of_scope": final.out_of_scope,
         "out_of_scope_reason": final.out_of_scope_reason,
-        "records": paths,
+        "records": wire,
         "rationale": final.rationale,
         "error_kind": final.error_kind,
         "codebook_needs_work": final.codebook_needs_work,

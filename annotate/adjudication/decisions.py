@@ -15,25 +15,34 @@ from annotate.models import (
     FinalLabel,
     Item,
 )
-from annotate.records import Wire, WireError, parse_wire
+from annotate.records import WireError, parse_wire
 
 
 def parse_records(*, project, raw_records) -> list[Record]:
-    """Records given as [{dimension key: category id or full path}] as [{dim id: cat id}].
+    """Records in the wire shape (annotate.records: {"record"?, "labels": [{"dimension",
+    "category": id or full path}]}) as [{dimension id: category id}], numbered by their
+    order. A label with an empty category names none (the decision form's blank select);
+    labels' evidence is not kept on a final label.
 
-    Raises AdjudicationError naming the first bad dimension or category."""
+    Raises AdjudicationError naming the first bad record, dimension or category."""
     book = read_codebook(project)
     records = []
     for index, raw in enumerate(raw_records or []):
         try:
-            labels = parse_wire(raw, Wire.PATHS)
-        except WireError:
-            raise AdjudicationError(f"Failure record {index + 1} must be an object.") from None
+            labels = parse_wire(raw)
+        except WireError as error:
+            raise AdjudicationError(f"Failure record {index + 1}: {error}.") from None
         record: Record = {}
+        seen = set()
         for key, value, _ in labels:
-            dimension = book.by_key.get(key)
+            dimension = book.by_key.get(key) if isinstance(key, str) else None
             if dimension is None:
                 raise AdjudicationError(f"Unknown dimension '{key}'.")
+            if dimension.pk in seen:
+                raise AdjudicationError(
+                    f"Failure record {index + 1}: dimension '{key}' is given twice."
+                )
+            seen.add(dimension.pk)
             if value in (None, ""):
                 continue
             try:

@@ -3,17 +3,18 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from annotate.adjudication.audit import records_as_paths
+from annotate.adjudication.audit import final_records
+from annotate.api.records import RECORDS, FailureRecordSerializer, FailureRecordsField
 from annotate.limits import TEXT_LIMITS as L
 from annotate.models import AuditEvent, Conflict, FinalLabel
 
 
 class DecisionInputSerializer(serializers.Serializer):
-    records = serializers.ListField(
-        child=serializers.DictField(child=serializers.CharField()),
+    records = FailureRecordsField(
         required=False,
         default=list,
-        help_text="Failure records, each {dimension key: category id or full path}.",
+        help_text="Failure records in the one record shape; a label's category by id or "
+        "full path. Empty when out of scope.",
     )
     out_of_scope = serializers.BooleanField(required=False, default=False)
     out_of_scope_reason = serializers.CharField(
@@ -32,15 +33,9 @@ class DecisionInputSerializer(serializers.Serializer):
     codebook_needs_work = serializers.BooleanField(required=False, default=False)
 
 
-RECORD_PATHS_SCHEMA = {
-    "type": "array",
-    "items": {"type": "object", "additionalProperties": {"type": "string"}},
-}
-
-
 class DecisionSerializer(serializers.ModelSerializer):
     item = serializers.IntegerField(source="item_id")
-    records = serializers.SerializerMethodField(help_text="[{dimension key: full category path}]")
+    records = serializers.SerializerMethodField()
     decided_by = serializers.CharField(source="decided_by.username", default=None, allow_null=True)
 
     class Meta:
@@ -59,9 +54,9 @@ class DecisionSerializer(serializers.ModelSerializer):
             "decided_at",
         ]
 
-    @extend_schema_field(RECORD_PATHS_SCHEMA)
+    @extend_schema_field(RECORDS)
     def get_records(self, final):
-        return records_as_paths(final.labels.select_related("dimension", "category"))
+        return final_records(final)
 
 
 class DifferenceSerializer(serializers.ModelSerializer):
@@ -109,22 +104,13 @@ class ConflictListSerializer(serializers.Serializer):
     results = ConflictItemSerializer(many=True)
 
 
-class RecordLabelSerializer(serializers.Serializer):
-    category = serializers.IntegerField()
-    path = serializers.CharField()
-    evidence = serializers.CharField(allow_blank=True)
-
-
 class AnnotationRoundSerializer(serializers.Serializer):
     round = serializers.IntegerField()
     out_of_scope = serializers.BooleanField()
     out_of_scope_reason = serializers.CharField(allow_blank=True)
     note = serializers.CharField(allow_blank=True)
     confidence = serializers.IntegerField(allow_null=True)
-    records = serializers.ListField(
-        child=serializers.DictField(child=RecordLabelSerializer()),
-        help_text="[{dimension key: {category, path, evidence}}]",
-    )
+    records = serializers.ListField(child=FailureRecordSerializer())
 
 
 class AnnotationOutSerializer(AnnotationRoundSerializer):
@@ -151,6 +137,12 @@ class AuditEventSerializer(serializers.ModelSerializer):
     class Meta:
         model = AuditEvent
         fields = ["id", "kind", "actor", "created_at", "payload"]
+        extra_kwargs = {
+            "payload": {
+                "help_text": "The step's data; failure records in it (records, final.records, "
+                "replaced.records) are in the one record shape (FailureRecord)."
+            }
+        }
 
     def get_actor(self, event) -> str | None:
         alias = self.context.get("aliases", {}).get(event.actor_id)

@@ -20,7 +20,7 @@ from annotate.access import (
     side_letter,
 )
 from annotate.adjudication import conflicts
-from annotate.adjudication.audit import records_as_paths
+from annotate.adjudication.audit import final_records
 from annotate.adjudication.decisions import decide_item, parse_records
 from annotate.adjudication.discussion import (
     discussion_agreement,
@@ -42,6 +42,7 @@ from annotate.errors import ServiceError
 from annotate.evidence import issue_with_sides
 from annotate.flash import keep_form, take_form
 from annotate.models import Annotation, AnnotationLabel, AuditEvent, Category, FinalLabel, Item
+from annotate.records import named_paths
 from annotate.responses import with_project_images
 from annotate.versioned import cached, data_version
 from mining.access import hide_unreadable
@@ -202,6 +203,12 @@ def _posted_records(post, dimensions) -> list[dict]:
     return records
 
 
+def _wire(posted: dict) -> dict:
+    """A record of the decision form in the wire shape (a blank select names no category)."""
+    labels = [{"dimension": key, "category": value} for key, value in posted["values"].items()]
+    return {"labels": labels}
+
+
 def _conflict_context(request, project, membership, item, form=None) -> dict:
     """The conflict page's context; `form` is the decision form's inputs as the lead posted
     them (after an error), or None."""
@@ -250,7 +257,7 @@ def conflict_decide(request, slug, item_id):
     out_of_scope = bool(request.POST.get("out_of_scope"))
     try:
         records = parse_records(
-            project=project, raw_records=[] if out_of_scope else [r["values"] for r in posted]
+            project=project, raw_records=[] if out_of_scope else [_wire(r) for r in posted]
         )
         decide_item(
             item=item,
@@ -338,15 +345,6 @@ EVENT_LABELS = {
 }
 
 
-def _named(records, dimension_names: dict) -> list[list[tuple[str, str]]]:
-    """[{dimension key: path}] as [[(dimension name, path)]] for the page."""
-    return [
-        [(dimension_names.get(key, key), path) for key, path in record.items()]
-        for record in records or []
-        if isinstance(record, dict)
-    ]
-
-
 @login_required
 def item_history(request, slug, item_id):
     project, membership, item = get_managed_item(request.user, slug, item_id)
@@ -362,8 +360,8 @@ def item_history(request, slug, item_id):
                 "event": event,
                 "actor": actor,
                 "label": EVENT_LABELS.get(event.kind, event.kind.replace("_", " ").capitalize()),
-                "records": _named(payload.get("records"), dimension_names),
-                "final_records": _named(final.get("records"), dimension_names),
+                "records": named_paths(payload.get("records"), dimension_names),
+                "final_records": named_paths(final.get("records"), dimension_names),
             }
         )
     final = FinalLabel.objects.filter(item=item).select_related("decided_by").first()
@@ -380,11 +378,6 @@ def item_history(request, slug, item_id):
         "events": events,
         "final": final,
         "thread": thread_entries(project, membership, item),
-        "final_records": _named(
-            records_as_paths(final.labels.select_related("dimension", "category")),
-            dimension_names,
-        )
-        if final
-        else [],
+        "final_records": named_paths(final_records(final), dimension_names) if final else [],
     }
     return with_project_images(render(request, "annotate/history.html", context), project)

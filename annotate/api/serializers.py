@@ -4,6 +4,7 @@ annotations, final labels) and of every API error body."""
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from annotate.api.records import RECORDS
 from annotate.labeling.shown import ITEM_STATES_SHOWN
 from annotate.models import (
     Annotation,
@@ -11,7 +12,7 @@ from annotate.models import (
     FinalLabel,
     Item,
 )
-from annotate.records import Wire, to_wire
+from annotate.records import to_wire
 from mining.access import blank_issue
 from mining.models import Comment, Issue
 
@@ -135,18 +136,6 @@ class AssignmentSerializer(serializers.ModelSerializer):
         fields = ["id", "item", "state", "skip_reason", "assigned_at", "expires_at", "completed_at"]
 
 
-class RecordSerializer(serializers.Serializer):
-    record = serializers.IntegerField(help_text="Index of the failure record in its issue.")
-    labels = serializers.DictField(
-        child=serializers.CharField(), help_text="Dimension key to category path."
-    )
-
-
-def records_of(labels) -> list[dict]:
-    """Label rows (with dimension and category loaded) grouped into failure records."""
-    return to_wire(labels, Wire.NUMBERED)
-
-
 class AnnotationSerializer(serializers.ModelSerializer):
     annotator = serializers.SerializerMethodField()
     records = serializers.SerializerMethodField()
@@ -172,8 +161,9 @@ class AnnotationSerializer(serializers.ModelSerializer):
         names = self.context.get("annotator_names")
         return names(obj.annotator) if names else obj.annotator.username
 
-    def get_records(self, obj) -> list[dict]:
-        return RecordSerializer(records_of(obj.labels.all()), many=True).data
+    @extend_schema_field(RECORDS)
+    def get_records(self, obj):
+        return to_wire(obj.labels.all())
 
 
 class FinalLabelSerializer(serializers.ModelSerializer):
@@ -201,5 +191,6 @@ class FinalLabelSerializer(serializers.ModelSerializer):
             "records",
         ]
 
-    def get_records(self, obj) -> list[dict]:
-        return RecordSerializer(records_of(obj.labels.all()), many=True).data
+    @extend_schema_field(RECORDS)
+    def get_records(self, obj):
+        return to_wire(obj.labels.all())

@@ -19,7 +19,7 @@ from annotate.access import (
     side_letter,
 )
 from annotate.models import Annotation, Assignment, AuditEvent, FinalLabel, Item
-from annotate.records import grouped
+from annotate.records import grouped, named_paths
 
 EVENT_LABELS = {
     "annotation_submitted": "Labels submitted",
@@ -78,14 +78,6 @@ def _namer(item: Item, membership, annotator_ids: list[int]):
     return name
 
 
-def _paths(records, dimension_names) -> list:
-    return [
-        [(dimension_names.get(key, key), path) for key, path in record.items()]
-        for record in records or []
-        if isinstance(record, dict)
-    ]
-
-
 def item_view(*, item: Item, membership) -> ItemView:
     """What the caller reads of `item` (already reached through get_item_for_user)."""
     project = item.project
@@ -132,7 +124,7 @@ def item_view(*, item: Item, membership) -> ItemView:
                 name(event.actor),
                 EVENT_LABELS.get(event.kind, event.kind.replace("_", " ").capitalize()),
                 str(detail),
-                _paths(payload.get("records") or final.get("records"), dimension_names),
+                named_paths(payload.get("records") or final.get("records"), dimension_names),
             )
         )
     history.sort(key=lambda entry: entry.when)

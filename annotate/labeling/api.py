@@ -37,7 +37,7 @@ from annotate.labeling.serializers import (
 from annotate.labeling.shown import annotator_progress, project_progress
 from annotate.labeling.submission import submit_annotation
 from annotate.models import Annotation, FinalRecordLabel, Item
-from annotate.records import Wire, to_wire
+from annotate.records import to_wire
 from mining.access import TextAccess, project_group
 
 FINAL_LABELS = Prefetch("labels", FinalRecordLabel.objects.select_related("dimension", "category"))
@@ -99,7 +99,7 @@ def annotation_payload(annotation: Annotation) -> dict:
         "round": annotation.round,
         "created_at": annotation.created_at,
         "updated_at": annotation.updated_at,
-        "records": to_wire(chain.from_iterable(own_records(annotation)), Wire.LISTED),
+        "records": to_wire(chain.from_iterable(own_records(annotation))),
         "settled": comparison is not None,
         "final": comparison
         and {

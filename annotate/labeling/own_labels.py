@@ -17,7 +17,7 @@ from annotate.models import (
     Item,
     Project,
 )
-from annotate.records import Wire, grouped, to_wire
+from annotate.records import grouped, to_wire
 
 
 def _with_labels(annotations):
@@ -54,25 +54,28 @@ def labeled_items(*, project: Project, user):
     )
 
 
-def final_records(final: FinalLabel) -> list[dict]:
-    """A settled item's final records as {dimension key: category path}."""
-    return to_wire(final.labels.all(), Wire.PATHS)
+def _paths(record: dict) -> dict[str, str]:
+    return {label["dimension"]: label["path"] for label in record["labels"]}
 
 
 def compare_with_final(annotation: Annotation, final: FinalLabel | None) -> dict | None:
     """Where the caller's annotation differs from the settled final label (None while the
-    item is not settled, so that nothing leaks before)."""
+    item is not settled, so that nothing leaks before). `mine` and `final` are records in
+    the wire shape."""
     if final is None or annotation.item.state != Item.State.SETTLED:
         return None
-    mine = to_wire(chain.from_iterable(own_records(annotation)), Wire.PATHS)
-    theirs = final_records(final)
+    mine = to_wire(chain.from_iterable(own_records(annotation)))
+    theirs = to_wire(final.labels.all())
     differences = []
     if annotation.out_of_scope != final.out_of_scope:
         differences.append("out of scope" if final.out_of_scope else "in scope")
     if len(mine) != len(theirs) and not final.out_of_scope and not annotation.out_of_scope:
         differences.append(f"{len(theirs)} failure record(s), you gave {len(mine)}")
     for number, (own, final_record) in enumerate(zip(mine, theirs, strict=False)):
-        for key, path in final_record.items():
-            if own.get(key) != path:
-                differences.append(f"record {number + 1}, {key}: {path} (yours: {own.get(key)})")
+        own_paths = _paths(own)
+        for key, path in _paths(final_record).items():
+            if own_paths.get(key) != path:
+                differences.append(
+                    f"record {number + 1}, {key}: {path} (yours: {own_paths.get(key)})"
+                )
     return {"mine": mine, "final": theirs, "differences": differences, "final_label": final}

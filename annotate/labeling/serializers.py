@@ -1,62 +1,14 @@
 """Input and output shapes of the labeling API (documented through drf-spectacular)."""
 
-from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from annotate.api.records import FailureRecordSerializer, FailureRecordsField
 from annotate.limits import TEXT_LIMITS as L
-from annotate.records import Wire, parse_wire
-
-
-@extend_schema_field(
-    {
-        "oneOf": [{"type": "integer"}, {"type": "string"}],
-        "description": "A category id, or its full path ('Crash > CUDA Error > Out of Memory').",
-    }
-)
-class CategoryRefField(serializers.Field):
-    """A category named by id or by full path; the service resolves it."""
-
-    default_error_messages = {"invalid": "Name a category by its id or its full path."}
-
-    def to_internal_value(self, data):
-        if isinstance(data, bool) or not isinstance(data, int | str):
-            self.fail("invalid")
-        if isinstance(data, str) and not data.strip():
-            self.fail("invalid")
-        return data
-
-    def to_representation(self, value):
-        return value
-
-
-class LabelInputSerializer(serializers.Serializer):
-    dimension = serializers.CharField(help_text="The dimension's key, e.g. 'symptom'.")
-    category = CategoryRefField()
-    evidence = serializers.CharField(
-        required=False,
-        allow_blank=True,
-        default="",
-        max_length=L["evidence"],
-        trim_whitespace=True,
-    )
-    span = serializers.CharField(
-        required=False,
-        allow_blank=True,
-        default="",
-        max_length=120,
-        help_text="Where the evidence quote stands in the issue: 'part:start:end:hash', part "
-        "being 'title', 'body' or 'comment-<id>', start and end code points of the part's "
-        "text as the labeling page shows it, hash its SHA-256 (docs/evidence.md).",
-    )
-
-
-class RecordInputSerializer(serializers.Serializer):
-    labels = LabelInputSerializer(many=True, help_text="One label per dimension of this record.")
+from annotate.records import parse_wire
 
 
 class AnnotationInputSerializer(serializers.Serializer):
-    records = RecordInputSerializer(
-        many=True,
+    records = FailureRecordsField(
         required=False,
         default=list,
         help_text="One or more failure records; empty when out of scope.",
@@ -77,13 +29,12 @@ class AnnotationInputSerializer(serializers.Serializer):
     )
 
     def service_records(self) -> list[list[dict]]:
-        # The span rides beside the label's wire shape (docs/evidence.md).
+        # The one record parser (annotate.records), with the span beside each label
+        # (docs/evidence.md).
         return [
             [
-                {**label._asdict(), "span": sent.get("span", "")}
-                for label, sent in zip(
-                    parse_wire(record, Wire.LISTED), record["labels"], strict=True
-                )
+                {**ref._asdict(), "span": label["span"]}
+                for ref, label in zip(parse_wire(record), record["labels"], strict=True)
             ]
             for record in self.validated_data["records"]
         ]
@@ -132,21 +83,10 @@ class QueueItemSerializer(serializers.Serializer):
     )
 
 
-class LabelOutputSerializer(serializers.Serializer):
-    dimension = serializers.CharField()
-    category = serializers.IntegerField()
-    path = serializers.CharField()
-    evidence = serializers.CharField()
-
-
-class RecordOutputSerializer(serializers.Serializer):
-    labels = LabelOutputSerializer(many=True)
-
-
 class FinalOutputSerializer(serializers.Serializer):
     provenance = serializers.CharField()
     out_of_scope = serializers.BooleanField()
-    records = serializers.ListField(child=serializers.DictField(child=serializers.CharField()))
+    records = serializers.ListField(child=FailureRecordSerializer())
     differences = serializers.ListField(
         child=serializers.CharField(), help_text="Where the caller's annotation differs."
     )
@@ -162,7 +102,7 @@ class AnnotationOutputSerializer(serializers.Serializer):
     round = serializers.IntegerField()
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
-    records = RecordOutputSerializer(many=True)
+    records = serializers.ListField(child=FailureRecordSerializer())
     settled = serializers.BooleanField(help_text="True once the item's final label is settled.")
     final = FinalOutputSerializer(
         allow_null=True, help_text="The final label, only once the item is settled."

@@ -34,7 +34,7 @@ from annotate.models import (
     Project,
     SpanPart,
 )
-from annotate.records import Wire, to_wire
+from annotate.records import to_wire
 from annotate.spans import Span, SpanError, parse_span
 
 CONFIDENCE_RANGE = range(1, 6)
@@ -265,7 +265,7 @@ def submit_annotation(
         payload={
             "annotation": annotation.pk,
             "out_of_scope": annotation.out_of_scope,
-            "records": _records_payload(labels),
+            "records": to_wire(labels),
         },
     )
     # submitted_count is the item's number of annotations (kept under this lock): before
@@ -286,10 +286,6 @@ def _own_assignment_and_annotation(item: Item, user) -> tuple:
     if assignment is not None and assignment.state != Assignment.State.SUBMITTED:
         return assignment, None
     return assignment, Annotation.objects.filter(item=item, annotator=user).first()
-
-
-def _records_payload(labels: list[_Label]) -> list[dict]:
-    return to_wire(labels, Wire.PATHS)
 
 
 def codebook_dimensions(project: Project) -> list[dict]:

@@ -26,6 +26,7 @@ from tests.builders import (
     in_conflict,
     label_both,
     record,
+    wire,
 )
 from tests.factories import ItemFactory
 
@@ -68,7 +69,7 @@ def test_a_settled_final_label_shows_on_the_next_request(project, cast, settled,
     assert total(page(lead, project)) == 3
     item = in_conflict(project, cast, [record(symptom=OOM)], [record(symptom=HANG)])
     assert total(page(lead, project)) == 3  # a conflict is not a final label
-    records = parse_records(project=project, raw_records=[record(symptom=ASSERTION)])
+    records = parse_records(project=project, raw_records=[wire(record(symptom=ASSERTION))])
     decide_item(item=item, actor=cast["lead"], records=records, rationale="the log says so")
     rq1 = page(lead, project)
     assert total(rq1) == 4 and "Crash" in rq1

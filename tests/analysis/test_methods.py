@@ -23,6 +23,7 @@ from annotate.models import Conflict, FinalLabel, Item
 from annotate.projects.pool import PoolDefinition
 from tests.annotate.test_api_schema import CHECKS
 from tests.annotate.test_api_schema import api_schema as api_schema  # a fixture
+from tests.builders import wire
 
 CAUSE = "Configuration and Parameter Setting Errors > Inference Configuration Error"
 HOSTILE = (
@@ -65,7 +66,7 @@ def built(project, cast, labels):
     reopen_item(item=reopened, actor=lead, reason="check")
     decide_item(
         item=reopened, actor=lead, records=parse_records(
-            project=project, raw_records=[oom, hang]),
+            project=project, raw_records=[wire(oom), wire(hang)]),
     )  # fmt: skip
     discussed = labels.item()
     assert _both(labels, cast, discussed, [oom], [hang]) == Item.State.CONFLICT
@@ -73,7 +74,7 @@ def built(project, cast, labels):
     end_discussion(item=discussed, actor=lead)
     decide_item(
         item=discussed, actor=lead, rationale="the log says OOM", error_kind="slip",
-        records=parse_records(project=project, raw_records=[oom]),
+        records=parse_records(project=project, raw_records=[wire(oom)]),
     )  # fmt: skip
     scope = labels.item()
     labels.annotate(scope, cast["annotator_a"], [], out_of_scope=True)

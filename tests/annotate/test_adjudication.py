@@ -35,9 +35,11 @@ from tests.builders import (
     category,
     in_conflict,
     label_both,
+    paths,
     record,
     revise,
     submit,
+    wire,
 )
 from tests.factories import ItemFactory
 
@@ -79,7 +81,7 @@ def test_unanimous_item_settles_without_a_lead(project, cast):
     final = FinalLabel.objects.get(item=item)
     assert final.provenance == FinalLabel.Provenance.UNANIMOUS
     assert final.decided_by is None
-    assert final_snapshot(final)["records"] == [record()]
+    assert paths(final_snapshot(final)["records"]) == [record()]
     assert not Conflict.objects.filter(item=item).exists()
     assert AuditEvent.objects.filter(item=item, kind="settled").count() == 1
 
@@ -138,7 +140,7 @@ def test_conflict_rows_name_the_categories_at_the_level_in_conflict(project, cas
 
 
 def _decide(item, cast, records, **kwargs):
-    parsed = parse_records(project=item.project, raw_records=records)
+    parsed = parse_records(project=item.project, raw_records=[wire(r) for r in records])
     return decide_item(item=item, actor=cast["lead"], records=parsed, **kwargs)
 
 
@@ -151,11 +153,11 @@ def test_decision_writes_final_label_with_provenance_and_history(project, cast):
     assert final.decided_by == cast["lead"]
     assert final.error_kind == "slip"
     assert final.codebook_version == project.codebook_version
-    assert final_snapshot(final)["records"] == [record(DEVICE)]
+    assert paths(final_snapshot(final)["records"]) == [record(DEVICE)]
     assert not Conflict.objects.filter(item=item, resolved=False).exists()
     event = AuditEvent.objects.get(item=item, kind="adjudicated")
     assert event.actor == cast["lead"]
-    assert event.payload["final"]["records"] == [record(DEVICE)]
+    assert paths(event.payload["final"]["records"]) == [record(DEVICE)]
     assert event.payload["overrides_every_annotator"] is False
 
 
@@ -190,15 +192,15 @@ def test_lead_can_split_into_records_or_mark_out_of_scope(project, cast):
 def test_decision_input_is_validated(project, cast):
     item = in_conflict(project, cast, [record(OOM)], [record(DEVICE)])
     with pytest.raises(AdjudicationError, match="Unknown category"):
-        parse_records(project=project, raw_records=[record("Crash > Nope")])
+        parse_records(project=project, raw_records=[wire(record("Crash > Nope"))])
     with pytest.raises(AdjudicationError, match="needs a category"):
-        parse_records(project=project, raw_records=[{"symptom": OOM}])
+        parse_records(project=project, raw_records=[wire({"symptom": OOM})])
     with pytest.raises(AdjudicationError, match="at least one"):
         decide_item(item=item, actor=cast["lead"], records=[])
     by_id = {"symptom": str(category(project, "symptom", OOM).pk), "stage": "Inference",
              "root_cause": GPU_MEMORY}  # fmt: skip
-    assert parse_records(project=project, raw_records=[by_id]) == (
-        parse_records(project=project, raw_records=[record(OOM)])
+    assert parse_records(project=project, raw_records=[wire(by_id)]) == (
+        parse_records(project=project, raw_records=[wire(record(OOM))])
     )
 
 
@@ -217,8 +219,8 @@ def test_settled_item_cannot_be_decided_until_reopened_and_history_is_kept(proje
     kinds = list(AuditEvent.objects.filter(item=item).values_list("kind", flat=True))
     assert kinds == ["conflict", "adjudicated", "reopened", "adjudicated"]
     last = AuditEvent.objects.filter(item=item, kind="adjudicated").last()
-    assert last.payload["replaced"]["records"] == [record(OOM)]
-    assert last.payload["final"]["records"] == [record(DEVICE)]
+    assert paths(last.payload["replaced"]["records"]) == [record(OOM)]
+    assert paths(last.payload["final"]["records"]) == [record(DEVICE)]
 
 
 def test_discussion_keeps_agreement_before_and_after(project, cast):

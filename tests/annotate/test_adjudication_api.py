@@ -10,7 +10,9 @@ from tests.builders import (
     OOM,
     category,
     in_conflict,
+    paths,
     record,
+    wire,
 )
 
 EXPECTED = {"owner": 200, "lead": 200, "annotator_a": 403, "outsider": 404, None: 401}
@@ -50,7 +52,7 @@ def test_read_endpoints_for_the_whole_cast(api_for, cast, project, conflict, who
 def test_only_leads_and_owners_can_adjudicate(api_for, cast, project, conflict, who):
     url = reverse("api-item-adjudication", kwargs={"slug": project.slug, "item_id": conflict.pk})
     response = api_for(cast[who] if who else None).post(
-        url, {"records": [record(OOM)]}, format="json"
+        url, {"records": [wire(record(OOM))]}, format="json"
     )
     assert response.status_code == {"outsider": 404, None: 401}.get(who, 403)
     assert Item.objects.get(pk=conflict.pk).state == Item.State.CONFLICT
@@ -61,7 +63,7 @@ def test_lead_or_owner_decides_over_the_api(api_for, cast, project, conflict, wh
     url = reverse("api-item-adjudication", kwargs={"slug": project.slug, "item_id": conflict.pk})
     oom_id = category(project, "symptom", OOM).pk
     body = {
-        "records": [{**record(), "symptom": oom_id}],
+        "records": [wire({**record(), "symptom": oom_id})],
         "error_kind": "slip",
         "codebook_needs_work": True,
     }
@@ -69,10 +71,16 @@ def test_lead_or_owner_decides_over_the_api(api_for, cast, project, conflict, wh
     assert response.status_code == 201, response.content
     data = response.json()
     assert data["provenance"] == "adjudicated"
-    assert data["records"] == [record(OOM)]
+    assert paths(data["records"]) == [record(OOM)]
+    assert data["records"][0]["labels"][0] == {
+        "dimension": "symptom",
+        "category": oom_id,
+        "path": OOM,
+        "evidence": "",
+    }
     assert data["decided_by"] == who
     assert data["codebook_needs_work"] is True
-    assert api_for(cast["lead"]).get(url).json()["records"] == [record(OOM)]
+    assert api_for(cast["lead"]).get(url).json()["records"] == data["records"]
     again = api_for(cast[who]).post(url, body, format="json")
     assert again.status_code == 400
 
@@ -80,11 +88,11 @@ def test_lead_or_owner_decides_over_the_api(api_for, cast, project, conflict, wh
 def test_api_refuses_an_override_without_rationale(api_for, cast, project, conflict):
     url = reverse("api-item-adjudication", kwargs={"slug": project.slug, "item_id": conflict.pk})
     client = api_for(cast["lead"])
-    third = [record("Crash > Assertion Failure")]
+    third = [wire(record("Crash > Assertion Failure"))]
     response = client.post(url, {"records": third}, format="json")
     assert response.status_code == 400
     assert "rationale" in response.json()["detail"]
-    bad = client.post(url, {"records": [record("Crash > Nope")]}, format="json")
+    bad = client.post(url, {"records": [wire(record("Crash > Nope"))]}, format="json")
     assert bad.status_code == 400
     assert client.post(url, {"error_kind": "bogus"}, format="json").status_code == 400
     ok = client.post(url, {"records": third, "rationale": "An assert fires."}, format="json")
@@ -123,9 +131,12 @@ def test_conflict_list_query_count_does_not_grow_with_items(
 def test_annotations_show_both_sides_and_hide_names_when_asked(api_for, cast, project, conflict):
     data = read_annotations(cast["lead"], project, conflict).data
     assert [a["annotator"] for a in data["annotations"]] == ["annotator_a", "annotator_b"]
-    symptoms = [a["records"][0]["symptom"]["path"] for a in data["annotations"]]
-    assert symptoms == [OOM, DEVICE]
-    assert data["annotations"][0]["records"][0]["symptom"]["evidence"] == "quote for symptom"
+    symptoms = [a["records"][0]["labels"][0] for a in data["annotations"]]
+    assert [(s["dimension"], s["path"]) for s in symptoms] == [
+        ("symptom", OOM),
+        ("symptom", DEVICE),
+    ]
+    assert symptoms[0]["evidence"] == "quote for symptom"
     assert data["final"] is None
     project.hide_annotator_names = True
     project.save()
@@ -135,12 +146,12 @@ def test_annotations_show_both_sides_and_hide_names_when_asked(api_for, cast, pr
 
 def test_history_lists_every_event_in_order(api_for, cast, project, conflict):
     decide = reverse("api-item-adjudication", kwargs={"slug": project.slug, "item_id": conflict.pk})
-    api_for(cast["lead"]).post(decide, {"records": [record(OOM)]}, format="json")
+    api_for(cast["lead"]).post(decide, {"records": [wire(record(OOM))]}, format="json")
     url = reverse("api-item-history", kwargs={"slug": project.slug, "item_id": conflict.pk})
     events = api_for(cast["owner"]).get(url).json()
     assert [e["kind"] for e in events] == ["conflict", "adjudicated"]
     assert events[1]["actor"] == "lead"
-    assert events[1]["payload"]["final"]["records"] == [record(OOM)]
+    assert paths(events[1]["payload"]["final"]["records"]) == [record(OOM)]
     assert len(events) == AuditEvent.objects.filter(item=conflict).count()
     AuditEvent.objects.create(
         project=project, item=conflict, actor=cast["annotator_b"], kind="annotation_replaced"

@@ -12,6 +12,7 @@ from tests.builders import (
     category,
     in_conflict,
     record,
+    wire,
 )
 
 MANAGER_ONLY = {"owner": 200, "lead": 200, "annotator_a": 403, "outsider": 404}
@@ -184,7 +185,7 @@ def test_history_page_shows_provenance_and_every_event(client_for, cast, project
     decide_item(
         item=conflict,
         actor=cast["lead"],
-        records=parse_records(project=project, raw_records=[record(ASSERTION)]),
+        records=parse_records(project=project, raw_records=[wire(record(ASSERTION))]),
         rationale="Neither: an assertion.",
     )
     client = client_for(cast["owner"])

@@ -5,7 +5,7 @@ from django.urls import reverse
 
 from annotate.models import Category, CodebookChange, Item, Membership, Project
 from dataset.importing import Source, collect_sources, import_dataset
-from tests.builders import annotate_symptom
+from tests.builders import annotate_symptom, paths
 
 from ..factories import AssignmentFactory, CommentFactory
 from .test_import import FIXTURES, RECORD, olf
@@ -109,9 +109,8 @@ def test_annotator_sees_only_assigned_items_and_only_own_annotations(
     assert [i["id"] for i in items] == [dataset.pk]
     mine = client.get(reverse("api-my-annotations", args=[project.slug])).json()["results"]
     assert [a["annotator"] for a in mine] == ["annotator_a"]
-    assert mine[0]["records"] == [
-        {"record": 0, "labels": {"symptom": "Hang", "stage": "Inference"}}
-    ]
+    assert [r["record"] for r in mine[0]["records"]] == [0]
+    assert paths(mine[0]["records"]) == [{"symptom": "Hang", "stage": "Inference"}]
     settled = Item.objects.filter(project=project, state="settled").first()
     response = client.get(reverse("api-item", args=[project.slug, settled.pk]))
     assert response.status_code == 404
@@ -123,7 +122,7 @@ def test_final_labels_carry_provenance_and_records(project, cast, dataset, api_f
     assert len(body["results"]) == 2
     shared = next(f for f in body["results"] if f["issue"]["number"] == 12)
     assert shared["provenance"] == "imported"
-    assert [r["labels"]["symptom"] for r in shared["records"]] == [
+    assert [r["symptom"] for r in paths(shared["records"])] == [
         "Crash > CUDA Error > Device Error",
         "Hang > Generation Process Stuck",
     ]

@@ -5,8 +5,8 @@ each error always had (issue #14)."""
 import pytest
 from django.urls import reverse
 
-from annotate.models import Category, Item
-from tests.builders import DEVICE, OOM, in_conflict, record
+from annotate.models import Category, FinalLabel, Item
+from tests.builders import DEVICE, OOM, in_conflict, record, wire
 from tests.factories import ItemFactory
 
 ERROR_KEYS = {"detail", "code", "fields"}
@@ -116,12 +116,38 @@ def decide_url(project, item):
 
 def test_a_refused_decision_is_a_400_with_the_message_as_detail(project, cast, api_for):
     conflict = in_conflict(project, cast, [record(OOM)], [record(DEVICE)])
-    third = [record("Crash > Assertion Failure")]
+    third = [wire(record("Crash > Assertion Failure"))]
     response = api_for(cast["lead"]).post(
         decide_url(project, conflict), {"records": third}, format="json"
     )
     body = assert_error(response, 400, "invalid", "rationale")
     assert body["fields"] == {"non_field_errors": [body["detail"]]}
+
+
+@pytest.mark.parametrize(
+    "records, message",
+    [
+        # The former shape of a decision's record: {dimension key: category}.
+        ([record(OOM)], 'Failure record 1: each failure record must be {"record"'),
+        ([{"labels": record(OOM)}], 'Failure record 1: each failure record must be {"record"'),
+        ([wire(record(OOM)), {"record": "one", "labels": []}], "Failure record 2: 'record'"),
+        (
+            [{"labels": [{"dimension": "symptom", "category": True}]}],
+            "Failure record 1, label 1, category: Name a category by its id or its full path.",
+        ),
+    ],
+)
+def test_a_record_in_another_shape_is_a_400_naming_the_one_shape(
+    project, cast, api_for, records, message
+):
+    conflict = in_conflict(project, cast, [record(OOM)], [record(DEVICE)])
+    response = api_for(cast["lead"]).post(
+        decide_url(project, conflict), {"records": records}, format="json"
+    )
+    body = assert_error(response, 400, "invalid", "Invalid input.")
+    assert list(body["fields"]) == ["records"]
+    assert body["fields"]["records"][0].startswith(message)
+    assert not FinalLabel.objects.filter(item=conflict).exists()
 
 
 def test_reading_a_final_label_not_yet_written_is_a_404(project, cast, api_for):
@@ -134,7 +160,7 @@ def test_reading_a_final_label_not_yet_written_is_a_404(project, cast, api_for):
 def test_an_annotator_deciding_is_a_403(project, cast, api_for):
     conflict = in_conflict(project, cast, [record(OOM)], [record(DEVICE)])
     response = api_for(cast["annotator_a"]).post(
-        decide_url(project, conflict), {"records": [record(OOM)]}, format="json"
+        decide_url(project, conflict), {"records": [wire(record(OOM))]}, format="json"
     )
     assert_error(response, 403, "permission_denied", "role")
 

@@ -25,7 +25,9 @@ from tests.builders import (
     category,
     in_conflict,
     label_both,
+    paths,
     record,
+    wire,
 )
 from tests.factories import ItemFactory
 
@@ -92,7 +94,7 @@ def test_rename_rewrites_the_paths_of_the_node_and_its_descendants(project, cast
     assert renamed.count() == descendants + 1
     assert not Category.objects.filter(path__startswith=CUDA).exists()
     final = final_snapshot(item.final_label)
-    assert final["records"][0]["symptom"] == "Crash > GPU Error > Out of Memory"
+    assert paths(final["records"])[0]["symptom"] == "Crash > GPU Error > Out of Memory"
 
 
 def test_merge_moves_every_label_to_the_surviving_category(project, cast):
@@ -182,10 +184,10 @@ def test_split_sends_affected_items_back_and_keeps_every_label(project, cast):
     final = decide_item(
         item=settled,
         actor=cast["lead"],
-        records=parse_records(project=project, raw_records=[gpu]),
+        records=parse_records(project=project, raw_records=[wire(gpu)]),
         rationale="The trace shows device memory.",
     )
-    assert final_snapshot(final)["records"] == [gpu]
+    assert paths(final_snapshot(final)["records"]) == [gpu]
     with pytest.raises(CodebookError, match="leaf"):
         codebook.split_category(
             project=project, actor=None, category=category(project, "symptom", CUDA),

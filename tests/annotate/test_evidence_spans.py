@@ -182,7 +182,8 @@ def test_the_api_takes_spans_and_still_returns_the_quotes(project, world, cast, 
     assert Annotation.objects.get().active_seconds == 95
     # Quotes stay exportable as before: the item's annotations, as a lead reads them.
     listed = api_for(cast["lead"]).get(url).json()
-    assert listed["annotations"][0]["records"][0]["symptom"]["evidence"] == "CUDA out of memory"
+    symptom = listed["annotations"][0]["records"][0]["labels"][0]
+    assert (symptom["dimension"], symptom["evidence"]) == ("symptom", "CUDA out of memory")
     body["records"][0]["labels"][0]["evidence"] = "CUDA"
     bad = api.post(url, body, format="json")
     assert bad.status_code == 400

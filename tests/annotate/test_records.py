@@ -1,5 +1,5 @@
 """Failure records (annotate.records) and categories named by id or path
-(annotate.codebook.queries): the one grouping, the wire shapes, the one parser."""
+(annotate.codebook.queries): the one grouping, the one wire shape, the one parser."""
 
 from types import SimpleNamespace
 
@@ -16,10 +16,10 @@ from annotate.models import Category, Dimension
 from annotate.records import (
     LabelRef,
     LabelRow,
-    Wire,
     WireError,
     as_ids,
     grouped,
+    named_paths,
     numbered,
     parse_wire,
     to_wire,
@@ -68,35 +68,31 @@ def test_records_as_ids_from_rows_or_values():
     assert as_ids(rows) == [{1: 12, 2: 22}, {1: 11, 2: 21}]
 
 
-def test_each_wire_shape_of_a_record():
-    assert to_wire(LABELS, Wire.PATHS) == [
-        {"symptom": "Hang", "root_cause": "Deadlock"},
-        {"root_cause": "GPU Memory", "symptom": "Crash > OOM"},
-    ]
-    assert to_wire(LABELS, Wire.NUMBERED)[1] == {
+def test_the_one_wire_shape_of_a_record():
+    wire = to_wire(LABELS)
+    assert [r["record"] for r in wire] == [0, 3]
+    assert wire[1] == {
         "record": 3,
-        "labels": {"root_cause": "GPU Memory", "symptom": "Crash > OOM"},
-    }
-    assert to_wire(LABELS, Wire.KEYED)[1] == {
-        "root_cause": {"category": 21, "path": "GPU Memory", "evidence": "OOM at step 2"},
-        "symptom": {"category": 11, "path": "Crash > OOM", "evidence": ""},
-    }
-    listed = to_wire(grouped(LABELS, dimension_order=True)[1], Wire.LISTED)[0]
-    assert listed == {
         "labels": [
-            {"dimension": "symptom", "category": 11, "path": "Crash > OOM", "evidence": ""},
             {
                 "dimension": "root_cause",
                 "category": 21,
                 "path": "GPU Memory",
                 "evidence": "OOM at step 2",
             },
-        ]
+            {"dimension": "symptom", "category": 11, "path": "Crash > OOM", "evidence": ""},
+        ],
     }
-    assert list(listed["labels"][0]) == ["dimension", "category", "path", "evidence"]
+    assert list(wire[1]) == ["record", "labels"]
+    assert list(wire[1]["labels"][0]) == ["dimension", "category", "path", "evidence"]
+    # A final label's rows carry no evidence: the key is there, empty.
+    final = SimpleNamespace(
+        record=0, dimension=SYMPTOM, category=SimpleNamespace(pk=12, path="Hang")
+    )
+    assert to_wire([final])[0]["labels"][0]["evidence"] == ""
 
 
-def test_both_read_shapes_round_trip_to_the_same_categories():
+def test_a_record_read_back_names_the_same_categories():
     book = Codebook(
         dimensions=[
             Dimension(pk=1, key="symptom", order=0),
@@ -112,40 +108,45 @@ def test_both_read_shapes_round_trip_to_the_same_categories():
             ]
         ],
     )
-    for shape in (Wire.PATHS, Wire.LISTED):
-        back = [parse_wire(record, shape) for record in to_wire(LABELS, shape)]
-        found = [
-            {
-                ref.dimension: book.find(book.by_key[ref.dimension].pk, ref.category).pk
-                for ref in refs
-            }
-            for refs in back
-        ]
-        assert found == [{"symptom": 12, "root_cause": 22}, {"root_cause": 21, "symptom": 11}]
-    listed = parse_wire(to_wire(LABELS, Wire.LISTED)[1], Wire.LISTED)
-    assert listed[0] == LabelRef("root_cause", 21, "OOM at step 2")
-    # An empty value on a lead's decision is passed on: the service skips it.
-    assert parse_wire({"symptom": ""}, Wire.PATHS) == [LabelRef("symptom", "")]
+    back = [parse_wire(record) for record in to_wire(LABELS)]
+    found = [
+        {ref.dimension: book.find(book.by_key[ref.dimension].pk, ref.category).pk for ref in refs}
+        for refs in back
+    ]
+    assert found == [{"symptom": 12, "root_cause": 22}, {"root_cause": 21, "symptom": 11}]
+    assert back[1][0] == LabelRef("root_cause", 21, "OOM at step 2")
+    # On a write the number and the evidence may be left out, and a category named by path.
+    written = {"labels": [{"dimension": "symptom", "category": "Hang"}]}
+    assert parse_wire(written) == [LabelRef("symptom", "Hang", "")]
 
 
 @pytest.mark.parametrize(
-    "raw, shape",
+    "raw",
     [
-        (["Crash"], Wire.PATHS),
-        ("Crash", Wire.PATHS),
-        ({"symptom": "Crash"}, Wire.LISTED),
-        ({"labels": "Crash"}, Wire.LISTED),
-        ({"labels": ["Crash"]}, Wire.LISTED),
+        ["Crash"],
+        "Crash",
+        {"symptom": "Crash"},  # the former shape of a lead's decision
+        {"labels": "Crash"},
+        {"labels": ["Crash"]},
+        {"labels": {"symptom": "Crash"}},  # the former shape of the generic read API
+        {"record": "0", "labels": []},
+        {"record": True, "labels": []},
     ],
 )
-def test_a_record_in_the_wrong_shape_is_refused(raw, shape):
+def test_a_record_in_another_shape_is_refused(raw):
     with pytest.raises(WireError):
-        parse_wire(raw, shape)
+        parse_wire(raw)
 
 
-def test_records_are_not_read_in_the_shapes_only_written():
-    with pytest.raises(ValueError):
-        parse_wire({"record": 0, "labels": {}}, Wire.NUMBERED)
+def test_the_audit_trail_records_read_as_named_paths():
+    stored = to_wire(LABELS)
+    names = {"symptom": "Symptom"}
+    assert named_paths(stored, names) == [
+        [("Symptom", "Hang"), ("root_cause", "Deadlock")],
+        [("root_cause", "GPU Memory"), ("Symptom", "Crash > OOM")],
+    ]
+    assert named_paths([{"symptom": "Hang"}, "junk"], names) == []
+    assert named_paths(None, names) == []
 
 
 @pytest.mark.parametrize(

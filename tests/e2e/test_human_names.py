@@ -18,10 +18,15 @@ def test_history_names_dimensions_and_events(page, live_server, login, project, 
     labels = LabelBuilder(project)
     item = labels.item()
     labels.settle(item, [{"symptom": OOM, "root_cause": CAUSE}])
+    submitted = {"symptom": OOM, "root_cause": CAUSE}
+    stored = [  # as the audit trail stores records (annotate.records)
+        {"dimension": key, "category": labels.category(key, path).pk, "path": path, "evidence": ""}
+        for key, path in submitted.items()
+    ]
     AuditEvent.objects.create(
         project=project, item=item, actor=cast["annotator_a"], kind="annotation_submitted",
         payload={"annotation": 1, "out_of_scope": False,
-                 "records": [{"symptom": OOM, "root_cause": CAUSE}]},
+                 "records": [{"record": 0, "labels": stored}]},
     )  # fmt: skip
     login(page, "lead")
     page.goto(f"{live_server.url}/projects/{project.slug}/items/{item.pk}/history/")

@@ -94,7 +94,12 @@ HUGE_INT = "9" * 5000
     ("role", "path", "body"),
     [
         ("annotator", "items/{item_id}/annotations/", '{"records": [], "confidence": %s}'),
-        ("owner", "items/{item_id}/adjudication/", '{"records": [{"symptom": %s}]}'),
+        (
+            "owner",
+            "items/{item_id}/adjudication/",
+            '{"records": [{"labels": [{"dimension": "symptom", "category": %s}]}]}',
+        ),
+        ("owner", "items/{item_id}/adjudication/", '{"records": [{"record": %s, "labels": []}]}'),
         ("owner", "members/", '{"username": "x", "role": %s}'),
         ("owner", "releases/", '{"title": %s}'),
         ("owner", "repositories/", '{"full_name": %s}'),

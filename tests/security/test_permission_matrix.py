@@ -19,6 +19,7 @@ from django.urls import reverse
 
 from annotate.models import Category, Membership
 from annotate.projects.services import invite_member
+from tests.builders import wire
 
 from .routes import all_routes
 
@@ -97,7 +98,7 @@ def decision_form(world):
 
 
 def decision_json(world):
-    return {"records": [labels(world)], "rationale": "both missed it"}
+    return {"records": [wire(labels(world))], "rationale": "both missed it"}
 
 
 def olf_upload(world):

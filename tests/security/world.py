@@ -20,6 +20,7 @@ from annotate.models import Category, ImportJob, Item, Membership, Project, Role
 from annotate.projects import services
 from dataset import releases
 from mining.models import MiningJob, ProjectRepository
+from tests.builders import wire
 from tests.factories import CommentFactory, IssueFactory, ItemFactory, RepositoryFactory
 
 OTHER_SLUG = "other-project"
@@ -165,7 +166,7 @@ def build_world(cast, project, text=lambda name: name) -> World:
         actor=lead,
         records=parse_records(
             project=project,
-            raw_records=[{"symptom": category.pk, "root_cause": root.pk, "stage": stage.pk}],
+            raw_records=[wire({"symptom": category.pk, "root_cause": root.pk, "stage": stage.pk})],
         ),
         rationale=t("rationale"),
         codebook_needs_work=True,
