@@ -12,7 +12,7 @@ from django.urls import reverse
 from annotate.models import AuditEvent
 from tests.builders import DEVICE, GPU_MEMORY, OOM, category, in_conflict, record
 
-migration = import_module("annotate.migrations.0013_audit_records_one_shape")
+migration = import_module("annotate.migrations.0014_audit_records_one_shape")
 
 GONE = "Crash > Renamed Since"
 

@@ -123,6 +123,6 @@ def backwards(apps, schema_editor=None) -> int:
 
 
 class Migration(migrations.Migration):
-    dependencies = [("annotate", "0012_release_metadata")]
+    dependencies = [("annotate", "0013_open_coding")]
 
     operations = [migrations.RunPython(forwards, backwards, elidable=False)]
