@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from . import api, api_report, views, views_report, views_tables
+from . import api, api_report, views, views_raters, views_report, views_tables
 
 P = "projects/<slug:slug>/"
 RP = r"^projects/(?P<slug>[-a-zA-Z0-9_]+)/"
@@ -17,6 +17,7 @@ urlpatterns = [
     re_path(
         rf"{RP}agreement/chart\.{CHART}", views.agreement_chart, name="analysis-agreement-chart"
     ),
+    path(f"{P}agreement/raters/", views_raters.rater_agreement, name="analysis-rater-agreement"),
     path(f"{P}distributions/", views.distributions, name="analysis-distributions"),
     re_path(
         rf"{RP}distributions/charts/(?P<view>[a-z0-9]+)/(?P<kind>[a-z]+)\.{CHART}",
@@ -36,6 +37,7 @@ urlpatterns = [
     ),
     path(f"{P}reporting/", views_report.reporting, name="analysis-reporting"),
     path(f"api/{P}agreement/", api.agreement, name="api-agreement"),
+    path(f"api/{P}agreement/raters/", views_raters.rater_agreement_api, name="api-rater-agreement"),
     path(f"api/{P}report/methods/", api_report.methods, name="api-report-methods"),
     path(f"api/{P}distribution/", api.distribution, name="api-distribution"),
 ]

@@ -27,6 +27,16 @@ from annotate.access.items import (  # noqa: F401
     side_letter,
     visible_items,
 )
+from annotate.access.raters import (  # noqa: F401
+    RATER_MANAGERS,
+    get_project_for_raters,
+    get_rater_for_user,
+    get_rater_run,
+    machine_labels,
+    project_rater_runs,
+    project_raters,
+    rater_labels_for_adjudication,
+)
 from annotate.access.roles import (  # noqa: F401
     ALL_ROLES,
     MANAGERS,

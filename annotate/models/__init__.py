@@ -17,6 +17,7 @@ from .discussion import DiscussionMessage, DiscussionRead
 from .labeling import Annotation, AnnotationLabel, Assignment, Item, SpanPart
 from .projects import PATH_SEPARATOR, Invitation, Membership, Project, Role
 from .publishing import ImportJob, Release
+from .raters import Rater, RaterItem, RaterLabel, RaterRun
 
 __all__ = [
     "PATH_SEPARATOR",
@@ -39,6 +40,10 @@ __all__ = [
     "Item",
     "Membership",
     "Project",
+    "Rater",
+    "RaterItem",
+    "RaterLabel",
+    "RaterRun",
     "Release",
     "Role",
     "SpanPart",
