@@ -282,6 +282,8 @@ SPECTACULAR_SETTINGS = {
         "IssueStateEnum": "mining.models.Issue.State",
         "MiningJobKindEnum": "mining.models.MiningJob.Kind",
         "MiningJobStatusEnum": "mining.models.MiningJob.Status",
+        "RaterKindEnum": "annotate.models.Rater.Kind",
+        "RaterRunStatusEnum": "annotate.models.RaterRun.Status",
     },
 }
 
