@@ -114,3 +114,21 @@ def test_the_rater_agreement_api_and_page_are_for_leads_and_owners(
         .status_code
         == 403
     )
+
+
+def test_the_methods_section_reports_the_rater_beside_the_human_agreement(
+    project, world, cast, api_for
+):
+    response = api_for(cast["lead"]).get(f"/api/projects/{project.slug}/report/methods/")
+    assert response.status_code == 200
+    markdown = response.json()["markdown"]
+    kappa = cohen_kappa_score(
+        ["Crash", "Hang", "Crash", "Crash"], ["Crash", "Hang", "Hang", "Crash"]
+    )
+    assert "### Machine raters" in markdown
+    assert "The agreement reported above is between humans only" in markdown
+    assert f"κ symptom {kappa:.3f} (n = 4)" in markdown
+    assert "At confidence 0.9 or more it covered 0.500 of the items" in markdown
+    assert "Its stability was measured over 2 runs." in markdown
+    latex = response.json()["latex"]
+    assert r"\subsubsection*{Machine raters}" in latex
