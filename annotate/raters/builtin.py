@@ -17,7 +17,7 @@ from annotate.bulk import copy_rows
 from annotate.models import Item, RaterItem, RaterLabel, RaterRun
 from annotate.raters import learning
 from annotate.raters.runs import RunFailed, items_to_rate, note_progress
-from annotate.raters.texts import item_texts, quote_found
+from annotate.raters.texts import item_texts, quote_in, squash
 
 CHUNK = 5_000
 
@@ -82,15 +82,16 @@ def _write_chunk(run, positions, texts, learned, by_key, categories) -> None:
     labels, missing = [], 0
     for at in positions:
         text = texts[at]
-        plain = None
+        plain, squashed = text.plain(), None
         for key, prediction in learned.predictions.items():
             dimension = by_key[key]
             category = categories.get((dimension.pk, str(prediction.paths[at])))
             if category is None:
                 continue
-            plain = plain if plain is not None else text.plain()
             quote = learning.quote_around(plain, prediction.evidence_terms[at])
-            found = quote_found(quote, plain)
+            if quote and squashed is None:
+                squashed = squash(plain)
+            found = bool(quote) and quote_in(quote, squashed)
             missing += bool(quote) and not found
             labels.append(
                 (

@@ -74,9 +74,7 @@ def vectorize(texts: list[str]):
 
 
 def _classifier(seed: int) -> SGDClassifier:
-    return SGDClassifier(
-        loss="log_loss", alpha=2e-5, max_iter=5, tol=None, random_state=seed, n_jobs=2
-    )
+    return SGDClassifier(loss="log_loss", alpha=2e-5, max_iter=5, tol=None, random_state=seed)
 
 
 class _Level:

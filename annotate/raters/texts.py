@@ -31,37 +31,43 @@ class ItemText:
         return "\n\n".join(parts)[:limit]
 
 
-def _squash(text: str) -> str:
+def squash(text: str) -> str:
+    """`text` with its runs of whitespace as one space, case folded: what quotes are
+    matched against (squash a text once for many quotes)."""
     return WHITESPACE.sub(" ", text).strip().casefold()
+
+
+def quote_in(quote: str, squashed_text: str) -> bool:
+    """quote_found against a text squash() already made."""
+    squashed = squash(quote)
+    return bool(squashed) and squashed in squashed_text
 
 
 def quote_found(quote: str, text: str) -> bool:
     """Whether `quote` occurs in `text` verbatim, whitespace and letter case aside (a
     model's quote of a log line often rewraps it). An empty quote is not found."""
-    squashed = _squash(quote)
-    return bool(squashed) and squashed in _squash(text)
+    return quote_in(quote, squash(text))
 
 
 def item_texts(items) -> list[ItemText]:
     """The texts of `items` (a queryset of the project's items), in its order, with at most
-    MAX_COMMENTS comments each; three queries whatever the count."""
+    MAX_COMMENTS comments each; two queries whatever the count."""
     rows = list(
         items.values_list(
             "pk", "issue_id", "snapshot_title", "snapshot_body", "issue__title", "issue__body"
         )
     )
     comments: dict[int, list[str]] = {}
-    issue_ids = [row[1] for row in rows]
-    for start in range(0, len(issue_ids), 20_000):
-        found = (
-            Comment.objects.filter(issue_id__in=issue_ids[start : start + 20_000])
-            .order_by("issue_id", "created_at", "id")
-            .values_list("issue_id", "body")
-        )
-        for issue_id, body in found.iterator(chunk_size=10_000):
-            bucket = comments.setdefault(issue_id, [])
-            if len(bucket) < MAX_COMMENTS:
-                bucket.append(body)
+    # A subquery, not a list of ids: Django resolves every parameter of an IN list.
+    found = (
+        Comment.objects.filter(issue_id__in=items.values("issue_id"))
+        .order_by("issue_id", "created_at", "id")
+        .values_list("issue_id", "body")
+    )
+    for issue_id, body in found.iterator(chunk_size=10_000):
+        bucket = comments.setdefault(issue_id, [])
+        if len(bucket) < MAX_COMMENTS:
+            bucket.append(body)
     texts = []
     for pk, issue_id, snap_title, snap_body, title, body in rows:
         if snap_title or snap_body:  # what the annotators saw
