@@ -32,6 +32,7 @@ from annotate.access.raters import (  # noqa: F401
     get_project_for_raters,
     get_rater_for_user,
     get_rater_run,
+    latest_finished_runs,
     machine_labels,
     project_rater_runs,
     project_raters,

@@ -52,6 +52,14 @@ def machine_labels(project: Project):
     return project_rows(RaterLabel, project)
 
 
+def latest_finished_runs(runs) -> dict:
+    """{rater id: its latest finished run} among `runs` (a queryset of one project's)."""
+    latest = {}
+    for run in runs.filter(status=RaterRun.Status.SUCCEEDED).order_by("rater_id", "-number"):
+        latest.setdefault(run.rater_id, run)
+    return latest
+
+
 def rater_labels_for_adjudication(project: Project, membership: Membership, item: Item):
     """The machine labels a lead may see beside the annotators' on `item`: only for leads
     and owners, only once every annotation is in (the item is in conflict, discussion or
@@ -59,14 +67,11 @@ def rater_labels_for_adjudication(project: Project, membership: Membership, item
     latest finished run. An empty list otherwise."""
     if not has_role(membership, MANAGERS) or item.state not in ADJUDICATED_STATES:
         return []
-    runs = (
-        project_rater_runs(project)
-        .filter(rater__visible_in_adjudication=True, status=RaterRun.Status.SUCCEEDED)
-        .order_by("rater_id", "-number")
-        .distinct("rater_id")
+    runs = latest_finished_runs(
+        project_rater_runs(project).filter(rater__visible_in_adjudication=True)
     )
     return list(
-        RaterLabel.objects.filter(run__in=[run.pk for run in runs], item=item)
+        RaterLabel.objects.filter(run__in=[run.pk for run in runs.values()], item=item)
         .select_related("run__rater", "dimension", "category")
         .order_by("run__rater__name", "record", "dimension__order")
     )

@@ -12,7 +12,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Max, Q
 from django.utils import timezone
 
-from annotate.access import project_items, project_rater_runs
+from annotate.access import latest_finished_runs, project_items, project_rater_runs
 from annotate.errors import Conflict, ServiceError
 from annotate.models import Item, Project, Rater, RaterItem, RaterRun
 
@@ -224,10 +224,4 @@ def run_rater(*, run_id: int) -> RaterRun:
 
 def latest_runs(project: Project) -> dict[int, RaterRun]:
     """Each rater's latest finished run, by rater id."""
-    runs = (
-        project_rater_runs(project)
-        .filter(status=RaterRun.Status.SUCCEEDED)
-        .order_by("rater_id", "-number")
-        .distinct("rater_id")
-    )
-    return {run.rater_id: run for run in runs}
+    return latest_finished_runs(project_rater_runs(project))
