@@ -84,3 +84,25 @@ def test_the_page_adds_a_rater_and_shows_form_errors(project, cast, client_for):
     html = page.get(url).content.decode()
     assert "Rater tfidf added." in html and 'data-rater="tfidf"' in html
     assert client_for(cast["annotator_a"]).get(url).status_code == 403
+
+
+def test_the_raters_page_reads_a_fixed_number_of_queries(
+    project, cast, client_for, django_assert_max_num_queries
+):
+    page = client_for(cast["lead"])
+    url = f"/projects/{project.slug}/raters/"
+
+    def add(name):
+        rater = Rater.objects.create(project=project, kind="builtin", name=name)
+        for number in (1, 2):
+            RaterRun.objects.create(rater=rater, number=number, codebook_version=1)
+
+    add("first")
+    page.get(url)  # warm the session and the inbox badge
+    with django_assert_max_num_queries(12) as one:
+        assert page.get(url).status_code == 200
+    for name in ("second", "third", "fourth"):
+        add(name)
+    with django_assert_max_num_queries(len(one.captured_queries)):
+        html = page.get(url).content.decode()
+    assert html.count('class="rater"') == 4
