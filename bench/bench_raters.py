@@ -137,15 +137,17 @@ def build(size: int, owner):
 
 
 def rate(project) -> tuple[float, RaterRun]:
-    """One whole built-in run, timed as the worker runs it."""
+    """One whole built-in run, timed as the worker runs it (wall time; the worker's own
+    CPU time is printed beside it, since a shared machine's load stretches the wall)."""
     from annotate.raters import runs
 
     rater = Rater.objects.create(project=project, kind=Rater.Kind.BUILTIN, name="bench")
     total = Item.objects.filter(project=project).count()
     run = RaterRun.objects.create(rater=rater, number=1, codebook_version=1, items_total=total)
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     assert runs.claim_rater_run(run_id=run.pk)
     run = runs.run_rater(run_id=run.pk)
+    run.cpu_seconds = time.process_time() - cpu
     return time.perf_counter() - started, run
 
 
@@ -164,7 +166,8 @@ def main():
         results[size] = (seconds, run, trivial)
         print(
             f"  {size:>7,} items: train + rate {seconds:6.1f} s  ({run.items_done:,} items, "
-            f"{run.labels_written:,} labels)",
+            f"{run.labels_written:,} labels; worker CPU {run.cpu_seconds:.1f} s; "
+            f"load average {os.getloadavg()[0]:.1f})",
             flush=True,
         )
         for key, levels in run.training.items():
