@@ -18,6 +18,7 @@ trained on the project's settled records.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 
@@ -229,13 +230,18 @@ def learn(
 WHITESPACE = re.compile(r"\s+")
 
 
+@functools.lru_cache(maxsize=4096)
+def _term_pattern(term: str) -> re.Pattern:
+    words = r"\W+".join(re.escape(word) for word in term.split())
+    return re.compile(r"\b" + words + r"\b", flags=re.IGNORECASE)
+
+
 def quote_around(text: str, term: str, width: int = 60) -> str:
     """A verbatim passage of `text` around the first case-insensitive match of `term`'s
     words (the evidence quote of the built-in rater), or '' when there is none."""
     if not term:
         return ""
-    pattern = r"\b" + r"\W+".join(re.escape(word) for word in term.split()) + r"\b"
-    match = re.search(pattern, text, flags=re.IGNORECASE)
+    match = _term_pattern(term).search(text)
     if match is None:
         return ""
     start = text.rfind("\n", max(0, match.start() - width), match.start()) + 1
