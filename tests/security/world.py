@@ -251,7 +251,7 @@ def _machine_rater(project, items, t, symptom, root, stage):
     """A built-in rater whose finished run labeled every item of `items`, with evidence
     `machine_evidence_<key>` (which no human may see before adjudication)."""
     rater = Rater.objects.create(
-        project=project, kind=Rater.Kind.BUILTIN, name=t(f"rater_name_{project.slug}"),
+        project=project, kind=Rater.Kind.BUILTIN, name="machine rater",
         visible_in_adjudication=True,
     )  # fmt: skip
     run = RaterRun.objects.create(
