@@ -11,6 +11,7 @@ from annotate.versioned import cached, data_version  # noqa: F401 - the analysis
 
 from .agreement import build_agreement_report
 from .methods import methods_facts as build_methods_facts
+from .methods_machine import machine_facts
 
 
 def agreement_report(*, project, **options):
@@ -25,4 +26,5 @@ def methods_facts(project) -> dict:
     """The methods section's facts (analysis.methods.methods_facts), cached; dated now
     (the data is the same as when they were computed, or the version would differ)."""
     facts = cached(project, ("methods",), lambda: build_methods_facts(project))
-    return {**facts, "generated_at": timezone.now().isoformat(timespec="seconds")}
+    now = timezone.now().isoformat(timespec="seconds")
+    return {**facts, "machines": machine_facts(project), "generated_at": now}

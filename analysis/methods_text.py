@@ -11,6 +11,8 @@ escaped for the target language. A statistic that is undefined reads "undefined 
 
 import re
 
+from .methods_machine import machine_paragraph
+
 STATISTICS = {"cohen": "Cohen's κ", "fleiss": "Fleiss' κ", "light": "Light's κ"}
 STATISTICS_TEX = {"cohen": r"Cohen's $\kappa$", "fleiss": r"Fleiss' $\kappa$",
                   "light": r"Light's $\kappa$"}  # fmt: skip
@@ -435,5 +437,6 @@ def _render(facts: dict, *, latex: bool) -> str:
     _sample(w, facts)
     _coding(w, facts)
     _agreement(w, facts)
+    machine_paragraph(w, facts, _num)
     _adjudication(w, facts)
     return w.text()

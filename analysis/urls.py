@@ -1,6 +1,15 @@
 from django.urls import path, re_path
 
-from . import api, api_opencoding, api_report, views, views_opencoding, views_report, views_tables
+from . import (
+    api,
+    api_opencoding,
+    api_report,
+    views,
+    views_opencoding,
+    views_raters,
+    views_report,
+    views_tables,
+)
 
 P = "projects/<slug:slug>/"
 RP = r"^projects/(?P<slug>[-a-zA-Z0-9_]+)/"
@@ -17,6 +26,7 @@ urlpatterns = [
     re_path(
         rf"{RP}agreement/chart\.{CHART}", views.agreement_chart, name="analysis-agreement-chart"
     ),
+    path(f"{P}agreement/raters/", views_raters.rater_agreement, name="analysis-rater-agreement"),
     path(f"{P}distributions/", views.distributions, name="analysis-distributions"),
     re_path(
         rf"{RP}distributions/charts/(?P<view>[a-z0-9]+)/(?P<kind>[a-z]+)\.{CHART}",
@@ -50,6 +60,7 @@ urlpatterns = [
     path(f"api/{P}agreement/", api.agreement, name="api-agreement"),
     path(f"api/{P}planner/", api_opencoding.planner, name="api-planner"),
     path(f"api/{P}saturation/", api_opencoding.saturation, name="api-saturation"),
+    path(f"api/{P}agreement/raters/", views_raters.rater_agreement_api, name="api-rater-agreement"),
     path(f"api/{P}report/methods/", api_report.methods, name="api-report-methods"),
     path(f"api/{P}distribution/", api.distribution, name="api-distribution"),
 ]

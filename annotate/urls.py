@@ -12,4 +12,5 @@ urlpatterns = [
     path("", include("annotate.projects.pool_urls")),
     path("", include("annotate.browse.urls")),
     path("", include("annotate.opencoding.urls")),
+    path("", include("annotate.raters.urls")),
 ]

@@ -245,6 +245,14 @@ GITHUB_TOKEN = os.environ.get("GITHUB_TOKEN", "")
 # then enter them again).
 TOKEN_ENCRYPTION_KEY = os.environ.get("TOKEN_ENCRYPTION_KEY") or SECRET_KEY
 GITHUB_API_URL = os.environ.get("GITHUB_API_URL", "https://api.github.com")
+# Machine raters (docs/raters.md): an endpoint's key is sealed with TOKEN_ENCRYPTION_KEY as
+# above; these bound how long a worker waits on an OpenAI-compatible endpoint.
+RATER_HTTP_TIMEOUT_SECONDS = float(os.environ.get("RATER_HTTP_TIMEOUT_SECONDS", "60"))
+RATER_HTTP_ATTEMPTS = int(os.environ.get("RATER_HTTP_ATTEMPTS", "4"))
+RATER_BACKOFF_SECONDS = float(os.environ.get("RATER_BACKOFF_SECONDS", "1"))
+RATER_MAX_BACKOFF_SECONDS = float(os.environ.get("RATER_MAX_BACKOFF_SECONDS", "30"))
+RATER_ANSWER_ATTEMPTS = int(os.environ.get("RATER_ANSWER_ATTEMPTS", "2"))
+RATER_PROMPT_CHARS = int(os.environ.get("RATER_PROMPT_CHARS", "12000"))
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -274,6 +282,8 @@ SPECTACULAR_SETTINGS = {
         "IssueStateEnum": "mining.models.Issue.State",
         "MiningJobKindEnum": "mining.models.MiningJob.Kind",
         "MiningJobStatusEnum": "mining.models.MiningJob.Status",
+        "RaterKindEnum": "annotate.models.Rater.Kind",
+        "RaterRunStatusEnum": "annotate.models.RaterRun.Status",
     },
 }
 

@@ -31,6 +31,17 @@ from annotate.access.opencoding import (  # noqa: F401
     get_proposal_for_manager,
     visible_proposals,
 )
+from annotate.access.raters import (  # noqa: F401
+    RATER_MANAGERS,
+    get_project_for_raters,
+    get_rater_for_user,
+    get_rater_run,
+    latest_finished_runs,
+    machine_labels,
+    project_rater_runs,
+    project_raters,
+    rater_labels_for_adjudication,
+)
 from annotate.access.roles import (  # noqa: F401
     ALL_ROLES,
     MANAGERS,

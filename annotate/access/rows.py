@@ -24,6 +24,10 @@ from annotate.models import (
     Item,
     Membership,
     Project,
+    Rater,
+    RaterItem,
+    RaterLabel,
+    RaterRun,
     Release,
 )
 from mining.models import Issue, ProjectRepository
@@ -48,6 +52,10 @@ PROJECT_PATHS = {
     ImportJob: "project",
     Issue: "items__project",
     ProjectRepository: "project",
+    Rater: "project",
+    RaterRun: "rater__project",
+    RaterItem: "run__rater__project",
+    RaterLabel: "run__rater__project",
 }
 
 

@@ -18,6 +18,7 @@ from .labeling import Annotation, AnnotationLabel, Assignment, Item, SpanPart
 from .opencoding import CategoryProposal
 from .projects import PATH_SEPARATOR, Invitation, Membership, Project, Role
 from .publishing import ImportJob, Release
+from .raters import Rater, RaterItem, RaterLabel, RaterRun
 
 __all__ = [
     "PATH_SEPARATOR",
@@ -41,6 +42,10 @@ __all__ = [
     "Item",
     "Membership",
     "Project",
+    "Rater",
+    "RaterItem",
+    "RaterLabel",
+    "RaterRun",
     "Release",
     "Role",
     "SpanPart",

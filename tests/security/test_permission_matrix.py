@@ -205,6 +205,24 @@ MATRIX = {
     ("dataset-import", "GET"): page(403, 403, 200),
     ("dataset-import", "POST"): page(403, 403, 302, body=olf_upload),
     ("dataset-import-job", "GET"): page(403, 403, 200),
+    # --- machine raters: leads and owners; the machine column only in adjudication ---
+    ("raters", "GET"): page(403, 200, 200),
+    ("raters", "POST"): page(
+        403,
+        302,
+        302,
+        body=lambda w: {
+            "kind": "builtin",
+            "name": "another rater",
+            "temperature": "0",
+            "runs_per_start": "1",
+            "prompt_version": "v1",
+        },
+    ),  # fmt: skip
+    ("rater-start", "POST"): page(403, 302, 302),
+    ("rater-resume", "POST"): page(403, 302, 302),
+    ("machine-column", "GET"): page(403, 200, 200),
+    ("analysis-rater-agreement", "GET"): page(403, 200, 200),
     ("releases", "GET"): page(200, 200, 200),
     ("releases", "POST"): page(403, 403, 302, body=lambda w: {"version": "9.0"}),
     # --- mining pages: owners act, leads look ---
@@ -298,6 +316,12 @@ MATRIX = {
     ("api-export", "GET"): api(200, 200, 200),
     ("api-import", "POST"): api(403, 403, 202, body=olf_upload),
     ("api-import-job", "GET"): api(403, 403, 200),
+    ("api-raters", "GET"): api(403, 200, 200),
+    ("api-raters", "POST"): api(403, 201, 201, body=lambda w: {"kind": "builtin", "name": "r2"}),
+    ("api-rater-runs", "GET"): api(403, 200, 200),
+    ("api-rater-runs", "POST"): api(403, 202, 202),
+    ("api-rater-run", "GET"): api(403, 200, 200),
+    ("api-rater-agreement", "GET"): api(403, 200, 200),
     ("api-releases", "GET"): api(200, 200, 200),
     ("api-releases", "POST"): api(403, 403, 201, body=lambda w: {"version": "9.0"}),
     ("api-release", "GET"): api(200, 200, 200),
@@ -461,6 +485,8 @@ def test_ids_of_another_project_are_not_found_through_this_projects_urls(matrix_
         "membership_id": other_membership.pk,
         "category_id": other_category.pk,
         "invitation_id": world.other_invitation_id,
+        "rater_id": world.other_rater_id,
+        "run_id": world.other_run_id,
     }
     cases, _ = _cases()
     failures = []

@@ -16,7 +16,18 @@ from annotate.adjudication.inbox import post_message
 from annotate.codebook import services as codebook
 from annotate.labeling.queue import next_item
 from annotate.labeling.submission import submit_annotation
-from annotate.models import Category, ImportJob, Item, Membership, Project, Role
+from annotate.models import (
+    Category,
+    ImportJob,
+    Item,
+    Membership,
+    Project,
+    Rater,
+    RaterItem,
+    RaterLabel,
+    RaterRun,
+    Role,
+)
 from annotate.projects import services
 from dataset import releases
 from mining.models import MiningJob, ProjectRepository
@@ -42,6 +53,11 @@ class World:
     other_import_job: ImportJob
     release_version: str
     texts: dict = field(default_factory=dict)
+    # A machine rater shown in adjudication, with a finished run that labeled every item.
+    rater_id: int = 0
+    run_id: int = 0
+    other_rater_id: int = 0
+    other_run_id: int = 0
 
     def kwargs(self, item_key: str = "conflict") -> dict:
         """Values for every URL parameter of the project's pages and endpoints."""
@@ -56,6 +72,8 @@ class World:
             "membership_id": self.membership.pk,
             "category_id": self.category.pk,
             "version": self.release_version,
+            "rater_id": self.rater_id,
+            "run_id": self.run_id,
         }
 
 
@@ -206,7 +224,9 @@ def build_world(cast, project, text=lambda name: name) -> World:
         for owner_of in (project, other)
     )
     membership = Membership.objects.get(project=project, user=b)
-    return World(
+    rater, run = _machine_rater(project, items, t, category, root, stage)
+    other_rater, other_run = _machine_rater(other, {}, t, None, None, None)
+    world = World(
         project=project,
         other=other,
         users=users,
@@ -220,4 +240,29 @@ def build_world(cast, project, text=lambda name: name) -> World:
         other_import_job=other_import_job,
         release_version=release.version,
         texts=texts,
+        rater_id=rater.pk,
+        run_id=run.pk,
+        other_rater_id=other_rater.pk,
+        other_run_id=other_run.pk,
     )
+    return world
+
+
+def _machine_rater(project, items, t, symptom, root, stage):
+    """A built-in rater whose finished run labeled every item of `items`, with evidence
+    `machine_evidence_<key>` (which no human may see before adjudication)."""
+    rater = Rater.objects.create(
+        project=project, kind=Rater.Kind.BUILTIN, name="machine rater",
+        visible_in_adjudication=True,
+    )  # fmt: skip
+    run = RaterRun.objects.create(
+        rater=rater, number=1, codebook_version=1, status=RaterRun.Status.SUCCEEDED
+    )
+    for key, item in items.items():
+        RaterItem.objects.create(run=run, item=item, outcome=RaterItem.Outcome.LABELED)
+        for category in (symptom, root, stage):
+            RaterLabel.objects.create(
+                run=run, item=item, dimension=category.dimension, category=category,
+                confidence=0.8, evidence=t(f"machine_evidence_{key}"), quote_found=False,
+            )  # fmt: skip
+    return rater, run

@@ -1,0 +1,70 @@
+"""REST for machine raters (leads and owners): list and add raters, start runs (202, each
+a Celery job), read a run's progress and counts. Agreement is analysis's
+/agreement/raters/."""
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import status
+from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from annotate.access import (
+    RATER_MANAGERS,
+    get_rater_for_user,
+    get_rater_run,
+    project_raters,
+)
+from annotate.api.base import CONFLICT, ERRORS, ProjectScoped
+from annotate.raters import runs
+from annotate.raters.serializers import (
+    RaterInputSerializer,
+    RaterRunSerializer,
+    RaterSerializer,
+)
+
+
+class RaterList(ProjectScoped, APIView):
+    roles = RATER_MANAGERS
+
+    @extend_schema(responses={200: RaterSerializer(many=True), **ERRORS})
+    def get(self, request, slug):
+        return Response(RaterSerializer(project_raters(self.project), many=True).data)
+
+    @extend_schema(
+        request=RaterInputSerializer, responses={201: RaterSerializer, **ERRORS, **CONFLICT}
+    )
+    def post(self, request, slug):
+        data = RaterInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            rater = runs.add_rater(project=self.project, user=request.user, **data.validated_data)
+        except runs.InvalidRater as error:
+            raise ValidationError(error.fields) from None
+        return Response(RaterSerializer(rater).data, status=status.HTTP_201_CREATED)
+
+
+class RunList(ProjectScoped, APIView):
+    roles = RATER_MANAGERS
+
+    @extend_schema(responses={200: RaterRunSerializer(many=True), **ERRORS})
+    def get(self, request, slug, rater_id):
+        _, _, rater = get_rater_for_user(request.user, slug, rater_id)
+        return Response(RaterRunSerializer(rater.runs.all(), many=True).data)
+
+    @extend_schema(
+        request=None, responses={202: RaterRunSerializer(many=True), **ERRORS, **CONFLICT}
+    )
+    def post(self, request, slug, rater_id):
+        """Queue the rater's next k runs; 409 while one of its runs is queued or running."""
+        _, _, rater = get_rater_for_user(request.user, slug, rater_id)
+        started = runs.start_rater_runs(rater=rater, user=request.user)
+        return Response(RaterRunSerializer(started, many=True).data, status=202)
+
+
+class RunDetail(ProjectScoped, APIView):
+    roles = RATER_MANAGERS
+
+    @extend_schema(responses={200: RaterRunSerializer, **ERRORS})
+    def get(self, request, slug, rater_id, run_id):
+        _, _, rater = get_rater_for_user(request.user, slug, rater_id)
+        return Response(RaterRunSerializer(get_rater_run(rater, run_id)).data)

@@ -1,0 +1,118 @@
+"""A client for OpenAI-compatible chat-completions endpoints (vLLM, llama.cpp's server,
+Ollama, hosted APIs): POST {base_url}/chat/completions over requests, with a timeout, and
+retries with exponential backoff for what passes (timeouts, lost connections, 429 with its
+Retry-After, 5xx). Token counts come from the reply's `usage`. Waits are capped at
+settings.RATER_MAX_BACKOFF_SECONDS: a worker never sleeps for minutes."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import requests
+from django.conf import settings
+
+
+@dataclass
+class Reply:
+    content: str
+    prompt_tokens: int
+    completion_tokens: int
+    seconds: float
+    attempts: int
+
+
+class EndpointError(Exception):
+    """The endpoint did not answer usably after the retries; the message says how."""
+
+    def __init__(self, message: str, attempts: int, seconds: float):
+        super().__init__(message)
+        self.attempts = attempts
+        self.seconds = seconds
+
+
+def _retry_after(response) -> float | None:
+    value = response.headers.get("Retry-After", "")
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        return None
+
+
+def _usage(data: dict) -> tuple[int, int]:
+    usage = data.get("usage") if isinstance(data.get("usage"), dict) else {}
+    numbers = [usage.get("prompt_tokens", 0), usage.get("completion_tokens", 0)]
+    return tuple(n if isinstance(n, int) and n >= 0 else 0 for n in numbers)
+
+
+def chat(
+    *,
+    base_url: str,
+    api_key: str,
+    model: str,
+    messages: list[dict],
+    temperature: float,
+    seed: int | None,
+    session: requests.Session | None = None,
+) -> Reply:
+    """One chat completion; EndpointError when every attempt failed or the endpoint
+    refused the request (a 4xx other than 429 is not retried)."""
+    url = base_url.rstrip("/") + "/chat/completions"
+    body = {
+        "model": model,
+        "messages": messages,
+        "temperature": temperature,
+        "response_format": {"type": "json_object"},
+    }
+    if seed is not None:
+        body["seed"] = seed
+    headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+    attempts = settings.RATER_HTTP_ATTEMPTS
+    timeout = settings.RATER_HTTP_TIMEOUT_SECONDS
+    http = session or requests.Session()
+    started = time.monotonic()
+    problem = ""
+    for attempt in range(1, attempts + 1):
+        wait = None
+        try:
+            response = http.post(url, json=body, headers=headers, timeout=timeout)
+        except requests.Timeout:
+            problem = f"no answer within {timeout:g} s"
+        except requests.ConnectionError:
+            problem = "the endpoint could not be reached"
+        else:
+            if response.status_code == 200:
+                try:
+                    data = response.json()
+                    content = data["choices"][0]["message"]["content"]
+                except (ValueError, KeyError, IndexError, TypeError):
+                    content = None
+                if isinstance(content, str):
+                    prompt_tokens, completion_tokens = _usage(data)
+                    return Reply(
+                        content,
+                        prompt_tokens,
+                        completion_tokens,
+                        time.monotonic() - started,
+                        attempt,
+                    )
+                problem = "the reply is not a chat completion"
+            elif response.status_code == 429:
+                problem = "rate limited (429)"
+                wait = _retry_after(response)
+            elif response.status_code >= 500:
+                problem = f"server error ({response.status_code})"
+            else:
+                raise EndpointError(
+                    f"the endpoint refused the request ({response.status_code})",
+                    attempt,
+                    time.monotonic() - started,
+                )
+        if attempt < attempts:
+            backoff = settings.RATER_BACKOFF_SECONDS * 2 ** (attempt - 1)
+            time.sleep(
+                min(wait if wait is not None else backoff, settings.RATER_MAX_BACKOFF_SECONDS)
+            )
+    raise EndpointError(
+        f"{problem} after {attempts} attempts", attempts, time.monotonic() - started
+    )

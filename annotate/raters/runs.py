@@ -1,0 +1,227 @@
+"""Raters and their runs: adding a rater, starting k runs (each a Celery job), claiming a
+run, resuming a failed one, and running it with the rater's kind. A run records what it
+did per item (RaterItem), so running it again skips the items already done."""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+from urllib.parse import urlparse
+
+from django.db import IntegrityError, transaction
+from django.db.models import F, Max, Q
+from django.utils import timezone
+
+from annotate.access import latest_finished_runs, project_items, project_rater_runs
+from annotate.errors import Conflict, ServiceError
+from annotate.models import Item, Project, Rater, RaterItem, RaterRun
+
+# The task's time limit is 30 minutes: a run "running" longer lost its worker.
+STALE_AFTER = timedelta(minutes=31)
+MAX_RUNS_PER_START = 10
+
+
+class RaterBusy(Conflict):
+    """The rater has a run queued or running; nothing was started."""
+
+
+class RunFailed(Exception):
+    """A run cannot go on (no labels to learn from, an unreadable key...); the message is
+    the run's error."""
+
+
+def _check_config(*, kind, name, model, base_url, temperature, runs_per_start) -> dict:
+    fields: dict[str, str] = {}
+    if kind not in Rater.Kind.values:
+        fields["kind"] = f"Choose one of {', '.join(Rater.Kind.values)}."
+    if not name.strip() or len(name) > 100:
+        fields["name"] = "Give the rater a name of at most 100 characters."
+    if kind == Rater.Kind.OPENAI:
+        url = urlparse(base_url)
+        if url.scheme not in ("http", "https") or not url.netloc or len(base_url) > 500:
+            fields["base_url"] = "Give the endpoint's base URL, http(s)://host[:port]/v1."
+        if not model.strip() or len(model) > 200:
+            fields["model"] = "Name the endpoint's model."
+    if not 0.0 <= temperature <= 2.0:
+        fields["temperature"] = "The temperature is between 0 and 2."
+    if not 1 <= runs_per_start <= MAX_RUNS_PER_START:
+        fields["runs_per_start"] = f"k is between 1 and {MAX_RUNS_PER_START}."
+    return fields
+
+
+class InvalidRater(ServiceError):
+    def __init__(self, fields: dict):
+        super().__init__("The rater's settings are not valid: " + " ".join(fields.values()))
+        self.fields = fields
+
+
+def add_rater(
+    *,
+    project: Project,
+    user,
+    kind: str,
+    name: str,
+    model: str = "",
+    base_url: str = "",
+    api_key: str = "",
+    prompt_version: str = "v1",
+    temperature: float = 0.0,
+    seed: int | None = None,
+    runs_per_start: int = 1,
+    visible_in_adjudication: bool = False,
+) -> Rater:
+    """Add a machine rater to `project`. InvalidRater names each bad field; Conflict when
+    the project has a rater of that name. The key is stored sealed and never shown back."""
+    fields = _check_config(
+        kind=kind,
+        name=name,
+        model=model,
+        base_url=base_url,
+        temperature=temperature,
+        runs_per_start=runs_per_start,
+    )
+    if fields:
+        raise InvalidRater(fields)
+    rater = Rater(
+        project=project,
+        kind=kind,
+        name=name.strip(),
+        model=model.strip(),
+        base_url=base_url.strip().rstrip("/"),
+        prompt_version=prompt_version or "v1",
+        temperature=temperature,
+        seed=seed,
+        runs_per_start=runs_per_start,
+        visible_in_adjudication=visible_in_adjudication,
+        created_by=user,
+    )
+    rater.set_api_key(api_key)
+    try:
+        with transaction.atomic():
+            rater.save()
+    except IntegrityError:
+        raise Conflict(f"This project already has a rater named '{name.strip()}'.") from None
+    return rater
+
+
+def start_rater_runs(*, rater: Rater, user) -> list[RaterRun]:
+    """Queue the rater's next k runs (one for the built-in rater, which is deterministic),
+    each a Celery job enqueued on commit. RaterBusy while one of its runs is active."""
+    expire_stale_runs(rater=rater)
+    count = 1 if rater.kind == Rater.Kind.BUILTIN else rater.runs_per_start
+    with transaction.atomic():
+        locked = Rater.objects.select_for_update().get(pk=rater.pk)
+        if locked.runs.filter(status__in=RaterRun.ACTIVE).exists():
+            raise RaterBusy("This rater has a run queued or running; wait for it to finish.")
+        last = locked.runs.aggregate(last=Max("number"))["last"] or 0
+        project = locked.project
+        total = project_items(project).exclude(state=Item.State.EXCLUDED).count()
+        runs = [
+            RaterRun.objects.create(
+                rater=locked,
+                number=last + offset,
+                codebook_version=project.codebook_version,
+                config=locked.config(),
+                items_total=total,
+                created_by=user,
+            )
+            for offset in range(1, count + 1)
+        ]
+        from annotate.raters.tasks import run_rater_task
+
+        for run in runs:
+            run_rater_task.delay_on_commit(run_id=run.pk)
+    return runs
+
+
+def resume_rater_run(*, run: RaterRun) -> RaterRun:
+    """Queue a failed run again: it goes on from the items it has not done."""
+    with transaction.atomic():
+        if not RaterRun.objects.filter(pk=run.pk, status=RaterRun.Status.FAILED).update(
+            status=RaterRun.Status.QUEUED, error=""
+        ):
+            raise Conflict("Only a failed run can be resumed.")
+        from annotate.raters.tasks import run_rater_task
+
+        run_rater_task.delay_on_commit(run_id=run.pk)
+    run.refresh_from_db()
+    return run
+
+
+def expire_stale_runs(*, rater: Rater) -> int:
+    """Fail the rater's runs whose worker died (running past STALE_AFTER) or that no worker
+    took; they can be resumed."""
+    cutoff = timezone.now() - STALE_AFTER
+    return rater.runs.filter(
+        Q(status=RaterRun.Status.QUEUED, created_at__lt=cutoff)
+        | Q(status=RaterRun.Status.RUNNING, started_at__lt=cutoff)
+    ).update(
+        status=RaterRun.Status.FAILED,
+        finished_at=timezone.now(),
+        error="No worker finished this run in time; resume it to go on.",
+    )
+
+
+def claim_rater_run(*, run_id: int) -> bool:
+    """Take a queued run, or one whose worker died, with a conditional update; False
+    otherwise (a redelivered message does nothing)."""
+    now = timezone.now()
+    claimable = Q(status=RaterRun.Status.QUEUED) | Q(
+        status=RaterRun.Status.RUNNING, started_at__lt=now - STALE_AFTER
+    )
+    return bool(
+        RaterRun.objects.filter(claimable, pk=run_id).update(
+            status=RaterRun.Status.RUNNING, started_at=now
+        )
+    )
+
+
+def items_to_rate(run: RaterRun):
+    """The project's items the run has not done yet, in sample order."""
+    done = RaterItem.objects.filter(run=run).values("item_id")
+    items = project_items(run.rater.project).exclude(state=Item.State.EXCLUDED)
+    return items.exclude(pk__in=done).order_by("position", "pk")
+
+
+def note_progress(run: RaterRun, **counts) -> None:
+    """Add `counts` (items_done, labels_written, invalid_answers...) to the run's row, in
+    the run's own short transaction, so pages see the progress at once."""
+    RaterRun.objects.filter(pk=run.pk).update(
+        **{name: F(name) + value for name, value in counts.items() if value}
+    )
+
+
+def run_rater(*, run_id: int) -> RaterRun:
+    """Run a claimed run to its end with the rater's kind and record the outcome. A
+    RunFailed is the run's error; any other exception fails the run with a generic message
+    and is re-raised for the worker's log. Items done before a failure stay done."""
+    from annotate.raters import builtin, llm_run
+
+    run = RaterRun.objects.select_related("rater__project").get(pk=run_id)
+    started = time.monotonic()
+    outcome = {"status": RaterRun.Status.FAILED}
+    try:
+        if run.rater.kind == Rater.Kind.BUILTIN:
+            builtin.rate(run)
+        else:
+            llm_run.rate(run)
+    except RunFailed as error:
+        outcome["error"] = str(error)
+    except Exception:
+        outcome["error"] = "The run failed unexpectedly (see the worker's log); resume it."
+        raise
+    else:
+        outcome["status"] = RaterRun.Status.SUCCEEDED
+    finally:
+        RaterRun.objects.filter(pk=run.pk).update(
+            finished_at=timezone.now(),
+            seconds=F("seconds") + (time.monotonic() - started),
+            **outcome,
+        )
+    run.refresh_from_db()
+    return run
+
+
+def latest_runs(project: Project) -> dict[int, RaterRun]:
+    """Each rater's latest finished run, by rater id."""
+    return latest_finished_runs(project_rater_runs(project))

@@ -1,0 +1,86 @@
+"""The raters page (leads and owners add raters, start and resume runs, watch progress) and
+the machine column of the adjudication page (loaded by htmx, empty unless the project lets
+leads see a rater's labels there)."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from annotate.access import (
+    get_managed_item,
+    get_project_for_raters,
+    get_rater_for_user,
+    get_rater_run,
+    project_raters,
+    rater_labels_for_adjudication,
+)
+from annotate.errors import ServiceError
+from annotate.raters import runs
+from annotate.raters.forms import RaterForm
+
+
+@login_required
+def rater_list(request, slug):
+    project, membership = get_project_for_raters(request.user, slug)
+    form = RaterForm(request.POST or None)
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                rater = runs.add_rater(project=project, user=request.user, **form.cleaned_data)
+            except runs.InvalidRater as error:
+                for field, message in error.fields.items():
+                    form.add_error(field, message)
+            except ServiceError as error:
+                form.add_error("name", str(error))
+            else:
+                messages.success(request, f"Rater {rater.name} added.")
+                return redirect("raters", slug=slug)
+    raters = list(project_raters(project).prefetch_related("runs"))
+    context = {
+        "project": project,
+        "membership": membership,
+        "form": form,
+        "raters": raters,
+        "active": any(r.status in r.ACTIVE for rater in raters for r in rater.runs.all()),
+    }
+    template = "annotate/raters.html#rater-runs" if request.htmx else "annotate/raters.html"
+    return render(request, template, context, status=400 if form.errors else 200)
+
+
+@login_required
+@require_POST
+def rater_start(request, slug, rater_id):
+    """Queue the rater's next run(s)."""
+    _, _, rater = get_rater_for_user(request.user, slug, rater_id)
+    try:
+        started = runs.start_rater_runs(rater=rater, user=request.user)
+    except ServiceError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, f"{len(started)} run(s) of {rater.name} queued.")
+    return redirect("raters", slug=slug)
+
+
+@login_required
+@require_POST
+def rater_resume(request, slug, rater_id, run_id):
+    _, _, rater = get_rater_for_user(request.user, slug, rater_id)
+    run = get_rater_run(rater, run_id)
+    try:
+        runs.resume_rater_run(run=run)
+    except ServiceError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, f"Run {run.number} of {rater.name} queued again.")
+    return redirect("raters", slug=slug)
+
+
+@login_required
+def machine_column(request, slug, item_id):
+    """The machine raters' labels on an item, for a lead adjudicating it (an empty fragment
+    when the project does not show them, the item is not in adjudication, or for anyone
+    else who may open the item)."""
+    project, membership, item = get_managed_item(request.user, slug, item_id)
+    labels = rater_labels_for_adjudication(project, membership, item)
+    return render(request, "annotate/_machine_column.html#machine-labels", {"labels": labels})
