@@ -11,4 +11,5 @@ urlpatterns = [
     path("", include("annotate.api.urls")),
     path("", include("annotate.projects.pool_urls")),
     path("", include("annotate.browse.urls")),
+    path("", include("annotate.precedents.urls")),
 ]

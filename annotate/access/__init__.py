@@ -27,6 +27,13 @@ from annotate.access.items import (  # noqa: F401
     side_letter,
     visible_items,
 )
+from annotate.access.precedents import (  # noqa: F401
+    consistency_reviews,
+    item_issues,
+    may_see_precedents,
+    precedent_issues,
+    settled_items,
+)
 from annotate.access.roles import (  # noqa: F401
     ALL_ROLES,
     MANAGERS,

@@ -15,6 +15,7 @@ from .adjudication import (
 from .codebook import Category, CodebookChange, Dimension
 from .discussion import DiscussionMessage, DiscussionRead
 from .labeling import Annotation, AnnotationLabel, Assignment, Item, SpanPart
+from .precedents import ConsistencyReview
 from .projects import PATH_SEPARATOR, Invitation, Membership, Project, Role
 from .publishing import ImportJob, Release
 
@@ -28,6 +29,7 @@ __all__ = [
     "AuditEvent",
     "Category",
     "CodebookChange",
+    "ConsistencyReview",
     "Conflict",
     "Dimension",
     "DiscussionMessage",
