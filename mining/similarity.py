@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 from django.db import connection
 
-from mining.models import Issue
+from annotate.access import project_issues
 from mining.storage import refresh_issue_search
 
 TITLE_WEIGHT = 0.4
@@ -98,12 +98,12 @@ def similar_issues(issue, project=None, limit: int = 10, *, among=None, min_scor
     """The issues most like `issue` (an Issue or its id), best first, as `Similar` rows.
 
     Candidates are `among` (a queryset of Issue rows, e.g. a project's settled items'
-    issues) or, by default, the issues of the repositories `project` mines. The caller
+    issues, or a pool's mined issues) or, by default, the issues of `project`'s items. The caller
     has checked the project's membership (annotate.access); this reads no labels."""
     if connection.vendor != "postgresql":
         raise SimilarityUnavailable("Similar issues need PostgreSQL (pg_trgm).")
     if among is None:
-        among = Issue.objects.filter(repository__views__project=project)
+        among = project_issues(project)
     refresh_issue_search()
     scope_sql, scope_params = among.values("id").query.sql_with_params()
     pk = getattr(issue, "pk", issue)

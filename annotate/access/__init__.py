@@ -33,6 +33,7 @@ from annotate.access.precedents import (  # noqa: F401
     may_see_precedents,
     precedent_issues,
     settled_items,
+    similar_item_scope,
 )
 from annotate.access.roles import (  # noqa: F401
     ALL_ROLES,

@@ -45,3 +45,12 @@ def item_issues(project):
 
 def consistency_reviews(project):
     return project_rows(ConsistencyReview, project)
+
+
+def similar_item_scope(project, membership: Membership):
+    """(issues, items) among which a member looks for similar items: an annotator only
+    settled ones (precedents), leads and owners every item (labels shown only for settled
+    ones, by the caller)."""
+    if membership.role == Role.ANNOTATOR:
+        return precedent_issues(project), settled_items(project)
+    return item_issues(project), project_items(project)

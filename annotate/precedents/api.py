@@ -14,15 +14,13 @@ from rest_framework.views import APIView
 from annotate.access import (
     MANAGERS,
     get_item_for_user,
-    item_issues,
     may_see_precedents,
-    precedent_issues,
     project_items,
-    settled_items,
+    similar_item_scope,
 )
 from annotate.api.base import ERRORS, ProjectScoped
 from annotate.errors import ServiceError
-from annotate.models import Item, Role
+from annotate.models import Item
 from annotate.precedents import serializers
 from annotate.precedents.consistency import consistency_report
 from annotate.precedents.duplicates import item_duplicate_groups, parse_threshold
@@ -74,10 +72,7 @@ class SimilarItemsView(ProjectScoped, APIView):
         raw = request.query_params.get("limit", "10")
         if not raw.isascii() or not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
             raise ValidationError({"limit": [f"A whole number from 1 to {MAX_LIMIT}."]})
-        if self.membership.role == Role.ANNOTATOR:
-            among, items = precedent_issues(self.project), settled_items(self.project)
-        else:
-            among, items = item_issues(self.project), project_items(self.project)
+        among, items = similar_item_scope(self.project, self.membership)
         among = among.exclude(pk=item.issue_id)
         rows = ranked_items(self.project, item.issue_id, among, int(raw), 0.0, items)
         payload = [

@@ -16,7 +16,8 @@ from tests.near_duplicates import seed_corpus
 def corpus(project):
     repository = RepositoryFactory()
     issues = seed_corpus(repository)
-    ItemFactory(project=project, issue=issues["docs"])  # the project's view of the repository
+    for issue in issues.values():  # the default scope: the project's items' issues
+        ItemFactory(project=project, issue=issue)
     return issues
 
 
@@ -48,7 +49,7 @@ def test_one_error_message_under_two_titles(corpus, project):
 
 
 def test_the_lookup_never_leaves_its_scope(corpus, project):
-    other = seed_corpus(RepositoryFactory())  # another repository: outside the project
+    other = seed_corpus(RepositoryFactory())  # no items in the project: outside it
     found = {s.issue_id for s in similar_issues(corpus["oom"], project, limit=50)}
     assert not found & {issue.pk for issue in other.values()}
     assert corpus["oom"].pk not in found  # never itself
