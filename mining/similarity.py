@@ -5,9 +5,10 @@ the parts of an issue's search row that migration 0008 keeps:
 
 - `title`: pg_trgm similarity of the lower-case titles (shared distinct trigrams over all
   distinct trigrams, Jaccard's coefficient on trigram sets; word order does not count);
-- `trace`: Jaccard's coefficient of the lexeme sets of the failure lines (fenced code,
-  stack frames and error lines), or 1 when both issues carry the same normalised error
-  message.
+- `trace`: 1 when both issues carry the same normalised error message, otherwise 0.6 times
+  Jaccard's coefficient of the lexeme sets of their failure lines (fenced code, stack
+  frames, error lines): the frames of one library recur across unrelated failures, so
+  shared frames alone must not make a duplicate.
 
 An issue pair where both sides carry failure lines scores 0.4 title + 0.6 trace: the
 same stack trace under a reworded title is the duplicate the literature warns about
@@ -32,7 +33,8 @@ from mining.storage import refresh_issue_search
 
 TITLE_WEIGHT = 0.4
 TRACE_WEIGHT = 0.6
-CANDIDATES = 100  # from each door; written into LOOKUP_SQL
+SHARED_LINES = 0.6  # shared frames without the same error message count for less
+CANDIDATES = 50  # from each door; written into LOOKUP_SQL
 
 
 class SimilarityUnavailable(Exception):
@@ -52,7 +54,8 @@ def combine(title: float, trace: float, same_error: bool, both_traced: bool) -> 
     """The one score (see the module's docstring); the Python twin of the SQL function
     mining_similarity_score (migration 0008)."""
     if both_traced:
-        return round(TITLE_WEIGHT * title + TRACE_WEIGHT * max(trace, float(same_error)), 4)
+        shared = max(SHARED_LINES * trace, float(same_error))
+        return round(TITLE_WEIGHT * title + TRACE_WEIGHT * shared, 4)
     return round(title, 4)
 
 
@@ -72,15 +75,15 @@ WITH me AS (
 ), scope AS ({scope}), candidates AS (
     (SELECT s.issue_id FROM mining_issuesearch AS s, me
      WHERE s.title %% me.title AND me.title <> '' AND s.issue_id IN (SELECT id FROM scope)
-     ORDER BY similarity(s.title, me.title) DESC LIMIT 100)
+     ORDER BY similarity(s.title, me.title) DESC LIMIT 50)
     UNION
     (SELECT s.issue_id FROM mining_issuesearch AS s, me
      WHERE me.error_line <> '' AND s.error_line = me.error_line
-       AND s.issue_id IN (SELECT id FROM scope) LIMIT 100)
+       AND s.issue_id IN (SELECT id FROM scope) LIMIT 50)
     UNION
     (SELECT s.issue_id FROM mining_issuesearch AS s, me
      WHERE me.q IS NOT NULL AND numnode(me.q) > 0 AND s.failure_lines @@ me.q
-       AND s.issue_id IN (SELECT id FROM scope) LIMIT 100)
+       AND s.issue_id IN (SELECT id FROM scope) LIMIT 50)
 )
 SELECT s.issue_id, mining_similarity_score(
         s.title, me.title, s.failure_lines, me.failure_lines, s.error_line, me.error_line) AS score,

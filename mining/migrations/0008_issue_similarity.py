@@ -46,25 +46,24 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
     ) AS kept
 $$;
 
--- Jaccard's coefficient of two lexeme sets (0 when either is empty).
+-- Jaccard's coefficient of two lexeme sets (0 when either is empty): a || b merges the
+-- sorted lexeme arrays in C, so |A ∪ B| = length(a || b) and |A ∩ B| = |A| + |B| - |A ∪ B|.
 CREATE FUNCTION mining_lexeme_jaccard(a tsvector, b tsvector) RETURNS float8
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
     SELECT CASE WHEN length(a) = 0 OR length(b) = 0 THEN 0::float8
-        ELSE common / (length(a) + length(b) - common) END
-    FROM (SELECT count(*)::float8 AS common
-          FROM unnest(tsvector_to_array(a)) AS x
-          WHERE x = ANY(tsvector_to_array(b))) AS c
+        ELSE (length(a) + length(b) - length(a || b))::float8 / length(a || b) END
 $$;
 
 -- The one score of two issues' parts (mining.similarity.combine is its Python twin):
--- 0.4 title + 0.6 trace when both carry failure lines or an error line, else the title's.
+-- 0.4 title + 0.6 trace when both carry failure lines or an error line, else the title's;
+-- trace is 1 for the same error message, else 0.6 x the failure lines' Jaccard.
 CREATE FUNCTION mining_similarity_score(
     title_a text, title_b text, lines_a tsvector, lines_b tsvector, error_a text, error_b text
 ) RETURNS float8 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
     SELECT round((CASE
         WHEN (lines_a <> ''::tsvector OR error_a <> '') AND (lines_b <> ''::tsvector OR error_b <> '')
         THEN 0.4 * similarity(title_a, title_b) + 0.6 * greatest(
-            mining_lexeme_jaccard(lines_a, lines_b),
+            0.6 * mining_lexeme_jaccard(lines_a, lines_b),
             CASE WHEN error_a <> '' AND error_a = error_b THEN 1 ELSE 0 END)
         ELSE similarity(title_a, title_b) END)::numeric, 4)::float8
 $$;
@@ -77,7 +76,7 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
             lower(m[1]),
             '(''|")[^''"]*[/\\][^''"]*(''|")', '?', 'g'),
             '0x[0-9a-f]+', '0x', 'g'),
-            '[0-9]+', '0', 'g'),
+            '\m[0-9]+(\.[0-9]+)?\M', '0', 'g'),
             '\s+', ' ', 'g')), 200)
         FROM regexp_matches(left(coalesce(text, ''), 100000),
             '(?:^|\n)\s*((?:[A-Za-z_][\w.]*(?:Error|Exception)|error|fatal|panic)(?:\[\w+\])?:[^\n]*\w[^\n]*)',
