@@ -203,9 +203,10 @@ def run(n: int):
         groups = duplicate_groups(ids, threshold)
         took = time.perf_counter() - t0
         grouped = sum(len(g.members) for g in groups)
+        largest = len(groups[0].members) if groups else 0
         print(f"\nduplicate groups of {n:,} issues at threshold {threshold}: {took:.1f} s "
               f"(goal < {GROUPS_GOAL_S} s: {verdict(took < GROUPS_GOAL_S)}); {len(groups):,} "
-              f"groups holding {grouped:,} issues, the largest {len(groups[0].members) if groups else 0}")  # fmt: skip
+              f"groups holding {grouped:,} issues, the largest {largest}")  # fmt: skip
     t0 = time.perf_counter()
     for pk in probes[:LOOP_SAMPLE]:
         similar_issues(pk, project, 50, min_score=0.6)

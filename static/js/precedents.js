@@ -1,5 +1,6 @@
 // Precedents (issue #19): p opens the next precedent in the list (its final labels and
-// rationale), closing the one before; outside text fields only, like the page's other keys.
+// rationale), closing the one before, and past the last closes them all; outside text
+// fields only, like the page's other keys.
 (function () {
   "use strict";
   if (window.FaultlinePrecedents) { return; }  // the partial may be swapped in again by htmx
@@ -14,8 +15,9 @@
     var all = Array.prototype.slice.call(document.querySelectorAll("[data-precedent]"));
     if (!all.length) { return; }
     var current = all.findIndex(function (d) { return d.open; });
-    var next = all[(current + 1) % all.length];
     all.forEach(function (d) { d.open = false; });
+    if (current === all.length - 1) { return; }  // past the last one: all closed again
+    var next = all[current + 1];
     next.open = true;
     next.querySelector("summary").focus();
     next.scrollIntoView({ block: "nearest" });
