@@ -61,8 +61,9 @@ class Report:
 
 def near_duplicate_pairs(project: Project, threshold: float) -> dict[tuple[int, int], float]:
     """(item id, item id) in id order -> score, over `project`'s settled items."""
-    issue_to_item = dict(settled_items(project).values_list("issue_id", "pk"))
-    issue_ids = list(precedent_issues(project).values_list("pk", flat=True))
+    readable = settled_items(project).filter(issue__in=precedent_issues(project))
+    issue_to_item = dict(readable.values_list("issue_id", "pk"))
+    issue_ids = list(issue_to_item)
     scored = dict(similar_pairs(issue_ids, threshold))
     for duplicate, original in marker_links(issue_ids):
         scored[(duplicate, original)] = 1.0
@@ -76,6 +77,9 @@ def near_duplicate_pairs(project: Project, threshold: float) -> dict[tuple[int, 
 def consistency_report(*, project: Project, threshold: float) -> Report:
     """The report over `project`'s settled items at `threshold` (callers: leads, owners)."""
     pairs = near_duplicate_pairs(project, threshold)
+    report = Report(threshold, settled_items(project).count(), len(pairs))
+    if not pairs:
+        return report
     involved = {pk for pair in pairs for pk in pair}
     paths: dict[int, dict[str, set]] = {pk: {} for pk in involved}
     rows = final_record_labels(project).filter(item_id__in=involved)
@@ -89,7 +93,6 @@ def consistency_report(*, project: Project, threshold: float) -> Report:
         for r in consistency_reviews(project).filter(first_id__in=involved)
     }
     keys = list(project_dimensions(project).order_by("order").values_list("key", flat=True))
-    report = Report(threshold, settled_items(project).count(), len(pairs))
     for (a, b), score in sorted(pairs.items(), key=lambda kv: (-kv[1], kv[0])):
         differences = _differences(finals[a], finals[b], paths[a], paths[b], keys)
         if not differences:

@@ -85,3 +85,19 @@ def test_the_api_reports_the_same_figures(world, project, cast, api_for):
     )
     assert body["differing"] == 1 and body["by_dimension"] == {"symptom": 1}
     assert body["results"][0]["differences"]["symptom"]["first"]
+
+
+def test_the_methods_section_reports_the_near_duplicate_check(world, project):
+    from analysis.methods import methods_facts
+    from analysis.methods_text import methods_latex, methods_markdown
+
+    facts = methods_facts(project)
+    consistency = facts["consistency"]
+    report = consistency_report(project=project, threshold=consistency["threshold"])
+    assert consistency["pairs"] == report.pairs and consistency["differing"] == len(
+        report.differing
+    )
+    text = methods_markdown(facts)
+    assert "Near-duplicate check" in text
+    assert f"{consistency['differing']} pair" in text
+    assert "Near-duplicate check" in methods_latex(facts)
