@@ -46,7 +46,13 @@ WORDS = (
     "timeout hang assertion overflow fp16 bf16 lora adapter shard rope cache prompt "
     "generation stream server docker driver rank process thread device tensor shape "
     "dtype mismatch import module missing file path permission network download offline"
-).split() + [f"term{n}" for n in range(3000)]
+).split()
+# 3,000 rarer words made of syllables (not "term1".."term3000": words sharing a prefix
+# share trigrams, and every title would look alike to the trigram index).
+_syllables = [c + v for c in "bdfgklmnprstvz" for v in "aeiou"]
+_rng = random.Random(7)
+WORDS += sorted({"".join(_rng.choice(_syllables) for _ in range(_rng.randint(2, 4)))
+                 for _ in range(3100)})[:3000]  # fmt: skip
 
 TRACE = (
     "\n\n```\nTraceback (most recent call last):\n"
@@ -74,8 +80,10 @@ GENERATE_SQL = [
         author, labels, comment_count, is_pull_request, raw, fetched, gone, moved_to,
         created_at)
     SELECT g, (%(repos)s::bigint[])[1 + g %% 3], 'api.github.com', g, t.text,
-        b.text || CASE WHEN g %% 5 < 2 THEN %(trace)s || 'RuntimeError: failure term'
-            || ((g * 7919) %% 3000) || ' while loading shard ' || (g %% 97) || E'\n```'
+        b.text || CASE WHEN g %% 5 < 2 THEN %(trace)s || 'RuntimeError: failure '
+            || (%(words)s::text[])[1 + (g * 7919) %% %(v)s] || ' in layer '
+            || (%(words)s::text[])[1 + (g * 104723) %% %(v)s] || ' while loading shard '
+            || (g %% 97) || E'\n```'
             ELSE '' END,
         'closed', 'someone', '[]', 2, false, '{}', true, '', '', '2024-01-01'
     FROM generate_series(1, %(n)s::bigint) g

@@ -34,7 +34,7 @@ from mining.storage import refresh_issue_search
 TITLE_WEIGHT = 0.4
 TRACE_WEIGHT = 0.6
 SHARED_LINES = 0.6  # shared frames without the same error message count for less
-CANDIDATES = 50  # from each door; written into LOOKUP_SQL
+CANDIDATES = 200  # from each door, before the scope; written into LOOKUP_SQL
 
 
 class SimilarityUnavailable(Exception):
@@ -67,23 +67,21 @@ def jaccard(a, b) -> float:
     return common / (len(a) + len(b) - common)
 
 
+# The issue's own parts come in as literal parameters (read first): from a CTE, the planner
+# joined every issue of the scope to the title door instead of asking the trigram index.
+# The doors take their candidates from every issue; the scope narrows those few after.
 LOOKUP_SQL = """
 WITH me AS (
-    SELECT title, error_line, failure_lines,
-        CASE WHEN error_line <> '' THEN plainto_tsquery('simple'::regconfig, error_line) END AS q
-    FROM mining_issuesearch WHERE issue_id = %s
-), scope AS ({scope}), candidates AS (
-    (SELECT s.issue_id FROM mining_issuesearch AS s, me
-     WHERE s.title %% me.title AND me.title <> '' AND s.issue_id IN (SELECT id FROM scope)
-     ORDER BY similarity(s.title, me.title) DESC LIMIT 50)
+    SELECT title, error_line, failure_lines FROM mining_issuesearch WHERE issue_id = %s
+), candidates AS (
+    (SELECT s.issue_id FROM mining_issuesearch AS s
+     WHERE %s <> '' AND s.title %% %s ORDER BY similarity(s.title, %s) DESC LIMIT 200)
     UNION
-    (SELECT s.issue_id FROM mining_issuesearch AS s, me
-     WHERE me.error_line <> '' AND s.error_line = me.error_line
-       AND s.issue_id IN (SELECT id FROM scope) LIMIT 50)
+    (SELECT s.issue_id FROM mining_issuesearch AS s
+     WHERE %s <> '' AND s.error_line = %s LIMIT 200)
     UNION
-    (SELECT s.issue_id FROM mining_issuesearch AS s, me
-     WHERE me.q IS NOT NULL AND numnode(me.q) > 0 AND s.failure_lines @@ me.q
-       AND s.issue_id IN (SELECT id FROM scope) LIMIT 50)
+    (SELECT s.issue_id FROM mining_issuesearch AS s
+     WHERE %s <> '' AND s.failure_lines @@ plainto_tsquery('simple'::regconfig, %s) LIMIT 200)
 )
 SELECT s.issue_id, mining_similarity_score(
         s.title, me.title, s.failure_lines, me.failure_lines, s.error_line, me.error_line) AS score,
@@ -91,7 +89,7 @@ SELECT s.issue_id, mining_similarity_score(
     round(mining_lexeme_jaccard(s.failure_lines, me.failure_lines)::numeric, 4),
     (me.error_line <> '' AND s.error_line = me.error_line)
 FROM candidates AS c JOIN mining_issuesearch AS s ON s.issue_id = c.issue_id, me
-WHERE s.issue_id <> %s
+WHERE s.issue_id <> %s AND s.issue_id IN ({scope})
 ORDER BY score DESC, s.issue_id
 LIMIT %s
 """
@@ -108,12 +106,16 @@ def similar_issues(issue, project=None, limit: int = 10, *, among=None, min_scor
     if among is None:
         among = project_issues(project)
     refresh_issue_search()
-    scope_sql, scope_params = among.values("id").query.sql_with_params()
+    scope_sql, scope_params = among.order_by().values("id").query.sql_with_params()
     pk = getattr(issue, "pk", issue)
     with connection.cursor() as cursor:
-        cursor.execute(
-            LOOKUP_SQL.replace("{scope}", scope_sql), [pk, *scope_params, pk, int(limit)]
-        )
+        cursor.execute("SELECT title, error_line FROM mining_issuesearch WHERE issue_id = %s", [pk])
+        own = cursor.fetchone()
+        if own is None:
+            return []
+        title, error = own
+        params = [pk, title, title, title, error, error, error, error, pk, *scope_params]
+        cursor.execute(LOOKUP_SQL.replace("{scope}", scope_sql), [*params, int(limit)])
         rows = cursor.fetchall()
     return [
         Similar(pk, float(score), float(title), float(trace), bool(same))
