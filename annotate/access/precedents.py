@@ -14,10 +14,13 @@ from annotate.models import ConsistencyReview, Item, Membership, Role
 from mining.models import Issue, ProjectRepository
 
 
-def may_see_precedents(user, membership: Membership, item: Item) -> bool:
-    """Leads and owners always; an annotator once their own annotation of `item` is in."""
+def may_see_precedents(user, membership: Membership, item: Item, own=None) -> bool:
+    """Leads and owners always; an annotator once their own annotation of `item` is in.
+    `own` is that annotation when the caller already read it (it saves a query)."""
     if membership.role != Role.ANNOTATOR:
         return True
+    if own is not None:
+        return own.item_id == item.pk and own.annotator_id == user.pk
     return own_annotations(membership.project_id, user).filter(item=item).exists()
 
 

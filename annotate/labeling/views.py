@@ -100,14 +100,14 @@ def _workspace_context(
         blank_record=_record_context(dimensions, [[]])[0]["pickers"],
         comparison=compare_with_final(annotation, final) if annotation else None,
         editable=annotation is None or item.state in (Item.State.OPEN, Item.State.DISCUSSION),
-        precedents=precedents_after_submission(request.user, project, membership, item),
+        precedents=precedents_after_submission(request.user, project, membership, item, annotation),
     )
     return context
 
 
-def precedents_after_submission(user, project, membership, item):
+def precedents_after_submission(user, project, membership, item, annotation):
     """The item's precedents once the caller's own annotation is in; None before (blind)."""
-    if not may_see_precedents(user, membership, item):
+    if annotation is None or not may_see_precedents(user, membership, item, own=annotation):
         return None
     return precedents_for(project=project, item=item)
 
