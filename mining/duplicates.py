@@ -8,9 +8,9 @@ same repository. Groups are the connected components of those links (union-find)
 Comparing every pair of 100,000 issues is 5·10⁹ scores; the pairs worth scoring are
 found with MinHash locality-sensitive hashing (Broder 1997, "On the resemblance and
 containment of documents"; Leskovec, Rajaraman & Ullman, "Mining of Massive Datasets",
-ch. 3): each issue's title trigrams (pg_trgm's own, from show_trgm) and its failure-line
-lexemes are signed with NUM_HASHES min-hashes, cut into BANDS bands; issues that share a
-band's bucket, or share a normalised error line, are scored exactly. A bucket larger
+ch. 3): each issue's title trigrams (pg_trgm's own, from show_trgm) are signed with NUM_HASHES
+min-hashes, cut into BANDS bands; issues that share a band's bucket, or share a
+normalised error line, are scored exactly. A bucket larger
 than BUCKET_CAP (a generic title) is compared along a window of its title order only.
 """
 
@@ -147,8 +147,11 @@ def similar_pairs(issue_ids: list[int], threshold: float) -> dict[tuple[int, int
     titles = [r[1] for r in rows]
     trigrams = [r[2] for r in rows]
     lexemes = [r[4] for r in rows]
+    # Title bands and shared error lines only: shared frames without the same error add at
+    # most 0.36 to a score (mining.similarity), so a pair reaching 0.6 has a title within
+    # reach of the bands; banding the failure lines themselves put every issue of one
+    # library's frames in one bucket (40,000 issues in bench_precedents' first run).
     pairs = candidate_pairs(minhash_signatures(trigrams), titles)
-    pairs |= candidate_pairs(minhash_signatures(lexemes), titles)
     by_error: dict[str, list[int]] = defaultdict(list)
     for index, row in enumerate(rows):
         if row[3]:
