@@ -29,6 +29,9 @@ from annotate.models import (
     Membership,
     Role,
 )
+from annotate.precedents.consistency import consistency_report
+from annotate.precedents.duplicates import DEFAULT_THRESHOLD
+from mining.similarity import SimilarityUnavailable
 
 from .agreement import build_agreement_report
 from .codebook import load_codebook
@@ -220,6 +223,23 @@ def _scope(project) -> dict:
     }
 
 
+def _consistency(project) -> dict:
+    """Near-duplicate settled items and how many differ in their final labels (issue #19,
+    annotate.precedents.consistency); empty where there is no similarity (SQLite)."""
+    try:
+        report = consistency_report(project=project, threshold=DEFAULT_THRESHOLD)
+    except SimilarityUnavailable:
+        return {}
+    return {
+        "threshold": report.threshold,
+        "settled": report.settled,
+        "pairs": report.pairs,
+        "differing": len(report.differing),
+        "confirmed": sum(1 for pair in report.differing if pair.confirmed is not None),
+        "by_dimension": dict(sorted(report.by_dimension.items())),
+    }
+
+
 def methods_facts(project) -> dict:
     """Every number of the methods section, from the live data, as plain JSON."""
     items = project_rows(Item, project)
@@ -233,4 +253,5 @@ def methods_facts(project) -> dict:
         "agreement": _agreement(project),
         "adjudication": _adjudication(project, items),
         "scope": _scope(project),
+        "consistency": _consistency(project),
     }

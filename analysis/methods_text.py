@@ -401,6 +401,7 @@ def _adjudication(w: _Writer, facts: dict):
             f"{w.esc(kind.replace('_', ' '))} {n}" for kind, n in a["error_kinds"].items()
         )
         w.para(f"Error kinds the leads recorded: {kinds}.")
+    _consistency(w, facts.get("consistency") or {})
     w.heading("Scope")
     w.para(
         f"{_were(scope['final_out_of_scope'], 'item')} judged out of scope in the final "
@@ -409,6 +410,21 @@ def _adjudication(w: _Writer, facts: dict):
         f"{_plural(scope['scope_disagreements'], 'item')} had coders disagree on scope.",
         f"The in-scope items hold {_plural(scope['final_records'], 'failure record')}"
         + _shared_issues(scope["issues_with_several_records"], scope["records_on_those_issues"]),
+    )
+
+
+def _consistency(w: _Writer, c: dict):
+    """Near-duplicates labeled alike or not (issue #19); nothing when none were found."""
+    if not c.get("pairs"):
+        return
+    dims = ", ".join(f"{w.esc(key)} {n}" for key, n in c["by_dimension"].items())
+    w.para(
+        f"Near-duplicate check: among the {_plural(c['settled'], 'settled item')}, "
+        f"{_plural(c['pairs'], 'pair')} read as near-duplicates (similarity of titles, stack "
+        f"traces and error messages of at least {_num(c['threshold'], 2)}, or marked as "
+        f"duplicates on GitHub); {_plural(c['differing'], 'pair')} carried differing final "
+        f"labels" + (f" ({dims})" if dims else "") + f", {c['confirmed']} of them confirmed "
+        "by a lead as intended."
     )
 
 

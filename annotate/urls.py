@@ -13,4 +13,5 @@ urlpatterns = [
     path("", include("annotate.browse.urls")),
     path("", include("annotate.opencoding.urls")),
     path("", include("annotate.raters.urls")),
+    path("", include("annotate.precedents.urls")),
 ]

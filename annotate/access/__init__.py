@@ -31,6 +31,14 @@ from annotate.access.opencoding import (  # noqa: F401
     get_proposal_for_manager,
     visible_proposals,
 )
+from annotate.access.precedents import (  # noqa: F401
+    consistency_reviews,
+    item_issues,
+    may_see_precedents,
+    precedent_issues,
+    settled_items,
+    similar_item_scope,
+)
 from annotate.access.raters import (  # noqa: F401
     RATER_MANAGERS,
     get_project_for_raters,

@@ -42,6 +42,7 @@ from annotate.errors import ServiceError
 from annotate.evidence import issue_with_sides
 from annotate.flash import keep_form, take_form
 from annotate.models import Annotation, AnnotationLabel, AuditEvent, Category, FinalLabel, Item
+from annotate.precedents.lookup import precedents_for
 from annotate.records import named_paths
 from annotate.responses import with_project_images
 from annotate.versioned import cached, data_version
@@ -237,6 +238,7 @@ def _conflict_context(request, project, membership, item, form=None) -> dict:
         "posted": form if form is not None else {},
         "next_item_id": first_waiting(project, other_than=item.pk),
         **discussion_context(request, project, membership, item, back="conflict"),
+        "precedents": precedents_for(project=project, item=item),
     }
 
 

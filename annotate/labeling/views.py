@@ -12,7 +12,12 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from annotate.access import get_held_item, get_project_for_user, readable_final_label
+from annotate.access import (
+    get_held_item,
+    get_project_for_user,
+    may_see_precedents,
+    readable_final_label,
+)
 from annotate.evidence import IssueText
 from annotate.labeling.errors import LabelingError
 from annotate.labeling.own_labels import (
@@ -25,6 +30,7 @@ from annotate.labeling.queue import next_item, skip_item
 from annotate.labeling.shown import annotator_progress, project_progress
 from annotate.labeling.submission import codebook_dimensions, submit_annotation
 from annotate.models import Item
+from annotate.precedents.lookup import precedents_for
 from annotate.responses import with_project_images
 from mining.access import hide_unreadable, project_group
 
@@ -94,8 +100,16 @@ def _workspace_context(
         blank_record=_record_context(dimensions, [[]])[0]["pickers"],
         comparison=compare_with_final(annotation, final) if annotation else None,
         editable=annotation is None or item.state in (Item.State.OPEN, Item.State.DISCUSSION),
+        precedents=precedents_after_submission(request.user, project, membership, item, annotation),
     )
     return context
+
+
+def precedents_after_submission(user, project, membership, item, annotation):
+    """The item's precedents once the caller's own annotation is in; None before (blind)."""
+    if annotation is None or not may_see_precedents(user, membership, item, own=annotation):
+        return None
+    return precedents_for(project=project, item=item)
 
 
 def _render_workspace(request, context, status=200):

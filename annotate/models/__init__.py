@@ -16,6 +16,7 @@ from .codebook import Category, CodebookChange, Dimension
 from .discussion import DiscussionMessage, DiscussionRead
 from .labeling import Annotation, AnnotationLabel, Assignment, Item, SpanPart
 from .opencoding import CategoryProposal
+from .precedents import ConsistencyReview
 from .projects import PATH_SEPARATOR, Invitation, Membership, Project, Role
 from .publishing import ImportJob, Release
 from .raters import Rater, RaterItem, RaterLabel, RaterRun
@@ -31,6 +32,7 @@ __all__ = [
     "Category",
     "CategoryProposal",
     "CodebookChange",
+    "ConsistencyReview",
     "Conflict",
     "Dimension",
     "DiscussionMessage",

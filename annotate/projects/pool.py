@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from annotate.access import all_repository_views, project_items
 from annotate.models import Item, Project
+from annotate.projects.pool_duplicates import fold, preview
 from mining.models import Issue
 
 
@@ -36,6 +37,8 @@ class PoolDefinition:
     sample_size: int | None = None  # None: every issue that passes
     seed: int = 0
     stratify: bool = False
+    # Near-duplicates folded at this similarity (one representative per group), or None.
+    near_duplicates: float | None = None
 
     def as_json(self) -> dict:
         data = asdict(self)
@@ -146,26 +149,45 @@ def base_issues(project: Project):
 
 
 def funnel(project: Project, definition: PoolDefinition) -> list[tuple[str, int]]:
-    """How many issues remain after each filter, in order (one COUNT each)."""
+    """How many issues remain after each filter, in order (one COUNT each; the folding
+    of near-duplicates groups the issues left, pool_duplicates)."""
     issues = base_issues(project)
     rows = [("mined issues and pull requests", issues.count())]
     for label, q in _steps(project, definition):
         issues = issues.filter(q)
         rows.append((label, issues.count()))
+    if definition.near_duplicates:
+        folded = fold(_passing_ids(project, definition), definition.near_duplicates)
+        rows.append((f"near-duplicates folded (similarity ≥ {definition.near_duplicates})",
+                     len(folded.kept)))  # fmt: skip
     return rows
+
+
+def duplicate_preview(project: Project, definition: PoolDefinition) -> list[dict]:
+    """The largest near-duplicate groups among the issues that pass, with examples."""
+    if not definition.near_duplicates:
+        return []
+    return preview(fold(_passing_ids(project, definition), definition.near_duplicates))
+
+
+def _passing(project: Project, definition: PoolDefinition):
+    issues = base_issues(project)
+    for _label, q in _steps(project, definition):
+        issues = issues.filter(q)
+    return issues.order_by("repository__owner", "repository__name", "number")
+
+
+def _passing_ids(project: Project, definition: PoolDefinition) -> list[int]:
+    return list(_passing(project, definition).values_list("pk", flat=True))
 
 
 def select_issue_ids(project: Project, definition: PoolDefinition) -> list[int]:
     """The pool's issue ids in sample order: all that pass (by repository and number), or a
     random sample with `seed`, optionally stratified by repository (proportional)."""
-    issues = base_issues(project)
-    for _label, q in _steps(project, definition):
-        issues = issues.filter(q)
-    rows = list(
-        issues.order_by("repository__owner", "repository__name", "number").values_list(
-            "pk", "repository_id"
-        )
-    )
+    rows = list(_passing(project, definition).values_list("pk", "repository_id"))
+    if definition.near_duplicates:
+        kept = set(fold([pk for pk, _ in rows], definition.near_duplicates).kept)
+        rows = [(pk, repository_id) for pk, repository_id in rows if pk in kept]
     size = definition.sample_size
     if size is None or size >= len(rows):
         return [pk for pk, _ in rows]

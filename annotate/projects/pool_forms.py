@@ -23,6 +23,14 @@ class PoolForm(forms.Form):
     sample_size = forms.IntegerField(min_value=1, required=False, help_text="empty: all")
     seed = forms.IntegerField(initial=0, required=False)
     stratify = forms.BooleanField(required=False, label="Stratify by repository")
+    near_duplicates = forms.FloatField(
+        min_value=0.05,
+        max_value=1,
+        required=False,
+        label="Fold near-duplicates at similarity",
+        help_text="0.05 to 1 (0.6 is a fair start); empty: keep every issue. One issue per "
+        "group stays: the one GitHub's duplicates point to, else the oldest.",
+    )
 
     def __init__(self, *args, project, **kwargs):
         super().__init__(*args, **kwargs)
@@ -47,4 +55,5 @@ class PoolForm(forms.Form):
             sample_size=d["sample_size"],
             seed=d["seed"] or 0,
             stratify=d["stratify"],
+            near_duplicates=d["near_duplicates"],
         )

@@ -15,11 +15,12 @@ def pool_builder(request, slug):
     project, membership = get_project_for_user(request.user, slug, roles=MANAGERS)
     data = request.POST if request.method == "POST" else (request.GET or None)
     form = PoolForm(data, project=project)
-    funnel, error = None, ""
+    funnel, error, duplicates = None, "", []
     if form.is_bound and form.is_valid():
         try:
             definition = form.definition()
             funnel = pool.funnel(project, definition)
+            duplicates = pool.duplicate_preview(project, definition)
             if "commit" in request.POST:
                 require_role(membership, OWNERS, "Only the project's owners can do this.")
                 items = pool.build_pool(project=project, definition=definition, user=request.user)
@@ -32,6 +33,7 @@ def pool_builder(request, slug):
         "membership": membership,
         "form": form,
         "funnel": funnel,
+        "duplicates": duplicates,
         "error": error,
         "definition": project.sample_definition,
     }

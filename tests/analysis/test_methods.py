@@ -352,5 +352,6 @@ def test_methods_queries_do_not_grow_with_the_project(built, cast, labels):
     with CaptureQueriesContext(connection) as large:
         facts = methods_facts(built)
     assert facts["coding"]["double_coded"] == 25
-    # The agreement report it reads takes most of these; the bound catches a per-item loop.
-    assert len(large.captured_queries) == len(small.captured_queries) < 50
+    # The agreement report it reads takes most of these; the bound catches a per-item loop
+    # (raised from 50 for the near-duplicate check's constant ten, issue #19).
+    assert len(large.captured_queries) == len(small.captured_queries) < 60

@@ -76,9 +76,10 @@ def test_conflict_view_shows_both_sides_with_differences_highlighted(
     client_for, cast, project, conflict, django_assert_max_num_queries
 ):
     client = client_for(cast["lead"])
-    # Cold: the data version, then the queue's order (for "next conflict"), cached; and
-    # the issue's fix links.
-    with django_assert_max_num_queries(22):
+    # Cold: the data version, then the queue's order (for "next conflict"), cached; the
+    # issue's fix links; the precedents list (issue #19: refresh, own parts, lookup, items,
+    # labels).
+    with django_assert_max_num_queries(27):
         page = client.get(
             reverse("conflict-detail", kwargs={"slug": project.slug, "item_id": conflict.pk})
         )

@@ -289,6 +289,14 @@ MATRIX = {
     ("api-item-discussion", "POST"): api(
         201, 201, 201, item="discussion", body=lambda w: {"body": "a reply"}
     ),
+    # --- precedents (issue #19): similar items once one's own annotation is in ---
+    ("api-similar", "GET"): api(200, 200, 200, item="settled"),
+    ("api-duplicates", "GET"): api(403, 200, 200),
+    ("api-consistency", "GET"): api(403, 200, 200),
+    ("consistency", "GET"): page(403, 200, 200),
+    ("consistency-confirm", "POST"): page(
+        403, 302, 302, item="decided", body=lambda w: {"other": w.items["settled"].pk}
+    ),
     # --- dataset API ---
     ("api-project", "GET"): api(200, 200, 200),
     ("api-github-token", "PUT"): api(403, 403, 200, body=lambda w: {"token": "ghp_matrix"}),

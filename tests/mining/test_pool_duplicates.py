@@ -1,0 +1,57 @@
+"""Near-duplicates at pool building (issue #19): the pool keeps one issue per group of
+near-duplicates (similar text, or GitHub's "Duplicate of #N"), the funnel and the page
+show the folding with examples, and the stored definition records the rule."""
+
+import pytest
+from django.urls import reverse
+
+from annotate.projects import pool
+from mining.models import ProjectRepository
+from tests.factories import RepositoryFactory
+from tests.near_duplicates import seed_corpus
+
+
+@pytest.fixture
+def corpus(project):
+    repository = RepositoryFactory()
+    ProjectRepository.objects.create(
+        project=project, repository=repository, mined=True, last_synced_at="2024-12-01T00:00:00Z"
+    )
+    return seed_corpus(repository)
+
+
+def test_the_pool_keeps_one_representative_per_group(project, corpus, cast):
+    definition = pool.PoolDefinition(near_duplicates=0.5)
+    items = pool.build_pool(project=project, definition=definition, user=cast["owner"])
+    kept = {item.issue_id for item in items}
+    assert len(kept & {corpus[k].pk for k in ("oom", "oom_reworded", "oom_same_title")}) == 1
+    assert len(kept & {corpus["hang"].pk, corpus["hang_reworded"].pk}) == 1
+    assert corpus["template"].pk in kept and corpus["template_marked"].pk not in kept
+    assert corpus["docs"].pk in kept
+    project.refresh_from_db()
+    assert project.sample_definition["near_duplicates"] == 0.5
+
+
+def test_without_a_threshold_every_issue_stays(project, corpus):
+    assert len(pool.select_issue_ids(project, pool.PoolDefinition())) == len(corpus)
+
+
+def test_the_funnel_counts_the_folding_and_the_page_previews_groups(
+    project, corpus, cast, client_for
+):
+    rows = pool.funnel(project, pool.PoolDefinition(near_duplicates=0.5))
+    assert rows[-1][0].startswith("near-duplicates folded") and rows[-1][1] == len(corpus) - 5
+    url = reverse("mining-pool", args=[project.slug])
+    response = client_for(cast["owner"]).post(url, {"near_duplicates": "0.5", "count": "1"})
+    html = response.content.decode()
+    assert 'id="pool-duplicates"' in html and "GitHub marker" in html
+    assert "Loading the 72B checkpoint runs out of GPU memory" in html
+
+
+@pytest.mark.parametrize("raw", ["0", "2", "x", "nan"])
+def test_a_bad_threshold_is_refused_by_the_form(project, corpus, cast, client_for, raw):
+    url = reverse("mining-pool", args=[project.slug])
+    response = client_for(cast["owner"]).post(url, {"near_duplicates": raw, "commit": "1"})
+    assert response.status_code == 200
+    assert "near_duplicates" in response.context["form"].errors
+    assert not project.items.exists()

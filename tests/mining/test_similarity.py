@@ -1,0 +1,101 @@
+"""Similar issues and near-duplicate groups (issue #19) on seeded near-duplicates: a
+reworded title over the same stack trace, near-identical titles, one error message under
+two titles, GitHub's "Duplicate of #N" marker."""
+
+import numpy as np
+import pytest
+from django.db import connection
+
+from mining.duplicates import duplicate_groups, marker_links, minhash_signatures
+from mining.similarity import combine, jaccard, pair_score, similar_issues
+from tests.factories import ItemFactory, RepositoryFactory
+from tests.near_duplicates import seed_corpus
+
+
+@pytest.fixture
+def corpus(project):
+    repository = RepositoryFactory()
+    issues = seed_corpus(repository)
+    for issue in issues.values():  # the default scope: the project's items' issues
+        ItemFactory(project=project, issue=issue)
+    return issues
+
+
+def _ranked(issue, project):
+    return [s.issue_id for s in similar_issues(issue, project, limit=5)]
+
+
+def test_the_same_stack_trace_finds_a_reworded_title(corpus, project):
+    found = {s.issue_id: s for s in similar_issues(corpus["oom"], project)}
+    reworded = found[corpus["oom_reworded"].pk]
+    assert reworded.same_error  # paths, line numbers and sizes are blanked
+    assert reworded.score >= 0.6
+    assert corpus["docs"].pk not in found or found[corpus["docs"].pk].score < 0.2
+
+
+def test_a_near_identical_title_ranks_first_without_a_trace(corpus, project):
+    ranked = _ranked(corpus["oom_same_title"], project)
+    assert ranked[0] == corpus["oom"].pk
+
+
+def test_a_reworded_short_title_is_found(corpus, project):
+    assert _ranked(corpus["hang"], project)[0] == corpus["hang_reworded"].pk
+
+
+def test_one_error_message_under_two_titles(corpus, project):
+    top = similar_issues(corpus["illegal"], project, limit=1)[0]
+    assert top.issue_id == corpus["illegal_other_title"].pk
+    assert top.same_error and top.trace == 1.0
+
+
+def test_the_lookup_never_leaves_its_scope(corpus, project):
+    other = seed_corpus(RepositoryFactory())  # no items in the project: outside it
+    found = {s.issue_id for s in similar_issues(corpus["oom"], project, limit=50)}
+    assert not found & {issue.pk for issue in other.values()}
+    assert corpus["oom"].pk not in found  # never itself
+
+
+def test_python_and_sql_scores_agree(corpus):
+    """The groups score pairs in Python (mining.duplicates), the lookup in SQL: one score."""
+    a, b = corpus["oom"], corpus["oom_reworded"]
+    sql = pair_score(a.pk, b.pk)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT issue_id, show_trgm(title), tsvector_to_array(failure_lines), error_line "
+            "FROM mining_issuesearch WHERE issue_id = ANY(%s) ORDER BY issue_id",
+            [[a.pk, b.pk]],
+        )
+        (_, ta, la, ea), (_, tb, lb, eb) = cursor.fetchall()
+    python = combine(jaccard(ta, tb), jaccard(la, lb), ea == eb and bool(ea), True)
+    assert python == pytest.approx(sql.score, abs=1e-4)
+    assert jaccard(ta, tb) == pytest.approx(sql.title, abs=1e-4)
+
+
+def test_duplicate_groups_join_near_duplicates_and_github_markers(corpus):
+    groups = duplicate_groups([i.pk for i in corpus.values()], threshold=0.5)
+    as_sets = {frozenset(g.members): g for g in groups}
+    oom = frozenset(corpus[k].pk for k in ("oom", "oom_reworded", "oom_same_title"))
+    assert oom in as_sets
+    assert frozenset({corpus["hang"].pk, corpus["hang_reworded"].pk}) in as_sets
+    assert frozenset({corpus["illegal"].pk, corpus["illegal_other_title"].pk}) in as_sets
+    marked = as_sets[frozenset({corpus["template"].pk, corpus["template_marked"].pk})]
+    assert marked.reasons == ["GitHub marker"]
+    assert marked.representative == corpus["template"].pk  # the original, not the duplicate
+    assert all(corpus["docs"].pk not in g.members for g in groups)
+
+
+def test_a_higher_threshold_splits_what_only_the_prose_joins(corpus):
+    groups = duplicate_groups([i.pk for i in corpus.values()], threshold=0.95, markers=False)
+    joined = {pk for g in groups for pk in g.members}
+    assert corpus["hang"].pk not in joined
+
+
+def test_marker_links_read_comments_and_stay_in_the_repository(corpus):
+    links = marker_links([i.pk for i in corpus.values()])
+    assert links == [(corpus["template_marked"].pk, corpus["template"].pk)]
+
+
+def test_minhash_agrees_on_equal_sets_and_leaves_empty_ones_apart():
+    signatures = minhash_signatures([["abc", "bcd"], ["bcd", "abc"], []])
+    assert np.array_equal(signatures[0], signatures[1])
+    assert (signatures[2] == np.iinfo(np.uint64).max).all()
