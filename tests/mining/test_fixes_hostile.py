@@ -1,0 +1,70 @@
+"""Hostile values in fix links, served by the emulator over real HTTP: counts beyond
+GraphQL's 32-bit Int, pull request numbers no column holds, NUL characters in titles. Each
+is stored as unknown or fails the crawl with a clear message, never a database error
+(red-team review of issue #20)."""
+
+import pytest
+
+from mining import jobs
+from mining.models import FixLink, MiningJob
+
+OWNER, NAME = "meta-llama", "llama3"
+
+
+@pytest.fixture
+def repository(project, emulator):
+    emulator.add_repository(OWNER, NAME, issues=30, comments=0)
+    return jobs.add_repository(project=project, full_name=f"{OWNER}/{NAME}")
+
+
+def crawl(project, repository, emulator):
+    job = jobs.start_mining_job(
+        project=project, repositories=[repository], api_url=emulator.url, dispatch=False, fixes=True
+    )
+    return jobs.run_job_sync(job=job)
+
+
+@pytest.mark.parametrize(
+    "fields,column",
+    [
+        ({"additions": 10**12}, "additions"),
+        ({"deletions": 2**31}, "deletions"),
+        ({"changed_files": 2**40}, "files_changed"),
+        ({"additions": True}, "additions"),
+    ],
+    ids=["additions", "deletions", "files", "boolean"],
+)
+def test_a_count_no_32_bit_int_holds_is_stored_as_unknown(
+    fields, column, project, repository, emulator, token
+):
+    emulator.link_fix(OWNER, NAME, 3, kind="closing", title="Huge", **fields)
+
+    job = crawl(project, repository, emulator)
+
+    assert job.status == MiningJob.Status.DONE, job.errors
+    link = FixLink.objects.get(issue__repository=repository, issue__number=3, title="Huge")
+    assert getattr(link, column) is None
+
+
+def test_a_title_with_nul_characters_is_stored_without_them(project, repository, emulator, token):
+    emulator.link_fix(OWNER, NAME, 3, kind="closing", title="Fix\x00 the\x00 loader")
+    emulator.link_fix(OWNER, NAME, 4, kind="commit", headline="Commit\x00 message")
+
+    job = crawl(project, repository, emulator)
+
+    assert job.status == MiningJob.Status.DONE, job.errors
+    assert FixLink.objects.filter(issue__number=3, title="Fix the loader").exists()
+    assert FixLink.objects.filter(issue__number=4, title="Commit message").exists()
+
+
+def test_a_pull_request_number_out_of_range_fails_clearly_and_stores_nothing(
+    project, repository, emulator, token
+):
+    emulator.link_fix(OWNER, NAME, 3, kind="closing")
+    emulator.repo(OWNER, NAME).fixes[3]["closing"][-1]["number"] = 2**33
+
+    job = crawl(project, repository, emulator)
+
+    assert job.status == MiningJob.Status.FAILED
+    assert "malformed GraphQL reply" in " ".join(job.errors), job.errors
+    assert not FixLink.objects.filter(issue__repository=repository).exists()
