@@ -68,3 +68,24 @@ def test_a_pull_request_number_out_of_range_fails_clearly_and_stores_nothing(
     assert job.status == MiningJob.Status.FAILED
     assert "malformed GraphQL reply" in " ".join(job.errors), job.errors
     assert not FixLink.objects.filter(issue__repository=repository).exists()
+
+
+def test_a_fault_in_a_follow_up_timeline_page_stores_nothing_of_its_batch_and_resumes(
+    project, repository, emulator, token
+):
+    emulator.link_fix(OWNER, NAME, 3, kind="referencing", count=230)
+    emulator.inject("malformed", path_contains="/graphql", after=1)  # the first follow-up
+
+    job = crawl(project, repository, emulator)
+
+    assert job.status == MiningJob.Status.FAILED
+    assert "malformed GraphQL reply" in " ".join(job.errors), job.errors
+    assert not FixLink.objects.filter(issue__repository=repository).exists()
+    assert not repository.issues.filter(fixes_synced_at__isnull=False).exists()
+
+    emulator.reset_counters()
+    job = crawl(project, repository, emulator)
+    assert job.status == MiningJob.Status.DONE, job.errors
+    assert emulator.graphql_queries == 1 + 2  # the batch, then issue 3's two next pages
+    stored = FixLink.objects.filter(issue__repository=repository, issue__number=3)
+    assert stored.filter(kind="referencing_pr").count() >= 230
