@@ -6,7 +6,9 @@ is stored as unknown or fails the crawl with a clear message, never a database e
 import pytest
 
 from mining import jobs
-from mining.models import FixLink, MiningJob
+from mining.crawl import Tracker
+from mining.fixes import sync_fix_links
+from mining.models import FixLink, Issue, MiningJob
 
 OWNER, NAME = "meta-llama", "llama3"
 
@@ -89,3 +91,22 @@ def test_a_fault_in_a_follow_up_timeline_page_stores_nothing_of_its_batch_and_re
     assert emulator.graphql_queries == 1 + 2  # the batch, then issue 3's two next pages
     stored = FixLink.objects.filter(issue__repository=repository, issue__number=3)
     assert stored.filter(kind="referencing_pr").count() >= 230
+
+
+def test_an_issue_without_updated_at_is_marked_synced_once(
+    project, repository, emulator, token, client_factory
+):
+    """GitHub's reply may lack an issue's updated_at (the column is nullable): its links,
+    once stored, must count as fetched, and an unchanged re-sync must not ask again."""
+    crawl(project, repository, emulator)
+    Issue.objects.filter(repository=repository, number=3).update(
+        updated_at=None, fixes_synced_at=None
+    )
+    client = client_factory()
+
+    assert sync_fix_links(repository=repository, client=client, tracker=Tracker(client)) == 1
+    issue = Issue.objects.get(repository=repository, number=3)
+    assert issue.fixes_synced_at is not None
+    before = client.graphql_queries
+    assert sync_fix_links(repository=repository, client=client, tracker=Tracker(client)) == 0
+    assert client.graphql_queries == before
