@@ -110,3 +110,20 @@ def test_an_issue_without_updated_at_is_marked_synced_once(
     before = client.graphql_queries
     assert sync_fix_links(repository=repository, client=client, tracker=Tracker(client)) == 0
     assert client.graphql_queries == before
+
+
+@pytest.mark.parametrize(
+    "kind,options", [("429", {"seconds": 1}), ("slow", {"seconds": 2})], ids=["429", "slow"]
+)
+def test_a_429_or_a_timeout_mid_crawl_is_survived_with_complete_links(
+    kind, options, project, repository, emulator, token, no_sleep
+):
+    emulator.link_fix(OWNER, NAME, 3, kind="referencing", count=150)
+    emulator.inject(kind, path_contains="/graphql", after=1, **options)  # the follow-up page
+
+    job = crawl(project, repository, emulator)
+
+    assert job.status == MiningJob.Status.DONE, job.errors
+    stored = FixLink.objects.filter(issue__repository=repository, issue__number=3)
+    assert stored.filter(kind="referencing_pr").count() >= 150
+    assert not repository.issues.filter(is_pull_request=False, fixes_synced_at__isnull=True)
