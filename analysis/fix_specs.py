@@ -17,6 +17,8 @@ from django.db.models import (
     Count,
     Exists,
     F,
+    FloatField,
+    Func,
     IntegerField,
     Max,
     OuterRef,
@@ -25,6 +27,7 @@ from django.db.models import (
     Value,
     When,
 )
+from django.db.models.functions import Round
 from django.db.models.lookups import LessThan
 
 from annotate.access import project_items
@@ -41,6 +44,7 @@ TIME_TO_FIX_BINS = [
     (None, "> 6 months"),
 ]
 FIX_KINDS = ("fixed", "time_to_fix")
+SECONDS_PER_DAY = 86_400
 
 
 def _merged_closing():
@@ -68,9 +72,14 @@ def time_to_fix_expression():
     """The index of the bin in TIME_TO_FIX_BINS, or None."""
     first = Subquery(_merged_closing().order_by("merged_at").values("merged_at")[:1])
     delay = first - F("item__issue__created_at")
+    # Days to three decimals, as the export writes time_to_fix: a delay the export rounds
+    # up to a bin's bound (a day less a few seconds reads 1.0) is counted in that bin.
+    epoch = "EXTRACT(EPOCH FROM %(expressions)s)::numeric"
+    seconds = Func(delay, template=epoch, output_field=FloatField())
+    days = Round(seconds / Value(SECONDS_PER_DAY), 3, output_field=FloatField())
     whens = [When(~_known(), then=Value(None))]
     whens += [
-        When(LessThan(delay, bound), then=Value(position))
+        When(LessThan(days, Value(bound.total_seconds() / SECONDS_PER_DAY)), then=Value(position))
         for position, (bound, _label) in enumerate(TIME_TO_FIX_BINS)
         if bound is not None
     ]

@@ -1,6 +1,8 @@
 """Scoped lookups for the miner's pages and API (on top of annotate.access: non-members
 get 404, roles too low 403)."""
 
+import re
+
 from django.db.models import Exists, OuterRef, Q
 from django.http import Http404
 
@@ -184,6 +186,45 @@ def hide_unreadable(project, items):
 
 def readable_fix_links(project, issue_ids):
     """The fix links of `issue_ids` whose issue's text `project` may read (a fix's title
-    is GitHub text of the issue's repository, under the same rule)."""
+    is GitHub text of the issue's repository, under the same rule). A link of another
+    repository also passes visible_fix_links."""
     rows = FixLink.objects.filter(issue_id__in=issue_ids)
     return rows.filter(readable_repositories_q(project, "issue__repository__"))
+
+
+_COMMIT_URL = re.compile(r"^https?://[^/]+/([^/#?]+/[^/#?]+)/commit/")
+
+
+def link_repository(link: FixLink) -> str:
+    """The `owner/name` a fix link lives in, lower-cased ("" when it cannot be told): a
+    pull request's from its ref, a commit's from its url."""
+    if link.kind == FixLink.Kind.REFERENCING_COMMIT:
+        match = _COMMIT_URL.match(link.url or "")
+        return match.group(1).lower() if match else ""
+    return link.ref.rpartition("#")[0].lower()
+
+
+def unreadable_link_repositories(project, names) -> set[str]:
+    """Of `names` (lower-case "owner/name"), those known here whose text `project` may not
+    read. One query when `names` holds any, none otherwise."""
+    names = set(names) - {""}
+    if not names:
+        return set()
+    named = Q()
+    for full_name in names:
+        owner, _, name = full_name.partition("/")
+        named |= Q(owner__iexact=owner, name__iexact=name)
+    unreadable = Repository.objects.filter(named).exclude(readable_repositories_q(project))
+    return {f"{owner}/{name}".lower() for owner, name in unreadable.values_list("owner", "name")}
+
+
+def visible_fix_links(project, links, home: str = "") -> list:
+    """`links` less those of a repository other than `home` (the issue's own, "owner/name")
+    that is known here and whose text `project` may not read: an issue's links are shared
+    rows, and a token that reads a private repository is told of its pull requests and
+    commits that mention a public issue, titles and all. One query when a link names
+    another repository, none otherwise."""
+    links = list(links)
+    others = {link_repository(link) for link in links} - {home.lower()}
+    hidden = unreadable_link_repositories(project, others)
+    return [link for link in links if link_repository(link) not in hidden]

@@ -12,7 +12,7 @@ batch (a malformed reply, say) leaves nothing of itself behind.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from django.db import transaction
 from django.db.models import F, Q
@@ -28,6 +28,8 @@ from .fixes_query import (
     unique_links,
 )
 from .models import FixLink, Issue, MiningJob, Repository
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def issues_to_sync(repository: Repository):
@@ -124,5 +126,7 @@ def _store(repository, batch: dict, links: dict[int, list[dict]]) -> None:
             row.merged_at = _moment(link["merged_at"])
             rows.append(row)
     FixLink.objects.bulk_create(rows)
-    marks = [Issue(pk=issues[number], fixes_synced_at=at) for number, at in batch.items()]
+    # An issue GitHub gave no updated_at is marked at the epoch: its links count as
+    # fetched, an unchanged re-sync skips it, and any updated_at it gets later is newer.
+    marks = [Issue(pk=issues[number], fixes_synced_at=at or EPOCH) for number, at in batch.items()]
     Issue.objects.bulk_update(marks, ["fixes_synced_at"])

@@ -62,8 +62,22 @@ def _object(value, what: str) -> dict:
     return value
 
 
+# GraphQL's Int is a signed 32-bit integer, as are the columns that hold these counts: a
+# larger (or negative, or boolean) count is not GitHub's and is kept as unknown, not
+# stored as a number the database refuses.
+INT_MAX = 2**31 - 1
+
+
 def _count(value) -> int | None:
-    return value if isinstance(value, int) and value >= 0 else None
+    if isinstance(value, bool) or not isinstance(value, int):
+        return None
+    return value if 0 <= value <= INT_MAX else None
+
+
+def _text(value, limit: int | None = None) -> str:
+    """GitHub's text as a string PostgreSQL can hold (no U+0000), cut to `limit`."""
+    text = str(value or "").replace("\x00", "")
+    return text[:limit] if limit is not None else text
 
 
 def pull_link(node: dict, kind: str) -> dict:
@@ -73,14 +87,16 @@ def pull_link(node: dict, kind: str) -> dict:
     number = node.get("number")
     if not isinstance(number, int) or not isinstance(repo.get("nameWithOwner"), str):
         raise GraphQLFailed("malformed GraphQL reply: a pull request without its number")
+    if isinstance(number, bool) or not 0 < number <= INT_MAX:
+        raise GraphQLFailed(f"malformed GraphQL reply: {number!r} is not a pull request number")
     return {
         "kind": kind,
-        "ref": f"{repo['nameWithOwner']}#{number}"[:250],
+        "ref": _text(f"{repo['nameWithOwner']}#{number}", 250),
         "number": number,
         "sha": "",
-        "url": str(node.get("url") or "")[:500],
-        "title": str(node.get("title") or ""),
-        "state": str(node.get("state") or "")[:10],
+        "url": _text(node.get("url"), 500),
+        "title": _text(node.get("title")),
+        "state": _text(node.get("state"), 10),
         "merged": bool(node.get("merged")),
         "merged_at": node.get("mergedAt"),
         "files_changed": _count(node.get("changedFiles")),
@@ -95,13 +111,14 @@ def commit_link(node: dict) -> dict:
     sha = node.get("oid")
     if not isinstance(sha, str) or not sha:
         raise GraphQLFailed("malformed GraphQL reply: a commit without its oid")
+    sha = _text(sha, 40)
     return {
         "kind": "referencing_commit",
-        "ref": sha[:40],
+        "ref": sha,
         "number": None,
-        "sha": sha[:40],
-        "url": str(node.get("url") or "")[:500],
-        "title": str(node.get("messageHeadline") or ""),
+        "sha": sha,
+        "url": _text(node.get("url"), 500),
+        "title": _text(node.get("messageHeadline")),
         "state": "",
         "merged": None,
         "merged_at": node.get("committedDate"),

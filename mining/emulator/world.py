@@ -213,13 +213,13 @@ class World:
                 if kind == "commit":
                     event = {"type": "commit", "oid": commit_id(f"{repo.full_name}/{serial}")}
                     event.update(headline=f"Mention #{number}", date=now, changed_files=1)
-                    event.update(additions=3, deletions=1, **fields)
+                    event.update({"additions": 3, "deletions": 1, **fields})
                     links["timeline"].append(event)
                     continue
                 pull = {"repository": repo.full_name, "number": serial, "title": f"#{number}"}
                 merged = kind == "closing"
                 pull.update(state="MERGED" if merged else "OPEN", merged_at=now if merged else None)
-                pull.update(changed_files=2, additions=10, deletions=4, **fields)
+                pull.update({"changed_files": 2, "additions": 10, "deletions": 4, **fields})
                 if merged:
                     links["closing"].append(pull)
                 links["timeline"].append({"type": "pull", "pull": pull})

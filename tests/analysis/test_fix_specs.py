@@ -135,3 +135,18 @@ def test_a_cached_panel_counts_again_after_a_fix_crawl(project, cast, fixed_item
         merged_at=CREATED + timedelta(days=2), state="MERGED",
     )  # fmt: skip
     assert "(none)" not in counts() and counts()["fixed"] == 11
+
+
+def test_a_delay_the_export_rounds_up_to_a_bound_is_binned_as_the_export_reads(project, cast):
+    """The export's time_to_fix has three decimals: a delay of a day less 10 seconds is
+    1.0 there, and an analyst binning the export puts it in "1–7 days"; the distribution
+    must count it in the same bin (red-team review)."""
+    issue = IssueFactory(number=1, created_at=CREATED, fixes_synced_at=CREATED)
+    FixLink.objects.create(
+        issue=issue, kind="closing_pr", ref="o/r#1", merged=True, state="MERGED",
+        merged_at=CREATED + timedelta(days=1) - timedelta(seconds=10),
+    )  # fmt: skip
+    item = ItemFactory(project=project, issue=issue)
+    assert label_both(item, cast, [record()], [record()]) == "settled"
+
+    assert totals(crosstab(project, "time_to_fix")) == {"1–7 days": 1}

@@ -109,7 +109,9 @@ def test_the_export_reads_the_links_in_one_query_per_chunk(project, cast, issues
     for number in range(10, 30):
         issue = settled(project, cast, number=number, fixes_synced_at=CREATED)
         link(issue, "closing_pr", f"o/r#{number}", merged_at=CREATED + timedelta(days=number))
-    assert queries() == few == 3  # dimensions, the streamed rows, the chunk's links
+    # dimensions, the streamed rows, the chunk's links, and (the links name o/r, not the
+    # issues' own repository) which of the repositories they name the project may not read
+    assert queries() == few == 4
 
 
 def test_a_release_parquet_types_the_fix_columns(
@@ -134,3 +136,22 @@ def test_a_release_parquet_types_the_fix_columns(
     assert rows[1]["fixed"] is True and rows[1]["time_to_fix"] == 3.0
     assert rows[1]["fixes"][0]["merged"] is True and rows[3]["fixes"] == []
     assert Issue.objects.filter(fixes_synced_at__isnull=False).count() == 2
+
+
+def test_a_link_of_a_private_repository_the_project_may_not_read_is_not_exported(project, issues):
+    fixed, _ = issues
+    Repository.objects.create(owner="acme", name="secret", private=True)
+    link(fixed, "referencing_pr", "acme/secret#9", title="Patch acme's CVE-2024-0001")
+    link(
+        fixed,
+        "referencing_commit",
+        "b" * 40,
+        url="https://github.com/acme/secret/commit/" + "b" * 40,
+        title="Secret commit headline",
+    )
+
+    text = "".join(stream_export(project, "jsonl"))
+    assert "CVE-2024-0001" not in text and "Secret commit headline" not in text
+    row = jsonl(project)[1]
+    assert [f["ref"] for f in row["fixes"]] == ["o/r#5", "o/r#7", "a" * 40]
+    assert (row["fixed"], row["time_to_fix"]) == (True, 3.0)

@@ -4,6 +4,8 @@ hidden."""
 
 from datetime import UTC, datetime
 
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from annotate.labeling.queue import next_item
@@ -89,3 +91,74 @@ def test_no_fix_section_without_links_or_while_the_text_is_hidden(project, cast,
     html = lead.get(url).content.decode()
     assert "The text is not shown" in html
     assert 'class="issue-fixes"' not in html and "Work around the loader" not in html
+
+
+def secret_link(issue) -> None:
+    """A pull request of a private repository another project mined with its own token,
+    cross-referencing a public issue (GitHub tells such a reference to a token that reads
+    the private repository, and the issue's links are shared rows)."""
+    Repository.objects.create(owner="acme", name="secret", private=True)
+    FixLink.objects.create(
+        issue=issue,
+        kind=FixLink.Kind.REFERENCING_PR,
+        ref="acme/secret#9",
+        number=9,
+        url="https://github.com/acme/secret/pull/9",
+        title="Patch the CVE-2024-0001 exploit in acme's billing",
+        state="OPEN",
+        merged=False,
+    )
+    FixLink.objects.create(
+        issue=issue,
+        kind=FixLink.Kind.REFERENCING_COMMIT,
+        ref="a" * 40,
+        sha="a" * 40,
+        url="https://github.com/acme/secret/commit/" + "a" * 40,
+        title="Secret commit headline",
+    )
+
+
+def test_a_link_of_a_private_repository_the_project_may_not_read_is_not_shown(
+    project, cast, client_for
+):
+    item = in_conflict(project, cast, [record(OOM)], [record(DEVICE)])
+    add_fixes(item.issue)
+    secret_link(item.issue)
+    url = reverse("conflict-detail", kwargs={"slug": project.slug, "item_id": item.pk})
+
+    html = client_for(cast["lead"]).get(url).content.decode()
+
+    assert "Work around the loader" in html  # the issue's own repository's links stay
+    assert "CVE-2024-0001" not in html and "acme/secret" not in html
+    assert "Secret commit headline" not in html
+
+
+def test_the_labeling_page_reads_many_fix_links_in_a_bounded_number_of_queries(
+    project, cast, client_for
+):
+    ItemFactory(project=project)
+    item = next_item(project=project, user=cast["annotator_a"])
+    url = reverse("label-item", kwargs={"slug": project.slug, "item_id": item.pk})
+    annotator = client_for(cast["annotator_a"])
+    add_fixes(item.issue)
+    annotator.get(url)
+
+    def queries():
+        with CaptureQueriesContext(connection) as captured:
+            assert annotator.get(url).status_code == 200
+        return len(captured)
+
+    few = queries()
+    for number in range(200):
+        FixLink.objects.create(
+            issue=item.issue,
+            kind=FixLink.Kind.REFERENCING_PR,
+            ref=f"fork{number}/llama3#{number}",
+            number=number + 1,
+            url=f"https://github.com/fork{number}/llama3/pull/{number}",
+            title=f"Mention {number}",
+            merged=False,
+        )
+    many = queries()
+    # The links of other repositories cost one query to check which may not be read.
+    assert many <= few + 1, (few, many)
