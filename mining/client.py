@@ -7,6 +7,7 @@ retrying is the caller's decision (see crawl.fetch). Django-free.
 from __future__ import annotations
 
 import json
+import math
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -18,6 +19,17 @@ from urllib3.util.retry import Retry
 
 PER_PAGE = 100
 SECONDARY_DEFAULT_WAIT = 60.0
+
+
+def header_number(headers: dict, name: str, default: float) -> float:
+    """A numeric rate-limit header (`x-ratelimit-reset`, `retry-after`, ...) as a float;
+    `default` when it is missing or not a finite number (a proxy or a broken server may
+    send anything there, and the miner must still wait and retry, not crash)."""
+    try:
+        value = float(headers.get(name, default))
+    except (TypeError, ValueError):
+        return default
+    return value if math.isfinite(value) else default
 
 
 class GitHubError(Exception):
@@ -170,7 +182,7 @@ class GitHubClient:
         data = reply.data if isinstance(reply.data, dict) else {}
         errors = data.get("errors") or []
         if any(isinstance(e, dict) and e.get("type") == "RATE_LIMITED" for e in errors):
-            reset = float(reply_headers.get("x-ratelimit-reset", time.time() + 60))
+            reset = header_number(reply_headers, "x-ratelimit-reset", time.time() + 60)
             raise RateLimited("GraphQL rate limit", max(reset - time.time(), 0) + 0.5, True)
         worse = [e for e in errors if not (isinstance(e, dict) and e.get("type") == "NOT_FOUND")]
         if worse or not isinstance(data.get("data"), dict):
@@ -217,8 +229,8 @@ class GitHubClient:
     def _note_rate(self, headers: dict) -> None:
         if "x-ratelimit-remaining" not in headers:
             return
-        self.rate_remaining = int(float(headers["x-ratelimit-remaining"]))
-        self.rate_reset = float(headers.get("x-ratelimit-reset", time.time()))
+        self.rate_remaining = int(header_number(headers, "x-ratelimit-remaining", 0))
+        self.rate_reset = header_number(headers, "x-ratelimit-reset", time.time())
         if self.budget is not None:
             self.budget.observe(self.rate_remaining, self.rate_reset)
 
@@ -237,10 +249,10 @@ class GitHubClient:
                 200, data, headers.get("etag", ""), next_link(headers.get("link")), headers, body
             )
         if status in (403, 429) and headers.get("x-ratelimit-remaining") == "0":
-            wait = max(float(headers.get("x-ratelimit-reset", 0)) - time.time(), 0) + 0.5
+            wait = max(header_number(headers, "x-ratelimit-reset", 0) - time.time(), 0) + 0.5
             raise RateLimited(f"primary rate limit ({status})", wait, primary=True)
         if status == 429 or (status == 403 and ("retry-after" in headers or "rate" in message)):
-            wait = float(headers.get("retry-after", SECONDARY_DEFAULT_WAIT))
+            wait = header_number(headers, "retry-after", SECONDARY_DEFAULT_WAIT)
             raise RateLimited(f"secondary rate limit ({status})", wait, primary=False)
         if status == 401:
             raise BadCredentials("GitHub rejected the token (401 Bad credentials)")
