@@ -94,9 +94,21 @@ def propose_category(*, project: Project, author, item: Item, dimension: Dimensi
 
 
 def _open(proposals) -> None:
+    """Lock the proposals' rows (in id order) and check, on what the database holds now
+    rather than on the caller's copies read before, that none is decided: two board
+    requests deciding the same proposal at once decide it once. The copies are refreshed."""
+    locked = {
+        p.pk: p
+        for p in CategoryProposal.objects.select_for_update()
+        .filter(pk__in=[p.pk for p in proposals])
+        .order_by("pk")
+    }
     for proposal in proposals:
-        if proposal.status != Status.OPEN:
+        fresh = locked.get(proposal.pk)
+        if fresh is None or fresh.status != Status.OPEN:
             raise OpenCodingError(f"Proposal '{proposal.name}' was decided already.")
+        proposal.status, proposal.merged_into_id = fresh.status, fresh.merged_into_id
+        proposal.category_id = fresh.category_id
 
 
 def _group(proposal: CategoryProposal) -> list[CategoryProposal]:

@@ -3,7 +3,13 @@ map, promote) with the labels following, and the proposals' privacy."""
 
 import pytest
 
-from annotate.models import AnnotationLabel, AuditEvent, CategoryProposal, CodebookChange
+from annotate.models import (
+    AnnotationLabel,
+    AuditEvent,
+    Category,
+    CategoryProposal,
+    CodebookChange,
+)
 from annotate.opencoding import services
 from tests.builders import HANG, OOM, LabelBuilder, record
 from tests.factories import AssignmentFactory, ItemFactory
@@ -207,3 +213,35 @@ def test_hostile_board_forms_are_400_and_change_nothing(pilot, held, cast, api_f
     assert reply.status_code == 400
     proposal.refresh_from_db()
     assert proposal.status == "open" and proposal.category is None
+
+
+def test_two_leads_deciding_the_same_proposal_at_once_decide_it_once(pilot, held, cast, api_for):
+    """Two board requests read the proposal while it is open (two tabs, two leads); the
+    second decision must find it decided under the row lock, not trust its stale copy."""
+    propose(api_for(cast["annotator_a"]), pilot, held[0], "Tokenizer Crash")
+    first = CategoryProposal.objects.get()
+    second = CategoryProposal.objects.get()  # the other request's copy, read before
+    hang = LabelBuilder(pilot).category("symptom", HANG)
+    services.map_proposal(project=pilot, actor=cast["lead"], proposal=first, category=hang)
+    with pytest.raises(services.OpenCodingError, match="decided already"):
+        services.promote_proposal(project=pilot, actor=cast["owner"], proposal=second)
+    assert not Category.objects.filter(dimension__project=pilot, name="Tokenizer Crash").exists()
+    proposal = CategoryProposal.objects.get()
+    assert proposal.status == "mapped" and proposal.category_id == hang.pk
+    label = AnnotationLabel.objects.get(item=held[0], annotator=cast["annotator_a"],
+                                        dimension__key="symptom")  # fmt: skip
+    assert label.category_id == hang.pk
+
+
+def test_merging_into_a_proposal_decided_meanwhile_is_refused(pilot, held, cast, api_for):
+    LabelBuilder(pilot).annotate(held[1], cast["annotator_b"], [record(symptom=OOM)])
+    propose(api_for(cast["annotator_a"]), pilot, held[0], "Stuck decoding")
+    propose(api_for(cast["annotator_b"]), pilot, held[1], "Decoder stall")
+    target, source = CategoryProposal.objects.order_by("id")
+    stale_target = CategoryProposal.objects.get(pk=target.pk)
+    services.promote_proposal(project=pilot, actor=cast["lead"], proposal=target)
+    with pytest.raises(services.OpenCodingError, match="decided already"):
+        services.merge_proposals(project=pilot, actor=cast["owner"], target=stale_target,
+                                 sources=[source])  # fmt: skip
+    source.refresh_from_db()
+    assert source.status == "open" and source.merged_into_id is None
