@@ -3,6 +3,7 @@ map, promote) with the labels following, and the proposals' privacy."""
 
 import pytest
 
+from annotate.labeling.submission import submit_annotation
 from annotate.models import (
     AnnotationLabel,
     AuditEvent,
@@ -245,3 +246,28 @@ def test_merging_into_a_proposal_decided_meanwhile_is_refused(pilot, held, cast,
                                  sources=[source])  # fmt: skip
     source.refresh_from_db()
     assert source.status == "open" and source.merged_into_id is None
+
+
+def _wire(labels: dict) -> list:
+    return [[{"dimension": k, "category": v} for k, v in labels.items()]]
+
+
+def test_a_decision_before_the_author_submits_still_reaches_their_label(pilot, held, cast,
+                                                                        api_for):  # fmt: skip
+    """annotator_b proposes on an item they hold but have not submitted; the lead promotes
+    it; when annotator_b then submits with the nearest category (the form needs one), the
+    label is the promoted category: the proposed label does not vanish silently."""
+    propose(api_for(cast["annotator_b"]), pilot, held[1], "Decoder stall")
+    proposal = CategoryProposal.objects.get()
+    category = services.promote_proposal(project=pilot, actor=cast["lead"], proposal=proposal)
+    submit_annotation(project=pilot, user=cast["annotator_b"], item=held[1],
+                      records=_wire(record(symptom=OOM)))  # fmt: skip
+    label = AnnotationLabel.objects.get(item=held[1], annotator=cast["annotator_b"],
+                                        dimension__key="symptom")  # fmt: skip
+    assert label.category_id == category.pk
+    # A later resubmission is the author's own choice again.
+    submit_annotation(project=pilot, user=cast["annotator_b"], item=held[1],
+                      records=_wire(record(symptom=HANG)))  # fmt: skip
+    label = AnnotationLabel.objects.get(item=held[1], annotator=cast["annotator_b"],
+                                        dimension__key="symptom")  # fmt: skip
+    assert label.category.path == HANG
