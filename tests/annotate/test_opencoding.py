@@ -271,3 +271,27 @@ def test_a_decision_before_the_author_submits_still_reaches_their_label(pilot, h
     label = AnnotationLabel.objects.get(item=held[1], annotator=cast["annotator_b"],
                                         dimension__key="symptom")  # fmt: skip
     assert label.category.path == HANG
+
+
+def test_a_second_pending_proposal_for_the_same_label_is_refused(pilot, held, cast, api_for):
+    """Two open proposals of one author for one record and dimension would fight over the
+    one label: deciding the second silently overwrote what the first became."""
+    api = api_for(cast["annotator_a"])
+    assert propose(api, pilot, held[0], "Stuck decoding").status_code == 201
+    again = propose(api, pilot, held[0], "Decoder stall")
+    assert again.status_code == 400 and "Stuck decoding" in again.json()["detail"]
+    # Another record, or another item, is a place of its own.
+    assert propose(api, pilot, held[0], "Decoder stall", record=1).status_code == 201
+    assert propose(api, pilot, held[1], "Decoder stall").status_code == 201
+    # Once the first is decided, the author may propose there again.
+    first = CategoryProposal.objects.get(name="Stuck decoding")
+    services.promote_proposal(project=pilot, actor=cast["lead"], proposal=first)
+    assert propose(api, pilot, held[0], "Decoder stall").status_code == 201
+
+
+def test_only_a_duplicate_name_gets_the_hint_to_label_with_it(pilot, held, cast, api_for):
+    api = api_for(cast["annotator_a"])
+    bad = propose(api, pilot, held[0], "a > b")
+    assert bad.status_code == 400 and "Label the record with it" not in bad.json()["detail"]
+    duplicate = propose(api, pilot, held[0], "Crash")
+    assert "Label the record with it instead" in duplicate.json()["detail"]
