@@ -264,7 +264,9 @@ def submit_annotation(
         assignment.completed_at = now
         assignment.save(update_fields=["state", "completed_at"])
         kind = "annotation_submitted"
-        if not out_of_scope:
+        # Only a project that has had a pilot has proposals (no query for the others).
+        had_pilot = project.phase == Project.Phase.PILOT or project.main_since_version
+        if had_pilot and not out_of_scope:
             labels = _with_decided_proposals(project, locked, user, labels)
     else:
         for name, value in fields.items():

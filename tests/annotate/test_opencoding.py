@@ -295,3 +295,12 @@ def test_only_a_duplicate_name_gets_the_hint_to_label_with_it(pilot, held, cast,
     assert bad.status_code == 400 and "Label the record with it" not in bad.json()["detail"]
     duplicate = propose(api, pilot, held[0], "Crash")
     assert "Label the record with it instead" in duplicate.json()["detail"]
+
+
+@pytest.mark.parametrize("name", ["\u202eevil", "ok\u2067name\u2069"])
+def test_names_with_direction_controls_are_refused(pilot, held, cast, api_for, name):
+    """A right-to-left override made the board show '\u202eevil' as 'live' and the card's
+    '(#8)' as '(8#)': a name that spoofs what the lead reads."""
+    reply = propose(api_for(cast["annotator_a"]), pilot, held[0], name)
+    assert reply.status_code == 400 and "direction" in reply.json()["detail"]
+    assert not CategoryProposal.objects.exists()
