@@ -80,6 +80,8 @@ def test_saturation_page_chart_and_table(paired, client_for, cast):
     assert f"symptom,2,4,2,3,{DEVICE}; {HANG}" in csv
     tex = client.get(f"/projects/{paired.slug}/saturation/table.tex?batch_size=2").content
     assert b"\\toprule" in tex and b"Guest, Namey and Chen 2020" in tex
+    # Every path has ' > ': without escaping, LaTeX's default (OT1) fonts print it as '¿'.
+    assert b"Crash \\textgreater{} CUDA Error" in tex and b" > " not in tex
     assert client.get(f"/projects/{paired.slug}/saturation/?base=zero").status_code == 400
 
 
