@@ -17,6 +17,11 @@ _LATEX = {
     "}": r"\}",
     "~": r"\textasciitilde{}",
     "^": r"\textasciicircum{}",
+    # In LaTeX's default (OT1) text fonts these print as other glyphs ('>' as an inverted
+    # question mark), and every category path holds ' > '. As methods_text escapes them.
+    "<": r"\textless{}",
+    ">": r"\textgreater{}",
+    "|": r"\textbar{}",
 }
 
 

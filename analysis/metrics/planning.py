@@ -26,6 +26,11 @@ PLANNER_REPLICATES = 2000
 AUDIT_SHARE = 0.10
 # Narrower targets ask for more items than any study holds (and overflow the arithmetic).
 MIN_HALF_WIDTH = 0.001
+# The smallest category share the plan accepts. Below it the variance of the expected
+# table cancels in floating point (a share of 1e-9 at kappa 0 gave SE1 = 0, a plan of 2
+# items, where the closed form says 385), and no study double-codes the millions of items
+# such a code would need anyway.
+MIN_SHARE = 1e-5
 # The simulation draws every item of every replicate; past this it is skipped.
 MAX_SIMULATED_ITEMS = 20_000
 
@@ -53,7 +58,13 @@ def prevalence_vector(prevalences) -> np.ndarray:
     if p.size < 2:
         raise PlanError("prevalences need at least two categories with a positive share.")
     p = p / p.max()  # huge counts must not overflow the sum
-    return p / p.sum()
+    p = p / p.sum()
+    if p.min() < MIN_SHARE:
+        raise PlanError(
+            f"prevalences: each category's share must be at least {MIN_SHARE:g} "
+            f"(one is {p.min():.3g}); leave out a category that rare."
+        )
+    return p
 
 
 def _positions(prevalences) -> list[int]:
@@ -76,7 +87,10 @@ def unit_se(kappa: float, prevalences) -> float:
     """The standard error of kappa for one item: Fleiss, Cohen & Everitt's (1969) asymptotic
     variance is this squared over n (the same formula as ``cohens_kappa``'s, applied to the
     expected table with n = 1)."""
-    return float(cohens_kappa(expected_table(kappa, prevalences)).se)
+    se = cohens_kappa(expected_table(kappa, prevalences)).se
+    if se is None or not math.isfinite(se) or se <= 0:
+        raise PlanError("prevalences and kappa give no usable variance; check the prevalences.")
+    return float(se)
 
 
 def items_for_half_width(kappa: float, prevalences, half_width: float,

@@ -17,9 +17,11 @@ def visible_proposals(project: Project, membership: Membership):
     proposals = CategoryProposal.objects.filter(project=project)
     if has_role(membership, MANAGERS):
         return proposals
+    # Decided = pointing at the category it became. A proposal merged into another
+    # that is still open has status 'merged' but no category yet: merging is not deciding.
     return proposals.filter(
         Q(author_id=membership.user_id)
-        | ~Q(status=CategoryProposal.Status.OPEN)
+        | Q(category__isnull=False)
         | Q(item__state=Item.State.SETTLED)
     )
 

@@ -53,6 +53,11 @@ def _record_change(project: Project, actor, kind: str, payload: dict) -> Codeboo
     return change
 
 
+# Characters that reorder the text around them when shown: a name "\u202eevil" reads
+# "live" and drags the "(#8)" after it on the board to "(8#)".
+BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
 def _check_name(dimension: Dimension, parent: Category | None, name: str, exclude=None) -> str:
     name = (name or "").strip()
     if not name:
@@ -60,6 +65,11 @@ def _check_name(dimension: Dimension, parent: Category | None, name: str, exclud
     if PATH_SEPARATOR.strip() in name:
         raise CodebookError(f"A category name cannot contain '{PATH_SEPARATOR.strip()}'.")
     _check_text(name, "A category name")
+    if any(ch in BIDI_CONTROLS for ch in name):
+        raise CodebookError(
+            "A category name cannot contain Unicode direction controls (U+202A-U+202E, "
+            "U+2066-U+2069): they reverse how the name and the text after it are shown."
+        )
     if len(name) > MAX_NAME:
         raise CodebookError(f"A category name has at most {MAX_NAME} characters.")
     path = name if parent is None else f"{parent.path}{PATH_SEPARATOR}{name}"

@@ -29,6 +29,7 @@ from annotate.models import (
     Assignment,
     AuditEvent,
     Category,
+    CategoryProposal,
     Dimension,
     Item,
     Project,
@@ -62,6 +63,33 @@ def _span(number: int, dimension: Dimension, raw, evidence: str) -> Span | None:
             f"Record {number + 1}, {dimension.name}: an evidence span needs its quote."
         )
     return span
+
+
+def _with_decided_proposals(project: Project, item: Item, user, labels: list[_Label]):
+    """The first submission of an item whose author had a category proposal decided
+    meanwhile (issue #17): the label of that record and dimension is the category the
+    proposal became, as a decision does to an annotation submitted before it. Otherwise
+    the form's stand-in category would silently replace the proposed label."""
+    decided = (
+        project_rows(CategoryProposal, project)
+        .filter(item=item, author=user, category__isnull=False)
+        .select_related("category", "dimension")
+        .order_by("decided_at", "id")
+    )
+    records = {label.record for label in labels}
+    by_place = {(label.record, label.dimension.pk): label for label in labels}
+    for proposal in decided:
+        if proposal.record not in records:
+            continue
+        label = by_place.get((proposal.record, proposal.dimension_id))
+        if label is None:
+            label = _Label(proposal.record, proposal.dimension, proposal.category,
+                           proposal.evidence[:5000])  # fmt: skip
+            by_place[(proposal.record, proposal.dimension_id)] = label
+            labels.append(label)
+        elif label.category.pk != proposal.category_id:
+            label.category = proposal.category
+    return labels
 
 
 def _span_columns(span: Span | None) -> dict:
@@ -236,6 +264,10 @@ def submit_annotation(
         assignment.completed_at = now
         assignment.save(update_fields=["state", "completed_at"])
         kind = "annotation_submitted"
+        # Only a project that has had a pilot has proposals (no query for the others).
+        had_pilot = project.phase == Project.Phase.PILOT or project.main_since_version
+        if had_pilot and not out_of_scope:
+            labels = _with_decided_proposals(project, locked, user, labels)
     else:
         for name, value in fields.items():
             setattr(annotation, name, value)

@@ -79,7 +79,22 @@ def propose_category(*, project: Project, author, item: Item, dimension: Dimensi
     try:
         name = _check_name(dimension, parent, name)
     except CodebookError as error:
-        raise OpenCodingError(f"{error} Label the record with it instead.") from None
+        hint = " Label the record with it instead." if "already exists" in str(error) else ""
+        raise OpenCodingError(f"{error}{hint}") from None
+    # A proposal stands for the author's label of this record and dimension: a second
+    # undecided one there would have two decisions fight over that one label (the later
+    # silently overwriting what the earlier became).
+    pending = (
+        project_rows(CategoryProposal, project)
+        .filter(item=item, author=author, record=record, dimension=dimension,
+                category__isnull=True)
+        .first()
+    )  # fmt: skip
+    if pending is not None:
+        raise OpenCodingError(
+            f"You already proposed '{pending.name}' for record {record + 1}'s "
+            f"{dimension.name}; it stands for that label until the lead decides it."
+        )
     proposal = CategoryProposal.objects.create(
         project=project, dimension=dimension, parent=parent, name=name,
         definition=_text("description", definition, "definition"),
@@ -94,9 +109,21 @@ def propose_category(*, project: Project, author, item: Item, dimension: Dimensi
 
 
 def _open(proposals) -> None:
+    """Lock the proposals' rows (in id order) and check, on what the database holds now
+    rather than on the caller's copies read before, that none is decided: two board
+    requests deciding the same proposal at once decide it once. The copies are refreshed."""
+    locked = {
+        p.pk: p
+        for p in CategoryProposal.objects.select_for_update()
+        .filter(pk__in=[p.pk for p in proposals])
+        .order_by("pk")
+    }
     for proposal in proposals:
-        if proposal.status != Status.OPEN:
+        fresh = locked.get(proposal.pk)
+        if fresh is None or fresh.status != Status.OPEN:
             raise OpenCodingError(f"Proposal '{proposal.name}' was decided already.")
+        proposal.status, proposal.merged_into_id = fresh.status, fresh.merged_into_id
+        proposal.category_id = fresh.category_id
 
 
 def _group(proposal: CategoryProposal) -> list[CategoryProposal]:

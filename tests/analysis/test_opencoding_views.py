@@ -80,6 +80,8 @@ def test_saturation_page_chart_and_table(paired, client_for, cast):
     assert f"symptom,2,4,2,3,{DEVICE}; {HANG}" in csv
     tex = client.get(f"/projects/{paired.slug}/saturation/table.tex?batch_size=2").content
     assert b"\\toprule" in tex and b"Guest, Namey and Chen 2020" in tex
+    # Every path has ' > ': without escaping, LaTeX's default (OT1) fonts print it as '¿'.
+    assert b"Crash \\textgreater{} CUDA Error" in tex and b" > " not in tex
     assert client.get(f"/projects/{paired.slug}/saturation/?base=zero").status_code == 400
 
 
@@ -118,7 +120,8 @@ def test_planner_takes_typed_prevalences_and_says_what_is_unreachable(paired, ap
      ("half_width=0", "half-width"), ("half_width=1e-300", "half-width"),
      ("prevalences=1", "prevalences"), ("prevalences=a,b", "prevalences"),
      ("prevalences=-1,2", "prevalences"), ("dimension=nope", "nope"), ("level=9", "level"),
-     ("level=x", "level"), ("confidence=2", "confidence")],
+     ("level=x", "level"), ("confidence=2", "confidence"),
+     ("prevalences=1e-320,1", "prevalence"), ("kappa=0&prevalences=1e-9,1", "prevalence")],
 )  # fmt: skip
 def test_bad_planner_parameters_are_400_with_the_name(paired, api_for, cast, query, name):
     reply = api_for(cast["lead"]).get(f"/api/projects/{paired.slug}/planner/?{query}")

@@ -139,3 +139,20 @@ def test_huge_counts_as_prevalences_are_shares_like_any_other():
     plan = planning.plan_double_coding(kappa=0.6, prevalences=[1e308, 1e308], half_width=0.1)
     assert plan.prevalences == [0.5, 0.5]
     assert plan.items == planning.items_for_half_width(0.6, [1, 1], 0.1)
+
+
+@pytest.mark.parametrize("prevalences", [[1e-320, 1], [1e-9, 1], [1, 1e9]])
+@pytest.mark.parametrize("kappa", [0.0, 0.7])
+def test_a_vanishing_share_is_refused_not_planned_for_two_items(kappa, prevalences):
+    """A share far below any study's resolution made the variance cancel to 0 (at kappa 0,
+    a plan of 2 items where the closed form asks for hundreds) or to None (a crash)."""
+    with pytest.raises(PlanError, match="prevalence"):
+        planning.plan_double_coding(kappa=kappa, prevalences=prevalences, half_width=0.1)
+
+
+def test_the_smallest_share_allowed_still_matches_the_closed_form():
+    p = planning.MIN_SHARE
+    for kappa in (0.0, 0.7):
+        closed = (1 - kappa) * ((1 - kappa) * (1 - 2 * kappa)
+                                + kappa * (2 - kappa) / (2 * p * (1 - p)))  # fmt: skip
+        assert planning.unit_se(kappa, [p, 1 - p]) ** 2 == pytest.approx(closed, rel=1e-3)

@@ -3,7 +3,14 @@ map, promote) with the labels following, and the proposals' privacy."""
 
 import pytest
 
-from annotate.models import AnnotationLabel, AuditEvent, CategoryProposal, CodebookChange
+from annotate.labeling.submission import submit_annotation
+from annotate.models import (
+    AnnotationLabel,
+    AuditEvent,
+    Category,
+    CategoryProposal,
+    CodebookChange,
+)
 from annotate.opencoding import services
 from tests.builders import HANG, OOM, LabelBuilder, record
 from tests.factories import AssignmentFactory, ItemFactory
@@ -207,3 +214,93 @@ def test_hostile_board_forms_are_400_and_change_nothing(pilot, held, cast, api_f
     assert reply.status_code == 400
     proposal.refresh_from_db()
     assert proposal.status == "open" and proposal.category is None
+
+
+def test_two_leads_deciding_the_same_proposal_at_once_decide_it_once(pilot, held, cast, api_for):
+    """Two board requests read the proposal while it is open (two tabs, two leads); the
+    second decision must find it decided under the row lock, not trust its stale copy."""
+    propose(api_for(cast["annotator_a"]), pilot, held[0], "Tokenizer Crash")
+    first = CategoryProposal.objects.get()
+    second = CategoryProposal.objects.get()  # the other request's copy, read before
+    hang = LabelBuilder(pilot).category("symptom", HANG)
+    services.map_proposal(project=pilot, actor=cast["lead"], proposal=first, category=hang)
+    with pytest.raises(services.OpenCodingError, match="decided already"):
+        services.promote_proposal(project=pilot, actor=cast["owner"], proposal=second)
+    assert not Category.objects.filter(dimension__project=pilot, name="Tokenizer Crash").exists()
+    proposal = CategoryProposal.objects.get()
+    assert proposal.status == "mapped" and proposal.category_id == hang.pk
+    label = AnnotationLabel.objects.get(item=held[0], annotator=cast["annotator_a"],
+                                        dimension__key="symptom")  # fmt: skip
+    assert label.category_id == hang.pk
+
+
+def test_merging_into_a_proposal_decided_meanwhile_is_refused(pilot, held, cast, api_for):
+    LabelBuilder(pilot).annotate(held[1], cast["annotator_b"], [record(symptom=OOM)])
+    propose(api_for(cast["annotator_a"]), pilot, held[0], "Stuck decoding")
+    propose(api_for(cast["annotator_b"]), pilot, held[1], "Decoder stall")
+    target, source = CategoryProposal.objects.order_by("id")
+    stale_target = CategoryProposal.objects.get(pk=target.pk)
+    services.promote_proposal(project=pilot, actor=cast["lead"], proposal=target)
+    with pytest.raises(services.OpenCodingError, match="decided already"):
+        services.merge_proposals(project=pilot, actor=cast["owner"], target=stale_target,
+                                 sources=[source])  # fmt: skip
+    source.refresh_from_db()
+    assert source.status == "open" and source.merged_into_id is None
+
+
+def _wire(labels: dict) -> list:
+    return [[{"dimension": k, "category": v} for k, v in labels.items()]]
+
+
+def test_a_decision_before_the_author_submits_still_reaches_their_label(pilot, held, cast,
+                                                                        api_for):  # fmt: skip
+    """annotator_b proposes on an item they hold but have not submitted; the lead promotes
+    it; when annotator_b then submits with the nearest category (the form needs one), the
+    label is the promoted category: the proposed label does not vanish silently."""
+    propose(api_for(cast["annotator_b"]), pilot, held[1], "Decoder stall")
+    proposal = CategoryProposal.objects.get()
+    category = services.promote_proposal(project=pilot, actor=cast["lead"], proposal=proposal)
+    submit_annotation(project=pilot, user=cast["annotator_b"], item=held[1],
+                      records=_wire(record(symptom=OOM)))  # fmt: skip
+    label = AnnotationLabel.objects.get(item=held[1], annotator=cast["annotator_b"],
+                                        dimension__key="symptom")  # fmt: skip
+    assert label.category_id == category.pk
+    # A later resubmission is the author's own choice again.
+    submit_annotation(project=pilot, user=cast["annotator_b"], item=held[1],
+                      records=_wire(record(symptom=HANG)))  # fmt: skip
+    label = AnnotationLabel.objects.get(item=held[1], annotator=cast["annotator_b"],
+                                        dimension__key="symptom")  # fmt: skip
+    assert label.category.path == HANG
+
+
+def test_a_second_pending_proposal_for_the_same_label_is_refused(pilot, held, cast, api_for):
+    """Two open proposals of one author for one record and dimension would fight over the
+    one label: deciding the second silently overwrote what the first became."""
+    api = api_for(cast["annotator_a"])
+    assert propose(api, pilot, held[0], "Stuck decoding").status_code == 201
+    again = propose(api, pilot, held[0], "Decoder stall")
+    assert again.status_code == 400 and "Stuck decoding" in again.json()["detail"]
+    # Another record, or another item, is a place of its own.
+    assert propose(api, pilot, held[0], "Decoder stall", record=1).status_code == 201
+    assert propose(api, pilot, held[1], "Decoder stall").status_code == 201
+    # Once the first is decided, the author may propose there again.
+    first = CategoryProposal.objects.get(name="Stuck decoding")
+    services.promote_proposal(project=pilot, actor=cast["lead"], proposal=first)
+    assert propose(api, pilot, held[0], "Decoder stall").status_code == 201
+
+
+def test_only_a_duplicate_name_gets_the_hint_to_label_with_it(pilot, held, cast, api_for):
+    api = api_for(cast["annotator_a"])
+    bad = propose(api, pilot, held[0], "a > b")
+    assert bad.status_code == 400 and "Label the record with it" not in bad.json()["detail"]
+    duplicate = propose(api, pilot, held[0], "Crash")
+    assert "Label the record with it instead" in duplicate.json()["detail"]
+
+
+@pytest.mark.parametrize("name", ["\u202eevil", "ok\u2067name\u2069"])
+def test_names_with_direction_controls_are_refused(pilot, held, cast, api_for, name):
+    """A right-to-left override made the board show '\u202eevil' as 'live' and the card's
+    '(#8)' as '(8#)': a name that spoofs what the lead reads."""
+    reply = propose(api_for(cast["annotator_a"]), pilot, held[0], name)
+    assert reply.status_code == 400 and "direction" in reply.json()["detail"]
+    assert not CategoryProposal.objects.exists()

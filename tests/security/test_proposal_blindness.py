@@ -41,3 +41,19 @@ def test_open_proposals_of_a_reach_neither_b_nor_an_outsider(proposal_world):
     assert b"zq7-quote-half" in own
     _, board = _read(_reader(world, "lead"), f"/projects/{world.project.slug}/board/")
     assert b"zq7-quote-conflict" in board
+
+
+def test_a_proposal_merged_into_an_open_one_stays_private(proposal_world, cast):
+    """Merging is not deciding: a proposal merged into another that is still open on the
+    board (its item not settled) must not reach annotator_b."""
+    world = proposal_world
+    from annotate.models import CategoryProposal
+
+    half = CategoryProposal.objects.get(project=world.project, name="zq7 name half")
+    conflict = CategoryProposal.objects.get(project=world.project, name="zq7 name conflict")
+    services.merge_proposals(project=world.project, actor=cast["lead"], target=conflict,
+                             sources=[half])  # fmt: skip
+    secrets = [b"zq7 name half", b"zq7-definition-half", b"zq7-quote-half"]
+    urls = _get_urls(world, list(world.items))
+    urls.append(f"/api/projects/{world.project.slug}/proposals/")
+    assert not leaks_to(world, urls, secrets, ("annotator_b", "outsider"))
