@@ -67,10 +67,11 @@ def _span(number: int, dimension: Dimension, raw, evidence: str) -> Span | None:
 def _span_columns(span: Span | None) -> dict:
     if span is None:
         return {}
-    part, _, comment = span.part.partition("-")
+    part, _, pk = span.part.partition("-")
     return {
         "span_part": SpanPart(part),
-        "span_comment": int(comment) if comment else None,
+        "span_comment": int(pk) if part == SpanPart.COMMENT else None,
+        "span_fix": int(pk) if part == SpanPart.FIX else None,
         "span_start": span.start,
         "span_end": span.end,
         "span_hash": span.hash,
