@@ -68,6 +68,17 @@ def test_a_span_in_a_fix_title_is_accepted_and_stored(project, world):
     assert f'value="{value}"' in page
 
 
+def test_another_annotator_sees_the_fix_but_not_the_span(project, world, cast):
+    item, fix = world["item"], world["fix"]
+    value = span(project, item, f"fix-{fix.pk}", "KV cache")
+    post(world, project, **{"r0-symptom-evidence": "KV cache", "r0-symptom-span": value})
+    b = _client(cast["annotator_b"])
+    b.get(reverse("label-next", args=[project.slug]))
+    page = b.get(reverse("label-item", args=[project.slug, item.pk])).content.decode()
+    assert f'data-evidence-part="fix-{fix.pk}"' in page  # B may quote the fix too
+    assert "<mark" not in page and value not in page
+
+
 @pytest.mark.parametrize(
     ("case", "message"),
     [
