@@ -1,4 +1,5 @@
-"""An item's issue as its parts (title, body, comments), for evidence spans (issue #15):
+"""An item's issue as its parts (title, body, comments, and the titles of its fix links,
+issue #20), for evidence spans (issue #15):
 the text a span is checked against, and the parts shown with spans highlighted.
 
 The parts are rendered exactly as the pages show them (the snapshot annotators saw, the
@@ -14,7 +15,7 @@ from annotate.access import side_letter
 from annotate.markdown import render_markdown
 from annotate.spans import Mark, Span, SpanError, check_span, mark_spans, part_name, plain_text
 from annotate.spans import text_hash as _hash
-from mining.access import TextAccess, project_group
+from mining.access import TextAccess, project_group, readable_fix_links, visible_fix_links
 
 
 class IssueText:
@@ -35,6 +36,15 @@ class IssueText:
             self.html[f"comment-{comment.pk}"] = render_markdown(
                 comment.body, external_images=external
             )
+        # The fixes beside the issue (annotate/_fixes.html): each title, or its ref when
+        # GitHub gave none, escaped as the page shows it. None while the text is hidden,
+        # nor a link of another repository, known here, whose text the project may not read.
+        self.fixes = []
+        if not getattr(issue, "text_hidden", False):
+            readable = readable_fix_links(project, [issue.pk])
+            self.fixes = visible_fix_links(project, readable, issue.repository.full_name)
+        for fix in self.fixes:
+            self.html[f"fix-{fix.pk}"] = str(escape(fix.title or fix.ref))
         self._plain: dict[str, str] = {}
 
     def plain(self, part: str) -> str:
@@ -78,6 +88,7 @@ class IssueText:
             "title": shown_part("title"),
             "body": shown_part("body"),
             "comments": [{"comment": c, **shown_part(f"comment-{c.pk}")} for c in self.comments],
+            "fixes": [{"fix": f, **shown_part(f"fix-{f.pk}")} for f in self.fixes],
             "stale": stale,
             "marked": sum(len(m) for m in marks.values()),
         }

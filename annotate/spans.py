@@ -121,7 +121,8 @@ def mark_spans(markup: str, marks: list[Mark]) -> str:
 
 @dataclass(frozen=True)
 class Span:
-    """A span as submitted: the part ("title", "body" or "comment-<id>"), offsets and the
+    """A span as submitted: the part ("title", "body", "comment-<id>" or "fix-<id>", the
+    title of a mining.FixLink shown beside the issue), offsets and the
     hash of the part's plain text the annotator saw."""
 
     part: str
@@ -133,7 +134,9 @@ class Span:
         return f"{self.part}:{self.start}:{self.end}:{self.hash}"
 
 
-_SPAN = re.compile(r"(title|body|comment-[0-9]{1,18}):([0-9]{1,9}):([0-9]{1,9}):([0-9a-f]{64})")
+_SPAN = re.compile(
+    r"(title|body|(?:comment|fix)-[0-9]{1,18}):([0-9]{1,9}):([0-9]{1,9}):([0-9a-f]{64})"
+)
 
 
 class SpanError(ValueError):
@@ -144,7 +147,9 @@ PART_NAMES = {"title": "the title", "body": "the body"}
 
 
 def part_name(part: str) -> str:
-    """How messages and pages name a part: "the body", "comment 12"."""
+    """How messages and pages name a part: "the body", "comment 12", "the fix #7"."""
+    if part.startswith("fix-"):
+        return part.replace("fix-", "the fix #")
     return PART_NAMES.get(part) or part.replace("comment-", "comment ")
 
 
@@ -168,6 +173,8 @@ def check_span(span: Span, quote: str, texts: dict[str, str]) -> None:
     if text is None:
         if span.part.startswith("comment-"):
             raise SpanError(f"{part_name(span.part)} is not a comment of this item's issue")
+        if span.part.startswith("fix-"):
+            raise SpanError(f"{part_name(span.part)} is not a fix shown beside this item's issue")
         raise SpanError(f"this item's issue has no {span.part}")
     if span.hash != text_hash(text):
         raise SpanError(

@@ -58,7 +58,8 @@ class FailureRecordLabelSerializer(serializers.Serializer):
         max_length=120,
         write_only=True,
         help_text="Submissions only: where the evidence quote stands in the issue, "
-        "'part:start:end:hash', part being 'title', 'body' or 'comment-<id>', start and end "
+        "'part:start:end:hash', part being 'title', 'body', 'comment-<id>' or 'fix-<id>' (a "
+        "fix link's title), start and end "
         "code points of the part's text as the labeling page shows it, hash its SHA-256 "
         "(docs/evidence.md).",
     )

@@ -95,10 +95,11 @@ def _with_decided_proposals(project: Project, item: Item, user, labels: list[_La
 def _span_columns(span: Span | None) -> dict:
     if span is None:
         return {}
-    part, _, comment = span.part.partition("-")
+    part, _, pk = span.part.partition("-")
     return {
         "span_part": SpanPart(part),
-        "span_comment": int(comment) if comment else None,
+        "span_comment": int(pk) if part == SpanPart.COMMENT else None,
+        "span_fix": int(pk) if part == SpanPart.FIX else None,
         "span_start": span.start,
         "span_end": span.end,
         "span_hash": span.hash,

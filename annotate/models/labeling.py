@@ -183,6 +183,7 @@ class SpanPart(models.TextChoices):
     TITLE = "title", "title"
     BODY = "body", "body"
     COMMENT = "comment", "comment"
+    FIX = "fix", "fix"
 
 
 class AnnotationLabel(models.Model):
@@ -209,6 +210,11 @@ class AnnotationLabel(models.Model):
         blank=True,
         help_text="The mining.Comment holding the span.",
     )
+    span_fix = models.BigIntegerField(
+        null=True,
+        blank=True,
+        help_text="The mining.FixLink whose title holds the span.",
+    )
     span_start = models.PositiveIntegerField(null=True, blank=True)
     span_end = models.PositiveIntegerField(null=True, blank=True)
     span_hash = models.CharField(max_length=64, blank=True, db_default="")
@@ -233,9 +239,11 @@ class AnnotationLabel(models.Model):
     @property
     def span_key(self) -> str:
         """The part of the issue the evidence span is in, as annotate.spans names parts
-        ("title", "body", "comment-<id>"); "" without a span."""
+        ("title", "body", "comment-<id>", "fix-<id>"); "" without a span."""
         if not self.span_part or self.span_start is None:
             return ""
         if self.span_part == SpanPart.COMMENT:
             return f"comment-{self.span_comment}"
+        if self.span_part == SpanPart.FIX:
+            return f"fix-{self.span_fix}"
         return self.span_part

@@ -21,12 +21,3 @@ def duration(seconds):
     from annotate.labeling.pace import duration as spelled
 
     return spelled(seconds)
-
-
-@register.filter
-def visible_fixes(issue, project):
-    """The issue's fix links `project` may see (mining.access.visible_fix_links): those of
-    a private repository the project does not read are left out."""
-    from mining.access import visible_fix_links
-
-    return visible_fix_links(project, issue.fix_links.all(), issue.repository.full_name)

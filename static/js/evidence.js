@@ -1,5 +1,5 @@
 /* Faultline labeling page: evidence as spans (issue #15). Select text in the issue (its
-   title, body or one comment), then Alt+E (or a picker's "take selection" button): the
+   title, body, one comment, or a fix's title beside it, issue #20), then Alt+E (or a picker's "take selection" button): the
    focused picker gets the quote and its span, `part:start:end:hash`, where start and end
    count code points (an emoji is one) in the part's text as the page shows it, and hash is
    that text's version (data-evidence-hash), so the server can check the span and notice a
@@ -38,6 +38,7 @@
     var key = part.dataset.evidencePart;
     if (key === "title") { return "the title"; }
     if (key === "body") { return "the body"; }
+    if (key.indexOf("fix-") === 0) { return "the fix #" + key.replace("fix-", ""); }
     return "comment " + key.replace("comment-", "");
   }
 
@@ -75,7 +76,7 @@
       return;
     }
     if (!remembered.part) {
-      status("Select the evidence within one part of the issue: the title, the body or one comment.");
+      status("Select the evidence within one part of the issue: the title, the body, one comment or one fix's title.");
       return;
     }
     var part = remembered.part;
