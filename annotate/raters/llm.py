@@ -39,10 +39,18 @@ def _retry_after(response) -> float | None:
         return None
 
 
+# No request has this many tokens; a larger count is a hostile or broken reply (and would
+# overflow the per-item counters, failing the run).
+MAX_TOKENS = 10**8
+
+
 def _usage(data: dict) -> tuple[int, int]:
     usage = data.get("usage") if isinstance(data.get("usage"), dict) else {}
     numbers = [usage.get("prompt_tokens", 0), usage.get("completion_tokens", 0)]
-    return tuple(n if isinstance(n, int) and n >= 0 else 0 for n in numbers)
+    return tuple(
+        min(n, MAX_TOKENS) if isinstance(n, int) and not isinstance(n, bool) and n >= 0 else 0
+        for n in numbers
+    )
 
 
 def chat(
@@ -85,7 +93,7 @@ def chat(
                 try:
                     data = response.json()
                     content = data["choices"][0]["message"]["content"]
-                except (ValueError, KeyError, IndexError, TypeError):
+                except (ValueError, KeyError, IndexError, TypeError, RecursionError):
                     content = None
                 if isinstance(content, str):
                     prompt_tokens, completion_tokens = _usage(data)
