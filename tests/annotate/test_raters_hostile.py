@@ -44,6 +44,12 @@ class Hostile(Endpoint):
             content = json.dumps({"out_of_scope": False, "records": [{}]})
             return 200, self._completion(content.replace("{}", '{"symptom": {"category": '
                 f'"{valid["category"]}", "confidence": NaN}}}}')), {}  # fmt: skip
+        if "[[redirect-file]]" in user:
+            return 307, {}, {"Location": "file:///etc/passwd"}
+        if "[[redirect-loop]]" in user:
+            return 307, {}, {"Location": "/v1/chat/completions"}
+        if "[[huge-body]]" in user:
+            return 200, self._completion("x" * (40 * 2**20)), {}
         if "[[above-one]]" in user:
             return 200, answer(confidence=1.5), {}
         if "[[other-dimension]]" in user:
@@ -116,3 +122,36 @@ def test_out_of_range_confidences_and_foreign_categories_are_invalid(project, en
     outcome = RaterItem.objects.get(run=run, item=hostile)
     assert outcome.outcome == "failed" and "invalid answer" in outcome.error
     assert run.invalid_answers == 2 and not RaterLabel.objects.filter(run=run).exists()
+
+
+@pytest.mark.parametrize("script", ["redirect-file", "redirect-loop"])
+def test_a_redirect_the_client_cannot_follow_fails_the_item_not_the_run(project, endpoint, script):
+    hostile, after = _item(project, script, 0), _item(project, "valid", 1)
+    run = _run(project, endpoint)
+    assert run.status == "succeeded", run.error
+    outcome = RaterItem.objects.get(run=run, item=hostile)
+    assert outcome.outcome == "failed" and "sk-hostile" not in outcome.error
+    assert RaterItem.objects.get(run=run, item=after).outcome == "labeled"
+
+
+def test_a_malformed_base_url_fails_the_items_not_the_run(project):
+    item = _item(project, "valid", 0)
+    rater = runs.add_rater(
+        project=project, user=None, kind="openai", name="bad port", model="m",
+        base_url="http://127.0.0.1:99999/v1",
+    )  # fmt: skip
+    (run,) = runs.start_rater_runs(rater=rater, user=None)
+    run_rater_task(run_id=run.pk)
+    run.refresh_from_db()
+    assert run.status == "succeeded", run.error
+    assert RaterItem.objects.get(run=run, item=item).outcome == "failed"
+
+
+def test_a_huge_reply_is_not_read_whole(project, endpoint, settings):
+    settings.RATER_MAX_REPLY_BYTES = 2**20
+    hostile, after = _item(project, "huge-body", 0), _item(project, "valid", 1)
+    run = _run(project, endpoint)
+    assert run.status == "succeeded", run.error
+    outcome = RaterItem.objects.get(run=run, item=hostile)
+    assert outcome.outcome == "failed" and "too large" in outcome.error
+    assert RaterItem.objects.get(run=run, item=after).outcome == "labeled"
