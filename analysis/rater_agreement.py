@@ -215,14 +215,15 @@ def _curve(machine: Side, final: Side, tree) -> list[dict]:
 
 def _curve_all(machine: Side, final: Side, trees) -> list[dict]:
     """Whole items: the lowest confidence of the item's labels, correct when every
-    dimension the final label has matches."""
+    dimension the final label has matches (a dimension the machine left out is not a
+    match, and counts with confidence 0)."""
     confidence, correct = [], []
     for item, labels in machine.labels.items():
         truth = final.labels.get(item)
-        if not truth or not set(truth) <= set(labels):
+        if not truth:
             continue
         confidence.append(min((machine.confidence[item].get(d) or 0.0) for d in truth))
-        correct.append(all(labels[d] == c for d, c in truth.items()))
+        correct.append(all(labels.get(d) == c for d, c in truth.items()))
     return delegation_curve(confidence, correct)
 
 

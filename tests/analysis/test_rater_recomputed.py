@@ -143,3 +143,28 @@ def test_an_annotator_is_compared_by_the_first_round_not_the_revised_labels(proj
     )  # fmt: skip
     rows = _rows(build_rater_report(project), "symptom", 3)
     assert rows["annotator:annotator_a"]["percent_agreement"] == 1.0
+
+
+def test_a_whole_item_missing_a_dimension_the_final_label_has_is_not_right(project, cast):
+    # Stage optional: the machine left it out where the final label has it. The item is
+    # not right as a whole; leaving it out of the curve raised the accuracy.
+    build = LabelBuilder(project)
+    build.dimensions["stage"].__class__.objects.filter(pk=build.dimensions["stage"].pk).update(
+        required=False
+    )
+    run = _machine_run(project)
+    for position, stage in enumerate(("Inference", None)):
+        item = build.item(position=position)
+        build.settle(item, [{"symptom": OOM, "stage": "Inference"}])
+        RaterLabel.objects.create(
+            run=run, item=item, record=0, dimension=build.dimensions["symptom"],
+            category=build.category("symptom", OOM), confidence=0.9,
+        )  # fmt: skip
+        if stage:
+            RaterLabel.objects.create(
+                run=run, item=item, record=0, dimension=build.dimensions["stage"],
+                category=build.category("stage", stage), confidence=0.8,
+            )  # fmt: skip
+    (rater,) = build_rater_report(project)["raters"]
+    whole = next(c["points"] for c in rater["delegation"] if c["dimension"] == "all")
+    assert (whole[0]["n"], whole[0]["accuracy"]) == (2, 0.5)

@@ -60,3 +60,37 @@ def test_a_run_past_the_tasks_soft_time_limit_is_queued_again_not_failed(
     run.refresh_from_db()
     assert run.status == "queued" and run.error == ""
     assert queued == [{"run_id": run.pk}]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_starts_at_once_queue_one_set_of_runs(cast, monkeypatch):
+    import threading
+
+    from django.db import connection
+
+    from annotate.projects import services
+
+    monkeypatch.setattr("annotate.raters.tasks.run_rater_task.delay", lambda **kw: None)
+    project = services.create_project(name="Race", slug="race", owner=cast["owner"])
+    rater = runs.add_rater(
+        project=project, user=None, kind="openai", name="q", model="m",
+        base_url="http://127.0.0.1:9/v1", runs_per_start=3,
+    )  # fmt: skip
+    barrier, outcomes = threading.Barrier(4), []
+
+    def start():
+        barrier.wait()
+        try:
+            outcomes.append(len(runs.start_rater_runs(rater=rater, user=None)))
+        except runs.RaterBusy:
+            outcomes.append("busy")
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=start) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes, key=str) == [3, "busy", "busy", "busy"]
+    assert list(RaterRun.objects.filter(rater=rater).values_list("number", flat=True)) == [1, 2, 3]
