@@ -94,3 +94,29 @@ def test_two_starts_at_once_queue_one_set_of_runs(cast, monkeypatch):
         thread.join()
     assert sorted(outcomes, key=str) == [3, "busy", "busy", "busy"]
     assert list(RaterRun.objects.filter(rater=rater).values_list("number", flat=True)) == [1, 2, 3]
+
+
+def test_hostile_evidence_and_names_in_the_machine_column_are_inert(project, cast, client_for):
+    from annotate.models import RaterLabel
+    from tests.builders import HANG, OOM, LabelBuilder, in_conflict, record
+
+    build = LabelBuilder(project)
+    item = in_conflict(project, cast, [record(symptom=OOM)], [record(symptom=HANG)])
+    rater = runs.add_rater(
+        project=project, user=None, kind="builtin", name="<img src=x onerror=alert(1)>",
+        visible_in_adjudication=True,
+    )  # fmt: skip
+    run = RaterRun.objects.create(rater=rater, number=1, codebook_version=1, status="succeeded")
+    RaterLabel.objects.create(
+        run=run, item=item, record=0, dimension=build.dimensions["symptom"],
+        category=build.category("symptom", OOM), confidence=0.9,
+        evidence="</td><script>alert('x')</script>",
+    )  # fmt: skip
+    url = f"/projects/{project.slug}/items/{item.pk}/machine-labels/"
+    html = client_for(cast["lead"]).get(url).content.decode()
+    assert "machine" in html and "&lt;script&gt;" in html
+    assert "<script>" not in html and "<img" not in html
+    assert client_for(cast["annotator_a"]).get(url).status_code == 403
+    assert client_for(cast["outsider"]).get(url).status_code == 404
+    raters_page = client_for(cast["lead"]).get(f"/projects/{project.slug}/raters/")
+    assert "<img src=x" not in raters_page.content.decode()
