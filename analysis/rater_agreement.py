@@ -22,7 +22,13 @@ from annotate.access import (
     project_rows,
     report_names,
 )
-from annotate.models import AnnotationLabel, Item, RaterRun
+from annotate.models import (
+    Annotation,
+    AnnotationLabel,
+    AnnotationRoundLabel,
+    Item,
+    RaterRun,
+)
 from annotate.raters.runs import latest_runs
 
 from .codebook import load_codebook
@@ -68,19 +74,22 @@ def _pairs(machine: Side, other: Side, tree, level: int) -> list[tuple[int, int]
     return pairs
 
 
-def _majority(annotators: dict[int, Side], trees) -> Side:
-    """Per item and dimension, the category (full path) more than half the item's
-    annotators chose; no majority, no unit."""
+def _majority(annotators: dict[int, Side], voters: Counter, tree, level: int) -> Side:
+    """Per item, the category of `tree`'s dimension at `level` that more than half of the
+    item's annotators chose (`voters`: annotators per item, those out of scope or with
+    several records included); no majority, no unit. Cut to the level first: two
+    annotators who chose two leaves under one top-level category agree at level 1."""
     side = Side()
-    voters: dict[tuple[int, int], Counter] = defaultdict(Counter)
+    dim = tree.dimension.pk
+    votes: dict[int, Counter] = defaultdict(Counter)
     for human in annotators.values():
         for item, labels in human.labels.items():
-            for dimension, category in labels.items():
-                voters[(item, dimension)][category] += 1
-    for (item, dimension), votes in voters.items():
-        category, count = votes.most_common(1)[0]
-        if count * 2 > sum(votes.values()):
-            side.labels[item][dimension] = category
+            if dim in labels:
+                votes[item][tree.ancestor(labels[dim], level)] += 1
+    for item, counts in votes.items():
+        category, count = counts.most_common(1)[0]
+        if count * 2 > voters[item]:
+            side.labels[item][dim] = category
     return side
 
 
@@ -88,15 +97,28 @@ def build_rater_report(project) -> dict:
     """The report the API and the page show (see the module's docstring)."""
     trees = load_codebook(project)
     latest = latest_runs(project)
-    human_rows = project_rows(AnnotationLabel, project).values_list(
-        "annotator_id", "item_id", "record", "dimension_id", "category_id"
+    # What each annotator chose alone, as the headline agreement reads it: an annotation
+    # revised after a discussion counts by its first round (AnnotationRound 1).
+    fields = ("annotator_id", "item_id", "record", "dimension_id", "category_id")
+    human_rows = (
+        project_rows(AnnotationLabel, project)
+        .exclude(annotation__rounds__round=1)
+        .values_list(*fields)
+        .order_by()
+        .union(
+            project_rows(AnnotationRoundLabel, project)
+            .filter(snapshot__round=1)
+            .values_list(*fields)
+            .order_by(),
+            all=True,
+        )
     )
     by_annotator: dict[int, list] = defaultdict(list)
     for annotator, *row in human_rows.iterator(chunk_size=20_000):
         by_annotator[annotator].append(row)
     annotators = {user: _single_records(rows) for user, rows in by_annotator.items()}
     names = report_names(project, list(annotators))
-    majority = _majority(annotators, trees)
+    voters = Counter(project_rows(Annotation, project).values_list("item_id", flat=True))
     final = _single_records(
         final_records_in_scope(project)
         .filter(item__state=Item.State.SETTLED)
@@ -114,14 +136,19 @@ def build_rater_report(project) -> dict:
             .values_list("item_id", "record", "dimension_id", "category_id", "confidence")
         )
         machine = _single_records(labels.iterator(chunk_size=20_000), confidence=True)
-        sides = [("final", "final labels", final), ("majority", "human majority", majority)]
-        sides += [
+        humans = [
             (f"annotator:{names[u]}", names[u], annotators[u])
             for u in sorted(annotators, key=lambda u: names[u])
         ]
         rows, bias, curves = [], [], []
         for key, tree in trees.items():
             for level in tree.levels():
+                majority = _majority(annotators, voters, tree, level)
+                sides = [
+                    ("final", "final labels", final),
+                    ("majority", "human majority", majority),
+                    *humans,
+                ]
                 for versus, label, other in sides:
                     pairs = _pairs(machine, other, tree, level)
                     rows.append(
@@ -188,14 +215,15 @@ def _curve(machine: Side, final: Side, tree) -> list[dict]:
 
 def _curve_all(machine: Side, final: Side, trees) -> list[dict]:
     """Whole items: the lowest confidence of the item's labels, correct when every
-    dimension the final label has matches."""
+    dimension the final label has matches (a dimension the machine left out is not a
+    match, and counts with confidence 0)."""
     confidence, correct = [], []
     for item, labels in machine.labels.items():
         truth = final.labels.get(item)
-        if not truth or not set(truth) <= set(labels):
+        if not truth:
             continue
         confidence.append(min((machine.confidence[item].get(d) or 0.0) for d in truth))
-        correct.append(all(labels[d] == c for d, c in truth.items()))
+        correct.append(all(labels.get(d) == c for d, c in truth.items()))
     return delegation_curve(confidence, correct)
 
 

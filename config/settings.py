@@ -253,6 +253,8 @@ RATER_BACKOFF_SECONDS = float(os.environ.get("RATER_BACKOFF_SECONDS", "1"))
 RATER_MAX_BACKOFF_SECONDS = float(os.environ.get("RATER_MAX_BACKOFF_SECONDS", "30"))
 RATER_ANSWER_ATTEMPTS = int(os.environ.get("RATER_ANSWER_ATTEMPTS", "2"))
 RATER_PROMPT_CHARS = int(os.environ.get("RATER_PROMPT_CHARS", "12000"))
+# The longest reply body read from an endpoint; a longer one fails the item.
+RATER_MAX_REPLY_BYTES = int(os.environ.get("RATER_MAX_REPLY_BYTES", str(4 * 2**20)))
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

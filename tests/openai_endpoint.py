@@ -49,7 +49,8 @@ class Endpoint:
                 self._send(status, payload, headers)
 
             def _send(self, status, payload, headers=None):
-                data = json.dumps(payload).encode()
+                # bytes go out as they are (a hostile endpoint's malformed body).
+                data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(data)))

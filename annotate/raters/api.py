@@ -49,6 +49,7 @@ class RunList(ProjectScoped, APIView):
     @extend_schema(responses={200: RaterRunSerializer(many=True), **ERRORS})
     def get(self, request, slug, rater_id):
         _, _, rater = get_rater_for_user(request.user, slug, rater_id)
+        runs.expire_dead_runs(project=self.project)
         return Response(RaterRunSerializer(rater.runs.all(), many=True).data)
 
     @extend_schema(

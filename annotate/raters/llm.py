@@ -6,6 +6,7 @@ settings.RATER_MAX_BACKOFF_SECONDS: a worker never sleeps for minutes."""
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass
 
@@ -31,6 +32,22 @@ class EndpointError(Exception):
         self.seconds = seconds
 
 
+def _read_capped(response) -> bytes | None:
+    """The reply's body, or None when it is longer than RATER_MAX_REPLY_BYTES (a hostile
+    or broken endpoint must not fill the worker's memory)."""
+    limit = settings.RATER_MAX_REPLY_BYTES
+    chunks, size = [], 0
+    try:
+        for chunk in response.iter_content(chunk_size=65536):
+            size += len(chunk)
+            if size > limit:
+                return None
+            chunks.append(chunk)
+    finally:
+        response.close()
+    return b"".join(chunks)
+
+
 def _retry_after(response) -> float | None:
     value = response.headers.get("Retry-After", "")
     try:
@@ -39,10 +56,18 @@ def _retry_after(response) -> float | None:
         return None
 
 
+# No request has this many tokens; a larger count is a hostile or broken reply (and would
+# overflow the per-item counters, failing the run).
+MAX_TOKENS = 10**8
+
+
 def _usage(data: dict) -> tuple[int, int]:
     usage = data.get("usage") if isinstance(data.get("usage"), dict) else {}
     numbers = [usage.get("prompt_tokens", 0), usage.get("completion_tokens", 0)]
-    return tuple(n if isinstance(n, int) and n >= 0 else 0 for n in numbers)
+    return tuple(
+        min(n, MAX_TOKENS) if isinstance(n, int) and not isinstance(n, bool) and n >= 0 else 0
+        for n in numbers
+    )
 
 
 def chat(
@@ -75,17 +100,34 @@ def chat(
     for attempt in range(1, attempts + 1):
         wait = None
         try:
-            response = http.post(url, json=body, headers=headers, timeout=timeout)
+            response = http.post(url, json=body, headers=headers, timeout=timeout, stream=True)
+            if response.status_code == 200:
+                raw = _read_capped(response)
+            else:
+                response.close()
         except requests.Timeout:
             problem = f"no answer within {timeout:g} s"
         except requests.ConnectionError:
             problem = "the endpoint could not be reached"
+        except requests.RequestException as failure:
+            # An invalid URL, a redirect to another scheme or in a loop: not retried.
+            raise EndpointError(
+                f"the request could not be made ({type(failure).__name__})",
+                attempt,
+                time.monotonic() - started,
+            ) from None
         else:
+            if response.status_code == 200 and raw is None:
+                raise EndpointError(
+                    f"the reply is too large (over {settings.RATER_MAX_REPLY_BYTES} bytes)",
+                    attempt,
+                    time.monotonic() - started,
+                )
             if response.status_code == 200:
                 try:
-                    data = response.json()
+                    data = json.loads(raw)
                     content = data["choices"][0]["message"]["content"]
-                except (ValueError, KeyError, IndexError, TypeError):
+                except (ValueError, KeyError, IndexError, TypeError, RecursionError):
                     content = None
                 if isinstance(content, str):
                     prompt_tokens, completion_tokens = _usage(data)

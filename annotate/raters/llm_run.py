@@ -101,7 +101,7 @@ def _rate_item(run, text, book, key, session) -> None:
                 item_id=text.item_id,
                 outcome=outcome,
                 attempts=attempts,
-                error=error[:1000],
+                error=error.replace("\x00", "")[:1000],
                 prompt_tokens=tokens[0],
                 completion_tokens=tokens[1],
                 seconds=seconds,

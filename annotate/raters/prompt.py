@@ -83,7 +83,8 @@ def parse_answer(content: str, book) -> Answer:
     problem otherwise."""
     try:
         data = json.loads(_strip_fence(content))
-    except (json.JSONDecodeError, RecursionError):
+    except (ValueError, RecursionError):
+        # ValueError covers JSONDecodeError and numbers past Python's digit limit.
         raise InvalidAnswer("the answer is not JSON") from None
     if not isinstance(data, dict):
         raise InvalidAnswer("the answer is not a JSON object")
@@ -104,7 +105,9 @@ def _record(record, number: int, book) -> dict[str, tuple[int, float, str]]:
         raise InvalidAnswer(f"record {number} is not an object")
     unknown = set(record) - set(book.by_key)
     if unknown:
-        raise InvalidAnswer(f"record {number}: unknown dimension '{sorted(unknown)[0]}'")
+        raise InvalidAnswer(
+            f"record {number}: unknown dimension {json.dumps(sorted(map(str, unknown))[0])[:200]}"
+        )
     labels = {}
     for dimension in book.dimensions:
         value = record.get(dimension.key)
@@ -131,5 +134,10 @@ def _record(record, number: int, book) -> dict[str, tuple[int, float, str]]:
             )
         if not isinstance(evidence, str):
             raise InvalidAnswer(f"record {number}, '{dimension.key}': evidence must be text")
-        labels[dimension.key] = (category.pk, float(confidence), evidence[:2000])
+        # PostgreSQL text cannot hold NUL: a quote with one would fail the whole run.
+        labels[dimension.key] = (
+            category.pk,
+            float(confidence),
+            evidence.replace("\x00", "")[:2000],
+        )
     return labels

@@ -8,6 +8,7 @@ import time
 from datetime import timedelta
 from urllib.parse import urlparse
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.db import IntegrityError, transaction
 from django.db.models import F, Max, Q
 from django.utils import timezone
@@ -40,6 +41,13 @@ def _check_config(*, kind, name, model, base_url, temperature, runs_per_start) -
         url = urlparse(base_url)
         if url.scheme not in ("http", "https") or not url.netloc or len(base_url) > 500:
             fields["base_url"] = "Give the endpoint's base URL, http(s)://host[:port]/v1."
+        elif "@" in url.netloc or url.query or url.fragment:
+            # The base URL is shown on the page, in the API and in every run's stored
+            # configuration: a key in it would be shown back. It goes in the key field.
+            fields["base_url"] = (
+                "Give the base URL without a user, password or query; the key goes in the "
+                "key field, where it is stored encrypted."
+            )
         if not model.strip() or len(model) > 200:
             fields["model"] = "Name the endpoint's model."
     if not 0.0 <= temperature <= 2.0:
@@ -162,6 +170,22 @@ def expire_stale_runs(*, rater: Rater) -> int:
     )
 
 
+def expire_dead_runs(*, project: Project) -> int:
+    """Fail the project's runs still "running" past STALE_AFTER (their worker died: the
+    task's hard limit is shorter), so the raters page offers to resume them. Queued runs
+    are left alone: a long queue of k runs is not a dead worker."""
+    cutoff = timezone.now() - STALE_AFTER
+    return (
+        project_rater_runs(project)
+        .filter(status=RaterRun.Status.RUNNING, started_at__lt=cutoff)
+        .update(
+            status=RaterRun.Status.FAILED,
+            finished_at=timezone.now(),
+            error="No worker finished this run in time; resume it to go on.",
+        )
+    )
+
+
 def claim_rater_run(*, run_id: int) -> bool:
     """Take a queued run, or one whose worker died, with a conditional update; False
     otherwise (a redelivered message does nothing)."""
@@ -207,6 +231,10 @@ def run_rater(*, run_id: int) -> RaterRun:
             llm_run.rate(run)
     except RunFailed as error:
         outcome["error"] = str(error)
+    except SoftTimeLimitExceeded:
+        # The task's time is up, not the run: queue it again to go on from the items it
+        # has not done (a long LLM run takes several task lifetimes).
+        outcome["status"] = RaterRun.Status.QUEUED
     except Exception:
         outcome["error"] = "The run failed unexpectedly (see the worker's log); resume it."
         raise
@@ -214,10 +242,15 @@ def run_rater(*, run_id: int) -> RaterRun:
         outcome["status"] = RaterRun.Status.SUCCEEDED
     finally:
         RaterRun.objects.filter(pk=run.pk).update(
-            finished_at=timezone.now(),
+            finished_at=None if outcome["status"] == RaterRun.Status.QUEUED else timezone.now(),
             seconds=F("seconds") + (time.monotonic() - started),
             **outcome,
         )
+    if outcome["status"] == RaterRun.Status.QUEUED:
+        # Enqueued once the run is queued again, so that the next delivery can claim it.
+        from annotate.raters.tasks import run_rater_task
+
+        transaction.on_commit(lambda: run_rater_task.delay(run_id=run.pk))
     run.refresh_from_db()
     return run
 

@@ -36,6 +36,7 @@ def rater_list(request, slug):
             else:
                 messages.success(request, f"Rater {rater.name} added.")
                 return redirect("raters", slug=slug)
+    runs.expire_dead_runs(project=project)
     raters = list(project_raters(project).prefetch_related("runs"))
     context = {
         "project": project,
