@@ -13,6 +13,8 @@ from annotate.models import (
     AnnotationRoundLabel,
     Assignment,
     AuditEvent,
+    CalibrationAnswer,
+    CalibrationTry,
     Category,
     CategoryProposal,
     CodebookChange,
@@ -20,6 +22,8 @@ from annotate.models import (
     Dimension,
     FinalLabel,
     FinalRecordLabel,
+    GoldItem,
+    GoldLabel,
     ImportJob,
     Item,
     Membership,
@@ -48,6 +52,10 @@ PROJECT_PATHS = {
     ImportJob: "project",
     Issue: "items__project",
     ProjectRepository: "project",
+    GoldItem: "project",
+    GoldLabel: "gold__project",
+    CalibrationTry: "membership__project",
+    CalibrationAnswer: "gold__project",
 }
 
 
