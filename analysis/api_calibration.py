@@ -115,9 +115,9 @@ def settings(request, slug):
     "'admit' or 'refuse' (after they failed out). The reply lists their tries.",
 )
 @api_view(["GET", "POST"])
-def member(request, slug, user_id):
+def member(request, slug, membership_id):
     project, _ = get_project_for_user(request.user, slug, roles=MANAGERS)
-    target = get_member_for_manager(project, user_id)
+    target = get_member_for_manager(project, membership_id)
     if request.method == "POST":
         action = request.data.get("action") if isinstance(request.data, dict) else None
         if action == "calibrate":

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.utils import timezone
 
-from annotate.access import project_rows
+from annotate.access import has_role, project_rows
 from annotate.errors import ServiceError
 from annotate.labeling.submission import resolve_labels
 from annotate.limits import too_long
@@ -119,7 +119,7 @@ def set_settings(*, project: Project, threshold, tries) -> Project:
 def put_in_calibration(*, project: Project, membership: Membership, actor) -> Membership:
     """Send an annotator through the gold set before the main queue (again, with fresh
     tries, when the lead sends them back)."""
-    if membership.role != Role.ANNOTATOR:
+    if not has_role(membership, {Role.ANNOTATOR}):
         raise CalibrationError("Only annotators go through calibration.")
     if not project_rows(GoldItem, project).exists():
         raise CalibrationError("The project has no gold set yet: mark gold items first.")

@@ -77,7 +77,7 @@ urlpatterns = [
         name="api-calibration-settings",
     ),
     path(
-        f"api/{P}calibration/members/<int:user_id>/",
+        f"api/{P}calibration/members/<int:membership_id>/",
         api_calibration.member,
         name="api-calibration-member",
     ),

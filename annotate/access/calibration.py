@@ -17,10 +17,10 @@ def _pk(value, what: str) -> int:
     return pk
 
 
-def get_member_for_manager(project: Project, member_id) -> Membership:
-    """A membership of ``project`` by its user's id, for a lead's calibration action."""
+def get_member_for_manager(project: Project, membership_id) -> Membership:
+    """A membership of ``project`` by its id, for a lead's calibration action."""
     member = (
-        Membership.objects.filter(project=project, user_id=_pk(member_id, "member"))
+        Membership.objects.filter(project=project, pk=_pk(membership_id, "member"))
         .select_related("user")
         .first()
     )
