@@ -31,6 +31,7 @@ from annotate.models import (
 )
 
 from .agreement import build_agreement_report
+from .calibration import summary as calibration_summary
 from .codebook import load_codebook
 from .phases import phase_versions
 
@@ -233,4 +234,5 @@ def methods_facts(project) -> dict:
         "agreement": _agreement(project),
         "adjudication": _adjudication(project, items),
         "scope": _scope(project),
+        "coder_calibration": calibration_summary(project),
     }

@@ -189,3 +189,16 @@ def test_methods_summary_counts_coders_tries_and_kappas(project, cast, gold_set)
     summary = service.summary(project)
     assert summary["coders"] == 1 and summary["passed"] == 1 and summary["tries"] == 2
     assert summary["passing_kappas"] == [pytest.approx(1.0)]
+
+
+def test_methods_section_reports_the_calibration(project, cast, gold_set):
+    from analysis.methods import methods_facts
+    from analysis.methods_text import methods_markdown
+
+    assert "new coder" not in methods_markdown(methods_facts(project))
+    member = coder(project, cast)
+    run_try(project, member, WRONG)
+    run_try(project, member, GOLD)
+    text = methods_markdown(methods_facts(project))
+    assert "1 new coder first labeled a gold set of 3 items" in text
+    assert "1 passed, 0 failed out, in 2 tries in all" in text
