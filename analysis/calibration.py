@@ -43,6 +43,18 @@ class CalibrationError(ServiceError):
     """A bad calibration request; the message names the problem (HTTP 400)."""
 
 
+def _checked_records(raw) -> list:
+    """`raw` as a list of records, each a list of label objects, or CalibrationError."""
+    if not isinstance(raw, list) or len(raw) > 20:
+        raise CalibrationError("Records are a list (at most 20) of lists of labels.")
+    for record in raw:
+        if not isinstance(record, list) or not all(isinstance(x, dict) for x in record):
+            raise CalibrationError(
+                'Each record is a list of labels like {"dimension": key, "category": id}.'
+            )
+    return raw
+
+
 # ---------------------------------------------------------------------------- the gold set
 
 
@@ -56,7 +68,9 @@ def set_gold_item(*, project: Project, item: Item, records, rationale: str, acto
     if problem := too_long("rationale", rationale):
         raise CalibrationError(problem)
     try:
-        labels = resolve_labels(project=project, records=records, out_of_scope=False)
+        labels = resolve_labels(
+            project=project, records=_checked_records(records), out_of_scope=False
+        )
     except ServiceError as error:
         raise CalibrationError(str(error)) from None
     gold, _ = GoldItem.objects.update_or_create(
@@ -184,7 +198,9 @@ def answer_gold(*, project: Project, membership: Membership, gold_id, records) -
     if gold is None:
         raise CalibrationError("No such gold item.")
     try:
-        labels = resolve_labels(project=project, records=records, out_of_scope=False)
+        labels = resolve_labels(
+            project=project, records=_checked_records(records), out_of_scope=False
+        )
     except ServiceError as error:
         raise CalibrationError(str(error)) from None
     answer, created = CalibrationAnswer.objects.get_or_create(attempt=attempt, gold=gold)

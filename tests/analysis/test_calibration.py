@@ -202,3 +202,33 @@ def test_methods_section_reports_the_calibration(project, cast, gold_set):
     text = methods_markdown(methods_facts(project))
     assert "1 new coder first labeled a gold set of 3 items" in text
     assert "1 passed, 0 failed out, in 2 tries in all" in text
+
+
+@pytest.mark.parametrize(
+    "records", ["abc", None, 7, [["x"]], [{"dimension": "symptom"}], [[1, 2]], {"a": 1}]
+)
+def test_hostile_records_are_a_400_naming_the_problem(project, cast, gold_set, api_for, records):
+    coder(project, cast)
+    url = f"/api/projects/{project.slug}/calibration/mine/"
+    reply = api_for(cast["annotator_a"]).post(
+        url, {"gold": gold_set[0].pk, "records": records}, format="json"
+    )
+    assert reply.status_code == 400 and "record" in reply.json()["detail"].lower()
+    lead = api_for(cast["lead"]).post(
+        f"/api/projects/{project.slug}/calibration/gold/",
+        {"item": gold_set[0].item_id, "records": records, "rationale": "r"},
+        format="json",
+    )
+    assert lead.status_code == 400
+    assert gold_set[0].labels.count() == 3  # nothing partial written
+
+
+@pytest.mark.parametrize("gold", ["x", -1, 10**30, None, [1]])
+def test_hostile_gold_ids_are_a_400(project, cast, gold_set, api_for, gold):
+    coder(project, cast)
+    reply = api_for(cast["annotator_a"]).post(
+        f"/api/projects/{project.slug}/calibration/mine/",
+        {"gold": gold, "records": wire(GOLD[0])},
+        format="json",
+    )
+    assert reply.status_code == 400
