@@ -13,6 +13,7 @@ from annotate.access import (
     get_member_for_manager,
     get_project_for_user,
 )
+from annotate.records import Wire, to_wire
 
 from . import calibration as service
 
@@ -23,15 +24,8 @@ def _gold_wire(gold) -> dict:
     return {
         "item": gold.item_id,
         "rationale": gold.rationale,
-        "records": _records(gold.labels.all()),
+        "records": to_wire(gold.labels.all(), Wire.PATHS),
     }
-
-
-def _records(labels) -> list[dict]:
-    records: dict[int, dict] = {}
-    for label in labels:
-        records.setdefault(label.record, {})[label.dimension.key] = label.category.path
-    return [records[n] for n in sorted(records)]
 
 
 def _try_wire(attempt) -> dict:

@@ -232,3 +232,12 @@ def test_hostile_gold_ids_are_a_400(project, cast, gold_set, api_for, gold):
         format="json",
     )
     assert reply.status_code == 400
+
+
+def test_lead_reads_the_gold_set_in_the_decision_shape(project, cast, gold_set, api_for):
+    reply = api_for(cast["lead"]).get(f"/api/projects/{project.slug}/calibration/gold/")
+    assert reply.status_code == 200
+    body = reply.json()
+    assert body["threshold"] == 0.6 and body["tries"] == 2
+    assert [i["records"] for i in body["items"]] == [[rec] for rec in GOLD]
+    assert [i["rationale"] for i in body["items"]] == ["why 0", "why 1", "why 2"]
