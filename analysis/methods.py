@@ -34,6 +34,7 @@ from annotate.precedents.duplicates import DEFAULT_THRESHOLD
 from mining.similarity import SimilarityUnavailable
 
 from .agreement import build_agreement_report
+from .calibration import summary as calibration_summary
 from .codebook import load_codebook
 from .phases import phase_versions
 
@@ -254,4 +255,5 @@ def methods_facts(project) -> dict:
         "adjudication": _adjudication(project, items),
         "scope": _scope(project),
         "consistency": _consistency(project),
+        "coder_calibration": calibration_summary(project),
     }

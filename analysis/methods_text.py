@@ -217,6 +217,7 @@ def _coding(w: _Writer, facts: dict):
         ])  # fmt: skip
     else:
         w.para("No calibration batch was used.")
+    _coder_calibration(w, facts.get("coder_calibration"))
     dims = "; ".join(
         f"{w.esc(d['name'])} ({_plural(d['levels'], 'level')}, "
         f"{_plural(d['categories'], 'category', 'categories')}"
@@ -362,6 +363,26 @@ def _agreement(w: _Writer, facts: dict):
             "above are the main phase's.",
             ("In the pilot: " + "; ".join(pilot) + "." if pilot else ""),
         )
+
+
+def _coder_calibration(w: _Writer, cal: dict | None):
+    """New coders tested against the lead's gold set (analysis.calibration)."""
+    if not cal or not cal.get("coders"):
+        return
+    kappas = cal.get("passing_kappas") or []
+    w.para(
+        f"{_plural(cal['coders'], 'new coder')} first labeled a gold set of "
+        f"{_plural(cal['gold_items'], 'item')} labeled by the lead, blind, and entered the "
+        f"main queue at Cohen's κ ≥ {_num(cal['threshold'], 2)} against the gold labels "
+        f"(at most {_plural(cal['max_tries'], 'try', 'tries')}): {cal['passed']} passed, "
+        f"{cal['failed']} failed out, in {_plural(cal['tries'], 'try', 'tries')} in all"
+        + (
+            f"; κ vs gold at passing ranged from {_num(kappas[0])} to {_num(kappas[-1])}."
+            if kappas
+            else "."
+        ),
+        "Calibration answers are not part of the agreement figures or the dataset.",
+    )
 
 
 def _table(w: _Writer, header: list[str], body: list[list[str]], *, caption: str):

@@ -2,9 +2,11 @@ from django.urls import path, re_path
 
 from . import (
     api,
+    api_calibration,
     api_opencoding,
     api_report,
     views,
+    views_calibration,
     views_opencoding,
     views_raters,
     views_report,
@@ -57,6 +59,31 @@ urlpatterns = [
         views_opencoding.saturation_table_download,
         name="analysis-saturation-table",
     ),
+    path(f"{P}calibration/gold/", views_calibration.gold_set, name="calibration-gold"),
+    path(f"{P}calibration/gold/change/", views_calibration.gold_change, name="calibration-change"),
+    path(f"{P}calibration/", views_calibration.calibration_label, name="calibration-label"),
+    path(
+        f"{P}calibration/tries/<int:number>/",
+        views_calibration.calibration_feedback,
+        name="calibration-feedback",
+    ),
+    path(f"api/{P}calibration/gold/", api_calibration.gold, name="api-calibration-gold"),
+    path(
+        f"api/{P}calibration/gold/<int:item_id>/",
+        api_calibration.gold_item,
+        name="api-calibration-gold-item",
+    ),
+    path(
+        f"api/{P}calibration/settings/",
+        api_calibration.settings,
+        name="api-calibration-settings",
+    ),
+    path(
+        f"api/{P}calibration/members/<int:membership_id>/",
+        api_calibration.member,
+        name="api-calibration-member",
+    ),
+    path(f"api/{P}calibration/mine/", api_calibration.mine, name="api-calibration-mine"),
     path(f"api/{P}agreement/", api.agreement, name="api-agreement"),
     path(f"api/{P}planner/", api_opencoding.planner, name="api-planner"),
     path(f"api/{P}saturation/", api_opencoding.saturation, name="api-saturation"),

@@ -7,6 +7,11 @@ items a member sees), `discussion` (an item's thread, the inbox), `sources` (whi
 labels a member reads, report names); callers import them from `annotate.access`.
 """
 
+from annotate.access.calibration import (  # noqa: F401
+    get_item_for_gold,
+    get_member_for_manager,
+    get_own_try,
+)
 from annotate.access.discussion import (  # noqa: F401
     author_names,
     get_discussion_thread,

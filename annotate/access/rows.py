@@ -13,6 +13,8 @@ from annotate.models import (
     AnnotationRoundLabel,
     Assignment,
     AuditEvent,
+    CalibrationAnswer,
+    CalibrationTry,
     Category,
     CategoryProposal,
     CodebookChange,
@@ -21,6 +23,8 @@ from annotate.models import (
     Dimension,
     FinalLabel,
     FinalRecordLabel,
+    GoldItem,
+    GoldLabel,
     ImportJob,
     Item,
     Membership,
@@ -58,6 +62,10 @@ PROJECT_PATHS = {
     RaterRun: "rater__project",
     RaterItem: "run__rater__project",
     RaterLabel: "run__rater__project",
+    GoldItem: "project",
+    GoldLabel: "gold__project",
+    CalibrationTry: "membership__project",
+    CalibrationAnswer: "gold__project",
 }
 
 

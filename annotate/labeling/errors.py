@@ -4,7 +4,7 @@ Kept apart from the stories that raise them (the queue's skips, submissions) so 
 of those modules, and the API that maps them to status codes, imports them from one place.
 """
 
-from annotate.errors import ServiceError
+from annotate.errors import Conflict, ServiceError
 
 
 class LabelingError(ServiceError):
@@ -21,3 +21,8 @@ class ItemNotFoundError(LabelingError):
 
 class ItemClosedError(LabelingError):
     """The item can no longer take (or change) this annotation: HTTP 409."""
+
+
+class InCalibrationError(Conflict):
+    """The caller is in calibration (or failed it): no main-queue item until they pass,
+    HTTP 409 (annotate.models.Membership.calibration, analysis.calibration)."""

@@ -19,12 +19,18 @@ from django.db.models import (
 from django.utils import timezone
 
 from annotate.access import project_rows
-from annotate.labeling.errors import ItemClosedError, LabelingError, NotAssignedError
+from annotate.labeling.errors import (
+    InCalibrationError,
+    ItemClosedError,
+    LabelingError,
+    NotAssignedError,
+)
 from annotate.labeling.expiry import expire_assignments, sweep_due
 from annotate.limits import too_long
 from annotate.models import (
     Assignment,
     AuditEvent,
+    GoldItem,
     Item,
     Membership,
     Project,
@@ -35,6 +41,10 @@ from mining.models import Issue, project_view
 # items that already have an annotation among those (keeps `next` an index range scan).
 QUEUE_WINDOW = 200
 CALIBRATION_CACHE_SECONDS = 60
+BARRED = {
+    Membership.Calibration.PENDING: "You are in calibration: label the gold set first.",
+    Membership.Calibration.FAILED: "You did not pass calibration; the lead decides what next.",
+}
 
 
 def _calibration_key(project: Project) -> str:
@@ -114,6 +124,7 @@ WITH held AS (
     WHERE NOT EXISTS (SELECT 1 FROM held) AND NOT EXISTS (SELECT 1 FROM calibration)
         AND project_id = %(project)s AND state = 'open' AND assigned_count < %(overlap)s
         AND id NOT IN (SELECT item_id FROM annotate_assignment WHERE annotator_id = %(user)s)
+        AND NOT (%(calibrated)s AND id IN (SELECT item_id FROM annotate_golditem))
     ORDER BY position, id
     LIMIT %(window)s
 ), picked AS (
@@ -142,7 +153,7 @@ SELECT id, item_id, expires_at FROM assigned
 """
 
 
-def _claim_by_sql(project: Project, user, now) -> Item | None:
+def _claim_by_sql(project: Project, user, now, calibrated: bool) -> Item | None:
     """The PostgreSQL path of `next_item`: the item the caller holds, or the next one
     claimed for them (a calibration item first, as `_lock_candidate` picks), with its issue
     and `assignment`; None when nothing is left."""
@@ -152,7 +163,7 @@ def _claim_by_sql(project: Project, user, now) -> Item | None:
             CLAIM_SQL,
             {"project": project.pk, "overlap": project.overlap, "user": user.pk,
              "window": QUEUE_WINDOW, "now": now, "expires": expires,
-             "calibration": calibration_item_ids(project)},
+             "calibration": calibration_item_ids(project), "calibrated": calibrated},
         )  # fmt: skip
         row = cursor.fetchone()
     if row is None:
@@ -178,7 +189,7 @@ def _group_of(project: Project, repository: str):
     return project_view("group", project=project, repository=repository)
 
 
-def _lock_candidate(project: Project, user) -> Item | None:
+def _lock_candidate(project: Project, user, calibrated: bool = False) -> Item | None:
     """Lock the best item for `user`: calibration first, then items that already have an
     annotation, then the sample's order. Items locked by other callers are skipped."""
     mine = Assignment.objects.filter(annotator=user).values("item_id")
@@ -198,9 +209,11 @@ def _lock_candidate(project: Project, user) -> Item | None:
     open_with_room = Q(state=Item.State.OPEN, assigned_count__lt=project.overlap)
     # The window is read first, not as a subquery of the locking statement: as a subquery
     # PostgreSQL may join it by scanning every item of the table (it did at 10,000).
+    rows = project_rows(Item, project)
+    if calibrated:
+        rows = rows.exclude(pk__in=project_rows(GoldItem, project).values("item_id"))
     window = list(
-        project_rows(Item, project)
-        .filter(open_with_room)
+        rows.filter(open_with_room)
         .exclude(pk__in=mine)
         .order_by("position", "id")
         .values_list("pk", flat=True)[:QUEUE_WINDOW]
@@ -227,15 +240,22 @@ def next_item(*, project: Project, user) -> Item | None:
     if sweep_due(project):
         expire_assignments(project=project, now=now)
     # One caller at a time per (project, user): two tabs asking at once get one item.
-    list(
+    calibration = list(
         project_rows(Membership, project)
         .select_for_update(of=("self",))
         .filter(user=user)
         .order_by()
-        .values_list("pk", flat=True)
+        .values_list("calibration", flat=True)
     )
+    if calibration and calibration[0] in BARRED:
+        # A new coder labels the gold set first (analysis.calibration); failed out, they
+        # wait for the lead.
+        raise InCalibrationError(BARRED[calibration[0]])
+    # A coder who went through calibration saw the gold labels: the gold items' main-queue
+    # annotations are left to others.
+    calibrated = bool(calibration and calibration[0])
     if CLAIM_IN_ONE_STATEMENT and connection.vendor == "postgresql":
-        return _claim_by_sql(project, user, now)
+        return _claim_by_sql(project, user, now, calibrated)
     # Usually there is none: look for its id first, load it with its issue only if found.
     held = (
         project_rows(Assignment, project)
@@ -258,7 +278,7 @@ def next_item(*, project: Project, user) -> Item | None:
         held.item.assignment = held
         held.item.project_group = held.project_group
         return held.item
-    item = _lock_candidate(project, user)
+    item = _lock_candidate(project, user, calibrated)
     if item is None:
         return None
     # Without GitHub's whole JSON (`raw`): the reply needs none of it.

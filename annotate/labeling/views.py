@@ -19,7 +19,7 @@ from annotate.access import (
     readable_final_label,
 )
 from annotate.evidence import IssueText
-from annotate.labeling.errors import LabelingError
+from annotate.labeling.errors import InCalibrationError, LabelingError
 from annotate.labeling.own_labels import (
     compare_with_final,
     labeled_items,
@@ -130,7 +130,10 @@ def _go_next(request, project, membership, submitted=None, revised=None):
         if revised is not None:
             messages.success(request, revision_saved(revised))
         return redirect("label-next", slug=project.slug)
-    item = next_item(project=project, user=request.user)
+    try:
+        item = next_item(project=project, user=request.user)
+    except InCalibrationError:
+        return redirect("calibration-label", slug=project.slug)
     context = _workspace_context(
         request, project, membership, item, submitted=submitted, revised=revised
     )
@@ -143,7 +146,10 @@ def _go_next(request, project, membership, submitted=None, revised=None):
 @login_required
 def label_next(request, slug):
     project, membership = get_project_for_user(request.user, slug)
-    item = next_item(project=project, user=request.user)
+    try:
+        item = next_item(project=project, user=request.user)
+    except InCalibrationError:
+        return redirect("calibration-label", slug=slug)
     if item is not None:
         return redirect("label-item", slug=slug, item_id=item.pk)
     return _render_workspace(request, _workspace_context(request, project, membership, None))

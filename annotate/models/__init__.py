@@ -12,6 +12,13 @@ from .adjudication import (
     FinalLabel,
     FinalRecordLabel,
 )
+from .calibration import (
+    CalibrationAnswer,
+    CalibrationLabel,
+    CalibrationTry,
+    GoldItem,
+    GoldLabel,
+)
 from .codebook import Category, CodebookChange, Dimension
 from .discussion import DiscussionMessage, DiscussionRead
 from .labeling import Annotation, AnnotationLabel, Assignment, Item, SpanPart
@@ -29,6 +36,9 @@ __all__ = [
     "AnnotationRoundLabel",
     "Assignment",
     "AuditEvent",
+    "CalibrationAnswer",
+    "CalibrationLabel",
+    "CalibrationTry",
     "Category",
     "CategoryProposal",
     "CodebookChange",
@@ -39,6 +49,8 @@ __all__ = [
     "DiscussionRead",
     "FinalLabel",
     "FinalRecordLabel",
+    "GoldItem",
+    "GoldLabel",
     "ImportJob",
     "Invitation",
     "Item",

@@ -73,6 +73,15 @@ class Project(models.Model):
     planner_half_width = models.FloatField(
         default=0.10, help_text="Target half-width of kappa's 95% interval for double-coding."
     )
+    # Calibration of new coders (issue #17, annotate.calibration): a coder in calibration
+    # labels the gold set and passes at this Cohen's kappa against the lead's gold labels,
+    # within this many tries.
+    calibration_threshold = models.FloatField(
+        default=0.6, help_text="Cohen's kappa against the gold set a new coder must reach."
+    )
+    calibration_tries = models.PositiveSmallIntegerField(
+        default=2, help_text="How many tries of the gold set a new coder gets."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = ProjectQuerySet.as_manager()
@@ -101,6 +110,17 @@ class Membership(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
     )
     role = models.CharField(max_length=10, choices=Role.choices, default=Role.ANNOTATOR)
+
+    class Calibration(models.TextChoices):
+        NONE = "", "not required"
+        PENDING = "pending", "in calibration"
+        PASSED = "passed", "passed"
+        FAILED = "failed", "failed out (the lead decides)"
+
+    # A coder in calibration labels the gold set before the main queue (annotate.calibration).
+    calibration = models.CharField(
+        max_length=7, choices=Calibration.choices, default="", blank=True
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -101,6 +101,15 @@ def decision_json(world):
     return {"records": [wire(labels(world))], "rationale": "both missed it"}
 
 
+def gold_json(world):
+    chosen = labels(world)
+    return {
+        "item": world.items["settled"].pk,
+        "records": [[{"dimension": k, "category": v} for k, v in chosen.items()]],
+        "rationale": "the lead's reading",
+    }
+
+
 def olf_upload(world):
     paths = {
         key: Category.objects.get(pk=pk).path.replace(" > ", " - ")
@@ -258,6 +267,15 @@ MATRIX = {
         403, 404, 404, params={"proposal_id": 1}, body=lambda w: {"action": "promote"}
     ),
     ("opencoding-phase", "POST"): page(403, 302, 302, body=lambda w: {"phase": "pilot"}),
+    # --- calibration of new coders (issue #17): the gold set for leads and owners; every
+    # member has their own calibration page (nobody in the world is in calibration) ---
+    ("calibration-gold", "GET"): page(403, 200, 200),
+    ("calibration-change", "POST"): page(
+        403, 302, 302, body=lambda w: {"action": "settings", "threshold": "0.7", "tries": "3"}
+    ),
+    ("calibration-label", "GET"): page(200, 200, 200),
+    ("calibration-label", "POST"): page(400, 400, 400, body=lambda w: {"gold": "1"}),
+    ("calibration-feedback", "GET"): page(404, 404, 404, params={"number": 1}),
     # --- open coding (issue #17): the planner and saturation read every annotator's labels ---
     ("analysis-planner", "GET"): page(403, 200, 200, query="prevalences=1,1"),
     ("analysis-saturation", "GET"): page(403, 200, 200),
@@ -362,6 +380,16 @@ MATRIX = {
     ),
     ("api-phase", "GET"): api(200, 200, 200),
     ("api-phase", "POST"): api(403, 200, 200, body=lambda w: {"phase": "pilot"}),
+    ("api-calibration-gold", "GET"): api(403, 200, 200),
+    ("api-calibration-gold", "POST"): api(403, 201, 201, body=lambda w: gold_json(w)),
+    ("api-calibration-gold-item", "DELETE"): api(403, 204, 204),
+    ("api-calibration-settings", "PUT"): api(
+        403, 200, 200, body=lambda w: {"threshold": 0.7, "tries": 3}
+    ),
+    ("api-calibration-member", "GET"): api(403, 200, 200),
+    ("api-calibration-member", "POST"): api(403, 200, 200, body=lambda w: {"action": "admit"}),
+    ("api-calibration-mine", "GET"): api(200, 200, 200),
+    ("api-calibration-mine", "POST"): api(400, 400, 400, body=lambda w: {"gold": 1}),
     ("api-saturation", "GET"): api(403, 200, 200),
     ("api-distribution", "GET"): api(200, 200, 200, query="rows=dim:symptom"),
 }

@@ -1,0 +1,364 @@
+"""Calibration of new coders (issue #17, docs/opencoding.md): the lead's gold set, a new
+coder's blind tries at it, and their score against the gold labels.
+
+A coder whose membership is in calibration gets the gold items before any item of the
+main queue (annotate.labeling.queue refuses them the main queue). Their answers are kept in
+CalibrationAnswer rows, never as annotations, so no agreement unit, conflict, export or
+distribution ever counts them. A try is scored when its last gold item is answered:
+Cohen's kappa (analysis.metrics.kappa, Cohen 1960) of the coder against the gold over
+every (item, record, dimension) unit, and per dimension the share of agreeing units and
+kappa. The coder passes at `Project.calibration_threshold`; after a failed try they start
+another fresh one until `Project.calibration_tries` run out, and then the lead decides.
+"""
+
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.utils import timezone
+
+from annotate.access import has_role, project_rows
+from annotate.errors import ServiceError
+from annotate.labeling.submission import resolve_labels
+from annotate.limits import too_long
+from annotate.models import (
+    AuditEvent,
+    CalibrationAnswer,
+    CalibrationLabel,
+    CalibrationTry,
+    GoldItem,
+    GoldLabel,
+    Item,
+    Membership,
+    Project,
+    Role,
+)
+
+from .metrics.kappa import cohens_kappa, percent_agreement
+
+# A unit one side left empty (a record the other side did not give) counts as this.
+MISSING = "(none)"
+
+
+class CalibrationError(ServiceError):
+    """A bad calibration request; the message names the problem (HTTP 400)."""
+
+
+def _checked_records(raw) -> list:
+    """`raw` as a list of records, each a list of label objects, or CalibrationError."""
+    if not isinstance(raw, list) or len(raw) > 20:
+        raise CalibrationError("Records are a list (at most 20) of lists of labels.")
+    for record in raw:
+        if not isinstance(record, list) or not all(isinstance(x, dict) for x in record):
+            raise CalibrationError(
+                'Each record is a list of labels like {"dimension": key, "category": id}.'
+            )
+    return raw
+
+
+# ---------------------------------------------------------------------------- the gold set
+
+
+@transaction.atomic
+def set_gold_item(*, project: Project, item: Item, records, rationale: str, actor) -> GoldItem:
+    """Make `item` a gold item with the lead's `records` (the submission shape, resolved
+    against the codebook) and rationale, or replace its gold labels. Idempotent."""
+    rationale = (rationale or "").strip()
+    if not rationale:
+        raise CalibrationError("Give the rationale of the gold labels (a rationale is required).")
+    if problem := too_long("rationale", rationale):
+        raise CalibrationError(problem)
+    try:
+        labels = resolve_labels(
+            project=project, records=_checked_records(records), out_of_scope=False
+        )
+    except ServiceError as error:
+        raise CalibrationError(str(error)) from None
+    gold, _ = GoldItem.objects.update_or_create(
+        project=project, item=item, defaults={"rationale": rationale, "created_by": actor}
+    )
+    GoldLabel.objects.filter(gold=gold).delete()
+    GoldLabel.objects.bulk_create(
+        GoldLabel(
+            gold=gold, record=label.record, dimension=label.dimension, category=label.category
+        )
+        for label in labels
+    )
+    AuditEvent.objects.create(
+        project=project,
+        item=item,
+        actor=actor,
+        kind="gold_item_set",
+        payload={"rationale": rationale},
+    )
+    return gold
+
+
+@transaction.atomic
+def remove_gold_item(*, project: Project, item: Item, actor) -> bool:
+    """Take `item` out of the gold set (its past answers go with it). Idempotent."""
+    deleted, _ = project_rows(GoldItem, project).filter(item=item).delete()
+    if deleted:
+        AuditEvent.objects.create(project=project, item=item, actor=actor, kind="gold_item_removed")
+    return bool(deleted)
+
+
+def gold_items(project: Project):
+    """The project's gold set with items and labels, in the sample's order."""
+    return (
+        project_rows(GoldItem, project)
+        .select_related("item__issue__repository")
+        .prefetch_related("labels__dimension", "labels__category")
+    )
+
+
+def set_settings(*, project: Project, threshold, tries) -> Project:
+    """Set the pass threshold (kappa, -1..1) and the number of tries (1..20)."""
+    try:
+        threshold, tries = float(threshold), int(tries)
+    except (TypeError, ValueError):
+        raise CalibrationError("The threshold is a number and the tries a whole number.") from None
+    if not -1.0 <= threshold <= 1.0:
+        raise CalibrationError("The threshold is a kappa between -1 and 1.")
+    if not 1 <= tries <= 20:
+        raise CalibrationError("The number of tries is between 1 and 20.")
+    project.calibration_threshold, project.calibration_tries = threshold, tries
+    project.save(update_fields=["calibration_threshold", "calibration_tries"])
+    return project
+
+
+# ---------------------------------------------------------------------------- the coder
+
+
+@transaction.atomic
+def put_in_calibration(*, project: Project, membership: Membership, actor) -> Membership:
+    """Send an annotator through the gold set before the main queue (again, with fresh
+    tries, when the lead sends them back)."""
+    if not has_role(membership, {Role.ANNOTATOR}):
+        raise CalibrationError("Only annotators go through calibration.")
+    if not project_rows(GoldItem, project).exists():
+        raise CalibrationError("The project has no gold set yet: mark gold items first.")
+    project_rows(CalibrationTry, project).filter(membership=membership).delete()
+    return _set_state(project, membership, Membership.Calibration.PENDING, actor)
+
+
+def decide(*, project: Project, membership: Membership, passed: bool, actor) -> Membership:
+    """The lead's word on a coder who failed out: admit them to the main queue or not."""
+    state = Membership.Calibration.PASSED if passed else Membership.Calibration.FAILED
+    return _set_state(project, membership, state, actor)
+
+
+def _set_state(project, membership, state, actor) -> Membership:
+    membership.calibration = state
+    membership.save(update_fields=["calibration"])
+    AuditEvent.objects.create(
+        project=project,
+        actor=actor,
+        kind="calibration_state",
+        payload={"member": membership.user_id, "state": state},
+    )
+    return membership
+
+
+def current_try(project: Project, membership: Membership) -> CalibrationTry | None:
+    """The coder's open try, started when the last one failed with tries left; None once
+    they passed or failed out (or were never in calibration)."""
+    if membership.calibration != Membership.Calibration.PENDING:
+        return None
+    tries = project_rows(CalibrationTry, project).filter(membership=membership)
+    last = tries.order_by("-number").first()
+    if last is not None and last.finished_at is None:
+        return last
+    number = last.number + 1 if last is not None else 1
+    if number > project.calibration_tries:
+        return None
+    return CalibrationTry.objects.get_or_create(membership=membership, number=number)[0]
+
+
+def next_gold(
+    project: Project, membership: Membership
+) -> tuple[CalibrationTry | None, GoldItem | None]:
+    """The coder's open try and its next unanswered gold item (None when all are in)."""
+    attempt = current_try(project, membership)
+    if attempt is None:
+        return None, None
+    answered = attempt.answers.values("gold_id")
+    gold = gold_items(project).exclude(pk__in=answered).first()
+    return attempt, gold
+
+
+@transaction.atomic
+def answer_gold(*, project: Project, membership: Membership, gold_id, records) -> CalibrationTry:
+    """Store the coder's labels of a gold item in their open try; the try's last answer
+    scores it. Precondition: the membership is in calibration (else CalibrationError)."""
+    list(project_rows(Membership, project).select_for_update().filter(pk=membership.pk))
+    attempt = current_try(project, membership)
+    if attempt is None:
+        raise CalibrationError("You have no calibration try open.")
+    gold = gold_items(project).filter(pk=_id(gold_id)).first()
+    if gold is None:
+        raise CalibrationError("No such gold item.")
+    try:
+        labels = resolve_labels(
+            project=project, records=_checked_records(records), out_of_scope=False
+        )
+    except ServiceError as error:
+        raise CalibrationError(str(error)) from None
+    answer, created = CalibrationAnswer.objects.get_or_create(attempt=attempt, gold=gold)
+    if not created:
+        raise CalibrationError("You already answered this gold item in this try.")
+    CalibrationLabel.objects.bulk_create(
+        CalibrationLabel(
+            answer=answer,
+            record=label.record,
+            dimension=label.dimension,
+            category=label.category,
+            evidence=label.evidence,
+        )
+        for label in labels
+    )
+    if attempt.answers.count() >= project_rows(GoldItem, project).count():
+        _finish(project, membership, attempt)
+    return attempt
+
+
+def _id(value) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise CalibrationError("The gold item is named by its id (a whole number).") from None
+
+
+@dataclass
+class Score:
+    kappa: float | None
+    agreement: float | None
+    dimensions: dict
+
+
+def score_pairs(pairs) -> Score:
+    """Score (dimension key, coder's category, gold category) units: Cohen's kappa and the
+    share of agreement overall (pooled) and per dimension."""
+
+    def table(rows):
+        names = sorted({c for _, a, b in rows for c in (a, b)})
+        index = {name: i for i, name in enumerate(names)}
+        counts = [[0] * len(names) for _ in names]
+        for _, a, b in rows:
+            counts[index[a]][index[b]] += 1
+        return counts
+
+    dimensions = {}
+    for key in sorted({d for d, _, _ in pairs}):
+        rows = [p for p in pairs if p[0] == key]
+        counts = table(rows)
+        dimensions[key] = {
+            "units": len(rows),
+            "agreement": percent_agreement(counts).value,
+            "kappa": cohens_kappa(counts).kappa,
+        }
+    # Pooled units: categories of different dimensions never coincide (they are keyed).
+    pooled = [(d, f"{d}:{a}", f"{d}:{b}") for d, a, b in pairs]
+    counts = table(pooled) if pooled else [[0]]
+    return Score(cohens_kappa(counts).kappa, percent_agreement(counts).value, dimensions)
+
+
+def _pairs(attempt: CalibrationTry, project: Project) -> list[tuple[str, str, str]]:
+    def keyed(rows):
+        return {(r.gold_id_, r.record, r.dimension.key): r.category.path for r in rows}
+
+    gold = list(project_rows(GoldLabel, project).select_related("dimension", "category"))
+    for row in gold:
+        row.gold_id_ = row.gold_id
+    mine = list(
+        CalibrationLabel.objects.filter(answer__attempt=attempt).select_related(
+            "dimension", "category", "answer"
+        )
+    )
+    for row in mine:
+        row.gold_id_ = row.answer.gold_id
+    truth, given = keyed(gold), keyed(mine)
+    return [
+        (key[2], given.get(key, MISSING), truth.get(key, MISSING))
+        for key in sorted(set(truth) | set(given))
+    ]
+
+
+def _finish(project: Project, membership: Membership, attempt: CalibrationTry) -> None:
+    score = score_pairs(_pairs(attempt, project))
+    threshold = project.calibration_threshold
+    # Kappa is undefined when coder and gold used one category only: perfect agreement
+    # then passes, anything less does not.
+    passed = (score.kappa >= threshold) if score.kappa is not None else score.agreement == 1.0
+    attempt.kappa, attempt.passed, attempt.finished_at = score.kappa, passed, timezone.now()
+    attempt.scores = {"agreement": score.agreement, "dimensions": score.dimensions}
+    attempt.save(update_fields=["kappa", "passed", "finished_at", "scores"])
+    if passed:
+        _set_state(project, membership, Membership.Calibration.PASSED, membership.user)
+    elif attempt.number >= project.calibration_tries:
+        _set_state(project, membership, Membership.Calibration.FAILED, membership.user)
+
+
+def finished_tries(project: Project, membership: Membership):
+    """The coder's scored tries, newest first: what they (and the lead) may read."""
+    return (
+        project_rows(CalibrationTry, project)
+        .filter(membership=membership, finished_at__isnull=False)
+        .order_by("-number")
+    )
+
+
+def feedback(project: Project, attempt: CalibrationTry) -> list[dict]:
+    """A finished try's answers beside the gold labels and rationale. Only for a finished
+    try: before, the gold labels stay hidden from the coder."""
+    if attempt.finished_at is None:
+        raise CalibrationError("The try is not finished: the gold labels stay hidden until then.")
+    answers = {
+        a.gold_id: a
+        for a in attempt.answers.prefetch_related("labels__dimension", "labels__category")
+    }
+    rows = []
+    for gold in gold_items(project):
+        answer = answers.get(gold.pk)
+        rows.append(
+            {
+                "gold": gold,
+                "item": gold.item,
+                "rationale": gold.rationale,
+                "gold_labels": {
+                    (x.record, x.dimension.key): x.category.path for x in gold.labels.all()
+                },
+                "answer_labels": {
+                    (x.record, x.dimension.key): x.category.path
+                    for x in (answer.labels.all() if answer else [])
+                },
+            }
+        )
+    for row in rows:
+        keys = sorted(set(row["gold_labels"]) | set(row["answer_labels"]))
+        row["lines"] = [
+            {
+                "record": r + 1,
+                "dimension": d,
+                "gold": row["gold_labels"].get((r, d), MISSING),
+                "mine": row["answer_labels"].get((r, d), MISSING),
+            }
+            for r, d in keys
+        ]
+    return rows
+
+
+def summary(project: Project) -> dict:
+    """The calibration figures for the methods section: coders, tries, kappa vs gold."""
+    members = project_rows(Membership, project).exclude(calibration="")
+    tries = project_rows(CalibrationTry, project).filter(finished_at__isnull=False)
+    passed = [t.kappa for t in tries.filter(passed=True) if t.kappa is not None]
+    return {
+        "gold_items": project_rows(GoldItem, project).count(),
+        "coders": members.count(),
+        "passed": members.filter(calibration=Membership.Calibration.PASSED).count(),
+        "failed": members.filter(calibration=Membership.Calibration.FAILED).count(),
+        "tries": tries.count(),
+        "threshold": project.calibration_threshold,
+        "max_tries": project.calibration_tries,
+        "passing_kappas": sorted(passed),
+    }
