@@ -181,6 +181,21 @@ def test_a_record_in_another_shape_is_a_400_naming_the_one_shape(
     assert not FinalLabel.objects.filter(item=conflict).exists()
 
 
+def test_an_out_of_scope_decision_with_records_is_a_400_that_writes_nothing(project, cast, api_for):
+    # The records were dropped without a word and the item settled as out of scope.
+    conflict = in_conflict(project, cast, [record(OOM)], [record(DEVICE)])
+    response = api_for(cast["lead"]).post(
+        decide_url(project, conflict),
+        {"records": [wire(record(OOM))], "out_of_scope": True, "rationale": "Not a failure."},
+        format="json",
+    )
+    body = assert_error(response, 400, "invalid", "Invalid input.")
+    assert body["fields"] == {
+        "records": ["An out-of-scope decision has no failure records; send none."]
+    }
+    assert not FinalLabel.objects.filter(item=conflict).exists()
+
+
 def test_reading_a_final_label_not_yet_written_is_a_404(project, cast, api_for):
     conflict = in_conflict(project, cast, [record(OOM)], [record(DEVICE)])
     response = api_for(cast["lead"]).get(decide_url(project, conflict))
