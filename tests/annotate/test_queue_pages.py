@@ -178,3 +178,26 @@ def test_walking_the_pages_while_items_are_decided_skips_and_repeats_none(
         url = unescape(found[1]) if found else ""
     assert len(seen) == len(set(seen))
     assert set(seen) | decided == set(order)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="Red team (rtwire), not fixed: a re-opened item whose annotators agreed has no open "
+    "difference, so its waiting time falls back to the item's creation and it jumps to the "
+    "head of the queue, behind a lead already paging further on (and showing no difference). "
+    "The queue order needs the re-open time (e.g. from the 'reopened' audit event).",
+)
+def test_a_reopened_unanimous_item_waits_from_its_reopening_at_the_end_of_the_queue(
+    project, cast, client_for
+):
+    from annotate.adjudication.discussion import reopen_item
+    from annotate.models import Item
+    from tests.builders import label_both
+    from tests.factories import ItemFactory
+
+    agreed = ItemFactory(project=project)
+    assert label_both(agreed, cast, [record(OOM)], [record(OOM)]) == Item.State.SETTLED
+    later = [in_conflict(project, cast, [record(OOM)], [record(DEVICE)]) for _ in range(2)]
+    reopen_item(item=Item.objects.get(pk=agreed.pk), actor=cast["lead"], reason="Check again.")
+    html = client_for(cast["lead"]).get(url_of(project, "?size=25")).content.decode()
+    assert shown(project, html) == [item.pk for item in later] + [agreed.pk]
