@@ -37,13 +37,23 @@ class CategoryRefField(serializers.Field):
         return value
 
 
+class TextField(serializers.CharField):
+    """A string, and only a string: DRF's CharField turns 5 or 1.5 into '5' or '1.5', so
+    a number sent as a dimension or as evidence was stored as its digits."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 class FailureRecordLabelSerializer(serializers.Serializer):
-    dimension = serializers.CharField(help_text="The dimension's key, e.g. 'symptom'.")
+    dimension = TextField(help_text="The dimension's key, e.g. 'symptom'.")
     category = CategoryRefField()
     path = serializers.CharField(
         read_only=True, help_text="The category's full path (ignored on a write)."
     )
-    evidence = serializers.CharField(
+    evidence = TextField(
         required=False,
         allow_blank=True,
         default="",
@@ -52,7 +62,7 @@ class FailureRecordLabelSerializer(serializers.Serializer):
         help_text="The annotator's quote from the issue; always '' on a final label (a "
         "decision's evidence is ignored).",
     )
-    span = serializers.CharField(
+    span = TextField(
         required=False,
         allow_blank=True,
         default="",

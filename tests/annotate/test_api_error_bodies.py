@@ -158,6 +158,15 @@ def test_a_refused_decision_is_a_400_with_the_message_as_detail(project, cast, a
             [{"labels": [{"dimension": "symptom", "category": True}]}],
             "Failure record 1, label 1, category: Name a category by its id or its full path.",
         ),
+        # A number as evidence or dimension was stored as its digits.
+        (
+            [{"labels": [{**wire(record(OOM))["labels"][0], "evidence": 5}]}],
+            "Failure record 1, label 1, evidence: Not a valid string.",
+        ),
+        (
+            [{"labels": [{"dimension": 1.5, "category": OOM}]}],
+            "Failure record 1, label 1, dimension: Not a valid string.",
+        ),
         # A huge array was written: 5,000 records became a final label of 5,000 records.
         ([wire(record(OOM))] * 51, "At most 50 failure records; 51 sent."),
         ([{"labels": wire(record(OOM))["labels"] * 17}], "Failure record 1: at most 50 labels"),
