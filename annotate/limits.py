@@ -18,6 +18,11 @@ TEXT_LIMITS = {
     "guidelines": 100_000,  # a project's annotator guidelines (Markdown)
 }
 MAX_EXAMPLES = 50  # examples per category
+# Failure records per annotation or decision sent over the API, and labels per record: the
+# decision page offers at most 50 records (the labeling page 20), and a record has one label
+# per dimension. Checked before each record is validated, so a huge array costs nothing.
+MAX_RECORDS = 50
+MAX_LABELS = 50
 
 
 def too_long(field: str, value, *, label: str | None = None) -> str | None:

@@ -62,7 +62,9 @@ class QueuePage:
 def parse_size(text: str | None) -> int:
     if not text:
         return DEFAULT_PAGE_SIZE
-    if text.isdigit() and int(text) in PAGE_SIZES:
+    # ASCII digits only: str.isdigit() takes '²' (which int() refuses: a 500) and int()
+    # takes other scripts' digits ('٢٥'), neither of which a page link ever writes.
+    if re.fullmatch(r"[0-9]{1,3}", text) and int(text) in PAGE_SIZES:
         return int(text)
     choices = ", ".join(map(str, PAGE_SIZES))
     raise QueueError(f"'size={text[:20]}' is not a page size; choose one of {choices}.")

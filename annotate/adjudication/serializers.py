@@ -32,6 +32,14 @@ class DecisionInputSerializer(serializers.Serializer):
     )
     codebook_needs_work = serializers.BooleanField(required=False, default=False)
 
+    def validate(self, attrs):
+        # As a submission does: records beside out_of_scope were dropped without a word.
+        if attrs["out_of_scope"] and attrs["records"]:
+            raise serializers.ValidationError(
+                {"records": ["An out-of-scope decision has no failure records; send none."]}
+            )
+        return attrs
+
 
 class DecisionSerializer(serializers.ModelSerializer):
     item = serializers.IntegerField(source="item_id")

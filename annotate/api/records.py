@@ -9,6 +9,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 
+from annotate.limits import MAX_LABELS, MAX_RECORDS
 from annotate.limits import TEXT_LIMITS as L
 from annotate.records import WireError, parse_wire
 
@@ -36,13 +37,23 @@ class CategoryRefField(serializers.Field):
         return value
 
 
+class TextField(serializers.CharField):
+    """A string, and only a string: DRF's CharField turns 5 or 1.5 into '5' or '1.5', so
+    a number sent as a dimension or as evidence was stored as its digits."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 class FailureRecordLabelSerializer(serializers.Serializer):
-    dimension = serializers.CharField(help_text="The dimension's key, e.g. 'symptom'.")
+    dimension = TextField(help_text="The dimension's key, e.g. 'symptom'.")
     category = CategoryRefField()
     path = serializers.CharField(
         read_only=True, help_text="The category's full path (ignored on a write)."
     )
-    evidence = serializers.CharField(
+    evidence = TextField(
         required=False,
         allow_blank=True,
         default="",
@@ -51,7 +62,7 @@ class FailureRecordLabelSerializer(serializers.Serializer):
         help_text="The annotator's quote from the issue; always '' on a final label (a "
         "decision's evidence is ignored).",
     )
-    span = serializers.CharField(
+    span = TextField(
         required=False,
         allow_blank=True,
         default="",
@@ -73,7 +84,7 @@ class FailureRecordSerializer(serializers.Serializer):
         "a write: records are numbered in the order sent.",
     )
     labels = FailureRecordLabelSerializer(
-        many=True, help_text="One label per dimension of this record."
+        many=True, max_length=MAX_LABELS, help_text="One label per dimension of this record."
     )
 
 
@@ -107,15 +118,34 @@ class FailureRecordsField(serializers.ListField):
     `fields` stays {field: [message]}."""
 
     def __init__(self, **kwargs):
-        super().__init__(child=FailureRecordSerializer(), **kwargs)
+        super().__init__(child=FailureRecordSerializer(), max_length=MAX_RECORDS, **kwargs)
 
     def run_child_validation(self, data):
+        if len(data) > MAX_RECORDS:
+            raise ValidationError([f"At most {MAX_RECORDS} failure records; {len(data):,} sent."])
         records = []
+        numbers: dict[int, int] = {}
         for number, raw in enumerate(data, start=1):
             try:
-                parse_wire(raw)
+                labels = parse_wire(raw)
             except WireError as error:
                 raise ValidationError([f"Failure record {number}: {error}."]) from None
+            if len(labels) > MAX_LABELS:
+                raise ValidationError(
+                    [f"Failure record {number}: at most {MAX_LABELS} labels; {len(labels):,} sent."]
+                )
+            given = raw.get("record")
+            if given is not None and given in numbers:
+                # Two records of one number: which is record n is ambiguous (a merge gone
+                # wrong, or a record pasted twice), not something to renumber silently.
+                raise ValidationError(
+                    [
+                        f"Failure record {number}: record number {given} is already failure "
+                        f"record {numbers[given]}'s; each record's number is given once."
+                    ]
+                )
+            if given is not None:
+                numbers[given] = number
             try:
                 records.append(self.child.run_validation(raw))
             except ValidationError as error:

@@ -69,6 +69,29 @@ def test_a_bad_submission_is_a_400_with_the_message_as_detail(project, holder, p
     assert body["fields"] == {"non_field_errors": [body["detail"]]}
 
 
+@pytest.mark.parametrize(
+    "records, message",
+    [
+        (51, "At most 50 failure records; 51 sent."),
+        ("twice", "Failure record 2: record number 3 is already failure record 1's"),
+    ],
+)
+def test_a_submission_of_too_many_or_doubly_numbered_records_is_a_400_that_writes_nothing(
+    project, holder, payload, records, message
+):
+    api, item = holder
+    one = payload()["records"][0]
+    many = [one] * records if records == 51 else [{**one, "record": 3}, {**one, "record": 3}]
+    body = assert_error(
+        api.post(submit_url(project, item), payload(records=many), format="json"),
+        400,
+        "invalid",
+        "Invalid input.",
+    )
+    assert body["fields"]["records"][0].startswith(message)
+    assert not item.annotations.exists()
+
+
 def test_an_item_the_annotator_does_not_hold_is_a_404(project, cast, api_for, payload):
     item = ItemFactory(project=project)
     response = api_for(cast["annotator_a"]).post(
@@ -135,6 +158,23 @@ def test_a_refused_decision_is_a_400_with_the_message_as_detail(project, cast, a
             [{"labels": [{"dimension": "symptom", "category": True}]}],
             "Failure record 1, label 1, category: Name a category by its id or its full path.",
         ),
+        # A number as evidence or dimension was stored as its digits.
+        (
+            [{"labels": [{**wire(record(OOM))["labels"][0], "evidence": 5}]}],
+            "Failure record 1, label 1, evidence: Not a valid string.",
+        ),
+        (
+            [{"labels": [{"dimension": 1.5, "category": OOM}]}],
+            "Failure record 1, label 1, dimension: Not a valid string.",
+        ),
+        # A huge array was written: 5,000 records became a final label of 5,000 records.
+        ([wire(record(OOM))] * 51, "At most 50 failure records; 51 sent."),
+        ([{"labels": wire(record(OOM))["labels"] * 17}], "Failure record 1: at most 50 labels"),
+        # Two records of one number were silently renumbered 0 and 1.
+        (
+            [{"record": 0, **wire(record(OOM))}, {"record": 0, **wire(record(DEVICE))}],
+            "Failure record 2: record number 0 is already failure record 1's",
+        ),
     ],
 )
 def test_a_record_in_another_shape_is_a_400_naming_the_one_shape(
@@ -147,6 +187,21 @@ def test_a_record_in_another_shape_is_a_400_naming_the_one_shape(
     body = assert_error(response, 400, "invalid", "Invalid input.")
     assert list(body["fields"]) == ["records"]
     assert body["fields"]["records"][0].startswith(message)
+    assert not FinalLabel.objects.filter(item=conflict).exists()
+
+
+def test_an_out_of_scope_decision_with_records_is_a_400_that_writes_nothing(project, cast, api_for):
+    # The records were dropped without a word and the item settled as out of scope.
+    conflict = in_conflict(project, cast, [record(OOM)], [record(DEVICE)])
+    response = api_for(cast["lead"]).post(
+        decide_url(project, conflict),
+        {"records": [wire(record(OOM))], "out_of_scope": True, "rationale": "Not a failure."},
+        format="json",
+    )
+    body = assert_error(response, 400, "invalid", "Invalid input.")
+    assert body["fields"] == {
+        "records": ["An out-of-scope decision has no failure records; send none."]
+    }
     assert not FinalLabel.objects.filter(item=conflict).exists()
 
 
