@@ -6,14 +6,11 @@ import re
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
-from django.db.models import Count, Min, OuterRef, Subquery
+from django.db.models import Count, Max, Min, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 
 from annotate.access import project_rows
-from annotate.models import (
-    Conflict,
-    Item,
-)
+from annotate.models import AuditEvent, Conflict, Item
 from mining.models import project_view
 
 
@@ -34,12 +31,21 @@ def conflict_queue(project, *, dimension=None, pair=None, repository=None, group
         .annotate(since=Min("created_at"))
         .values("since")
     )
+    # An item re-opened with no open difference (its annotators agreed) waits from its
+    # re-opening, not from its creation (which put it at the head of the queue).
+    reopened = (
+        AuditEvent.objects.filter(item=OuterRef("pk"), kind="reopened")
+        .order_by()
+        .values("item")
+        .annotate(at=Max("created_at"))
+        .values("at")
+    )
     items = (
         project_rows(Item, project)
         .filter(state=Item.State.CONFLICT)
         .select_related("issue__repository")
         .annotate(
-            waiting_since=Coalesce(Subquery(waiting), "created_at"),
+            waiting_since=Coalesce(Subquery(waiting), Subquery(reopened), "created_at"),
             project_group=project_view("group", project=project, repository="issue__repository"),
         )
     )
@@ -65,7 +71,12 @@ def conflict_queue(project, *, dimension=None, pair=None, repository=None, group
 
 
 ORDER_SQL = """
-SELECT COALESCE(w.since, i.created_at), i.position, i.id
+SELECT COALESCE(
+           w.since,
+           (SELECT max(e.created_at) FROM annotate_auditevent e
+            WHERE e.item_id = i.id AND e.kind = 'reopened'),
+           i.created_at),
+       i.position, i.id
 FROM annotate_item i
 LEFT JOIN (SELECT item_id, min(created_at) AS since FROM annotate_conflict
            WHERE project_id = %s AND NOT resolved GROUP BY item_id) w ON w.item_id = i.id

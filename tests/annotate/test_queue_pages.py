@@ -180,13 +180,6 @@ def test_walking_the_pages_while_items_are_decided_skips_and_repeats_none(
     assert set(seen) | decided == set(order)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Red team (rtwire), not fixed: a re-opened item whose annotators agreed has no open "
-    "difference, so its waiting time falls back to the item's creation and it jumps to the "
-    "head of the queue, behind a lead already paging further on (and showing no difference). "
-    "The queue order needs the re-open time (e.g. from the 'reopened' audit event).",
-)
 def test_a_reopened_unanimous_item_waits_from_its_reopening_at_the_end_of_the_queue(
     project, cast, client_for
 ):
