@@ -40,7 +40,7 @@ NUM_HASHES = 48
 BANDS = 12
 BUCKET_CAP = 200
 WINDOW = 20
-CHUNK = 200_000  # pairs whose token keys are sorted at once
+CHUNK_VALUES = 4_000_000  # token ids of the pairs merged at once
 PRIME = (1 << 61) - 1
 DUPLICATE_OF = re.compile(r"(?im)^\s*duplicate of\s+#(\d+)\b")
 
@@ -148,34 +148,52 @@ def candidate_pairs(signatures: np.ndarray, ranks: np.ndarray) -> np.ndarray:
     return np.concatenate(found) if found else np.empty(0, np.int64)
 
 
-def _intersections(starts, ids, first, second, vocabulary: int) -> np.ndarray:
-    """|A ∩ B| for each pair of rows (first[p], second[p]) of CSR token sets: the pair's
-    (pair, token) keys of both sides, sorted; a key met twice is a shared token."""
+def _padded(starts, ids, vocabulary: int) -> np.ndarray:
+    """The CSR token sets as one row each, ids ascending, padded on the right with
+    `vocabulary` (above every id)."""
+    lengths = np.diff(starts)
+    table = np.full((len(lengths), max(int(lengths.max(initial=0)), 1)), vocabulary, np.int64)
+    row = np.repeat(np.arange(len(lengths)), lengths)
+    table[row, np.arange(len(ids)) - starts[row]] = ids
+    table.sort(axis=1)
+    return table
+
+
+def _intersections(table: np.ndarray, first, second, vocabulary: int) -> np.ndarray:
+    """|A ∩ B| for each pair of rows (first[p], second[p]) of a _padded table: each side's
+    rows, offset by pair so that they are one ascending run, merged; a token value met
+    twice is a shared token."""
+    stride = vocabulary + 1
     out = np.zeros(len(first), np.int64)
-    for lo in range(0, len(first), CHUNK):
-        sides = (first[lo : lo + CHUNK], second[lo : lo + CHUNK])
-        keys = np.sort(np.concatenate([_pair_keys(starts, ids, s, vocabulary) for s in sides]))
-        shared = keys[1:][keys[1:] == keys[:-1]] // vocabulary
-        out[lo : lo + CHUNK] = np.bincount(shared, minlength=len(first[lo : lo + CHUNK]))
+    chunk = max(1_000, CHUNK_VALUES // table.shape[1])
+    for lo in range(0, len(first), chunk):
+        f, g = first[lo : lo + chunk], second[lo : lo + chunk]
+        offsets = (np.arange(len(f), dtype=np.int64) * stride)[:, None]
+        keys = np.concatenate(((table[f] + offsets).ravel(), (table[g] + offsets).ravel()))
+        keys.sort(kind="stable")  # two ascending runs: a merge
+        met = (keys[1:] == keys[:-1]) & (keys[1:] % stride < vocabulary)  # padding is not
+        shared = keys[1:][met] // stride
+        out[lo : lo + chunk] = np.bincount(shared, minlength=len(f))
     return out
 
 
-def _pair_keys(starts, ids, rows, vocabulary: int) -> np.ndarray:
-    lengths = starts[rows + 1] - starts[rows]
-    pair = np.repeat(np.arange(len(rows), dtype=np.int64), lengths)
-    offsets = np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths)
-    return pair * vocabulary + ids[np.repeat(starts[rows], lengths) + offsets]
+def _distinct(values: np.ndarray) -> np.ndarray:
+    values = np.sort(values)
+    return values[np.concatenate(([True], values[1:] != values[:-1]))] if len(values) else values
 
 
-def _jaccards(starts, ids, first, second, vocabulary) -> np.ndarray:
+def _jaccards(starts, ids, first, second, vocabulary: int) -> np.ndarray:
     """Jaccard's coefficient of each pair's token sets (0 when either is empty), as
     mining.similarity.jaccard computes it one pair at a time."""
     sizes = np.diff(starts)
     a, b = sizes[first], sizes[second]
-    common = _intersections(starts, ids, first, second, max(vocabulary, 1))
-    union = a + b - common
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where((a > 0) & (b > 0), common / np.maximum(union, 1), 0.0)
+    both = np.flatnonzero((a > 0) & (b > 0))
+    out = np.zeros(len(first))
+    if len(both):
+        table = _padded(starts, ids, vocabulary)
+        common = _intersections(table, first[both], second[both], vocabulary)
+        out[both] = common / (a[both] + b[both] - common)
+    return out
 
 
 def _rows(issue_ids: list[int]):
@@ -213,7 +231,7 @@ def similar_pairs(issue_ids: list[int], threshold: float) -> dict[tuple[int, int
     error_groups = np.array(
         [error_index.setdefault(e, len(error_index)) if e else -1 for e in errors], np.int64
     )
-    pairs = np.unique(
+    pairs = _distinct(
         np.concatenate(
             (
                 candidate_pairs(_signatures(t_starts, t_ids, t_tokens), ranks),
