@@ -171,8 +171,8 @@ def _intersections(table: np.ndarray, first, second, vocabulary: int) -> np.ndar
         offsets = (np.arange(len(f), dtype=np.int64) * stride)[:, None]
         keys = np.concatenate(((table[f] + offsets).ravel(), (table[g] + offsets).ravel()))
         keys.sort(kind="stable")  # two ascending runs: a merge
-        met = (keys[1:] == keys[:-1]) & (keys[1:] % stride < vocabulary)  # padding is not
-        shared = keys[1:][met] // stride
+        met = keys[1:][keys[1:] == keys[:-1]]
+        shared = met[met % stride < vocabulary] // stride  # met padding is no shared token
         out[lo : lo + chunk] = np.bincount(shared, minlength=len(f))
     return out
 
