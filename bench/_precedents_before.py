@@ -1,12 +1,7 @@
-"""The baselines of bench_precedents.py: issue #19's similar-items title door and
-duplicate-group pair finder as they were before the speed work (commit fc8856d), kept here
-so the bench times them beside the current ones in the same run on the same data.
-
-- LOOKUP_BEFORE: the title door `title %% q ORDER BY similarity() DESC LIMIT 200` on the
-  trigram GIN index (the bench creates that index, which migration 0009 dropped);
-- similar_pairs_before: MinHash signatures, bands and pair scores in Python loops and
-  sets (mining.duplicates now does them with numpy arrays).
-"""
+"""The baseline of bench_precedents.py's duplicate groups: issue #19's pair finder as it
+was before the speed work (commit fc8856d), MinHash signatures, bands and pair scores in
+Python loops and sets (mining.duplicates now does them with numpy arrays), kept here so the
+bench times it beside the current one in the same run on the same data."""
 
 import zlib
 from collections import defaultdict
@@ -14,18 +9,7 @@ from collections import defaultdict
 import numpy as np
 
 from mining.duplicates import BANDS, BUCKET_CAP, NUM_HASHES, PRIME, WINDOW, _rows
-from mining.similarity import LOOKUP_SQL, combine, jaccard
-
-TITLE_DOOR_BEFORE = """    (SELECT s.issue_id FROM mining_issuesearch AS s
-     WHERE %s <> '' AND s.title %% %s ORDER BY similarity(s.title, %s) DESC LIMIT 200)
-"""
-_door = LOOKUP_SQL.index("    (SELECT near.issue_id")
-_end = LOOKUP_SQL.index("    UNION", _door)
-LOOKUP_BEFORE = LOOKUP_SQL[:_door] + TITLE_DOOR_BEFORE + LOOKUP_SQL[_end:]
-GIN_INDEX = (
-    "CREATE INDEX IF NOT EXISTS mining_issuesearch_title_trgm "
-    "ON mining_issuesearch USING gin (title gin_trgm_ops)"
-)
+from mining.similarity import combine, jaccard
 
 
 def _hashes(tokens, cache: dict) -> np.ndarray:

@@ -16,13 +16,10 @@ same stack trace under a reworded title is the duplicate the literature warns ab
 processing"; Wang et al. 2008 weigh execution information above prose the same way).
 Otherwise the score is the title's similarity alone.
 
-Candidates come from three indexed doors only, at most CANDIDATES from each: the 200
-nearest titles by trigram distance from the GiST index of migration 0009, kept when they
-pass pg_trgm's `%` threshold (the same set as the 200 most similar of those passing it,
-without walking the posting lists of the trigrams most titles share); the exact error line
-by its btree; the error message's words in the failure lines by their GIN index. The score
-is computed on those alone, which is what keeps the lookup within milliseconds on 100,000
-issues.
+Candidates come from three indexed doors only (titles by the trigram GIN index, the
+exact error line by its btree, the error message's words in the failure lines by their
+GIN index), at most CANDIDATES from each; the score is computed on those alone, which is
+what keeps the lookup within milliseconds on 100,000 issues.
 """
 
 from __future__ import annotations
@@ -77,10 +74,8 @@ LOOKUP_SQL = """
 WITH me AS (
     SELECT title, error_line, failure_lines FROM mining_issuesearch WHERE issue_id = %s
 ), candidates AS (
-    (SELECT near.issue_id FROM (
-        SELECT s.issue_id, s.title FROM mining_issuesearch AS s
-        WHERE %s <> '' ORDER BY s.title <-> %s LIMIT 200) AS near
-     WHERE near.title %% %s)
+    (SELECT s.issue_id FROM mining_issuesearch AS s
+     WHERE %s <> '' AND s.title %% %s ORDER BY similarity(s.title, %s) DESC LIMIT 200)
     UNION
     (SELECT s.issue_id FROM mining_issuesearch AS s
      WHERE %s <> '' AND s.error_line = %s LIMIT 200)
