@@ -6,7 +6,9 @@ measured in the same run:
 - lookup baseline: the obvious query without the three indexed doors, every issue of the
   project scored by title similarity and ordered (a scan with pg_trgm's similarity());
 - groups baseline: the obvious loop, one lookup per issue (as the pool page would do it
-  without MinHash bands), timed on a sample and extrapolated to every issue.
+  without MinHash bands), timed on a sample and extrapolated to every issue; and, up to
+  --before-groups issues (default 20,000), the pair finder before the numpy rewrite
+  (bench/_precedents_before.py) on the same data, checked to give the same pairs.
 
 Creates and drops its own database (bench_precedents, or BENCH_PRECEDENTS_DB). Size:
 --issues N (default 100,000), all items of one project. Each issue: a title of 8 words
