@@ -6,7 +6,9 @@ measured in the same run:
 - lookup baseline: the obvious query without the three indexed doors, every issue of the
   project scored by title similarity and ordered (a scan with pg_trgm's similarity());
 - groups baseline: the obvious loop, one lookup per issue (as the pool page would do it
-  without MinHash bands), timed on a sample and extrapolated to every issue.
+  without MinHash bands), timed on a sample and extrapolated to every issue; and, up to
+  --before-groups issues (default 20,000), the pair finder before the numpy rewrite
+  (bench/_precedents_before.py) on the same data, checked to give the same pairs.
 
 Creates and drops its own database (bench_precedents, or BENCH_PRECEDENTS_DB). Size:
 --issues N (default 100,000), all items of one project. Each issue: a title of 8 words
@@ -163,11 +165,19 @@ ORDER BY score DESC LIMIT 10
 """
 
 
-def run(n: int):
+def _timed(function, *args):
+    """(function(*args), the seconds it took)"""
+    t0 = time.perf_counter()
+    result = function(*args)
+    return result, time.perf_counter() - t0
+
+
+def run(n: int, before_groups: int):
+    from _precedents_before import similar_pairs_before
     from django.db import connection
 
     from annotate.access import precedent_issues
-    from mining.duplicates import duplicate_groups
+    from mining.duplicates import duplicate_groups, similar_pairs
     from mining.similarity import similar_issues
 
     load = os.getloadavg()[0]
@@ -197,7 +207,7 @@ def run(n: int):
             cursor.fetchall()
             base.append((time.perf_counter() - t0) * 1000)
     print(f"\nsimilar-issue lookup, top 10, {LOOKUPS} issues after 3 warm-ups "
-          f"(goal: p95 < {LOOKUP_GOAL_MS} ms)")  # fmt: skip
+          f"(goal: p95 < {LOOKUP_GOAL_MS} ms); host load {os.getloadavg()[0]:.1f}")  # fmt: skip
     print(f"{'scope':32} {'p50 ms':>8} {'p95 ms':>8}  goal")
     for label, p50, p95 in rows:
         print(f"{label:32} {p50:8.1f} {p95:8.1f}  {verdict(p95 < LOOKUP_GOAL_MS)}")
@@ -207,12 +217,20 @@ def run(n: int):
 
     ids = list(range(1, n + 1))
     for threshold in (0.6, 0.8):
+        if n <= before_groups:  # the previous pair finder, then the current one, same data
+            pairs_before, took_before = _timed(similar_pairs_before, ids, threshold)
+            pairs, took_pairs = _timed(similar_pairs, ids, threshold)
+            same = pairs == pairs_before
+            print(f"\npair finding at threshold {threshold}: now {took_pairs:.1f} s, before "
+                  f"(Python loops and sets) {took_before:.1f} s, "
+                  f"{took_before / took_pairs:.0f}x; the same pairs and scores: {same} "
+                  f"({len(pairs_before):,} pairs); host load {os.getloadavg()[0]:.1f}")  # fmt: skip
         t0 = time.perf_counter()
         groups = duplicate_groups(ids, threshold)
         took = time.perf_counter() - t0
         grouped = sum(len(g.members) for g in groups)
         largest = len(groups[0].members) if groups else 0
-        print(f"\nduplicate groups of {n:,} issues at threshold {threshold}: {took:.1f} s "
+        print(f"duplicate groups of {n:,} issues at threshold {threshold}: {took:.1f} s "
               f"(goal < {GROUPS_GOAL_S} s: {verdict(took < GROUPS_GOAL_S)}); {len(groups):,} "
               f"groups holding {grouped:,} issues, the largest {largest}")  # fmt: skip
     t0 = time.perf_counter()
@@ -226,13 +244,20 @@ def run(n: int):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--issues", type=int, default=100_000)
+    parser.add_argument(
+        "--before-groups",
+        type=int,
+        default=20_000,
+        help="time the previous pair finder beside the current one up to this many issues "
+        "(it took over 9 minutes at 100,000)",
+    )
     args = parser.parse_args()
     _, admin_url = use_database(DB_NAME)
     import django
 
     django.setup()
     try:
-        run(args.issues)
+        run(args.issues, args.before_groups)
     finally:
         from django.db import connections
 

@@ -25,7 +25,13 @@ import numpy as np
 from django.db import connection
 
 from mining.models import Comment, Issue
-from mining.similarity import SimilarityUnavailable, combine, jaccard
+from mining.similarity import (
+    SHARED_LINES,
+    TITLE_WEIGHT,
+    TRACE_WEIGHT,
+    SimilarityUnavailable,
+    combine,
+)
 from mining.storage import refresh_issue_search
 
 NUM_HASHES = 48
@@ -34,6 +40,7 @@ NUM_HASHES = 48
 BANDS = 12
 BUCKET_CAP = 200
 WINDOW = 20
+CHUNK_VALUES = 4_000_000  # token ids of the pairs merged at once
 PRIME = (1 << 61) - 1
 DUPLICATE_OF = re.compile(r"(?im)^\s*duplicate of\s+#(\d+)\b")
 
@@ -67,65 +74,126 @@ class _Union:
             self.parent[max(ra, rb)] = min(ra, rb)
 
 
-def _hashes(tokens, cache: dict) -> np.ndarray:
-    out = np.empty(len(tokens), dtype=np.uint64)
-    for i, token in enumerate(tokens):
-        value = cache.get(token)
-        if value is None:
-            value = cache[token] = zlib.crc32(token.encode())
-        out[i] = value
-    return out
+def _token_ids(token_sets) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """Token sets as CSR arrays: (starts, ids) with row r's ids at ids[starts[r]:starts[r + 1]],
+    each row's ids distinct; and the distinct tokens, by id."""
+    index: dict[str, int] = {}
+    flat: list[int] = []
+    starts = [0]
+    for tokens in token_sets:
+        row = {index.setdefault(token, len(index)) for token in tokens}
+        flat.extend(row)
+        starts.append(len(flat))
+    return np.array(starts, np.int64), np.array(flat, np.int64), list(index)
 
 
 def minhash_signatures(token_sets: list[list[str]], seed: int = 19) -> np.ndarray:
-    """NUM_HASHES min-hashes per token set (rows), from hashes (a·x + b) mod PRIME; an empty
-    set gets a row of the maximum (it never meets another)."""
+    """NUM_HASHES min-hashes per token set (rows), from hashes (a·x + b) mod PRIME of each
+    token's CRC-32; an empty set gets a row of the maximum (it never meets another)."""
+    starts, ids, tokens = _token_ids(token_sets)
+    return _signatures(starts, ids, tokens, seed)
+
+
+def _signatures(starts, ids, tokens, seed: int = 19) -> np.ndarray:
     rng = np.random.default_rng(seed)
     a = rng.integers(1, 1 << 31, NUM_HASHES, dtype=np.uint64)
     b = rng.integers(0, 1 << 31, NUM_HASHES, dtype=np.uint64)
-    cache: dict = {}
-    lengths = np.array([len(t) for t in token_sets], dtype=np.int64)
-    flat = _hashes([tok for tokens in token_sets for tok in tokens], cache)
-    signatures = np.full((len(token_sets), NUM_HASHES), np.iinfo(np.uint64).max, np.uint64)
+    crc = np.array([zlib.crc32(token.encode()) for token in tokens], np.uint64)
+    flat = crc[ids]
+    lengths = np.diff(starts)
+    signatures = np.full((len(lengths), NUM_HASHES), np.iinfo(np.uint64).max, np.uint64)
     nonempty = np.flatnonzero(lengths)
     if not len(nonempty):
         return signatures
-    starts = np.concatenate(([0], np.cumsum(lengths)[:-1]))[nonempty]
     for k in range(NUM_HASHES):
         # 32-bit x times a < 2^31 fits in 64 bits; the modulus keeps it a universal hash
         values = (flat * a[k] + b[k]) % np.uint64(PRIME)
-        signatures[nonempty, k] = np.minimum.reduceat(values, starts)
+        signatures[nonempty, k] = np.minimum.reduceat(values, starts[nonempty])
     return signatures
 
 
-def candidate_pairs(signatures: np.ndarray, order_keys: list[str]) -> set[tuple[int, int]]:
-    """Index pairs that share a bucket in some band."""
-    rows = NUM_HASHES // BANDS
-    pairs: set[tuple[int, int]] = set()
-    empty = np.iinfo(np.uint64).max
+def _bucket_pairs(groups: np.ndarray, ranks: np.ndarray) -> np.ndarray:
+    """Pairs (i < j, encoded i·n + j) inside each bucket: `groups[i]` is row i's bucket (-1:
+    none). A bucket of at most BUCKET_CAP rows gives all its pairs; a larger one (a generic
+    title) pairs each row with the WINDOW rows after it in `ranks` order (title order)."""
+    n = len(groups)
+    rows = np.flatnonzero(groups >= 0)
+    rows = rows[np.lexsort((ranks[rows], groups[rows]))]
+    bucket = groups[rows]
+    _, first, sizes = np.unique(bucket, return_index=True, return_counts=True)
+    size = np.repeat(sizes, sizes)  # each position's bucket size (rows sorted by bucket)
+    found = []
+    for d in range(1, min(BUCKET_CAP, int(sizes.max(initial=0)))):
+        same = bucket[d:] == bucket[:-d]
+        same &= (size[d:] <= BUCKET_CAP) | (d <= WINDOW)
+        if not same.any():
+            break
+        i, j = rows[:-d][same], rows[d:][same]
+        found.append(np.minimum(i, j) * n + np.maximum(i, j))
+    return np.concatenate(found) if found else np.empty(0, np.int64)
+
+
+def candidate_pairs(signatures: np.ndarray, ranks: np.ndarray) -> np.ndarray:
+    """Encoded pairs (i·n + j, i < j) of rows that share a bucket in some band; `ranks` is
+    each row's place in title order."""
+    per_band = NUM_HASHES // BANDS
+    empty = signatures[:, 0] == np.iinfo(np.uint64).max
+    found = []
     for band in range(BANDS):
-        buckets: dict[bytes, list[int]] = defaultdict(list)
-        block = np.ascontiguousarray(signatures[:, band * rows : (band + 1) * rows])
-        for index, key in enumerate(block):
-            if key[0] != empty:
-                buckets[key.tobytes()].append(index)
-        for members in buckets.values():
-            _pairs_of(members, order_keys, pairs)
-    return pairs
+        block = np.ascontiguousarray(signatures[:, band * per_band : (band + 1) * per_band])
+        keys = block.view(np.dtype((np.void, block.dtype.itemsize * per_band))).ravel()
+        groups = np.unique(keys, return_inverse=True)[1].ravel().astype(np.int64)
+        groups[empty] = -1
+        found.append(_bucket_pairs(groups, ranks))
+    return np.concatenate(found) if found else np.empty(0, np.int64)
 
 
-def _pairs_of(members: list[int], order_keys: list[str], pairs: set) -> None:
-    if len(members) < 2:
-        return
-    if len(members) <= BUCKET_CAP:
-        for i, first in enumerate(members):
-            for second in members[i + 1 :]:
-                pairs.add((first, second) if first < second else (second, first))
-        return
-    members = sorted(members, key=lambda m: order_keys[m])
-    for i, first in enumerate(members):
-        for second in members[i + 1 : i + 1 + WINDOW]:
-            pairs.add((first, second) if first < second else (second, first))
+def _padded(starts, ids, vocabulary: int) -> np.ndarray:
+    """The CSR token sets as one row each, ids ascending, padded on the right with
+    `vocabulary` (above every id)."""
+    lengths = np.diff(starts)
+    table = np.full((len(lengths), max(int(lengths.max(initial=0)), 1)), vocabulary, np.int64)
+    row = np.repeat(np.arange(len(lengths)), lengths)
+    table[row, np.arange(len(ids)) - starts[row]] = ids
+    table.sort(axis=1)
+    return table
+
+
+def _intersections(table: np.ndarray, first, second, vocabulary: int) -> np.ndarray:
+    """|A ∩ B| for each pair of rows (first[p], second[p]) of a _padded table: each side's
+    rows, offset by pair so that they are one ascending run, merged; a token value met
+    twice is a shared token."""
+    stride = vocabulary + 1
+    out = np.zeros(len(first), np.int64)
+    chunk = max(1_000, CHUNK_VALUES // table.shape[1])
+    for lo in range(0, len(first), chunk):
+        f, g = first[lo : lo + chunk], second[lo : lo + chunk]
+        offsets = (np.arange(len(f), dtype=np.int64) * stride)[:, None]
+        keys = np.concatenate(((table[f] + offsets).ravel(), (table[g] + offsets).ravel()))
+        keys.sort(kind="stable")  # two ascending runs: a merge
+        met = keys[1:][keys[1:] == keys[:-1]]
+        shared = met[met % stride < vocabulary] // stride  # met padding is no shared token
+        out[lo : lo + chunk] = np.bincount(shared, minlength=len(f))
+    return out
+
+
+def _distinct(values: np.ndarray) -> np.ndarray:
+    values = np.sort(values)
+    return values[np.concatenate(([True], values[1:] != values[:-1]))] if len(values) else values
+
+
+def _jaccards(starts, ids, first, second, vocabulary: int) -> np.ndarray:
+    """Jaccard's coefficient of each pair's token sets (0 when either is empty), as
+    mining.similarity.jaccard computes it one pair at a time."""
+    sizes = np.diff(starts)
+    a, b = sizes[first], sizes[second]
+    both = np.flatnonzero((a > 0) & (b > 0))
+    out = np.zeros(len(first))
+    if len(both):
+        table = _padded(starts, ids, vocabulary)
+        common = _intersections(table, first[both], second[both], vocabulary)
+        out[both] = common / (a[both] + b[both] - common)
+    return out
 
 
 def _rows(issue_ids: list[int]):
@@ -145,34 +213,47 @@ def similar_pairs(issue_ids: list[int], threshold: float) -> dict[tuple[int, int
     if connection.vendor != "postgresql":
         raise SimilarityUnavailable("Duplicate groups need PostgreSQL (pg_trgm).")
     rows = _rows(list(issue_ids))
+    if not rows:
+        return {}
+    n = len(rows)
     ids = [r[0] for r in rows]
     titles = [r[1] for r in rows]
-    trigrams = [r[2] for r in rows]
-    lexemes = [r[4] for r in rows]
+    errors = [r[3] for r in rows]
+    ranks = np.empty(n, np.int64)
+    ranks[sorted(range(n), key=titles.__getitem__)] = np.arange(n)
+    t_starts, t_ids, t_tokens = _token_ids(r[2] for r in rows)
+    l_starts, l_ids, l_tokens = _token_ids(r[4] for r in rows)
     # Title bands and shared error lines only: shared frames without the same error add at
     # most 0.36 to a score (mining.similarity), so a pair reaching 0.6 has a title within
     # reach of the bands; banding the failure lines themselves put every issue of one
     # library's frames in one bucket (40,000 issues in bench_precedents' first run).
-    pairs = candidate_pairs(minhash_signatures(trigrams), titles)
-    by_error: dict[str, list[int]] = defaultdict(list)
-    for index, row in enumerate(rows):
-        if row[3]:
-            by_error[row[3]].append(index)
-    for members in by_error.values():
-        _pairs_of(members, titles, pairs)
-    found = {}
-    for i, j in pairs:
-        traced_i = bool(lexemes[i] or rows[i][3])
-        traced_j = bool(lexemes[j] or rows[j][3])
-        same_error = bool(rows[i][3]) and rows[i][3] == rows[j][3]
-        score = combine(
-            jaccard(trigrams[i], trigrams[j]),
-            jaccard(lexemes[i], lexemes[j]),
-            same_error,
-            traced_i and traced_j,
+    error_index: dict[str, int] = {}
+    error_groups = np.array(
+        [error_index.setdefault(e, len(error_index)) if e else -1 for e in errors], np.int64
+    )
+    pairs = _distinct(
+        np.concatenate(
+            (
+                candidate_pairs(_signatures(t_starts, t_ids, t_tokens), ranks),
+                _bucket_pairs(error_groups, ranks),
+            )
         )
-        if score >= threshold:
-            found[(ids[i], ids[j])] = score
+    )
+    first, second = pairs // n, pairs % n
+    title = _jaccards(t_starts, t_ids, first, second, len(t_tokens))
+    trace = _jaccards(l_starts, l_ids, first, second, len(l_tokens))
+    traced = (np.diff(l_starts) > 0) | (error_groups >= 0)
+    same_error = (error_groups[first] >= 0) & (error_groups[first] == error_groups[second])
+    both = traced[first] & traced[second]
+    shared = np.maximum(SHARED_LINES * trace, same_error)
+    score = np.where(both, TITLE_WEIGHT * title + TRACE_WEIGHT * shared, title)
+    found = {}
+    # combine() rounds and decides, pair by pair, for the few near the threshold or over it
+    for p in np.flatnonzero(score >= threshold - 1e-3):
+        i, j = int(first[p]), int(second[p])
+        exact = combine(float(title[p]), float(trace[p]), bool(same_error[p]), bool(both[p]))
+        if exact >= threshold:
+            found[(ids[i], ids[j])] = exact
     return found
 
 

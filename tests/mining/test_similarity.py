@@ -6,7 +6,15 @@ import numpy as np
 import pytest
 from django.db import connection
 
-from mining.duplicates import duplicate_groups, marker_links, minhash_signatures
+from mining.duplicates import (
+    BUCKET_CAP,
+    WINDOW,
+    _bucket_pairs,
+    duplicate_groups,
+    marker_links,
+    minhash_signatures,
+    similar_pairs,
+)
 from mining.similarity import combine, jaccard, pair_score, similar_issues
 from tests.factories import ItemFactory, RepositoryFactory
 from tests.near_duplicates import seed_corpus
@@ -99,3 +107,22 @@ def test_minhash_agrees_on_equal_sets_and_leaves_empty_ones_apart():
     signatures = minhash_signatures([["abc", "bcd"], ["bcd", "abc"], []])
     assert np.array_equal(signatures[0], signatures[1])
     assert (signatures[2] == np.iinfo(np.uint64).max).all()
+
+
+def test_the_groups_array_scores_equal_the_sql_score_of_every_pair(corpus):
+    """similar_pairs scores its candidate pairs with numpy arrays (token sets of unequal
+    sizes, empty failure lines, shared error lines at once); each must be the one score."""
+    ids = [i.pk for i in corpus.values()]
+    scored = similar_pairs(ids, threshold=0.01)
+    assert len(scored) >= 5
+    for (a, b), score in scored.items():
+        assert score == pytest.approx(pair_score(a, b).score, abs=1e-4), (a, b)
+
+
+def test_buckets_pair_everyone_when_small_and_a_title_window_when_large():
+    small = _bucket_pairs(np.array([0, 0, 0, -1, 1]), np.arange(5))
+    assert sorted(small.tolist()) == [0 * 5 + 1, 0 * 5 + 2, 1 * 5 + 2]  # -1: no bucket
+    n = BUCKET_CAP + 5  # one generic bucket: each row meets the WINDOW next in title order
+    large = _bucket_pairs(np.zeros(n, np.int64), np.arange(n)[::-1].copy())
+    assert len(large) == sum(min(WINDOW, n - 1 - k) for k in range(n))
+    assert {int(p) // n - int(p) % n for p in large} == set(range(-WINDOW, 0))
