@@ -38,6 +38,10 @@ def dimension_and_parent(project, key: str, parent_id):
 
 
 class ProposalList(ProjectScoped, APIView):
+    # The caller's proposals as one list (at most 1,000), not a page: the schema must not
+    # describe it as paginated (it answered off-schema under the API fuzzer).
+    pagination_class = None
+
     """Proposals the caller may read (their own, decided ones, those of settled items;
     leads and owners: all), and a new proposal in the pilot phase."""
 

@@ -59,6 +59,10 @@ def _final(item) -> dict | None:
 
 
 class SimilarItemsView(ProjectScoped, APIView):
+    # A ranked list of at most MAX_LIMIT rows, not a page of a collection: the schema must
+    # not describe it as paginated (it answered off-schema under the API fuzzer).
+    pagination_class = None
+
     @extend_schema(
         operation_id="item_similar",
         summary="The project's items most like this one, best first",

@@ -24,6 +24,8 @@ from annotate.raters.serializers import (
 
 
 class RaterList(ProjectScoped, APIView):
+    pagination_class = None  # one short list, not a page: the schema must say so
+
     roles = RATER_MANAGERS
 
     @extend_schema(responses={200: RaterSerializer(many=True), **ERRORS})
@@ -44,6 +46,8 @@ class RaterList(ProjectScoped, APIView):
 
 
 class RunList(ProjectScoped, APIView):
+    pagination_class = None  # one short list, not a page: the schema must say so
+
     roles = RATER_MANAGERS
 
     @extend_schema(responses={200: RaterRunSerializer(many=True), **ERRORS})

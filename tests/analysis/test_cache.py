@@ -168,7 +168,9 @@ def test_warm_analysis_pages_take_few_queries(project, cast, settled, client_for
         chart = {"view": view, "part": "chart", "kind": "percent" if view != "rq1" else "bars"}
         assert count_queries(lead, f"{base}distributions/", **chart) <= 6, view
     assert count_queries(lead, f"{base}agreement/") <= 9
-    assert count_queries(lead, f"{base}reporting/") <= 5
+    # 6: the machine raters' paragraph reads their runs (one query when none): rater runs
+    # do not move the data version, so it is not cached with the rest (issue #18).
+    assert count_queries(lead, f"{base}reporting/") <= 6
 
 
 def test_members_settings_and_deletions_move_the_version(project, cast, settled):

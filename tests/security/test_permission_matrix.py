@@ -105,7 +105,7 @@ def gold_json(world):
     chosen = labels(world)
     return {
         "item": world.items["settled"].pk,
-        "records": [[{"dimension": k, "category": v} for k, v in chosen.items()]],
+        "records": [{"labels": [{"dimension": k, "category": v} for k, v in chosen.items()]}],
         "rationale": "the lead's reading",
     }
 
