@@ -1,13 +1,18 @@
 """Charts for papers, drawn on the server by matplotlib (Agg): SVG, PNG and PDF.
 
 Django-free. Each builder takes plain lists and returns a matplotlib Figure; ``render``
-turns it into bytes. Figures are made with the object API (no pyplot state), so concurrent
-requests do not share anything.
+turns it into bytes. Figures are made with the object API (no pyplot state). The style is
+matplotlib's rcParams, which are global to the process: `styled` holds a lock while they are
+set, so that a thread serving one chart cannot restore the defaults under another thread's
+drawing (two lazy charts of one page, rendered at once by a threaded server, came out with
+their text as paths, labels and title lost, under load).
 """
 
 import io
 import re
 import textwrap
+import threading
+from contextlib import contextmanager
 
 import matplotlib
 
@@ -33,6 +38,16 @@ STYLE = {
     "text.parse_math": False,
 }
 PALETTE = colormaps["tab20"]
+_STYLE_LOCK = threading.RLock()
+
+
+@contextmanager
+def styled(extra: dict | None = None):
+    """matplotlib's rcParams set to STYLE (and `extra`) for the block, one thread at a time."""
+    with _STYLE_LOCK, matplotlib.rc_context({**STYLE, **(extra or {})}):
+        yield
+
+
 WIDTH = 6.5  # inches: a journal's text width
 
 
@@ -45,7 +60,7 @@ def short(label: str, width: int = 38, lines: int = 2) -> str:
 
 
 def _figure(height: float) -> Figure:
-    with matplotlib.rc_context(STYLE):
+    with styled():
         return Figure(figsize=(WIDTH, max(height, 1.6)), layout="constrained")
 
 
@@ -66,7 +81,7 @@ def bars(labels: list[str], values: list[int], *, title: str = "", xlabel: str =
     order = np.argsort(values, kind="stable")
     total = sum(values)
     ends = [float(v) for v in values]
-    with matplotlib.rc_context(STYLE):
+    with styled():
         fig = _figure(0.3 * len(values) + 1.0)
         ax = fig.add_subplot()
         ys = np.arange(len(order))
@@ -94,7 +109,7 @@ def treemap(groups: list[tuple[str, int, list[tuple[str, int]]]], *, title: str 
     groups = [g for g in groups if g[1] > 0]
     if not groups:
         return empty()
-    with matplotlib.rc_context(STYLE):
+    with styled():
         fig = _figure(4.2)
         ax = fig.add_subplot()
         width, height = 100.0, 60.0
@@ -175,7 +190,7 @@ def heatmap(rows, cols, counts, *, title: str = "", fmt: str = "{:d}", cmap: str
     if array.size == 0:
         return empty()
     masked = np.ma.masked_invalid(array)
-    with matplotlib.rc_context(STYLE):
+    with styled():
         fig = _figure(0.32 * len(rows) + 2.2)
         ax = fig.add_subplot()
         image = ax.imshow(masked, cmap=cmap, aspect="auto", vmin=vmin, vmax=vmax)
@@ -200,7 +215,7 @@ def percent_bars(rows, cols, counts, *, title: str = ""):
     if array.size == 0 or not totals.any():
         return empty()
     shares = 100 * array / np.where(totals == 0, 1, totals)[:, None]
-    with matplotlib.rc_context(STYLE):
+    with styled():
         fig = _figure(0.34 * len(rows) + 1.8)
         ax = fig.add_subplot()
         left = np.zeros(len(rows))
@@ -237,7 +252,7 @@ def kappa_forest(labels: list[str], kappas, lows, highs, *, title: str = ""):
     keep = [i for i, k in enumerate(kappas) if k is not None]
     if not keep:
         return empty("No defined kappa yet.")
-    with matplotlib.rc_context(STYLE):
+    with styled():
         fig = _figure(0.3 * len(keep) + 1.2)
         ax = fig.add_subplot()
         ys = np.arange(len(keep))[::-1]
@@ -259,7 +274,7 @@ def render(fig: Figure, fmt: str) -> bytes:
         raise ValueError(f"Unknown chart format '{fmt}'; use svg, png or pdf.")
     buffer = io.BytesIO()
     # A fixed salt: the same chart downloads as the same bytes (matplotlib's ids are random).
-    with matplotlib.rc_context({**STYLE, "svg.hashsalt": "faultline"}):
+    with styled({"svg.hashsalt": "faultline"}):
         fig.savefig(buffer, format=fmt, dpi=300 if fmt == "png" else 100,
                     metadata={"Date": None} if fmt in ("svg", "pdf") else None)  # fmt: skip
     return buffer.getvalue()
@@ -273,7 +288,7 @@ def inline_svg(fig: Figure, salt: str) -> str:
     """The figure as an <svg> element for a page: no XML prolog, ids unique per ``salt``
     so several charts can share one document."""
     buffer = io.StringIO()
-    with matplotlib.rc_context({**STYLE, "svg.hashsalt": salt}):
+    with styled({"svg.hashsalt": salt}):
         fig.savefig(buffer, format="svg", metadata={"Date": None})
     text = _PROLOG.sub("", buffer.getvalue(), count=1)
     # The page's Content-Security-Policy allows no <style> elements; static/css/analysis.css

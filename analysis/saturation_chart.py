@@ -2,10 +2,9 @@
 bars and their running total as a line, with the batch after which Guest, Namey & Chen's
 (2020) rule saw saturation marked. Django-free, drawn like analysis.charts' figures."""
 
-import matplotlib
 import numpy as np
 
-from .charts import PALETTE, STYLE, _figure, empty
+from .charts import PALETTE, _figure, empty, styled
 
 
 def saturation_figure(dimensions, *, batch_size: int, title: str = ""):
@@ -13,7 +12,7 @@ def saturation_figure(dimensions, *, batch_size: int, title: str = ""):
     shown = [d for d in dimensions if d.new]
     if not shown:
         return empty("No complete batch yet.")
-    with matplotlib.rc_context(STYLE):
+    with styled():
         fig = _figure(2.2 * len(shown) + 0.4)
         axes = fig.subplots(len(shown), 1, squeeze=False)[:, 0]
         for index, (ax, d) in enumerate(zip(axes, shown, strict=True)):

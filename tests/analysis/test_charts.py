@@ -92,3 +92,21 @@ def test_dollar_signs_are_drawn_literally_not_as_mathtext(fmt):
                 assert label in texts, (name, label)
     svg = charts.inline_svg(figures["bars"], "dollars")
     assert all(label in svg for label in DOLLARS)
+
+
+def test_charts_rendered_at_once_in_threads_keep_their_text():
+    """rcParams are global: without the style lock a thread leaving its style restored the
+    defaults under another thread's drawing, and that SVG's text came out as paths (the
+    treemap's labels and title gone in the browser under load)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from analysis import charts
+
+    def draw(n):
+        fig = charts.bars([f"label {n}", "other"], [n + 1, 2], title=f"title {n}")
+        return n, charts.render(fig, "svg").decode()
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        drawn = list(pool.map(draw, range(48)))
+    lost = [n for n, svg in drawn if f"title {n}</text>" not in svg]
+    assert lost == []
