@@ -8,7 +8,8 @@ one worker empties the other's throttles and hints) and the Celery broker (a wor
 started by one test could take another worker's task and run it on the wrong database).
 
 Worker gwN uses Redis database base + 1 + N, where base is the database REDIS_URL names
-(0 if none); Redis has 16 databases, so base + workers must stay at or below 15.
+(0 if none). Redis has 16 databases unless started with more (`--databases N`); set
+FAULTLINE_REDIS_DATABASES to N when several people share one Redis with more databases.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import os
 import tempfile
 from urllib.parse import urlsplit, urlunsplit
 
-REDIS_DATABASES = 16
+REDIS_DATABASES = int(os.environ.get("FAULTLINE_REDIS_DATABASES", "16"))
 
 
 def worker_redis_url(url: str, worker: str) -> str:
