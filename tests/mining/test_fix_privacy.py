@@ -16,6 +16,8 @@ from analysis.distributions import build_crosstab
 from analysis.specs import Source, parse_spec
 from dataset.exporting import stream_export
 from mining import jobs
+from mining.client import GraphQLFailed
+from mining.fixes_query import commit_link, pull_link
 from mining.models import FixLink, Issue, MiningJob, ProjectRepository, Repository
 from tests.builders import DEVICE, OOM, in_conflict, label_both, record
 from tests.factories import IssueFactory, ItemFactory
@@ -186,3 +188,24 @@ def test_a_project_that_reads_the_repository_counts_its_fix(project, fixed_by_a_
     fixed = {row["issue"]: (row["fixed"], row["time_to_fix"]) for row in rows}
     assert fixed == {1: (True, 2.0), 2: (True, 3.0)}
     assert counts(project, "fixed") == {"fixed": 2}
+
+
+@pytest.mark.parametrize(
+    ("repository", "message"),
+    [
+        ({"nameWithOwner": "a/b"}, "a pull request's repository without isPrivate"),
+        ({"nameWithOwner": "a/b", "isPrivate": "yes"}, "without isPrivate"),
+        ({"isPrivate": False}, "a pull request without its repository's name"),
+        (None, "a pull request's repository is not an object"),
+    ],
+    ids=["missing", "not-a-boolean", "no-name", "no-repository"],
+)
+def test_a_reply_without_the_repositorys_privacy_is_malformed(repository, message):
+    """A reply that leaves out what was asked fails the batch (nothing of it stored), rather
+    than storing a link whose privacy is unknown and so shown."""
+    node = {"number": 7, "title": "Fix", "repository": repository}
+    with pytest.raises(GraphQLFailed, match=message):
+        pull_link(node, "closing_pr")
+    commit = {"oid": "a" * 40, "repository": repository}
+    with pytest.raises(GraphQLFailed, match="malformed GraphQL reply: a commit"):
+        commit_link(commit)
