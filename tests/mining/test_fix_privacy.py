@@ -4,6 +4,7 @@ queries, stored on the link, and a private repository's links are hidden from ev
 project that does not read that repository, on the pages, in the exports and in the
 distributions' `fixed` and `time_to_fix`. Against the emulator over real HTTP."""
 
+import importlib
 import json
 import math
 from datetime import UTC, datetime, timedelta
@@ -209,3 +210,37 @@ def test_a_reply_without_the_repositorys_privacy_is_malformed(repository, messag
     commit = {"oid": "a" * 40, "repository": repository}
     with pytest.raises(GraphQLFailed, match="malformed GraphQL reply: a commit"):
         commit_link(commit)
+
+
+def test_the_migration_names_the_repository_of_links_mined_before(project, cast, client_for):
+    """Rows stored before the name was fetched (bulk_create: no save() to fill it) get it
+    from their ref or url, so the rule for repositories known here still finds them."""
+    from django.apps import apps
+
+    migration = importlib.import_module("mining.migrations.0009_fix_link_repository")
+    item = in_conflict(project, cast, [record(OOM)], [record(DEVICE)])
+    sha = "c" * 40
+    FixLink.objects.bulk_create(
+        [
+            FixLink(
+                issue=item.issue, kind="referencing_pr", ref="Acme/Secret#9", title="Hush PR",
+            ),
+            FixLink(
+                issue=item.issue, kind="referencing_commit", ref=sha, sha=sha,
+                url=f"https://github.com/acme/secret/commit/{sha}", title="Hush commit",
+            ),
+            FixLink(
+                issue=item.issue, kind="referencing_commit", ref="d" * 40, url="mailto:x",
+                title="A commit whose url names no repository",
+            ),
+        ]
+    )  # fmt: skip
+    assert set(FixLink.objects.values_list("repository_name", flat=True)) == {""}
+
+    migration.name_old_links(apps, None)
+
+    names = dict(FixLink.objects.values_list("ref", "repository_name"))
+    assert names == {"Acme/Secret#9": "acme/secret", sha: "acme/secret", "d" * 40: ""}
+    Repository.objects.create(owner="acme", name="secret", private=True)
+    html = conflict_html(project, cast, client_for, item)
+    assert "Hush" not in html and "A commit whose url names no repository" in html
