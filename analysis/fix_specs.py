@@ -3,7 +3,8 @@ database from the issue's fix links (mining.FixLink, mined through GraphQL).
 
 - `fixed`: "fixed" when a merged pull request closes the issue, "not fixed" when the
   issue's links were fetched and none does; "(none)" when they were never fetched or the
-  project may not read the repository (the rule of the export, dataset/fixes.py).
+  project may not read the repository (the rule of the export, dataset/fixes.py). A
+  pull request of a private repository the project does not read is not counted.
 - `time_to_fix`: the time from the issue's creation to the merge of its first merged
   closing pull request, binned (TIME_TO_FIX_BINS; a month is 30 days, so "1–6 months"
   ends at 180 days; a merge dated before the issue counts as "< 1 day"); "(none)" when
@@ -31,7 +32,7 @@ from django.db.models.functions import Round
 from django.db.models.lookups import LessThan
 
 from annotate.access import project_items
-from mining.access import readable_by_own_project_q
+from mining.access import readable_by_own_project_q, visible_links_q
 from mining.models import FixLink, Issue
 
 FIXED, NOT_FIXED = "fixed", "not fixed"
@@ -48,7 +49,10 @@ SECONDS_PER_DAY = 86_400
 
 
 def _merged_closing():
+    """The item's issue's merged closing pull requests that its project may read (a
+    private repository's are not counted: mining.access.visible_links_q)."""
     return FixLink.objects.filter(
+        visible_links_q(OuterRef("item__project")),
         issue=OuterRef("item__issue"),
         kind=FixLink.Kind.CLOSING_PR,
         merged=True,

@@ -15,7 +15,7 @@ from annotate.access import side_letter
 from annotate.markdown import render_markdown
 from annotate.spans import Mark, Span, SpanError, check_span, mark_spans, part_name, plain_text
 from annotate.spans import text_hash as _hash
-from mining.access import TextAccess, project_group, readable_fix_links, visible_fix_links
+from mining.access import TextAccess, project_group, readable_fix_links
 
 
 class IssueText:
@@ -38,11 +38,10 @@ class IssueText:
             )
         # The fixes beside the issue (annotate/_fixes.html): each title, or its ref when
         # GitHub gave none, escaped as the page shows it. None while the text is hidden,
-        # nor a link of another repository, known here, whose text the project may not read.
+        # nor a link of another repository the project may not read (a private one).
         self.fixes = []
         if not getattr(issue, "text_hidden", False):
-            readable = readable_fix_links(project, [issue.pk])
-            self.fixes = visible_fix_links(project, readable, issue.repository.full_name)
+            self.fixes = list(readable_fix_links(project, [issue.pk]))
         for fix in self.fixes:
             self.html[f"fix-{fix.pk}"] = str(escape(fix.title or fix.ref))
         self._plain: dict[str, str] = {}

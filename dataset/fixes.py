@@ -5,7 +5,8 @@ Definitions (docs/fixes.md):
 - `fixed`: the issue has a merged pull request that closes it (GitHub's
   `closedByPullRequestsReferences`); a commit that only mentions the issue does not count.
   None when the fix links were never fetched for the issue, or when the project may not
-  read its repository's text.
+  read its repository's text. Links the project may not read (a private repository's,
+  mining.access.visible_links_q) are neither listed nor counted.
 - `time_to_fix`: days (three decimals) from the issue's creation to the merge of its first
   merged closing pull request; None when not fixed.
 - `fixes`: every link (closing and referencing pull requests, referencing commits) with
@@ -21,7 +22,7 @@ import json
 from collections.abc import Iterator
 from datetime import datetime
 
-from mining.access import link_repository, readable_fix_links, unreadable_link_repositories
+from mining.access import readable_fix_links
 from mining.models import FixLink
 
 FIX_FIELDS = ("fixed", "time_to_fix", "fixes")
@@ -80,20 +81,12 @@ NOT_KNOWN = {"fixed": None, "time_to_fix": None, "fixes": []}
 def _pair(project, batch: list[dict]) -> Iterator[tuple[dict, dict]]:
     synced = {row["issue_pk"] for row in batch if row["readable"] and row["fixes_synced"]}
     links: dict[int, list] = {}
-    hidden: set[str] = set()
     if synced:
-        rows = readable_fix_links(project, synced).select_related("issue__repository")
-        rows = rows.order_by("issue_id", "kind", "merged_at", "ref")
-        others = set()
+        # Only the links the project may read (a private repository's are left out):
+        # listed, and counted in `fixed` and `time_to_fix`, as the distributions count.
+        rows = readable_fix_links(project, synced).order_by("issue_id", "kind", "merged_at", "ref")
         for link in rows:
             links.setdefault(link.issue_id, []).append(link)
-            name = link_repository(link)
-            if name != link.issue.repository.full_name.lower():
-                others.add(name)
-        # Links of a private repository the project does not read are not listed (their
-        # titles are that repository's text); `fixed` and `time_to_fix` still count them,
-        # as the distributions do.
-        hidden = unreadable_link_repositories(project, others)
     summaries = {pk: None for pk in synced}
     for row in batch:
         pk = row["issue_pk"]
@@ -102,12 +95,6 @@ def _pair(project, batch: list[dict]) -> Iterator[tuple[dict, dict]]:
             continue
         if summaries[pk] is None:
             summaries[pk] = fix_summary(row["created"], links.get(pk, []), synced=True)
-            if hidden:
-                summaries[pk]["fixes"] = [
-                    link_document(link)
-                    for link in links.get(pk, [])
-                    if link_repository(link) not in hidden
-                ]
         yield row, summaries[pk]
 
 

@@ -1,9 +1,8 @@
 """Scoped lookups for the miner's pages and API (on top of annotate.access: non-members
 get 404, roles too low 403)."""
 
-import re
-
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import CharField, Exists, OuterRef, Q, Value
+from django.db.models.functions import Concat, Lower
 from django.http import Http404
 
 from annotate.access import MANAGERS, get_project_for_user
@@ -184,47 +183,43 @@ def hide_unreadable(project, items):
     return [access.hide_item(item) for item in items]
 
 
+def _lower_full_name(prefix: str = "") -> Concat:
+    """lower(owner) || '/' || lower(name) of a Repository (or, with `prefix` such as
+    "repository__", of one a model reaches): how FixLink.repository_name spells it."""
+    parts = (Lower(f"{prefix}owner"), Value("/"), Lower(f"{prefix}name"))
+    return Concat(*parts, output_field=CharField())
+
+
+def visible_links_q(project) -> Q:
+    """A Q on FixLink: the links whose own repository (the pull request's or commit's,
+    `repository_name`) `project` may read. An issue's links are shared rows, and GitHub
+    tells a token that reads a private repository of that repository's pull requests and
+    commits that mention a public issue, titles and all. A link shows when it lives in
+    the issue's own repository (the issue's rule applies), or the project's own jobs
+    fetched from its repository, or else when GitHub did not call its repository private
+    (`repository_private`; None for rows mined before it was fetched) and no repository
+    known here by that name is unreadable by the project (not known public).
+
+    `project`: a Project (or its pk), or an OuterRef naming it from the query the FixLink
+    query sits in (the distributions: OuterRef("item__project"))."""
+    inner = OuterRef(project) if isinstance(project, OuterRef) else project
+    fetched = ProjectRepository.objects.alias(full=_lower_full_name("repository__")).filter(
+        project=inner, fetched_at__isnull=False, full=OuterRef("repository_name")
+    )
+    not_public = (
+        Repository.objects.alias(full=_lower_full_name())
+        .filter(full=OuterRef("repository_name"))
+        .exclude(private=False)
+    )
+    home = Q(repository_name=_lower_full_name("issue__repository__"))
+    not_private = Q(repository_private=False) | Q(repository_private__isnull=True)
+    return home | Exists(fetched) | (not_private & ~Exists(not_public))
+
+
 def readable_fix_links(project, issue_ids):
-    """The fix links of `issue_ids` whose issue's text `project` may read (a fix's title
-    is GitHub text of the issue's repository, under the same rule). A link of another
-    repository also passes visible_fix_links."""
+    """The fix links of `issue_ids` that `project` may read: their issue's text is
+    readable (a fix's title is GitHub text, under the issue's rule) and so is their own
+    repository (visible_links_q). One query."""
     rows = FixLink.objects.filter(issue_id__in=issue_ids)
-    return rows.filter(readable_repositories_q(project, "issue__repository__"))
-
-
-_COMMIT_URL = re.compile(r"^https?://[^/]+/([^/#?]+/[^/#?]+)/commit/")
-
-
-def link_repository(link: FixLink) -> str:
-    """The `owner/name` a fix link lives in, lower-cased ("" when it cannot be told): a
-    pull request's from its ref, a commit's from its url."""
-    if link.kind == FixLink.Kind.REFERENCING_COMMIT:
-        match = _COMMIT_URL.match(link.url or "")
-        return match.group(1).lower() if match else ""
-    return link.ref.rpartition("#")[0].lower()
-
-
-def unreadable_link_repositories(project, names) -> set[str]:
-    """Of `names` (lower-case "owner/name"), those known here whose text `project` may not
-    read. One query when `names` holds any, none otherwise."""
-    names = set(names) - {""}
-    if not names:
-        return set()
-    named = Q()
-    for full_name in names:
-        owner, _, name = full_name.partition("/")
-        named |= Q(owner__iexact=owner, name__iexact=name)
-    unreadable = Repository.objects.filter(named).exclude(readable_repositories_q(project))
-    return {f"{owner}/{name}".lower() for owner, name in unreadable.values_list("owner", "name")}
-
-
-def visible_fix_links(project, links, home: str = "") -> list:
-    """`links` less those of a repository other than `home` (the issue's own, "owner/name")
-    that is known here and whose text `project` may not read: an issue's links are shared
-    rows, and a token that reads a private repository is told of its pull requests and
-    commits that mention a public issue, titles and all. One query when a link names
-    another repository, none otherwise."""
-    links = list(links)
-    others = {link_repository(link) for link in links} - {home.lower()}
-    hidden = unreadable_link_repositories(project, others)
-    return [link for link in links if link_repository(link) not in hidden]
+    rows = rows.filter(readable_repositories_q(project, "issue__repository__"))
+    return rows.filter(visible_links_q(project))

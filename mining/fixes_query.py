@@ -17,11 +17,14 @@ TIMELINE_PAGE = 100  # timeline items per issue and query
 CLOSING_PAGE = 25  # closing pull requests per issue (GitHub's lists are short)
 
 RATE = "rateLimit { cost remaining resetAt }"
-PULL = (
-    "number url title state merged mergedAt changedFiles additions deletions "
-    "repository { nameWithOwner }"
+# The repository a pull request or commit lives in, and whether it is private: nested
+# objects cost no points and no request (only connections do), so the batch stays one query.
+REPOSITORY = "repository { nameWithOwner isPrivate }"
+PULL = "number url title state merged mergedAt changedFiles additions deletions " + REPOSITORY
+COMMIT = (
+    "oid url messageHeadline additions deletions changedFilesIfAvailable committedDate "
+    + REPOSITORY
 )
-COMMIT = "oid url messageHeadline additions deletions changedFilesIfAvailable committedDate"
 TIMELINE = (
     "pageInfo { hasNextPage endCursor } nodes { __typename "
     "... on CrossReferencedEvent { source { __typename ... on PullRequest { " + PULL + " } } } "
@@ -80,18 +83,29 @@ def _text(value, limit: int | None = None) -> str:
     return text[:limit] if limit is not None else text
 
 
+def _repository(node: dict, what: str) -> tuple[str, bool]:
+    """(nameWithOwner, isPrivate) of a pull request's or commit's repository."""
+    repo = _object(node.get("repository"), f"{what}'s repository")
+    name, private = repo.get("nameWithOwner"), repo.get("isPrivate")
+    if not isinstance(name, str) or not name:
+        raise GraphQLFailed(f"malformed GraphQL reply: {what} without its repository's name")
+    if not isinstance(private, bool):
+        raise GraphQLFailed(f"malformed GraphQL reply: {what}'s repository without isPrivate")
+    return name, private
+
+
 def pull_link(node: dict, kind: str) -> dict:
     """A link row from a PullRequest node."""
     node = _object(node, "a pull request")
-    repo = _object(node.get("repository"), "a pull request's repository")
+    full_name, private = _repository(node, "a pull request")
     number = node.get("number")
-    if not isinstance(number, int) or not isinstance(repo.get("nameWithOwner"), str):
+    if not isinstance(number, int):
         raise GraphQLFailed("malformed GraphQL reply: a pull request without its number")
     if isinstance(number, bool) or not 0 < number <= INT_MAX:
         raise GraphQLFailed(f"malformed GraphQL reply: {number!r} is not a pull request number")
     return {
         "kind": kind,
-        "ref": _text(f"{repo['nameWithOwner']}#{number}", 250),
+        "ref": _text(f"{full_name}#{number}", 250),
         "number": number,
         "sha": "",
         "url": _text(node.get("url"), 500),
@@ -102,6 +116,8 @@ def pull_link(node: dict, kind: str) -> dict:
         "files_changed": _count(node.get("changedFiles")),
         "additions": _count(node.get("additions")),
         "deletions": _count(node.get("deletions")),
+        "repository_name": _text(full_name.lower(), 250),
+        "repository_private": private,
     }
 
 
@@ -112,6 +128,7 @@ def commit_link(node: dict) -> dict:
     if not isinstance(sha, str) or not sha:
         raise GraphQLFailed("malformed GraphQL reply: a commit without its oid")
     sha = _text(sha, 40)
+    full_name, private = _repository(node, "a commit")
     return {
         "kind": "referencing_commit",
         "ref": sha,
@@ -125,6 +142,8 @@ def commit_link(node: dict) -> dict:
         "files_changed": _count(node.get("changedFilesIfAvailable")),
         "additions": _count(node.get("additions")),
         "deletions": _count(node.get("deletions")),
+        "repository_name": _text(full_name.lower(), 250),
+        "repository_private": private,
     }
 
 

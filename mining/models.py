@@ -1,3 +1,4 @@
+import re
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -319,6 +320,19 @@ class MiningTask(models.Model):
         return f"task {self.pk} of job {self.job_id} ({self.status})"
 
 
+_COMMIT_URL = re.compile(r"^https?://[^/]+/([^/#?]+/[^/#?]+)/commit/")
+
+
+def link_repository_name(kind: str, ref: str, url: str) -> str:
+    """The lower-case `owner/name` a fix link lives in when GitHub did not name it: a pull
+    request's from its ref (`OWNER/NAME#NUMBER`), a commit's from its url ("" when the
+    url does not tell)."""
+    if kind == "referencing_commit":
+        match = _COMMIT_URL.match(url or "")
+        return match.group(1).lower() if match else ""
+    return (ref or "").rpartition("#")[0].lower()
+
+
 class FixLink(models.Model):
     """A pull request or commit linked to a mined issue, as GitHub's GraphQL API tells it
     (mining/fixes.py): a pull request that closes the issue
@@ -345,6 +359,13 @@ class FixLink(models.Model):
     files_changed = models.PositiveIntegerField(null=True, blank=True)
     additions = models.PositiveIntegerField(null=True, blank=True)
     deletions = models.PositiveIntegerField(null=True, blank=True)
+    # The repository the pull request or commit lives in, lower-case OWNER/NAME (GraphQL's
+    # nameWithOwner; for rows mined before it was fetched, a pull request's from its ref and
+    # a commit's from its url; "" when neither tells), and GitHub's `isPrivate` of it when
+    # the link was mined (None: mined before it was fetched). A private repository's links
+    # show only to a project that reads it (mining.access.visible_links_q).
+    repository_name = models.CharField(max_length=250, blank=True)
+    repository_private = models.BooleanField(null=True, blank=True)
 
     class Meta:
         ordering = ["issue", "kind", "merged_at", "ref"]
@@ -354,6 +375,11 @@ class FixLink(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} {self.ref} of {self.issue_id}"
+
+    def save(self, *args, **kwargs):
+        if not self.repository_name:
+            self.repository_name = link_repository_name(self.kind, self.ref, self.url)
+        super().save(*args, **kwargs)
 
     @property
     def safe_url(self) -> str:

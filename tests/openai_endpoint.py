@@ -26,6 +26,22 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 MARKER = re.compile(r"\[\[([a-z-]+)\]\]")
 
 
+def send_json(handler: BaseHTTPRequestHandler, status: int, payload, headers=None) -> None:
+    """One JSON reply (the test servers' own: this one and tests/hub_endpoint.py); bytes go
+    out as they are (a hostile endpoint's malformed body)."""
+    data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+    handler.send_response(status)
+    handler.send_header("Content-Type", "application/json")
+    handler.send_header("Content-Length", str(len(data)))
+    for name, value in (headers or {}).items():
+        handler.send_header(name, value)
+    handler.end_headers()
+    try:
+        handler.wfile.write(data)
+    except (BrokenPipeError, ConnectionResetError):
+        pass  # the client gave up (a timeout): nothing to tell
+
+
 class Endpoint:
     def __init__(self, answer: dict, slow_seconds: float = 1.5):
         self.answer = answer  # {dimension key: category path}
@@ -49,18 +65,7 @@ class Endpoint:
                 self._send(status, payload, headers)
 
             def _send(self, status, payload, headers=None):
-                # bytes go out as they are (a hostile endpoint's malformed body).
-                data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                for name, value in (headers or {}).items():
-                    self.send_header(name, value)
-                self.end_headers()
-                try:
-                    self.wfile.write(data)
-                except (BrokenPipeError, ConnectionResetError):
-                    pass  # the client gave up (a timeout): nothing to tell
+                send_json(self, status, payload, headers)
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True

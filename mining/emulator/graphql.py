@@ -2,9 +2,11 @@
 (mining/fixes_query.py: `FixBatch`, one alias per issue, and `FixTimeline`, a long
 timeline's next page), from the world's fix links. The query is parsed only as far as
 those need: the operation's name, its aliases and their variables, the page sizes
-(`first:`) and the cursor (`after:`). Anything else is answered as GitHub answers a query
-it cannot run: 200 with `errors`. Cost in points as GitHub documents it: the requests
-needed to fill every connection, divided by 100, at least 1. Django-free."""
+(`first:`) and the cursor (`after:`). Every pull request and commit names its repository
+and whether it is private (`repository { nameWithOwner isPrivate }`). Anything else is
+answered as GitHub answers a query it cannot run: 200 with `errors`. Cost in points as
+GitHub documents it: the requests needed to fill every connection, divided by 100, at
+least 1. Django-free."""
 
 from __future__ import annotations
 
@@ -34,7 +36,20 @@ def _first(query: str, which: str) -> int:
     return int(found.group(1))
 
 
-def _pull(pull: dict) -> dict:
+def _privacy(repos: dict):
+    """full name -> isPrivate: a link's own `private` when it says, else the world's
+    repository of that name (public when the world holds none)."""
+
+    def private(full_name: str, link: dict) -> bool:
+        if "private" in link:
+            return bool(link["private"])
+        repo = repos.get(tuple(full_name.lower().split("/", 1)))
+        return bool(repo.private) if repo is not None else False
+
+    return private
+
+
+def _pull(pull: dict, private) -> dict:
     full_name = pull["repository"]
     return {
         "__typename": "PullRequest",
@@ -47,21 +62,23 @@ def _pull(pull: dict) -> dict:
         "changedFiles": pull["changed_files"],
         "additions": pull["additions"],
         "deletions": pull["deletions"],
-        "repository": {"nameWithOwner": full_name},
+        "repository": {"nameWithOwner": full_name, "isPrivate": private(full_name, pull)},
     }
 
 
-def _event(repo: Repo, event: dict) -> dict:
+def _event(repo: Repo, event: dict, private) -> dict:
     if event["type"] == "pull":
-        return {"__typename": "CrossReferencedEvent", "source": _pull(event["pull"])}
+        return {"__typename": "CrossReferencedEvent", "source": _pull(event["pull"], private)}
+    full_name = event.get("repository", repo.full_name)  # a commit may live elsewhere
     commit = {
         "oid": event["oid"],
-        "url": f"https://github.com/{repo.full_name}/commit/{event['oid']}",
+        "url": f"https://github.com/{full_name}/commit/{event['oid']}",
         "messageHeadline": event["headline"],
         "additions": event["additions"],
         "deletions": event["deletions"],
         "changedFilesIfAvailable": event["changed_files"],
         "committedDate": iso(event["date"]),
+        "repository": {"nameWithOwner": full_name, "isPrivate": private(full_name, event)},
     }
     return {"__typename": "ReferencedEvent", "commit": commit}
 
@@ -80,13 +97,13 @@ def _position(cursor) -> int:
         raise QueryError(f"`{cursor}` does not appear to be a valid cursor.") from None
 
 
-def _timeline(repo: Repo, number: int, first: int, after: int = 0) -> dict:
+def _timeline(repo: Repo, number: int, first: int, private, after: int = 0) -> dict:
     events = repo.fixes.get(number, {}).get("timeline", [])
     page = events[after : after + first]
     more = after + first < len(events)
     return {
         "pageInfo": {"hasNextPage": more, "endCursor": _cursor(after + len(page))},
-        "nodes": [_event(repo, event) for event in page],
+        "nodes": [_event(repo, event, private) for event in page],
     }
 
 
@@ -111,10 +128,11 @@ def answer(repos: dict, body: bytes) -> tuple[dict, int]:
         name = operation.group(1) if operation else ""
         owner, repo_name = variables.get("owner"), variables.get("name")
         repo = repos.get((str(owner).lower(), str(repo_name).lower()))
+        private = _privacy(repos)
         if name == "FixBatch":
-            data, errors, connections = _batch(repo, query, variables)
+            data, errors, connections = _batch(repo, query, variables, private)
         elif name == "FixTimeline":
-            data, errors, connections = _follow_up(repo, query, variables)
+            data, errors, connections = _follow_up(repo, query, variables, private)
         else:
             raise QueryError("The emulator serves the miner's FixBatch and FixTimeline only.")
     except QueryError as error:
@@ -131,7 +149,7 @@ def _not_found(repo_name, path: list) -> dict:
     return {"type": "NOT_FOUND", "path": path, "message": message}
 
 
-def _batch(repo: Repo | None, query: str, variables: dict):
+def _batch(repo: Repo | None, query: str, variables: dict, private):
     aliases = ALIAS.findall(query)
     if not aliases:
         raise QueryError("FixBatch without an issue alias")
@@ -150,13 +168,13 @@ def _batch(repo: Repo | None, query: str, variables: dict):
         closing = repo.fixes.get(number, {}).get("closing", [])[:closing_first]
         node[alias] = {
             "number": number,
-            "closedByPullRequestsReferences": {"nodes": [_pull(p) for p in closing]},
-            "timelineItems": _timeline(repo, number, timeline_first),
+            "closedByPullRequestsReferences": {"nodes": [_pull(p, private) for p in closing]},
+            "timelineItems": _timeline(repo, number, timeline_first, private),
         }
     return {"repository": node}, errors, 1 + 2 * len(aliases)
 
 
-def _follow_up(repo: Repo | None, query: str, variables: dict):
+def _follow_up(repo: Repo | None, query: str, variables: dict, private):
     first = _first(query, "timeline")
     number = _int_variable(variables, "number")
     after = _position(variables.get("after"))
@@ -164,5 +182,5 @@ def _follow_up(repo: Repo | None, query: str, variables: dict):
         return {"repository": None}, [_not_found(variables.get("name"), ["repository"])], 1
     if number not in repo.issues:
         return {"repository": {"issue": None}}, [_not_found(number, ["repository", "issue"])], 2
-    issue = {"timelineItems": _timeline(repo, number, first, after)}
+    issue = {"timelineItems": _timeline(repo, number, first, private, after)}
     return {"repository": {"issue": issue}}, [], 2

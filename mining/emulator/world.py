@@ -203,7 +203,10 @@ class World:
     ) -> None:
         """Link `count` new pull requests (kind "closing" or "referencing") or commits
         ("commit") to an issue, as a pull request or commit mentioning it would on GitHub;
-        bumps the issue's updated_at. `fields` override the generated ones (title...)."""
+        bumps the issue's updated_at. `fields` override the generated ones (title...);
+        `repository="OWNER/NAME"` puts the pull request or commit in another repository,
+        `private=True` has GraphQL call that repository private even when the world holds
+        no repository of that name (else the world's repository says, public if none)."""
         with self.lock:
             repo = self.repo(owner, name)
             links = repo.fixes.setdefault(number, {"closing": [], "timeline": []})

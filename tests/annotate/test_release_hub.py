@@ -31,6 +31,11 @@ def media_root(settings, tmp_path):
 
 @pytest.fixture
 def archive(project, cast, api_for):
+    return released_archive(project, cast, api_for)
+
+
+def released_archive(project, cast, api_for) -> zipfile.ZipFile:
+    """Release 1 of `project` (authors, license, imported records, a settled item), its zip."""
     project.license = "CC0-1.0"
     project.description = "Failures of LLM inference engines <mined from GitHub>."
     project.authors = [

@@ -6,7 +6,9 @@ The folder (`huggingface/` inside the release zip: Parquet files and the dataset
 written to --out (default ./SLUG-vV-huggingface), then uploaded with huggingface_hub as a
 dataset repository. The token is HF_TOKEN and the Hub is HF_ENDPOINT (both as
 huggingface_hub reads them). Without a token nothing is uploaded: the command says where the
-folder is and prints the exact `hf upload` command to run.
+folder is and prints the exact `hf upload` command to run. A Hub that refuses (401, 403,
+404) or fails (5xx) stops the command with an error naming what it means and the Hub's own
+message (docs/hub.md; tested against tests/hub_endpoint.py).
 """
 
 from __future__ import annotations
@@ -121,8 +123,10 @@ class Command(BaseCommand):
 
     def _upload(self, folder, repo_id, token, private, release, project):
         from huggingface_hub import HfApi
+        from huggingface_hub.errors import HfHubHTTPError
 
         endpoint = os.environ.get("HF_ENDPOINT") or None
+        where = endpoint or "the Hugging Face Hub"
         api = HfApi(endpoint=endpoint, token=token)
         try:
             api.create_repo(repo_id, repo_type="dataset", private=private, exist_ok=True)
@@ -132,9 +136,32 @@ class Command(BaseCommand):
                 repo_type="dataset",
                 commit_message=f"{project.name}: release {release.version}",
             )
-        except Exception as error:  # any network or Hub refusal: say which, write nothing
+        except HfHubHTTPError as error:  # the Hub answered, and refused
             raise CommandError(
-                f"Uploading to {endpoint or 'the Hugging Face Hub'} failed: "
-                f"{type(error).__name__}: {error}"
+                f"Uploading to {where} failed: {hub_refusal(error, repo_id)} "
+                f"The folder is still at {folder}; the Hub's commit is all or nothing."
+            ) from None
+        except Exception as error:  # the network, or a reply huggingface_hub cannot read
+            raise CommandError(
+                f"Uploading to {where} failed: {type(error).__name__}: {error}"
             ) from None
         self.stdout.write(f"Uploaded release {release.version} to {repo_id}: {info}")
+
+
+def hub_refusal(error, repo_id: str) -> str:
+    """What a Hub's HTTP error means for this upload, with the Hub's own message."""
+    response = getattr(error, "response", None)
+    status = getattr(response, "status_code", None)
+    said = getattr(error, "server_message", None) or str(error).splitlines()[0]
+    reason = f"{status} {getattr(response, 'reason_phrase', '')}".strip()
+    if status == 401:
+        meaning = "the Hub refused the token ({reason}): HF_TOKEN is not a valid token"
+    elif status == 403:
+        meaning = "the token may not write to {repo_id} ({reason}): give it write access"
+    elif status == 404:
+        meaning = "{repo_id} was not found ({reason}): check the owner and HF_ENDPOINT"
+    elif status is not None and status >= 500:
+        meaning = "the Hub had a server error ({reason}); try again later"
+    else:
+        meaning = "the Hub answered {reason}"
+    return meaning.format(reason=reason, repo_id=repo_id) + f". The Hub said: {said}."
