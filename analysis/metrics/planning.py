@@ -232,11 +232,13 @@ def _chi_square_distance(observed: float, hypothesised: float, prevalence: float
     return float(((alternative - null) ** 2 / null).sum())
 
 
-def _check_binary(prevalence: float, alpha: float) -> None:
+def _check_binary(prevalence: float, alpha: float, *, most: float = 0.5) -> None:
+    """A prevalence in (0, 1) and an alpha in (0, most): an interval's one bound takes
+    the chi-square quantile 1 - 2 alpha, so it needs alpha below 0.5; a test any alpha."""
     if not (isinstance(prevalence, int | float) and 0 < prevalence < 1):
         raise PlanError("prevalence must be between 0 and 1.")
-    if not (isinstance(alpha, int | float) and 0 < alpha < 0.5):
-        raise PlanError("alpha must lie between 0 and 0.5.")
+    if not (isinstance(alpha, int | float) and 0 < alpha < most):
+        raise PlanError(f"alpha must lie between 0 and {most:g}.")
 
 
 def donner_eliasziw_items(
@@ -250,7 +252,7 @@ def donner_eliasziw_items(
     85:257-268) tabulate it; kappaSize's PowerBinary computes it."""
     if tails not in (1, 2):
         raise PlanError("tails must be 1 or 2.")
-    _check_binary(prevalence, alpha)
+    _check_binary(prevalence, alpha, most=1.0)
     if not (0 <= kappa0 < 1 and 0 <= kappa1 < 1) or kappa0 == kappa1:
         raise PlanError("kappa0 and kappa1 must differ and lie in [0, 1).")
     if not 0 < power < 1:

@@ -299,3 +299,12 @@ def test_planner_page_shows_the_test_form_when_a_null_is_given(paired, client_fo
     )
     assert 'class="num test-items">74<' in text and "Sim &amp; Wright (2005)" in text
     assert 'id="id_null_kappa"' in text
+
+
+def test_the_test_form_takes_the_loosest_confidence_the_planner_takes(paired, api_for, cast):
+    # confidence 0.5 is alpha 0.5: the test form's alpha check refused it, uncaught (a 500)
+    reply = api_for(cast["lead"]).get(
+        f"/api/projects/{paired.slug}/planner/?prevalences=1,1&confidence=0.5&null_kappa=0.2"
+    )
+    assert reply.status_code == 200, reply.content
+    assert all(c["test_items"] >= 1 for c in reply.json()["categories"])
