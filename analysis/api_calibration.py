@@ -13,8 +13,8 @@ from annotate.access import (
     get_member_for_manager,
     get_project_for_user,
 )
-from annotate.api.records import FailureRecordSerializer
-from annotate.records import WireError, parse_wire, to_wire
+from annotate.api.records import FailureRecordSerializer, read_failure_records
+from annotate.records import parse_wire, to_wire
 
 from . import calibration as service
 
@@ -22,18 +22,12 @@ Records = FailureRecordSerializer(many=True)
 
 
 def _records_in(raw):
-    """Records sent in the API's one record shape (annotate.records), as the service's
-    lists of labels; a record in another shape is a CalibrationError naming the shape."""
-    if not isinstance(raw, list):
-        raise service.CalibrationError("Records are a list of failure records.")
-    records = []
-    for number, record in enumerate(raw, start=1):
-        try:
-            labels = parse_wire(record)
-        except WireError as error:
-            raise service.CalibrationError(f"Failure record {number}: {error}.") from None
-        records.append([{"dimension": x.dimension, "category": x.category} for x in labels])
-    return records
+    """Records sent in the API's one record shape, checked as every endpoint checks them
+    (annotate.api.records), as the service's lists of labels (dimension and category)."""
+    return [
+        [{"dimension": x.dimension, "category": x.category} for x in parse_wire(record)]
+        for record in read_failure_records(raw)
+    ]
 
 
 def _gold_wire(gold) -> dict:

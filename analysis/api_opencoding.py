@@ -53,9 +53,11 @@ def planner(request, slug):
         "half_width": plan.half_width, "confidence": plan.confidence, "items": plan.items,
         "unit_se": plan.unit_se, "study_size": plan.study_size, "reachable": plan.reachable,
         "method": METHOD,
+        "null_kappa": inputs.null_kappa, "power": inputs.power, "tails": inputs.tails,
         "categories": [
-            {**asdict(c), "label": labels[c.index] if c.index < len(labels) else f"#{c.index + 1}"}
-            for c in plan.categories
+            {**asdict(c), **forms,
+             "label": labels[c.index] if c.index < len(labels) else f"#{c.index + 1}"}
+            for c, forms in zip(plan.categories, result["binary"], strict=True)
         ],
         "simulation": result["simulation"].as_dict() if result["simulation"] else None,
         "gauge": result["gauge"].as_dict(),

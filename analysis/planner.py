@@ -30,6 +30,9 @@ class PlanInputs:
     half_width: float
     confidence: float
     simulate: bool
+    null_kappa: float | None = None
+    power: float = 0.8
+    tails: int = 2
 
 
 def _float(value, name: str, default: float) -> float:
@@ -95,14 +98,58 @@ def parse_inputs(project, query, report) -> tuple[PlanInputs, object]:
         shares = [_float(part, "prevalences", 0.0) for part in parts]
         labels = labels if len(labels) == len(shares) else [f"#{i + 1}" for i in range(len(shares))]
     simulate = str(query.get("simulate", "")).lower() in ("1", "true", "yes", "on")
+    raw_null = query.get("null_kappa")
+    null_kappa = None if raw_null in (None, "") else _float(raw_null, "null_kappa", 0.0)
+    tails = query.get("tails") or "2"
+    if str(tails) not in ("1", "2"):
+        raise SpecError("'tails' must be 1 or 2.")
     inputs = PlanInputs(
         dimension=dimension.key, level=level.level,
         kappa=round(_float(query.get("kappa"), "kappa", default_kappa), 4),
         prevalences=shares, labels=labels,
         half_width=_float(query.get("half_width"), "half_width", project.planner_half_width),
         confidence=_float(query.get("confidence"), "confidence", 0.95), simulate=simulate,
+        null_kappa=null_kappa, power=_float(query.get("power"), "power", 0.8), tails=int(tails),
     )  # fmt: skip
     return inputs, level
+
+
+def _interval_items(inputs, share: float) -> int | None:
+    """The goodness-of-fit interval form for one category against the rest: the items for
+    the interval around the expected kappa to reach kappa -/+ the target half-width."""
+    low, high = inputs.kappa - inputs.half_width, inputs.kappa + inputs.half_width
+    try:
+        return planning.donner_rotondi_items(
+            kappa0=inputs.kappa, kappa_low=low, kappa_high=high if high < 1 else None,
+            prevalence=share, alpha=1 - inputs.confidence,
+        )  # fmt: skip
+    except planning.PlanError:
+        return None  # kappa 0, or a bound the two-category model cannot hold
+
+
+def binary_forms(inputs, plan) -> list[dict]:
+    """Per category (against the rest), the two binary forms of Donner & Eliasziw (1992):
+    the goodness-of-fit interval (Donner & Rotondi 2010) for the target half-width, and,
+    when a null kappa is given, the test of it against the expected kappa (the form Sim &
+    Wright 2005 tabulate), at alpha = 1 - confidence. SpecError names a bad input."""
+    if inputs.null_kappa is not None and not 0 <= inputs.null_kappa < 1:
+        raise SpecError("'null_kappa' must be at least 0 and below 1.")
+    if not 0 < inputs.power < 1:
+        raise SpecError("'power' must lie between 0 and 1.")
+    if inputs.null_kappa is not None and inputs.null_kappa == inputs.kappa:
+        raise SpecError("'null_kappa' must differ from the expected kappa.")
+    forms = []
+    for category in plan.categories:
+        test = None
+        if inputs.null_kappa is not None:
+            test = planning.donner_eliasziw_items(
+                kappa0=inputs.null_kappa, kappa1=inputs.kappa, prevalence=category.prevalence,
+                alpha=1 - inputs.confidence, power=inputs.power, tails=inputs.tails,
+            )  # fmt: skip
+        forms.append(
+            {"interval_items": _interval_items(inputs, category.prevalence), "test_items": test}
+        )
+    return forms
 
 
 def single_coded_items(project) -> int:
@@ -137,6 +184,7 @@ def build_plan(*, project, query, replicates: int = PAGE_REPLICATES) -> dict:
             ) from error
         raise SpecError(str(error)) from error
     result["plan"] = plan
+    result["binary"] = binary_forms(inputs, plan)
     if inputs.simulate and plan.items <= planning.MAX_SIMULATED_ITEMS:
         result["simulation"] = planning.simulate(
             kappa=inputs.kappa, prevalences=inputs.prevalences, items=plan.items,

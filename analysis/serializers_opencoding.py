@@ -22,6 +22,13 @@ class PlannerQuerySerializer(serializers.Serializer):
     simulate = serializers.BooleanField(
         required=False, help_text="Cross-check by a seeded simulation (2,000 studies)."
     )
+    null_kappa = serializers.FloatField(
+        required=False,
+        help_text="Null kappa for the test form (Donner & Eliasziw 1992, as Sim & Wright 2005 "
+        "tabulate it): items per category to tell it from the expected kappa.",
+    )
+    power = serializers.FloatField(required=False, help_text="Power of the test form (0.8).")
+    tails = serializers.IntegerField(required=False, help_text="1 or 2 (default 2).")
 
 
 class CategoryPlanSerializer(serializers.Serializer):
@@ -30,6 +37,16 @@ class CategoryPlanSerializer(serializers.Serializer):
     prevalence = serializers.FloatField()
     items = serializers.IntegerField(help_text="Items for this category's kappa against the rest.")
     reachable = serializers.BooleanField(allow_null=True, help_text="Within the project's items.")
+    interval_items = serializers.IntegerField(
+        allow_null=True,
+        help_text="Items for the goodness-of-fit interval (Donner & Eliasziw 1992; Donner & "
+        "Rotondi 2010) around the expected kappa to reach it -/+ the half-width.",
+    )
+    test_items = serializers.IntegerField(
+        allow_null=True,
+        help_text="Items to test null_kappa against the expected kappa (Donner & Eliasziw "
+        "1992); null without null_kappa.",
+    )
 
 
 class SimulationSerializer(serializers.Serializer):
@@ -64,6 +81,9 @@ class PlannerSerializer(serializers.Serializer):
     study_size = serializers.IntegerField()
     reachable = serializers.BooleanField()
     method = serializers.CharField()
+    null_kappa = serializers.FloatField(allow_null=True)
+    power = serializers.FloatField()
+    tails = serializers.IntegerField()
     categories = CategoryPlanSerializer(many=True)
     simulation = SimulationSerializer(allow_null=True)
     gauge = GaugeSerializer()

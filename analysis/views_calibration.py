@@ -16,8 +16,8 @@ from annotate.access import (
 )
 from annotate.evidence import IssueText
 from annotate.labeling.submission import codebook_dimensions
-from annotate.labeling.views import _posted_records
 from annotate.models import Membership
+from annotate.posted import label_records
 from mining.access import project_group
 
 from . import calibration as service
@@ -61,7 +61,7 @@ def gold_change(request, slug):
             if action == "remove":
                 service.remove_gold_item(project=project, item=item, actor=request.user)
             else:
-                records = _posted_records(request.POST, codebook_dimensions(project))
+                records = label_records(request.POST, codebook_dimensions(project))
                 service.set_gold_item(
                     project=project,
                     item=item,
@@ -90,7 +90,7 @@ def calibration_label(request, slug):
     project, membership = get_project_for_user(request.user, slug)
     error = ""
     if request.method == "POST":
-        records = _posted_records(request.POST, codebook_dimensions(project))
+        records = label_records(request.POST, codebook_dimensions(project))
         try:
             attempt = service.answer_gold(
                 project=project,

@@ -34,11 +34,13 @@ def planner(request, slug):
         return _bad(request, slug, error)
     context = {"project": project, "membership": membership, **result}
     context["prevalence_text"] = ", ".join(f"{p:.3f}" for p in result["inputs"].prevalences)
+    context["alpha"] = 1 - result["inputs"].confidence
     labels = result["inputs"].labels
     context["rows"] = [
-        {"label": labels[c.index] if c.index < len(labels) else f"#{c.index + 1}", "plan": c}
-        for c in result["plan"].categories
-    ]
+        {"label": labels[c.index] if c.index < len(labels) else f"#{c.index + 1}", "plan": c,
+         **forms}
+        for c, forms in zip(result["plan"].categories, result["binary"], strict=True)
+    ]  # fmt: skip
     return render(request, "analysis/planner.html", context)
 
 

@@ -14,7 +14,7 @@ import math
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
-from scipy import stats
+from scipy import optimize, stats
 
 from .kappa import cohens_kappa
 
@@ -211,32 +211,109 @@ def simulate(*, kappa: float, prevalences, items: int, replicates: int = PLANNER
     )  # fmt: skip
 
 
+def _binary_outcomes(kappa: float, prevalence: float) -> np.ndarray:
+    """The three outcomes of an item rated by two coders on a binary category (both
+    positive, one, none) under kappa and a common prevalence: pi^2 + k pi(1-pi),
+    2 pi(1-pi)(1-k), (1-pi)^2 + k pi(1-pi) (Donner & Eliasziw 1992, section 2)."""
+    q = prevalence * (1 - prevalence)
+    return np.array(
+        [prevalence**2 + kappa * q, 2 * q * (1 - kappa), (1 - prevalence) ** 2 + kappa * q]
+    )
+
+
+def _chi_square_distance(observed: float, hypothesised: float, prevalence: float) -> float:
+    """Sum over the three outcomes of (P(observed) - P(hypothesised))^2 / P(hypothesised):
+    the goodness-of-fit chi-square of one item whose outcomes follow ``observed`` against
+    the model of ``hypothesised``."""
+    null = _binary_outcomes(hypothesised, prevalence)
+    alternative = _binary_outcomes(observed, prevalence)
+    if np.any(null <= 0):
+        raise PlanError("the kappa and prevalence give an outcome of probability 0.")
+    return float(((alternative - null) ** 2 / null).sum())
+
+
+def _check_binary(prevalence: float, alpha: float, *, most: float = 0.5) -> None:
+    """A prevalence in (0, 1) and an alpha in (0, most): an interval's one bound takes
+    the chi-square quantile 1 - 2 alpha, so it needs alpha below 0.5; a test any alpha."""
+    if not (isinstance(prevalence, int | float) and 0 < prevalence < 1):
+        raise PlanError("prevalence must be between 0 and 1.")
+    if not (isinstance(alpha, int | float) and 0 < alpha < most):
+        raise PlanError(f"alpha must lie between 0 and {most:g}.")
+
+
 def donner_eliasziw_items(
     *, kappa0: float, kappa1: float, prevalence: float, alpha: float = 0.05,
     power: float = 0.8, tails: int = 2,
 ) -> int:  # fmt: skip
     """Items for testing H0: kappa = kappa0 against kappa1 with two coders and two
-    categories, by the goodness-of-fit approach of Donner & Eliasziw (1992): the three
-    outcomes (both positive, one, none) have probabilities pi^2 + k pi(1-pi),
-    2 pi(1-pi)(1-k) and (1-pi)^2 + k pi(1-pi); n = (z_alpha + z_beta)^2 / sum over the
-    outcomes of (P(kappa1) - P(kappa0))^2 / P(kappa0). Sim & Wright (2005) tabulate it."""
+    categories, by the goodness-of-fit approach of Donner & Eliasziw (1992, Stat Med
+    11:1511-1519, section 4): n = (z_alpha + z_beta)^2 over the chi-square distance of the
+    outcomes under kappa1 from those under kappa0. Sim & Wright (2005, Phys Ther
+    85:257-268) tabulate it; kappaSize's PowerBinary computes it."""
     if tails not in (1, 2):
         raise PlanError("tails must be 1 or 2.")
-    if not 0 < prevalence < 1:
-        raise PlanError("prevalence must be between 0 and 1.")
+    _check_binary(prevalence, alpha, most=1.0)
     if not (0 <= kappa0 < 1 and 0 <= kappa1 < 1) or kappa0 == kappa1:
         raise PlanError("kappa0 and kappa1 must differ and lie in [0, 1).")
-    if not (0 < alpha < 1 and 0 < power < 1):
-        raise PlanError("alpha and power must lie between 0 and 1.")
-    q = prevalence * (1 - prevalence)
-
-    def outcomes(k: float) -> np.ndarray:
-        return np.array([prevalence**2 + k * q, 2 * q * (1 - k), (1 - prevalence) ** 2 + k * q])
-
-    null, alternative = outcomes(kappa0), outcomes(kappa1)
-    distance = float(((alternative - null) ** 2 / null).sum())
+    if not 0 < power < 1:
+        raise PlanError("power must lie between 0 and 1.")
+    distance = _chi_square_distance(kappa1, kappa0, prevalence)
     z = stats.norm.ppf(1 - alpha / tails) + stats.norm.ppf(power)
     return math.ceil(z * z / distance - 1e-9)
+
+
+def _interval_critical(alpha: float, two_sided: bool) -> float:
+    """The chi-square (1 df) bound of the goodness-of-fit interval: 1 - alpha for a
+    two-sided interval, 1 - 2 alpha for one bound alone (as Donner & Rotondi 2010 and
+    kappaSize's CIBinary and FixedNBinary take it)."""
+    return float(stats.chi2.ppf(1 - alpha if two_sided else 1 - 2 * alpha, 1))
+
+
+def donner_rotondi_items(
+    *, kappa0: float, kappa_low: float, kappa_high: float | None = None,
+    prevalence: float, alpha: float = 0.05,
+) -> int:  # fmt: skip
+    """Items for the goodness-of-fit confidence interval of Donner & Eliasziw (1992) around
+    an anticipated kappa0 to be expected to reach down to ``kappa_low`` (and up to
+    ``kappa_high`` when given: two-sided), two coders, two categories: the interval holds
+    every kappa whose chi-square distance from the outcomes under kappa0, times n, stays
+    below the critical value, so n = critical / distance at each bound, the larger one
+    kept (Donner & Rotondi 2010, Int J Biostat 6(1):31; kappaSize's CIBinary)."""
+    _check_binary(prevalence, alpha)
+    if not (isinstance(kappa0, int | float) and 0 < kappa0 < 1):
+        raise PlanError("kappa0 must lie between 0 and 1.")
+    if not (isinstance(kappa_low, int | float) and -1 < kappa_low < kappa0):
+        raise PlanError("the lower bound must lie below kappa0 (and above -1).")
+    if kappa_high is not None and not (
+        isinstance(kappa_high, int | float) and kappa0 < kappa_high < 1
+    ):
+        raise PlanError("the upper bound must lie above kappa0 and below 1.")
+    critical = _interval_critical(alpha, two_sided=kappa_high is not None)
+    bounds = [kappa_low] + ([kappa_high] if kappa_high is not None else [])
+    needed = max(critical / _chi_square_distance(kappa0, bound, prevalence) for bound in bounds)
+    return math.ceil(needed - 1e-9)
+
+
+def donner_rotondi_lower_limit(*, kappa0: float, items: int, prevalence: float,
+                               alpha: float = 0.05) -> float:  # fmt: skip
+    """The expected lower limit of the one-sided goodness-of-fit interval with ``items``
+    double-coded items around an anticipated kappa0 (the inverse of
+    ``donner_rotondi_items`` with no upper bound; kappaSize's FixedNBinary)."""
+    _check_binary(prevalence, alpha)
+    if not (isinstance(kappa0, int | float) and 0 < kappa0 < 1):
+        raise PlanError("kappa0 must lie between 0 and 1.")
+    if not (isinstance(items, int) and items >= 2):
+        raise PlanError("the number of items must be at least 2.")
+    critical = _interval_critical(alpha, two_sided=False)
+    # the smallest kappa the outcomes still allow: P(both positive) and P(none) stay positive
+    floor = -min(prevalence, 1 - prevalence) / max(prevalence, 1 - prevalence) + 1e-12
+
+    def excess(bound: float) -> float:
+        return items * _chi_square_distance(kappa0, bound, prevalence) - critical
+
+    if excess(floor) <= 0:
+        return floor
+    return float(optimize.brentq(excess, floor, kappa0, xtol=1e-10))
 
 
 @dataclass

@@ -42,6 +42,7 @@ from annotate.errors import ServiceError
 from annotate.evidence import issue_with_sides
 from annotate.flash import keep_form, take_form
 from annotate.models import Annotation, AnnotationLabel, AuditEvent, Category, FinalLabel, Item
+from annotate.posted import decision_records
 from annotate.precedents.lookup import precedents_for
 from annotate.records import named_paths
 from annotate.responses import with_project_images
@@ -191,19 +192,6 @@ def _decision_rows(project, table, posted=None) -> list[dict]:
     return rows
 
 
-def _posted_records(post, dimensions) -> list[dict]:
-    try:
-        count = min(int(post.get("record_count", "0") or 0), 50)
-    except ValueError:
-        count = 0  # not a number: no records, which the decision refuses by name
-    records = []
-    for index in range(count):
-        values = {d.key: post.get(f"r{index}-{d.key}", "") for d in dimensions}
-        if f"r{index}-present" in post:
-            records.append({"index": index, "values": values})
-    return records
-
-
 def _wire(posted: dict) -> dict:
     """A record of the decision form in the wire shape (a blank select names no category)."""
     labels = [{"dimension": key, "category": value} for key, value in posted["values"].items()]
@@ -215,7 +203,7 @@ def _conflict_context(request, project, membership, item, form=None) -> dict:
     them (after an error), or None."""
     posted = None
     if form is not None:
-        posted = _posted_records(form, list(project_dimensions(project)))
+        posted = decision_records(form, list(project_dimensions(project)))
     annotations = list(
         Annotation.objects.filter(item=item)
         .select_related("annotator")
@@ -255,7 +243,7 @@ def conflict_detail(request, slug, item_id):
 @require_POST
 def conflict_decide(request, slug, item_id):
     project, _, item = get_managed_item(request.user, slug, item_id)
-    posted = _posted_records(request.POST, list(project_dimensions(project)))
+    posted = decision_records(request.POST, list(project_dimensions(project)))
     out_of_scope = bool(request.POST.get("out_of_scope"))
     try:
         records = parse_records(

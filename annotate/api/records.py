@@ -156,3 +156,14 @@ class FailureRecordsField(serializers.ListField):
                     ]
                 ) from None
         return records
+
+
+def read_failure_records(raw) -> list[dict]:
+    """A request's failure records read outside a serializer (a view that takes the body by
+    hand), checked exactly as FailureRecordsField checks them; a refused one is a
+    ValidationError whose message names it ("records: Failure record 2: ...")."""
+    try:
+        return FailureRecordsField().run_validation(raw)
+    except ValidationError as error:
+        messages = [f"records: {message}" for _, message in _messages(error.detail)]
+        raise ValidationError({"non_field_errors": messages}) from None

@@ -30,6 +30,7 @@ from annotate.labeling.queue import next_item, skip_item
 from annotate.labeling.shown import annotator_progress, project_progress
 from annotate.labeling.submission import codebook_dimensions, submit_annotation
 from annotate.models import Item
+from annotate.posted import label_records
 from annotate.precedents.lookup import precedents_for
 from annotate.responses import with_project_images
 from mining.access import hide_unreadable, project_group
@@ -155,29 +156,6 @@ def label_next(request, slug):
     return _render_workspace(request, _workspace_context(request, project, membership, None))
 
 
-def _posted_records(post, dimensions) -> list[list[dict]]:
-    """Failure records from the form's `r<N>-<dimension>` fields; empty records dropped."""
-    try:
-        count = min(int(post.get("record_count", "1")), 20)
-    except ValueError:
-        count = 1
-    records = []
-    for index in range(count):
-        labels = [
-            {
-                "dimension": entry["dimension"].key,
-                "category": post.get(f"r{index}-{entry['dimension'].key}", "").strip(),
-                "evidence": post.get(f"r{index}-{entry['dimension'].key}-evidence", ""),
-                "span": post.get(f"r{index}-{entry['dimension'].key}-span", ""),
-            }
-            for entry in dimensions
-        ]
-        labels = [label for label in labels if label["category"]]
-        if labels:
-            records.append(labels)
-    return records
-
-
 @login_required
 def label_item(request, slug, item_id):
     project, membership = get_project_for_user(request.user, slug)
@@ -194,7 +172,7 @@ def label_item(request, slug, item_id):
             item=item,
             records=[]
             if out_of_scope
-            else _posted_records(request.POST, codebook_dimensions(project)),
+            else label_records(request.POST, codebook_dimensions(project)),
             out_of_scope=out_of_scope,
             out_of_scope_reason=request.POST.get("out_of_scope_reason", ""),
             note=request.POST.get("note", ""),

@@ -1,8 +1,9 @@
-/* A type-ahead picker over a native <select> (the lead's decision form, issue #15): a
-   combobox field that filters a listbox of the select's options as one types, the way the
-   labeling page's pickers do. Keyboard first: type to filter (every word must appear in
-   the category's path), ArrowDown/ArrowUp move, Enter picks, Escape closes and restores,
-   Home/End jump; the mouse works too.
+/* A type-ahead picker over a native <select> (the lead's decision form, issue #15; the
+   calibration form and the gold-set editor, issue #17): a combobox field that filters a
+   listbox of the select's options as one types, the way the labeling page's pickers do.
+   Keyboard first: type to filter (every word must appear in the category's path),
+   ArrowDown/ArrowUp move, Enter picks, Escape closes and restores, Home/End jump; the
+   mouse works too.
 
    The <select> stays the form's field (out of sight and out of the tab order), so the form
    posts as before, and code that sets select.value and fires "change" (taking a side with

@@ -121,7 +121,9 @@ def test_planner_takes_typed_prevalences_and_says_what_is_unreachable(paired, ap
      ("prevalences=1", "prevalences"), ("prevalences=a,b", "prevalences"),
      ("prevalences=-1,2", "prevalences"), ("dimension=nope", "nope"), ("level=9", "level"),
      ("level=x", "level"), ("confidence=2", "confidence"),
-     ("prevalences=1e-320,1", "prevalence"), ("kappa=0&prevalences=1e-9,1", "prevalence")],
+     ("prevalences=1e-320,1", "prevalence"), ("kappa=0&prevalences=1e-9,1", "prevalence"),
+     ("null_kappa=1", "null_kappa"), ("null_kappa=x", "null_kappa"), ("power=1", "power"),
+     ("tails=3", "tails"), ("kappa=0.5&null_kappa=0.5", "null_kappa")],
 )  # fmt: skip
 def test_bad_planner_parameters_are_400_with_the_name(paired, api_for, cast, query, name):
     reply = api_for(cast["lead"]).get(f"/api/projects/{paired.slug}/planner/?{query}")
@@ -262,3 +264,47 @@ def test_saturation_reads_in_a_fixed_number_of_queries(paired, cast, labels,
         labels.annotate(item, cast["annotator_a"], [record(symptom=HANG)])
     with django_assert_max_num_queries(len(small.captured_queries)):
         build_saturation(project=paired, batch_size=2)
+
+
+def test_planner_gives_the_test_and_interval_forms_per_category(paired, api_for, cast):
+    # The kappaSize example the metrics tests check against its printed answer (PowerBinary
+    # 0.4 against 0.7 at prevalence 0.5 and 0.2: 74 and 107 items), through the endpoint.
+    body = (
+        api_for(cast["lead"])
+        .get(
+            f"/api/projects/{paired.slug}/planner/?kappa=0.7&prevalences=50,30,20"
+            "&half_width=0.1&null_kappa=0.4&power=0.8&tails=2"
+        )
+        .json()
+    )
+    assert body["null_kappa"] == 0.4 and body["tails"] == 2
+    by_share = {round(c["prevalence"], 2): c for c in body["categories"]}
+    assert by_share[0.5]["test_items"] == 74 and by_share[0.2]["test_items"] == 107
+    expected = planning.donner_rotondi_items(
+        kappa0=0.7, kappa_low=0.6, kappa_high=0.8, prevalence=0.3
+    )
+    assert by_share[0.3]["interval_items"] == expected
+    plain = api_for(cast["lead"]).get(f"/api/projects/{paired.slug}/planner/?prevalences=1,1")
+    assert {c["test_items"] for c in plain.json()["categories"]} == {None}
+
+
+def test_planner_page_shows_the_test_form_when_a_null_is_given(paired, client_for, cast):
+    text = (
+        client_for(cast["lead"])
+        .get(
+            f"/projects/{paired.slug}/planner/?kappa=0.7&prevalences=50,50&half_width=0.1"
+            "&null_kappa=0.4"
+        )
+        .content.decode()
+    )
+    assert 'class="num test-items">74<' in text and "Sim &amp; Wright (2005)" in text
+    assert 'id="id_null_kappa"' in text
+
+
+def test_the_test_form_takes_the_loosest_confidence_the_planner_takes(paired, api_for, cast):
+    # confidence 0.5 is alpha 0.5: the test form's alpha check refused it, uncaught (a 500)
+    reply = api_for(cast["lead"]).get(
+        f"/api/projects/{paired.slug}/planner/?prevalences=1,1&confidence=0.5&null_kappa=0.2"
+    )
+    assert reply.status_code == 200, reply.content
+    assert all(c["test_items"] >= 1 for c in reply.json()["categories"])
