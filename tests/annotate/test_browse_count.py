@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from annotate.browse import listing
 from tests.factories import ItemFactory
 
-from .test_browse import item_with, shown, url
+from .test_browse import shown, url, weak_and_strong
 
 COUNT = re.compile(r'id="item-count">([^<]+)<')
 
@@ -64,8 +64,7 @@ def test_a_search_the_planner_expects_to_rank_is_counted_exactly_up_to_the_rank_
 ):
     monkeypatch.setattr(listing, "COUNT_CAP", 2)
     monkeypatch.setattr(listing, "RANK_CAP", 50)
-    weak = item_with(project, "Other", "x", ["segfault"])
-    strong = [item_with(project, "Segfault", "segfault segfault") for _ in range(3)]
+    weak, strong = weak_and_strong(project, 3)
     analyze()
     with CaptureQueriesContext(connection) as captured:
         response = lead.get(url(project, q="segfault"))
