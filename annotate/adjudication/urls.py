@@ -10,6 +10,11 @@ API = "api/projects/<slug:slug>/"
 urlpatterns = [
     path(P + "conflicts/", views.conflict_queue, name="conflict-queue"),
     path(P + "conflicts/<int:item_id>/", views.conflict_detail, name="conflict-detail"),
+    path(
+        P + "conflicts/<int:item_id>/precedents/",
+        views.conflict_precedents,
+        name="conflict-precedents",
+    ),
     path(P + "conflicts/<int:item_id>/decide/", views.conflict_decide, name="conflict-decide"),
     path(P + "conflicts/<int:item_id>/discuss/", views.conflict_discuss, name="conflict-discuss"),
     path(

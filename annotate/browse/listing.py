@@ -2,8 +2,10 @@
 at a time by keyset (a page marker, never an OFFSET), with a count capped so that a
 large project is not counted in full on every request."""
 
+import json
 from dataclasses import dataclass
 
+from django.db import connection
 from django.db.models import Exists, F, OuterRef, Q
 
 from annotate.access import (
@@ -21,9 +23,12 @@ from annotate.records import grouped
 from mining.access import ProjectGroups, TextAccess
 
 PAGE_SIZE = 50
-COUNT_CAP = 10_000
+# Counted exactly up to this many; past it the page says "about N", N the planner's estimate
+# (issue #15: counting up to 10,001 rows was most of a large list's time).
+COUNT_CAP = 1_000
 # Ranking reads every matching document; past this many matches a search lists its items
-# in issue order instead (and says so), which reads only as many as a page shows.
+# in issue order instead (and says so), which reads only as many as a page shows. A search
+# the planner expects to fall under it is counted exactly up to it.
 RANK_CAP = 5_000
 
 
@@ -77,6 +82,43 @@ def capped_count(items, cap: int | None = None) -> tuple[int, bool]:
     return min(counted, cap), counted > cap
 
 
+def planner_estimate(items) -> int | None:
+    """PostgreSQL's estimate of how many `items` there are (EXPLAIN, nothing read), or None
+    elsewhere."""
+    if connection.vendor != "postgresql":
+        return None
+    sql, params = items.order_by().values("pk").query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
+        plan = cursor.fetchone()[0]
+    if isinstance(plan, str):
+        plan = json.loads(plan)
+    return int(plan[0]["Plan"]["Plan Rows"])
+
+
+def _rounded(estimate: int) -> int:
+    """An estimate to two significant digits (33,417 reads as about 33,000)."""
+    return round(estimate, 2 - len(str(estimate)))
+
+
+def item_count(items, *, searching: bool) -> tuple[int, int, bool, bool]:
+    """(count, cap, more than cap, estimated). Exact up to COUNT_CAP, or up to RANK_CAP for
+    a search the planner expects to be rankable (so that whether it is ranked stays exact);
+    past the cap, the planner's estimate when that is above it ("about N"), else 'more
+    than the cap'."""
+    cap = COUNT_CAP
+    count, more = capped_count(items, cap)
+    if not more:
+        return count, cap, False, False
+    estimate = planner_estimate(items)
+    if searching and RANK_CAP > cap and (estimate is None or estimate <= RANK_CAP):
+        cap = RANK_CAP
+        count, more = capped_count(items, cap)
+    if more and estimate is not None and estimate > count:
+        return _rounded(estimate), cap, False, True
+    return count, cap, more, False
+
+
 def parse_marker(text: str, *, ranked: bool):
     """A page marker from `after=`: 'ISSUE' in issue order, 'RANK:ISSUE' in rank order."""
     rank_text, _, issue_text = text.rpartition(":")
@@ -101,6 +143,7 @@ class Page:
     next_marker: str
     cap: int = 0
     ranked: bool = False
+    estimated: bool = False  # `count` is the planner's estimate ("about N")
 
 
 def page_of(items, *, ranked: bool, after: str) -> tuple[list, str]:
@@ -136,11 +179,11 @@ def browse_page(*, project, membership, filters: Filters, after: str = "") -> Pa
     project may not read it) and its final label's records where the caller may read them.
     A constant number of queries, whatever the page holds."""
     items = filtered_items(project=project, membership=membership, filters=filters)
-    count, more = capped_count(items)
+    count, cap, more, estimated = item_count(items, searching=bool(filters.q))
     if filters.q and after:
         ranked = ":" in after  # a page marker tells which order its list runs in
     else:
-        ranked = bool(filters.q) and not more and count <= RANK_CAP
+        ranked = bool(filters.q) and not more and not estimated and count <= RANK_CAP
     rows, marker = page_of(items, ranked=ranked, after=after)
     text, groups = TextAccess(project), ProjectGroups(project)
     managers = has_role(membership, MANAGERS)
@@ -154,4 +197,4 @@ def browse_page(*, project, membership, filters: Filters, after: str = "") -> Pa
         text.hide_item(row)
         row.group = groups.get(row.issue.repository_id)
         row.final_records = grouped(finals.get(row.pk, []), dimension_order=True)
-    return Page(rows, count, more, marker, cap=COUNT_CAP, ranked=ranked)
+    return Page(rows, count, more, marker, cap=cap, ranked=ranked, estimated=estimated)

@@ -44,6 +44,13 @@ def item_with(project, title="", body="", comments=(), repo=None, **fields):
     return ItemFactory(project=project, issue=issue, **fields)
 
 
+def weak_and_strong(project, strong: int):
+    """One weak match of 'segfault' (in a comment), then `strong` strong ones (title and
+    body): issue order puts the weak one first, ranking puts it last."""
+    weak = item_with(project, "Other", "x", ["segfault"])
+    return weak, [item_with(project, "Segfault", "segfault segfault") for _ in range(strong)]
+
+
 @pytest.fixture
 def lead(client_for, cast):
     return client_for(cast["lead"])
@@ -175,9 +182,7 @@ def test_a_search_with_too_many_matches_to_rank_lists_them_in_issue_order(
 ):
     monkeypatch.setattr(listing, "RANK_CAP", 2)
     monkeypatch.setattr(listing, "PAGE_SIZE", 2)
-    # Issue order puts the weakest match first; ranking would put it last.
-    weak = item_with(project, "Other", "x", ["segfault"])
-    strong = [item_with(project, "Segfault", "segfault segfault") for _ in range(2)]
+    weak, strong = weak_and_strong(project, 2)
     response = lead.get(url(project, q="segfault"))
     assert shown(response) == [weak.pk, strong[0].pk]
     assert 'id="unranked"' in response.content.decode()

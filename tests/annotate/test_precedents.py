@@ -22,7 +22,10 @@ def _page(client_for, user, name, project, item):
 def test_the_conflict_page_lists_the_settled_near_duplicate_with_its_labels_and_rationale(
     world, project, cast, client_for
 ):
-    response = _page(client_for, cast["lead"], "conflict-detail", project, world["oom_reworded"])
+    # Loaded after the page (tests/annotate/test_conflict_page_parts.py).
+    response = _page(
+        client_for, cast["lead"], "conflict-precedents", project, world["oom_reworded"]
+    )
     assert response.status_code == 200
     precedents = response.context["precedents"]
     assert precedents[0].item == world["oom"]
@@ -33,7 +36,9 @@ def test_the_conflict_page_lists_the_settled_near_duplicate_with_its_labels_and_
 
 
 def test_an_unsettled_similar_item_is_never_a_precedent(world, project, cast, client_for):
-    response = _page(client_for, cast["lead"], "conflict-detail", project, world["oom_reworded"])
+    response = _page(
+        client_for, cast["lead"], "conflict-precedents", project, world["oom_reworded"]
+    )
     listed = {p.item.pk for p in response.context["precedents"]}
     assert world["oom_same_title"].pk not in listed  # very similar, but not settled
     assert all(p.item.state == Item.State.SETTLED for p in response.context["precedents"])

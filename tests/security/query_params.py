@@ -57,6 +57,7 @@ QUERY_PARAMS: dict[str, list[str]] = {
     "label-item": [],
     "conflict-queue": CONFLICTS,
     "conflict-detail": [],
+    "conflict-precedents": [],
     "item-history": [],
     "item-discussion": [],
     "inbox": [],

@@ -194,6 +194,7 @@ MATRIX = {
     # --- adjudication pages ---
     ("conflict-queue", "GET"): page(403, 200, 200),
     ("conflict-detail", "GET"): page(403, 200, 200),
+    ("conflict-precedents", "GET"): page(403, 200, 200),  # loaded after the conflict page
     ("conflict-decide", "POST"): page(403, 302, 302, body=decision_form),
     ("conflict-discuss", "POST"): page(403, 302, 302, body=lambda w: {"note": "look again"}),
     ("conflict-end-discussion", "POST"): page(403, 302, 302, item="discussion"),
