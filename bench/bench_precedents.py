@@ -23,14 +23,14 @@ lines) are built once after the load (`mining_rebuild_issue_search()`, timed).
 import argparse
 import os
 import random
-import statistics
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _database import recreate_database, use_database, verdict  # noqa: E402 - beside this script
+from _corpus import TECH_WORDS, load_corpus, p50_p95  # noqa: E402 - beside this script
+from _database import recreate_database, use_database, verdict  # noqa: E402
 
 DB_NAME = os.environ.get("BENCH_PRECEDENTS_DB", "bench_precedents")
 LOOKUP_GOAL_MS = 50
@@ -38,17 +38,9 @@ GROUPS_GOAL_S = 120
 LOOKUPS = 200
 BASELINE_LOOKUPS = 10
 LOOP_SAMPLE = 200
-POOL = 4999
 KEEP = os.environ.get("BENCH_PRECEDENTS_KEEP") == "1"
 
-WORDS = (
-    "model cuda error memory load run inference gpu out when the with version torch "
-    "tokenizer training python install fails weights config batch token layer checkpoint "
-    "kernel quantization attention vllm deepspeed transformers segfault deadlock nccl "
-    "timeout hang assertion overflow fp16 bf16 lora adapter shard rope cache prompt "
-    "generation stream server docker driver rank process thread device tensor shape "
-    "dtype mismatch import module missing file path permission network download offline"
-).split()
+WORDS = list(TECH_WORDS)
 # 3,000 rarer words made of syllables (not "term1".."term3000": words sharing a prefix
 # share trigrams, and every title would look alike to the trigram index).
 _syllables = [c + v for c in "bdfgklmnprstvz" for v in "aeiou"]
@@ -109,51 +101,14 @@ GENERATE_SQL = [
 
 
 def generate(n: int):
-    from django.contrib.auth import get_user_model
-    from django.core.management import call_command
     from django.db import connection
 
-    from annotate.projects import services
-    from mining.models import ProjectRepository, Repository
-
-    call_command("migrate", verbosity=0)
-    owner = get_user_model().objects.create_user("bench-owner")
-    project = services.create_project(name="Bench", slug="bench", owner=owner)
-    repos = []
-    for k in range(3):
-        repo = Repository.objects.create(owner="qwen", name=f"repo{k}", private=False)
-        ProjectRepository.objects.create(project=project, repository=repo, group="Qwen")
-        repos.append(repo.pk)
-    params = {"words": WORDS, "v": len(WORDS), "n": n, "repos": repos, "project": project.pk}
-    params.update(pool=POOL, trace=TRACE)
-    t0 = time.perf_counter()
-    with connection.cursor() as django_cursor:
-        cursor = django_cursor.cursor
-        cursor.execute("SET session_replication_role = replica")  # no triggers, no FK checks
-        cursor.execute("SELECT setseed(0.19)")
-        for sql in GENERATE_SQL:
-            cursor.execute(sql, params)
-        cursor.execute("SET session_replication_role = DEFAULT")
-        for table in ("mining_issue", "mining_comment", "annotate_item"):
-            cursor.execute(
-                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
-                f"(SELECT max(id) FROM {table}))"
-            )
-        loaded = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        cursor.execute("SELECT mining_rebuild_issue_search()")
-        documents = cursor.fetchone()[0]
-        rebuilt = time.perf_counter() - t0
-        cursor.execute("VACUUM ANALYZE")
+    corpus = load_corpus(n, WORDS, GENERATE_SQL, seed=0.19, groups=("Qwen",), trace=TRACE)
+    with connection.cursor() as cursor:
         cursor.execute("SELECT avg(length(body)), count(*) FILTER (WHERE body LIKE '%%```%%') "
                        "FROM mining_issue")  # fmt: skip
         body_chars, traced = cursor.fetchone()
-    return project, loaded, documents, rebuilt, float(body_chars), traced
-
-
-def percentiles(times):
-    ordered = sorted(times)
-    return statistics.median(ordered), ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))]
+    return corpus, float(body_chars), traced
 
 
 BASELINE_SQL = """
@@ -181,11 +136,13 @@ def run(n: int, before_groups: int):
     from mining.similarity import similar_issues
 
     load = os.getloadavg()[0]
-    project, loaded, documents, rebuilt, body_chars, traced = generate(n)
+    corpus, body_chars, traced = generate(n)
+    project = corpus.project
     print(f"data: {n:,} issues (8-word titles, bodies of {body_chars:,.0f} characters on "
           f"average, {traced:,} with a traceback), {2 * n:,} comments, written in "
-          f"{loaded:.1f} s; {documents:,} search rows built in {rebuilt:.1f} s; host load "
-          f"average {load:.1f} on {os.cpu_count()} cores")  # fmt: skip
+          f"{corpus.loaded:.1f} s; {corpus.documents:,} search rows built in "
+          f"{corpus.rebuilt:.1f} s; host load average {load:.1f} on "
+          f"{os.cpu_count()} cores")  # fmt: skip
     rng = random.Random(19)
     probes = rng.sample(range(1, n + 1), LOOKUPS)
     settled = precedent_issues(project)
@@ -198,7 +155,7 @@ def run(n: int, before_groups: int):
             t0 = time.perf_counter()
             similar_issues(pk, project, 10, among=among)
             times.append((time.perf_counter() - t0) * 1000)
-        rows.append((label, *percentiles(times)))
+        rows.append((label, *p50_p95(times)))
     base = []
     with connection.cursor() as cursor:
         for pk in probes[:BASELINE_LOOKUPS]:
@@ -211,7 +168,7 @@ def run(n: int, before_groups: int):
     print(f"{'scope':32} {'p50 ms':>8} {'p95 ms':>8}  goal")
     for label, p50, p95 in rows:
         print(f"{label:32} {p50:8.1f} {p95:8.1f}  {verdict(p95 < LOOKUP_GOAL_MS)}")
-    b50, b95 = percentiles(base)
+    b50, b95 = p50_p95(base)
     print(f"{'baseline: scan + similarity()':32} {b50:8.1f} {b95:8.1f}  "
           f"({BASELINE_LOOKUPS} issues; {b95 / rows[0][2]:.0f}x the indexed p95)")  # fmt: skip
 
