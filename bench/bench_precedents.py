@@ -127,11 +127,47 @@ def _timed(function, *args):
     return result, time.perf_counter() - t0
 
 
-def run(n: int, before_groups: int):
+def lookups(project, among, probes):
+    """((p50, p95) now, (p50, p95) before, how the lists agree) for the top 10 of `probes`,
+    the current lookup and the previous one timed request by request, alternating which
+    goes first. Agreement: identical lists, how many of the previous top 5 are in the
+    current top 5, and how many of the previous results scoring 0.5 or more the current
+    lists hold (the near-duplicates; the rest of a list is what the noise ranks)."""
+    from _precedents_before import similar_issues_before
+
+    from mining.similarity import similar_issues
+
+    for pk in probes[:3]:
+        similar_issues(pk, project, 10, among=among)
+        similar_issues_before(pk, among, 10)
+    times = ([], [])
+    same = top5 = listed = kept = strong = 0
+    for k, pk in enumerate(probes):
+        found = [None, None]
+        for side in (k % 2, 1 - k % 2):
+            t0 = time.perf_counter()
+            if side == 0:
+                found[0] = similar_issues(pk, project, 10, among=among)
+            else:
+                found[1] = similar_issues_before(pk, among, 10)
+            times[side].append((time.perf_counter() - t0) * 1000)
+        now, before = ([s.issue_id for s in f] for f in found)
+        same += now == before
+        top5 += len(set(now[:5]) & set(before[:5]))
+        listed += len(before[:5])
+        near = {s.issue_id for s in found[1] if s.score >= 0.5}
+        strong += len(near)
+        kept += len(near & set(now))
+    agreement = (f"identical {same}/{len(probes)}, top 5 {top5}/{listed}, "
+                 f"scoring >= 0.5 {kept}/{strong}")  # fmt: skip
+    return p50_p95(times[0]), p50_p95(times[1]), agreement
+
+
+def run(n: int, before_groups: int, skip_groups: bool = False):
     from _precedents_before import similar_pairs_before
     from django.db import connection
 
-    from annotate.access import precedent_issues
+    from annotate.access import precedent_issues, project_issues
     from mining.duplicates import duplicate_groups, similar_pairs
     from mining.similarity import similar_issues
 
@@ -145,17 +181,9 @@ def run(n: int, before_groups: int):
           f"{os.cpu_count()} cores")  # fmt: skip
     rng = random.Random(19)
     probes = rng.sample(range(1, n + 1), LOOKUPS)
-    settled = precedent_issues(project)
-    rows = []
-    for label, among in (("every item's issue", None), ("settled items (precedents)", settled)):
-        for pk in probes[:3]:
-            similar_issues(pk, project, 10, among=among)
-        times = []
-        for pk in probes:
-            t0 = time.perf_counter()
-            similar_issues(pk, project, 10, among=among)
-            times.append((time.perf_counter() - t0) * 1000)
-        rows.append((label, *p50_p95(times)))
+    scopes = (("every item's issue", project_issues(project)),
+              ("settled items (precedents)", precedent_issues(project)))  # fmt: skip
+    rows = [(label, *lookups(project, among, probes)) for label, among in scopes]
     base = []
     with connection.cursor() as cursor:
         for pk in probes[:BASELINE_LOOKUPS]:
@@ -163,14 +191,18 @@ def run(n: int, before_groups: int):
             cursor.execute(BASELINE_SQL, [pk, project.pk])
             cursor.fetchall()
             base.append((time.perf_counter() - t0) * 1000)
-    print(f"\nsimilar-issue lookup, top 10, {LOOKUPS} issues after 3 warm-ups "
-          f"(goal: p95 < {LOOKUP_GOAL_MS} ms); host load {os.getloadavg()[0]:.1f}")  # fmt: skip
-    print(f"{'scope':32} {'p50 ms':>8} {'p95 ms':>8}  goal")
-    for label, p50, p95 in rows:
-        print(f"{label:32} {p50:8.1f} {p95:8.1f}  {verdict(p95 < LOOKUP_GOAL_MS)}")
+    print(f"\nsimilar-issue lookup, top 10, {LOOKUPS} issues after 3 warm-ups, now and before "
+          f"(the trigram title door) interleaved, alternating which goes first (goal: p95 < "
+          f"{LOOKUP_GOAL_MS} ms); host load {os.getloadavg()[0]:.1f}")  # fmt: skip
+    print(f"{'scope':28} {'now p50/p95 ms':>16} {'before p50/p95':>16}  goal  agreement")
+    for label, now, before, agreement in rows:
+        print(f"{label:28} {now[0]:7.1f} /{now[1]:7.1f} {before[0]:7.1f} /{before[1]:7.1f}  "
+              f"{verdict(now[1] < LOOKUP_GOAL_MS):4}  {agreement}")  # fmt: skip
     b50, b95 = p50_p95(base)
-    print(f"{'baseline: scan + similarity()':32} {b50:8.1f} {b95:8.1f}  "
-          f"({BASELINE_LOOKUPS} issues; {b95 / rows[0][2]:.0f}x the indexed p95)")  # fmt: skip
+    print(f"{'baseline: scan + similarity()':28} {b50:7.1f} /{b95:7.1f}  ({BASELINE_LOOKUPS} "
+          f"issues; {b95 / rows[0][1][1]:.0f}x the p95 now)")  # fmt: skip
+    if skip_groups:
+        return
 
     ids = list(range(1, n + 1))
     for threshold in (0.6, 0.8):
@@ -208,13 +240,16 @@ def main():
         help="time the previous pair finder beside the current one up to this many issues "
         "(it took over 9 minutes at 100,000)",
     )
+    parser.add_argument(
+        "--skip-groups", action="store_true", help="time the lookups only, not the groups"
+    )
     args = parser.parse_args()
     _, admin_url = use_database(DB_NAME)
     import django
 
     django.setup()
     try:
-        run(args.issues, args.before_groups)
+        run(args.issues, args.before_groups, args.skip_groups)
     finally:
         from django.db import connections
 
