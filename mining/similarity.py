@@ -41,6 +41,7 @@ CANDIDATES = 200  # from each door, before the scope; written into LOOKUP_SQL
 TITLE_WORDS = 12  # the title's words whose pairs make the title door (66 pairs at most)
 PER_WORD = 30  # titles taken for each single word of a short title
 SHORT_TITLE = 3  # words: a title this short also looks for titles sharing one word
+COMMON_LINE_WORD = 0.01  # a word in more failure lines than this share is common
 
 
 class SimilarityUnavailable(Exception):
@@ -80,7 +81,12 @@ def jaccard(a, b) -> float:
 OWN_SQL = """
 SELECT s.title, s.error_line, ARRAY(
     SELECT w.lexeme FROM unnest(to_tsvector('english'::regconfig, s.title)) AS w
-    ORDER BY w.positions[1] LIMIT %s)
+    ORDER BY w.positions[1] LIMIT %s
+), tsvector_to_array(to_tsvector('simple'::regconfig, s.error_line)), ARRAY(
+    SELECT u.word FROM pg_stats AS p,
+        unnest(p.most_common_elems::text::text[], p.most_common_elem_freqs) AS u(word, share)
+    WHERE p.schemaname = current_schema() AND p.tablename = 'mining_issuesearch'
+      AND p.attname = 'failure_lines' AND u.share > %s)
 FROM mining_issuesearch AS s WHERE s.issue_id = %s
 """
 
@@ -88,6 +94,16 @@ FROM mining_issuesearch AS s WHERE s.issue_id = %s
 def _lexeme(word: str) -> str:
     """`word` as a quoted tsquery lexeme (a quote doubled, a backslash escaped)."""
     return "'" + word.replace("\\", "\\\\").replace("'", "''") + "'"
+
+
+def line_query(words: list[str], common: list[str]) -> str:
+    """A tsquery of the error line's words that are not `common` in failure lines (all of
+    them when every one is): the failure-line door asks its index for these, then keeps
+    the rows holding every word (the same rows as asking for all, without walking the
+    posting lists of words that 40% of failure lines hold)."""
+    common = set(common)
+    rare = [word for word in words if word not in common] or words
+    return " & ".join(_lexeme(word) for word in dict.fromkeys(rare))
 
 
 def title_queries(words: list[str]) -> tuple[str, list[str]]:
@@ -118,8 +134,8 @@ WITH me AS (
      WHERE %s <> '' AND s.error_line = %s LIMIT 200)
     UNION
     (SELECT s.issue_id FROM mining_issuesearch AS s
-     WHERE %s <> ''
-       AND s.failure_lines @@ plainto_tsquery('simple'::regconfig, %s) LIMIT 200)
+     WHERE %s <> '' AND s.failure_lines @@ CAST(%s AS tsquery)
+       AND ts_match_vq(s.failure_lines, plainto_tsquery('simple'::regconfig, %s)) LIMIT 200)
 )
 """
 
@@ -149,8 +165,8 @@ def similar_issues(issue, project=None, limit: int = 10, *, among=None, min_scor
     sharing two of the title's words (every pair of its first TITLE_WORDS words, one GIN
     read of migration 0009's word index, the CANDIDATES most similar kept), PER_WORD
     titles for each single word of a title of at most SHORT_TITLE words, the same error
-    line (btree), and
-    the error message's words in other issues' failure lines (GIN). Three queries: the
+    line (btree), and the error message's words in other issues' failure lines (GIN,
+    asked for the words that are not common: line_query). Three queries: the
     deferred refresh, the issue's own parts, the lookup."""
     if connection.vendor != "postgresql":
         raise SimilarityUnavailable("Similar issues need PostgreSQL (pg_trgm).")
@@ -160,13 +176,14 @@ def similar_issues(issue, project=None, limit: int = 10, *, among=None, min_scor
     scope_sql, scope_params = among.order_by().values("id").query.sql_with_params()
     pk = getattr(issue, "pk", issue)
     with connection.cursor() as cursor:
-        cursor.execute(OWN_SQL, [TITLE_WORDS, pk])
+        cursor.execute(OWN_SQL, [TITLE_WORDS, COMMON_LINE_WORD, pk])
         own = cursor.fetchone()
         if own is None:
             return []
-        title, error, words = own
+        title, error, words, error_words, common = own
         pairs, words = title_queries(words)
-        doors = [pk, pairs, pairs, title, words, PER_WORD, error, error, error, error]
+        line = line_query(error_words, common)
+        doors = [pk, pairs, pairs, title, words, PER_WORD, error, error, error, line, error]
         params = [*doors, pk, *scope_params, int(limit)]
         cursor.execute(LOOKUP_SQL.replace("{scope}", scope_sql), params)
         rows = cursor.fetchall()

@@ -15,7 +15,14 @@ from mining.duplicates import (
     minhash_signatures,
     similar_pairs,
 )
-from mining.similarity import combine, jaccard, pair_score, similar_issues, title_queries
+from mining.similarity import (
+    combine,
+    jaccard,
+    line_query,
+    pair_score,
+    similar_issues,
+    title_queries,
+)
 from tests.factories import IssueFactory, ItemFactory, RepositoryFactory
 from tests.near_duplicates import seed_corpus
 
@@ -191,3 +198,25 @@ def test_title_queries_match_the_lexemes_they_quote(db):
             [words[:2], pairs, words[1:2], pairs, words[:1], single[0]],
         )
         assert cursor.fetchone() == (True, False, True)  # two words match, one alone not
+
+
+@pytest.mark.parametrize(
+    "words, common, query",
+    [
+        (
+            ["runtimeerror", "in", "sipiveka", "layer"],
+            ["in", "layer"],
+            "'runtimeerror' & 'sipiveka'",
+        ),
+        (["in", "layer", "in"], ["in", "layer"], "'in' & 'layer'"),  # every word common: all
+        (["it's"], [], "'it''s'"),
+    ],
+)
+def test_the_failure_line_door_asks_for_the_error_lines_uncommon_words(words, common, query):
+    assert line_query(words, common) == query
+
+
+def test_the_failure_line_door_finds_the_error_message_in_other_failure_lines(corpus, project):
+    # "illegal" and "illegal_other_title" carry the same lines: found by words and error
+    found = {s.issue_id: s for s in similar_issues(corpus["illegal_other_title"], project)}
+    assert found[corpus["illegal"].pk].trace == 1.0
