@@ -3,8 +3,11 @@ the goals of issue #19 (lookup p95 < 50 ms on a 100,000-issue project with GitHu
 bodies; the duplicate groups of 100,000 issues in under 2 minutes) and honest baselines
 measured in the same run:
 
-- lookup baseline: the obvious query without the three indexed doors, every issue of the
-  project scored by title similarity and ordered (a scan with pg_trgm's similarity());
+- lookup baselines: the lookup as it was before its word title door (pg_trgm's `%` on
+  the trigram index; bench/_precedents_before.py), timed request by request beside the
+  current one, with how their lists agree; and the obvious query without indexed doors,
+  every issue of the project scored by title similarity and ordered (a scan with
+  pg_trgm's similarity());
 - groups baseline: the obvious loop, one lookup per issue (as the pool page would do it
   without MinHash bands), timed on a sample and extrapolated to every issue; and, up to
   --before-groups issues (default 20,000), the pair finder before the numpy rewrite
