@@ -1,15 +1,21 @@
-"""The baseline of bench_precedents.py's duplicate groups: issue #19's pair finder as it
-was before the speed work (commit fc8856d), MinHash signatures, bands and pair scores in
-Python loops and sets (mining.duplicates now does them with numpy arrays), kept here so the
-bench times it beside the current one in the same run on the same data."""
+"""The baselines of bench_precedents.py, kept here so that the bench times them beside
+the current code in the same run on the same data:
+
+- the duplicate groups' pair finder as it was before the speed work (commit fc8856d),
+  MinHash signatures, bands and pair scores in Python loops and sets (mining.duplicates
+  now does them with numpy arrays);
+- the similar-issue lookup as it was before its word door (commit 55a3ae8): its title
+  door asked pg_trgm's trigram GIN index for every title within similarity 0.3
+  (`title % $1`), which on the bench's titles visits nearly every one."""
 
 import zlib
 from collections import defaultdict
 
 import numpy as np
+from django.db import connection
 
 from mining.duplicates import BANDS, BUCKET_CAP, NUM_HASHES, PRIME, WINDOW, _rows
-from mining.similarity import combine, jaccard
+from mining.similarity import RANK_SQL, Similar, combine, jaccard
 
 
 def _hashes(tokens, cache: dict) -> np.ndarray:
@@ -105,3 +111,33 @@ def similar_pairs_before(issue_ids: list[int], threshold: float) -> dict[tuple[i
         if score >= threshold:
             found[(ids[i], ids[j])] = score
     return found
+
+
+DOORS_BEFORE = """
+WITH me AS (
+    SELECT title, error_line, failure_lines FROM mining_issuesearch WHERE issue_id = %s
+), candidates AS (
+    (SELECT s.issue_id FROM mining_issuesearch AS s
+     WHERE %s <> '' AND s.title %% %s ORDER BY similarity(s.title, %s) DESC LIMIT 200)
+    UNION
+    (SELECT s.issue_id FROM mining_issuesearch AS s
+     WHERE %s <> '' AND s.error_line = %s LIMIT 200)
+    UNION
+    (SELECT s.issue_id FROM mining_issuesearch AS s
+     WHERE %s <> '' AND s.failure_lines @@ plainto_tsquery('simple'::regconfig, %s) LIMIT 200)
+)
+"""
+
+
+def similar_issues_before(pk: int, among, limit: int = 10) -> list[Similar]:
+    """The lookup with the trigram title door, as mining.similarity had it (the search rows
+    are built: the bench builds them once)."""
+    scope_sql, scope_params = among.order_by().values("id").query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT title, error_line FROM mining_issuesearch WHERE issue_id = %s", [pk])
+        title, error = cursor.fetchone()
+        params = [pk, title, title, title, error, error, error, error, pk, *scope_params]
+        cursor.execute(
+            (DOORS_BEFORE + RANK_SQL).replace("{scope}", scope_sql), [*params, int(limit)]
+        )
+        return [Similar(row[0], *(float(v) for v in row[1:4]), bool(row[4])) for row in cursor]

@@ -17,7 +17,6 @@ a side) at 100,000 items on 2 cores with a load average of 4.7 from other work.
 
 import argparse
 import os
-import statistics
 import sys
 import time
 from pathlib import Path
@@ -25,25 +24,18 @@ from urllib.parse import urlencode
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _database import recreate_database, use_database, verdict  # noqa: E402 - beside this script
+from _corpus import TECH_WORDS, load_corpus, p50_p95  # noqa: E402 - beside this script
+from _database import recreate_database, use_database, verdict  # noqa: E402
 
 DB_NAME = os.environ.get("BENCH_BROWSE_DB", "bench_browse")
 GOAL_MS = 150
 REPEAT = 30
 REPEAT_BASELINE = 8  # each side of the ILIKE comparison (ILIKE takes seconds a request)
-POOL = 4999  # distinct texts of each kind (prime: the strides visit every one)
 KEEP = os.environ.get("BENCH_BROWSE_KEEP") == "1"  # keep the database, to profile by hand
 
-# Technical words, the first ones common (the draw is skewed to the start of the list),
-# then filler words; the searches below pick words of different frequencies.
-WORDS = (
-    "model cuda error memory load run inference gpu out when the with version torch "
-    "tokenizer training python install fails weights config batch token layer checkpoint "
-    "kernel quantization attention vllm deepspeed transformers segfault deadlock nccl "
-    "timeout hang assertion overflow fp16 bf16 lora adapter shard rope cache prompt "
-    "generation stream server docker driver rank process thread device tensor shape "
-    "dtype mismatch import module missing file path permission network download offline"
-).split() + [f"term{n}" for n in range(2000)]
+# Filler words after the common technical ones; the searches below pick words of different
+# frequencies.
+WORDS = TECH_WORDS + [f"term{n}" for n in range(2000)]
 
 GENERATE_SQL = [
     # A pool of random texts (drawing every word of every issue would take minutes), each
@@ -84,47 +76,14 @@ GENERATE_SQL = [
 
 def generate(n: int):
     from django.contrib.auth import get_user_model
-    from django.core.management import call_command
-    from django.db import connection
 
     from annotate.models import Role
     from annotate.projects import services
-    from mining.models import ProjectRepository, Repository
 
-    call_command("migrate", verbosity=0)
-    User = get_user_model()
-    owner = User.objects.create_user("bench-owner")
-    User.objects.create_user("bench-lead")
-    project = services.create_project(name="Bench", slug="bench", owner=owner)
-    services.add_member(project=project, username="bench-lead", role=Role.LEAD)
-    repos = []
-    for group in ("DeepSeek", "Llama", "Qwen"):
-        for k in range(3):
-            repo = Repository.objects.create(owner=group.lower(), name=f"repo{k}", private=False)
-            ProjectRepository.objects.create(project=project, repository=repo, group=group)
-            repos.append(repo.pk)
-    params = {"words": WORDS, "v": len(WORDS), "n": n, "repos": repos, "project": project.pk}
-    params["pool"] = POOL
-    t0 = time.perf_counter()
-    with connection.cursor() as django_cursor:
-        cursor = django_cursor.cursor
-        cursor.execute("SET session_replication_role = replica")  # no triggers, no FK checks
-        cursor.execute("SELECT setseed(0.15)")
-        for sql in GENERATE_SQL:
-            cursor.execute(sql, params)
-        cursor.execute("SET session_replication_role = DEFAULT")
-        for table in ("mining_issue", "mining_comment", "annotate_item"):
-            cursor.execute(
-                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
-                f"(SELECT max(id) FROM {table}))"
-            )
-        loaded = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        cursor.execute("SELECT mining_rebuild_issue_search()")
-        documents = cursor.fetchone()[0]
-        rebuilt = time.perf_counter() - t0
-        cursor.execute("VACUUM ANALYZE")
-    return project, loaded, documents, rebuilt
+    corpus = load_corpus(n, WORDS, GENERATE_SQL, seed=0.15, groups=("DeepSeek", "Llama", "Qwen"))
+    get_user_model().objects.create_user("bench-lead")
+    services.add_member(project=corpus.project, username="bench-lead", role=Role.LEAD)
+    return corpus.project, corpus.loaded, corpus.documents, corpus.rebuilt
 
 
 def timings(client, url: str, repeat: int = REPEAT) -> tuple[list[float], str]:
@@ -139,11 +98,6 @@ def timings(client, url: str, repeat: int = REPEAT) -> tuple[list[float], str]:
     body = response.content.decode()
     count = body.split('id="item-count">', 1)[1].split("<", 1)[0]
     return times, count
-
-
-def p50_p95(times):
-    ordered = sorted(times)
-    return statistics.median(ordered), ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))]
 
 
 def run(n: int, against: str | None = None, reps: int = REPEAT):

@@ -3,8 +3,11 @@ the goals of issue #19 (lookup p95 < 50 ms on a 100,000-issue project with GitHu
 bodies; the duplicate groups of 100,000 issues in under 2 minutes) and honest baselines
 measured in the same run:
 
-- lookup baseline: the obvious query without the three indexed doors, every issue of the
-  project scored by title similarity and ordered (a scan with pg_trgm's similarity());
+- lookup baselines: the lookup as it was before its word title door (pg_trgm's `%` on
+  the trigram index; bench/_precedents_before.py), timed request by request beside the
+  current one, with how their lists agree; and the obvious query without indexed doors,
+  every issue of the project scored by title similarity and ordered (a scan with
+  pg_trgm's similarity());
 - groups baseline: the obvious loop, one lookup per issue (as the pool page would do it
   without MinHash bands), timed on a sample and extrapolated to every issue; and, up to
   --before-groups issues (default 20,000), the pair finder before the numpy rewrite
@@ -23,14 +26,14 @@ lines) are built once after the load (`mining_rebuild_issue_search()`, timed).
 import argparse
 import os
 import random
-import statistics
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _database import recreate_database, use_database, verdict  # noqa: E402 - beside this script
+from _corpus import TECH_WORDS, load_corpus, p50_p95  # noqa: E402 - beside this script
+from _database import recreate_database, use_database, verdict  # noqa: E402
 
 DB_NAME = os.environ.get("BENCH_PRECEDENTS_DB", "bench_precedents")
 LOOKUP_GOAL_MS = 50
@@ -38,17 +41,9 @@ GROUPS_GOAL_S = 120
 LOOKUPS = 200
 BASELINE_LOOKUPS = 10
 LOOP_SAMPLE = 200
-POOL = 4999
 KEEP = os.environ.get("BENCH_PRECEDENTS_KEEP") == "1"
 
-WORDS = (
-    "model cuda error memory load run inference gpu out when the with version torch "
-    "tokenizer training python install fails weights config batch token layer checkpoint "
-    "kernel quantization attention vllm deepspeed transformers segfault deadlock nccl "
-    "timeout hang assertion overflow fp16 bf16 lora adapter shard rope cache prompt "
-    "generation stream server docker driver rank process thread device tensor shape "
-    "dtype mismatch import module missing file path permission network download offline"
-).split()
+WORDS = list(TECH_WORDS)
 # 3,000 rarer words made of syllables (not "term1".."term3000": words sharing a prefix
 # share trigrams, and every title would look alike to the trigram index).
 _syllables = [c + v for c in "bdfgklmnprstvz" for v in "aeiou"]
@@ -109,51 +104,14 @@ GENERATE_SQL = [
 
 
 def generate(n: int):
-    from django.contrib.auth import get_user_model
-    from django.core.management import call_command
     from django.db import connection
 
-    from annotate.projects import services
-    from mining.models import ProjectRepository, Repository
-
-    call_command("migrate", verbosity=0)
-    owner = get_user_model().objects.create_user("bench-owner")
-    project = services.create_project(name="Bench", slug="bench", owner=owner)
-    repos = []
-    for k in range(3):
-        repo = Repository.objects.create(owner="qwen", name=f"repo{k}", private=False)
-        ProjectRepository.objects.create(project=project, repository=repo, group="Qwen")
-        repos.append(repo.pk)
-    params = {"words": WORDS, "v": len(WORDS), "n": n, "repos": repos, "project": project.pk}
-    params.update(pool=POOL, trace=TRACE)
-    t0 = time.perf_counter()
-    with connection.cursor() as django_cursor:
-        cursor = django_cursor.cursor
-        cursor.execute("SET session_replication_role = replica")  # no triggers, no FK checks
-        cursor.execute("SELECT setseed(0.19)")
-        for sql in GENERATE_SQL:
-            cursor.execute(sql, params)
-        cursor.execute("SET session_replication_role = DEFAULT")
-        for table in ("mining_issue", "mining_comment", "annotate_item"):
-            cursor.execute(
-                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
-                f"(SELECT max(id) FROM {table}))"
-            )
-        loaded = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        cursor.execute("SELECT mining_rebuild_issue_search()")
-        documents = cursor.fetchone()[0]
-        rebuilt = time.perf_counter() - t0
-        cursor.execute("VACUUM ANALYZE")
+    corpus = load_corpus(n, WORDS, GENERATE_SQL, seed=0.19, groups=("Qwen",), trace=TRACE)
+    with connection.cursor() as cursor:
         cursor.execute("SELECT avg(length(body)), count(*) FILTER (WHERE body LIKE '%%```%%') "
                        "FROM mining_issue")  # fmt: skip
         body_chars, traced = cursor.fetchone()
-    return project, loaded, documents, rebuilt, float(body_chars), traced
-
-
-def percentiles(times):
-    ordered = sorted(times)
-    return statistics.median(ordered), ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))]
+    return corpus, float(body_chars), traced
 
 
 BASELINE_SQL = """
@@ -172,33 +130,63 @@ def _timed(function, *args):
     return result, time.perf_counter() - t0
 
 
-def run(n: int, before_groups: int):
+def lookups(project, among, probes):
+    """((p50, p95) now, (p50, p95) before, how the lists agree) for the top 10 of `probes`,
+    the current lookup and the previous one timed request by request, alternating which
+    goes first. Agreement: identical lists, how many of the previous top 5 are in the
+    current top 5, and how many of the previous results scoring 0.5 or more the current
+    lists hold (the near-duplicates; the rest of a list is what the noise ranks)."""
+    from _precedents_before import similar_issues_before
+
+    from mining.similarity import similar_issues
+
+    for pk in probes[:3]:
+        similar_issues(pk, project, 10, among=among)
+        similar_issues_before(pk, among, 10)
+    times = ([], [])
+    same = top5 = listed = kept = strong = 0
+    for k, pk in enumerate(probes):
+        found = [None, None]
+        for side in (k % 2, 1 - k % 2):
+            t0 = time.perf_counter()
+            if side == 0:
+                found[0] = similar_issues(pk, project, 10, among=among)
+            else:
+                found[1] = similar_issues_before(pk, among, 10)
+            times[side].append((time.perf_counter() - t0) * 1000)
+        now, before = ([s.issue_id for s in f] for f in found)
+        same += now == before
+        top5 += len(set(now[:5]) & set(before[:5]))
+        listed += len(before[:5])
+        near = {s.issue_id for s in found[1] if s.score >= 0.5}
+        strong += len(near)
+        kept += len(near & set(now))
+    agreement = (f"identical {same}/{len(probes)}, top 5 {top5}/{listed}, "
+                 f"scoring >= 0.5 {kept}/{strong}")  # fmt: skip
+    return p50_p95(times[0]), p50_p95(times[1]), agreement
+
+
+def run(n: int, before_groups: int, skip_groups: bool = False):
     from _precedents_before import similar_pairs_before
     from django.db import connection
 
-    from annotate.access import precedent_issues
+    from annotate.access import precedent_issues, project_issues
     from mining.duplicates import duplicate_groups, similar_pairs
     from mining.similarity import similar_issues
 
     load = os.getloadavg()[0]
-    project, loaded, documents, rebuilt, body_chars, traced = generate(n)
+    corpus, body_chars, traced = generate(n)
+    project = corpus.project
     print(f"data: {n:,} issues (8-word titles, bodies of {body_chars:,.0f} characters on "
           f"average, {traced:,} with a traceback), {2 * n:,} comments, written in "
-          f"{loaded:.1f} s; {documents:,} search rows built in {rebuilt:.1f} s; host load "
-          f"average {load:.1f} on {os.cpu_count()} cores")  # fmt: skip
+          f"{corpus.loaded:.1f} s; {corpus.documents:,} search rows built in "
+          f"{corpus.rebuilt:.1f} s; host load average {load:.1f} on "
+          f"{os.cpu_count()} cores")  # fmt: skip
     rng = random.Random(19)
     probes = rng.sample(range(1, n + 1), LOOKUPS)
-    settled = precedent_issues(project)
-    rows = []
-    for label, among in (("every item's issue", None), ("settled items (precedents)", settled)):
-        for pk in probes[:3]:
-            similar_issues(pk, project, 10, among=among)
-        times = []
-        for pk in probes:
-            t0 = time.perf_counter()
-            similar_issues(pk, project, 10, among=among)
-            times.append((time.perf_counter() - t0) * 1000)
-        rows.append((label, *percentiles(times)))
+    scopes = (("every item's issue", project_issues(project)),
+              ("settled items (precedents)", precedent_issues(project)))  # fmt: skip
+    rows = [(label, *lookups(project, among, probes)) for label, among in scopes]
     base = []
     with connection.cursor() as cursor:
         for pk in probes[:BASELINE_LOOKUPS]:
@@ -206,14 +194,18 @@ def run(n: int, before_groups: int):
             cursor.execute(BASELINE_SQL, [pk, project.pk])
             cursor.fetchall()
             base.append((time.perf_counter() - t0) * 1000)
-    print(f"\nsimilar-issue lookup, top 10, {LOOKUPS} issues after 3 warm-ups "
-          f"(goal: p95 < {LOOKUP_GOAL_MS} ms); host load {os.getloadavg()[0]:.1f}")  # fmt: skip
-    print(f"{'scope':32} {'p50 ms':>8} {'p95 ms':>8}  goal")
-    for label, p50, p95 in rows:
-        print(f"{label:32} {p50:8.1f} {p95:8.1f}  {verdict(p95 < LOOKUP_GOAL_MS)}")
-    b50, b95 = percentiles(base)
-    print(f"{'baseline: scan + similarity()':32} {b50:8.1f} {b95:8.1f}  "
-          f"({BASELINE_LOOKUPS} issues; {b95 / rows[0][2]:.0f}x the indexed p95)")  # fmt: skip
+    print(f"\nsimilar-issue lookup, top 10, {LOOKUPS} issues after 3 warm-ups, now and before "
+          f"(the trigram title door) interleaved, alternating which goes first (goal: p95 < "
+          f"{LOOKUP_GOAL_MS} ms); host load {os.getloadavg()[0]:.1f}")  # fmt: skip
+    print(f"{'scope':28} {'now p50/p95 ms':>16} {'before p50/p95':>16}  goal  agreement")
+    for label, now, before, agreement in rows:
+        print(f"{label:28} {now[0]:7.1f} /{now[1]:7.1f} {before[0]:7.1f} /{before[1]:7.1f}  "
+              f"{verdict(now[1] < LOOKUP_GOAL_MS):4}  {agreement}")  # fmt: skip
+    b50, b95 = p50_p95(base)
+    print(f"{'baseline: scan + similarity()':28} {b50:7.1f} /{b95:7.1f}  ({BASELINE_LOOKUPS} "
+          f"issues; {b95 / rows[0][1][1]:.0f}x the p95 now)")  # fmt: skip
+    if skip_groups:
+        return
 
     ids = list(range(1, n + 1))
     for threshold in (0.6, 0.8):
@@ -251,13 +243,16 @@ def main():
         help="time the previous pair finder beside the current one up to this many issues "
         "(it took over 9 minutes at 100,000)",
     )
+    parser.add_argument(
+        "--skip-groups", action="store_true", help="time the lookups only, not the groups"
+    )
     args = parser.parse_args()
     _, admin_url = use_database(DB_NAME)
     import django
 
     django.setup()
     try:
-        run(args.issues, args.before_groups)
+        run(args.issues, args.before_groups, args.skip_groups)
     finally:
         from django.db import connections
 

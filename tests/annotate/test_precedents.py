@@ -111,3 +111,20 @@ def test_a_bad_threshold_is_a_400_naming_it(world, project, cast, api_for, thres
         assert response.status_code == 400
         assert set(response.json()) == {"detail", "code", "fields"}
         assert "threshold" in response.json()["fields"]
+
+
+def test_precedents_take_five_queries_and_follow_settling_and_re_opening(
+    world, project, cast, django_assert_num_queries
+):
+    from annotate.adjudication.discussion import reopen_item
+    from annotate.precedents.lookup import precedents_for
+
+    item = world["oom_reworded"]
+    precedents_for(project=project, item=item)  # the search rows built
+    # the deferred refresh, the parts, the doors, the items, their final records
+    with django_assert_num_queries(5):
+        listed = precedents_for(project=project, item=item)
+    assert listed[0].item == world["oom"]
+    reopen_item(item=world["oom"], actor=cast["lead"], reason="Check the root cause again.")
+    # Its final label stays until decided again, but it is no longer settled: not listed.
+    assert world["oom"].pk not in {p.item.pk for p in precedents_for(project=project, item=item)}

@@ -15,8 +15,15 @@ from mining.duplicates import (
     minhash_signatures,
     similar_pairs,
 )
-from mining.similarity import combine, jaccard, pair_score, similar_issues
-from tests.factories import ItemFactory, RepositoryFactory
+from mining.similarity import (
+    combine,
+    jaccard,
+    line_query,
+    pair_score,
+    similar_issues,
+    title_queries,
+)
+from tests.factories import IssueFactory, ItemFactory, RepositoryFactory
 from tests.near_duplicates import seed_corpus
 
 
@@ -126,3 +133,90 @@ def test_buckets_pair_everyone_when_small_and_a_title_window_when_large():
     large = _bucket_pairs(np.zeros(n, np.int64), np.arange(n)[::-1].copy())
     assert len(large) == sum(min(WINDOW, n - 1 - k) for k in range(n))
     assert {int(p) // n - int(p) % n for p in large} == set(range(-WINDOW, 0))
+
+
+def test_a_long_rewording_sharing_the_titles_words_is_found(corpus, project):
+    # Trigram similarity of the whole titles stays under pg_trgm's 0.3 (the longer title
+    # dilutes it), so a door of titles within 0.3 never offered it; the two share
+    # "deepspeed", "checkpoint" and "hang" (stems): the word door does.
+    short = IssueFactory(title="DeepSpeed checkpoint hangs", body="No trace, it just sits.")
+    long = IssueFactory(
+        title="Saving a ZeRO-3 checkpoint with deepspeed 0.14 on eight A100 nodes over "
+        "InfiniBand hangs after the optimizer states are written",
+        body="Nothing printed.",
+    )
+    for issue in (short, long):
+        ItemFactory(project=project, issue=issue)
+    assert pair_score(short.pk, long.pk).title < 0.3
+    assert long.pk in {s.issue_id for s in similar_issues(short, project, limit=50)}
+    assert short.pk in {s.issue_id for s in similar_issues(long, project, limit=50)}
+
+
+def test_the_lookup_takes_three_queries(corpus, project, django_assert_num_queries):
+    similar_issues(corpus["oom"], project)  # the search rows built
+    with django_assert_num_queries(3):  # the deferred refresh, the issue's parts, the doors
+        found = similar_issues(corpus["oom"], project, limit=5)
+    assert found[0].issue_id == corpus["oom_same_title"].pk
+
+
+def test_re_mined_text_moves_the_lookup(corpus, project):
+    assert corpus["docs"].pk not in {s.issue_id for s in similar_issues(corpus["hang"], project)}
+    docs = corpus["docs"]
+    docs.title = "Tokenizer hangs on an empty string"  # edited on GitHub, fetched again
+    docs.save()
+    found = {s.issue_id: s for s in similar_issues(corpus["hang"], project)}
+    assert found[docs.pk].title > 0.5
+    docs.title = "Typo in the README install section"
+    docs.save()
+    assert docs.pk not in {s.issue_id for s in similar_issues(corpus["hang"], project)}
+
+
+@pytest.mark.parametrize(
+    "words, pairs, single",
+    [
+        (["cuda"], "", ["'cuda'"]),
+        (["it's", "a\\b", "it's"], "'it''s' & 'a\\\\b'", ["'it''s'", "'a\\\\b'"]),
+        (
+            ["a", "b", "c", "d"],
+            "'a' & 'b' | 'a' & 'c' | 'a' & 'd' | 'b' & 'c' | 'b' & 'd' | 'c' & 'd'",
+            [],
+        ),  # fmt: skip
+    ],
+)
+def test_title_queries_quote_every_word_and_pair_them(words, pairs, single):
+    assert title_queries(words) == (pairs, single)
+
+
+def test_title_queries_match_the_lexemes_they_quote(db):
+    words = ["it's", "a\\b", "cuda"]
+    pairs, single = title_queries(words)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT array_to_tsvector(%s::text[]) @@ %s::tsquery, "
+            "array_to_tsvector(%s::text[]) @@ %s::tsquery, "
+            "array_to_tsvector(%s::text[]) @@ %s::tsquery",
+            [words[:2], pairs, words[1:2], pairs, words[:1], single[0]],
+        )
+        assert cursor.fetchone() == (True, False, True)  # two words match, one alone not
+
+
+@pytest.mark.parametrize(
+    "words, common, query",
+    [
+        (
+            ["runtimeerror", "in", "sipiveka", "layer"],
+            ["in", "layer"],
+            "'runtimeerror' & 'sipiveka'",
+        ),
+        (["in", "layer", "in"], ["in", "layer"], "'in' & 'layer'"),  # every word common: all
+        (["it's"], [], "'it''s'"),
+    ],
+)
+def test_the_failure_line_door_asks_for_the_error_lines_uncommon_words(words, common, query):
+    assert line_query(words, common) == query
+
+
+def test_the_failure_line_door_finds_the_error_message_in_other_failure_lines(corpus, project):
+    # "illegal" and "illegal_other_title" carry the same lines: found by words and error
+    found = {s.issue_id: s for s in similar_issues(corpus["illegal_other_title"], project)}
+    assert found[corpus["illegal"].pk].trace == 1.0
