@@ -46,10 +46,11 @@ def search_items(items, text: str, project=None):
     )
 
 
-def substring_items(items, text: str):
+def substring_items(items, text: str, project=None):
     """`items` whose issue's title, body or a comment contains `text` (ILIKE), unranked
     (rank 0, so pages run in issue order): SQLite's search, and the baseline of
-    bench/bench_browse.py. Readable texts only, as above."""
+    bench/bench_browse.py, which swaps it in for `search_items` (hence the same
+    signature; `project` is not needed here). Readable texts only, as above."""
     comments = Comment.objects.filter(issue=OuterRef("issue"), body__icontains=text)
     match = Q(issue__title__icontains=text) | Q(issue__body__icontains=text) | Exists(comments)
     items = items.filter(readable_by_own_project_q()).filter(match)

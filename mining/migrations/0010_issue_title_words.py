@@ -29,6 +29,6 @@ def on_postgresql(sql: str):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("mining", "0008_issue_similarity")]
+    dependencies = [("mining", "0009_fix_link_repository")]
 
     operations = [migrations.RunPython(on_postgresql(FORWARD), on_postgresql(BACKWARD))]
