@@ -162,6 +162,18 @@ def test_search_does_not_match_text_the_project_may_not_read(project, lead):
     assert shown(lead.get(url(project, q="segfault"))) == [public.pk]
 
 
+def test_the_unindexed_baseline_serves_the_same_page_when_swapped_in(project, lead, monkeypatch):
+    """bench/bench_browse.py times the page with `substring_items` in place of
+    `search_items`: it must take the same arguments (it once took two of three)."""
+    from annotate.browse import search
+
+    item_with(project, "Kernel segfault", "x")
+    item_with(project, "Quiet hang", "x")
+    full_text = shown(lead.get(url(project, q="segfault")))
+    monkeypatch.setattr(listing, "search_items", search.substring_items)
+    assert shown(lead.get(url(project, q="segfault"))) == full_text != []
+
+
 @pytest.mark.parametrize("ranked", [False, True])
 def test_keyset_pages_cover_every_item_once(project, lead, monkeypatch, ranked):
     monkeypatch.setattr(listing, "PAGE_SIZE", 3)
