@@ -95,11 +95,32 @@ def set_gold_item(*, project: Project, item: Item, records, rationale: str, acto
 
 @transaction.atomic
 def remove_gold_item(*, project: Project, item: Item, actor) -> bool:
-    """Take `item` out of the gold set (its past answers go with it). Idempotent."""
-    deleted, _ = project_rows(GoldItem, project).filter(item=item).delete()
-    if deleted:
-        AuditEvent.objects.create(project=project, item=item, actor=actor, kind="gold_item_removed")
-    return bool(deleted)
+    """Take `item` out of the gold set (its past answers go with it). Idempotent.
+
+    An open try that has now answered every gold item left is scored at once: its coder
+    has nothing left to answer. The last gold item stays while coders are in calibration
+    (they would have nothing to label and no way to the queue)."""
+    gold = project_rows(GoldItem, project).filter(item=item).first()
+    if gold is None:
+        return False
+    waiting = list(
+        project_rows(Membership, project)
+        .select_for_update()
+        .filter(calibration=Membership.Calibration.PENDING)
+    )
+    left = project_rows(GoldItem, project).exclude(pk=gold.pk).count()
+    if waiting and not left:
+        raise CalibrationError(
+            f"{len(waiting)} coder(s) are in calibration: the gold set cannot be emptied. "
+            "Admit them or keep them out first."
+        )
+    gold.delete()
+    AuditEvent.objects.create(project=project, item=item, actor=actor, kind="gold_item_removed")
+    for member in waiting:
+        attempt = member.calibration_tries.filter(finished_at__isnull=True).first()
+        if attempt is not None and attempt.answers.count() >= left:
+            _finish(project, member, attempt)
+    return True
 
 
 def gold_items(project: Project):

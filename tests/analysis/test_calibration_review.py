@@ -1,0 +1,44 @@
+"""Calibration of new coders (issue #17), a fresh-context review: coders stuck between the
+calibration page and the queue, gold labels shown before a try, the queue's gate, record
+pairing, the methods section, and hostile input."""
+
+import pytest
+
+from analysis import calibration as service
+from tests.analysis import test_calibration as base
+from tests.analysis.test_calibration import WRONG, coder, run_try
+
+gold_set = base.gold_set  # the three-item gold set, a fixture
+
+pytestmark = pytest.mark.django_db
+
+CALIBRATION = "/projects/{}/calibration/"
+QUEUE = "/projects/{}/label/"
+
+
+def test_a_gold_item_removed_mid_try_scores_the_try_when_the_rest_is_answered(
+    project, cast, gold_set, client_for
+):
+    """Before: the coder had answered every gold item left, but the try stayed open with
+    nothing to answer; the calibration page sent them to the queue, which sent them back."""
+    member = coder(project, cast)
+    run_try(project, member, WRONG[:2])
+    service.remove_gold_item(project=project, item=gold_set[2].item, actor=cast["lead"])
+    member.refresh_from_db()
+    attempt = member.calibration_tries.get(number=1)
+    assert attempt.finished_at is not None and attempt.passed is False
+    page = client_for(cast["annotator_a"]).get(CALIBRATION.format(project.slug))
+    assert b"Try 2 of 2" in page.content
+
+
+def test_the_last_gold_item_cannot_go_while_coders_are_in_calibration(
+    project, cast, gold_set, api_for
+):
+    coder(project, cast)
+    lead = api_for(cast["lead"])
+    for gold in gold_set[:2]:
+        url = f"/api/projects/{project.slug}/calibration/gold/{gold.item_id}/"
+        assert lead.delete(url).status_code == 204
+    reply = lead.delete(f"/api/projects/{project.slug}/calibration/gold/{gold_set[2].item_id}/")
+    assert reply.status_code == 400 and "in calibration" in reply.json()["detail"]
+    assert project.gold_items.count() == 1
