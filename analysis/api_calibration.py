@@ -112,7 +112,12 @@ def gold_item(request, slug, item_id):
 def settings(request, slug):
     project, _ = get_project_for_user(request.user, slug, roles=MANAGERS)
     data = request.data if isinstance(request.data, dict) else {}
-    service.set_settings(project=project, threshold=data.get("threshold"), tries=data.get("tries"))
+    service.set_settings(
+        project=project,
+        threshold=data.get("threshold"),
+        tries=data.get("tries"),
+        actor=request.user,
+    )
     return Response(
         {"threshold": project.calibration_threshold, "tries": project.calibration_tries}
     )

@@ -132,8 +132,11 @@ def gold_items(project: Project):
     )
 
 
-def set_settings(*, project: Project, threshold, tries) -> Project:
-    """Set the pass threshold (kappa, -1..1) and the number of tries (1..20)."""
+@transaction.atomic
+def set_settings(*, project: Project, threshold, tries, actor=None) -> Project:
+    """Set the pass threshold (kappa, -1..1) and the number of tries (1..20). A coder in
+    calibration who has already used the new number of tries, none passed, fails out (the
+    lead decides), as if their last try had been the last."""
     try:
         threshold, tries = float(threshold), int(tries)
     except (TypeError, ValueError):
@@ -144,6 +147,15 @@ def set_settings(*, project: Project, threshold, tries) -> Project:
         raise CalibrationError("The number of tries is between 1 and 20.")
     project.calibration_threshold, project.calibration_tries = threshold, tries
     project.save(update_fields=["calibration_threshold", "calibration_tries"])
+    waiting = (
+        project_rows(Membership, project)
+        .select_for_update()
+        .filter(calibration=Membership.Calibration.PENDING)
+    )
+    for member in waiting:
+        last = member.calibration_tries.order_by("-number").first()
+        if last is not None and last.finished_at is not None and last.number >= tries:
+            _set_state(project, member, Membership.Calibration.FAILED, actor)
     return project
 
 

@@ -5,6 +5,7 @@ pairing, the methods section, and hostile input."""
 import pytest
 
 from analysis import calibration as service
+from annotate.models import Membership
 from tests.analysis import test_calibration as base
 from tests.analysis.test_calibration import WRONG, coder, run_try
 
@@ -42,3 +43,19 @@ def test_the_last_gold_item_cannot_go_while_coders_are_in_calibration(
     reply = lead.delete(f"/api/projects/{project.slug}/calibration/gold/{gold_set[2].item_id}/")
     assert reply.status_code == 400 and "in calibration" in reply.json()["detail"]
     assert project.gold_items.count() == 1
+
+
+def test_lowering_the_tries_below_a_coders_used_tries_fails_them_out(
+    project, cast, gold_set, client_for
+):
+    """Before: the coder stayed 'in calibration' with no try left to open, and the page
+    told them they had no calibration to do while the queue sent them back to it."""
+    service.set_settings(project=project, threshold=0.6, tries=3)
+    member = coder(project, cast)
+    run_try(project, member, WRONG)
+    run_try(project, member, WRONG)
+    service.set_settings(project=project, threshold=0.6, tries=2, actor=cast["lead"])
+    member.refresh_from_db()
+    assert member.calibration == Membership.Calibration.FAILED
+    page = client_for(cast["annotator_a"]).get(CALIBRATION.format(project.slug))
+    assert b"did not pass calibration" in page.content
