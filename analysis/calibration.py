@@ -342,7 +342,8 @@ def finished_tries(project: Project, membership: Membership):
 
 def feedback(project: Project, attempt: CalibrationTry) -> list[dict]:
     """A finished try's answers beside the gold labels and rationale. Only for a finished
-    try: before, the gold labels stay hidden from the coder."""
+    try, and only the gold items the try answered: a gold item added since stays hidden
+    until the coder has labeled it in a try of their own."""
     if attempt.finished_at is None:
         raise CalibrationError("The try is not finished: the gold labels stay hidden until then.")
     answers = {
@@ -350,8 +351,8 @@ def feedback(project: Project, attempt: CalibrationTry) -> list[dict]:
         for a in attempt.answers.prefetch_related("labels__dimension", "labels__category")
     }
     rows = []
-    for gold in gold_items(project):
-        answer = answers.get(gold.pk)
+    for gold in gold_items(project).filter(pk__in=list(answers)):
+        answer = answers[gold.pk]
         rows.append(
             {
                 "gold": gold,
@@ -361,8 +362,7 @@ def feedback(project: Project, attempt: CalibrationTry) -> list[dict]:
                     (x.record, x.dimension.key): x.category.path for x in gold.labels.all()
                 },
                 "answer_labels": {
-                    (x.record, x.dimension.key): x.category.path
-                    for x in (answer.labels.all() if answer else [])
+                    (x.record, x.dimension.key): x.category.path for x in answer.labels.all()
                 },
             }
         )

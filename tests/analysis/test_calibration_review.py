@@ -7,11 +7,15 @@ import pytest
 from analysis import calibration as service
 from annotate.models import Membership
 from tests.analysis import test_calibration as base
-from tests.analysis.test_calibration import WRONG, coder, run_try
+from tests.analysis.test_calibration import WRONG, coder, run_try, wire
+from tests.builders import CALL_ORDER, HANG, record
+from tests.factories import ItemFactory
 
 gold_set = base.gold_set  # the three-item gold set, a fixture
 
 pytestmark = pytest.mark.django_db
+
+NEW = record(HANG, CALL_ORDER, "Inference")  # no gold item of the set has it
 
 CALIBRATION = "/projects/{}/calibration/"
 QUEUE = "/projects/{}/label/"
@@ -59,3 +63,22 @@ def test_lowering_the_tries_below_a_coders_used_tries_fails_them_out(
     assert member.calibration == Membership.Calibration.FAILED
     page = client_for(cast["annotator_a"]).get(CALIBRATION.format(project.slug))
     assert b"did not pass calibration" in page.content
+
+
+def test_a_gold_item_added_after_a_try_stays_hidden_until_the_coder_answers_it(
+    project, cast, gold_set, client_for, api_for
+):
+    """Before: a finished try's feedback listed every gold item of the set as it is now, so
+    a gold item the lead added afterwards showed its labels and rationale to the coder
+    before their next try asked them to label it."""
+    member = coder(project, cast)
+    run_try(project, member, WRONG)
+    extra = ItemFactory(project=project)
+    service.set_gold_item(project=project, item=extra, records=wire(NEW), rationale="Late gold",
+                          actor=cast["lead"])  # fmt: skip
+    page = client_for(cast["annotator_a"]).get(f"/projects/{project.slug}/calibration/tries/1/")
+    api = api_for(cast["annotator_a"]).get(f"/api/projects/{project.slug}/calibration/mine/")
+    for text in (page.content.decode(), api.content.decode()):
+        assert "why 0" in text  # the try's own gold items are there
+        assert "Late gold" not in text and "Call Sequence Error" not in text
+    assert [i["item"] for i in api.json()["tries"][0]["items"]] == [g.item_id for g in gold_set]
