@@ -5,9 +5,10 @@ pairing, the methods section, and hostile input."""
 import pytest
 
 from analysis import calibration as service
-from annotate.models import Membership
+from annotate.labeling.queue import next_item
+from annotate.models import Annotation, Membership
 from tests.analysis import test_calibration as base
-from tests.analysis.test_calibration import WRONG, coder, run_try, wire
+from tests.analysis.test_calibration import GOLD, WRONG, coder, one, run_try, wire
 from tests.builders import CALL_ORDER, HANG, record
 from tests.factories import ItemFactory
 
@@ -82,3 +83,32 @@ def test_a_gold_item_added_after_a_try_stays_hidden_until_the_coder_answers_it(
         assert "why 0" in text  # the try's own gold items are there
         assert "Late gold" not in text and "Call Sequence Error" not in text
     assert [i["item"] for i in api.json()["tries"][0]["items"]] == [g.item_id for g in gold_set]
+
+
+@pytest.mark.parametrize("state", ["calibrate", "refuse"])
+def test_a_coder_not_cleared_cannot_submit_a_main_queue_item_they_held(
+    project, cast, gold_set, api_for, client_for, state
+):
+    """Before: the gate was in `next` only, so an item the coder held when the lead sent
+    them through calibration (or kept them out) still took their labels, by the API and by
+    the labeling page."""
+    coder_user = cast["annotator_a"]
+    item = next_item(project=project, user=coder_user)
+    member = Membership.objects.get(project=project, user=coder_user)
+    if state == "calibrate":
+        coder(project, cast)
+    else:
+        service.decide(project=project, membership=member, passed=False, actor=cast["lead"])
+    url = f"/api/projects/{project.slug}/items/{item.pk}/annotations/"
+    reply = api_for(coder_user).post(url, {"records": one(GOLD[0])}, format="json")
+    assert reply.status_code == 409 and "calibration" in reply.json()["detail"]
+    page = client_for(coder_user).post(
+        f"/projects/{project.slug}/label/{item.pk}/",
+        {f"r0-{key}": path for key, path in GOLD[0].items()},
+    )
+    assert page.status_code == 302 and page["Location"] == CALIBRATION.format(project.slug)
+    assert not Annotation.objects.filter(item=item).exists()
+    # Once the lead admits them, the item they hold takes their labels again.
+    service.decide(project=project, membership=member, passed=True, actor=cast["lead"])
+    reply = api_for(coder_user).post(url, {"records": one(GOLD[0])}, format="json")
+    assert reply.status_code == 200
