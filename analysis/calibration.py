@@ -17,6 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from annotate.access import has_role, project_rows
+from annotate.adjudication.comparison import align_records
 from annotate.errors import ServiceError
 from annotate.labeling.submission import resolve_labels
 from annotate.limits import too_long
@@ -295,24 +296,43 @@ def score_pairs(pairs) -> Score:
     return Score(cohens_kappa(counts).kappa, percent_agreement(counts).value, dimensions)
 
 
-def _pairs(attempt: CalibrationTry, project: Project) -> list[tuple[str, str, str]]:
-    def keyed(rows):
-        return {(r.gold_id_, r.record, r.dimension.key): r.category.path for r in rows}
+def _records(labels) -> list[dict]:
+    """Label rows (with `record`, `dimension`, `category`) as failure records in order,
+    each {dimension key: category path}."""
+    records: dict[int, dict] = {}
+    for label in labels:
+        records.setdefault(label.record, {})[label.dimension.key] = label.category.path
+    return [records[number] for number in sorted(records)]
 
-    gold = list(project_rows(GoldLabel, project).select_related("dimension", "category"))
-    for row in gold:
-        row.gold_id_ = row.gold_id
-    mine = list(
-        CalibrationLabel.objects.filter(answer__attempt=attempt).select_related(
-            "dimension", "category", "answer"
-        )
-    )
-    for row in mine:
-        row.gold_id_ = row.answer.gold_id
-    truth, given = keyed(gold), keyed(mine)
+
+def _aligned(gold: list[dict], mine: list[dict]) -> list[tuple[int, str, str, str]]:
+    """(record number, dimension key, coder's category, gold category) for every unit of
+    one gold item. Records are paired by content as the study's agreement pairs them
+    (adjudication's align_records), so their order does not matter; a record or dimension
+    one side lacks is MISSING on that side."""
+    pairs = align_records(gold, mine)
+    units = []
+    sides = [(i, gold[i], mine[j]) for i, j in pairs]
+    paired_gold, paired_mine = {i for i, _ in pairs}, {j for _, j in pairs}
+    sides += [(i, record, {}) for i, record in enumerate(gold) if i not in paired_gold]
+    extra = [record for j, record in enumerate(mine) if j not in paired_mine]
+    sides += [(len(gold) + n, {}, record) for n, record in enumerate(extra)]
+    for number, truth, given in sorted(sides, key=lambda side: side[0]):
+        for key in sorted(set(truth) | set(given)):
+            units.append((number, key, given.get(key, MISSING), truth.get(key, MISSING)))
+    return units
+
+
+def _pairs(attempt: CalibrationTry, project: Project) -> list[tuple[str, str, str]]:
+    gold = gold_items(project).filter(answers__attempt=attempt)
+    answers = {
+        a.gold_id: _records(a.labels.all())
+        for a in attempt.answers.prefetch_related("labels__dimension", "labels__category")
+    }
     return [
-        (key[2], given.get(key, MISSING), truth.get(key, MISSING))
-        for key in sorted(set(truth) | set(given))
+        (key, mine, truth)
+        for item in gold
+        for _, key, mine, truth in _aligned(_records(item.labels.all()), answers[item.pk])
     ]
 
 
@@ -352,31 +372,18 @@ def feedback(project: Project, attempt: CalibrationTry) -> list[dict]:
     }
     rows = []
     for gold in gold_items(project).filter(pk__in=list(answers)):
-        answer = answers[gold.pk]
+        units = _aligned(_records(gold.labels.all()), _records(answers[gold.pk].labels.all()))
         rows.append(
             {
                 "gold": gold,
                 "item": gold.item,
                 "rationale": gold.rationale,
-                "gold_labels": {
-                    (x.record, x.dimension.key): x.category.path for x in gold.labels.all()
-                },
-                "answer_labels": {
-                    (x.record, x.dimension.key): x.category.path for x in answer.labels.all()
-                },
+                "lines": [
+                    {"record": number + 1, "dimension": key, "gold": truth, "mine": mine}
+                    for number, key, mine, truth in units
+                ],
             }
         )
-    for row in rows:
-        keys = sorted(set(row["gold_labels"]) | set(row["answer_labels"]))
-        row["lines"] = [
-            {
-                "record": r + 1,
-                "dimension": d,
-                "gold": row["gold_labels"].get((r, d), MISSING),
-                "mine": row["answer_labels"].get((r, d), MISSING),
-            }
-            for r, d in keys
-        ]
     return rows
 
 

@@ -9,7 +9,7 @@ from annotate.labeling.queue import next_item
 from annotate.models import Annotation, Membership
 from tests.analysis import test_calibration as base
 from tests.analysis.test_calibration import GOLD, WRONG, coder, one, run_try, wire
-from tests.builders import CALL_ORDER, HANG, record
+from tests.builders import CALL_ORDER, CPU_MEMORY, GPU_MEMORY, HANG, OOM, record
 from tests.factories import ItemFactory
 
 gold_set = base.gold_set  # the three-item gold set, a fixture
@@ -112,3 +112,26 @@ def test_a_coder_not_cleared_cannot_submit_a_main_queue_item_they_held(
     service.decide(project=project, membership=member, passed=True, actor=cast["lead"])
     reply = api_for(coder_user).post(url, {"records": one(GOLD[0])}, format="json")
     assert reply.status_code == 200
+
+
+def test_the_same_failure_records_in_another_order_agree_with_the_gold(project, cast, api_for):
+    """Before: records were paired by their position, so a coder who gave the gold item's
+    two failure records in the other order disagreed on every dimension of both (kappa
+    0.44 here instead of 1). The study's agreement pairs records by content (adjudication's
+    align_records); calibration now does the same."""
+    first, second = ItemFactory.create_batch(2, project=project)
+    two = [record(OOM, GPU_MEMORY, "Inference"), record(HANG, CPU_MEMORY, "Inference")]
+    labels = [[{"dimension": k, "category": p} for k, p in r.items()] for r in two]
+    for item, records in ((first, labels), (second, wire(GOLD[2]))):
+        service.set_gold_item(project=project, item=item, records=records, rationale="r",
+                              actor=cast["lead"])  # fmt: skip
+    member = coder(project, cast)
+    for records in (labels[::-1], wire(GOLD[2])):
+        _, gold = service.next_gold(project, member)
+        attempt = service.answer_gold(project=project, membership=member, gold_id=gold.pk,
+                                      records=records)  # fmt: skip
+    assert attempt.kappa == pytest.approx(1.0) and attempt.passed is True
+    assert attempt.scores["agreement"] == 1.0
+    mine = api_for(cast["annotator_a"]).get(f"/api/projects/{project.slug}/calibration/mine/")
+    lines = [line for i in mine.json()["tries"][0]["items"] for line in i["lines"]]
+    assert len(lines) == 9 and all(line["mine"] == line["gold"] for line in lines)
