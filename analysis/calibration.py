@@ -388,14 +388,20 @@ def feedback(project: Project, attempt: CalibrationTry) -> list[dict]:
 
 
 def summary(project: Project) -> dict:
-    """The calibration figures for the methods section: coders, tries, kappa vs gold."""
+    """The calibration figures for the methods section: coders, tries, kappa vs gold.
+    `passed` counts the coders who passed a try; `admitted` those the lead let into the
+    main queue without one; `pending` those still in calibration."""
     members = project_rows(Membership, project).exclude(calibration="")
     tries = project_rows(CalibrationTry, project).filter(finished_at__isnull=False)
     passed = [t.kappa for t in tries.filter(passed=True) if t.kappa is not None]
+    cleared = members.filter(calibration=Membership.Calibration.PASSED)
+    by_try = cleared.filter(calibration_tries__passed=True).distinct().count()
     return {
         "gold_items": project_rows(GoldItem, project).count(),
         "coders": members.count(),
-        "passed": members.filter(calibration=Membership.Calibration.PASSED).count(),
+        "passed": by_try,
+        "admitted": cleared.count() - by_try,
+        "pending": members.filter(calibration=Membership.Calibration.PENDING).count(),
         "failed": members.filter(calibration=Membership.Calibration.FAILED).count(),
         "tries": tries.count(),
         "threshold": project.calibration_threshold,

@@ -135,3 +135,25 @@ def test_the_same_failure_records_in_another_order_agree_with_the_gold(project, 
     mine = api_for(cast["annotator_a"]).get(f"/api/projects/{project.slug}/calibration/mine/")
     lines = [line for i in mine.json()["tries"][0]["items"] for line in i["lines"]]
     assert len(lines) == 9 and all(line["mine"] == line["gold"] for line in lines)
+
+
+def test_the_methods_section_tells_passing_from_the_leads_admission(project, cast, gold_set):
+    """Before: a coder who failed every try and whom the lead admitted all the same was
+    reported as having passed, and a coder still in calibration as having entered the
+    main queue at the threshold."""
+    from analysis.methods import methods_facts
+    from analysis.methods_text import methods_markdown
+
+    service.set_settings(project=project, threshold=0.8, tries=1)
+    member = coder(project, cast)
+    run_try(project, member, WRONG)
+    service.decide(project=project, membership=member, passed=True, actor=cast["lead"])
+    coder(project, cast, "annotator_b")
+    summary = service.summary(project)
+    assert (summary["passed"], summary["admitted"], summary["pending"]) == (0, 1, 1)
+    text = methods_markdown(methods_facts(project))
+    assert "to enter the main queue at Cohen's κ ≥ 0.80" in text
+    assert (
+        "0 passed, 0 failed out, 1 admitted by the lead without passing, "
+        "1 still in calibration, in 1 try in all." in text
+    )
