@@ -336,12 +336,22 @@ def _pairs(attempt: CalibrationTry, project: Project) -> list[tuple[str, str, st
     ]
 
 
+# Kappa is a ratio of sums of shares: 4/5 exactly comes out as 0.7999999999999999.
+KAPPA_TOLERANCE = 1e-9
+
+
+def passes(score: Score, threshold: float) -> bool:
+    """Whether `score` passes at `threshold`, a kappa exactly at it (up to floating-point
+    rounding) included. Kappa is undefined when coder and gold used one category only:
+    perfect agreement then passes, anything less does not."""
+    if score.kappa is None:
+        return score.agreement == 1.0
+    return score.kappa >= threshold - KAPPA_TOLERANCE
+
+
 def _finish(project: Project, membership: Membership, attempt: CalibrationTry) -> None:
     score = score_pairs(_pairs(attempt, project))
-    threshold = project.calibration_threshold
-    # Kappa is undefined when coder and gold used one category only: perfect agreement
-    # then passes, anything less does not.
-    passed = (score.kappa >= threshold) if score.kappa is not None else score.agreement == 1.0
+    passed = passes(score, project.calibration_threshold)
     attempt.kappa, attempt.passed, attempt.finished_at = score.kappa, passed, timezone.now()
     attempt.scores = {"agreement": score.agreement, "dimensions": score.dimensions}
     attempt.save(update_fields=["kappa", "passed", "finished_at", "scores"])

@@ -157,3 +157,18 @@ def test_the_methods_section_tells_passing_from_the_leads_admission(project, cas
         "0 passed, 0 failed out, 1 admitted by the lead without passing, "
         "1 still in calibration, in 1 try in all." in text
     )
+
+
+def test_a_kappa_exactly_at_the_threshold_passes():
+    """Before: 3 + 8 agreeing units and one disagreement give kappa 4/5 exactly, which
+    floating point computes as 0.7999999999999999: the coder read "κ 0.80, pass at 0.80,
+    not passed". Checked by hand with fractions."""
+    from fractions import Fraction
+
+    pairs = [("symptom", "Hang", "Hang")] * 3 + [("symptom", "Crash", "Hang")]
+    pairs += [("symptom", "Crash", "Crash")] * 8
+    po, pe = Fraction(11, 12), Fraction(4 * 3 + 8 * 9, 144)
+    assert (po - pe) / (1 - pe) == Fraction(4, 5)
+    score = service.score_pairs(pairs)
+    assert service.passes(score, 0.8) is True
+    assert service.passes(score, 0.81) is False
