@@ -176,7 +176,13 @@ def put_in_calibration(*, project: Project, membership: Membership, actor) -> Me
 
 
 def decide(*, project: Project, membership: Membership, passed: bool, actor) -> Membership:
-    """The lead's word on a coder who failed out: admit them to the main queue or not."""
+    """The lead's word on a coder in calibration or failed out of it: admit them to the
+    main queue or keep them out. Nobody else's queue is the calibration's to close."""
+    undecided = (Membership.Calibration.PENDING, Membership.Calibration.FAILED)
+    if membership.calibration not in undecided:
+        raise CalibrationError(
+            "Only a coder in calibration, or who failed out of it, is admitted or kept out."
+        )
     state = Membership.Calibration.PASSED if passed else Membership.Calibration.FAILED
     return _set_state(project, membership, state, actor)
 

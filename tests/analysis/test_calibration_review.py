@@ -94,10 +94,8 @@ def test_a_coder_not_cleared_cannot_submit_a_main_queue_item_they_held(
     the labeling page."""
     coder_user = cast["annotator_a"]
     item = next_item(project=project, user=coder_user)
-    member = Membership.objects.get(project=project, user=coder_user)
-    if state == "calibrate":
-        coder(project, cast)
-    else:
+    member = coder(project, cast)
+    if state == "refuse":
         service.decide(project=project, membership=member, passed=False, actor=cast["lead"])
     url = f"/api/projects/{project.slug}/items/{item.pk}/annotations/"
     reply = api_for(coder_user).post(url, {"records": one(GOLD[0])}, format="json")
@@ -172,3 +170,19 @@ def test_a_kappa_exactly_at_the_threshold_passes():
     score = service.score_pairs(pairs)
     assert service.passes(score, 0.8) is True
     assert service.passes(score, 0.81) is False
+
+
+@pytest.mark.parametrize("who,action", [("annotator_b", "refuse"), ("lead", "refuse"),
+                                        ("annotator_b", "admit")])  # fmt: skip
+def test_the_lead_decides_only_on_coders_in_calibration(project, cast, gold_set, api_for, who,
+                                                        action):  # fmt: skip
+    """Before: 'refuse' on any member, even another lead or an annotator never sent through
+    calibration, locked them out of the queue; 'admit' counted a coder who never labeled
+    the gold set in the methods section's calibration figures."""
+    target = Membership.objects.get(project=project, user=cast[who])
+    url = f"/api/projects/{project.slug}/calibration/members/{target.pk}/"
+    reply = api_for(cast["owner"]).post(url, {"action": action}, format="json")
+    assert reply.status_code == 400 and "calibration" in reply.json()["detail"]
+    target.refresh_from_db()
+    assert target.calibration == ""
+    assert next_item(project=project, user=cast[who]) is not None
