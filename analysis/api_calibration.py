@@ -76,11 +76,14 @@ def gold(request, slug):
     if request.method == "POST":
         data = request.data if isinstance(request.data, dict) else {}
         item = get_item_for_gold(project, data.get("item"))
+        rationale = data.get("rationale")
+        if rationale is not None and not isinstance(rationale, str):
+            raise service.CalibrationError("The rationale is text (a JSON string).")
         made = service.set_gold_item(
             project=project,
             item=item,
             records=_records_in(data.get("records")),
-            rationale=str(data.get("rationale") or ""),
+            rationale=rationale or "",
             actor=request.user,
         )
         return Response(_gold_wire(made), status=status.HTTP_201_CREATED)

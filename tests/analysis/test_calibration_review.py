@@ -186,3 +186,16 @@ def test_the_lead_decides_only_on_coders_in_calibration(project, cast, gold_set,
     target.refresh_from_db()
     assert target.calibration == ""
     assert next_item(project=project, user=cast[who]) is not None
+
+
+@pytest.mark.parametrize("rationale", [{"a": [1]}, ["why"], 7, True])
+def test_a_rationale_that_is_not_text_is_a_400(project, cast, gold_set, api_for, rationale):
+    """Before: the API stored the rationale's Python repr ("{'a': [1]}") as the text."""
+    reply = api_for(cast["lead"]).post(
+        f"/api/projects/{project.slug}/calibration/gold/",
+        {"item": gold_set[0].item_id, "records": one(WRONG[0]), "rationale": rationale},
+        format="json",
+    )
+    assert reply.status_code == 400 and "rationale" in reply.json()["detail"]
+    gold_set[0].refresh_from_db()
+    assert gold_set[0].rationale == "why 0"
