@@ -50,7 +50,7 @@ def _try_wire(attempt) -> dict:
         "kappa": attempt.kappa,
         "passed": attempt.passed,
         "finished_at": attempt.finished_at,
-        "scores": attempt.scores,
+        "scores": {k: v for k, v in attempt.scores.items() if k != service.GOLD_KEPT},
     }
 
 

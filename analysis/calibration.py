@@ -36,6 +36,8 @@ from annotate.models import (
 
 from .metrics.kappa import cohens_kappa, percent_agreement
 
+# Where a scored try keeps the gold labels and rationale it was scored against.
+GOLD_KEPT = "gold"
 # A unit one side left empty (a record the other side did not give) counts as this.
 MISSING = "(none)"
 
@@ -329,16 +331,26 @@ def _aligned(gold: list[dict], mine: list[dict]) -> list[tuple[int, str, str, st
     return units
 
 
-def _pairs(attempt: CalibrationTry, project: Project) -> list[tuple[str, str, str]]:
-    gold = gold_items(project).filter(answers__attempt=attempt)
-    answers = {
-        a.gold_id: _records(a.labels.all())
-        for a in attempt.answers.prefetch_related("labels__dimension", "labels__category")
+def _answers(attempt: CalibrationTry) -> dict[int, list[dict]]:
+    """The try's answers as failure records, by gold item id."""
+    answers = attempt.answers.prefetch_related("labels__dimension", "labels__category")
+    return {a.gold_id: _records(a.labels.all()) for a in answers}
+
+
+def _gold_snapshot(attempt: CalibrationTry, project: Project) -> dict[str, dict]:
+    """The gold items the try answered, as they are now: {gold id: rationale, records}.
+    Kept with the scores, so that the feedback shows what the try was scored against."""
+    return {
+        str(gold.pk): {"rationale": gold.rationale, "records": _records(gold.labels.all())}
+        for gold in gold_items(project).filter(answers__attempt=attempt)
     }
+
+
+def _pairs(snapshot: dict, answers: dict) -> list[tuple[str, str, str]]:
     return [
         (key, mine, truth)
-        for item in gold
-        for _, key, mine, truth in _aligned(_records(item.labels.all()), answers[item.pk])
+        for gold_id, gold in snapshot.items()
+        for _, key, mine, truth in _aligned(gold["records"], answers[int(gold_id)])
     ]
 
 
@@ -356,10 +368,12 @@ def passes(score: Score, threshold: float) -> bool:
 
 
 def _finish(project: Project, membership: Membership, attempt: CalibrationTry) -> None:
-    score = score_pairs(_pairs(attempt, project))
+    snapshot = _gold_snapshot(attempt, project)
+    score = score_pairs(_pairs(snapshot, _answers(attempt)))
     passed = passes(score, project.calibration_threshold)
     attempt.kappa, attempt.passed, attempt.finished_at = score.kappa, passed, timezone.now()
     attempt.scores = {"agreement": score.agreement, "dimensions": score.dimensions}
+    attempt.scores[GOLD_KEPT] = snapshot
     attempt.save(update_fields=["kappa", "passed", "finished_at", "scores"])
     if passed:
         _set_state(project, membership, Membership.Calibration.PASSED, membership.user)
@@ -382,18 +396,19 @@ def feedback(project: Project, attempt: CalibrationTry) -> list[dict]:
     until the coder has labeled it in a try of their own."""
     if attempt.finished_at is None:
         raise CalibrationError("The try is not finished: the gold labels stay hidden until then.")
-    answers = {
-        a.gold_id: a
-        for a in attempt.answers.prefetch_related("labels__dimension", "labels__category")
-    }
+    answers = _answers(attempt)
+    # The gold labels and rationale the try was scored against (a try scored before they
+    # were kept reads the gold set as it is now).
+    kept = attempt.scores.get(GOLD_KEPT) or _gold_snapshot(attempt, project)
     rows = []
     for gold in gold_items(project).filter(pk__in=list(answers)):
-        units = _aligned(_records(gold.labels.all()), _records(answers[gold.pk].labels.all()))
+        truth = kept.get(str(gold.pk)) or {"rationale": gold.rationale, "records": []}
+        units = _aligned(truth["records"], answers[gold.pk])
         rows.append(
             {
                 "gold": gold,
                 "item": gold.item,
-                "rationale": gold.rationale,
+                "rationale": truth["rationale"],
                 "lines": [
                     {"record": number + 1, "dimension": key, "gold": truth, "mine": mine}
                     for number, key, mine, truth in units

@@ -199,3 +199,25 @@ def test_a_rationale_that_is_not_text_is_a_400(project, cast, gold_set, api_for,
     assert reply.status_code == 400 and "rationale" in reply.json()["detail"]
     gold_set[0].refresh_from_db()
     assert gold_set[0].rationale == "why 0"
+
+
+def test_the_feedback_shows_the_gold_labels_the_try_was_scored_against(
+    project, cast, gold_set, api_for
+):
+    """Before: the feedback read the gold labels and rationale as they are now, so once the
+    lead changed a gold item the coder's answers were shown against labels their kappa
+    was never computed with (here: every line agreeing beside a failed kappa)."""
+    member = coder(project, cast)
+    attempt = run_try(project, member, WRONG)
+    for gold, answer in zip(gold_set, WRONG, strict=True):
+        service.set_gold_item(project=project, item=gold.item, records=wire(answer),
+                              rationale="changed", actor=cast["lead"])  # fmt: skip
+    mine = api_for(cast["annotator_a"]).get(f"/api/projects/{project.slug}/calibration/mine/")
+    done = mine.json()["tries"][0]
+    assert done["kappa"] == pytest.approx(attempt.kappa) and done["passed"] is False
+    assert [i["rationale"] for i in done["items"]] == ["why 0", "why 1", "why 2"]
+    lines = [line for i in done["items"] for line in i["lines"]]
+    assert sum(line["mine"] == line["gold"] for line in lines) / len(lines) == pytest.approx(
+        done["scores"]["agreement"]
+    )
+    assert set(done["scores"]) == {"agreement", "dimensions"}
