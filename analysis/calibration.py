@@ -14,6 +14,7 @@ another fresh one until `Project.calibration_tries` run out, and then the lead d
 from dataclasses import dataclass
 
 from django.db import transaction
+from django.db.models import Count, Exists, OuterRef, Q
 from django.utils import timezone
 
 from annotate.access import has_role, project_rows
@@ -179,9 +180,12 @@ def put_in_calibration(*, project: Project, membership: Membership, actor) -> Me
 
 def decide(*, project: Project, membership: Membership, passed: bool, actor) -> Membership:
     """The lead's word on a coder in calibration or failed out of it: admit them to the
-    main queue or keep them out. Nobody else's queue is the calibration's to close."""
+    main queue or keep them out. Nobody else's queue is the calibration's to close; a
+    member who reaches the queue already is left as they are when admitted."""
     undecided = (Membership.Calibration.PENDING, Membership.Calibration.FAILED)
     if membership.calibration not in undecided:
+        if passed:
+            return membership
         raise CalibrationError(
             "Only a coder in calibration, or who failed out of it, is admitted or kept out."
         )
@@ -421,21 +425,34 @@ def feedback(project: Project, attempt: CalibrationTry) -> list[dict]:
 def summary(project: Project) -> dict:
     """The calibration figures for the methods section: coders, tries, kappa vs gold.
     `passed` counts the coders who passed a try; `admitted` those the lead let into the
-    main queue without one; `pending` those still in calibration."""
-    members = project_rows(Membership, project).exclude(calibration="")
-    tries = project_rows(CalibrationTry, project).filter(finished_at__isnull=False)
-    passed = [t.kappa for t in tries.filter(passed=True) if t.kappa is not None]
-    cleared = members.filter(calibration=Membership.Calibration.PASSED)
-    by_try = cleared.filter(calibration_tries__passed=True).distinct().count()
+    main queue without one; `pending` those still in calibration. Three queries."""
+    state = Membership.Calibration
+    passed_a_try = Exists(CalibrationTry.objects.filter(membership=OuterRef("pk"), passed=True))
+    members = (
+        project_rows(Membership, project)
+        .exclude(calibration="")
+        .aggregate(
+            coders=Count("pk"),
+            cleared=Count("pk", filter=Q(calibration=state.PASSED)),
+            passed=Count("pk", filter=Q(passed_a_try, calibration=state.PASSED)),
+            pending=Count("pk", filter=Q(calibration=state.PENDING)),
+            failed=Count("pk", filter=Q(calibration=state.FAILED)),
+        )
+    )
+    tries = list(
+        project_rows(CalibrationTry, project)
+        .filter(finished_at__isnull=False)
+        .values_list("passed", "kappa")
+    )
     return {
         "gold_items": project_rows(GoldItem, project).count(),
-        "coders": members.count(),
-        "passed": by_try,
-        "admitted": cleared.count() - by_try,
-        "pending": members.filter(calibration=Membership.Calibration.PENDING).count(),
-        "failed": members.filter(calibration=Membership.Calibration.FAILED).count(),
-        "tries": tries.count(),
+        "coders": members["coders"],
+        "passed": members["passed"],
+        "admitted": members["cleared"] - members["passed"],
+        "pending": members["pending"],
+        "failed": members["failed"],
+        "tries": len(tries),
         "threshold": project.calibration_threshold,
         "max_tries": project.calibration_tries,
-        "passing_kappas": sorted(passed),
+        "passing_kappas": sorted(k for ok, k in tries if ok and k is not None),
     }

@@ -172,19 +172,24 @@ def test_a_kappa_exactly_at_the_threshold_passes():
     assert service.passes(score, 0.81) is False
 
 
-@pytest.mark.parametrize("who,action", [("annotator_b", "refuse"), ("lead", "refuse"),
-                                        ("annotator_b", "admit")])  # fmt: skip
+@pytest.mark.parametrize("who,action,status", [("annotator_b", "refuse", 400),
+                                               ("lead", "refuse", 400),
+                                               ("annotator_b", "admit", 200)])  # fmt: skip
 def test_the_lead_decides_only_on_coders_in_calibration(project, cast, gold_set, api_for, who,
-                                                        action):  # fmt: skip
+                                                        action, status):  # fmt: skip
     """Before: 'refuse' on any member, even another lead or an annotator never sent through
-    calibration, locked them out of the queue; 'admit' counted a coder who never labeled
-    the gold set in the methods section's calibration figures."""
+    calibration, locked them out of the queue; 'admit' marked a coder who never labeled
+    the gold set as cleared, counted in the methods section's calibration figures. Now
+    'refuse' is a 400 for them and 'admit' changes nothing (they reach the queue already)."""
     target = Membership.objects.get(project=project, user=cast[who])
     url = f"/api/projects/{project.slug}/calibration/members/{target.pk}/"
     reply = api_for(cast["owner"]).post(url, {"action": action}, format="json")
-    assert reply.status_code == 400 and "calibration" in reply.json()["detail"]
+    assert reply.status_code == status
+    if status == 400:
+        assert "calibration" in reply.json()["detail"]
     target.refresh_from_db()
     assert target.calibration == ""
+    assert service.summary(project)["coders"] == 0
     assert next_item(project=project, user=cast[who]) is not None
 
 
