@@ -226,3 +226,20 @@ def test_the_feedback_shows_the_gold_labels_the_try_was_scored_against(
         done["scores"]["agreement"]
     )
     assert set(done["scores"]) == {"agreement", "dimensions"}
+
+
+def test_a_coder_out_of_tries_is_told_so_and_what_to_do_by_the_api(
+    project, cast, gold_set, api_for
+):
+    """Before: the queue's 409 said only "the lead decides what next": not that the tries
+    were used up, nor what the coder can do."""
+    service.set_settings(project=project, threshold=0.8, tries=1)
+    run_try(project, coder(project, cast), WRONG)
+    api = api_for(cast["annotator_a"])
+    reply = api.post(f"/api/projects/{project.slug}/queue/next/")
+    assert reply.status_code == 409
+    detail = reply.json()["detail"]
+    assert "every calibration try" in detail and "ask the project's lead" in detail
+    coder(project, cast, "annotator_b")
+    reply = api_for(cast["annotator_b"]).post(f"/api/projects/{project.slug}/queue/next/")
+    assert reply.status_code == 409 and "calibration/mine/" in reply.json()["detail"]
