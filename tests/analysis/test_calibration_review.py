@@ -243,3 +243,20 @@ def test_a_coder_out_of_tries_is_told_so_and_what_to_do_by_the_api(
     coder(project, cast, "annotator_b")
     reply = api_for(cast["annotator_b"]).post(f"/api/projects/{project.slug}/queue/next/")
     assert reply.status_code == 409 and "calibration/mine/" in reply.json()["detail"]
+
+
+def test_per_dimension_scores_match_scikit_learn(project, cast, gold_set):
+    """Recomputed independently: each dimension's kappa and agreement of a failed try
+    against scikit-learn's cohen_kappa_score and a plain count (they held)."""
+    from sklearn.metrics import cohen_kappa_score
+
+    from tests.analysis.test_calibration import GOLD
+
+    mixed = [WRONG[0], GOLD[1], GOLD[2]]  # each side uses two categories or more
+    attempt = run_try(project, coder(project, cast), mixed)
+    for key in ("symptom", "root_cause"):
+        mine, gold = [r[key] for r in mixed], [r[key] for r in GOLD]
+        score = attempt.scores["dimensions"][key]
+        assert score["kappa"] == pytest.approx(cohen_kappa_score(mine, gold), abs=1e-12)
+        agreeing = sum(a == b for a, b in zip(mine, gold, strict=True))
+        assert score["agreement"] == pytest.approx(agreeing / 3) and score["units"] == 3
