@@ -141,10 +141,15 @@ def set_settings(*, project: Project, threshold, tries, actor=None) -> Project:
     """Set the pass threshold (kappa, -1..1) and the number of tries (1..20). A coder in
     calibration who has already used the new number of tries, none passed, fails out (the
     lead decides), as if their last try had been the last."""
+    problem = "The threshold is a number and the tries a whole number."
+    # JSON true is no kappa, and 2.7 tries no count.
+    fraction = isinstance(tries, float) and not tries.is_integer()
+    if isinstance(threshold, bool) or isinstance(tries, bool) or fraction:
+        raise CalibrationError(problem)
     try:
         threshold, tries = float(threshold), int(tries)
     except (TypeError, ValueError):
-        raise CalibrationError("The threshold is a number and the tries a whole number.") from None
+        raise CalibrationError(problem) from None
     if not -1.0 <= threshold <= 1.0:
         raise CalibrationError("The threshold is a kappa between -1 and 1.")
     if not 1 <= tries <= 20:

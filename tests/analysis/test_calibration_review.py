@@ -260,3 +260,20 @@ def test_per_dimension_scores_match_scikit_learn(project, cast, gold_set):
         assert score["kappa"] == pytest.approx(cohen_kappa_score(mine, gold), abs=1e-12)
         agreeing = sum(a == b for a, b in zip(mine, gold, strict=True))
         assert score["agreement"] == pytest.approx(agreeing / 3) and score["units"] == 3
+
+
+@pytest.mark.parametrize("threshold,tries", [(True, 2), (0.5, True), (0.5, 2.7), ("0.5", "2")])
+def test_settings_take_numbers_only(project, cast, api_for, threshold, tries):
+    """Before: JSON true went in as kappa 1.0 or one try, and 2.7 tries as 2 (the numbers
+    in strings, from the page's form, are still taken)."""
+    reply = api_for(cast["lead"]).put(
+        f"/api/projects/{project.slug}/calibration/settings/",
+        {"threshold": threshold, "tries": tries},
+        format="json",
+    )
+    project.refresh_from_db()
+    if (threshold, tries) == ("0.5", "2"):
+        assert reply.status_code == 200 and project.calibration_threshold == 0.5
+        return
+    assert reply.status_code == 400
+    assert (project.calibration_threshold, project.calibration_tries) == (0.6, 2)
