@@ -44,7 +44,7 @@ def _try_wire(attempt) -> dict:
         "kappa": attempt.kappa,
         "passed": attempt.passed,
         "finished_at": attempt.finished_at,
-        "scores": attempt.scores,
+        "scores": {k: v for k, v in attempt.scores.items() if k != service.GOLD_KEPT},
     }
 
 
@@ -70,11 +70,14 @@ def gold(request, slug):
     if request.method == "POST":
         data = request.data if isinstance(request.data, dict) else {}
         item = get_item_for_gold(project, data.get("item"))
+        rationale = data.get("rationale")
+        if rationale is not None and not isinstance(rationale, str):
+            raise service.CalibrationError("The rationale is text (a JSON string).")
         made = service.set_gold_item(
             project=project,
             item=item,
             records=_records_in(data.get("records")),
-            rationale=str(data.get("rationale") or ""),
+            rationale=rationale or "",
             actor=request.user,
         )
         return Response(_gold_wire(made), status=status.HTTP_201_CREATED)
@@ -106,7 +109,12 @@ def gold_item(request, slug, item_id):
 def settings(request, slug):
     project, _ = get_project_for_user(request.user, slug, roles=MANAGERS)
     data = request.data if isinstance(request.data, dict) else {}
-    service.set_settings(project=project, threshold=data.get("threshold"), tries=data.get("tries"))
+    service.set_settings(
+        project=project,
+        threshold=data.get("threshold"),
+        tries=data.get("tries"),
+        actor=request.user,
+    )
     return Response(
         {"threshold": project.calibration_threshold, "tries": project.calibration_tries}
     )

@@ -14,9 +14,11 @@ another fresh one until `Project.calibration_tries` run out, and then the lead d
 from dataclasses import dataclass
 
 from django.db import transaction
+from django.db.models import Count, Exists, OuterRef, Q
 from django.utils import timezone
 
 from annotate.access import has_role, project_rows
+from annotate.adjudication.comparison import align_records
 from annotate.errors import ServiceError
 from annotate.labeling.submission import resolve_labels
 from annotate.limits import too_long
@@ -35,6 +37,8 @@ from annotate.models import (
 
 from .metrics.kappa import cohens_kappa, percent_agreement
 
+# Where a scored try keeps the gold labels and rationale it was scored against.
+GOLD_KEPT = "gold"
 # A unit one side left empty (a record the other side did not give) counts as this.
 MISSING = "(none)"
 
@@ -95,11 +99,32 @@ def set_gold_item(*, project: Project, item: Item, records, rationale: str, acto
 
 @transaction.atomic
 def remove_gold_item(*, project: Project, item: Item, actor) -> bool:
-    """Take `item` out of the gold set (its past answers go with it). Idempotent."""
-    deleted, _ = project_rows(GoldItem, project).filter(item=item).delete()
-    if deleted:
-        AuditEvent.objects.create(project=project, item=item, actor=actor, kind="gold_item_removed")
-    return bool(deleted)
+    """Take `item` out of the gold set (its past answers go with it). Idempotent.
+
+    An open try that has now answered every gold item left is scored at once: its coder
+    has nothing left to answer. The last gold item stays while coders are in calibration
+    (they would have nothing to label and no way to the queue)."""
+    gold = project_rows(GoldItem, project).filter(item=item).first()
+    if gold is None:
+        return False
+    waiting = list(
+        project_rows(Membership, project)
+        .select_for_update()
+        .filter(calibration=Membership.Calibration.PENDING)
+    )
+    left = project_rows(GoldItem, project).exclude(pk=gold.pk).count()
+    if waiting and not left:
+        raise CalibrationError(
+            f"{len(waiting)} coder(s) are in calibration: the gold set cannot be emptied. "
+            "Admit them or keep them out first."
+        )
+    gold.delete()
+    AuditEvent.objects.create(project=project, item=item, actor=actor, kind="gold_item_removed")
+    for member in waiting:
+        attempt = member.calibration_tries.filter(finished_at__isnull=True).first()
+        if attempt is not None and attempt.answers.count() >= left:
+            _finish(project, member, attempt)
+    return True
 
 
 def gold_items(project: Project):
@@ -111,18 +136,35 @@ def gold_items(project: Project):
     )
 
 
-def set_settings(*, project: Project, threshold, tries) -> Project:
-    """Set the pass threshold (kappa, -1..1) and the number of tries (1..20)."""
+@transaction.atomic
+def set_settings(*, project: Project, threshold, tries, actor=None) -> Project:
+    """Set the pass threshold (kappa, -1..1) and the number of tries (1..20). A coder in
+    calibration who has already used the new number of tries, none passed, fails out (the
+    lead decides), as if their last try had been the last."""
+    problem = "The threshold is a number and the tries a whole number."
+    # JSON true is no kappa, and 2.7 tries no count.
+    fraction = isinstance(tries, float) and not tries.is_integer()
+    if isinstance(threshold, bool) or isinstance(tries, bool) or fraction:
+        raise CalibrationError(problem)
     try:
         threshold, tries = float(threshold), int(tries)
     except (TypeError, ValueError):
-        raise CalibrationError("The threshold is a number and the tries a whole number.") from None
+        raise CalibrationError(problem) from None
     if not -1.0 <= threshold <= 1.0:
         raise CalibrationError("The threshold is a kappa between -1 and 1.")
     if not 1 <= tries <= 20:
         raise CalibrationError("The number of tries is between 1 and 20.")
     project.calibration_threshold, project.calibration_tries = threshold, tries
     project.save(update_fields=["calibration_threshold", "calibration_tries"])
+    waiting = (
+        project_rows(Membership, project)
+        .select_for_update()
+        .filter(calibration=Membership.Calibration.PENDING)
+    )
+    for member in waiting:
+        last = member.calibration_tries.order_by("-number").first()
+        if last is not None and last.finished_at is not None and last.number >= tries:
+            _set_state(project, member, Membership.Calibration.FAILED, actor)
     return project
 
 
@@ -142,7 +184,16 @@ def put_in_calibration(*, project: Project, membership: Membership, actor) -> Me
 
 
 def decide(*, project: Project, membership: Membership, passed: bool, actor) -> Membership:
-    """The lead's word on a coder who failed out: admit them to the main queue or not."""
+    """The lead's word on a coder in calibration or failed out of it: admit them to the
+    main queue or keep them out. Nobody else's queue is the calibration's to close; a
+    member who reaches the queue already is left as they are when admitted."""
+    undecided = (Membership.Calibration.PENDING, Membership.Calibration.FAILED)
+    if membership.calibration not in undecided:
+        if passed:
+            return membership
+        raise CalibrationError(
+            "Only a coder in calibration, or who failed out of it, is admitted or kept out."
+        )
     state = Membership.Calibration.PASSED if passed else Membership.Calibration.FAILED
     return _set_state(project, membership, state, actor)
 
@@ -262,35 +313,76 @@ def score_pairs(pairs) -> Score:
     return Score(cohens_kappa(counts).kappa, percent_agreement(counts).value, dimensions)
 
 
-def _pairs(attempt: CalibrationTry, project: Project) -> list[tuple[str, str, str]]:
-    def keyed(rows):
-        return {(r.gold_id_, r.record, r.dimension.key): r.category.path for r in rows}
+def _records(labels) -> list[dict]:
+    """Label rows (with `record`, `dimension`, `category`) as failure records in order,
+    each {dimension key: category path}."""
+    records: dict[int, dict] = {}
+    for label in labels:
+        records.setdefault(label.record, {})[label.dimension.key] = label.category.path
+    return [records[number] for number in sorted(records)]
 
-    gold = list(project_rows(GoldLabel, project).select_related("dimension", "category"))
-    for row in gold:
-        row.gold_id_ = row.gold_id
-    mine = list(
-        CalibrationLabel.objects.filter(answer__attempt=attempt).select_related(
-            "dimension", "category", "answer"
-        )
-    )
-    for row in mine:
-        row.gold_id_ = row.answer.gold_id
-    truth, given = keyed(gold), keyed(mine)
+
+def _aligned(gold: list[dict], mine: list[dict]) -> list[tuple[int, str, str, str]]:
+    """(record number, dimension key, coder's category, gold category) for every unit of
+    one gold item. Records are paired by content as the study's agreement pairs them
+    (adjudication's align_records), so their order does not matter; a record or dimension
+    one side lacks is MISSING on that side."""
+    pairs = align_records(gold, mine)
+    units = []
+    sides = [(i, gold[i], mine[j]) for i, j in pairs]
+    paired_gold, paired_mine = {i for i, _ in pairs}, {j for _, j in pairs}
+    sides += [(i, record, {}) for i, record in enumerate(gold) if i not in paired_gold]
+    extra = [record for j, record in enumerate(mine) if j not in paired_mine]
+    sides += [(len(gold) + n, {}, record) for n, record in enumerate(extra)]
+    for number, truth, given in sorted(sides, key=lambda side: side[0]):
+        for key in sorted(set(truth) | set(given)):
+            units.append((number, key, given.get(key, MISSING), truth.get(key, MISSING)))
+    return units
+
+
+def _answers(attempt: CalibrationTry) -> dict[int, list[dict]]:
+    """The try's answers as failure records, by gold item id."""
+    answers = attempt.answers.prefetch_related("labels__dimension", "labels__category")
+    return {a.gold_id: _records(a.labels.all()) for a in answers}
+
+
+def _gold_snapshot(attempt: CalibrationTry, project: Project) -> dict[str, dict]:
+    """The gold items the try answered, as they are now: {gold id: rationale, records}.
+    Kept with the scores, so that the feedback shows what the try was scored against."""
+    return {
+        str(gold.pk): {"rationale": gold.rationale, "records": _records(gold.labels.all())}
+        for gold in gold_items(project).filter(answers__attempt=attempt)
+    }
+
+
+def _pairs(snapshot: dict, answers: dict) -> list[tuple[str, str, str]]:
     return [
-        (key[2], given.get(key, MISSING), truth.get(key, MISSING))
-        for key in sorted(set(truth) | set(given))
+        (key, mine, truth)
+        for gold_id, gold in snapshot.items()
+        for _, key, mine, truth in _aligned(gold["records"], answers[int(gold_id)])
     ]
 
 
+# Kappa is a ratio of sums of shares: 4/5 exactly comes out as 0.7999999999999999.
+KAPPA_TOLERANCE = 1e-9
+
+
+def passes(score: Score, threshold: float) -> bool:
+    """Whether `score` passes at `threshold`, a kappa exactly at it (up to floating-point
+    rounding) included. Kappa is undefined when coder and gold used one category only:
+    perfect agreement then passes, anything less does not."""
+    if score.kappa is None:
+        return score.agreement == 1.0
+    return score.kappa >= threshold - KAPPA_TOLERANCE
+
+
 def _finish(project: Project, membership: Membership, attempt: CalibrationTry) -> None:
-    score = score_pairs(_pairs(attempt, project))
-    threshold = project.calibration_threshold
-    # Kappa is undefined when coder and gold used one category only: perfect agreement
-    # then passes, anything less does not.
-    passed = (score.kappa >= threshold) if score.kappa is not None else score.agreement == 1.0
+    snapshot = _gold_snapshot(attempt, project)
+    score = score_pairs(_pairs(snapshot, _answers(attempt)))
+    passed = passes(score, project.calibration_threshold)
     attempt.kappa, attempt.passed, attempt.finished_at = score.kappa, passed, timezone.now()
     attempt.scores = {"agreement": score.agreement, "dimensions": score.dimensions}
+    attempt.scores[GOLD_KEPT] = snapshot
     attempt.save(update_fields=["kappa", "passed", "finished_at", "scores"])
     if passed:
         _set_state(project, membership, Membership.Calibration.PASSED, membership.user)
@@ -309,56 +401,63 @@ def finished_tries(project: Project, membership: Membership):
 
 def feedback(project: Project, attempt: CalibrationTry) -> list[dict]:
     """A finished try's answers beside the gold labels and rationale. Only for a finished
-    try: before, the gold labels stay hidden from the coder."""
+    try, and only the gold items the try answered: a gold item added since stays hidden
+    until the coder has labeled it in a try of their own."""
     if attempt.finished_at is None:
         raise CalibrationError("The try is not finished: the gold labels stay hidden until then.")
-    answers = {
-        a.gold_id: a
-        for a in attempt.answers.prefetch_related("labels__dimension", "labels__category")
-    }
+    answers = _answers(attempt)
+    # The gold labels and rationale the try was scored against (a try scored before they
+    # were kept reads the gold set as it is now).
+    kept = attempt.scores.get(GOLD_KEPT) or _gold_snapshot(attempt, project)
     rows = []
-    for gold in gold_items(project):
-        answer = answers.get(gold.pk)
+    for gold in gold_items(project).filter(pk__in=list(answers)):
+        truth = kept.get(str(gold.pk)) or {"rationale": gold.rationale, "records": []}
+        units = _aligned(truth["records"], answers[gold.pk])
         rows.append(
             {
                 "gold": gold,
                 "item": gold.item,
-                "rationale": gold.rationale,
-                "gold_labels": {
-                    (x.record, x.dimension.key): x.category.path for x in gold.labels.all()
-                },
-                "answer_labels": {
-                    (x.record, x.dimension.key): x.category.path
-                    for x in (answer.labels.all() if answer else [])
-                },
+                "rationale": truth["rationale"],
+                "lines": [
+                    {"record": number + 1, "dimension": key, "gold": truth, "mine": mine}
+                    for number, key, mine, truth in units
+                ],
             }
         )
-    for row in rows:
-        keys = sorted(set(row["gold_labels"]) | set(row["answer_labels"]))
-        row["lines"] = [
-            {
-                "record": r + 1,
-                "dimension": d,
-                "gold": row["gold_labels"].get((r, d), MISSING),
-                "mine": row["answer_labels"].get((r, d), MISSING),
-            }
-            for r, d in keys
-        ]
     return rows
 
 
 def summary(project: Project) -> dict:
-    """The calibration figures for the methods section: coders, tries, kappa vs gold."""
-    members = project_rows(Membership, project).exclude(calibration="")
-    tries = project_rows(CalibrationTry, project).filter(finished_at__isnull=False)
-    passed = [t.kappa for t in tries.filter(passed=True) if t.kappa is not None]
+    """The calibration figures for the methods section: coders, tries, kappa vs gold.
+    `passed` counts the coders who passed a try; `admitted` those the lead let into the
+    main queue without one; `pending` those still in calibration. Three queries."""
+    state = Membership.Calibration
+    passed_a_try = Exists(CalibrationTry.objects.filter(membership=OuterRef("pk"), passed=True))
+    members = (
+        project_rows(Membership, project)
+        .exclude(calibration="")
+        .aggregate(
+            coders=Count("pk"),
+            cleared=Count("pk", filter=Q(calibration=state.PASSED)),
+            passed=Count("pk", filter=Q(passed_a_try, calibration=state.PASSED)),
+            pending=Count("pk", filter=Q(calibration=state.PENDING)),
+            failed=Count("pk", filter=Q(calibration=state.FAILED)),
+        )
+    )
+    tries = list(
+        project_rows(CalibrationTry, project)
+        .filter(finished_at__isnull=False)
+        .values_list("passed", "kappa")
+    )
     return {
         "gold_items": project_rows(GoldItem, project).count(),
-        "coders": members.count(),
-        "passed": members.filter(calibration=Membership.Calibration.PASSED).count(),
-        "failed": members.filter(calibration=Membership.Calibration.FAILED).count(),
-        "tries": tries.count(),
+        "coders": members["coders"],
+        "passed": members["passed"],
+        "admitted": members["cleared"] - members["passed"],
+        "pending": members["pending"],
+        "failed": members["failed"],
+        "tries": len(tries),
         "threshold": project.calibration_threshold,
         "max_tries": project.calibration_tries,
-        "passing_kappas": sorted(passed),
+        "passing_kappas": sorted(k for ok, k in tries if ok and k is not None),
     }

@@ -372,10 +372,17 @@ def _coder_calibration(w: _Writer, cal: dict | None):
     kappas = cal.get("passing_kappas") or []
     w.para(
         f"{_plural(cal['coders'], 'new coder')} first labeled a gold set of "
-        f"{_plural(cal['gold_items'], 'item')} labeled by the lead, blind, and entered the "
+        f"{_plural(cal['gold_items'], 'item')} labeled by the lead, blind, to enter the "
         f"main queue at Cohen's κ ≥ {_num(cal['threshold'], 2)} against the gold labels "
         f"(at most {_plural(cal['max_tries'], 'try', 'tries')}): {cal['passed']} passed, "
-        f"{cal['failed']} failed out, in {_plural(cal['tries'], 'try', 'tries')} in all"
+        f"{cal['failed']} failed out, "
+        + (
+            f"{cal['admitted']} admitted by the lead without passing, "
+            if cal.get("admitted")
+            else ""
+        )
+        + (f"{cal['pending']} still in calibration, " if cal.get("pending") else "")
+        + f"in {_plural(cal['tries'], 'try', 'tries')} in all"
         + (
             f"; κ vs gold at passing ranged from {_num(kappas[0])} to {_num(kappas[-1])}."
             if kappas

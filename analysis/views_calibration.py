@@ -55,6 +55,7 @@ def gold_change(request, slug):
                 project=project,
                 threshold=request.POST.get("threshold"),
                 tries=request.POST.get("tries"),
+                actor=request.user,
             )
         elif action in ("set", "remove"):
             item = get_item_for_gold(project, request.POST.get("item"))

@@ -42,8 +42,14 @@ from mining.models import Issue, project_view
 QUEUE_WINDOW = 200
 CALIBRATION_CACHE_SECONDS = 60
 BARRED = {
-    Membership.Calibration.PENDING: "You are in calibration: label the gold set first.",
-    Membership.Calibration.FAILED: "You did not pass calibration; the lead decides what next.",
+    Membership.Calibration.PENDING: (
+        "You are in calibration: label the gold set first (the Calibration page, or "
+        "GET /api/projects/{slug}/calibration/mine/)."
+    ),
+    Membership.Calibration.FAILED: (
+        "You used every calibration try without passing: ask the project's lead, who may "
+        "admit you to the queue or send you through calibration again."
+    ),
 }
 
 

@@ -8,6 +8,7 @@ which settles it or sends it to the conflict queue.
 from dataclasses import dataclass
 
 from django.db import transaction
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
 from annotate.access import project_rows
@@ -16,12 +17,14 @@ from annotate.adjudication.inbox import note_revision
 from annotate.codebook.queries import CategoryRefError, category_ref, codebook
 from annotate.evidence import check_spans
 from annotate.labeling.errors import (
+    InCalibrationError,
     ItemClosedError,
     ItemNotFoundError,
     LabelingError,
     NotAssignedError,
 )
 from annotate.labeling.pace import MAX_TOTAL_SECONDS, clamp_active_seconds
+from annotate.labeling.queue import BARRED
 from annotate.limits import first_too_long, too_long
 from annotate.models import (
     Annotation,
@@ -32,6 +35,7 @@ from annotate.models import (
     CategoryProposal,
     Dimension,
     Item,
+    Membership,
     Project,
     SpanPart,
 )
@@ -238,6 +242,10 @@ def submit_annotation(
     assignment, annotation = _own_assignment_and_annotation(locked, user)
     if assignment is None and unassigned_is_missing:
         raise ItemNotFoundError("No such item.")
+    if assignment is not None and assignment.calibration in BARRED:
+        # Not cleared by calibration (analysis.calibration): no main-queue labels, even of
+        # an item held from before the lead sent them through it.
+        raise InCalibrationError(BARRED[assignment.calibration])
     _check_open_for(locked, annotation)
     try:
         check_spans(project=project, item=locked, labels=labels)
@@ -314,8 +322,16 @@ def _own_assignment_and_annotation(item: Item, user) -> tuple:
 
     Run under the item's lock so that both reflect every submission committed before. An
     annotation exists only beside a submitted assignment (submissions and imports write
-    both) or beside none, so a first submission reads the assignment alone."""
-    assignment = Assignment.objects.filter(item=item, annotator=user).first()
+    both) or beside none, so a first submission reads the assignment alone. The assignment
+    carries the caller's calibration state (`calibration`), read in the same query."""
+    state = Membership.objects.filter(
+        project_id=item.project_id, user_id=OuterRef("annotator_id")
+    ).values("calibration")[:1]
+    assignment = (
+        Assignment.objects.filter(item=item, annotator=user)
+        .annotate(calibration=Subquery(state))
+        .first()
+    )
     if assignment is not None and assignment.state != Assignment.State.SUBMITTED:
         return assignment, None
     return assignment, Annotation.objects.filter(item=item, annotator=user).first()

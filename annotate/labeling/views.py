@@ -180,6 +180,8 @@ def label_item(request, slug, item_id):
             confidence=int(confidence) if re.fullmatch(r"[0-9]{1,3}", confidence) else None,
             active_seconds=request.POST.get("active_seconds") or None,
         )
+    except InCalibrationError:
+        return redirect("calibration-label", slug=project.slug)
     except LabelingError as error:
         context = _workspace_context(request, project, membership, item, error=str(error))
         return _render_workspace(request, context, status=200 if request.htmx else 400)
