@@ -277,3 +277,18 @@ def test_settings_take_numbers_only(project, cast, api_for, threshold, tries):
         return
     assert reply.status_code == 400
     assert (project.calibration_threshold, project.calibration_tries) == (0.6, 2)
+
+
+def test_a_failed_out_coder_is_told_the_tries_they_used_and_whom_to_ask(
+    project, cast, gold_set, client_for
+):
+    """Before: the page said "within {tries setting} tries", which is wrong once the lead
+    lowers the setting below the tries a coder had already used, and named nobody to ask."""
+    service.set_settings(project=project, threshold=0.6, tries=3)
+    member = coder(project, cast)
+    run_try(project, member, WRONG)
+    run_try(project, member, WRONG)
+    service.set_settings(project=project, threshold=0.6, tries=1, actor=cast["lead"])
+    page = client_for(cast["annotator_a"]).get(CALIBRATION.format(project.slug)).content
+    assert b"did not pass calibration in your 2 tries" in page
+    assert b"Ask the project&#x27;s lead" in page or b"Ask the project's lead" in page
