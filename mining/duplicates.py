@@ -42,7 +42,6 @@ BANDS = 12
 BUCKET_CAP = 200
 WINDOW = 20
 CHUNK_VALUES = 4_000_000  # token ids of the pairs merged at once
-PRIME = (1 << 61) - 1
 # Up to this many pairs (about 1,000 issues: a consistency report's settled items, a small
 # pool) every pair is scored: banding misses a pair at Jaccard 0.6 about one time in five.
 EXHAUSTIVE_PAIRS = 500_000
@@ -92,16 +91,21 @@ def _token_ids(token_sets) -> tuple[np.ndarray, np.ndarray, list[str]]:
 
 
 def minhash_signatures(token_sets: list[list[str]], seed: int = 19) -> np.ndarray:
-    """NUM_HASHES min-hashes per token set (rows), from hashes (a·x + b) mod PRIME of each
+    """NUM_HASHES min-hashes per token set (rows), from multiply-shift hashes of each
     token's CRC-32; an empty set gets a row of the maximum (it never meets another)."""
     starts, ids, tokens = _token_ids(token_sets)
     return _signatures(starts, ids, tokens, seed)
 
 
 def _signatures(starts, ids, tokens, seed: int = 19) -> np.ndarray:
+    # Multiply-shift (Dietzfelbinger et al. 1997): (a·x + b) mod 2^64 with a random odd
+    # 64-bit a, its high 32 bits kept. The former (a·x + b) mod (2^61 - 1) with a < 2^31 and
+    # a 32-bit x barely wrapped, so its 48 orders were nearly one and moved together: the
+    # share of equal min-hashes missed the Jaccard coefficient by 0.25 (root mean square).
     rng = np.random.default_rng(seed)
-    a = rng.integers(1, 1 << 31, NUM_HASHES, dtype=np.uint64)
-    b = rng.integers(0, 1 << 31, NUM_HASHES, dtype=np.uint64)
+    a = rng.integers(0, 1 << 63, NUM_HASHES, dtype=np.uint64) * np.uint64(2) + np.uint64(1)
+    b = rng.integers(0, 1 << 63, NUM_HASHES, dtype=np.uint64)
+    shift = np.uint64(32)
     crc = np.array([zlib.crc32(token.encode()) for token in tokens], np.uint64)
     flat = crc[ids]
     lengths = np.diff(starts)
@@ -110,8 +114,7 @@ def _signatures(starts, ids, tokens, seed: int = 19) -> np.ndarray:
     if not len(nonempty):
         return signatures
     for k in range(NUM_HASHES):
-        # 32-bit x times a < 2^31 fits in 64 bits; the modulus keeps it a universal hash
-        values = (flat * a[k] + b[k]) % np.uint64(PRIME)
+        values = (flat * a[k] + b[k]) >> shift  # uint64 arithmetic wraps: mod 2^64
         signatures[nonempty, k] = np.minimum.reduceat(values, starts[nonempty])
     return signatures
 
