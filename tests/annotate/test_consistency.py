@@ -101,3 +101,20 @@ def test_the_methods_section_reports_the_near_duplicate_check(world, project):
     assert "Near-duplicate check" in text
     assert f"{consistency['differing']} pair" in text
     assert "Near-duplicate check" in methods_latex(facts)
+
+
+def _confirm(world, project, client, **data):
+    first, second = sorted((world["hang"], world["hang_reworded"]), key=lambda i: i.pk)
+    url = reverse("consistency-confirm", args=[project.slug, first.pk])
+    return client.post(url, {"other": second.pk, **data}, follow=True)
+
+
+def test_confirming_keeps_the_threshold_the_lead_was_reading(world, project, cast, client_for):
+    """At the default 0.6 a pair found at 0.5 may not be listed: the lead would lose it."""
+    response = _confirm(world, project, client_for(cast["lead"]), threshold="0.5")
+    page = reverse("consistency", args=[project.slug])
+    assert response.redirect_chain[-1][0] == f"{page}?threshold=0.5"
+    assert response.context["threshold"] == 0.5
+    # A threshold that is not one is dropped, not passed on.
+    response = _confirm(world, project, client_for(cast["lead"]), threshold="1;x=<b>")
+    assert response.redirect_chain[-1][0] == page
