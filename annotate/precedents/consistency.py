@@ -31,6 +31,7 @@ from annotate.models import ConsistencyReview, Item, Project
 from mining.duplicates import marker_links, similar_pairs
 
 SCOPE = "scope"
+NOTE_LIMIT = 2000
 
 
 @dataclass
@@ -132,6 +133,8 @@ def confirm_pair(*, project: Project, user, first: Item, second: Item, note: str
     (one row per pair, updated). Both items must be settled items of `project`."""
     if first.pk == second.pk:
         raise ServiceError("A pair needs two different items.")
+    if len(note) > NOTE_LIMIT:  # refused, not cut: the lead's words are kept whole or not at all
+        raise ServiceError(f"The note is {len(note):,} characters; at most {NOTE_LIMIT:,}.")
     first, second = sorted((first, second), key=lambda item: item.pk)
     finals = {
         f.item_id: f
@@ -144,7 +147,7 @@ def confirm_pair(*, project: Project, user, first: Item, second: Item, note: str
         second=second,
         defaults={
             "project": project,
-            "note": note[:2000],
+            "note": note,
             "first_decided_at": finals[first.pk].decided_at,
             "second_decided_at": finals[second.pk].decided_at,
             "reviewed_by": user,

@@ -4,7 +4,7 @@ differ, per dimension; a lead confirms a difference or re-opens an item."""
 import pytest
 from django.urls import reverse
 
-from annotate.models import FinalLabel
+from annotate.models import ConsistencyReview, FinalLabel
 from annotate.precedents.consistency import consistency_report
 
 from .precedents_world import build
@@ -118,3 +118,13 @@ def test_confirming_keeps_the_threshold_the_lead_was_reading(world, project, cas
     # A threshold that is not one is dropped, not passed on.
     response = _confirm(world, project, client_for(cast["lead"]), threshold="1;x=<b>")
     assert response.redirect_chain[-1][0] == page
+
+
+def test_an_over_long_note_is_refused_naming_it_and_nothing_is_written(
+    world, project, cast, client_for
+):
+    response = _confirm(world, project, client_for(cast["lead"]), note="x" * 2001)
+    assert not ConsistencyReview.objects.exists()
+    assert any("note" in str(m).lower() for m in response.context["messages"])
+    _confirm(world, project, client_for(cast["lead"]), note="x" * 2000)
+    assert ConsistencyReview.objects.get().note == "x" * 2000
