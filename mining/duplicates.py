@@ -302,7 +302,8 @@ def marker_links(issue_ids: list[int]) -> list[tuple[int, int]]:
 def duplicate_groups(issue_ids, threshold: float, *, markers: bool = True):
     """The groups (two or more issues) among `issue_ids`, largest first; each group's
     representative is the issue the others were marked duplicates of, else the oldest
-    (lowest id, the first stored)."""
+    (first opened on GitHub; an issue without that date after those with it, then the
+    first stored)."""
     issue_ids = list(issue_ids)
     union = _Union()
     best: dict[int, float] = {}
@@ -325,11 +326,15 @@ def duplicate_groups(issue_ids, threshold: float, *, markers: bool = True):
     group_reasons: dict[int, set] = defaultdict(set)
     for (a, _b), reason in reasons.items():
         group_reasons[union.find(a)].add(reason)
+    # "The oldest" is the first opened on GitHub: the miner stores issues by last update,
+    # so the lowest id is the least recently updated, not the oldest.
+    grouped = [pk for pks in members.values() if len(pks) > 1 for pk in pks]
+    opened = dict(Issue.objects.filter(pk__in=grouped).values_list("pk", "created_at"))
     groups = []
     for root, pks in members.items():
         if len(pks) < 2:
             continue
-        pks.sort(key=lambda pk: (pk not in originals, pk))
+        pks.sort(key=lambda pk: (pk not in originals, opened.get(pk) is None, opened.get(pk), pk))
         score = max(best.get(pk, 0.0) for pk in pks)
         groups.append(DuplicateGroup(pks, sorted(group_reasons[root]), score))
     groups.sort(key=lambda g: (-len(g.members), g.members[0]))

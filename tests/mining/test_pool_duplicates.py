@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from annotate.projects import pool
 from mining.models import ProjectRepository
-from tests.factories import RepositoryFactory
+from tests.factories import IssueFactory, RepositoryFactory
 from tests.near_duplicates import seed_corpus
 
 
@@ -68,3 +68,19 @@ def test_a_preview_or_a_build_groups_the_issues_once(project, corpus, cast, clie
         response = client_for(cast["owner"]).post(reverse("mining-pool", args=[project.slug]), data)
     assert response.status_code == (302 if commit else 200)
     assert sum("show_trgm" in query["sql"] for query in captured) == 1
+
+
+def test_the_kept_issue_is_the_one_opened_first_not_the_one_stored_first(project, cast):
+    """The miner stores issues by last update (oldest update first), so an old report
+    that got a late comment is stored after its younger duplicate: "else the oldest"
+    means the first opened on GitHub."""
+    repository = RepositoryFactory()
+    ProjectRepository.objects.create(
+        project=project, repository=repository, mined=True, last_synced_at="2024-12-01T00:00:00Z"
+    )
+    title = "Tokenizer hangs forever on an empty string"
+    younger = IssueFactory(repository=repository, title=title, created_at="2024-06-01T00:00Z")
+    older = IssueFactory(repository=repository, title=title + "!", created_at="2023-01-01T00:00Z")
+    assert younger.pk < older.pk  # stored first
+    items = pool.build_pool(project=project, definition=pool.PoolDefinition(near_duplicates=0.6))
+    assert [item.issue_id for item in items] == [older.pk]
