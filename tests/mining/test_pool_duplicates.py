@@ -84,3 +84,18 @@ def test_the_kept_issue_is_the_one_opened_first_not_the_one_stored_first(project
     assert younger.pk < older.pk  # stored first
     items = pool.build_pool(project=project, definition=pool.PoolDefinition(near_duplicates=0.6))
     assert [item.issue_id for item in items] == [older.pk]
+
+
+def test_the_methods_section_says_the_pool_was_folded_and_how(project, corpus, cast):
+    """The folding changed the sample: the methods section's list of filters must say so,
+    with the threshold and which issue of a group was kept."""
+    from analysis.methods import methods_facts
+    from analysis.methods_text import methods_latex, methods_markdown
+
+    definition = pool.PoolDefinition(near_duplicates=0.55)
+    pool.build_pool(project=project, definition=definition, user=cast["owner"])
+    facts = methods_facts(project)
+    for text in (methods_markdown(facts), methods_latex(facts)):
+        assert "near-duplicates folded" in text
+        assert "similarity of at least 0.55" in text
+        assert "Duplicate of" in text
