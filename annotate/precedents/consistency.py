@@ -60,10 +60,15 @@ class Report:
         return len(self.differing) / self.pairs if self.pairs else None
 
 
+def compared_items(project: Project):
+    """The settled items whose issues `project` may read: the items the report compares
+    (and counts: the methods section's "among the N settled items")."""
+    return settled_items(project).filter(issue__in=precedent_issues(project))
+
+
 def near_duplicate_pairs(project: Project, threshold: float) -> dict[tuple[int, int], float]:
-    """(item id, item id) in id order -> score, over `project`'s settled items."""
-    readable = settled_items(project).filter(issue__in=precedent_issues(project))
-    issue_to_item = dict(readable.values_list("issue_id", "pk"))
+    """(item id, item id) in id order -> score, over `project`'s compared settled items."""
+    issue_to_item = dict(compared_items(project).values_list("issue_id", "pk"))
     issue_ids = list(issue_to_item)
     scored = dict(similar_pairs(issue_ids, threshold))
     for duplicate, original in marker_links(issue_ids):
@@ -78,7 +83,7 @@ def near_duplicate_pairs(project: Project, threshold: float) -> dict[tuple[int, 
 def consistency_report(*, project: Project, threshold: float) -> Report:
     """The report over `project`'s settled items at `threshold` (callers: leads, owners)."""
     pairs = near_duplicate_pairs(project, threshold)
-    report = Report(threshold, settled_items(project).count(), len(pairs))
+    report = Report(threshold, compared_items(project).count(), len(pairs))
     if not pairs:
         return report
     involved = {pk for pair in pairs for pk in pair}

@@ -6,6 +6,7 @@ from django.urls import reverse
 
 from annotate.models import ConsistencyReview, FinalLabel
 from annotate.precedents.consistency import consistency_report
+from tests.builders import record
 
 from .precedents_world import build
 
@@ -128,3 +129,17 @@ def test_an_over_long_note_is_refused_naming_it_and_nothing_is_written(
     assert any("note" in str(m).lower() for m in response.context["messages"])
     _confirm(world, project, client_for(cast["lead"]), note="x" * 2000)
     assert ConsistencyReview.objects.get().note == "x" * 2000
+
+
+def test_the_settled_count_is_of_the_items_compared(world, project, cast):
+    """A settled item whose issue the project may not read (a private repository another
+    project fetched) takes no part in the pairs, so it is not among the items compared
+    that the methods section names ("among the N settled items")."""
+    from tests.builders import LabelBuilder
+    from tests.factories import IssueFactory, ItemFactory, RepositoryFactory
+
+    hidden = IssueFactory(repository=RepositoryFactory(private=True), title="Tokenizer hangs")
+    LabelBuilder(project).settle(ItemFactory(project=project, issue=hidden), [record()])
+    report = consistency_report(project=project, threshold=0.5)
+    compared = [i for i in world.values() if i.state == "settled"]
+    assert report.settled == len(compared)
