@@ -46,6 +46,7 @@ def consistency_confirm(request, slug, item_id):
             first=first,
             second=second,
             note=request.POST.get("note", ""),
+            threshold=parse_threshold(request.POST.get("threshold")),
         )
         messages.success(request, "Confirmed: the two final labels differ on purpose.")
     except ServiceError as error:

@@ -143,3 +143,21 @@ def test_the_settled_count_is_of_the_items_compared(world, project, cast):
     report = consistency_report(project=project, threshold=0.5)
     compared = [i for i in world.values() if i.state == "settled"]
     assert report.settled == len(compared)
+
+
+@pytest.mark.parametrize(
+    "a, b, why",
+    [("docs", "hang", "near-duplicates"), ("illegal", "illegal_other_title", "do not differ")],
+)
+def test_only_a_near_duplicate_pair_that_differs_can_be_confirmed(
+    world, project, cast, client_for, a, b, why
+):
+    """A confirmation is a lead's word on a pair the report listed: two unrelated settled
+    items, or near-duplicates labeled alike, are refused, naming why, and nothing is kept."""
+    first, second = sorted((world[a], world[b]), key=lambda i: i.pk)
+    url = reverse("consistency-confirm", args=[project.slug, first.pk])
+    response = client_for(cast["lead"]).post(
+        url, {"other": second.pk, "threshold": "0.5"}, follow=True
+    )
+    assert not ConsistencyReview.objects.exists()
+    assert any(why in str(m) for m in response.context["messages"])
