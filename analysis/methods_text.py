@@ -156,6 +156,13 @@ def _sample(w: _Writer, facts: dict):
         filters.append(f"created before {w.esc(definition['created_before'])}")
     if definition.get("min_comments"):
         filters.append(f"at least {_plural(int(definition['min_comments']), 'comment')}")
+    if definition.get("near_duplicates"):
+        filters.append(
+            "near-duplicates folded: issues whose titles, stack traces and error messages "
+            f"reach a similarity of at least {float(definition['near_duplicates']):g}, or "
+            f"that GitHub marks {w.code('Duplicate of #N')}, form groups, and one issue per "
+            "group was kept (the marked original, else the first opened)"
+        )
     built = definition.get("built_at")
     w.para(f"The pool was drawn from the mined issues{' on ' + w.esc(built[:10]) if built else ''}"
            " with these filters (the definition is stored with the project):")  # fmt: skip

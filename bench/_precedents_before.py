@@ -14,7 +14,7 @@ from collections import defaultdict
 import numpy as np
 from django.db import connection
 
-from mining.duplicates import BANDS, BUCKET_CAP, NUM_HASHES, PRIME, WINDOW, _rows
+from mining.duplicates import BANDS, BUCKET_CAP, NUM_HASHES, WINDOW, _rows
 from mining.similarity import RANK_SQL, Similar, combine, jaccard
 
 
@@ -29,11 +29,12 @@ def _hashes(tokens, cache: dict) -> np.ndarray:
 
 
 def _minhash_before(token_sets: list[list[str]], seed: int = 19) -> np.ndarray:
-    """NUM_HASHES min-hashes per token set (rows), from hashes (a·x + b) mod PRIME; an empty
-    set gets a row of the maximum (it never meets another)."""
+    """NUM_HASHES min-hashes per token set (rows), from the multiply-shift hashes that
+    mining.duplicates uses (so that both finders meet the same candidates; the old modulus
+    hashes moved together); an empty set gets a row of the maximum (it never meets another)."""
     rng = np.random.default_rng(seed)
-    a = rng.integers(1, 1 << 31, NUM_HASHES, dtype=np.uint64)
-    b = rng.integers(0, 1 << 31, NUM_HASHES, dtype=np.uint64)
+    a = rng.integers(0, 1 << 63, NUM_HASHES, dtype=np.uint64) * np.uint64(2) + np.uint64(1)
+    b = rng.integers(0, 1 << 63, NUM_HASHES, dtype=np.uint64)
     cache: dict = {}
     lengths = np.array([len(t) for t in token_sets], dtype=np.int64)
     flat = _hashes([tok for tokens in token_sets for tok in tokens], cache)
@@ -43,8 +44,7 @@ def _minhash_before(token_sets: list[list[str]], seed: int = 19) -> np.ndarray:
         return signatures
     starts = np.concatenate(([0], np.cumsum(lengths)[:-1]))[nonempty]
     for k in range(NUM_HASHES):
-        # 32-bit x times a < 2^31 fits in 64 bits; the modulus keeps it a universal hash
-        values = (flat * a[k] + b[k]) % np.uint64(PRIME)
+        values = (flat * a[k] + b[k]) >> np.uint64(32)
         signatures[nonempty, k] = np.minimum.reduceat(values, starts)
     return signatures
 

@@ -6,6 +6,7 @@ Leads and owners see similar items in any state, but a final label only for sett
 ones: an unsettled item's labels never show here. Duplicate groups and the consistency
 report: leads and owners."""
 
+from django.db.models import Prefetch, prefetch_related_objects
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.response import Response
@@ -20,7 +21,7 @@ from annotate.access import (
 )
 from annotate.api.base import ERRORS, ProjectScoped
 from annotate.errors import ServiceError
-from annotate.models import Item
+from annotate.models import FinalRecordLabel, Item
 from annotate.precedents import serializers
 from annotate.precedents.consistency import consistency_report
 from annotate.precedents.duplicates import item_duplicate_groups, parse_threshold
@@ -46,6 +47,15 @@ def _issue(item) -> dict:
     return {"repository": issue.repository.full_name, "number": issue.number, "title": title}
 
 
+def _with_records(rows):
+    """Load the final records of the settled rows' final labels in one query (not one per
+    row), each with its dimension and category, in record and dimension order."""
+    settled = [row for row, _ in rows if row.state == Item.State.SETTLED]
+    records = FinalRecordLabel.objects.select_related("dimension", "category")
+    prefetch_related_objects(settled, Prefetch("final_label__labels", records))
+    return rows
+
+
 def _final(item) -> dict | None:
     final = getattr(item, "final_label", None)
     if item.state != Item.State.SETTLED or final is None:
@@ -54,7 +64,7 @@ def _final(item) -> dict | None:
         "provenance": final.provenance,
         "out_of_scope": final.out_of_scope,
         "rationale": final.rationale,
-        "records": to_wire(final.labels.select_related("dimension", "category")),
+        "records": to_wire(final.labels.all()),  # prefetched with the rows (_with_records)
     }
 
 
@@ -78,7 +88,7 @@ class SimilarItemsView(ProjectScoped, APIView):
             raise ValidationError({"limit": [f"A whole number from 1 to {MAX_LIMIT}."]})
         among, items = similar_item_scope(self.project, self.membership)
         among = among.exclude(pk=item.issue_id)
-        rows = ranked_items(self.project, item.issue_id, among, int(raw), 0.0, items)
+        rows = _with_records(ranked_items(self.project, item.issue_id, among, int(raw), 0.0, items))
         payload = [
             {
                 "item": row.pk,

@@ -5,6 +5,8 @@ re-open form (item-reopen), linked from each pair."""
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
 from annotate.access import MANAGERS, get_managed_item, get_project_for_user
@@ -44,8 +46,20 @@ def consistency_confirm(request, slug, item_id):
             first=first,
             second=second,
             note=request.POST.get("note", ""),
+            threshold=parse_threshold(request.POST.get("threshold")),
         )
         messages.success(request, "Confirmed: the two final labels differ on purpose.")
     except ServiceError as error:
         messages.error(request, str(error))
-    return redirect("consistency", slug=slug)
+    return _back_to_report(slug, request.POST.get("threshold"))
+
+
+def _back_to_report(slug, raw):
+    """The report at the threshold the lead was reading (a pair found at 0.5 may not be
+    listed at the default); a threshold that does not parse is dropped."""
+    url = reverse("consistency", args=[slug])
+    try:
+        threshold = parse_threshold(raw, default=None)
+    except ServiceError:
+        threshold = None
+    return redirect(f"{url}?{urlencode({'threshold': threshold})}" if threshold else url)

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from annotate.access import all_repository_views, project_items
 from annotate.models import Item, Project
-from annotate.projects.pool_duplicates import fold, preview
+from annotate.projects.pool_duplicates import Folded, fold, preview
 from mining.models import Issue
 
 
@@ -148,26 +148,40 @@ def base_issues(project: Project):
     return Issue.objects.filter(repository__in=mined, fetched=True)
 
 
-def funnel(project: Project, definition: PoolDefinition) -> list[tuple[str, int]]:
+def folded_pool(project: Project, definition: PoolDefinition) -> Folded | None:
+    """The near-duplicate groups of the issues that pass (None without a threshold): one
+    grouping, which a request hands to funnel, duplicate_preview and build_pool (each is
+    a minute or more on 100,000 issues)."""
+    if not definition.near_duplicates:
+        return None
+    return fold(_passing_ids(project, definition), definition.near_duplicates)
+
+
+def funnel(
+    project: Project, definition: PoolDefinition, folded: Folded | None = None
+) -> list[tuple[str, int]]:
     """How many issues remain after each filter, in order (one COUNT each; the folding
-    of near-duplicates groups the issues left, pool_duplicates)."""
+    of near-duplicates groups the issues left, pool_duplicates; `folded` is folded_pool's
+    when the caller has it)."""
     issues = base_issues(project)
     rows = [("mined issues and pull requests", issues.count())]
     for label, q in _steps(project, definition):
         issues = issues.filter(q)
         rows.append((label, issues.count()))
     if definition.near_duplicates:
-        folded = fold(_passing_ids(project, definition), definition.near_duplicates)
+        folded = folded or folded_pool(project, definition)
         rows.append((f"near-duplicates folded (similarity ≥ {definition.near_duplicates})",
                      len(folded.kept)))  # fmt: skip
     return rows
 
 
-def duplicate_preview(project: Project, definition: PoolDefinition) -> list[dict]:
+def duplicate_preview(
+    project: Project, definition: PoolDefinition, folded: Folded | None = None
+) -> list[dict]:
     """The largest near-duplicate groups among the issues that pass, with examples."""
     if not definition.near_duplicates:
         return []
-    return preview(fold(_passing_ids(project, definition), definition.near_duplicates))
+    return preview(folded or folded_pool(project, definition))
 
 
 def _passing(project: Project, definition: PoolDefinition):
@@ -181,12 +195,15 @@ def _passing_ids(project: Project, definition: PoolDefinition) -> list[int]:
     return list(_passing(project, definition).values_list("pk", flat=True))
 
 
-def select_issue_ids(project: Project, definition: PoolDefinition) -> list[int]:
+def select_issue_ids(
+    project: Project, definition: PoolDefinition, folded: Folded | None = None
+) -> list[int]:
     """The pool's issue ids in sample order: all that pass (by repository and number), or a
     random sample with `seed`, optionally stratified by repository (proportional)."""
     rows = list(_passing(project, definition).values_list("pk", "repository_id"))
     if definition.near_duplicates:
-        kept = set(fold([pk for pk, _ in rows], definition.near_duplicates).kept)
+        folded = folded or fold([pk for pk, _ in rows], definition.near_duplicates)
+        kept = set(folded.kept)
         rows = [(pk, repository_id) for pk, repository_id in rows if pk in kept]
     size = definition.sample_size
     if size is None or size >= len(rows):
@@ -216,11 +233,14 @@ def _proportional(strata: dict[int, list], size: int, total: int) -> dict[int, i
 
 
 @transaction.atomic
-def build_pool(*, project: Project, definition: PoolDefinition, user=None) -> list[Item]:
+def build_pool(
+    *, project: Project, definition: PoolDefinition, user=None, folded: Folded | None = None
+) -> list[Item]:
     """Add the selected issues to `project` as Items (position = sample order, metadata =
     the repository's, snapshot = the text annotators will see) and store the definition.
-    Idempotent: issues already in the project keep their item (and labels)."""
-    ids = select_issue_ids(project, definition)
+    Idempotent: issues already in the project keep their item (and labels). `folded` is
+    folded_pool's for this definition when the caller has it."""
+    ids = select_issue_ids(project, definition, folded)
     existing = set(project_items(project).values_list("issue_id", flat=True))
     start = (project_items(project).aggregate(m=Max("position"))["m"] or -1) + 1
     issues = Issue.objects.in_bulk(ids)

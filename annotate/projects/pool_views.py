@@ -19,11 +19,15 @@ def pool_builder(request, slug):
     if form.is_bound and form.is_valid():
         try:
             definition = form.definition()
-            funnel = pool.funnel(project, definition)
-            duplicates = pool.duplicate_preview(project, definition)
-            if "commit" in request.POST:
+            if "commit" in request.POST:  # before the minute of grouping, not after
                 require_role(membership, OWNERS, "Only the project's owners can do this.")
-                items = pool.build_pool(project=project, definition=definition, user=request.user)
+            folded = pool.folded_pool(project, definition)  # once for funnel, preview, build
+            funnel = pool.funnel(project, definition, folded)
+            duplicates = pool.duplicate_preview(project, definition, folded)
+            if "commit" in request.POST:
+                items = pool.build_pool(
+                    project=project, definition=definition, user=request.user, folded=folded
+                )
                 messages.success(request, f"The pool holds {len(items)} of the selected issues.")
                 return redirect("mining-pool", slug=slug)
         except pool.PoolError as failure:

@@ -4,8 +4,9 @@ differ, per dimension; a lead confirms a difference or re-opens an item."""
 import pytest
 from django.urls import reverse
 
-from annotate.models import FinalLabel
+from annotate.models import ConsistencyReview, FinalLabel
 from annotate.precedents.consistency import consistency_report
+from tests.builders import record
 
 from .precedents_world import build
 
@@ -101,3 +102,62 @@ def test_the_methods_section_reports_the_near_duplicate_check(world, project):
     assert "Near-duplicate check" in text
     assert f"{consistency['differing']} pair" in text
     assert "Near-duplicate check" in methods_latex(facts)
+
+
+def _confirm(world, project, client, **data):
+    first, second = sorted((world["hang"], world["hang_reworded"]), key=lambda i: i.pk)
+    url = reverse("consistency-confirm", args=[project.slug, first.pk])
+    return client.post(url, {"other": second.pk, **data}, follow=True)
+
+
+def test_confirming_keeps_the_threshold_the_lead_was_reading(world, project, cast, client_for):
+    """At the default 0.6 a pair found at 0.5 may not be listed: the lead would lose it."""
+    response = _confirm(world, project, client_for(cast["lead"]), threshold="0.5")
+    page = reverse("consistency", args=[project.slug])
+    assert response.redirect_chain[-1][0] == f"{page}?threshold=0.5"
+    assert response.context["threshold"] == 0.5
+    # A threshold that is not one is dropped, not passed on.
+    response = _confirm(world, project, client_for(cast["lead"]), threshold="1;x=<b>")
+    assert response.redirect_chain[-1][0] == page
+
+
+def test_an_over_long_note_is_refused_naming_it_and_nothing_is_written(
+    world, project, cast, client_for
+):
+    response = _confirm(world, project, client_for(cast["lead"]), note="x" * 2001)
+    assert not ConsistencyReview.objects.exists()
+    assert any("note" in str(m).lower() for m in response.context["messages"])
+    _confirm(world, project, client_for(cast["lead"]), note="x" * 2000)
+    assert ConsistencyReview.objects.get().note == "x" * 2000
+
+
+def test_the_settled_count_is_of_the_items_compared(world, project, cast):
+    """A settled item whose issue the project may not read (a private repository another
+    project fetched) takes no part in the pairs, so it is not among the items compared
+    that the methods section names ("among the N settled items")."""
+    from tests.builders import LabelBuilder
+    from tests.factories import IssueFactory, ItemFactory, RepositoryFactory
+
+    hidden = IssueFactory(repository=RepositoryFactory(private=True), title="Tokenizer hangs")
+    LabelBuilder(project).settle(ItemFactory(project=project, issue=hidden), [record()])
+    report = consistency_report(project=project, threshold=0.5)
+    compared = [i for i in world.values() if i.state == "settled"]
+    assert report.settled == len(compared)
+
+
+@pytest.mark.parametrize(
+    "a, b, why",
+    [("docs", "hang", "near-duplicates"), ("illegal", "illegal_other_title", "do not differ")],
+)
+def test_only_a_near_duplicate_pair_that_differs_can_be_confirmed(
+    world, project, cast, client_for, a, b, why
+):
+    """A confirmation is a lead's word on a pair the report listed: two unrelated settled
+    items, or near-duplicates labeled alike, are refused, naming why, and nothing is kept."""
+    first, second = sorted((world[a], world[b]), key=lambda i: i.pk)
+    url = reverse("consistency-confirm", args=[project.slug, first.pk])
+    response = client_for(cast["lead"]).post(
+        url, {"other": second.pk, "threshold": "0.5"}, follow=True
+    )
+    assert not ConsistencyReview.objects.exists()
+    assert any(why in str(m) for m in response.context["messages"])

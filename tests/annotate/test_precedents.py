@@ -2,10 +2,13 @@
 rules: only settled items, and an annotator only once their own annotation is in."""
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from annotate.models import Item
-from tests.builders import paths, record, submit
+from tests.builders import LabelBuilder, paths, record, submit
+from tests.factories import IssueFactory, ItemFactory
 
 from .precedents_world import RATIONALE, build
 
@@ -128,3 +131,37 @@ def test_precedents_take_five_queries_and_follow_settling_and_re_opening(
     reopen_item(item=world["oom"], actor=cast["lead"], reason="Check the root cause again.")
     # Its final label stays until decided again, but it is no longer settled: not listed.
     assert world["oom"].pk not in {p.item.pk for p in precedents_for(project=project, item=item)}
+
+
+def _rows_and_queries(client, url) -> tuple[int, int]:
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url)
+    assert response.status_code == 200
+    return len(response.json()), len(captured)
+
+
+def _settled_twins(world, project, names):
+    labels = LabelBuilder(project)
+    for name in names:
+        issue = IssueFactory(
+            repository=world["oom"].issue.repository,
+            title=f"CUDA out of memory when loading Qwen2.5-72B on {name}",
+            body=world["oom"].issue.body,
+        )
+        labels.settle(ItemFactory(project=project, issue=issue), [record()])
+
+
+def test_similar_items_cost_the_same_queries_for_few_or_many_settled_rows(
+    world, project, cast, api_for
+):
+    """Each settled row's final records come with the list, not one query per row."""
+    url = reverse("api-similar", args=[project.slug, world["oom"].pk]) + "?limit=50"
+    lead = api_for(cast["lead"])
+    _settled_twins(world, project, ["node a"])
+    lead.get(url)
+    few_rows, few = _rows_and_queries(lead, url)
+    _settled_twins(world, project, [f"node {k}" for k in range(6)])
+    lead.get(url)
+    many_rows, many = _rows_and_queries(lead, url)
+    assert many_rows >= few_rows + 6
+    assert many == few

@@ -1,6 +1,8 @@
 """Precedents on the conflict page (p opens the next one) and the consistency report, in
 Chromium (issue #19)."""
 
+import re
+
 from playwright.sync_api import expect
 
 from tests.annotate.precedents_world import RATIONALE, build
@@ -39,3 +41,17 @@ def test_the_lead_confirms_a_difference_on_the_consistency_report(
     expect(page.locator("#consistency-summary")).to_contain_text("1 with differing final labels")
     row.locator("button[data-confirm]").click()
     expect(row).to_contain_text("confirmed by lead")
+
+
+def test_the_lead_reads_the_report_at_a_threshold_of_their_own(
+    page, live_server, login, project, cast
+):
+    """Any threshold from the page's own field: 0.62 is one (the field's step of 0.05 made
+    the browser refuse it, and the report never changed)."""
+    build(project, cast)
+    login(page, "lead")
+    page.goto(f"{live_server.url}/projects/{project.slug}/consistency/")
+    page.fill("#threshold", "0.62")
+    page.locator("form.inline-form button").click()
+    expect(page).to_have_url(re.compile(r"threshold=0\.62"))
+    expect(page.locator("#threshold")).to_have_value("0.62")
