@@ -11,6 +11,9 @@ behaviour, and a behaviour can change from one attempt to the next:
     slow-once        too slow the first time, then valid
     limited-once     429 with Retry-After: 0 the first time, then valid
     misquote         valid, but the evidence is not in the issue's text
+    quote-heading    valid, but two quotes are the prompt's own headings ("Title:",
+                     "Comment 1:") and one spans the title and the body across the
+                     "Body:" heading: none of them is the issue's own text
     out              out of scope
 """
 
@@ -104,6 +107,11 @@ class Endpoint:
             record["symptom"]["category"] = "Crash > Meltdown"
         if script == "misquote":
             record["symptom"]["evidence"] = "a sentence nobody wrote"
+        if script == "quote-heading":
+            body = re.search(r"Body:\n(.*)", user).group(1)
+            record["symptom"]["evidence"] = "Title:"
+            record["root_cause"]["evidence"] = "Comment 1:"
+            record["stage"]["evidence"] = f"{title[-9:]}\n\nBody:\n{body[:12]}"
         answer = {"out_of_scope": False, "records": [record]}
         return 200, self._completion("```json\n" + json.dumps(answer) + "\n```"), {}
 

@@ -14,7 +14,7 @@ from annotate.codebook.queries import read_codebook
 from annotate.models import RaterItem, RaterLabel, RaterRun, Unreadable
 from annotate.raters import llm, prompt
 from annotate.raters.runs import RunFailed, items_to_rate, note_progress
-from annotate.raters.texts import item_texts, quote_found
+from annotate.raters.texts import item_texts, quote_in_any, squash
 
 BATCH = 200
 
@@ -42,6 +42,9 @@ def rate(run: RaterRun) -> None:
 def _rate_item(run, text, book, key, session) -> None:
     rater = run.rater
     issue_text = text.for_prompt(settings.RATER_PROMPT_CHARS)
+    # Quotes are checked against the issue's own words as given, never the prompt's
+    # headings or codebook: a quote of "Title:" or of a definition is not evidence.
+    own_text = [squash(part) for part in text.given(settings.RATER_PROMPT_CHARS)]
     asked = prompt.messages(book, rater.project.guidelines, issue_text)
     tokens = [0, 0]
     seconds, attempts, invalid = 0.0, 0, 0
@@ -89,7 +92,7 @@ def _rate_item(run, text, book, key, session) -> None:
                         category_id=category_id,
                         confidence=confidence,
                         evidence=evidence,
-                        quote_found=quote_found(evidence, issue_text),
+                        quote_found=quote_in_any(evidence, own_text),
                     )
                 )
     else:
