@@ -5,6 +5,7 @@ only way to these rows for a page or an endpoint."""
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.views.decorators.debug import sensitive_variables
 
 from annotate.sealing import fernet_key, seal, unseal
 
@@ -54,9 +55,11 @@ class Rater(models.Model):
     def has_api_key(self) -> bool:
         return bool(self.api_key_sealed)
 
+    @sensitive_variables("key")
     def set_api_key(self, key: str) -> None:
         self.api_key_sealed = seal(key, fernet_key(settings.TOKEN_ENCRYPTION_KEY)) if key else ""
 
+    @sensitive_variables()
     def api_key(self) -> str:
         """The key in clear ('' when none); raises sealing.Unreadable after a key change."""
         if not self.api_key_sealed:

@@ -2,6 +2,8 @@
 a Celery job), read a run's progress and counts. Agreement is analysis's
 /agreement/raters/."""
 
+from django.utils.decorators import method_decorator
+from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.exceptions import ValidationError
@@ -23,6 +25,9 @@ from annotate.raters.serializers import (
 )
 
 
+# The key arrives in the body: Django's error reports (the technical 500 page under
+# DEBUG, mailed reports) must not show it, as a form field or as a frame's variable.
+@method_decorator(sensitive_post_parameters("api_key"), name="dispatch")
 class RaterList(ProjectScoped, APIView):
     pagination_class = None  # one short list, not a page: the schema must say so
 
@@ -35,6 +40,7 @@ class RaterList(ProjectScoped, APIView):
     @extend_schema(
         request=RaterInputSerializer, responses={201: RaterSerializer, **ERRORS, **CONFLICT}
     )
+    @method_decorator(sensitive_variables("data"))
     def post(self, request, slug):
         data = RaterInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import requests
 from django.conf import settings
+from django.views.decorators.debug import sensitive_variables
 
 
 @dataclass
@@ -70,6 +71,7 @@ def _usage(data: dict) -> tuple[int, int]:
     )
 
 
+@sensitive_variables("api_key", "headers")
 def chat(
     *,
     base_url: str,

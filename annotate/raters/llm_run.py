@@ -9,6 +9,7 @@ from __future__ import annotations
 import requests
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.views.decorators.debug import sensitive_variables
 
 from annotate.codebook.queries import read_codebook
 from annotate.models import RaterItem, RaterLabel, RaterRun, Unreadable
@@ -19,6 +20,7 @@ from annotate.raters.texts import item_texts, quote_in_any, squash
 BATCH = 200
 
 
+@sensitive_variables("key")
 def rate(run: RaterRun) -> None:
     """Rate every item the run has not done, in batches of BATCH (texts read per batch)."""
     rater = run.rater
@@ -39,6 +41,7 @@ def rate(run: RaterRun) -> None:
             _rate_item(run, text, book, key, session)
 
 
+@sensitive_variables("key")
 def _rate_item(run, text, book, key, session) -> None:
     rater = run.rater
     issue_text = text.for_prompt(settings.RATER_PROMPT_CHARS)

@@ -12,6 +12,7 @@ from celery.exceptions import SoftTimeLimitExceeded
 from django.db import IntegrityError, transaction
 from django.db.models import F, Max, Q
 from django.utils import timezone
+from django.views.decorators.debug import sensitive_variables
 
 from annotate.access import latest_finished_runs, project_items, project_rater_runs
 from annotate.errors import Conflict, ServiceError
@@ -63,6 +64,7 @@ class InvalidRater(ServiceError):
         self.fields = fields
 
 
+@sensitive_variables("api_key")
 def add_rater(
     *,
     project: Project,

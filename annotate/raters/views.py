@@ -5,6 +5,7 @@ leads see a rater's labels there)."""
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
+from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_POST
 
 from annotate.access import (
@@ -20,6 +21,8 @@ from annotate.raters import runs
 from annotate.raters.forms import RaterForm
 
 
+@sensitive_post_parameters("api_key")
+@sensitive_variables("form")
 @login_required
 def rater_list(request, slug):
     project, membership = get_project_for_raters(request.user, slug)
