@@ -19,6 +19,7 @@ from annotate.access import (
 from annotate.api.base import CONFLICT, ERRORS, ProjectScoped
 from annotate.raters import runs
 from annotate.raters.serializers import (
+    RaterChangeSerializer,
     RaterInputSerializer,
     RaterRunSerializer,
     RaterSerializer,
@@ -49,6 +50,38 @@ class RaterList(ProjectScoped, APIView):
         except runs.InvalidRater as error:
             raise ValidationError(error.fields) from None
         return Response(RaterSerializer(rater).data, status=status.HTTP_201_CREATED)
+
+
+@method_decorator(sensitive_post_parameters("api_key"), name="dispatch")
+class RaterDetail(ProjectScoped, APIView):
+    roles = RATER_MANAGERS
+
+    @extend_schema(responses={200: RaterSerializer, **ERRORS})
+    def get(self, request, slug, rater_id):
+        _, _, rater = get_rater_for_user(request.user, slug, rater_id)
+        return Response(RaterSerializer(rater).data)
+
+    @extend_schema(
+        request=RaterChangeSerializer, responses={200: RaterSerializer, **ERRORS, **CONFLICT}
+    )
+    @method_decorator(sensitive_variables("data"))
+    def patch(self, request, slug, rater_id):
+        """Change the fields sent (audited; the key only as replaced or removed)."""
+        _, _, rater = get_rater_for_user(request.user, slug, rater_id)
+        data = RaterChangeSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            rater = runs.change_rater(rater=rater, user=request.user, **data.validated_data)
+        except runs.InvalidRater as error:
+            raise ValidationError(error.fields) from None
+        return Response(RaterSerializer(rater).data)
+
+    @extend_schema(request=None, responses={204: None, **ERRORS, **CONFLICT})
+    def delete(self, request, slug, rater_id):
+        """Remove the rater with its runs and labels (audited); 409 while a run is active."""
+        _, _, rater = get_rater_for_user(request.user, slug, rater_id)
+        runs.remove_rater(rater=rater, user=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class RunList(ProjectScoped, APIView):

@@ -40,14 +40,27 @@ BODY = {
 }
 
 
-@pytest.mark.parametrize("how", ["page form", "api form", "api json"])
+@pytest.mark.parametrize("how", ["page form", "api form", "api json", "page change", "api change"])
 def test_the_key_is_not_on_the_technical_500_page_nor_in_the_log(
     project, cast, settings, failing_save, caplog, how
 ):
     settings.DEBUG = True
     client = _client(cast["lead"])
     caplog.set_level(logging.DEBUG)
-    if how == "page form":
+    # bulk_create: the broken save() is not called (a rater to change).
+    (rater,) = Rater.objects.bulk_create(
+        [Rater(project=project, kind="openai", name="old", model="m", base_url="http://h/v1")]
+    )
+    base = f"/projects/{project.slug}/raters/{rater.pk}/"
+    if how == "page change":
+        prefix = f"rater-{rater.pk}-"
+        change = {prefix + name: value for name, value in BODY.items() if name != "kind"}
+        response = client.post(base + "edit/", change)
+    elif how == "api change":
+        response = client.patch(
+            "/api" + base, {"api_key": KEY, "name": "new"}, content_type="application/json"
+        )
+    elif how == "page form":
         response = client.post(f"/projects/{project.slug}/raters/", BODY)
     elif how == "api form":
         response = client.post(f"/api/projects/{project.slug}/raters/", BODY)
@@ -63,4 +76,4 @@ def test_the_key_is_not_on_the_technical_500_page_nor_in_the_log(
     assert "Internal Server Error" in caplog.text and KEY not in caplog.text
     for record in caplog.records:
         assert KEY not in record.getMessage()
-    assert not Rater.objects.exists()
+    assert not Rater.objects.exclude(name="old").exists()

@@ -82,6 +82,7 @@ QUERY_PARAMS: dict[str, list[str]] = {
     "raters": [],
     "machine-column": [],
     "api-raters": [],
+    "api-rater": [],
     "api-rater-runs": [],
     "api-rater-run": [],
     "api-rater-agreement": [],
