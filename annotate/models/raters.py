@@ -143,7 +143,23 @@ class RaterItem(models.Model):
 
     run = models.ForeignKey(RaterRun, on_delete=models.CASCADE, related_name="rated_items")
     item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="+")
+
+    class Reason(models.TextChoices):
+        """Why an item failed (the last attempt's problem); '' unless it failed."""
+
+        INVALID_JSON = "invalid_json", "invalid JSON after retries"
+        INVALID_ANSWER = "invalid_answer", "answer not valid against the codebook"
+        TIMEOUT = "timeout", "timeout after retries"
+        RATE_LIMITED = "rate_limited", "rate limited (429) after retries"
+        SERVER_ERROR = "server_error", "server error (5xx) after retries"
+        UNREACHABLE = "unreachable", "endpoint unreachable"
+        REFUSED = "refused", "request refused (4xx)"
+        BAD_REPLY = "bad_reply", "reply not a usable chat completion"
+
     outcome = models.CharField(max_length=12, choices=Outcome.choices)
+    reason = models.CharField(
+        max_length=20, choices=Reason.choices, blank=True, default="", db_default=""
+    )
     attempts = models.PositiveSmallIntegerField(default=1)
     error = models.TextField(blank=True)
     prompt_tokens = models.PositiveIntegerField(default=0)

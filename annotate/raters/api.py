@@ -18,9 +18,11 @@ from annotate.access import (
 )
 from annotate.api.base import CONFLICT, ERRORS, ProjectScoped
 from annotate.raters import runs
+from annotate.raters.failures import failures_for_api
 from annotate.raters.serializers import (
     RaterChangeSerializer,
     RaterInputSerializer,
+    RaterRunDetailSerializer,
     RaterRunSerializer,
     RaterSerializer,
 )
@@ -108,7 +110,10 @@ class RunList(ProjectScoped, APIView):
 class RunDetail(ProjectScoped, APIView):
     roles = RATER_MANAGERS
 
-    @extend_schema(responses={200: RaterRunSerializer, **ERRORS})
+    @extend_schema(responses={200: RaterRunDetailSerializer, **ERRORS})
     def get(self, request, slug, rater_id, run_id):
+        """The run with its failures: counts per reason and the first 100 failed items."""
         _, _, rater = get_rater_for_user(request.user, slug, rater_id)
-        return Response(RaterRunSerializer(get_rater_run(rater, run_id)).data)
+        run = get_rater_run(rater, run_id)
+        run.failures = failures_for_api(run)
+        return Response(RaterRunDetailSerializer(run).data)

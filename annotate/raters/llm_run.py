@@ -51,7 +51,7 @@ def _rate_item(run, text, book, key, session) -> None:
     asked = prompt.messages(book, rater.project.guidelines, issue_text)
     tokens = [0, 0]
     seconds, attempts, invalid = 0.0, 0, 0
-    answer, error = None, ""
+    answer, error, reason = None, "", ""
     for _ in range(settings.RATER_ANSWER_ATTEMPTS):
         try:
             reply = llm.chat(
@@ -66,7 +66,7 @@ def _rate_item(run, text, book, key, session) -> None:
         except llm.EndpointError as failure:
             attempts += failure.attempts
             seconds += failure.seconds
-            error = str(failure)
+            error, reason = str(failure), failure.reason
             break
         attempts += reply.attempts
         seconds += reply.seconds
@@ -77,13 +77,13 @@ def _rate_item(run, text, book, key, session) -> None:
             break
         except prompt.InvalidAnswer as problem:
             invalid += 1
-            error = f"invalid answer: {problem}"
+            error, reason = f"invalid answer: {problem}", problem.reason
     labels = []
     if answer is not None:
         outcome = (
             RaterItem.Outcome.OUT_OF_SCOPE if answer.out_of_scope else RaterItem.Outcome.LABELED
         )
-        error = ""
+        error, reason = "", ""
         for number, record in enumerate(answer.records):
             for dimension_key, (category_id, confidence, evidence) in record.items():
                 labels.append(
@@ -106,6 +106,7 @@ def _rate_item(run, text, book, key, session) -> None:
                 run=run,
                 item_id=text.item_id,
                 outcome=outcome,
+                reason=reason,
                 attempts=attempts,
                 error=error.replace("\x00", "")[:1000],
                 prompt_tokens=tokens[0],

@@ -72,6 +72,36 @@ class RaterRunSerializer(serializers.ModelSerializer):
         ]
 
 
+class FailureReasonSerializer(serializers.Serializer):
+    reason = serializers.CharField()
+    label = serializers.CharField()
+    count = serializers.IntegerField()
+
+
+class FailedItemSerializer(serializers.Serializer):
+    item = serializers.IntegerField()
+    position = serializers.IntegerField()
+    title = serializers.CharField()
+    reason = serializers.CharField()
+    reason_label = serializers.CharField()
+    error = serializers.CharField()
+    attempts = serializers.IntegerField()
+
+
+class RunFailuresSerializer(serializers.Serializer):
+    total = serializers.IntegerField(help_text="Failed items of the run.")
+    by_reason = FailureReasonSerializer(many=True)
+    items = FailedItemSerializer(many=True, help_text="The first 100, in sample order.")
+    items_shown = serializers.IntegerField()
+
+
+class RaterRunDetailSerializer(RaterRunSerializer):
+    failures = RunFailuresSerializer(read_only=True)
+
+    class Meta(RaterRunSerializer.Meta):
+        fields = [*RaterRunSerializer.Meta.fields, "failures"]
+
+
 class RaterSerializer(serializers.ModelSerializer):
     has_api_key = serializers.BooleanField(read_only=True)
 

@@ -11,6 +11,7 @@ urlpatterns = [
     path(P + "raters/<int:rater_id>/edit/", views.rater_edit, name="rater-edit"),
     path(P + "raters/<int:rater_id>/remove/", views.rater_remove, name="rater-remove"),
     path(P + "raters/<int:rater_id>/runs/", views.rater_start, name="rater-start"),
+    path(P + "raters/<int:rater_id>/runs/<int:run_id>/", views.rater_run, name="rater-run"),
     path(
         P + "raters/<int:rater_id>/runs/<int:run_id>/resume/",
         views.rater_resume,

@@ -4,6 +4,7 @@ leads see a rater's labels there)."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_POST
@@ -18,6 +19,7 @@ from annotate.access import (
 )
 from annotate.errors import ServiceError
 from annotate.raters import runs
+from annotate.raters.failures import failed_items, failure_counts, failure_row
 from annotate.raters.forms import RaterChangeForm, RaterForm
 
 
@@ -130,6 +132,28 @@ def rater_resume(request, slug, rater_id, run_id):
         return f"Run {run.number} of {rater.name} queued again."
 
     return _act(request, slug, resume)
+
+
+FAILURES_PER_PAGE = 50
+
+
+@login_required
+def rater_run(request, slug, rater_id, run_id):
+    """One run: its configuration and counts, why its items failed (counts per reason) and
+    the failed items with their reason and message, FAILURES_PER_PAGE at a time."""
+    project, membership, rater = get_rater_for_user(request.user, slug, rater_id)
+    run = get_rater_run(rater, run_id)
+    page = Paginator(failed_items(run), FAILURES_PER_PAGE).get_page(request.GET.get("page"))
+    context = {
+        "project": project,
+        "membership": membership,
+        "rater": rater,
+        "run": run,
+        "counts": failure_counts(run),
+        "page": page,
+        "failures": [failure_row(failed) for failed in page],
+    }
+    return render(request, "annotate/rater_run.html", context)
 
 
 @login_required

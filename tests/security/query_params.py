@@ -80,6 +80,7 @@ QUERY_PARAMS: dict[str, list[str]] = {
     "analysis-reporting": [],
     "analysis-rater-agreement": [],
     "raters": [],
+    "rater-run": ["page"],
     "machine-column": [],
     "api-raters": [],
     "api-rater": [],

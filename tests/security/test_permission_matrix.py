@@ -243,6 +243,7 @@ MATRIX = {
         },
     ),  # fmt: skip
     ("rater-remove", "POST"): page(403, 302, 302),
+    ("rater-run", "GET"): page(403, 200, 200),
     ("rater-start", "POST"): page(403, 302, 302),
     ("rater-resume", "POST"): page(403, 302, 302),
     ("machine-column", "GET"): page(403, 200, 200),
