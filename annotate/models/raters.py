@@ -132,6 +132,23 @@ class RaterRun(models.Model):
         return self.items_done / self.items_total if self.items_total else 0.0
 
 
+class RaterTrainingSet(models.Model):
+    """What a built-in run learned from, frozen when it first trained, so that a resumed
+    run learns the very same model again (the learning is deterministic given its inputs
+    and seed) whatever was settled since: the items whose text it read, in order, and the
+    settled records with their category ids, the dimensions' depths and the categories'
+    paths as they were. Kept apart from RaterRun: it is large and pages never read it."""
+
+    run = models.OneToOneField(
+        RaterRun, on_delete=models.CASCADE, primary_key=True, related_name="training_set"
+    )
+    # {"items": [item id, ...], "dimensions": [[id, key, depth], ...],
+    #  "categories": {"id": [dimension id, path]},
+    #  "records": [[item id, record, [category id or null per dimension]], ...]}
+    data = models.JSONField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+
 class RaterItem(models.Model):
     """What one run did with one item: labeled, out of scope, or failed (with the reason).
     One row per (run, item): the run's idempotency key."""
