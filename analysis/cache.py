@@ -25,6 +25,26 @@ def agreement_report(*, project, **options):
 def methods_facts(project) -> dict:
     """The methods section's facts (analysis.methods.methods_facts), cached; dated now
     (the data is the same as when they were computed, or the version would differ)."""
-    facts = cached(project, ("methods",), lambda: build_methods_facts(project))
+    version = data_version(project)
+    facts = cached(project, ("methods",), lambda: build_methods_facts(project), version)
     now = timezone.now().isoformat(timespec="seconds")
-    return {**facts, "machines": machine_facts(project), "generated_at": now}
+    return {**facts, "machines": machine_facts_cached(project, version), "generated_at": now}
+
+
+def machine_facts_cached(project, version: int | None) -> list[dict]:
+    """machine_facts, cached per data version and the project's finished rater runs: a run
+    that finishes does not move the data version (a rater's writes would otherwise void
+    every analysis page while it runs), so the runs' ids are part of the key; adding,
+    changing or removing a rater is audited, which moves the version."""
+    from annotate.access import project_rater_runs
+    from annotate.models import RaterRun
+
+    finished = tuple(
+        project_rater_runs(project)
+        .filter(status=RaterRun.Status.SUCCEEDED)
+        .order_by("pk")
+        .values_list("rater_id", "pk", "codebook_version")
+    )
+    if not finished:
+        return []
+    return cached(project, ("machines", finished), lambda: machine_facts(project), version)

@@ -31,6 +31,8 @@ def machine_facts(project) -> list[dict]:
                 "run": rater["run"],
                 "codebook_version": rater["codebook_version"],
                 "counts": rater["counts"],
+                "multi_record_items": rater["multi_record_items"],
+                "skipped_multi_record": rater["skipped_multi_record"],
                 "kappa_final": {k: r["kappa"] for k, r in top.items()},
                 "n_final": {k: r["n"] for k, r in top.items()},
                 "delegation_90": at_90,
@@ -78,6 +80,20 @@ def machine_paragraph(w, facts: dict, number) -> None:
             sentence += (
                 f" At confidence 0.9 or more it covered {number(d['share'])} of the items "
                 f"with an accuracy of {number(d['accuracy'])} against the final labels."
+            )
+        if m["multi_record_items"]:
+            sentence += (
+                f" On the {m['multi_record_items']} items where it or the final labels gave "
+                "several failure records, its records were paired with theirs by content, as "
+                "the annotators' records are paired above."
+            )
+        if m["skipped_multi_record"]:
+            sentence += (
+                " Its agreement with the human majority and its run-to-run stability cover "
+                f"single-record items only ({m['skipped_multi_record']} items with several "
+                "records left out): a majority vote over records would need the annotators' "
+                "records grouped first, which votes over groups of unequal size do not make "
+                "sound."
             )
         if m["runs_compared"]:
             sentence += f" Its stability was measured over {m['runs_compared']} runs."

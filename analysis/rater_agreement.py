@@ -4,10 +4,16 @@ dimension and level; its run-to-run agreement over its runs; its bias per catego
 its delegation curve. The statistics are analysis.metrics.machine's; this module reads the
 rows and pairs them. The headline agreement (analysis.agreement) stays human-human.
 
-Units: an item's single failure record on one dimension, cut to a level of the category
-tree. An item where a side gave several records (or none: out of scope) is left out of
-that pairing and counted in `skipped_multi_record`; records of several failures are paired
-by content in the human report, which a machine's one-record answer cannot match.
+Units: a pair of failure records on one dimension, cut to a level of the category tree.
+Against the final labels and each annotator, an item's records are paired by content as
+the human-human agreement pairs them (annotate.adjudication.comparison.align_records:
+identical records first, then the matching with the fewest disagreeing dimensions, on the
+leaf categories); a label whose record has no partner, or whose partner lacks the
+dimension, is left out and counted (`unpaired`), as the human report's default does. An
+item out of scope on a side has no records there and gives no unit. The human majority and
+the run-to-run agreement stay single-record: a majority of several annotators' records
+would need their records grouped first, which a vote over groups of unequal size does not
+make sound; their items with several records are counted (`skipped_multi_record`).
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ from annotate.access import (
     project_rows,
     report_names,
 )
+from annotate.adjudication.comparison import align_records
 from annotate.models import (
     Annotation,
     AnnotationLabel,
@@ -37,25 +44,34 @@ from .metrics.machine import category_bias, delegation_curve, pair_agreement, ru
 
 @dataclass
 class Side:
-    """Single-record labels of one source: {item: {dimension id: category id}}, the items
-    skipped for several records, and (machines) {item: {dimension id: confidence}}."""
+    """The labels of one source. Single-record items: {item: {dimension id: category id}}
+    and (machines) {item: {dimension id: confidence}}, the items with several records
+    skipped there. Every item: its records in order, [{dimension id: category id}], and
+    (machines) their confidences."""
 
     labels: dict = field(default_factory=lambda: defaultdict(dict))
     confidence: dict = field(default_factory=lambda: defaultdict(dict))
     skipped: set = field(default_factory=set)
+    records: dict = field(default_factory=dict)
+    record_confidence: dict = field(default_factory=dict)
 
 
 def _single_records(rows, confidence: bool = False) -> Side:
     """rows: (item, record, dimension, category[, confidence])."""
     side = Side()
     records = defaultdict(set)
+    by_record: dict = defaultdict(dict)
     for row in rows:
         item, record, dimension, category = row[:4]
         records[item].add(record)
         side.labels[item][dimension] = category
+        by_record[(item, record)][dimension] = (category, row[4] if confidence else None)
         if confidence:
             side.confidence[item][dimension] = row[4]
     for item, numbers in records.items():
+        ordered = [by_record[(item, n)] for n in sorted(numbers)]
+        side.records[item] = [{d: c for d, (c, _) in r.items()} for r in ordered]
+        side.record_confidence[item] = [{d: p for d, (_, p) in r.items()} for r in ordered]
         if len(numbers) > 1:
             side.skipped.add(item)
             side.labels.pop(item, None)
@@ -63,7 +79,58 @@ def _single_records(rows, confidence: bool = False) -> Side:
     return side
 
 
+@dataclass
+class Paired:
+    """The machine's records paired by content with another side's, per dimension:
+    (machine category, their category, machine confidence) on the leaves, and how many
+    labels were left without a partner."""
+
+    units: dict = field(default_factory=lambda: defaultdict(list))
+    unpaired: Counter = field(default_factory=Counter)
+    # item -> whether every record pairs one for one and agrees on every dimension the
+    # other side gives, and the machine's lowest confidence on the item.
+    whole: dict = field(default_factory=dict)
+    multi: set = field(default_factory=set)
+
+
+def _paired(machine: Side, other: Side) -> Paired:
+    out = Paired()
+    for item, mine in machine.records.items():
+        theirs = other.records.get(item)
+        if not theirs:
+            continue
+        if len(mine) > 1 or len(theirs) > 1:
+            out.multi.add(item)
+        pairs = align_records(mine, theirs)
+        confidence = machine.record_confidence[item]
+        right = len(mine) == len(theirs)
+        for i, j in pairs:
+            for dim in set(mine[i]) | set(theirs[j]):
+                if dim in mine[i] and dim in theirs[j]:
+                    unit = (mine[i][dim], theirs[j][dim], confidence[i][dim] or 0.0)
+                    out.units[dim].append(unit)
+                else:
+                    out.unpaired[dim] += 1
+            right = right and all(mine[i].get(d) == c for d, c in theirs[j].items())
+        for i in set(range(len(mine))) - {i for i, _ in pairs}:
+            out.unpaired.update(mine[i].keys())
+        for j in set(range(len(theirs))) - {j for _, j in pairs}:
+            out.unpaired.update(theirs[j].keys())
+        lowest = min((p or 0.0 for record in confidence for p in record.values()), default=0.0)
+        missing = any(d not in mine[i] for i, j in pairs for d in theirs[j])
+        out.whole[item] = (0.0 if missing else lowest, right)
+    return out
+
+
+def _record_pairs(paired: Paired, tree, level: int) -> list[tuple[int, int]]:
+    return [
+        (tree.ancestor(mine, level), tree.ancestor(theirs, level))
+        for mine, theirs, _ in paired.units.get(tree.dimension.pk, [])
+    ]
+
+
 def _pairs(machine: Side, other: Side, tree, level: int) -> list[tuple[int, int]]:
+    """Single-record items only (the human majority's units)."""
     dim = tree.dimension.pk
     pairs = []
     for item, labels in machine.labels.items():
@@ -141,6 +208,8 @@ def build_rater_report(project) -> dict:
             for u in sorted(annotators, key=lambda u: names[u])
         ]
         rows, bias, curves = [], [], []
+        paired = {"final": _paired(machine, final)}
+        paired.update((versus, _paired(machine, side)) for versus, _, side in humans)
         for key, tree in trees.items():
             for level in tree.levels():
                 majority = _majority(annotators, voters, tree, level)
@@ -150,7 +219,11 @@ def build_rater_report(project) -> dict:
                     *humans,
                 ]
                 for versus, label, other in sides:
-                    pairs = _pairs(machine, other, tree, level)
+                    if versus == "majority":
+                        pairs, unpaired = _pairs(machine, other, tree, level), None
+                    else:
+                        pairs = _record_pairs(paired[versus], tree, level)
+                        unpaired = paired[versus].unpaired[tree.dimension.pk]
                     rows.append(
                         {
                             "dimension": key,
@@ -158,9 +231,11 @@ def build_rater_report(project) -> dict:
                             "versus": versus,
                             "versus_label": label,
                             **pair_agreement(pairs),
+                            "unpaired": unpaired,
                         }
                     )
-                for category, shares in category_bias(_pairs(machine, final, tree, level)).items():
+                final_pairs = _record_pairs(paired["final"], tree, level)
+                for category, shares in category_bias(final_pairs).items():
                     bias.append(
                         {
                             "dimension": key,
@@ -169,8 +244,8 @@ def build_rater_report(project) -> dict:
                             **shares,
                         }
                     )
-            curves.append({"dimension": key, "points": _curve(machine, final, tree)})
-        curves.append({"dimension": "all", "points": _curve_all(machine, final, trees)})
+            curves.append({"dimension": key, "points": _curve(paired["final"], tree)})
+        curves.append({"dimension": "all", "points": _curve_all(paired["final"])})
         raters.append(
             {
                 "id": rater.pk,
@@ -191,7 +266,10 @@ def build_rater_report(project) -> dict:
                     )
                 },
                 "training": run.training,
-                "skipped_multi_record": len(machine.skipped | final.skipped),
+                "multi_record_items": len(paired["final"].multi),
+                "skipped_multi_record": len(
+                    machine.skipped.union(*(side.skipped for side in annotators.values()))
+                ),
                 "rows": rows,
                 "bias": bias,
                 "delegation": curves,
@@ -201,30 +279,19 @@ def build_rater_report(project) -> dict:
     return {"raters": raters, "thresholds_basis": "confidence of the rater's label"}
 
 
-def _curve(machine: Side, final: Side, tree) -> list[dict]:
-    dim = tree.dimension.pk
-    confidence, correct = [], []
-    for item, labels in machine.labels.items():
-        truth = final.labels.get(item, {}).get(dim)
-        if truth is None or dim not in labels:
-            continue
-        confidence.append(machine.confidence[item].get(dim) or 0.0)
-        correct.append(labels[dim] == truth)
-    return delegation_curve(confidence, correct)
+def _curve(paired: Paired, tree) -> list[dict]:
+    """One dimension's units paired with the final labels: the machine label's confidence
+    and whether it is the final category."""
+    units = paired.units.get(tree.dimension.pk, [])
+    return delegation_curve([c for _, _, c in units], [m == f for m, f, _ in units])
 
 
-def _curve_all(machine: Side, final: Side, trees) -> list[dict]:
-    """Whole items: the lowest confidence of the item's labels, correct when every
-    dimension the final label has matches (a dimension the machine left out is not a
-    match, and counts with confidence 0)."""
-    confidence, correct = [], []
-    for item, labels in machine.labels.items():
-        truth = final.labels.get(item)
-        if not truth:
-            continue
-        confidence.append(min((machine.confidence[item].get(d) or 0.0) for d in truth))
-        correct.append(all(labels.get(d) == c for d, c in truth.items()))
-    return delegation_curve(confidence, correct)
+def _curve_all(paired: Paired) -> list[dict]:
+    """Whole items: the lowest confidence of the machine's labels on the item (0 when a
+    paired record lacks a dimension the final record has), right when its records pair one
+    for one with the final ones and agree on every dimension they give."""
+    points = list(paired.whole.values())
+    return delegation_curve([c for c, _ in points], [right for _, right in points])
 
 
 def _stability(project, rater, trees) -> list[dict]:

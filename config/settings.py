@@ -341,6 +341,9 @@ def plain_client_error(record) -> bool:
     return True
 
 
+# Error reports hide what views declare sensitive (a rater's key) under DEBUG too.
+DEFAULT_EXCEPTION_REPORTER_FILTER = "config.reporting.SecretsHiddenFilter"
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

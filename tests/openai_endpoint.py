@@ -10,7 +10,11 @@ behaviour, and a behaviour can change from one attempt to the next:
     slow             answers after `slow_seconds` (past the client's timeout) every time
     slow-once        too slow the first time, then valid
     limited-once     429 with Retry-After: 0 the first time, then valid
+    limited          429 with Retry-After: 0 every time
     misquote         valid, but the evidence is not in the issue's text
+    quote-heading    valid, but two quotes are the prompt's own headings ("Title:",
+                     "Comment 1:") and one spans the title and the body across the
+                     "Body:" heading: none of them is the issue's own text
     out              out of scope
 """
 
@@ -97,7 +101,7 @@ class Endpoint:
             return 200, self._completion("Sure! Here are the labels: {symptom:"), {}
         if script == "slow" or (script == "slow-once" and attempt == 1):
             time.sleep(self.slow_seconds)
-        if script == "limited-once" and attempt == 1:
+        if script == "limited" or (script == "limited-once" and attempt == 1):
             return 429, {"error": {"message": "rate limited"}}, {"Retry-After": "0"}
         if script == "out":
             return 200, self._completion(json.dumps({"out_of_scope": True, "records": []})), {}
@@ -109,6 +113,11 @@ class Endpoint:
             record["symptom"]["category"] = "Crash > Meltdown"
         if script == "misquote":
             record["symptom"]["evidence"] = "a sentence nobody wrote"
+        if script == "quote-heading":
+            body = re.search(r"Body:\n(.*)", user).group(1)
+            record["symptom"]["evidence"] = "Title:"
+            record["root_cause"]["evidence"] = "Comment 1:"
+            record["stage"]["evidence"] = f"{title[-9:]}\n\nBody:\n{body[:12]}"
         answer = {"out_of_scope": False, "records": [record]}
         return 200, self._completion("```json\n" + json.dumps(answer) + "\n```"), {}
 

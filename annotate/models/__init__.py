@@ -26,7 +26,7 @@ from .opencoding import CategoryProposal
 from .precedents import ConsistencyReview
 from .projects import PATH_SEPARATOR, Invitation, Membership, Project, Role
 from .publishing import ImportJob, Release
-from .raters import Rater, RaterItem, RaterLabel, RaterRun
+from .raters import Rater, RaterItem, RaterLabel, RaterRun, RaterTrainingSet
 
 __all__ = [
     "PATH_SEPARATOR",
@@ -60,6 +60,7 @@ __all__ = [
     "RaterItem",
     "RaterLabel",
     "RaterRun",
+    "RaterTrainingSet",
     "Release",
     "Role",
     "SpanPart",

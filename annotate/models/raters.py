@@ -5,6 +5,7 @@ only way to these rows for a page or an endpoint."""
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.views.decorators.debug import sensitive_variables
 
 from annotate.sealing import fernet_key, seal, unseal
 
@@ -54,9 +55,11 @@ class Rater(models.Model):
     def has_api_key(self) -> bool:
         return bool(self.api_key_sealed)
 
+    @sensitive_variables("key")
     def set_api_key(self, key: str) -> None:
         self.api_key_sealed = seal(key, fernet_key(settings.TOKEN_ENCRYPTION_KEY)) if key else ""
 
+    @sensitive_variables()
     def api_key(self) -> str:
         """The key in clear ('' when none); raises sealing.Unreadable after a key change."""
         if not self.api_key_sealed:
@@ -129,6 +132,23 @@ class RaterRun(models.Model):
         return self.items_done / self.items_total if self.items_total else 0.0
 
 
+class RaterTrainingSet(models.Model):
+    """What a built-in run learned from, frozen when it first trained, so that a resumed
+    run learns the very same model again (the learning is deterministic given its inputs
+    and seed) whatever was settled since: the items whose text it read, in order, and the
+    settled records with their category ids, the dimensions' depths and the categories'
+    paths as they were. Kept apart from RaterRun: it is large and pages never read it."""
+
+    run = models.OneToOneField(
+        RaterRun, on_delete=models.CASCADE, primary_key=True, related_name="training_set"
+    )
+    # {"items": [item id, ...], "dimensions": [[id, key, depth], ...],
+    #  "categories": {"id": [dimension id, path]},
+    #  "records": [[item id, record, [category id or null per dimension]], ...]}
+    data = models.JSONField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+
 class RaterItem(models.Model):
     """What one run did with one item: labeled, out of scope, or failed (with the reason).
     One row per (run, item): the run's idempotency key."""
@@ -140,7 +160,23 @@ class RaterItem(models.Model):
 
     run = models.ForeignKey(RaterRun, on_delete=models.CASCADE, related_name="rated_items")
     item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="+")
+
+    class Reason(models.TextChoices):
+        """Why an item failed (the last attempt's problem); '' unless it failed."""
+
+        INVALID_JSON = "invalid_json", "invalid JSON after retries"
+        INVALID_ANSWER = "invalid_answer", "answer not valid against the codebook"
+        TIMEOUT = "timeout", "timeout after retries"
+        RATE_LIMITED = "rate_limited", "rate limited (429) after retries"
+        SERVER_ERROR = "server_error", "server error (5xx) after retries"
+        UNREACHABLE = "unreachable", "endpoint unreachable"
+        REFUSED = "refused", "request refused (4xx)"
+        BAD_REPLY = "bad_reply", "reply not a usable chat completion"
+
     outcome = models.CharField(max_length=12, choices=Outcome.choices)
+    reason = models.CharField(
+        max_length=20, choices=Reason.choices, blank=True, default="", db_default=""
+    )
     attempts = models.PositiveSmallIntegerField(default=1)
     error = models.TextField(blank=True)
     prompt_tokens = models.PositiveIntegerField(default=0)

@@ -2,6 +2,8 @@
 a Celery job), read a run's progress and counts. Agreement is analysis's
 /agreement/raters/."""
 
+from django.utils.decorators import method_decorator
+from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.exceptions import ValidationError
@@ -16,13 +18,19 @@ from annotate.access import (
 )
 from annotate.api.base import CONFLICT, ERRORS, ProjectScoped
 from annotate.raters import runs
+from annotate.raters.failures import failures_for_api
 from annotate.raters.serializers import (
+    RaterChangeSerializer,
     RaterInputSerializer,
+    RaterRunDetailSerializer,
     RaterRunSerializer,
     RaterSerializer,
 )
 
 
+# The key arrives in the body: Django's error reports (the technical 500 page under
+# DEBUG, mailed reports) must not show it, as a form field or as a frame's variable.
+@method_decorator(sensitive_post_parameters("api_key"), name="dispatch")
 class RaterList(ProjectScoped, APIView):
     pagination_class = None  # one short list, not a page: the schema must say so
 
@@ -35,6 +43,7 @@ class RaterList(ProjectScoped, APIView):
     @extend_schema(
         request=RaterInputSerializer, responses={201: RaterSerializer, **ERRORS, **CONFLICT}
     )
+    @method_decorator(sensitive_variables("data"))
     def post(self, request, slug):
         data = RaterInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -43,6 +52,38 @@ class RaterList(ProjectScoped, APIView):
         except runs.InvalidRater as error:
             raise ValidationError(error.fields) from None
         return Response(RaterSerializer(rater).data, status=status.HTTP_201_CREATED)
+
+
+@method_decorator(sensitive_post_parameters("api_key"), name="dispatch")
+class RaterDetail(ProjectScoped, APIView):
+    roles = RATER_MANAGERS
+
+    @extend_schema(responses={200: RaterSerializer, **ERRORS})
+    def get(self, request, slug, rater_id):
+        _, _, rater = get_rater_for_user(request.user, slug, rater_id)
+        return Response(RaterSerializer(rater).data)
+
+    @extend_schema(
+        request=RaterChangeSerializer, responses={200: RaterSerializer, **ERRORS, **CONFLICT}
+    )
+    @method_decorator(sensitive_variables("data"))
+    def patch(self, request, slug, rater_id):
+        """Change the fields sent (audited; the key only as replaced or removed)."""
+        _, _, rater = get_rater_for_user(request.user, slug, rater_id)
+        data = RaterChangeSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            rater = runs.change_rater(rater=rater, user=request.user, **data.validated_data)
+        except runs.InvalidRater as error:
+            raise ValidationError(error.fields) from None
+        return Response(RaterSerializer(rater).data)
+
+    @extend_schema(request=None, responses={204: None, **ERRORS, **CONFLICT})
+    def delete(self, request, slug, rater_id):
+        """Remove the rater with its runs and labels (audited); 409 while a run is active."""
+        _, _, rater = get_rater_for_user(request.user, slug, rater_id)
+        runs.remove_rater(rater=rater, user=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class RunList(ProjectScoped, APIView):
@@ -69,7 +110,10 @@ class RunList(ProjectScoped, APIView):
 class RunDetail(ProjectScoped, APIView):
     roles = RATER_MANAGERS
 
-    @extend_schema(responses={200: RaterRunSerializer, **ERRORS})
+    @extend_schema(responses={200: RaterRunDetailSerializer, **ERRORS})
     def get(self, request, slug, rater_id, run_id):
+        """The run with its failures: counts per reason and the first 100 failed items."""
         _, _, rater = get_rater_for_user(request.user, slug, rater_id)
-        return Response(RaterRunSerializer(get_rater_run(rater, run_id)).data)
+        run = get_rater_run(rater, run_id)
+        run.failures = failures_for_api(run)
+        return Response(RaterRunDetailSerializer(run).data)

@@ -5,7 +5,11 @@ with its RaterItem rows, so a run that stops goes on where it was."""
 
 from __future__ import annotations
 
+import hashlib
+import json
+
 from django.db import transaction
+from django.utils import timezone
 
 from annotate.access import (
     final_record_labels,
@@ -14,7 +18,7 @@ from annotate.access import (
     project_items,
 )
 from annotate.bulk import copy_rows
-from annotate.models import Item, RaterItem, RaterLabel, RaterRun
+from annotate.models import Item, RaterItem, RaterLabel, RaterRun, RaterTrainingSet
 from annotate.raters import learning
 from annotate.raters.runs import RunFailed, items_to_rate, note_progress
 from annotate.raters.texts import item_texts
@@ -22,37 +26,94 @@ from annotate.raters.texts import item_texts
 CHUNK = 5_000
 
 
-def training_records(project, index: dict[int, int]) -> list[tuple[int, dict[str, str]]]:
-    """(item index, {dimension key: category path}) for every in-scope final record of the
-    project's settled items."""
+def _depths(categories: dict, dimensions: list) -> dict[int, int]:
+    """Each dimension's depth (by id) over its active categories ({id: [dim, path, retired]})."""
+    depths: dict[int, int] = {}
+    for dim, path, retired in categories.values():
+        if not retired:
+            depths[dim] = max(depths.get(dim, 0), path.count(learning.SEPARATOR) + 1)
+    return {d.pk: depths[d.pk] for d in dimensions if d.pk in depths}
+
+
+def freeze_training_set(run: RaterRun, project, item_ids: list[int]) -> dict:
+    """What the run learns from, read now and stored (RaterTrainingSet): the items whose
+    text it reads, in order, every in-scope final record of the settled ones, the
+    dimensions' depths and the categories' paths. Its summary goes in the run's stored
+    configuration (`trained_on`)."""
+    dimensions = list(project_dimensions(project))
+    categories = {
+        str(pk): [dim, path, retired]
+        for pk, dim, path, retired in project_categories(project).values_list(
+            "pk", "dimension_id", "path", "retired"
+        )
+    }
+    depths = _depths(categories, dimensions)
+    dims = [[d.pk, d.key, depths[d.pk]] for d in dimensions if d.pk in depths]
+    position = {item_id: at for at, item_id in enumerate(item_ids)}
     rows = (
         final_record_labels(project)
         .filter(item__state=Item.State.SETTLED, final__out_of_scope=False)
-        .values_list("item_id", "record", "dimension__key", "category__path")
+        .values_list("item_id", "record", "dimension_id", "category_id")
     )
-    records: dict[tuple[int, int], dict[str, str]] = {}
-    for item_id, record, key, path in rows.iterator(chunk_size=20_000):
-        if item_id in index:
-            records.setdefault((index[item_id], record), {})[key] = path
-    return [(at, labels) for (at, _), labels in sorted(records.items())]
+    found: dict[tuple[int, int], dict[int, int]] = {}
+    for item_id, record, dim, category in rows.iterator(chunk_size=20_000):
+        if item_id in position:
+            found.setdefault((item_id, record), {})[dim] = category
+    order = sorted(found, key=lambda key: (position[key[0]], key[1]))
+    records = [[i, r, [found[(i, r)].get(dim) for dim, _, _ in dims]] for i, r in order]
+    data = {"items": item_ids, "dimensions": dims, "categories": categories, "records": records}
+    frozen, created = RaterTrainingSet.objects.get_or_create(run=run, defaults={"data": data})
+    if created:
+        digest = hashlib.sha256(json.dumps(records).encode()).hexdigest()
+        trained_on = {
+            "items": len(item_ids),
+            "settled_items": len({i for i, _ in found}),
+            "records": len(records),
+            "codebook_version": project.codebook_version,
+            "frozen_at": timezone.now().isoformat(timespec="seconds"),
+            "records_sha256": digest,
+        }
+        run.config = {**run.config, "trained_on": trained_on}
+        RaterRun.objects.filter(pk=run.pk).update(config=run.config)
+    return frozen.data
+
+
+def _texts(run: RaterRun, project):
+    """The run's item texts and its frozen training set (frozen now on the first pass)."""
+    data = RaterTrainingSet.objects.filter(run=run).values_list("data", flat=True).first()
+    if data is None:
+        texts = item_texts(items_to_rate_all(run))
+        return texts, freeze_training_set(run, project, [t.item_id for t in texts])
+    # Resumed: the very items the run started with, in the same order (an item imported
+    # since is not this run's; one excluded since is still read, as it was).
+    by_id = {t.item_id: t for t in item_texts(project_items(project).order_by("position", "pk"))}
+    missing = [i for i in data["items"] if i not in by_id]
+    if missing:
+        raise RunFailed(
+            f"{len(missing)} item(s) this run learned from were deleted since it started; "
+            "start a new run."
+        )
+    return [by_id[i] for i in data["items"]], data
 
 
 def rate(run: RaterRun) -> None:
     """Learn and label every item the run has not done; RunFailed when the project has too
-    few settled items to learn from."""
+    few settled items to learn from. A resumed run learns from the training set frozen when
+    it started (RaterTrainingSet), so it rates with the same model."""
     project = run.rater.project
-    texts = item_texts(items_to_rate_all(run))
+    texts, data = _texts(run, project)
     index = {text.item_id: at for at, text in enumerate(texts)}
-    dimensions = list(project_dimensions(project))
+    dims = data["dimensions"]
+    paths = {int(pk): path for pk, (_, path, _) in data["categories"].items()}
     categories = {
-        (c.dimension_id, c.path): c.pk for c in project_categories(project).filter(retired=False)
-    }
-    depths = {}
-    for dimension in dimensions:
-        paths = [path for (dim, path) in categories if dim == dimension.pk]
-        if paths:
-            depths[dimension.key] = max(p.count(learning.SEPARATOR) + 1 for p in paths)
-    records = training_records(project, index)
+        (dim, path): int(pk) for pk, (dim, path, retired) in data["categories"].items()
+        if not retired
+    }  # fmt: skip
+    records = [
+        (index[item_id], {key: paths[c] for (_, key, _), c in zip(dims, cats, strict=True) if c})
+        for item_id, _, cats in data["records"]
+    ]
+    depths = {key: depth for _, key, depth in dims}
     try:
         learned = learning.learn(
             [text.plain() for text in texts], records, depths, seed=run.rater.seed or 0
@@ -66,7 +127,7 @@ def rate(run: RaterRun) -> None:
     )
     pending = set(items_to_rate(run).values_list("pk", flat=True))
     todo = [at for at, text in enumerate(texts) if text.item_id in pending]
-    by_key = {d.key: d for d in dimensions}
+    by_key = {key: dim for dim, key, _ in dims}
     for start in range(0, len(todo), CHUNK):
         _write_chunk(run, todo[start : start + CHUNK], texts, learned, by_key, categories)
 
@@ -85,7 +146,7 @@ def _write_chunk(run, positions, texts, learned, by_key, categories) -> None:
         plain = text.plain()
         for key, prediction in learned.predictions.items():
             dimension = by_key[key]
-            category = categories.get((dimension.pk, str(prediction.paths[at])))
+            category = categories.get((dimension, str(prediction.paths[at])))
             if category is None:
                 continue
             quote = learning.quote_around(plain, prediction.evidence_terms[at])
@@ -97,7 +158,7 @@ def _write_chunk(run, positions, texts, learned, by_key, categories) -> None:
                     run.pk,
                     text.item_id,
                     0,
-                    dimension.pk,
+                    dimension,
                     category,
                     round(float(prediction.confidence[at]), 6),
                     quote,

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import requests
 from django.conf import settings
+from django.views.decorators.debug import sensitive_variables
 
 
 @dataclass
@@ -26,8 +27,9 @@ class Reply:
 class EndpointError(Exception):
     """The endpoint did not answer usably after the retries; the message says how."""
 
-    def __init__(self, message: str, attempts: int, seconds: float):
+    def __init__(self, message: str, attempts: int, seconds: float, reason: str = "bad_reply"):
         super().__init__(message)
+        self.reason = reason  # a RaterItem.Reason value
         self.attempts = attempts
         self.seconds = seconds
 
@@ -70,6 +72,7 @@ def _usage(data: dict) -> tuple[int, int]:
     )
 
 
+@sensitive_variables("api_key", "headers")
 def chat(
     *,
     base_url: str,
@@ -96,7 +99,7 @@ def chat(
     timeout = settings.RATER_HTTP_TIMEOUT_SECONDS
     http = session or requests.Session()
     started = time.monotonic()
-    problem = ""
+    problem, reason = "", ""
     for attempt in range(1, attempts + 1):
         wait = None
         try:
@@ -106,9 +109,9 @@ def chat(
             else:
                 response.close()
         except requests.Timeout:
-            problem = f"no answer within {timeout:g} s"
+            problem, reason = f"no answer within {timeout:g} s", "timeout"
         except requests.ConnectionError:
-            problem = "the endpoint could not be reached"
+            problem, reason = "the endpoint could not be reached", "unreachable"
         except requests.RequestException as failure:
             # An invalid URL, a redirect to another scheme or in a loop: not retried.
             raise EndpointError(
@@ -138,17 +141,18 @@ def chat(
                         time.monotonic() - started,
                         attempt,
                     )
-                problem = "the reply is not a chat completion"
+                problem, reason = "the reply is not a chat completion", "bad_reply"
             elif response.status_code == 429:
-                problem = "rate limited (429)"
+                problem, reason = "rate limited (429)", "rate_limited"
                 wait = _retry_after(response)
             elif response.status_code >= 500:
-                problem = f"server error ({response.status_code})"
+                problem, reason = f"server error ({response.status_code})", "server_error"
             else:
                 raise EndpointError(
                     f"the endpoint refused the request ({response.status_code})",
                     attempt,
                     time.monotonic() - started,
+                    reason="refused",
                 )
         if attempt < attempts:
             backoff = settings.RATER_BACKOFF_SECONDS * 2 ** (attempt - 1)
@@ -156,5 +160,5 @@ def chat(
                 min(wait if wait is not None else backoff, settings.RATER_MAX_BACKOFF_SECONDS)
             )
     raise EndpointError(
-        f"{problem} after {attempts} attempts", attempts, time.monotonic() - started
+        f"{problem} after {attempts} attempts", attempts, time.monotonic() - started, reason
     )

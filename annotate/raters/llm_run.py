@@ -9,16 +9,18 @@ from __future__ import annotations
 import requests
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.views.decorators.debug import sensitive_variables
 
 from annotate.codebook.queries import read_codebook
 from annotate.models import RaterItem, RaterLabel, RaterRun, Unreadable
 from annotate.raters import llm, prompt
 from annotate.raters.runs import RunFailed, items_to_rate, note_progress
-from annotate.raters.texts import item_texts, quote_found
+from annotate.raters.texts import item_texts, quote_in_any, squash
 
 BATCH = 200
 
 
+@sensitive_variables("key")
 def rate(run: RaterRun) -> None:
     """Rate every item the run has not done, in batches of BATCH (texts read per batch)."""
     rater = run.rater
@@ -39,13 +41,17 @@ def rate(run: RaterRun) -> None:
             _rate_item(run, text, book, key, session)
 
 
+@sensitive_variables("key")
 def _rate_item(run, text, book, key, session) -> None:
     rater = run.rater
     issue_text = text.for_prompt(settings.RATER_PROMPT_CHARS)
+    # Quotes are checked against the issue's own words as given, never the prompt's
+    # headings or codebook: a quote of "Title:" or of a definition is not evidence.
+    own_text = [squash(part) for part in text.given(settings.RATER_PROMPT_CHARS)]
     asked = prompt.messages(book, rater.project.guidelines, issue_text)
     tokens = [0, 0]
     seconds, attempts, invalid = 0.0, 0, 0
-    answer, error = None, ""
+    answer, error, reason = None, "", ""
     for _ in range(settings.RATER_ANSWER_ATTEMPTS):
         try:
             reply = llm.chat(
@@ -60,7 +66,7 @@ def _rate_item(run, text, book, key, session) -> None:
         except llm.EndpointError as failure:
             attempts += failure.attempts
             seconds += failure.seconds
-            error = str(failure)
+            error, reason = str(failure), failure.reason
             break
         attempts += reply.attempts
         seconds += reply.seconds
@@ -71,13 +77,13 @@ def _rate_item(run, text, book, key, session) -> None:
             break
         except prompt.InvalidAnswer as problem:
             invalid += 1
-            error = f"invalid answer: {problem}"
+            error, reason = f"invalid answer: {problem}", problem.reason
     labels = []
     if answer is not None:
         outcome = (
             RaterItem.Outcome.OUT_OF_SCOPE if answer.out_of_scope else RaterItem.Outcome.LABELED
         )
-        error = ""
+        error, reason = "", ""
         for number, record in enumerate(answer.records):
             for dimension_key, (category_id, confidence, evidence) in record.items():
                 labels.append(
@@ -89,7 +95,7 @@ def _rate_item(run, text, book, key, session) -> None:
                         category_id=category_id,
                         confidence=confidence,
                         evidence=evidence,
-                        quote_found=quote_found(evidence, issue_text),
+                        quote_found=quote_in_any(evidence, own_text),
                     )
                 )
     else:
@@ -100,6 +106,7 @@ def _rate_item(run, text, book, key, session) -> None:
                 run=run,
                 item_id=text.item_id,
                 outcome=outcome,
+                reason=reason,
                 attempts=attempts,
                 error=error.replace("\x00", "")[:1000],
                 prompt_tokens=tokens[0],

@@ -36,6 +36,14 @@ class Answer:
 class InvalidAnswer(ValueError):
     """The answer cannot be read as labels of this codebook; the message says why."""
 
+    reason = "invalid_answer"  # a RaterItem.Reason value
+
+
+class InvalidJSON(InvalidAnswer):
+    """The answer is not a JSON object at all."""
+
+    reason = "invalid_json"
+
 
 def codebook_text(book) -> str:
     """The codebook as the prompt shows it: dimensions, then active categories with their
@@ -85,9 +93,9 @@ def parse_answer(content: str, book) -> Answer:
         data = json.loads(_strip_fence(content))
     except (ValueError, RecursionError):
         # ValueError covers JSONDecodeError and numbers past Python's digit limit.
-        raise InvalidAnswer("the answer is not JSON") from None
+        raise InvalidJSON("the answer is not JSON") from None
     if not isinstance(data, dict):
-        raise InvalidAnswer("the answer is not a JSON object")
+        raise InvalidJSON("the answer is not a JSON object")
     out = data.get("out_of_scope", False)
     records = data.get("records", [])
     if not isinstance(out, bool) or not isinstance(records, list):

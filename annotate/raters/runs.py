@@ -12,10 +12,11 @@ from celery.exceptions import SoftTimeLimitExceeded
 from django.db import IntegrityError, transaction
 from django.db.models import F, Max, Q
 from django.utils import timezone
+from django.views.decorators.debug import sensitive_variables
 
 from annotate.access import latest_finished_runs, project_items, project_rater_runs
 from annotate.errors import Conflict, ServiceError
-from annotate.models import Item, Project, Rater, RaterItem, RaterRun
+from annotate.models import AuditEvent, Item, Project, Rater, RaterItem, RaterRun
 
 # The task's time limit is 30 minutes: a run "running" longer lost its worker.
 STALE_AFTER = timedelta(minutes=31)
@@ -63,6 +64,7 @@ class InvalidRater(ServiceError):
         self.fields = fields
 
 
+@sensitive_variables("api_key")
 def add_rater(
     *,
     project: Project,
@@ -107,9 +109,112 @@ def add_rater(
     try:
         with transaction.atomic():
             rater.save()
+            _audit(rater, user, "rater_added", settings=_public(rater), key=_key_state(rater))
     except IntegrityError:
         raise Conflict(f"This project already has a rater named '{name.strip()}'.") from None
     return rater
+
+
+# What a rater's settings are in the audit trail: every field a lead can set, never the
+# key (only whether one is stored, and whether a change replaced or removed it).
+AUDITED = (
+    "name",
+    "model",
+    "base_url",
+    "prompt_version",
+    "temperature",
+    "seed",
+    "runs_per_start",
+    "visible_in_adjudication",
+)
+
+
+def _public(rater: Rater) -> dict:
+    return {"kind": rater.kind, **{name: getattr(rater, name) for name in AUDITED}}
+
+
+def _key_state(rater: Rater) -> str:
+    return "stored" if rater.has_api_key else "none"
+
+
+def _audit(rater: Rater, user, kind: str, **payload) -> None:
+    AuditEvent.objects.create(
+        project_id=rater.project_id,
+        actor=user if getattr(user, "is_authenticated", False) else None,
+        kind=kind,
+        payload={"rater": rater.pk, **payload},
+    )
+
+
+@sensitive_variables("api_key")
+def change_rater(*, rater: Rater, user, api_key: str = "", clear_api_key: bool = False, **new):
+    """Change a rater's settings (`new`: any of AUDITED; its kind stays) and, when given, its
+    key: `api_key` replaces the stored key, `clear_api_key` removes it; a blank key keeps
+    it. InvalidRater names each bad field, Conflict a name another rater has. The change is
+    written to the audit trail (from and to per field; the key only as replaced or
+    removed); a change that changes nothing writes nothing. Runs already started keep the
+    configuration they stored."""
+    unknown = set(new) - set(AUDITED)
+    if unknown:
+        raise InvalidRater({name: "This setting cannot be changed." for name in sorted(unknown)})
+    with transaction.atomic():
+        locked = Rater.objects.select_for_update().get(pk=rater.pk)
+        wanted = {name: new.get(name, getattr(locked, name)) for name in AUDITED}
+        wanted["name"] = wanted["name"].strip()
+        wanted["model"] = wanted["model"].strip()
+        wanted["base_url"] = wanted["base_url"].strip().rstrip("/")
+        wanted["prompt_version"] = wanted["prompt_version"] or "v1"
+        fields = _check_config(
+            kind=locked.kind,
+            **{k: wanted[k] for k in ("name", "model", "base_url", "temperature")},
+            runs_per_start=wanted["runs_per_start"],
+        )
+        if fields:
+            raise InvalidRater(fields)
+        changes = {
+            name: {"from": getattr(locked, name), "to": value}
+            for name, value in wanted.items()
+            if getattr(locked, name) != value
+        }
+        key_change = ""
+        if api_key:
+            key_change = "replaced"
+            locked.set_api_key(api_key)
+        elif clear_api_key and locked.has_api_key:
+            key_change = "removed"
+            locked.set_api_key("")
+        if not changes and not key_change:
+            return locked
+        for name, value in wanted.items():
+            setattr(locked, name, value)
+        try:
+            with transaction.atomic():
+                locked.save()
+        except IntegrityError:
+            raise Conflict(f"This project already has a rater named '{wanted['name']}'.") from None
+        payload = {"name": locked.name, "changes": changes}
+        if key_change:
+            payload["key"] = key_change
+        _audit(locked, user, "rater_changed", **payload)
+    return locked
+
+
+def remove_rater(*, rater: Rater, user) -> None:
+    """Remove a rater with its runs and labels, recording it (its settings and how many runs
+    went with it) in the audit trail. RaterBusy while one of its runs is active."""
+    with transaction.atomic():
+        locked = Rater.objects.select_for_update().get(pk=rater.pk)
+        if locked.runs.filter(status__in=RaterRun.ACTIVE).exists():
+            raise RaterBusy("This rater has a run queued or running; wait for it to finish.")
+        _audit(
+            locked,
+            user,
+            "rater_removed",
+            settings=_public(locked),
+            key=_key_state(locked),
+            runs=locked.runs.count(),
+        )
+        locked.delete()
 
 
 def start_rater_runs(*, rater: Rater, user) -> list[RaterRun]:

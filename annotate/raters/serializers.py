@@ -23,6 +23,26 @@ class RaterInputSerializer(serializers.Serializer):
     visible_in_adjudication = serializers.BooleanField(required=False, default=False)
 
 
+class RaterChangeSerializer(serializers.Serializer):
+    """A change of a rater's settings: only the fields sent change (its kind never does).
+    A non-blank `api_key` replaces the stored key; `clear_api_key` removes it."""
+
+    name = serializers.CharField(max_length=100, required=False)
+    model = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    base_url = serializers.URLField(max_length=500, required=False, allow_blank=True)
+    api_key = serializers.CharField(
+        max_length=500, required=False, default="", allow_blank=True, write_only=True
+    )
+    clear_api_key = serializers.BooleanField(required=False, default=False)
+    prompt_version = serializers.CharField(max_length=40, required=False)
+    temperature = serializers.FloatField(min_value=0.0, max_value=2.0, required=False)
+    seed = serializers.IntegerField(
+        required=False, allow_null=True, min_value=-(2**31), max_value=2**31 - 1
+    )
+    runs_per_start = serializers.IntegerField(min_value=1, max_value=10, required=False)
+    visible_in_adjudication = serializers.BooleanField(required=False)
+
+
 class RaterRunSerializer(serializers.ModelSerializer):
     progress = serializers.FloatField(read_only=True)
 
@@ -50,6 +70,36 @@ class RaterRunSerializer(serializers.ModelSerializer):
             "started_at",
             "finished_at",
         ]
+
+
+class FailureReasonSerializer(serializers.Serializer):
+    reason = serializers.CharField()
+    label = serializers.CharField()
+    count = serializers.IntegerField()
+
+
+class FailedItemSerializer(serializers.Serializer):
+    item = serializers.IntegerField()
+    position = serializers.IntegerField()
+    title = serializers.CharField()
+    reason = serializers.CharField()
+    reason_label = serializers.CharField()
+    error = serializers.CharField()
+    attempts = serializers.IntegerField()
+
+
+class RunFailuresSerializer(serializers.Serializer):
+    total = serializers.IntegerField(help_text="Failed items of the run.")
+    by_reason = FailureReasonSerializer(many=True)
+    items = FailedItemSerializer(many=True, help_text="The first 100, in sample order.")
+    items_shown = serializers.IntegerField()
+
+
+class RaterRunDetailSerializer(RaterRunSerializer):
+    failures = RunFailuresSerializer(read_only=True)
+
+    class Meta(RaterRunSerializer.Meta):
+        fields = [*RaterRunSerializer.Meta.fields, "failures"]
 
 
 class RaterSerializer(serializers.ModelSerializer):

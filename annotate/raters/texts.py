@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from mining.models import Comment
 
 WHITESPACE = re.compile(r"\s+")
+SEPARATOR = "\n\n"
 MAX_COMMENTS = 30
 
 
@@ -24,11 +25,28 @@ class ItemText:
         """Everything in one string (the built-in rater's document)."""
         return "\n\n".join([self.title, self.body, *self.comments])
 
+    def _sections(self) -> list[tuple[str, str]]:
+        """(heading, the issue's own text) in the order the prompt gives them."""
+        sections = [("Title: ", self.title), ("Body:\n", self.body)]
+        sections += [(f"Comment {n}:\n", text) for n, text in enumerate(self.comments, 1)]
+        return sections
+
     def for_prompt(self, limit: int) -> str:
         """Title, body and comments with headings, cut to `limit` characters."""
-        parts = [f"Title: {self.title}", f"Body:\n{self.body}"]
-        parts += [f"Comment {n}:\n{text}" for n, text in enumerate(self.comments, start=1)]
-        return "\n\n".join(parts)[:limit]
+        return SEPARATOR.join(heading + text for heading, text in self._sections())[:limit]
+
+    def given(self, limit: int) -> list[str]:
+        """The issue's own texts (title, body, comments) as far as for_prompt(limit) gives
+        them, without the prompt's headings: what an evidence quote must come from."""
+        parts, used = [], 0
+        for n, (heading, text) in enumerate(self._sections()):
+            used += len(SEPARATOR) if n else 0
+            room = limit - used - len(heading)
+            if room <= 0:
+                break
+            parts.append(text[:room])
+            used += len(heading) + len(text)
+        return parts
 
 
 def squash(text: str) -> str:
@@ -41,6 +59,13 @@ def quote_in(quote: str, squashed_text: str) -> bool:
     """quote_found against a text squash() already made."""
     squashed = squash(quote)
     return bool(squashed) and squashed in squashed_text
+
+
+def quote_in_any(quote: str, squashed_texts: list[str]) -> bool:
+    """Whether `quote` occurs within one of the texts (each squash()ed): a quote running
+    from one text into the next crossed a heading of the prompt, not the issue's words."""
+    squashed = squash(quote)
+    return bool(squashed) and any(squashed in text for text in squashed_texts)
 
 
 def quote_found(quote: str, text: str) -> bool:

@@ -168,8 +168,8 @@ def test_warm_analysis_pages_take_few_queries(project, cast, settled, client_for
         chart = {"view": view, "part": "chart", "kind": "percent" if view != "rq1" else "bars"}
         assert count_queries(lead, f"{base}distributions/", **chart) <= 6, view
     assert count_queries(lead, f"{base}agreement/") <= 9
-    # 6: the machine raters' paragraph reads their runs (one query when none): rater runs
-    # do not move the data version, so it is not cached with the rest (issue #18).
+    # 6: the machine raters' paragraph reads the ids of their finished runs (one query),
+    # part of its cache key: rater runs do not move the data version (issue #18).
     assert count_queries(lead, f"{base}reporting/") <= 6
 
 

@@ -132,3 +132,24 @@ def test_the_methods_section_reports_the_rater_beside_the_human_agreement(
     assert "Its stability was measured over 2 runs." in markdown
     latex = response.json()["latex"]
     assert r"\subsubsection*{Machine raters}" in latex
+
+
+def test_the_machine_paragraph_is_cached_per_data_version_and_finished_runs(project, world):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from analysis.cache import methods_facts
+
+    first = methods_facts(project)["machines"]
+    assert [m["run"] for m in first] == [2]
+    with CaptureQueriesContext(connection) as warm:
+        again = methods_facts(project)["machines"]
+    # The data version (methods and machines alike) and the finished runs' ids.
+    assert len(warm) <= 3, [q["sql"] for q in warm.captured_queries]
+    assert again == first
+    # A run that finishes is read at once (runs do not move the data version)...
+    RaterRun.objects.create(rater=world, number=3, codebook_version=1, status="succeeded")
+    assert [m["run"] for m in methods_facts(project)["machines"]] == [3]
+    # ...and so is a renamed rater (the change is audited, which moves the version).
+    runs.change_rater(rater=world, user=None, name="tfidf v2")
+    assert [m["name"] for m in methods_facts(project)["machines"]] == ["tfidf v2"]

@@ -112,3 +112,46 @@ def test_learning_walks_down_the_tree_and_keeps_unlabeled_items_out_of_training(
     assert learning.quote_around("Error: CUDA Out of memory.", "cuda") == (
         "Error: CUDA Out of memory."
     )
+
+
+def test_a_resumed_run_rates_with_the_model_it_started_with(demo, monkeypatch):
+    """Stopped midway, then labels are settled (new items, one label changed), then
+    resumed: the items rated after the resume get the predictions an uninterrupted run
+    from the same start gave, and the run says what it was trained on."""
+    from tests.builders import HANG, LabelBuilder
+
+    project = demo.project
+    rater = runs.add_rater(project=project, user=None, kind="builtin", name="tfidf", seed=5)
+    monkeypatch.setattr("annotate.raters.builtin.CHUNK", 10)
+    run = _run(rater)
+    trained_on = run.config["trained_on"]
+    settled = Item.objects.filter(project=project, state="settled")
+    assert trained_on["settled_items"] == settled.count() and trained_on["records"] >= 6
+    uninterrupted = _symptoms(run)
+    # Stopped midway: the second half of the items is undone.
+    done = list(RaterItem.objects.filter(run=run).order_by("item__position", "item_id"))
+    undone = [r.item_id for r in done[len(done) // 2 :]]
+    RaterItem.objects.filter(run=run, item_id__in=undone).delete()
+    RaterLabel.objects.filter(run=run, item_id__in=undone).delete()
+    RaterRun.objects.filter(pk=run.pk).update(status="failed", items_done=len(done) - len(undone))
+    # New labels settled meanwhile: every unsettled item, all alike, and a settled item's
+    # final label replaced (the set the run learned from moved a lot).
+    build = LabelBuilder(project)
+    for item in Item.objects.filter(project=project).exclude(state__in=["settled", "excluded"]):
+        build.settle(item, [{"symptom": HANG, "stage": "Inference"}])
+    assert (
+        Item.objects.filter(project=project, state="settled").count() > trained_on["settled_items"]
+    )
+    runs.resume_rater_run(run=run)
+    run_rater_task(run_id=run.pk)
+    run.refresh_from_db()
+    assert run.status == "succeeded" and run.items_done == run.items_total
+    assert run.config["trained_on"] == trained_on
+    resumed = {i: label for i, label in _symptoms(run).items() if i in undone}
+    assert resumed and resumed == {i: uninterrupted[i] for i in undone if i in uninterrupted}
+
+
+def _symptoms(run) -> dict:
+    """{item: (category, confidence)} of the run's symptom labels."""
+    rows = RaterLabel.objects.filter(run=run, dimension__key="symptom")
+    return {i: (c, p) for i, c, p in rows.values_list("item_id", "category_id", "confidence")}

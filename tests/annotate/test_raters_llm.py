@@ -9,8 +9,9 @@ import pytest
 from annotate.models import RaterItem, RaterLabel, RaterRun
 from annotate.raters import runs
 from annotate.raters.tasks import run_rater_task
+from annotate.raters.texts import ItemText, quote_in_any, squash
 from tests.builders import record
-from tests.factories import IssueFactory, ItemFactory
+from tests.factories import CommentFactory, IssueFactory, ItemFactory
 from tests.openai_endpoint import Endpoint
 
 
@@ -169,3 +170,32 @@ def test_an_unreachable_endpoint_fails_items_not_the_worker(project, settings):
     assert run.status == "succeeded"
     outcome = _outcome(run, item)
     assert outcome.outcome == "failed" and "could not be reached" in outcome.error
+
+
+def test_a_quote_of_the_prompt_rather_than_the_issue_is_not_found(project, endpoint):
+    # The prompt's headings ("Title:", "Comment 1:") and a quote running from the title
+    # over the "Body:" heading into the body are in the prompt, not in the issue's text.
+    item = ItemFactory(
+        project=project,
+        issue=IssueFactory(title="Trainer crashes [[quote-heading]]", body="Traceback: boom"),
+        position=0,
+    )
+    CommentFactory(issue=item.issue, body="Same here on 2.1.")
+    run = _run(_rater(project, endpoint))
+    labels = RaterLabel.objects.filter(run=run, item=item)
+    assert {label.evidence: label.quote_found for label in labels} == {
+        "Title:": False,
+        "Comment 1:": False,
+        "heading]]\n\nBody:\nTraceback: b": False,
+    }
+    assert run.quotes_not_found == 3
+
+
+def test_the_issue_text_given_is_what_the_prompt_kept_without_its_headings():
+    text = ItemText(1, "Crash on start", "Traceback here", ["first comment", "second"])
+    prompt = text.for_prompt(60)
+    assert prompt == "Title: Crash on start\n\nBody:\nTraceback here\n\nComment 1:\nfirs"
+    assert text.given(60) == ["Crash on start", "Traceback here", "firs"]
+    assert text.given(10) == ["Cra"]
+    assert not quote_in_any("Body:", [squash(part) for part in text.given(1000)])
+    assert quote_in_any("TRACEBACK   here", [squash(part) for part in text.given(1000)])

@@ -229,6 +229,22 @@ MATRIX = {
             "prompt_version": "v1",
         },
     ),  # fmt: skip
+    ("rater-edit", "POST"): page(
+        403,
+        302,
+        302,
+        body=lambda w: {
+            f"rater-{w.rater_id}-{name}": value
+            for name, value in (
+                ("name", "renamed"),
+                ("temperature", "0"),
+                ("runs_per_start", "1"),
+                ("prompt_version", "v1"),
+            )
+        },
+    ),  # fmt: skip
+    ("rater-remove", "POST"): page(403, 302, 302),
+    ("rater-run", "GET"): page(403, 200, 200),
     ("rater-start", "POST"): page(403, 302, 302),
     ("rater-resume", "POST"): page(403, 302, 302),
     ("machine-column", "GET"): page(403, 200, 200),
@@ -345,6 +361,9 @@ MATRIX = {
     ("api-import-job", "GET"): api(403, 403, 200),
     ("api-raters", "GET"): api(403, 200, 200),
     ("api-raters", "POST"): api(403, 201, 201, body=lambda w: {"kind": "builtin", "name": "r2"}),
+    ("api-rater", "GET"): api(403, 200, 200),
+    ("api-rater", "PATCH"): api(403, 200, 200, body=lambda w: {"temperature": 0.5}),
+    ("api-rater", "DELETE"): api(403, 204, 204),
     ("api-rater-runs", "GET"): api(403, 200, 200),
     ("api-rater-runs", "POST"): api(403, 202, 202),
     ("api-rater-run", "GET"): api(403, 200, 200),
