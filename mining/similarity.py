@@ -19,7 +19,8 @@ Otherwise the score is the title's similarity alone.
 Candidates come from indexed doors only (titles sharing two of the title's words, or one
 word of a short title, by the GIN index on the titles' English lexemes of migration 0009;
 the exact error line by its btree; the error message's words in the failure lines by
-their GIN index), at most CANDIDATES from each; the score is computed on those alone,
+their GIN index, or a trace's most specific words when it has no error message), at most
+CANDIDATES from each; the score is computed on those alone,
 which is what keeps the lookup within milliseconds on 100,000 issues. The title door used
 to ask the trigram index for every title within similarity 0.3 (`title % q`): on 100,000
 titles that walk visited nearly every one (docs/precedents.md, Speed).
@@ -42,6 +43,7 @@ TITLE_WORDS = 12  # the title's words whose pairs make the title door (66 pairs 
 PER_WORD = 30  # titles taken for each single word of a short title
 SHORT_TITLE = 3  # words: a title this short also looks for titles sharing one word
 COMMON_LINE_WORD = 0.01  # a word in more failure lines than this share is common
+TRACE_WORDS = 3  # failure-line words asked for when the issue has no error line
 
 
 class SimilarityUnavailable(Exception):
@@ -82,7 +84,8 @@ OWN_SQL = """
 SELECT s.title, s.error_line, ARRAY(
     SELECT w.lexeme FROM unnest(to_tsvector('english'::regconfig, s.title)) AS w
     ORDER BY w.positions[1] LIMIT %s
-), tsvector_to_array(to_tsvector('simple'::regconfig, s.error_line)), ARRAY(
+), tsvector_to_array(to_tsvector('simple'::regconfig, s.error_line)),
+tsvector_to_array(s.failure_lines), ARRAY(
     SELECT u.word FROM pg_stats AS p,
         unnest(p.most_common_elems::text::text[], p.most_common_elem_freqs) AS u(word, share)
     WHERE p.schemaname = current_schema() AND p.tablename = 'mining_issuesearch'
@@ -104,6 +107,18 @@ def line_query(words: list[str], common: list[str]) -> str:
     common = set(common)
     rare = [word for word in words if word not in common] or words
     return " & ".join(_lexeme(word) for word in dict.fromkeys(rare))
+
+
+def trace_query(lexemes: list[str], common: list[str]) -> str:
+    """For an issue whose failure lines hold no error message (a Java trace whose first
+    line is a bare exception name, a Rust panic's frames): a tsquery of its TRACE_WORDS
+    most specific failure-line words, the longest that are not `common` (qualified frame
+    names such as `org.apache.spark.rdd.rdd.collect`), so that the failure-line door still
+    finds the same trace under another title. '' when there are no failure lines."""
+    common = set(common)
+    rare = [word for word in lexemes if word not in common] or list(lexemes)
+    chosen = sorted(dict.fromkeys(rare), key=lambda word: (-len(word), word))[:TRACE_WORDS]
+    return " & ".join(_lexeme(word) for word in chosen)
 
 
 def title_queries(words: list[str]) -> tuple[str, list[str]]:
@@ -135,7 +150,8 @@ WITH me AS (
     UNION
     (SELECT s.issue_id FROM mining_issuesearch AS s
      WHERE %s <> '' AND s.failure_lines @@ CAST(%s AS tsquery)
-       AND ts_match_vq(s.failure_lines, plainto_tsquery('simple'::regconfig, %s)) LIMIT 200)
+       AND (%s = '' OR ts_match_vq(s.failure_lines, plainto_tsquery('simple'::regconfig, %s)))
+     LIMIT 200)
 )
 """
 
@@ -166,7 +182,8 @@ def similar_issues(issue, project=None, limit: int = 10, *, among=None, min_scor
     read of migration 0009's word index, the CANDIDATES most similar kept), PER_WORD
     titles for each single word of a title of at most SHORT_TITLE words, the same error
     line (btree), and the error message's words in other issues' failure lines (GIN,
-    asked for the words that are not common: line_query). Three queries: the
+    asked for the words that are not common: line_query), or, for an issue whose failure
+    lines hold no error message, their most specific words (trace_query). Three queries: the
     deferred refresh, the issue's own parts, the lookup."""
     if connection.vendor != "postgresql":
         raise SimilarityUnavailable("Similar issues need PostgreSQL (pg_trgm).")
@@ -180,10 +197,14 @@ def similar_issues(issue, project=None, limit: int = 10, *, among=None, min_scor
         own = cursor.fetchone()
         if own is None:
             return []
-        title, error, words, error_words, common = own
+        title, error, words, error_words, trace_words, common = own
         pairs, words = title_queries(words)
-        line = line_query(error_words, common)
-        doors = [pk, pairs, pairs, title, words, PER_WORD, error, error, error, line, error]
+        if error_words:
+            line = line_query(error_words, common)
+        else:  # no error message: the trace's most specific words
+            line = trace_query(trace_words, common)
+        doors = [pk, pairs, pairs, title, words, PER_WORD, error, error]
+        doors += [line, line, error, error]
         params = [*doors, pk, *scope_params, int(limit)]
         cursor.execute(LOOKUP_SQL.replace("{scope}", scope_sql), params)
         rows = cursor.fetchall()

@@ -24,6 +24,7 @@ from mining.similarity import (
     pair_score,
     similar_issues,
     title_queries,
+    trace_query,
 )
 from mining.storage import refresh_issue_search
 from tests.factories import IssueFactory, ItemFactory, RepositoryFactory
@@ -298,3 +299,54 @@ def test_the_failure_line_door_finds_the_error_message_in_other_failure_lines(co
     # "illegal" and "illegal_other_title" carry the same lines: found by words and error
     found = {s.issue_id: s for s in similar_issues(corpus["illegal_other_title"], project)}
     assert found[corpus["illegal"].pk].trace == 1.0
+
+
+JAVA_TRACE = """The job dies while collecting:
+
+```
+java.lang.IllegalStateException
+\tat org.apache.spark.scheduler.DAGScheduler.failJobAndIndependentStages(DAGScheduler.scala:2454)
+\tat org.apache.spark.scheduler.DAGScheduler.abortStage(DAGScheduler.scala:2403)
+\tat org.apache.spark.rdd.RDD.collect(RDD.scala:1030)
+```
+"""
+
+
+def test_the_same_trace_without_an_error_message_is_found_under_another_title(project):
+    """Before: with no error line (a bare exception name has no message) the failure-line
+    door was shut and the titles share no word, so the same trace was never a candidate,
+    though its pair score (trace 1.0) is well above the precedents' cut."""
+    repository = RepositoryFactory()
+    first = IssueFactory(repository=repository, title="Job aborts when collecting results",
+                         body=JAVA_TRACE)  # fmt: skip
+    second = IssueFactory(repository=repository, title="Spark stage fails at the end",
+                          body=JAVA_TRACE)  # fmt: skip
+    other = IssueFactory(repository=repository, title="Docs typo in the README", body="Fix it.")
+    for issue in (first, second, other):
+        ItemFactory(project=project, issue=issue)
+    refresh_issue_search()
+    with connection.cursor() as cursor:  # the case at hand: failure lines, no error line
+        cursor.execute(
+            "SELECT error_line, failure_lines <> ''::tsvector FROM mining_issuesearch"
+            " WHERE issue_id = %s",
+            [first.pk],
+        )
+        assert cursor.fetchone() == ("", True)
+    expected = pair_score(first.pk, second.pk)
+    assert expected.score >= 0.2
+    found = {s.issue_id: s for s in similar_issues(first, project)}
+    assert found[second.pk].score == pytest.approx(expected.score, abs=1e-4)
+
+
+@pytest.mark.parametrize(
+    ("lexemes", "common", "query"),
+    [
+        (["at", "org.apache.spark.rdd.rdd.collect", "rdd.scala", "java"], ["at"],
+         "'org.apache.spark.rdd.rdd.collect' & 'rdd.scala' & 'java'"),
+        (["a", "b"], ["a", "b"], "'a' & 'b'"),  # every word common: all of them
+        ([], [], ""),
+        (["x", "it's"], [], "'it''s' & 'x'"),
+    ],
+)  # fmt: skip
+def test_the_trace_door_asks_for_the_most_specific_words(lexemes, common, query):
+    assert trace_query(lexemes, common) == query
