@@ -24,6 +24,7 @@ from annotate.access import (
     pseudonym,
 )
 from annotate.models import Annotation, Assignment, Membership, Project, Role
+from annotate.versioned import cached
 
 # One visit of the labeling page counts at most this long: a tab left open over a
 # weekend is not four days of work.
@@ -66,32 +67,60 @@ def _medians(rows, keys: tuple[str, ...]) -> dict:
     return {key: float(statistics.median(v)) for key, v in values.items()}
 
 
+def _submitted_facts(project: Project, user_id: int | None, today) -> dict:
+    """What the project's submitted work says of each annotator (of `user_id` alone when
+    given): items done, submitted assignments, the median active seconds per item and per
+    day of the trend. It all moves with the annotations, so it is kept per data version
+    (and day): at 100,000 items it is five aggregates over 200,000 rows (about 0.3 s)."""
+
+    def compute() -> dict:
+        annotations = project_rows(Annotation, project)
+        submitted = project_rows(Assignment, project).filter(state=Assignment.State.SUBMITTED)
+        if user_id is not None:
+            annotations = annotations.filter(annotator_id=user_id)
+            submitted = submitted.filter(annotator_id=user_id)
+        recent = annotations.filter(
+            created_at__gte=timezone.now() - timedelta(days=TREND_DAYS + 1)
+        ).annotate(day=TruncDate("created_at"))
+        return {
+            "done": dict(
+                annotations.values_list("annotator_id").annotate(n=Count("id")).order_by()
+            ),
+            "submitted": dict(
+                submitted.values_list("annotator_id").annotate(n=Count("id")).order_by()
+            ),
+            "overall": _medians(annotations, ("annotator_id",)),
+            "daily": _medians(recent, ("annotator_id", "day")),
+        }
+
+    return cached(project, ("pace", user_id, today.isoformat()), compute)
+
+
 def annotator_pace(*, project: Project, membership: Membership) -> list[dict]:
     """One row per annotator of `project` (for an annotator: their own row only): who
-    (a pseudonym while names are hidden from the caller), done and assigned items, the
-    median active seconds per item and the median per day over the last TREND_DAYS days
-    (None for a day without timed items)."""
-    annotations = project_rows(Annotation, project)
-    assignments = project_rows(Assignment, project).filter(
-        state__in=[Assignment.State.ACTIVE, Assignment.State.SUBMITTED]
-    )
-    annotator_ids = set(
-        project_members(project).filter(role=Role.ANNOTATOR).values_list("user_id", flat=True)
-    ) | set(assignments.values_list("annotator_id", flat=True).distinct())
-    if not has_role(membership, MANAGERS):
-        # Everyone else's pace is for leads and owners.
-        annotator_ids &= {membership.user_id}
-        annotations = annotations.filter(annotator_id=membership.user_id)
-        assignments = assignments.filter(annotator_id=membership.user_id)
-    done = dict(annotations.values_list("annotator_id").annotate(n=Count("id")).order_by())
-    assigned = dict(assignments.values_list("annotator_id").annotate(n=Count("id")).order_by())
-    overall = _medians(annotations, ("annotator_id",))
+    (a pseudonym while names are hidden from the caller), done and assigned items (held
+    now or submitted), the median active seconds per item and the median per day over the
+    last TREND_DAYS days (None for a day without timed items). The submitted part comes
+    from the cache (_submitted_facts); the items held now are read live (a few rows)."""
+    manager = has_role(membership, MANAGERS)  # everyone else's pace is for leads and owners
+    user_id = None if manager else membership.user_id
     today = timezone.localdate()
+    facts = _submitted_facts(project, user_id, today)
+    held = project_rows(Assignment, project).filter(state=Assignment.State.ACTIVE)
+    if user_id is not None:
+        held = held.filter(annotator_id=user_id)
+    held = dict(held.values_list("annotator_id").annotate(n=Count("id")).order_by())
+    done, overall, daily = facts["done"], facts["overall"], facts["daily"]
+    assigned = {
+        pk: facts["submitted"].get(pk, 0) + held.get(pk, 0)
+        for pk in set(facts["submitted"]) | set(held)
+    }
+    annotator_ids = set(assigned) | set(
+        project_members(project).filter(role=Role.ANNOTATOR).values_list("user_id", flat=True)
+    )
+    if user_id is not None:
+        annotator_ids &= {user_id}
     first_day = today - timedelta(days=TREND_DAYS - 1)
-    recent = annotations.filter(
-        created_at__gte=timezone.now() - timedelta(days=TREND_DAYS + 1)
-    ).annotate(day=TruncDate("created_at"))
-    daily = _medians(recent, ("annotator_id", "day"))
     days = [first_day + timedelta(days=n) for n in range(TREND_DAYS)]
     hidden = names_hidden_from(project, membership)
     users = get_user_model().objects.filter(pk__in=annotator_ids)
