@@ -17,6 +17,7 @@ from django.views.decorators.debug import sensitive_variables
 from annotate.access import latest_finished_runs, project_items, project_rater_runs
 from annotate.errors import Conflict, ServiceError
 from annotate.models import AuditEvent, Item, Project, Rater, RaterItem, RaterRun
+from annotate.raters.prompt import PROMPT_VERSION
 
 # The task's time limit is 30 minutes: a run "running" longer lost its worker.
 STALE_AFTER = timedelta(minutes=31)
@@ -32,8 +33,14 @@ class RunFailed(Exception):
     the run's error."""
 
 
-def _check_config(*, kind, name, model, base_url, temperature, runs_per_start) -> dict:
+def _check_config(
+    *, kind, name, model, base_url, temperature, runs_per_start, prompt_version
+) -> dict:
     fields: dict[str, str] = {}
+    if prompt_version != PROMPT_VERSION:
+        # One prompt exists: a run stores its rater's version and would say it asked with
+        # a prompt it never had.
+        fields["prompt_version"] = f"The prompt version is {PROMPT_VERSION} (the only one)."
     if kind not in Rater.Kind.values:
         fields["kind"] = f"Choose one of {', '.join(Rater.Kind.values)}."
     if not name.strip() or len(name) > 100:
@@ -82,6 +89,7 @@ def add_rater(
 ) -> Rater:
     """Add a machine rater to `project`. InvalidRater names each bad field; Conflict when
     the project has a rater of that name. The key is stored sealed and never shown back."""
+    prompt_version = prompt_version or PROMPT_VERSION
     fields = _check_config(
         kind=kind,
         name=name,
@@ -89,6 +97,7 @@ def add_rater(
         base_url=base_url,
         temperature=temperature,
         runs_per_start=runs_per_start,
+        prompt_version=prompt_version,
     )
     if fields:
         raise InvalidRater(fields)
@@ -98,7 +107,7 @@ def add_rater(
         name=name.strip(),
         model=model.strip(),
         base_url=base_url.strip().rstrip("/"),
-        prompt_version=prompt_version or "v1",
+        prompt_version=prompt_version,
         temperature=temperature,
         seed=seed,
         runs_per_start=runs_per_start,
@@ -163,12 +172,9 @@ def change_rater(*, rater: Rater, user, api_key: str = "", clear_api_key: bool =
         wanted["name"] = wanted["name"].strip()
         wanted["model"] = wanted["model"].strip()
         wanted["base_url"] = wanted["base_url"].strip().rstrip("/")
-        wanted["prompt_version"] = wanted["prompt_version"] or "v1"
-        fields = _check_config(
-            kind=locked.kind,
-            **{k: wanted[k] for k in ("name", "model", "base_url", "temperature")},
-            runs_per_start=wanted["runs_per_start"],
-        )
+        wanted["prompt_version"] = wanted["prompt_version"] or PROMPT_VERSION
+        checked = ("name", "model", "base_url", "temperature", "runs_per_start", "prompt_version")
+        fields = _check_config(kind=locked.kind, **{k: wanted[k] for k in checked})
         if fields:
             raise InvalidRater(fields)
         changes = {

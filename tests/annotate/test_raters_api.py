@@ -38,6 +38,8 @@ def test_a_lead_adds_an_openai_rater_whose_key_is_never_shown_back(project, cast
         ({"kind": "builtin", "name": "x", "temperature": 9}, "temperature"),
         ({"kind": "builtin", "name": "x", "runs_per_start": 0}, "runs_per_start"),
         ({"kind": "builtin", "name": "x", "seed": 2**40}, "seed"),
+        # Only the prompts that exist: a run would say it used v9 and ask with v1.
+        ({"kind": "builtin", "name": "x", "prompt_version": "v9"}, "prompt_version"),
     ],
 )
 def test_bad_rater_settings_name_the_field_and_write_nothing(project, cast, api_for, body, field):
