@@ -4,6 +4,7 @@ did per item (RaterItem), so running it again skips the items already done."""
 
 from __future__ import annotations
 
+import re
 import time
 from datetime import timedelta
 from urllib.parse import urlparse
@@ -65,6 +66,23 @@ def _check_config(
     return fields
 
 
+# What an Authorization header can carry: printable ASCII without spaces. Another key
+# could not be sent (a non-Latin-1 character fails the request before it leaves, a line
+# break would add a header), so every item of every run would fail.
+KEY_CHARACTERS = re.compile(r"[!-~]+")
+
+
+@sensitive_variables("api_key")
+def _check_key(api_key: str) -> dict:
+    """{"api_key": problem} for a key no HTTP header can carry (never quoting it)."""
+    if api_key and not KEY_CHARACTERS.fullmatch(api_key):
+        return {
+            "api_key": "The key can hold printable ASCII characters only, with no spaces or "
+            "line breaks; paste it again."
+        }
+    return {}
+
+
 class InvalidRater(ServiceError):
     def __init__(self, fields: dict):
         super().__init__("The rater's settings are not valid: " + " ".join(fields.values()))
@@ -98,7 +116,7 @@ def add_rater(
         temperature=temperature,
         runs_per_start=runs_per_start,
         prompt_version=prompt_version,
-    )
+    ) | _check_key(api_key)
     if fields:
         raise InvalidRater(fields)
     rater = Rater(
@@ -175,6 +193,7 @@ def change_rater(*, rater: Rater, user, api_key: str = "", clear_api_key: bool =
         wanted["prompt_version"] = wanted["prompt_version"] or PROMPT_VERSION
         checked = ("name", "model", "base_url", "temperature", "runs_per_start", "prompt_version")
         fields = _check_config(kind=locked.kind, **{k: wanted[k] for k in checked})
+        fields |= _check_key(api_key)
         if fields:
             raise InvalidRater(fields)
         changes = {
