@@ -245,7 +245,9 @@ def remove_rater(*, rater: Rater, user) -> None:
 def start_rater_runs(*, rater: Rater, user) -> list[RaterRun]:
     """Queue the rater's next k runs (one for the built-in rater, which is deterministic),
     each a Celery job enqueued on commit. RaterBusy while one of its runs is active."""
-    expire_stale_runs(rater=rater)
+    # Only runs whose worker died: a queued run (one of k waiting its turn, or a long run
+    # queued again at its task's time limit) has a message on its way.
+    expire_dead_runs(project=rater.project)
     count = 1 if rater.kind == Rater.Kind.BUILTIN else rater.runs_per_start
     with transaction.atomic():
         locked = Rater.objects.select_for_update().get(pk=rater.pk)
@@ -284,20 +286,6 @@ def resume_rater_run(*, run: RaterRun) -> RaterRun:
         run_rater_task.delay_on_commit(run_id=run.pk)
     run.refresh_from_db()
     return run
-
-
-def expire_stale_runs(*, rater: Rater) -> int:
-    """Fail the rater's runs whose worker died (running past STALE_AFTER) or that no worker
-    took; they can be resumed."""
-    cutoff = timezone.now() - STALE_AFTER
-    return rater.runs.filter(
-        Q(status=RaterRun.Status.QUEUED, created_at__lt=cutoff)
-        | Q(status=RaterRun.Status.RUNNING, started_at__lt=cutoff)
-    ).update(
-        status=RaterRun.Status.FAILED,
-        finished_at=timezone.now(),
-        error="No worker finished this run in time; resume it to go on.",
-    )
 
 
 def expire_dead_runs(*, project: Project) -> int:
