@@ -115,8 +115,9 @@ def rate(run: RaterRun) -> None:
     ]
     depths = {key: depth for _, key, depth in dims}
     try:
+        # The seed the run stored when it started: the rater's may have changed since.
         learned = learning.learn(
-            [text.plain() for text in texts], records, depths, seed=run.rater.seed or 0
+            [text.plain() for text in texts], records, depths, seed=run.config["seed"] or 0
         )
     except learning.NotEnoughLabels as error:
         raise RunFailed(str(error)) from None

@@ -44,6 +44,9 @@ def rate(run: RaterRun) -> None:
 @sensitive_variables("key")
 def _rate_item(run, text, book, key, session) -> None:
     rater = run.rater
+    # The configuration the run stored when it started, not the rater's current one: a
+    # resumed run asks with the model it began with (the rater may have been changed).
+    config = run.config
     issue_text = text.for_prompt(settings.RATER_PROMPT_CHARS)
     # Quotes are checked against the issue's own words as given, never the prompt's
     # headings or codebook: a quote of "Title:" or of a definition is not evidence.
@@ -55,12 +58,12 @@ def _rate_item(run, text, book, key, session) -> None:
     for _ in range(settings.RATER_ANSWER_ATTEMPTS):
         try:
             reply = llm.chat(
-                base_url=rater.base_url,
+                base_url=config["base_url"],
                 api_key=key,
-                model=rater.model,
+                model=config["model"],
                 messages=asked,
-                temperature=rater.temperature,
-                seed=rater.seed,
+                temperature=config["temperature"],
+                seed=config["seed"],
                 session=session,
             )
         except llm.EndpointError as failure:

@@ -4,6 +4,7 @@ did per item (RaterItem), so running it again skips the items already done."""
 
 from __future__ import annotations
 
+import re
 import time
 from datetime import timedelta
 from urllib.parse import urlparse
@@ -17,6 +18,7 @@ from django.views.decorators.debug import sensitive_variables
 from annotate.access import latest_finished_runs, project_items, project_rater_runs
 from annotate.errors import Conflict, ServiceError
 from annotate.models import AuditEvent, Item, Project, Rater, RaterItem, RaterRun
+from annotate.raters.prompt import PROMPT_VERSION
 
 # The task's time limit is 30 minutes: a run "running" longer lost its worker.
 STALE_AFTER = timedelta(minutes=31)
@@ -32,8 +34,14 @@ class RunFailed(Exception):
     the run's error."""
 
 
-def _check_config(*, kind, name, model, base_url, temperature, runs_per_start) -> dict:
+def _check_config(
+    *, kind, name, model, base_url, temperature, runs_per_start, prompt_version
+) -> dict:
     fields: dict[str, str] = {}
+    if prompt_version != PROMPT_VERSION:
+        # One prompt exists: a run stores its rater's version and would say it asked with
+        # a prompt it never had.
+        fields["prompt_version"] = f"The prompt version is {PROMPT_VERSION} (the only one)."
     if kind not in Rater.Kind.values:
         fields["kind"] = f"Choose one of {', '.join(Rater.Kind.values)}."
     if not name.strip() or len(name) > 100:
@@ -56,6 +64,23 @@ def _check_config(*, kind, name, model, base_url, temperature, runs_per_start) -
     if not 1 <= runs_per_start <= MAX_RUNS_PER_START:
         fields["runs_per_start"] = f"k is between 1 and {MAX_RUNS_PER_START}."
     return fields
+
+
+# What an Authorization header can carry: printable ASCII without spaces. Another key
+# could not be sent (a non-Latin-1 character fails the request before it leaves, a line
+# break would add a header), so every item of every run would fail.
+KEY_CHARACTERS = re.compile(r"[!-~]+")
+
+
+@sensitive_variables("api_key")
+def _check_key(api_key: str) -> dict:
+    """{"api_key": problem} for a key no HTTP header can carry (never quoting it)."""
+    if api_key and not KEY_CHARACTERS.fullmatch(api_key):
+        return {
+            "api_key": "The key can hold printable ASCII characters only, with no spaces or "
+            "line breaks; paste it again."
+        }
+    return {}
 
 
 class InvalidRater(ServiceError):
@@ -82,6 +107,7 @@ def add_rater(
 ) -> Rater:
     """Add a machine rater to `project`. InvalidRater names each bad field; Conflict when
     the project has a rater of that name. The key is stored sealed and never shown back."""
+    prompt_version = prompt_version or PROMPT_VERSION
     fields = _check_config(
         kind=kind,
         name=name,
@@ -89,7 +115,8 @@ def add_rater(
         base_url=base_url,
         temperature=temperature,
         runs_per_start=runs_per_start,
-    )
+        prompt_version=prompt_version,
+    ) | _check_key(api_key)
     if fields:
         raise InvalidRater(fields)
     rater = Rater(
@@ -98,7 +125,7 @@ def add_rater(
         name=name.strip(),
         model=model.strip(),
         base_url=base_url.strip().rstrip("/"),
-        prompt_version=prompt_version or "v1",
+        prompt_version=prompt_version,
         temperature=temperature,
         seed=seed,
         runs_per_start=runs_per_start,
@@ -163,12 +190,10 @@ def change_rater(*, rater: Rater, user, api_key: str = "", clear_api_key: bool =
         wanted["name"] = wanted["name"].strip()
         wanted["model"] = wanted["model"].strip()
         wanted["base_url"] = wanted["base_url"].strip().rstrip("/")
-        wanted["prompt_version"] = wanted["prompt_version"] or "v1"
-        fields = _check_config(
-            kind=locked.kind,
-            **{k: wanted[k] for k in ("name", "model", "base_url", "temperature")},
-            runs_per_start=wanted["runs_per_start"],
-        )
+        wanted["prompt_version"] = wanted["prompt_version"] or PROMPT_VERSION
+        checked = ("name", "model", "base_url", "temperature", "runs_per_start", "prompt_version")
+        fields = _check_config(kind=locked.kind, **{k: wanted[k] for k in checked})
+        fields |= _check_key(api_key)
         if fields:
             raise InvalidRater(fields)
         changes = {
@@ -220,7 +245,9 @@ def remove_rater(*, rater: Rater, user) -> None:
 def start_rater_runs(*, rater: Rater, user) -> list[RaterRun]:
     """Queue the rater's next k runs (one for the built-in rater, which is deterministic),
     each a Celery job enqueued on commit. RaterBusy while one of its runs is active."""
-    expire_stale_runs(rater=rater)
+    # Only runs whose worker died: a queued run (one of k waiting its turn, or a long run
+    # queued again at its task's time limit) has a message on its way.
+    expire_dead_runs(project=rater.project)
     count = 1 if rater.kind == Rater.Kind.BUILTIN else rater.runs_per_start
     with transaction.atomic():
         locked = Rater.objects.select_for_update().get(pk=rater.pk)
@@ -259,20 +286,6 @@ def resume_rater_run(*, run: RaterRun) -> RaterRun:
         run_rater_task.delay_on_commit(run_id=run.pk)
     run.refresh_from_db()
     return run
-
-
-def expire_stale_runs(*, rater: Rater) -> int:
-    """Fail the rater's runs whose worker died (running past STALE_AFTER) or that no worker
-    took; they can be resumed."""
-    cutoff = timezone.now() - STALE_AFTER
-    return rater.runs.filter(
-        Q(status=RaterRun.Status.QUEUED, created_at__lt=cutoff)
-        | Q(status=RaterRun.Status.RUNNING, started_at__lt=cutoff)
-    ).update(
-        status=RaterRun.Status.FAILED,
-        finished_at=timezone.now(),
-        error="No worker finished this run in time; resume it to go on.",
-    )
 
 
 def expire_dead_runs(*, project: Project) -> int:

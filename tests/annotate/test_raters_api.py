@@ -6,6 +6,8 @@ import pytest
 
 from annotate.models import Rater, RaterRun
 
+LLM = {"kind": "openai", "name": "x", "model": "m", "base_url": "http://127.0.0.1:1/v1"}
+
 
 def _url(project, *rest):
     return f"/api/projects/{project.slug}/raters/" + "".join(f"{r}/" for r in rest)
@@ -38,6 +40,11 @@ def test_a_lead_adds_an_openai_rater_whose_key_is_never_shown_back(project, cast
         ({"kind": "builtin", "name": "x", "temperature": 9}, "temperature"),
         ({"kind": "builtin", "name": "x", "runs_per_start": 0}, "runs_per_start"),
         ({"kind": "builtin", "name": "x", "seed": 2**40}, "seed"),
+        # Only the prompts that exist: a run would say it used v9 and ask with v1.
+        ({"kind": "builtin", "name": "x", "prompt_version": "v9"}, "prompt_version"),
+        # A key no HTTP header can carry: every item of every run would fail.
+        ({**LLM, "api_key": "sk-\u043a\u043b\u044e\u0447"}, "api_key"),
+        ({**LLM, "api_key": "sk-one\nInjected: header"}, "api_key"),
     ],
 )
 def test_bad_rater_settings_name_the_field_and_write_nothing(project, cast, api_for, body, field):

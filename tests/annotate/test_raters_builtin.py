@@ -128,12 +128,7 @@ def test_a_resumed_run_rates_with_the_model_it_started_with(demo, monkeypatch):
     settled = Item.objects.filter(project=project, state="settled")
     assert trained_on["settled_items"] == settled.count() and trained_on["records"] >= 6
     uninterrupted = _symptoms(run)
-    # Stopped midway: the second half of the items is undone.
-    done = list(RaterItem.objects.filter(run=run).order_by("item__position", "item_id"))
-    undone = [r.item_id for r in done[len(done) // 2 :]]
-    RaterItem.objects.filter(run=run, item_id__in=undone).delete()
-    RaterLabel.objects.filter(run=run, item_id__in=undone).delete()
-    RaterRun.objects.filter(pk=run.pk).update(status="failed", items_done=len(done) - len(undone))
+    undone = _stop_midway(run)
     # New labels settled meanwhile: every unsettled item, all alike, and a settled item's
     # final label replaced (the set the run learned from moved a lot).
     build = LabelBuilder(project)
@@ -149,6 +144,34 @@ def test_a_resumed_run_rates_with_the_model_it_started_with(demo, monkeypatch):
     assert run.config["trained_on"] == trained_on
     resumed = {i: label for i, label in _symptoms(run).items() if i in undone}
     assert resumed and resumed == {i: uninterrupted[i] for i in undone if i in uninterrupted}
+
+
+def test_a_resumed_run_keeps_the_seed_it_started_with(demo, monkeypatch):
+    """The rater's seed changed between the stop and the resume: the run's remaining items
+    are rated with the seed it stored (its config), as an uninterrupted run rated them."""
+    rater = runs.add_rater(project=demo.project, user=None, kind="builtin", name="sgd", seed=5)
+    monkeypatch.setattr("annotate.raters.builtin.CHUNK", 10)
+    run = _run(rater)
+    uninterrupted = _symptoms(run)
+    undone = _stop_midway(run)
+    runs.change_rater(rater=rater, user=None, seed=12345)
+    runs.resume_rater_run(run=run)
+    run_rater_task(run_id=run.pk)
+    run.refresh_from_db()
+    assert run.status == "succeeded" and run.config["seed"] == 5
+    resumed = {i: label for i, label in _symptoms(run).items() if i in undone}
+    assert resumed and resumed == {i: uninterrupted[i] for i in undone if i in uninterrupted}
+
+
+def _stop_midway(run) -> list[int]:
+    """As if the run's worker died midway: the second half of its items is undone and the
+    run failed. The undone items' ids."""
+    done = list(RaterItem.objects.filter(run=run).order_by("item__position", "item_id"))
+    undone = [r.item_id for r in done[len(done) // 2 :]]
+    RaterItem.objects.filter(run=run, item_id__in=undone).delete()
+    RaterLabel.objects.filter(run=run, item_id__in=undone).delete()
+    RaterRun.objects.filter(pk=run.pk).update(status="failed", items_done=len(done) - len(undone))
+    return undone
 
 
 def _symptoms(run) -> dict:

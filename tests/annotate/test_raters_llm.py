@@ -199,3 +199,23 @@ def test_the_issue_text_given_is_what_the_prompt_kept_without_its_headings():
     assert text.given(10) == ["Cra"]
     assert not quote_in_any("Body:", [squash(part) for part in text.given(1000)])
     assert quote_in_any("TRACEBACK   here", [squash(part) for part in text.given(1000)])
+
+
+def test_a_resumed_run_asks_with_the_configuration_it_started_with(project, endpoint):
+    # A lead changes the model, temperature and seed between the failure and the resume:
+    # that changes the rater's next runs; this run's remaining items are asked as it began.
+    items = [_item(project, "valid", n) for n in range(2)]
+    rater = _rater(project, endpoint)
+    (run,) = runs.start_rater_runs(rater=rater, user=None)
+    run_rater_task(run_id=run.pk)
+    RaterItem.objects.filter(run=run, item=items[1]).delete()  # as if the worker died
+    RaterLabel.objects.filter(run=run, item=items[1]).delete()
+    RaterRun.objects.filter(pk=run.pk).update(status="failed", items_done=1)
+    runs.change_rater(rater=rater, user=None, model="other-model", temperature=1.5, seed=99)
+    asked = len(endpoint.requests)
+    runs.resume_rater_run(run=run)
+    run_rater_task(run_id=run.pk)
+    run.refresh_from_db()
+    assert run.status == "succeeded" and run.items_done == 2
+    resumed = {(r["model"], r["temperature"], r.get("seed")) for r in endpoint.requests[asked:]}
+    assert resumed == {("qwen2.5-7b", 0.0, 7)} and run.config["model"] == "qwen2.5-7b"

@@ -120,3 +120,17 @@ def test_hostile_evidence_and_names_in_the_machine_column_are_inert(project, cas
     assert client_for(cast["outsider"]).get(url).status_code == 404
     raters_page = client_for(cast["lead"]).get(f"/projects/{project.slug}/raters/")
     assert "<img src=x" not in raters_page.content.decode()
+
+
+def test_starting_a_busy_rater_does_not_fail_its_long_queued_run(project):
+    # A long LLM run goes back to the queue at each task's soft time limit, and the k runs
+    # of a start wait their turn: both are queued long after they were created, with a
+    # message on its way. A lead's second press of Start must be told the rater is busy,
+    # not fail that run (its message would then do nothing) and start another.
+    rater = runs.add_rater(project=project, user=None, kind="builtin", name="tfidf")
+    run = RaterRun.objects.create(rater=rater, number=1, codebook_version=1, status="queued")
+    RaterRun.objects.filter(pk=run.pk).update(created_at=timezone.now() - timedelta(hours=2))
+    with pytest.raises(runs.RaterBusy):
+        runs.start_rater_runs(rater=rater, user=None)
+    run.refresh_from_db()
+    assert run.status == "queued" and rater.runs.count() == 1
