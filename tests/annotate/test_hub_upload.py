@@ -4,6 +4,7 @@
 id given, as a dataset repository, byte for byte, with the token; the Hub's refusals and
 failures are clear errors that name the problem and exit non-zero."""
 
+import shlex
 from io import StringIO
 from pathlib import Path
 
@@ -155,16 +156,21 @@ def test_a_hub_error_exits_the_command_non_zero(
     assert f"CommandError: Uploading to {hub.url} failed" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("name", ["folder", "my release"], ids=["plain", "space"])
 def test_without_a_token_nothing_reaches_the_hub_and_the_command_is_printed(
-    archive, project, hub, tmp_path, monkeypatch
+    archive, project, hub, tmp_path, monkeypatch, name
 ):
+    """The command is printed to run as it is (a folder with a space quoted for the shell),
+    once the placeholder is replaced with a token."""
     monkeypatch.delenv("HF_TOKEN", raising=False)
     monkeypatch.setenv("HF_ENDPOINT", hub.url)
-    out = publish(project, tmp_path / "folder")
+    out = publish(project, tmp_path / name)
 
-    folder = (tmp_path / "folder").resolve()
+    folder = (tmp_path / name).resolve()
     assert hub.requests == []
-    assert (
-        "HF_TOKEN is not set, so nothing was uploaded. To upload it yourself:\n"
-        f"  HF_TOKEN=<a write token> hf upload {REPO_ID} {folder} . --repo-type dataset\n"
-    ) in out
+    assert "HF_TOKEN is not set, so nothing was uploaded. To upload it yourself:\n" in out
+    line = next(line for line in out.splitlines() if "hf upload" in line)
+    command = line.split("  HF_TOKEN=<a write token> ", 1)[1]  # the placeholder to replace
+    assert shlex.split(command) == [
+        "hf", "upload", REPO_ID, str(folder), ".", "--repo-type", "dataset",
+    ]  # fmt: skip

@@ -14,6 +14,7 @@ message (docs/hub.md; tested against tests/hub_endpoint.py).
 from __future__ import annotations
 
 import os
+import shlex
 import zipfile
 from pathlib import Path, PurePosixPath
 
@@ -110,7 +111,7 @@ class Command(BaseCommand):
             )
         self.stdout.write(f"Wrote the dataset folder ({count} files) to {folder}")
         token = os.environ.get("HF_TOKEN", "")
-        command = f"hf upload {repo_id} {folder} . --repo-type dataset" + (
+        command = f"hf upload {repo_id} {shlex.quote(str(folder))} . --repo-type dataset" + (
             " --private" if private else ""
         )
         if not token:
