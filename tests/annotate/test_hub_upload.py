@@ -174,3 +174,20 @@ def test_without_a_token_nothing_reaches_the_hub_and_the_command_is_printed(
     assert shlex.split(command) == [
         "hf", "upload", REPO_ID, str(folder), ".", "--repo-type", "dataset",
     ]  # fmt: skip
+
+
+def test_a_token_the_http_library_refuses_is_never_printed(
+    archive, project, hub, tmp_path, monkeypatch, capsys, xet_off
+):
+    """A token pasted with its line break (HF_TOKEN=$(cat token-file) keeps none, but an
+    env file does): the HTTP library refuses the header and its error quotes the header's
+    value; the command's message must not."""
+    secret = "hf_secret_0123456789abcdef"
+    point_at(monkeypatch, hub, secret + "\n")
+
+    with pytest.raises(CommandError) as raised:
+        publish(project, tmp_path / "folder")
+
+    assert secret not in str(raised.value)
+    assert "HF_TOKEN" in str(raised.value)
+    assert secret not in "".join(capsys.readouterr())

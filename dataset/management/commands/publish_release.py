@@ -114,6 +114,12 @@ class Command(BaseCommand):
         command = f"hf upload {repo_id} {shlex.quote(str(folder))} . --repo-type dataset" + (
             " --private" if private else ""
         )
+        if token and any(not ch.isprintable() or ch.isspace() for ch in token):
+            # An HTTP library refuses such a header and quotes it whole in its error.
+            raise CommandError(
+                "HF_TOKEN holds a space, line break or other control character; a Hub token "
+                "is one word: set it without them. Nothing was uploaded."
+            )
         if not token:
             self.stdout.write(
                 "HF_TOKEN is not set, so nothing was uploaded. To upload it yourself:\n"
@@ -139,14 +145,26 @@ class Command(BaseCommand):
             )
         except HfHubHTTPError as error:  # the Hub answered, and refused
             raise CommandError(
-                f"Uploading to {where} failed: {hub_refusal(error, repo_id)} "
-                f"The folder is still at {folder}; the Hub's commit is all or nothing."
+                without_token(
+                    f"Uploading to {where} failed: {hub_refusal(error, repo_id)} "
+                    f"The folder is still at {folder}; the Hub's commit is all or nothing.",
+                    token,
+                )
             ) from None
         except Exception as error:  # the network, or a reply huggingface_hub cannot read
             raise CommandError(
-                f"Uploading to {where} failed: {type(error).__name__}: {error}"
+                without_token(
+                    f"Uploading to {where} failed: {type(error).__name__}: {error}", token
+                )
             ) from None
         self.stdout.write(f"Uploaded release {release.version} to {repo_id}: {info}")
+
+
+def without_token(message: str, token: str) -> str:
+    """`message` with the token (as a library may quote it in an error) masked."""
+    for secret in {token, token.strip()} - {""}:
+        message = message.replace(secret, "<HF_TOKEN>")
+    return message
 
 
 def hub_refusal(error, repo_id: str) -> str:
