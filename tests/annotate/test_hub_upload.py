@@ -12,6 +12,7 @@ import pytest
 from django.core.management import CommandError, call_command, execute_from_command_line
 from huggingface_hub import constants
 
+from dataset.management.commands.publish_release import folder_files
 from tests.hub_endpoint import Hub
 
 from .test_release_hub import media_root, released_archive  # noqa: F401 - media_root: autouse
@@ -46,14 +47,6 @@ def publish(project, out: Path, repo_id: str = REPO_ID) -> str:
         "--to", "huggingface", repo_id, "--out", str(out), stdout=stdout,
     )  # fmt: skip
     return stdout.getvalue()
-
-
-def folder_files(folder: Path) -> dict[str, bytes]:
-    return {
-        path.relative_to(folder).as_posix(): path.read_bytes()
-        for path in folder.rglob("*")
-        if path.is_file()
-    }
 
 
 def point_at(monkeypatch, hub, token=WRITE):
@@ -191,3 +184,21 @@ def test_a_token_the_http_library_refuses_is_never_printed(
     assert secret not in str(raised.value)
     assert "HF_TOKEN" in str(raised.value)
     assert secret not in "".join(capsys.readouterr())
+
+
+def test_after_a_hub_failure_the_same_command_runs_again(
+    archive, project, hub, tmp_path, monkeypatch, xet_off
+):
+    """'Try again later' means the same command: the folder it left (the release's own
+    files, unchanged) is uploaded again; a folder holding anything else is still refused."""
+    point_at(monkeypatch, hub)
+    hub.fail("/commit/", 507)
+    with pytest.raises(CommandError, match="try again later"):
+        publish(project, tmp_path / "folder")
+
+    publish(project, tmp_path / "folder")
+
+    assert hub.repo(REPO_ID, "dataset").files == folder_files(tmp_path / "folder")
+    (tmp_path / "folder" / "README.md").write_text("edited")
+    with pytest.raises(CommandError, match="exists and holds other files"):
+        publish(project, tmp_path / "folder")

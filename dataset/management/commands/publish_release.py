@@ -27,9 +27,9 @@ from dataset.hub import HUB_FOLDER
 TARGETS = ("huggingface",)
 
 
-def extract_hub_folder(release, out: Path) -> int:
-    """Write the release's Hugging Face folder into `out`; the number of files written."""
-    written = 0
+def hub_folder_files(release) -> dict[str, bytes]:
+    """The release's Hugging Face folder: relative path -> bytes, read from its zip."""
+    files = {}
     with release.archive.open("rb") as handle, zipfile.ZipFile(handle) as archive:
         for member in archive.infolist():
             parts = PurePosixPath(member.filename).parts
@@ -38,11 +38,36 @@ def extract_hub_folder(release, out: Path) -> int:
             relative = PurePosixPath(*parts[2:])
             if ".." in relative.parts:
                 raise CommandError(f"The release holds an unsafe path: {member.filename}")
-            target = out / relative
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(archive.read(member))
-            written += 1
-    return written
+            files[relative.as_posix()] = archive.read(member)
+    return files
+
+
+def folder_files(folder: Path) -> dict[str, bytes]:
+    """What `folder` holds: relative path -> bytes."""
+    return {
+        path.relative_to(folder).as_posix(): path.read_bytes()
+        for path in folder.rglob("*")
+        if path.is_file()
+    }
+
+
+def extract_hub_folder(release, out: Path) -> int:
+    """Write the release's Hugging Face folder into `out`; the number of files written.
+    A folder that holds exactly those files already (left by a failed upload) is kept as
+    it is; one that holds anything else is refused."""
+    files = hub_folder_files(release)
+    if out.exists() and any(out.iterdir()):
+        if folder_files(out) != files:
+            raise CommandError(
+                f"{out} exists and holds other files than release {release.version}'s "
+                "Hugging Face folder; give another --out."
+            )
+        return len(files)
+    for relative, data in files.items():
+        target = out / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+    return len(files)
 
 
 class Command(BaseCommand):
@@ -100,8 +125,6 @@ class Command(BaseCommand):
                 + (f"; its releases: {versions}." if versions else "; it has no releases yet.")
             )
         folder = Path(out or f"{found.slug}-v{release.version}-huggingface").resolve()
-        if folder.exists() and any(folder.iterdir()):
-            raise CommandError(f"{folder} exists and is not empty; give another --out.")
         folder.mkdir(parents=True, exist_ok=True)
         count = extract_hub_folder(release, folder)
         if count == 0:
