@@ -110,13 +110,15 @@ def test_a_second_publish_to_the_same_repository_commits_again(
     [
         ("hf_not_a_token", None, r"refused the token \(401 Unauthorized\): HF_TOKEN is not"),
         (READ, None, rf"the token may not write to {REPO_ID} \(403 Forbidden\)"),
+        (WRITE, ("/api/repos/create", 404), rf"{REPO_ID} was not found \(404 Not Found\)"),
+        (WRITE, ("/preupload/", 404), rf"{REPO_ID} was not found \(404 Not Found\)"),
         (WRITE, ("/api/repos/create", 503), r"server error \(503 Service Unavailable\)"),
         (WRITE, ("/api/validate-yaml", 500), r"server error \(500 Internal Server Error\)"),
         # 507 is a 5xx huggingface_hub does not retry (500, 502, 503 and 504 it retries
         # with waits of up to 8 s); the commit is the last call, after the LFS uploads.
         (WRITE, ("/commit/", 507), r"server error \(507 Insufficient Storage\)"),
     ],
-    ids=["401", "403", "503-create", "500-card", "507-commit"],
+    ids=["401", "403", "404-create", "404-preupload", "503-create", "500-card", "507-commit"],
 )
 def test_a_hub_error_is_clear_and_names_the_problem(
     archive, project, hub, tmp_path, monkeypatch, xet_off, token, failure, message
