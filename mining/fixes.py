@@ -30,6 +30,12 @@ from .fixes_query import (
 from .models import FixLink, Issue, MiningJob, Repository
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+# What a re-sync rewrites of a link it keeps: every column but its identity (issue, ref).
+LINK_COLUMNS = [
+    field.name
+    for field in FixLink._meta.concrete_fields
+    if field.name not in ("id", "issue", "ref")
+]
 
 
 def issues_to_sync(repository: Repository):
@@ -113,19 +119,31 @@ def _moment(value) -> datetime | None:
 
 
 def _store(repository, batch: dict, links: dict[int, list[dict]]) -> None:
-    """Replace the batch's issues' links and mark them synced at their updated_at (call
-    inside a transaction)."""
+    """Store the batch's issues' links and mark them synced at their updated_at (call
+    inside a transaction). A link GitHub still lists keeps its row, updated in place (an
+    evidence span on its title names the row: `fix-<id>`); new links are added and the
+    links gone deleted. A link is its ref within its issue (unique_links lists each once)."""
     issues = dict(
         Issue.objects.filter(repository=repository, number__in=batch).values_list("number", "pk")
     )
-    FixLink.objects.filter(issue_id__in=issues.values()).delete()
-    rows = []
+    stored = FixLink.objects.filter(issue_id__in=issues.values())
+    old = {(row.issue_id, row.ref): row for row in stored}
+    kept, added = [], []
     for number, found in links.items():
         for link in unique_links(found):
-            row = FixLink(issue_id=issues[number], **link)
-            row.merged_at = _moment(link["merged_at"])
-            rows.append(row)
-    FixLink.objects.bulk_create(rows)
+            values = {**link, "merged_at": _moment(link["merged_at"])}
+            row = old.pop((issues[number], link["ref"]), None)
+            if row is None:
+                added.append(FixLink(issue_id=issues[number], **values))
+                continue
+            for field, value in values.items():
+                setattr(row, field, value)
+            kept.append(row)
+    if old:
+        FixLink.objects.filter(pk__in=[row.pk for row in old.values()]).delete()
+    if kept:
+        FixLink.objects.bulk_update(kept, LINK_COLUMNS, batch_size=500)
+    FixLink.objects.bulk_create(added)
     # An issue GitHub gave no updated_at is marked at the epoch: its links count as
     # fetched, an unchanged re-sync skips it, and any updated_at it gets later is newer.
     marks = [Issue(pk=issues[number], fixes_synced_at=at or EPOCH) for number, at in batch.items()]

@@ -4,6 +4,7 @@
 id given, as a dataset repository, byte for byte, with the token; the Hub's refusals and
 failures are clear errors that name the problem and exit non-zero."""
 
+import shlex
 from io import StringIO
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import pytest
 from django.core.management import CommandError, call_command, execute_from_command_line
 from huggingface_hub import constants
 
+from dataset.management.commands.publish_release import folder_files
 from tests.hub_endpoint import Hub
 
 from .test_release_hub import media_root, released_archive  # noqa: F401 - media_root: autouse
@@ -45,14 +47,6 @@ def publish(project, out: Path, repo_id: str = REPO_ID) -> str:
         "--to", "huggingface", repo_id, "--out", str(out), stdout=stdout,
     )  # fmt: skip
     return stdout.getvalue()
-
-
-def folder_files(folder: Path) -> dict[str, bytes]:
-    return {
-        path.relative_to(folder).as_posix(): path.read_bytes()
-        for path in folder.rglob("*")
-        if path.is_file()
-    }
 
 
 def point_at(monkeypatch, hub, token=WRITE):
@@ -116,13 +110,15 @@ def test_a_second_publish_to_the_same_repository_commits_again(
     [
         ("hf_not_a_token", None, r"refused the token \(401 Unauthorized\): HF_TOKEN is not"),
         (READ, None, rf"the token may not write to {REPO_ID} \(403 Forbidden\)"),
+        (WRITE, ("/api/repos/create", 404), rf"{REPO_ID} was not found \(404 Not Found\)"),
+        (WRITE, ("/preupload/", 404), rf"{REPO_ID} was not found \(404 Not Found\)"),
         (WRITE, ("/api/repos/create", 503), r"server error \(503 Service Unavailable\)"),
         (WRITE, ("/api/validate-yaml", 500), r"server error \(500 Internal Server Error\)"),
         # 507 is a 5xx huggingface_hub does not retry (500, 502, 503 and 504 it retries
         # with waits of up to 8 s); the commit is the last call, after the LFS uploads.
         (WRITE, ("/commit/", 507), r"server error \(507 Insufficient Storage\)"),
     ],
-    ids=["401", "403", "503-create", "500-card", "507-commit"],
+    ids=["401", "403", "404-create", "404-preupload", "503-create", "500-card", "507-commit"],
 )
 def test_a_hub_error_is_clear_and_names_the_problem(
     archive, project, hub, tmp_path, monkeypatch, xet_off, token, failure, message
@@ -155,16 +151,56 @@ def test_a_hub_error_exits_the_command_non_zero(
     assert f"CommandError: Uploading to {hub.url} failed" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("name", ["folder", "my release"], ids=["plain", "space"])
 def test_without_a_token_nothing_reaches_the_hub_and_the_command_is_printed(
-    archive, project, hub, tmp_path, monkeypatch
+    archive, project, hub, tmp_path, monkeypatch, name
 ):
+    """The command is printed to run as it is (a folder with a space quoted for the shell),
+    once the placeholder is replaced with a token."""
     monkeypatch.delenv("HF_TOKEN", raising=False)
     monkeypatch.setenv("HF_ENDPOINT", hub.url)
-    out = publish(project, tmp_path / "folder")
+    out = publish(project, tmp_path / name)
 
-    folder = (tmp_path / "folder").resolve()
+    folder = (tmp_path / name).resolve()
     assert hub.requests == []
-    assert (
-        "HF_TOKEN is not set, so nothing was uploaded. To upload it yourself:\n"
-        f"  HF_TOKEN=<a write token> hf upload {REPO_ID} {folder} . --repo-type dataset\n"
-    ) in out
+    assert "HF_TOKEN is not set, so nothing was uploaded. To upload it yourself:\n" in out
+    line = next(line for line in out.splitlines() if "hf upload" in line)
+    command = line.split("  HF_TOKEN=<a write token> ", 1)[1]  # the placeholder to replace
+    assert shlex.split(command) == [
+        "hf", "upload", REPO_ID, str(folder), ".", "--repo-type", "dataset",
+    ]  # fmt: skip
+
+
+def test_a_token_the_http_library_refuses_is_never_printed(
+    archive, project, hub, tmp_path, monkeypatch, capsys, xet_off
+):
+    """A token pasted with its line break (HF_TOKEN=$(cat token-file) keeps none, but an
+    env file does): the HTTP library refuses the header and its error quotes the header's
+    value; the command's message must not."""
+    secret = "hf_secret_0123456789abcdef"
+    point_at(monkeypatch, hub, secret + "\n")
+
+    with pytest.raises(CommandError) as raised:
+        publish(project, tmp_path / "folder")
+
+    assert secret not in str(raised.value)
+    assert "HF_TOKEN" in str(raised.value)
+    assert secret not in "".join(capsys.readouterr())
+
+
+def test_after_a_hub_failure_the_same_command_runs_again(
+    archive, project, hub, tmp_path, monkeypatch, xet_off
+):
+    """'Try again later' means the same command: the folder it left (the release's own
+    files, unchanged) is uploaded again; a folder holding anything else is still refused."""
+    point_at(monkeypatch, hub)
+    hub.fail("/commit/", 507)
+    with pytest.raises(CommandError, match="try again later"):
+        publish(project, tmp_path / "folder")
+
+    publish(project, tmp_path / "folder")
+
+    assert hub.repo(REPO_ID, "dataset").files == folder_files(tmp_path / "folder")
+    (tmp_path / "folder" / "README.md").write_text("edited")
+    with pytest.raises(CommandError, match="exists and holds other files"):
+        publish(project, tmp_path / "folder")

@@ -191,3 +191,29 @@ def test_a_query_the_emulator_cannot_run_is_a_clear_graphql_error(emulator, clie
     client = client_factory()
     with pytest.raises(gh.GraphQLFailed, match="FixBatch and FixTimeline only"):
         client.graphql("query Other { viewer { login } }", {})
+
+
+def test_a_resync_keeps_the_rows_of_links_still_there(project, repository, emulator, token):
+    """An annotator's evidence span on a fix title names the link's row (`fix-<id>`): a
+    re-sync of the issue (any update on GitHub) keeps the rows of links GitHub still lists,
+    updated in place, adds the new ones and deletes only the links gone."""
+    emulator.link_fix(OWNER, NAME, 8, kind="commit")
+    crawl_with_fixes(project, repository, emulator)
+    before = dict(
+        FixLink.objects.filter(issue__repository=repository, issue__number=8).values_list(
+            "ref", "pk"
+        )
+    )
+    assert before
+
+    emulator.link_fix(OWNER, NAME, 8, kind="closing", title="Fix the loader")
+    crawl_with_fixes(project, repository, emulator)
+
+    after = dict(
+        FixLink.objects.filter(issue__repository=repository, issue__number=8).values_list(
+            "ref", "pk"
+        )
+    )
+    assert {ref: after[ref] for ref in before} == before
+    assert len(after) == len(before) + 1
+    assert stored_links(repository, 8) == expected_links(emulator, 8)

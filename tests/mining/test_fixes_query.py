@@ -16,7 +16,7 @@ PULL = {
     "changedFiles": 2,
     "additions": 5,
     "deletions": 1,
-    "repository": {"nameWithOwner": "o/r"},
+    "repository": {"nameWithOwner": "o/r", "isPrivate": False},
 }
 
 
@@ -46,7 +46,8 @@ def test_links_of_an_issue_closing_first_then_its_timeline():
     commit = {
         "__typename": "ReferencedEvent",
         "commit": {"oid": "a" * 40, "url": "u", "messageHeadline": "m", "additions": 1,
-                   "deletions": 0, "changedFilesIfAvailable": None, "committedDate": None},
+                   "deletions": 0, "changedFilesIfAvailable": None, "committedDate": None,
+                   "repository": {"nameWithOwner": "o/r", "isPrivate": True}},
     }  # fmt: skip
     links, cursor = issue_links(issue([PULL], [cross, other, commit], more=True))
     assert cursor == "Y3Vyc29y"
@@ -58,6 +59,10 @@ def test_links_of_an_issue_closing_first_then_its_timeline():
     rows = unique_links(links)  # the closing pull request is not listed again as referencing
     assert [x["kind"] for x in rows] == ["closing_pr", "referencing_commit"]
     assert rows[0]["title"] == "Fix <b>it</b>" and rows[1]["files_changed"] is None
+    assert [(x["repository_name"], x["repository_private"]) for x in rows] == [
+        ("o/r", False),
+        ("o/r", True),
+    ]
     assert issue_links(None) == ([], None)  # an issue GitHub no longer finds
 
 

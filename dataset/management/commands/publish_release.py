@@ -14,6 +14,7 @@ message (docs/hub.md; tested against tests/hub_endpoint.py).
 from __future__ import annotations
 
 import os
+import shlex
 import zipfile
 from pathlib import Path, PurePosixPath
 
@@ -26,9 +27,9 @@ from dataset.hub import HUB_FOLDER
 TARGETS = ("huggingface",)
 
 
-def extract_hub_folder(release, out: Path) -> int:
-    """Write the release's Hugging Face folder into `out`; the number of files written."""
-    written = 0
+def hub_folder_files(release) -> dict[str, bytes]:
+    """The release's Hugging Face folder: relative path -> bytes, read from its zip."""
+    files = {}
     with release.archive.open("rb") as handle, zipfile.ZipFile(handle) as archive:
         for member in archive.infolist():
             parts = PurePosixPath(member.filename).parts
@@ -37,11 +38,36 @@ def extract_hub_folder(release, out: Path) -> int:
             relative = PurePosixPath(*parts[2:])
             if ".." in relative.parts:
                 raise CommandError(f"The release holds an unsafe path: {member.filename}")
-            target = out / relative
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(archive.read(member))
-            written += 1
-    return written
+            files[relative.as_posix()] = archive.read(member)
+    return files
+
+
+def folder_files(folder: Path) -> dict[str, bytes]:
+    """What `folder` holds: relative path -> bytes."""
+    return {
+        path.relative_to(folder).as_posix(): path.read_bytes()
+        for path in folder.rglob("*")
+        if path.is_file()
+    }
+
+
+def extract_hub_folder(release, out: Path) -> int:
+    """Write the release's Hugging Face folder into `out`; the number of files written.
+    A folder that holds exactly those files already (left by a failed upload) is kept as
+    it is; one that holds anything else is refused."""
+    files = hub_folder_files(release)
+    if out.exists() and any(out.iterdir()):
+        if folder_files(out) != files:
+            raise CommandError(
+                f"{out} exists and holds other files than release {release.version}'s "
+                "Hugging Face folder; give another --out."
+            )
+        return len(files)
+    for relative, data in files.items():
+        target = out / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+    return len(files)
 
 
 class Command(BaseCommand):
@@ -99,8 +125,6 @@ class Command(BaseCommand):
                 + (f"; its releases: {versions}." if versions else "; it has no releases yet.")
             )
         folder = Path(out or f"{found.slug}-v{release.version}-huggingface").resolve()
-        if folder.exists() and any(folder.iterdir()):
-            raise CommandError(f"{folder} exists and is not empty; give another --out.")
         folder.mkdir(parents=True, exist_ok=True)
         count = extract_hub_folder(release, folder)
         if count == 0:
@@ -110,9 +134,15 @@ class Command(BaseCommand):
             )
         self.stdout.write(f"Wrote the dataset folder ({count} files) to {folder}")
         token = os.environ.get("HF_TOKEN", "")
-        command = f"hf upload {repo_id} {folder} . --repo-type dataset" + (
+        command = f"hf upload {repo_id} {shlex.quote(str(folder))} . --repo-type dataset" + (
             " --private" if private else ""
         )
+        if token and any(not ch.isprintable() or ch.isspace() for ch in token):
+            # An HTTP library refuses such a header and quotes it whole in its error.
+            raise CommandError(
+                "HF_TOKEN holds a space, line break or other control character; a Hub token "
+                "is one word: set it without them. Nothing was uploaded."
+            )
         if not token:
             self.stdout.write(
                 "HF_TOKEN is not set, so nothing was uploaded. To upload it yourself:\n"
@@ -138,14 +168,26 @@ class Command(BaseCommand):
             )
         except HfHubHTTPError as error:  # the Hub answered, and refused
             raise CommandError(
-                f"Uploading to {where} failed: {hub_refusal(error, repo_id)} "
-                f"The folder is still at {folder}; the Hub's commit is all or nothing."
+                without_token(
+                    f"Uploading to {where} failed: {hub_refusal(error, repo_id)} "
+                    f"The folder is still at {folder}; the Hub's commit is all or nothing.",
+                    token,
+                )
             ) from None
         except Exception as error:  # the network, or a reply huggingface_hub cannot read
             raise CommandError(
-                f"Uploading to {where} failed: {type(error).__name__}: {error}"
+                without_token(
+                    f"Uploading to {where} failed: {type(error).__name__}: {error}", token
+                )
             ) from None
         self.stdout.write(f"Uploaded release {release.version} to {repo_id}: {info}")
+
+
+def without_token(message: str, token: str) -> str:
+    """`message` with the token (as a library may quote it in an error) masked."""
+    for secret in {token, token.strip()} - {""}:
+        message = message.replace(secret, "<HF_TOKEN>")
+    return message
 
 
 def hub_refusal(error, repo_id: str) -> str:
