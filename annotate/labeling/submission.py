@@ -11,7 +11,7 @@ from django.db import transaction
 from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
-from annotate.access import project_rows
+from annotate.access import project_members, project_rows
 from annotate.adjudication import settling
 from annotate.adjudication.inbox import note_revision
 from annotate.codebook.queries import CategoryRefError, category_ref, codebook
@@ -35,7 +35,6 @@ from annotate.models import (
     CategoryProposal,
     Dimension,
     Item,
-    Membership,
     Project,
     SpanPart,
 )
@@ -324,9 +323,11 @@ def _own_assignment_and_annotation(item: Item, user) -> tuple:
     annotation exists only beside a submitted assignment (submissions and imports write
     both) or beside none, so a first submission reads the assignment alone. The assignment
     carries the caller's calibration state (`calibration`), read in the same query."""
-    state = Membership.objects.filter(
-        project_id=item.project_id, user_id=OuterRef("annotator_id")
-    ).values("calibration")[:1]
+    state = (
+        project_members(item.project_id)
+        .filter(user_id=OuterRef("annotator_id"))
+        .values("calibration")[:1]
+    )
     assignment = (
         Assignment.objects.filter(item=item, annotator=user)
         .annotate(calibration=Subquery(state))

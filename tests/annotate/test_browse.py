@@ -206,7 +206,11 @@ def test_a_search_with_too_many_matches_to_rank_lists_them_in_issue_order(
 
 
 def test_the_count_stops_at_its_cap(project, lead, monkeypatch):
+    """Without a planner's estimate above the cap the page says "more than N" (with one it
+    says "about N": tests/annotate/test_browse_count.py); the estimate follows the table's
+    statistics, so it is held out here."""
     monkeypatch.setattr(listing, "COUNT_CAP", 3)
+    monkeypatch.setattr(listing, "planner_estimate", lambda items: None)
     ItemFactory.create_batch(5, project=project)
     response = lead.get(url(project))
     assert re.search(r'id="item-count">more than \d+<', response.content.decode())
