@@ -13,7 +13,9 @@ from datetime import timedelta
 from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models import (
+    Exists,
     F,
+    OuterRef,
     Q,
 )
 from django.utils import timezone
@@ -121,15 +123,17 @@ WITH held AS (
     WHERE NOT EXISTS (SELECT 1 FROM held)
         AND i.id = ANY(%(calibration)s) AND i.project_id = %(project)s
         AND i.state <> 'excluded'
-        AND i.id NOT IN (SELECT item_id FROM annotate_assignment WHERE annotator_id = %(user)s)
+        AND NOT EXISTS (SELECT 1 FROM annotate_assignment m
+                        WHERE m.item_id = i.id AND m.annotator_id = %(user)s)
     ORDER BY i.position, i.id
     LIMIT 1
     FOR UPDATE OF i SKIP LOCKED
 ), candidates AS MATERIALIZED (
-    SELECT id FROM annotate_item
+    SELECT id FROM annotate_item o
     WHERE NOT EXISTS (SELECT 1 FROM held) AND NOT EXISTS (SELECT 1 FROM calibration)
         AND project_id = %(project)s AND state = 'open' AND assigned_count < %(overlap)s
-        AND id NOT IN (SELECT item_id FROM annotate_assignment WHERE annotator_id = %(user)s)
+        AND NOT EXISTS (SELECT 1 FROM annotate_assignment m
+                        WHERE m.item_id = o.id AND m.annotator_id = %(user)s)
         AND NOT (%(calibrated)s AND id IN (SELECT item_id FROM annotate_golditem))
     ORDER BY position, id
     LIMIT %(window)s
@@ -198,7 +202,9 @@ def _group_of(project: Project, repository: str):
 def _lock_candidate(project: Project, user, calibrated: bool = False) -> Item | None:
     """Lock the best item for `user`: calibration first, then items that already have an
     annotation, then the sample's order. Items locked by other callers are skipped."""
-    mine = Assignment.objects.filter(annotator=user).values("item_id")
+    # NOT EXISTS probes the (item, annotator) key per candidate; NOT IN read every one of
+    # the caller's assignments per claim (20-140 ms for 60,000 of them, issue #15).
+    mine = Exists(Assignment.objects.filter(annotator=user, item=OuterRef("pk")))
     # Items alone: joining their issues here made PostgreSQL scan the issue table.
     locking = Item.objects.select_for_update(skip_locked=True)
     calibration = calibration_item_ids(project)
@@ -206,7 +212,7 @@ def _lock_candidate(project: Project, user, calibrated: bool = False) -> Item | 
         item = (
             locking.filter(pk__in=calibration)
             .exclude(state=Item.State.EXCLUDED)
-            .exclude(pk__in=mine)
+            .filter(~mine)
             .order_by("position", "id")
             .first()
         )
@@ -220,7 +226,7 @@ def _lock_candidate(project: Project, user, calibrated: bool = False) -> Item | 
         rows = rows.exclude(pk__in=project_rows(GoldItem, project).values("item_id"))
     window = list(
         rows.filter(open_with_room)
-        .exclude(pk__in=mine)
+        .filter(~mine)
         .order_by("position", "id")
         .values_list("pk", flat=True)[:QUEUE_WINDOW]
     )

@@ -9,6 +9,11 @@ urlpatterns = [
     path("projects/<slug:slug>/label/", views_labeling.label_next, name="label-next"),
     path("projects/<slug:slug>/label/mine/", views_labeling.label_mine, name="label-mine"),
     path(
+        "projects/<slug:slug>/label/progress/",
+        views_labeling.label_progress,
+        name="label-progress",
+    ),
+    path(
         "projects/<slug:slug>/label/<int:item_id>/",
         views_labeling.label_item,
         name="label-item",

@@ -1,6 +1,8 @@
 """Labeling through the API and the pages: submit, replace, skip, validation, permissions."""
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from annotate.labeling.queue import next_item
@@ -350,6 +352,35 @@ def test_form_submit_with_htmx_swaps_in_the_next_item(project, cast, client_for,
     annotation = Annotation.objects.get(item=first)
     assert annotation.labels.values("record").distinct().count() == 2
     assert annotation.confidence == 3
+
+
+def test_the_swapped_in_item_loads_its_counts_after_it(project, cast, client_for, paths):
+    """Issue #15: the counts over the caller's annotations and the project's items were half
+    of "submit and next" at 100,000 items; the page leaves them to a part loaded after it,
+    which counts the submission just made and keeps the project's states from annotators."""
+    first, _ = ItemFactory(project=project), ItemFactory(project=project)
+    client = client_for(cast["annotator_a"])
+    client.get(reverse("label-next", args=[project.slug]))
+    form = {
+        "record_count": "1",
+        "r0-symptom": str(Category.objects.get(path=OOM).pk),
+        "r0-root_cause": paths[("root_cause", "GPU Memory Insufficiency")],
+        "r0-stage": "Inference",
+    }
+    url = reverse("label-item", args=[project.slug, first.pk])
+    with CaptureQueriesContext(connection) as captured:
+        body = client.post(url, form, headers={"HX-Request": "true"}).content.decode()
+    counts = [q["sql"] for q in captured if "COUNT(" in q["sql"]]
+    assert counts == [], counts
+    progress = reverse("label-progress", args=[project.slug])
+    assert f'hx-get="{progress}" hx-trigger="load"' in body
+    part = client.get(progress, headers={"HX-Request": "true"}).content.decode()
+    assert 'id="label-progress"' in part and "<html" not in part
+    assert "<strong>1</strong> today · <strong>1</strong> in total" in part
+    assert "Project: 0 of 2 items settled" in part
+    # So does a full page load of an item.
+    page = client.get(reverse("label-next", args=[project.slug]), follow=True).content.decode()
+    assert f'hx-get="{progress}" hx-trigger="load"' in page
 
 
 def test_form_errors_are_shown_and_nothing_is_stored(project, items, cast, client_for):

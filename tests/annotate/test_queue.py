@@ -316,3 +316,49 @@ def test_a_pinned_calibration_batch_keeps_next_as_cheap(
     assert second.pk == items[0].pk
     first.refresh_from_db()
     assert first.assigned_count == 3 and first.submitted_count == 3
+
+
+def _rows_read(plan, table: str) -> int:
+    """Rows the nodes of an EXPLAIN ANALYZE plan read from `table`, over all their loops."""
+    rows = plan.get("Actual Rows", 0) * plan.get("Actual Loops", 1)
+    own = rows if plan.get("Relation Name") == table else 0
+    return own + sum(_rows_read(child, table) for child in plan.get("Plans", []))
+
+
+@pytest.mark.parametrize("claim_path", ["one statement"], indirect=True)
+def test_a_claim_probes_the_callers_assignments_instead_of_reading_them_all(
+    project, cast, claim_path
+):
+    """Issue #15: the claim excluded the caller's items with NOT IN over every assignment
+    they ever had (60,000 at 100,000 items: 20 ms a claim, 140 ms from a cold cache); it
+    probes the (item, annotator) key of the candidates it looks at instead."""
+    from django.db import connection, transaction
+
+    user = cast["annotator_a"]
+    done = ItemFactory.create_batch(400, project=project, state=Item.State.SETTLED)
+    ItemFactory.create_batch(60, project=project)
+    Assignment.objects.bulk_create(
+        Assignment(item=item, annotator=user, state=Assignment.State.SUBMITTED) for item in done
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE annotate_assignment")
+        cursor.execute("ANALYZE annotate_item")
+    now = timezone.now()
+    params = {"project": project.pk, "overlap": project.overlap, "user": user.pk,
+              "window": queue.QUEUE_WINDOW, "now": now, "expires": now,
+              "calibration": [], "calibrated": False}  # fmt: skip
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            # At 400 assignments hashing them all is cheapest, and PostgreSQL does; at 60,000
+            # it probes, as here with hash and merge joins off. NOT IN cannot probe at all.
+            cursor.execute("SET LOCAL enable_hashjoin = off")
+            cursor.execute("SET LOCAL enable_mergejoin = off")
+            cursor.execute(f"EXPLAIN (ANALYZE, FORMAT JSON) {queue.CLAIM_SQL}", params)
+            plan = cursor.fetchone()[0]
+        transaction.set_rollback(True)
+    if isinstance(plan, str):
+        import json
+
+        plan = json.loads(plan)
+    read = _rows_read(plan[0]["Plan"], "annotate_assignment")
+    assert read < 100, read  # NOT IN read all 400

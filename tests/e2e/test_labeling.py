@@ -75,6 +75,9 @@ def test_annotators_label_by_keyboard_blind_and_scripts_never_run(
     page.keyboard.press("4")
     page.keyboard.press("Control+Enter")
     wait_for_item(page, second)
+    # The counts follow the swapped-in item (loaded after it, issue #15's speed).
+    expect(page.locator("#label-progress")).to_contain_text("You: 1 today · 1 in total")
+    expect(page.locator("#label-progress")).to_contain_text("Project: 0 of 3 items settled")
 
     # Item 2: two failure records; the draft survives a reload half-way.
     label_record(page, "out of memory", "gpu memory", "inference")

@@ -54,6 +54,7 @@ QUERY_PARAMS: dict[str, list[str]] = {
     "codebook-review": [],
     "label-next": [],
     "label-mine": ["page"],
+    "label-progress": [],
     "label-item": [],
     "conflict-queue": CONFLICTS,
     "conflict-detail": [],

@@ -188,6 +188,7 @@ MATRIX = {
     # --- labeling pages (the annotator holds `held`; leads and owners hold nothing) ---
     ("label-next", "GET"): page(302, 302, 302),
     ("label-mine", "GET"): page(200, 200, 200),
+    ("label-progress", "GET"): page(200, 200, 200),  # loaded after a swapped-in item
     ("label-item", "GET"): page(200, 403, 403, item="held"),
     ("label-item", "POST"): page(302, 403, 403, item="held", body=annotation_form),
     ("label-skip", "POST"): page(302, 403, 403, item="held", body=lambda w: {"reason": "dup"}),
