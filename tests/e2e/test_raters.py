@@ -79,3 +79,33 @@ def test_a_lead_adds_runs_and_reads_a_machine_rater(
     assert first.startswith("0.0") and "1.000" in first  # every item at threshold 0
     assert curve.locator("tbody tr").count() == 8
     assert page.dialogs == []
+
+
+def test_the_runs_refresh_leaves_a_half_typed_change_alone(page, live_server, login, project, cast):
+    """While a run is active the runs list refreshes every second; it replaced the "Change
+    or remove" form with it, so a lead's half-typed change vanished within a second. The
+    refresh waits while that form is open and resumes once it is closed."""
+    redis.Redis.from_url(settings.REDIS_URL).flushdb()
+    login(page, "lead")
+    page.goto(f"{live_server.url}/projects/{project.slug}/raters/")
+    page.select_option("#id_kind", "builtin")
+    page.fill("#id_name", "tf-idf baseline")
+    page.click("#add-rater button[type=submit]")
+    rater = page.locator('[data-rater="tf-idf baseline"]')
+    rater.locator("button.start-run").click()  # no worker: the run stays queued, the list polls
+    page.wait_for_selector('[data-run="1"][data-status="queued"]')
+    rater = page.locator('[data-rater="tf-idf baseline"]')
+    rater.locator("details.rater-settings summary").click()
+    name = rater.locator("input[name$='-name']")
+    name.fill("tf-idf, renamed")
+    polls = []
+    page.on("request", lambda r: polls.append(r.url) if r.url.endswith("/raters/") else None)
+    page.wait_for_timeout(2500)  # two ticks and more
+    assert polls == []
+    assert name.input_value() == "tf-idf, renamed"
+    assert "stops refreshing while this is open" in rater.inner_text()
+    # Closed again, the list refreshes and shows what changed meanwhile.
+    RaterRun.objects.update(status=RaterRun.Status.FAILED, error="stopped by the test")
+    rater.locator("details.rater-settings summary").click()
+    page.wait_for_selector('[data-run="1"][data-status="failed"]', timeout=5000)
+    assert polls
