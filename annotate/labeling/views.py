@@ -26,7 +26,7 @@ from annotate.labeling.own_labels import (
     own_annotation,
     own_records,
 )
-from annotate.labeling.queue import next_item, skip_item
+from annotate.labeling.queue import BARRED, next_item, skip_item
 from annotate.labeling.shown import annotator_progress, project_progress
 from annotate.labeling.submission import codebook_dimensions, submit_annotation
 from annotate.models import Item
@@ -101,7 +101,11 @@ def _workspace_context(
         own_records=own,
         blank_record=_record_context(dimensions, [[]])[0]["pickers"],
         comparison=compare_with_final(annotation, final) if annotation else None,
-        editable=annotation is None or item.state in (Item.State.OPEN, Item.State.DISCUSSION),
+        # A coder the lead sent through calibration (or kept out) may not label main-queue
+        # items, even one held from before: no form, the reason instead.
+        barred=BARRED.get(membership.calibration, "").replace("{slug}", project.slug),
+        editable=membership.calibration not in BARRED
+        and (annotation is None or item.state in (Item.State.OPEN, Item.State.DISCUSSION)),
         precedents=precedents_after_submission(request.user, project, membership, item, annotation),
     )
     return context

@@ -292,3 +292,29 @@ def test_a_failed_out_coder_is_told_the_tries_they_used_and_whom_to_ask(
     page = client_for(cast["annotator_a"]).get(CALIBRATION.format(project.slug)).content
     assert b"did not pass calibration in your 2 tries" in page
     assert b"Ask the project&#x27;s lead" in page or b"Ask the project's lead" in page
+
+
+@pytest.mark.parametrize("state", ["calibrate", "refuse"])
+def test_a_held_item_is_shown_locked_with_the_reason_to_a_coder_not_cleared(
+    project, cast, gold_set, client_for, state
+):
+    """Before: the labeling page still showed the held main-queue item with its form, so a
+    coder the lead had sent through calibration (or kept out) labeled it in full and lost
+    the labels on submit (a redirect to calibration). Now it shows no form, says why and
+    where to go; once admitted, the form is back."""
+    coder_user = cast["annotator_a"]
+    item = next_item(project=project, user=coder_user)
+    member = coder(project, cast)
+    if state == "refuse":
+        service.decide(project=project, membership=member, passed=False, actor=cast["lead"])
+    client = client_for(coder_user)
+    page = client.get(f"/projects/{project.slug}/label/{item.pk}/").content.decode()
+    assert 'id="label-form"' not in page
+    if state == "calibrate":
+        assert "You are in calibration: label the gold set first" in page
+        assert f'href="{CALIBRATION.format(project.slug)}"' in page
+    else:
+        assert "You used every calibration try without passing" in page
+    service.decide(project=project, membership=member, passed=True, actor=cast["lead"])
+    page = client.get(f"/projects/{project.slug}/label/{item.pk}/").content.decode()
+    assert 'id="label-form"' in page and "calibration try" not in page
