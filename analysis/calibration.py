@@ -11,6 +11,7 @@ kappa. The coder passes at `Project.calibration_threshold`; after a failed try t
 another fresh one until `Project.calibration_tries` run out, and then the lead decides.
 """
 
+from collections import Counter
 from dataclasses import dataclass
 
 from django.db import transaction
@@ -381,9 +382,12 @@ def _finish(project: Project, membership: Membership, attempt: CalibrationTry) -
     score = score_pairs(_pairs(snapshot, _answers(attempt)))
     passed = passes(score, project.calibration_threshold)
     attempt.kappa, attempt.passed, attempt.finished_at = score.kappa, passed, timezone.now()
+    attempt.threshold, attempt.max_tries = project.calibration_threshold, project.calibration_tries
     attempt.scores = {"agreement": score.agreement, "dimensions": score.dimensions}
     attempt.scores[GOLD_KEPT] = snapshot
-    attempt.save(update_fields=["kappa", "passed", "finished_at", "scores"])
+    attempt.save(
+        update_fields=["kappa", "passed", "finished_at", "scores", "threshold", "max_tries"]
+    )
     if passed:
         _set_state(project, membership, Membership.Calibration.PASSED, membership.user)
     elif attempt.number >= project.calibration_tries:
@@ -447,7 +451,7 @@ def summary(project: Project) -> dict:
     tries = list(
         project_rows(CalibrationTry, project)
         .filter(finished_at__isnull=False)
-        .values_list("passed", "kappa")
+        .values_list("passed", "kappa", "threshold", "max_tries")
     )
     return {
         "gold_items": project_rows(GoldItem, project).count(),
@@ -459,5 +463,18 @@ def summary(project: Project) -> dict:
         "tries": len(tries),
         "threshold": project.calibration_threshold,
         "max_tries": project.calibration_tries,
-        "passing_kappas": sorted(k for ok, k in tries if ok and k is not None),
+        "passing_kappas": sorted(k for ok, k, _, _ in tries if ok and k is not None),
+        # The settings each scored try met, as (threshold, tries) -> tries scored under them
+        # (None, None: scored before they were recorded), most used first.
+        "settings_used": _settings_used(tries),
     }
+
+
+def _settings_used(tries) -> list[dict]:
+    counts = Counter((threshold, most) for _, _, threshold, most in tries)
+    return [
+        {"threshold": threshold, "max_tries": most, "tries": n}
+        for (threshold, most), n in sorted(
+            counts.items(), key=lambda entry: (-entry[1], str(entry[0]))
+        )
+    ]

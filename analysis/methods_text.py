@@ -372,6 +372,34 @@ def _agreement(w: _Writer, facts: dict):
         )
 
 
+def _calibration_rule(cal: dict) -> str:
+    """The pass rule the scored tries met: one, or each with its tries when the lead changed
+    the settings meanwhile (today's settings when no try is scored yet)."""
+
+    def rule(threshold, most) -> str:
+        return (
+            f"Cohen's κ ≥ {_num(threshold, 2)} against the gold labels "
+            f"(at most {_plural(most, 'try', 'tries')})"
+        )
+
+    used = cal.get("settings_used") or []
+    recorded = [u for u in used if u["threshold"] is not None]
+    unrecorded = sum(u["tries"] for u in used if u["threshold"] is None)
+    if not recorded:
+        return rule(cal["threshold"], cal["max_tries"])
+    if len(recorded) == 1 and not unrecorded:
+        return rule(recorded[0]["threshold"], recorded[0]["max_tries"])
+    parts = [
+        f"{rule(u['threshold'], u['max_tries'])} for {_plural(u['tries'], 'try', 'tries')}"
+        for u in recorded
+    ]
+    if unrecorded:
+        parts.append(
+            f"settings not recorded for {_plural(unrecorded, 'earlier try', 'earlier tries')}"
+        )
+    return "; ".join(parts) + " (the lead changed the settings during calibration)"
+
+
 def _coder_calibration(w: _Writer, cal: dict | None):
     """New coders tested against the lead's gold set (analysis.calibration)."""
     if not cal or not cal.get("coders"):
@@ -380,8 +408,7 @@ def _coder_calibration(w: _Writer, cal: dict | None):
     w.para(
         f"{_plural(cal['coders'], 'new coder')} first labeled a gold set of "
         f"{_plural(cal['gold_items'], 'item')} labeled by the lead, blind, to enter the "
-        f"main queue at Cohen's κ ≥ {_num(cal['threshold'], 2)} against the gold labels "
-        f"(at most {_plural(cal['max_tries'], 'try', 'tries')}): {cal['passed']} passed, "
+        f"main queue at {_calibration_rule(cal)}: {cal['passed']} passed, "
         f"{cal['failed']} failed out, "
         + (
             f"{cal['admitted']} admitted by the lead without passing, "

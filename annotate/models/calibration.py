@@ -50,6 +50,10 @@ class CalibrationTry(models.Model):
     # {dimension key: {"agreement": share, "kappa": value or null, "units": n}}
     scores = models.JSONField(default=dict, blank=True)
     passed = models.BooleanField(null=True)
+    # The project's settings when the try was scored (the methods section reports those each
+    # coder faced, not today's); null on tries scored before they were recorded.
+    threshold = models.FloatField(null=True, blank=True)
+    max_tries = models.PositiveSmallIntegerField(null=True, blank=True)
 
     class Meta:
         ordering = ["membership", "number"]

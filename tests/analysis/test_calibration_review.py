@@ -318,3 +318,33 @@ def test_a_held_item_is_shown_locked_with_the_reason_to_a_coder_not_cleared(
     service.decide(project=project, membership=member, passed=True, actor=cast["lead"])
     page = client.get(f"/projects/{project.slug}/label/{item.pk}/").content.decode()
     assert 'id="label-form"' in page and "calibration try" not in page
+
+
+def test_the_methods_section_reports_the_settings_each_try_met(project, cast, gold_set):
+    """Before: the methods section stated today's threshold and tries for every coder, so a
+    lead who raised the bar after some coders passed reported a rule they never met."""
+    from analysis.methods import methods_facts
+    from analysis.methods_text import methods_markdown
+
+    service.set_settings(project=project, threshold=0.6, tries=3, actor=cast["lead"])
+    first = coder(project, cast)
+    run_try(project, first, GOLD)
+    text = methods_markdown(methods_facts(project))
+    assert "at Cohen's κ ≥ 0.60 against the gold labels (at most 3 tries): 1 passed" in text
+    service.set_settings(project=project, threshold=0.8, tries=2, actor=cast["lead"])
+    text = methods_markdown(methods_facts(project))
+    assert "κ ≥ 0.80" not in text  # no try has met today's rule yet
+    second = coder(project, cast, "annotator_b")
+    run_try(project, second, WRONG)
+    run_try(project, second, GOLD)
+    text = methods_markdown(methods_facts(project))
+    assert (
+        "at Cohen's κ ≥ 0.80 against the gold labels (at most 2 tries) for 2 tries; "
+        "Cohen's κ ≥ 0.60 against the gold labels (at most 3 tries) for 1 try "
+        "(the lead changed the settings during calibration): 2 passed"
+    ) in text
+    summary = service.summary(project)
+    assert summary["settings_used"] == [
+        {"threshold": 0.8, "max_tries": 2, "tries": 2},
+        {"threshold": 0.6, "max_tries": 3, "tries": 1},
+    ]
