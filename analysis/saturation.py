@@ -96,6 +96,7 @@ def build_saturation(*, project, batch_size: int, base: int = 4, run: int = 2,
     trees = load_codebook(project)
     used = (
         project_rows(AnnotationLabel, project)
+        .order_by()  # the default order's columns would void the DISTINCT
         .values_list("dimension_id", "category_id", "item_id")
         .distinct()
     )
