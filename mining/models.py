@@ -124,7 +124,12 @@ def project_view(field: str, *, project, repository: str):
     `repository`: the OuterRef path to the repository id."""
     if not hasattr(project, "resolve_expression"):
         project = models.Value(getattr(project, "pk", project))
-    rows = ProjectRepository.objects.filter(project_id=project, repository_id=OuterRef(repository))
+    # One row at most (unique per project and repository); order_by() drops the default
+    # order's join to the repository, run once per row of the outer query (issue #15: most
+    # of a cold distributions page at 100,000 items).
+    rows = ProjectRepository.objects.filter(
+        project_id=project, repository_id=OuterRef(repository)
+    ).order_by()
     if field.startswith("meta:"):
         rows = rows.annotate(value=KeyTextTransform(field[5:], "metadata"))
         return Subquery(rows.values("value")[:1], output_field=models.CharField())
