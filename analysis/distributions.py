@@ -224,7 +224,14 @@ def shared_issues(
     labels = source_labels(project, source, user=user, settled_only=settled_only)
     if group is not None:
         labels = labels_in_group(labels, group)
-    per_item = labels.values("item_id").annotate(records=Count("record", distinct=True))
+    # Two distinct records (numbers >= 0) mean one numbered above 0: only the items with such
+    # a label are counted (the others cannot qualify), instead of every item's records.
+    several = labels.filter(record__gt=0).values("item_id")
+    per_item = (
+        labels.filter(item_id__in=several)
+        .values("item_id")
+        .annotate(records=Count("record", distinct=True))
+    )
     shared = list(per_item.filter(records__gt=1).order_by().values_list("records", flat=True))
     return {"issues": len(shared), "records": sum(shared)}
 

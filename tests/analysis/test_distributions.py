@@ -126,6 +126,35 @@ def test_a_group_or_model_axis_reads_the_project_view_by_its_key_alone(project, 
     assert table.rows == ["QwenLM", "deepseek-ai", "meta-llama"]
 
 
+def test_shared_issues_counts_items_whatever_their_records_are_numbered(project, study_mix):
+    """shared_issues counts only items with a record numbered above 0 (two distinct
+    numbers >= 0 include one): records numbered from 1, or a lone record numbered 3, give
+    the same answer as counting every item's distinct records."""
+    from django.db.models import Count, F
+
+    from analysis.distributions import shared_issues
+    from annotate.models import FinalRecordLabel
+
+    final = Source("final")
+    assert shared_issues(project=project, source=final) == {"issues": 1, "records": 2}
+    shared = FinalRecordLabel.objects.filter(record=1).values("item_id")
+    moved = FinalRecordLabel.objects.filter(item_id__in=[r["item_id"] for r in shared])
+    moved.update(record=F("record") + 10)  # 0, 1 -> 1, 2 in two steps (the unique key)
+    moved.update(record=F("record") - 9)
+    lone = FinalRecordLabel.objects.exclude(record__gt=0).values("item_id")[:1]
+    FinalRecordLabel.objects.filter(item_id__in=lone).update(record=3)
+    by_hand = [
+        n
+        for n in FinalRecordLabel.objects.values("item_id")
+        .annotate(n=Count("record", distinct=True))
+        .order_by()
+        .values_list("n", flat=True)
+        if n > 1
+    ]
+    assert by_hand == [2]
+    assert shared_issues(project=project, source=final) == {"issues": 1, "records": 2}
+
+
 def test_api_distribution_shape(project, cast, study_mix, api_for):
     response = api_for(cast["annotator_a"]).get(
         f"/api/projects/{project.slug}/distribution/",
