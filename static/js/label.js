@@ -437,11 +437,16 @@
   document.addEventListener("htmx:afterSwap", function (event) {
     if (forWorkspace(event)) { state.swapped = true; }
   });
-  // No new item came (an error, no answer): the keys go where the focus still is.
-  document.addEventListener("htmx:afterRequest", function () {
-    if (state.held !== null && !state.swapped) { releaseKeys(); }
+  // No new item came (an error, no answer): the keys go where the focus still is. Only the
+  // workspace's own request counts: the progress line's part (loaded after each item) may
+  // answer while a submit is on its way, and its keys belong to the next item.
+  document.addEventListener("htmx:afterRequest", function (event) {
+    if (forWorkspace(event) && state.held !== null && !state.swapped) { releaseKeys(); }
   });
-  document.addEventListener("htmx:load", function () {
+  document.addEventListener("htmx:load", function (event) {
+    var elt = event.detail && event.detail.elt;
+    var ours = !elt || elt.id === "workspace" || (elt.querySelector && elt.querySelector("#workspace"));
+    if (!ours) { return; }  // another part (the progress line) came in, not the next item
     try { init(); } finally { releaseKeys(); }
   });
   if (document.readyState === "loading") {
