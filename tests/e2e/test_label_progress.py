@@ -1,0 +1,42 @@
+"""The labeling page's progress line in the browser: after each swap (a submit, a skip, an
+error, the end of the queue) it shows the caller's counts as they now are."""
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.e2e.test_labeling import label_record, wait_for_item
+from tests.factories import IssueFactory, ItemFactory
+
+pytestmark = pytest.mark.usefixtures("fresh_cache")
+
+
+def line(page, text):
+    expect(page.locator("#label-progress")).to_contain_text(text)
+    expect(page.locator("#label-progress")).not_to_have_attribute("aria-busy", "true")
+
+
+def test_the_progress_line_follows_submits_skips_errors_and_the_end(
+    page, live_server, login, project
+):
+    first = ItemFactory(project=project, issue=IssueFactory(title="Skipped one"))
+    second = ItemFactory(project=project, issue=IssueFactory(title="Labeled one"))
+    login(page, "annotator_a")
+    page.goto(f"{live_server.url}/projects/{project.slug}/label/")
+    wait_for_item(page, first)
+    line(page, "You: 0 today · 0 in total · 2 left for you")
+
+    page.keyboard.press("Alt+s")
+    page.keyboard.type("not a failure report")
+    page.keyboard.press("Enter")
+    wait_for_item(page, second)
+    line(page, "You: 0 today · 0 in total · 1 left for you")
+
+    page.keyboard.press("Control+Enter")  # nothing picked: an error, the item stays
+    expect(page.locator(".label-error")).to_be_visible()
+    line(page, "You: 0 today · 0 in total · 1 left for you")
+
+    label_record(page, "out of memory", "gpu memory", "inference")
+    page.keyboard.press("Control+Enter")
+    expect(page.locator(".label-done")).to_be_visible()
+    line(page, "You: 1 today · 1 in total · 0 left for you")
+    line(page, "Project: 0 of 2 items settled")
