@@ -81,7 +81,6 @@ def annotator_progress(*, project: Project, user) -> dict:
     # calibration item in any state but excluded (everyone labels those, so its state, a
     # conflict among others, must not move the count).
     mine = Assignment.objects.filter(annotator=user, item=OuterRef("pk"))
-    held = mine.filter(state=Assignment.State.ACTIVE, expires_at__gt=timezone.now())
     queued = Q(state=Item.State.OPEN, assigned_count__lt=project.overlap)
     calibration = (
         project_rows(Membership, project).filter(user=user).values_list("calibration", flat=True)
@@ -89,10 +88,14 @@ def annotator_progress(*, project: Project, user) -> dict:
     if any(calibration):
         queued &= ~Q(pk__in=project_rows(GoldItem, project).values("item_id"))
     pinned = Q(calibration=True) & ~Q(state=Item.State.EXCLUDED)
+    # The items held now have an assignment, so they are apart from those still queued:
+    # counted on their own (a few rows) rather than probed for every item.
+    held = project_rows(Assignment, project).filter(
+        annotator=user, state=Assignment.State.ACTIVE, expires_at__gt=timezone.now()
+    )
     remaining = (
-        project_rows(Item, project)
-        .filter(((queued | pinned) & ~Exists(mine)) | Exists(held))
-        .count()
+        project_rows(Item, project).filter(queued | pinned).filter(~Exists(mine)).count()
+        + held.count()
     )
     return {"done_today": done["today"], "done_total": done["total"], "remaining": remaining}
 
