@@ -4,6 +4,7 @@ error, the end of the queue) it shows the caller's counts as they now are."""
 import pytest
 from playwright.sync_api import expect
 
+from annotate.models import Membership
 from tests.e2e.test_labeling import label_record, wait_for_item
 from tests.factories import IssueFactory, ItemFactory
 
@@ -40,3 +41,25 @@ def test_the_progress_line_follows_submits_skips_errors_and_the_end(
     expect(page.locator(".label-done")).to_be_visible()
     line(page, "You: 1 today · 1 in total · 0 left for you")
     line(page, "Project: 0 of 2 items settled")
+
+
+def test_sent_to_calibration_mid_queue_the_submit_opens_the_calibration_page(
+    page, live_server, login, project, cast
+):
+    """A lead may send an annotator through calibration while they label: their next
+    Ctrl+Enter must take them to the calibration page, not swap that whole page (its header
+    and navigation) into the labeling workspace."""
+    first = ItemFactory(project=project, issue=IssueFactory(title="Labeled before the call"))
+    ItemFactory(project=project)
+    login(page, "annotator_a")
+    page.goto(f"{live_server.url}/projects/{project.slug}/label/")
+    wait_for_item(page, first)
+    Membership.objects.filter(project=project, user=cast["annotator_a"]).update(
+        calibration=Membership.Calibration.PENDING
+    )
+    label_record(page, "out of memory", "gpu memory", "inference")
+    page.keyboard.press("Control+Enter")
+    page.wait_for_url(f"**/projects/{project.slug}/calibration/")
+    expect(page.locator("h1")).to_have_text("Calibration")
+    expect(page.locator("header.topbar")).to_have_count(1)
+    expect(page.locator("#workspace")).to_have_count(0)
