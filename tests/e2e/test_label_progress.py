@@ -1,6 +1,8 @@
 """The labeling page's progress line in the browser: after each swap (a submit, a skip, an
 error, the end of the queue) it shows the caller's counts as they now are."""
 
+from urllib.parse import parse_qs, urlsplit
+
 import pytest
 from playwright.sync_api import expect
 
@@ -63,3 +65,20 @@ def test_sent_to_calibration_mid_queue_the_submit_opens_the_calibration_page(
     expect(page.locator("h1")).to_have_text("Calibration")
     expect(page.locator("header.topbar")).to_have_count(1)
     expect(page.locator("#workspace")).to_have_count(0)
+
+
+def test_signed_out_meanwhile_the_submit_opens_the_login_page(page, live_server, login, project):
+    """Signed out in another tab (or the session ended) during a long labeling session: the
+    next Ctrl+Enter must open the login page, not swap it into the workspace."""
+    first = ItemFactory(project=project, issue=IssueFactory(title="Labeled while signed out"))
+    login(page, "annotator_a")
+    page.goto(f"{live_server.url}/projects/{project.slug}/label/")
+    wait_for_item(page, first)
+    label_record(page, "out of memory", "gpu memory", "inference")
+    page.context.clear_cookies(name="sessionid")
+    page.keyboard.press("Control+Enter")
+    page.wait_for_url("**/accounts/login/**")
+    expect(page.locator("header.topbar")).to_have_count(1)
+    expect(page.locator("#workspace")).to_have_count(0)
+    back = parse_qs(urlsplit(page.url).query)["next"]
+    assert back == [f"/projects/{project.slug}/label/{first.pk}/"]  # back here after it
