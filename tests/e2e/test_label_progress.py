@@ -82,3 +82,22 @@ def test_signed_out_meanwhile_the_submit_opens_the_login_page(page, live_server,
     expect(page.locator("#workspace")).to_have_count(0)
     back = parse_qs(urlsplit(page.url).query)["next"]
     assert back == [f"/projects/{project.slug}/label/{first.pk}/"]  # back here after it
+
+
+def test_a_refused_submit_says_so_in_the_workspace(page, live_server, login, project, cast):
+    """Removed from the project (or the item taken away) while labeling: the submit is
+    refused (403/404), which htmx does not swap; the annotator must be told, not left
+    pressing Ctrl+Enter on a page that does nothing."""
+    first = ItemFactory(project=project, issue=IssueFactory(title="Labeled when removed"))
+    login(page, "annotator_a")
+    page.goto(f"{live_server.url}/projects/{project.slug}/label/")
+    wait_for_item(page, first)
+    label_record(page, "out of memory", "gpu memory", "inference")
+    Membership.objects.filter(project=project, user=cast["annotator_a"]).delete()
+    page.keyboard.press("Control+Enter")
+    alert = page.locator("#workspace .label-error[role=alert]")
+    expect(alert).to_contain_text("not saved")
+    # The labels stay as typed (the draft), for when access comes back.
+    expect(page.locator('.record[data-record="0"] .picked').nth(0)).to_have_text(
+        "Crash > CUDA Error > Out of Memory"
+    )
