@@ -3,10 +3,12 @@ a 500; a missing or forbidden page answers inside the app's layout (issue #15)."
 
 import logging
 import sys
+from urllib.parse import urlencode, urlsplit
 
+from django.conf import settings
 from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import render, resolve_url
 from django.template.loader import render_to_string
 from django.utils.cache import patch_vary_headers
 from django.views import defaults
@@ -140,3 +142,34 @@ class HtmxHistoryMiddleware:
         if not request.path.startswith("/api/"):
             patch_vary_headers(response, ("HX-Request",))
         return response
+
+
+class HtmxLoginRedirectMiddleware:
+    """An htmx request refused for want of a session (signed out in another tab, the session
+    ended) is sent to the login page as a page visit (HX-Redirect), back to the page the
+    user was on. A plain redirect would be followed by htmx in the background, and the
+    whole login page swapped into the part that asked (the labeling workspace)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if request.META.get("HTTP_HX_REQUEST") != "true" or response.status_code not in (
+            301,
+            302,
+            303,
+            307,
+            308,
+        ):
+            return response
+        login = resolve_url(settings.LOGIN_URL)
+        if urlsplit(response.get("Location", "")).path != login:
+            return response
+        current = urlsplit(request.headers.get("HX-Current-URL", ""))
+        back = current.path + (f"?{current.query}" if current.query else "")
+        if not back.startswith("/") or back.startswith("//"):
+            back = request.get_full_path()
+        redirect = HttpResponse(status=200)
+        redirect["HX-Redirect"] = f"{login}?{urlencode({'next': back})}"
+        return redirect

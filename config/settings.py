@@ -72,6 +72,8 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     # Before django-htmx reads HX-Request: a history restore is a full page; Vary on it.
     "config.middleware.HtmxHistoryMiddleware",
+    # After it (a history restore is a page): a login redirect answered to htmx is a visit.
+    "config.middleware.HtmxLoginRedirectMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     # A page whose database connection is lost answers the 503 page instead of a 500.
     "config.middleware.DatabaseUnavailableMiddleware",

@@ -114,7 +114,9 @@ def item_count(items, *, searching: bool) -> tuple[int, int, bool, bool]:
     if searching and RANK_CAP > cap and (estimate is None or estimate <= RANK_CAP):
         cap = RANK_CAP
         count, more = capped_count(items, cap)
-    if more and estimate is not None and estimate > count:
+    # Rounded, the estimate must still be above the count: past the cap more than `count`
+    # items are known to match, and "about 1000" would say fewer.
+    if more and estimate is not None and _rounded(estimate) > count:
         return _rounded(estimate), cap, False, True
     return count, cap, more, False
 

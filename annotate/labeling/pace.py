@@ -106,7 +106,13 @@ def annotator_pace(*, project: Project, membership: Membership) -> list[dict]:
     user_id = None if manager else membership.user_id
     today = timezone.localdate()
     facts = _submitted_facts(project, user_id, today)
-    held = project_rows(Assignment, project).filter(state=Assignment.State.ACTIVE)
+    # Past its expiry an assignment is no longer held (the queue gives the item to someone
+    # else at its next sweep), swept or not.
+    held = (
+        project_rows(Assignment, project)
+        .filter(state=Assignment.State.ACTIVE)
+        .exclude(expires_at__lte=timezone.now())
+    )
     if user_id is not None:
         held = held.filter(annotator_id=user_id)
     held = dict(held.values_list("annotator_id").annotate(n=Count("id")).order_by())

@@ -11,6 +11,7 @@ from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
+from django_htmx.http import HttpResponseClientRedirect
 
 from annotate.access import (
     get_held_item,
@@ -141,6 +142,13 @@ def _render_workspace(request, context, status=200):
     return response
 
 
+def _to_calibration(request, project):
+    """To the calibration page: for htmx, as a whole-page visit (HX-Redirect), since a plain
+    redirect would be followed by htmx and swap that whole page into the workspace."""
+    url = reverse("calibration-label", args=[project.slug])
+    return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
+
+
 def _go_next(request, project, membership, submitted=None, revised=None):
     """After a submit or a skip: the next item, swapped in by htmx or by a redirect; a
     revision in discussion is confirmed on it."""
@@ -151,7 +159,7 @@ def _go_next(request, project, membership, submitted=None, revised=None):
     try:
         item = next_item(project=project, user=request.user)
     except InCalibrationError:
-        return redirect("calibration-label", slug=project.slug)
+        return _to_calibration(request, project)
     context = _workspace_context(
         request, project, membership, item, submitted=submitted, revised=revised
     )
@@ -198,7 +206,7 @@ def label_item(request, slug, item_id):
             active_seconds=request.POST.get("active_seconds") or None,
         )
     except InCalibrationError:
-        return redirect("calibration-label", slug=project.slug)
+        return _to_calibration(request, project)
     except LabelingError as error:
         context = _workspace_context(request, project, membership, item, error=str(error))
         return _render_workspace(request, context, status=200 if request.htmx else 400)

@@ -437,11 +437,47 @@
   document.addEventListener("htmx:afterSwap", function (event) {
     if (forWorkspace(event)) { state.swapped = true; }
   });
-  // No new item came (an error, no answer): the keys go where the focus still is.
-  document.addEventListener("htmx:afterRequest", function () {
-    if (state.held !== null && !state.swapped) { releaseKeys(); }
+  // A refused or failed submit (htmx swaps no 4xx/5xx reply, and a lost connection has
+  // none): said above the item, which stays as typed (its draft is kept).
+  function showRefusal(text) {
+    var ws = workspace();
+    if (!ws) { return; }
+    var note = ws.querySelector(".label-error");
+    if (!note) {
+      note = document.createElement("p");
+      note.className = "label-error";
+      note.setAttribute("role", "alert");
+      var progress = document.getElementById("label-progress");
+      ws.insertBefore(note, progress ? progress.nextSibling : ws.firstChild);
+    }
+    note.textContent = text;
+  }
+  document.addEventListener("htmx:responseError", function (event) {
+    if (!forWorkspace(event)) { return; }
+    var status = event.detail.xhr.status;
+    if (status === 403 || status === 404) {
+      showRefusal("Your labels were not saved: this item or project is no longer open to " +
+        "you (your role or assignment changed). Reload the page to see what is left for you.");
+    } else {
+      showRefusal("Your labels were not saved: the server answered " + status +
+        ". They are kept here; try again in a moment.");
+    }
   });
-  document.addEventListener("htmx:load", function () {
+  document.addEventListener("htmx:sendError", function (event) {
+    if (!forWorkspace(event)) { return; }
+    showRefusal("Your labels were not saved: no connection to the server. They are kept " +
+      "here; try again once you are back online.");
+  });
+  // No new item came (an error, no answer): the keys go where the focus still is. Only the
+  // workspace's own request counts: the progress line's part (loaded after each item) may
+  // answer while a submit is on its way, and its keys belong to the next item.
+  document.addEventListener("htmx:afterRequest", function (event) {
+    if (forWorkspace(event) && state.held !== null && !state.swapped) { releaseKeys(); }
+  });
+  document.addEventListener("htmx:load", function (event) {
+    var elt = event.detail && event.detail.elt;
+    var ours = !elt || elt.id === "workspace" || (elt.querySelector && elt.querySelector("#workspace"));
+    if (!ours) { return; }  // another part (the progress line) came in, not the next item
     try { init(); } finally { releaseKeys(); }
   });
   if (document.readyState === "loading") {

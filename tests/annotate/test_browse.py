@@ -343,3 +343,14 @@ def test_a_private_repository_the_project_fetched_is_searched(project, lead):
     mine = item_with(project, "Fetched segfault", "x", repo=fetched)
     item_with(project, "Unknown segfault", "x", repo=other)
     assert shown(lead.get(url(project, q="segfault"))) == [mine.pk]
+
+
+def test_the_next_page_link_promises_no_more_items_than_follow(project, lead, monkeypatch):
+    """A page knows only that one more item follows it: "Next 3 items" above a last page of
+    one item promised two that never came."""
+    monkeypatch.setattr(listing, "PAGE_SIZE", 3)
+    for i in range(4):
+        item_with(project, f"oom case {i}")
+    html = lead.get(url(project)).content.decode()
+    link = re.search(r'id="next-page">([^<]+)<', html).group(1)
+    assert link == "Next page", link

@@ -74,3 +74,17 @@ def test_a_search_the_planner_expects_to_rank_is_counted_exactly_up_to_the_rank_
     assert shown(response)[-1] == weak.pk and set(shown(response)[:3]) == {s.pk for s in strong}
     first, second = counts(captured)  # up to COUNT_CAP, then (rankable) up to RANK_CAP
     assert "LIMIT 3" in first and "LIMIT 51" in second
+
+
+@pytest.mark.parametrize("estimate", [1_001, 1_004, 1_049])
+def test_an_estimate_that_rounds_to_the_cap_says_more_than_the_cap(
+    project, lead, monkeypatch, estimate
+):
+    """Past the cap more than 1,000 items are known to match: an estimate rounded down to
+    1,000 ("about 1000") would say fewer than the list holds."""
+    monkeypatch.setattr(listing, "capped_count", lambda items, cap=None: (listing.COUNT_CAP, True))
+    monkeypatch.setattr(listing, "planner_estimate", lambda items: estimate)
+    ItemFactory.create_batch(2, project=project)
+    html = lead.get(url(project)).content.decode()
+    assert COUNT.search(html).group(1) == f"more than {listing.COUNT_CAP}"
+    assert 'id="count-estimated"' not in html

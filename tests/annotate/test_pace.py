@@ -206,3 +206,21 @@ def test_the_pace_is_kept_per_data_version_and_the_items_held_now_are_read_live(
     rows = {row["name"]: row for row in annotator_pace(project=project, membership=lead)}
     assert (rows["annotator_b"]["done"], rows["annotator_b"]["assigned"]) == (4, 4)
     assert rows["annotator_b"]["median"] == statistics.median([200, 20, 30])
+
+
+def test_an_abandoned_assignment_past_its_expiry_is_not_counted_as_assigned(project, cast):
+    """The queue no longer holds an item for its annotator once the assignment expired (it
+    goes to someone else at the next sweep): the pace must not count it as theirs."""
+    lead = _membership(project, cast["lead"])
+    AssignmentFactory(
+        item=ItemFactory(project=project),
+        annotator=cast["annotator_b"],
+        expires_at=timezone.now() - timedelta(minutes=5),
+    )
+    AssignmentFactory(
+        item=ItemFactory(project=project),
+        annotator=cast["annotator_b"],
+        expires_at=timezone.now() + timedelta(minutes=55),
+    )
+    rows = {row["name"]: row for row in annotator_pace(project=project, membership=lead)}
+    assert (rows["annotator_b"]["done"], rows["annotator_b"]["assigned"]) == (0, 1)
