@@ -11,6 +11,7 @@ escaped for the target language. A statistic that is undefined reads "undefined 
 
 import re
 
+from .methods_calibration import calibration_paragraph
 from .methods_machine import machine_paragraph
 
 STATISTICS = {"cohen": "Cohen's κ", "fleiss": "Fleiss' κ", "light": "Light's κ"}
@@ -224,7 +225,7 @@ def _coding(w: _Writer, facts: dict):
         ])  # fmt: skip
     else:
         w.para("No calibration batch was used.")
-    _coder_calibration(w, facts.get("coder_calibration"))
+    calibration_paragraph(w, facts.get("coder_calibration"), _num, _plural)
     dims = "; ".join(
         f"{w.esc(d['name'])} ({_plural(d['levels'], 'level')}, "
         f"{_plural(d['categories'], 'category', 'categories')}"
@@ -370,60 +371,6 @@ def _agreement(w: _Writer, facts: dict):
             "above are the main phase's.",
             ("In the pilot: " + "; ".join(pilot) + "." if pilot else ""),
         )
-
-
-def _calibration_rule(cal: dict) -> str:
-    """The pass rule the scored tries met: one, or each with its tries when the lead changed
-    the settings meanwhile (today's settings when no try is scored yet)."""
-
-    def rule(threshold, most) -> str:
-        return (
-            f"Cohen's κ ≥ {_num(threshold, 2)} against the gold labels "
-            f"(at most {_plural(most, 'try', 'tries')})"
-        )
-
-    used = cal.get("settings_used") or []
-    recorded = [u for u in used if u["threshold"] is not None]
-    unrecorded = sum(u["tries"] for u in used if u["threshold"] is None)
-    if not recorded:
-        return rule(cal["threshold"], cal["max_tries"])
-    if len(recorded) == 1 and not unrecorded:
-        return rule(recorded[0]["threshold"], recorded[0]["max_tries"])
-    parts = [
-        f"{rule(u['threshold'], u['max_tries'])} for {_plural(u['tries'], 'try', 'tries')}"
-        for u in recorded
-    ]
-    if unrecorded:
-        parts.append(
-            f"settings not recorded for {_plural(unrecorded, 'earlier try', 'earlier tries')}"
-        )
-    return "; ".join(parts) + " (the lead changed the settings during calibration)"
-
-
-def _coder_calibration(w: _Writer, cal: dict | None):
-    """New coders tested against the lead's gold set (analysis.calibration)."""
-    if not cal or not cal.get("coders"):
-        return
-    kappas = cal.get("passing_kappas") or []
-    w.para(
-        f"{_plural(cal['coders'], 'new coder')} first labeled a gold set of "
-        f"{_plural(cal['gold_items'], 'item')} labeled by the lead, blind, to enter the "
-        f"main queue at {_calibration_rule(cal)}: {cal['passed']} passed, "
-        f"{cal['failed']} failed out, "
-        + (
-            f"{cal['admitted']} admitted by the lead without passing, "
-            if cal.get("admitted")
-            else ""
-        )
-        + (f"{cal['pending']} still in calibration, " if cal.get("pending") else "")
-        + f"in {_plural(cal['tries'], 'try', 'tries')} in all"
-        + (
-            f"; κ vs gold at passing ranged from {_num(kappas[0])} to {_num(kappas[-1])}."
-            if kappas
-            else "."
-        ),
-        "Calibration answers are not part of the agreement figures or the dataset.",
-    )
 
 
 def _table(w: _Writer, header: list[str], body: list[list[str]], *, caption: str):

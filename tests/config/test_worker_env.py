@@ -14,7 +14,11 @@ def test_each_worker_gets_the_next_database_after_the_one_named():
     assert worker_redis_url("redis://127.0.0.1:6379", "gw2") == "redis://127.0.0.1:6379/3"
 
 
-def test_too_many_workers_for_redis_is_an_error_that_says_so():
+def test_too_many_workers_for_redis_is_an_error_that_says_so(monkeypatch):
+    import tests.worker_env
+
+    # Redis's default of 16 databases, whatever FAULTLINE_REDIS_DATABASES says here.
+    monkeypatch.setattr(tests.worker_env, "REDIS_DATABASES", 16)
     with pytest.raises(RuntimeError, match="Redis database 16"):
         worker_redis_url("redis://127.0.0.1:6379/14", "gw1")
 
