@@ -58,6 +58,11 @@ class QueuePage:
     def end(self) -> int:
         return self.start + len(self.rows)
 
+    @property
+    def next_size(self) -> int:
+        """How many rows the next page holds (the queue is counted in full)."""
+        return max(0, min(self.size, self.matching - self.end))
+
 
 def parse_size(text: str | None) -> int:
     if not text:

@@ -79,6 +79,7 @@ def test_the_pages_walk_the_whole_queue_oldest_first_keeping_filters_and_size(
     lead = client_for(cast["lead"])
     page = lead.get(url_of(project, "?dimension=symptom&size=25")).content.decode()
     assert '"queue-count">26<' in page and "1–25 shown" in page
+    assert 'id="queue-next">Next 1 item<' in page  # what follows, not the page size
     assert 'id="queue-first"' not in page  # already the first page
     following = next_url(page)
     assert "dimension=symptom" in following and "size=25" in following
