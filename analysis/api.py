@@ -11,7 +11,7 @@ from annotate.access import get_project_for_agreement, get_project_for_user
 
 from .cache import agreement_report
 from .dashboard import access_source
-from .distributions import build_crosstab, shared_issues
+from .distributions import build_crosstab, shared_issues, table_dimensions
 from .metrics import wilson_interval
 from .phases import default_phase, phase_versions
 from .serializers import (
@@ -95,5 +95,6 @@ def distribution(request, slug):
         payload["shared_issues"] = shared_issues(
             project=project, source=source, user=access.user,
             settled_only=access.settled_only, group=data.get("group") or None,
+            dimensions=table_dimensions(project, rows, cols),
         )  # fmt: skip
     return Response(DistributionSerializer(payload).data)

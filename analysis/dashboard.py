@@ -137,7 +137,12 @@ def build_panel(*, project, filters: Filters, access: SourceAccess, view: str | 
         if cols is None:
             panel.shares = share_rows(panel.table)
         else:
-            panel.table.extras["shared_issues"] = shared_issues(group=group, **common)
+            # The records of the table only: one without a label on a dimension axis is
+            # in no cell, and would count here as an issue's second record.
+            dims = [trees[s.key].dimension for s in (rows, cols) if s.kind == "dim"]
+            panel.table.extras["shared_issues"] = shared_issues(
+                group=group, dimensions=dims, **common
+            )
             panel.chi2 = chi2_summary(panel.table.extras)
             panel.row_shares = row_share_rows(panel.table)
         if "treemap" in kinds:

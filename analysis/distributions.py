@@ -230,14 +230,30 @@ def _assemble(axes, cells, rows: Spec, cols: Spec | None) -> CrossTab:
 
 
 def shared_issues(
-    *, project, source: Source, user=None, settled_only: bool = False, group: str | None = None
+    *,
+    project,
+    source: Source,
+    user=None,
+    settled_only: bool = False,
+    group: str | None = None,
+    dimensions=(),
 ) -> dict:
     """How many issues contribute more than one failure record, and how many records those
     issues carry: such records share an issue and are not independent observations, which
-    the chi-square test assumes. One query."""
+    the chi-square test assumes. ``dimensions``: those of the table's dimension axes; only
+    the records the table counts (labeled on each) are counted, as a record without a root
+    cause is in no symptom x root cause cell. One query."""
     labels = source_labels(project, source, user=user, settled_only=settled_only)
     if group is not None:
         labels = labels_in_group(labels, group)
+    partner = _partner(source)
+    for index, dimension in enumerate(dimensions):
+        if index == 0:
+            labels = labels.filter(dimension=dimension)
+        else:
+            labels = labels.filter(
+                **{f"{partner}__record": F("record"), f"{partner}__dimension": dimension}
+            )
     # Two distinct records (numbers >= 0) mean one numbered above 0: only the items with such
     # a label are counted (the others cannot qualify), instead of every item's records.
     several = labels.filter(record__gt=0).values("item_id")
@@ -248,6 +264,12 @@ def shared_issues(
     )
     shared = list(per_item.filter(records__gt=1).order_by().values_list("records", flat=True))
     return {"issues": len(shared), "records": sum(shared)}
+
+
+def table_dimensions(project, *specs) -> list:
+    """The dimensions of the dimension SPECs among ``specs`` (for shared_issues)."""
+    trees = load_codebook(project)
+    return [trees[s.key].dimension for s in specs if s is not None and s.kind == "dim"]
 
 
 def correlation_matrix(table: CrossTab) -> metrics.Correlation:

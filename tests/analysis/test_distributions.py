@@ -12,7 +12,7 @@ from scipy import stats
 from analysis import dashboard
 from analysis.distributions import build_crosstab
 from analysis.specs import Source, parse_spec
-from tests.builders import bulk_final_records
+from tests.builders import GPU_MEMORY, OOM, bulk_final_records
 
 STUDY = Path(__file__).resolve().parents[2].parent / "shared" / "datasets" / "open-llm-failures"
 STUDY_LEVEL1 = {
@@ -150,6 +150,34 @@ def test_shared_issues_counts_items_whatever_their_records_are_numbered(project,
     ]
     assert by_hand == [2]
     assert shared_issues(project=project, source=final) == {"issues": 1, "records": 2}
+
+
+def test_shared_issues_of_a_table_counts_only_the_records_in_its_cells(
+    project, cast, labels, api_for
+):
+    """The dependence note under a chi-square test counted every record of the source: an
+    issue with two records, one without a root cause, was said to 'contribute 2 records'
+    to a symptom x root cause table that holds one of them (n = 2 of 2 issues)."""
+    from analysis import dashboard
+    from annotate.models import Membership
+
+    two = [{"symptom": OOM, "root_cause": GPU_MEMORY}, {"symptom": OOM, "stage": "Inference"}]
+    labels.settle(labels.item(), two)
+    labels.settle(labels.item(), [{"symptom": "Hang", "root_cause": GPU_MEMORY}])
+    params = {"rows": "dim:symptom@1", "cols": "dim:root_cause@1"}
+    data = api_for(cast["lead"]).get(f"/api/projects/{project.slug}/distribution/", params)
+    assert data.json()["chi2"]["n"] == 2
+    assert data.json()["shared_issues"] == {"issues": 0, "records": 0}
+    by_stage = {"rows": "dim:symptom@1", "cols": "state"}  # every record is in the table
+    data = api_for(cast["lead"]).get(f"/api/projects/{project.slug}/distribution/", by_stage)
+    assert data.json()["shared_issues"] == {"issues": 1, "records": 2}
+    filters = dashboard.parse_filters({"view": "rq3"}, project)
+    lead = Membership.objects.get(project=project, user=cast["lead"])
+    access = dashboard.access_source(project=project, membership=lead, source=filters.source)
+    panel = dashboard.build_panel(project=project, filters=filters, access=access)
+    assert panel.table.total == 2
+    assert panel.table.extras["shared_issues"] == {"issues": 0, "records": 0}
+    assert "dependence" not in panel.chi2
 
 
 def test_api_distribution_shape(project, cast, study_mix, api_for):
