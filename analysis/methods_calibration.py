@@ -17,6 +17,11 @@ def _rule(cal: dict, num, plural) -> str:
     recorded = [u for u in used if u["threshold"] is not None]
     unrecorded = sum(u["tries"] for u in used if u["threshold"] is None)
     if not recorded:
+        if unrecorded:  # scored before the settings were kept: today's may not be theirs
+            return (
+                f"a threshold not recorded for its {plural(unrecorded, 'try', 'tries')} "
+                f"(today's rule: {rule(cal['threshold'], cal['max_tries'])})"
+            )
         return rule(cal["threshold"], cal["max_tries"])
     if len(recorded) == 1 and not unrecorded:
         return rule(recorded[0]["threshold"], recorded[0]["max_tries"])

@@ -17,6 +17,10 @@ from django.core.cache import caches
 from django.db import connection
 
 ALIAS = "analysis"
+# Moves when what a cached value holds changes (a new release's tables or facts), so that
+# an upgrade never serves the entries of the code before it: v2, the shared-issues note of a
+# table counts only the records in its cells, and methods facts carry calibration settings.
+FORMAT = "v2"
 
 
 def data_version(project) -> int | None:
@@ -36,7 +40,7 @@ def _key(project, version: int, parts: tuple) -> str:
     # a restored dump) from reading entries of projects that had the same id.
     scope = f"{settings.DATABASES['default']['NAME']}:{project.pk}:{project.created_at.timestamp()}"
     digest = hashlib.sha256(repr(parts).encode()).hexdigest()[:32]
-    return f"v1:{hashlib.sha256(scope.encode()).hexdigest()[:16]}:{version}:{digest}"
+    return f"{FORMAT}:{hashlib.sha256(scope.encode()).hexdigest()[:16]}:{version}:{digest}"
 
 
 def cached(project, parts: tuple, compute: Callable[[], object], version: int | None = None):

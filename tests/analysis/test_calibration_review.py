@@ -348,3 +348,21 @@ def test_the_methods_section_reports_the_settings_each_try_met(project, cast, go
         {"threshold": 0.8, "max_tries": 2, "tries": 2},
         {"threshold": 0.6, "max_tries": 3, "tries": 1},
     ]
+
+
+def test_tries_scored_before_settings_were_kept_are_not_given_todays_rule(project, cast, gold_set):
+    """A try scored before its settings were stored (null threshold) met a rule nobody
+    recorded: the methods section says so and gives today's rule as today's only."""
+    from analysis.methods import methods_facts
+    from analysis.methods_text import methods_markdown
+    from annotate.models import CalibrationTry
+
+    member = coder(project, cast)
+    run_try(project, member, GOLD)
+    CalibrationTry.objects.update(threshold=None, max_tries=None)
+    service.set_settings(project=project, threshold=0.9, tries=4, actor=cast["lead"])
+    text = methods_markdown(methods_facts(project))
+    assert (
+        "at a threshold not recorded for its 1 try (today's rule: Cohen's κ ≥ 0.90 against "
+        "the gold labels (at most 4 tries)): 1 passed"
+    ) in text

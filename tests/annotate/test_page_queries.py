@@ -55,3 +55,12 @@ def test_the_labeling_page_costs_the_same_queries_for_3_or_30_items(project, cas
     annotator.get(url)
     assert queries(annotator, url) == few, few
     assert few <= 14, few  # 12, the Inbox badge in the project bar, the issue's fix links
+
+
+def test_cached_values_are_keyed_by_the_format_of_this_release(project):
+    """An upgrade that changes what a cached table or fact holds must not serve the entries
+    the code before it wrote (same project, same data version)."""
+    from annotate import versioned
+
+    key = versioned._key(project, 7, ("methods",))
+    assert key.startswith(f"{versioned.FORMAT}:") and versioned.FORMAT != "v1"
