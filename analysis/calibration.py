@@ -464,6 +464,8 @@ def summary(project: Project) -> dict:
         "threshold": project.calibration_threshold,
         "max_tries": project.calibration_tries,
         "passing_kappas": sorted(k for ok, k, _, _ in tries if ok and k is not None),
+        # Passed with κ undefined (one category throughout, agreement complete): said apart.
+        "passing_undefined": sum(1 for ok, k, _, _ in tries if ok and k is None),
         # The settings each scored try met, as (threshold, tries) -> tries scored under them
         # (None, None: scored before they were recorded), most used first.
         "settings_used": _settings_used(tries),

@@ -54,9 +54,24 @@ def calibration_paragraph(w, cal: dict | None, num, plural):
         + (f"{cal['pending']} still in calibration, " if cal.get("pending") else "")
         + f"in {plural(cal['tries'], 'try', 'tries')} in all"
         + (
-            f"; κ vs gold at passing ranged from {num(kappas[0])} to {num(kappas[-1])}."
+            f"; κ vs gold at passing ranged from {num(kappas[0])} to {num(kappas[-1])}"
             if kappas
-            else "."
-        ),
+            else ""
+        )
+        + _undefined(cal.get("passing_undefined", 0), plural, bool(kappas))
+        + ".",
         "Calibration answers are not part of the agreement figures or the dataset.",
+    )
+
+
+def _undefined(n: int, plural, after_range: bool) -> str:
+    """Passed tries whose κ is undefined (every answer and gold label in one category), which
+    the range above leaves out."""
+    if not n:
+        return ""
+    lead = " (" if after_range else "; "
+    tail = ")" if after_range else ""
+    return (
+        f"{lead}{plural(n, 'passing try', 'passing tries')} had κ undefined, every label in "
+        f"one category, with full agreement{tail}"
     )

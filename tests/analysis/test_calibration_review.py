@@ -366,3 +366,25 @@ def test_tries_scored_before_settings_were_kept_are_not_given_todays_rule(projec
         "at a threshold not recorded for its 1 try (today's rule: Cohen's κ ≥ 0.90 against "
         "the gold labels (at most 4 tries)): 1 passed"
     ) in text
+
+
+def test_a_pass_with_kappa_undefined_is_reported_not_dropped(project, cast, gold_set):
+    """kappa is undefined when every answer and gold label is in one category; such a try
+    passes on full agreement. The methods sentence gave the range of the defined ones only
+    and said nothing of it (the distributions review)."""
+    from analysis.methods import methods_facts
+    from analysis.methods_text import methods_markdown
+    from annotate.models import CalibrationTry
+
+    member = coder(project, cast)
+    run_try(project, member, GOLD)
+    CalibrationTry.objects.update(kappa=None)
+    text = methods_markdown(methods_facts(project))
+    assert (
+        "in 1 try in all; 1 passing try had κ undefined, every label in one category, with "
+        "full agreement."
+    ) in text
+    other = coder(project, cast, "annotator_b")
+    run_try(project, other, GOLD)
+    text = methods_markdown(methods_facts(project))
+    assert "ranged from 1.000 to 1.000 (1 passing try had κ undefined" in text
