@@ -10,6 +10,7 @@ from rest_framework.response import Response
 from annotate.access import get_project_for_agreement, get_project_for_user
 
 from .cache import agreement_report
+from .codebook import load_codebook
 from .dashboard import access_source
 from .distributions import build_crosstab, shared_issues, table_dimensions
 from .metrics import wilson_interval
@@ -95,6 +96,6 @@ def distribution(request, slug):
         payload["shared_issues"] = shared_issues(
             project=project, source=source, user=access.user,
             settled_only=access.settled_only, group=data.get("group") or None,
-            dimensions=table_dimensions(project, rows, cols),
+            dimensions=table_dimensions(load_codebook(project), rows, cols),
         )  # fmt: skip
     return Response(DistributionSerializer(payload).data)

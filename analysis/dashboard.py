@@ -9,7 +9,13 @@ from annotate.models import Dimension
 from . import charts, metrics
 from .cache import cached
 from .codebook import load_codebook
-from .distributions import CrossTab, build_crosstab, correlation_matrix, shared_issues
+from .distributions import (
+    CrossTab,
+    build_crosstab,
+    correlation_matrix,
+    shared_issues,
+    table_dimensions,
+)
 from .fix_specs import fixes_stamp
 from .specs import Source, SpecError, parse_source, parse_spec
 
@@ -139,9 +145,8 @@ def build_panel(*, project, filters: Filters, access: SourceAccess, view: str | 
         else:
             # The records of the table only: one without a label on a dimension axis is
             # in no cell, and would count here as an issue's second record.
-            dims = [trees[s.key].dimension for s in (rows, cols) if s.kind == "dim"]
             panel.table.extras["shared_issues"] = shared_issues(
-                group=group, dimensions=dims, **common
+                group=group, dimensions=table_dimensions(trees, rows, cols), **common
             )
             panel.chi2 = chi2_summary(panel.table.extras)
             panel.row_shares = row_share_rows(panel.table)

@@ -125,6 +125,16 @@ def resolve_dimension(trees: dict[str, DimensionTree], spec: Spec, name: str) ->
     return tree
 
 
+def _on_dimension(labels, partner: str, dimension, first: bool):
+    """`labels` kept to the records labeled on `dimension`, and the expression of that
+    label's category: the labels themselves for a table's first dimension, the record's
+    partner label for the next (the same record of the same annotation or final label)."""
+    if first:
+        return labels.filter(dimension=dimension), F("category_id")
+    same_record = {f"{partner}__record": F("record"), f"{partner}__dimension": dimension}
+    return labels.filter(**same_record), F(f"{partner}__category_id")
+
+
 class _Axis:
     """One SPEC bound to the project: how to group by it and how to label its values."""
 
@@ -171,14 +181,8 @@ def build_crosstab(
     for name, spec in specs:
         if spec.kind == "dim":
             tree = resolve_dimension(trees, spec, name)
-            if dims_seen == 0:
-                labels = labels.filter(dimension=tree.dimension)
-                fields.append(F("category_id"))
-            else:
-                labels = labels.filter(
-                    **{f"{partner}__record": F("record"), f"{partner}__dimension": tree.dimension}
-                )
-                fields.append(F(f"{partner}__category_id"))
+            labels, category = _on_dimension(labels, partner, tree.dimension, dims_seen == 0)
+            fields.append(category)
             dims_seen += 1
             axes.append(_Axis(spec, tree, 1))
         else:
@@ -248,12 +252,7 @@ def shared_issues(
         labels = labels_in_group(labels, group)
     partner = _partner(source)
     for index, dimension in enumerate(dimensions):
-        if index == 0:
-            labels = labels.filter(dimension=dimension)
-        else:
-            labels = labels.filter(
-                **{f"{partner}__record": F("record"), f"{partner}__dimension": dimension}
-            )
+        labels, _ = _on_dimension(labels, partner, dimension, index == 0)
     # Two distinct records (numbers >= 0) mean one numbered above 0: only the items with such
     # a label are counted (the others cannot qualify), instead of every item's records.
     several = labels.filter(record__gt=0).values("item_id")
@@ -266,9 +265,9 @@ def shared_issues(
     return {"issues": len(shared), "records": sum(shared)}
 
 
-def table_dimensions(project, *specs) -> list:
-    """The dimensions of the dimension SPECs among ``specs`` (for shared_issues)."""
-    trees = load_codebook(project)
+def table_dimensions(trees: dict[str, DimensionTree], *specs) -> list:
+    """The dimensions of the dimension SPECs among ``specs`` (for shared_issues); ``trees``:
+    the project's codebook (load_codebook)."""
     return [trees[s.key].dimension for s in specs if s is not None and s.kind == "dim"]
 
 
